@@ -1,0 +1,57 @@
+package dev.aireview.runner.config;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * The runner's whole configuration. Immutable; built and validated by the config loader.
+ *
+ * @param serverUrl          RUNNER_SERVER_URL
+ * @param token              RUNNER_TOKEN (secret: {@link #toString()} masks it)
+ * @param name               RUNNER_NAME
+ * @param runnerId           id sent as x-runner-id (defaults to the name)
+ * @param tags               runner tags sent on register
+ * @param maxConcurrentJobs  RUNNER_MAX_CONCURRENT_JOBS
+ * @param pollInterval       RUNNER_POLL_INTERVAL_MS: wait after an empty poll answer
+ * @param pollTimeout        RUNNER_POLL_TIMEOUT_MS: client timeout of the long poll
+ * @param heartbeatInterval  RUNNER_HEARTBEAT_INTERVAL_MS
+ * @param requestTimeout     RUNNER_REQUEST_TIMEOUT_MS: timeout of every other call
+ * @param shutdownGrace      how long a graceful stop lets running tasks finish
+ * @param logLimitBytes      per-task cap of shipped log bytes (head and tail kept)
+ * @param docker             Docker executor settings
+ */
+public record RunnerConfig(
+        URI serverUrl,
+        String token,
+        String name,
+        String runnerId,
+        List<String> tags,
+        int maxConcurrentJobs,
+        Duration pollInterval,
+        Duration pollTimeout,
+        Duration heartbeatInterval,
+        Duration requestTimeout,
+        Duration shutdownGrace,
+        long logLimitBytes,
+        DockerConfig docker) {
+
+    public RunnerConfig {
+        tags = tags == null ? List.of() : List.copyOf(tags);
+    }
+
+    /** How long the server may hold a long poll: a little less than the client's poll timeout. */
+    public Duration pollWait() {
+        long ms = pollTimeout.toMillis();
+        return Duration.ofMillis(Math.max(0, ms - Math.min(5_000, ms / 5)));
+    }
+
+    @Override
+    public String toString() {
+        return "RunnerConfig[serverUrl=" + serverUrl + ", token=****, name=" + name + ", runnerId=" + runnerId
+                + ", tags=" + tags + ", maxConcurrentJobs=" + maxConcurrentJobs + ", pollInterval=" + pollInterval
+                + ", pollTimeout=" + pollTimeout + ", heartbeatInterval=" + heartbeatInterval
+                + ", requestTimeout=" + requestTimeout + ", shutdownGrace=" + shutdownGrace
+                + ", logLimitBytes=" + logLimitBytes + ", docker=" + docker + "]";
+    }
+}

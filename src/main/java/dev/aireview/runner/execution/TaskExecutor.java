@@ -1,0 +1,26 @@
+package dev.aireview.runner.execution;
+
+import dev.aireview.runner.model.ReviewTask;
+import dev.aireview.runner.model.TaskResult;
+
+/**
+ * Runs one claimed task. Implemented by the Docker executor; the scheduler calls it from a worker thread.
+ *
+ * <p>Contract: {@link #execute} returns the task's outcome (any status) and never leaves anything behind;
+ * it honours {@link TaskContext#cancel()} (stop, clean up, return a {@code cancelled} result) and
+ * {@link TaskContext#timeout()} (kill, clean up, return {@code timed_out}). If it throws, the scheduler
+ * reports {@code failed/executor_failed} with the exception message.
+ */
+public interface TaskExecutor extends AutoCloseable {
+
+    /** Start-up checks and preparation (daemon reachable, image present, reaping, pool). Fails with a clear message. */
+    default void start() throws Exception {
+    }
+
+    TaskResult execute(ReviewTask task, TaskContext context) throws Exception;
+
+    /** Releases everything the executor holds (pooled containers, clients). Idempotent. */
+    @Override
+    default void close() {
+    }
+}

@@ -1,0 +1,187 @@
+package dev.aireview.runner.model;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Pattern;
+
+/**
+ * A review task as claimed from the server (PROTOCOL.md "poll"). Built by {@link #fromJson}, a tolerant reader:
+ * {@code id}/{@code taskId}, camelCase or snake_case, unknown fields ignored.
+ */
+public record ReviewTask(
+        @JsonProperty("id") String id,
+        @JsonProperty("reviewId") String reviewId,
+        @JsonProperty("repository") Repository repository,
+        @JsonProperty("branch") String branch,
+        @JsonProperty("baseSha") String baseSha,
+        @JsonProperty("headSha") String headSha,
+        @JsonProperty("files") List<FileChange> files,
+        @JsonProperty("ai") AiConfig ai,
+        @JsonProperty("rules") List<String> rules,
+        @JsonProperty("prompt") String prompt,
+        @JsonProperty("timeoutSeconds") Integer timeoutSeconds) {
+
+    private static final Pattern SHA = Pattern.compile("[0-9a-fA-F]{7,64}");
+
+    public ReviewTask {
+        files = files == null ? List.of() : List.copyOf(files);
+        rules = rules == null ? List.of() : List.copyOf(rules);
+    }
+
+    /** The task id of a raw task node, or null when it has none. */
+    public static String idOf(JsonNode node) {
+        return Json.text(node, "id", "taskId", "task_id");
+    }
+
+    /**
+     * Reads a task. Throws {@link BadTaskException} naming every missing or malformed field
+     * (the runner then reports the task {@code failed/bad_task}).
+     */
+    public static ReviewTask fromJson(JsonNode node) throws BadTaskException {
+        if (node == null || !node.isObject()) {
+            throw new BadTaskException("task is not a JSON object");
+        }
+        List<String> problems = new ArrayList<>();
+        String id = idOf(node);
+        if (id == null) {
+            problems.add("missing field 'id'");
+        }
+        JsonNode repo = Json.field(node, "repository", "repo");
+        String url = null;
+        String fullName = null;
+        String cloneToken = null;
+        if (repo != null && repo.isTextual()) {
+            url = repo.asText();
+        } else if (repo != null) {
+            url = Json.text(repo, "url", "cloneUrl", "clone_url");
+            fullName = Json.text(repo, "fullName", "full_name", "name");
+            cloneToken = Json.text(repo, "cloneToken", "clone_token", "token");
+        }
+        if (url == null) {
+            url = Json.text(node, "repositoryUrl", "repository_url", "repoUrl", "repo_url", "cloneUrl", "clone_url");
+        }
+        if (url == null) {
+            problems.add("missing field 'repository.url'");
+        }
+        String branch = Json.text(node, "branch", "ref");
+        String headSha = Json.text(node, "headSha", "head_sha", "sha", "commitSha", "commit_sha");
+        String baseSha = Json.text(node, "baseSha", "base_sha");
+        if (headSha == null && branch == null) {
+            problems.add("missing field 'headSha' (and no 'branch')");
+        }
+        if (headSha != null && !SHA.matcher(headSha).matches()) {
+            problems.add("field 'headSha' is not a commit SHA: '" + abbreviate(headSha) + "'");
+        }
+        if (baseSha != null && !SHA.matcher(baseSha).matches()) {
+            problems.add("field 'baseSha' is not a commit SHA: '" + abbreviate(baseSha) + "'");
+        }
+        List<FileChange> files = new ArrayList<>();
+        JsonNode filesNode = Json.field(node, "files", "changedFiles", "changed_files");
+        if (filesNode != null && filesNode.isArray()) {
+            for (JsonNode f : filesNode) {
+                String path = Json.text(f, "path", "filename", "file");
+                if (path == null) {
+                    problems.add("a file entry has no 'path'");
+                    continue;
+                }
+                files.add(new FileChange(path,
+                        Json.text(f, "previousPath", "previous_path", "previousFilename", "previous_filename", "oldPath", "old_path"),
+                        Json.text(f, "status"),
+                        intOrNull(Json.field(f, "additions")),
+                        intOrNull(Json.field(f, "deletions")),
+                        Json.field(f, "patch") == null ? null : Json.field(f, "patch").asText()));
+            }
+        } else if (filesNode != null) {
+            problems.add("field 'files' is not a list");
+        }
+        AiConfig ai = null;
+        JsonNode aiNode = Json.field(node, "ai", "aiConfig", "ai_config");
+        if (aiNode != null && aiNode.isObject()) {
+            ai = new AiConfig(Json.text(aiNode, "provider"),
+                    Json.text(aiNode, "baseUrl", "base_url", "url"),
+                    Json.text(aiNode, "model"),
+                    Json.text(aiNode, "apiKey", "api_key", "key"),
+                    doubleOrNull(Json.field(aiNode, "temperature")),
+                    intOrNull(Json.field(aiNode, "maxTokens", "max_tokens")));
+            if (ai.model() == null) {
+                problems.add("missing field 'ai.model'");
+            }
+        }
+        List<String> rules = new ArrayList<>();
+        JsonNode rulesNode = Json.field(node, "rules");
+        if (rulesNode != null && rulesNode.isArray()) {
+            rulesNode.forEach(r -> {
+                if (r.isTextual() && !r.asText().isBlank()) {
+                    rules.add(r.asText());
+                } else if (r.isObject() && Json.text(r, "description", "text", "rule", "name") != null) {
+                    rules.add(Json.text(r, "description", "text", "rule", "name"));
+                }
+            });
+        }
+        Integer timeout = intOrNull(Json.field(node, "timeoutSeconds", "timeout_seconds", "timeout"));
+        if (timeout != null && timeout <= 0) {
+            problems.add("field 'timeoutSeconds' must be positive, got " + timeout);
+        }
+        if (!problems.isEmpty()) {
+            throw new BadTaskException("bad task" + (id == null ? "" : " " + id) + ": " + String.join("; ", problems));
+        }
+        return new ReviewTask(id, Json.text(node, "reviewId", "review_id"),
+                new Repository(url, fullName, cloneToken), branch, baseSha, headSha, files, ai, rules,
+                Json.text(node, "prompt", "promptTemplate", "prompt_template"), timeout);
+    }
+
+    /** Secrets carried by this task (clone token, AI key), to be masked in every log line. */
+    public List<String> secrets() {
+        List<String> secrets = new ArrayList<>();
+        if (repository != null && repository.cloneToken() != null) {
+            secrets.add(repository.cloneToken());
+        }
+        if (ai != null && ai.apiKey() != null) {
+            secrets.add(ai.apiKey());
+        }
+        return secrets;
+    }
+
+    /** The task as handed to the executor container: everything but the clone token. */
+    public ObjectNode toContainerJson() {
+        ReviewTask copy = new ReviewTask(id, reviewId, repository == null ? null : repository.withoutToken(), branch,
+                baseSha, headSha, files, ai, rules, prompt, timeoutSeconds);
+        return Json.mapper().valueToTree(copy);
+    }
+
+    private static Integer intOrNull(JsonNode n) {
+        if (n == null) {
+            return null;
+        }
+        if (n.isNumber()) {
+            return n.intValue();
+        }
+        try {
+            return Integer.valueOf(n.asText().trim());
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+
+    private static Double doubleOrNull(JsonNode n) {
+        if (n == null) {
+            return null;
+        }
+        if (n.isNumber()) {
+            return n.doubleValue();
+        }
+        try {
+            return Double.valueOf(n.asText().trim());
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() > 80 ? s.substring(0, 80) + "…" : s;
+    }
+}
