@@ -55,6 +55,8 @@ public final class DevServerCommand implements Callable<Integer> {
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.stop();
+            System.out.println("AI Review dev server stopped");
+            System.out.flush();
             stopped.countDown();
         }, "dev-server-shutdown"));
         System.out.println("AI Review dev server listening on " + server.baseUrl());

@@ -38,6 +38,14 @@ import java.util.function.Predicate;
 public final class DevServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(DevServer.class);
 
+    static {
+        // The JDK server writes headers and body separately; without TCP_NODELAY every small answer waits ~40 ms
+        // for the client's delayed ACK (Nagle). Read once, when the first HttpServer of this JVM is created.
+        if (System.getProperty("sun.net.httpserver.nodelay") == null) {
+            System.setProperty("sun.net.httpserver.nodelay", "true");
+        }
+    }
+
     private final DevServerOptions options;
     private final DevServerStore store;
     private final ExecutorService httpThreads;
