@@ -136,6 +136,9 @@ final class DevServerStore {
                     default -> "online";
                 };
             }
+            if (runningTaskIds != null && !r.offline()) {
+                requeueUnacknowledged(r, now);
+            }
             List<String> cancel = new ArrayList<>();
             for (String id : r.claimed) {
                 TaskRecord t = tasks.get(id);
@@ -153,6 +156,38 @@ final class DevServerStore {
             return cancel;
         } finally {
             lock.unlock();
+        }
+    }
+
+    /**
+     * A task handed out in a poll answer the runner never received (its client gave up on the long poll just
+     * before the answer) would stay claimed for good while the runner keeps heartbeating. Such a task is put back:
+     * still {@code claimed} after a full heartbeat timeout, not one status/log/result call for it, and absent from
+     * the {@code runningTaskIds} of this heartbeat.
+     */
+    private void requeueUnacknowledged(RunnerRecord r, Instant now) {
+        List<String> lost = new ArrayList<>();
+        for (String id : r.claimed) {
+            TaskRecord t = tasks.get(id);
+            if (t != null && "claimed".equals(t.phase) && !t.cancelRequested && t.statusCalls == 0
+                    && t.logBatches == 0 && t.resultCalls == 0 && !r.runningTaskIds.contains(id)
+                    && t.claimedAt != null && t.claimedAt.plus(heartbeatTimeout).isBefore(now)) {
+                lost.add(id);
+            }
+        }
+        for (int i = lost.size() - 1; i >= 0; i--) {
+            TaskRecord t = tasks.get(lost.get(i));
+            r.claimed.remove(t.id);
+            t.formerRunners.add(r.id);
+            t.runnerId = null;
+            t.phase = "pending";
+            t.requeues++;
+            t.record("requeued", r.id, "runner never acknowledged the task", null, now);
+            queue.addFirst(t.id);
+            log.warn("task {} re-queued: runner {} never acknowledged it", t.id, r.id);
+        }
+        if (!lost.isEmpty()) {
+            taskQueued.signalAll();
         }
     }
 

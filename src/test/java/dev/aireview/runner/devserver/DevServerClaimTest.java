@@ -198,4 +198,28 @@ class DevServerClaimTest {
         assertEquals(1, t.requeues());
         assertEquals("offline", server.runner("r1").orElseThrow().status());
     }
+
+    @Test
+    void shouldRequeueATaskTheRunnerNeverAcknowledged() throws Exception {
+        Api api = start(Duration.ofMillis(1000));
+        api.register("r1", 3);
+        String lost = enqueue();
+        String listed = enqueue();
+        String started = enqueue();
+        assertEquals(3, api.poll("r1", 3, 0).data().size());
+        assertEquals(200, api.status(started, "r1", "preparing").status());
+        // the runner knows only "listed" and "started"; "lost" never reached it
+        await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100)).until(() -> {
+            api.heartbeat("r1", "online", listed);
+            return server.task(lost).phase().equals("pending");
+        });
+        TaskSnapshot t = server.task(lost);
+        assertEquals(1, t.requeues());
+        assertEquals("runner never acknowledged the task", t.phases().get(t.phases().size() - 1).message());
+        RunnerSnapshot r = server.runner("r1").orElseThrow();
+        assertEquals("online", r.status(), "the runner itself is fine");
+        assertEquals(List.of(listed, started), r.claimedTaskIds());
+        assertEquals("claimed", server.task(listed).phase());
+        assertEquals("preparing", server.task(started).phase());
+    }
 }
