@@ -71,7 +71,7 @@ final class Dashboard implements HttpHandler {
     }
 
     private String index() {
-        Instant now = options.clock().instant();
+        Instant now = options.clock().instant().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
         StringBuilder b = new StringBuilder();
         List<RunnerSnapshot> runners = store.runners();
         List<TaskSnapshot> tasks = store.tasks();

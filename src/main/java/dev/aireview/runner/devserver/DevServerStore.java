@@ -72,7 +72,7 @@ final class DevServerStore {
                           String hostname) {
         lock.lock();
         try {
-            Instant now = clock.instant();
+            Instant now = now();
             RunnerRecord r = runners.get(id);
             boolean created = r == null;
             if (created) {
@@ -110,7 +110,7 @@ final class DevServerStore {
         lock.lock();
         try {
             RunnerRecord r = knownRunner(runnerId);
-            Instant now = clock.instant();
+            Instant now = now();
             r.heartbeats++;
             r.lastHeartbeat = now;
             r.lastSeen = now;
@@ -198,7 +198,7 @@ final class DevServerStore {
         try {
             RunnerRecord r = knownRunner(runnerId);
             r.polls++;
-            r.lastSeen = clock.instant();
+            r.lastSeen = now();
             if (r.offline()) {
                 r.status = "online";
                 log.info("runner {} is back online (poll)", runnerId);
@@ -224,7 +224,7 @@ final class DevServerStore {
 
     private List<ObjectNode> claim(RunnerRecord r, int maxTasks) {
         List<ObjectNode> out = new ArrayList<>();
-        Instant now = clock.instant();
+        Instant now = now();
         while (out.size() < maxTasks && !queue.isEmpty()) {
             TaskRecord t = tasks.get(queue.pollFirst());
             if (t == null || !t.pending()) {
@@ -252,7 +252,7 @@ final class DevServerStore {
         lock.lock();
         try {
             RunnerRecord r = runners.get(runnerId);
-            Instant now = clock.instant();
+            Instant now = now();
             for (int i = taskIds.size() - 1; i >= 0; i--) {
                 TaskRecord t = tasks.get(taskIds.get(i));
                 if (t == null || !runnerId.equals(t.runnerId) || !"claimed".equals(t.phase)) {
@@ -286,7 +286,7 @@ final class DevServerStore {
             if (status == null || status.isBlank()) {
                 throw ApiException.badRequest("missing field 'status'");
             }
-            Instant now = clock.instant();
+            Instant now = now();
             t.phase = status.trim().toLowerCase(Locale.ROOT);
             if (t.startedAt == null) {
                 t.startedAt = now;
@@ -311,7 +311,7 @@ final class DevServerStore {
             t.logBatches++;
             touch(runnerId);
             requireRunning(t, runnerId);
-            Instant now = clock.instant();
+            Instant now = now();
             long first = offset == null ? t.nextLogIndex : offset;
             int accepted = 0;
             int duplicates = 0;
@@ -360,7 +360,7 @@ final class DevServerStore {
             if (!runnerId.equals(t.runnerId)) {
                 throw ApiException.conflict(notYours(t, runnerId));
             }
-            Instant now = clock.instant();
+            Instant now = now();
             t.result = body.deepCopy();
             t.resultStatus = status;
             t.phase = status;
@@ -418,7 +418,7 @@ final class DevServerStore {
     private void touch(String runnerId) {
         RunnerRecord r = runners.get(runnerId);
         if (r != null && !r.offline()) {
-            r.lastSeen = clock.instant();
+            r.lastSeen = now();
         }
     }
 
@@ -450,7 +450,7 @@ final class DevServerStore {
             if (!raw && Json.field(stored, "reviewId", "review_id") == null) {
                 stored.put("reviewId", "rev_" + (++reviewSeq));
             }
-            Instant now = clock.instant();
+            Instant now = now();
             TaskRecord t = new TaskRecord(id, stored, Secrets.of(stored), now);
             t.record("pending", null, raw ? "enqueued verbatim" : null, null, now);
             tasks.put(id, t);
@@ -471,7 +471,7 @@ final class DevServerStore {
             if (t.terminal()) {
                 throw ApiException.conflict("task " + taskId + " is already finished (" + t.phase + ")");
             }
-            Instant now = clock.instant();
+            Instant now = now();
             if (t.pending()) {
                 queue.remove(taskId);
                 t.phase = "cancelled";
@@ -575,7 +575,7 @@ final class DevServerStore {
             if (paused || closed) {
                 return;
             }
-            Instant now = clock.instant();
+            Instant now = now();
             for (RunnerRecord r : runners.values()) {
                 if (!r.offline() && r.lastSeen != null && r.lastSeen.plus(heartbeatTimeout).isBefore(now)) {
                     r.timeouts++;
@@ -620,7 +620,7 @@ final class DevServerStore {
         try {
             paused = pause;
             if (!pause) {
-                Instant now = clock.instant();
+                Instant now = now();
                 runners.values().forEach(r -> r.lastSeen = now);
             }
             taskQueued.signalAll();
@@ -638,6 +638,11 @@ final class DevServerStore {
         } finally {
             lock.unlock();
         }
+    }
+
+    /** The current time, to the millisecond (enough for a dev server, and readable on the dashboard). */
+    private Instant now() {
+        return clock.instant().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
     }
 
     private RunnerRecord knownRunner(String runnerId) {
