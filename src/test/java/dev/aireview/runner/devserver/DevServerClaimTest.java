@@ -135,7 +135,7 @@ class DevServerClaimTest {
 
     @Test
     void shouldRequeueTasksOfARunnerWhoseHeartbeatsStop() throws Exception {
-        Api api = start(Duration.ofMillis(1500));
+        Api api = start(Duration.ofMillis(2000));
         api.register("alive", 2);
         api.register("dies", 2);
         String id = enqueue();
@@ -201,7 +201,7 @@ class DevServerClaimTest {
 
     @Test
     void shouldRequeueATaskTheRunnerNeverAcknowledged() throws Exception {
-        Api api = start(Duration.ofMillis(1000));
+        Api api = start(Duration.ofMillis(2000));
         api.register("r1", 3);
         String lost = enqueue();
         String listed = enqueue();
