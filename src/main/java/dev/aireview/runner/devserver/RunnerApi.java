@@ -1,0 +1,213 @@
+package dev.aireview.runner.devserver;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
+import dev.aireview.runner.model.Json;
+import dev.aireview.runner.model.ReviewTask;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+/** The runner side of PROTOCOL.md under {@code /api/runners/}: register, heartbeat, poll, status, logs, result. */
+final class RunnerApi extends JsonHandler {
+    static final String PREFIX = "/api/runners";
+    private static final int MAX_TASKS_PER_POLL = 100;
+
+    private final DevServerStore store;
+    private final DevServerOptions options;
+
+    RunnerApi(DevServerStore store, DevServerOptions options) {
+        this.store = store;
+        this.options = options;
+    }
+
+    @Override
+    void route(HttpExchange ex) throws IOException, InterruptedException {
+        Http.requireToken(ex, List.of(options.token()));
+        List<String> seg = Http.segments(ex, PREFIX);
+        if (seg.size() == 1 && seg.get(0).equals("register")) {
+            requireMethod(ex, "POST");
+            register(ex);
+        } else if (seg.size() == 2 && seg.get(0).equals("tasks") && seg.get(1).equals("pending")) {
+            requireMethod(ex, "GET");
+            poll(ex);
+        } else if (seg.size() == 3 && seg.get(0).equals("tasks")) {
+            requireMethod(ex, "POST");
+            switch (seg.get(2)) {
+                case "status" -> status(ex, seg.get(1));
+                case "logs" -> logs(ex, seg.get(1));
+                case "result" -> result(ex, seg.get(1));
+                default -> throw ApiException.notFound("no such call: " + ex.getRequestURI().getPath());
+            }
+        } else if (seg.size() == 2 && seg.get(1).equals("heartbeat")) {
+            requireMethod(ex, "POST");
+            heartbeat(ex, seg.get(0));
+        } else {
+            throw ApiException.notFound("no such call: " + ex.getRequestURI().getPath());
+        }
+    }
+
+    private void register(HttpExchange ex) throws IOException {
+        JsonNode body = Http.readJson(ex);
+        String name = first(Http.header(ex, "x-runner-name"), Json.text(body, "name"));
+        String id = first(Http.header(ex, "x-runner-id"), Json.text(body, "id", "runnerId", "runner_id"), name);
+        if (id == null) {
+            throw ApiException.badRequest("missing runner id: send the 'x-runner-id' header or a 'name' in the body");
+        }
+        String version = first(Http.header(ex, "x-runner-version"), Json.text(body, "version"));
+        Integer max = Http.intParam(Http.header(ex, "x-runner-max-concurrency"), "x-runner-max-concurrency");
+        if (max == null) {
+            max = Http.intField(body, "maxConcurrentJobs", "max_concurrent_jobs", "maxConcurrency", "max_concurrency");
+        }
+        List<String> tags = null;
+        String tagHeader = ex.getRequestHeaders().getFirst("x-runner-tags");
+        if (tagHeader != null) {
+            tags = Arrays.stream(tagHeader.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
+        } else if (Json.field(body, "tags") != null && body.get("tags").isArray()) {
+            tags = new ArrayList<>();
+            for (JsonNode t : body.get("tags")) {
+                tags.add(t.asText());
+            }
+        }
+        DevServerStore.Registration reg = store.register(id, name, version, max, tags, Json.text(body, "hostname"));
+        ObjectNode data = reg.runner().toJson();
+        data.put("heartbeatTimeoutMs", options.heartbeatTimeout().toMillis());
+        Http.sendData(ex, reg.created() ? 201 : 200, data);
+    }
+
+    private void heartbeat(HttpExchange ex, String runnerId) throws IOException {
+        JsonNode body = Http.readJson(ex);
+        List<String> running = null;
+        JsonNode r = Json.field(body, "runningTaskIds", "running_task_ids", "runningTasks", "running_tasks");
+        if (r != null && r.isArray()) {
+            running = new ArrayList<>();
+            for (JsonNode n : r) {
+                String id = n.isObject() ? ReviewTask.idOf(n) : n.asText();
+                if (id != null && !id.isBlank()) {
+                    running.add(id);
+                }
+            }
+        }
+        List<String> cancel = store.heartbeat(runnerId, Json.text(body, "status"),
+                Http.intField(body, "activeJobs", "active_jobs"),
+                Http.intField(body, "maxConcurrentJobs", "max_concurrent_jobs"), running);
+        ObjectNode data = Json.mapper().createObjectNode();
+        ArrayNode ids = data.putArray("cancelTaskIds");
+        cancel.forEach(ids::add);
+        Http.sendData(ex, 200, data);
+    }
+
+    private void poll(HttpExchange ex) throws IOException, InterruptedException {
+        Map<String, String> q = Http.query(ex);
+        String runnerId = first(q.get("runnerId"), q.get("runner_id"), Http.header(ex, "x-runner-id"));
+        if (runnerId == null) {
+            throw ApiException.badRequest("missing query parameter 'runnerId'");
+        }
+        Integer maxTasks = Http.intParam(first(q.get("maxTasks"), q.get("max_tasks")), "maxTasks");
+        Integer waitMs = Http.intParam(first(q.get("waitMs"), q.get("wait_ms")), "waitMs");
+        int max = Math.max(0, Math.min(maxTasks == null ? 1 : maxTasks, MAX_TASKS_PER_POLL));
+        long wait = Math.max(0, Math.min(waitMs == null ? 0 : waitMs, options.maxPollWait().toMillis()));
+        List<ObjectNode> claimed = store.poll(runnerId, max, Duration.ofMillis(wait));
+        ArrayNode data = Json.mapper().createArrayNode();
+        claimed.forEach(data::add);
+        try {
+            Http.sendData(ex, 200, data);
+        } catch (IOException e) {
+            if (!claimed.isEmpty()) {
+                List<String> ids = new ArrayList<>();
+                for (ObjectNode t : claimed) {
+                    String id = ReviewTask.idOf(t);
+                    ids.add(id);
+                }
+                store.unclaim(runnerId, ids);
+            }
+            throw e;
+        }
+    }
+
+    private void status(HttpExchange ex, String taskId) throws IOException {
+        JsonNode body = Http.readJson(ex);
+        String runnerId = runnerOf(ex, body);
+        store.status(taskId, runnerId, Json.text(body, "status", "phase"), Json.text(body, "message"),
+                Json.text(body, "at", "timestamp", "ts"));
+        ObjectNode data = Json.mapper().createObjectNode();
+        data.put("id", taskId);
+        data.put("phase", Json.text(body, "status", "phase"));
+        Http.sendData(ex, 200, data);
+    }
+
+    private void logs(HttpExchange ex, String taskId) throws IOException {
+        JsonNode body = Http.readJson(ex);
+        String runnerId = runnerOf(ex, body);
+        JsonNode offsetNode = Json.field(body, "offset");
+        Long offset = null;
+        if (offsetNode != null) {
+            if (!offsetNode.canConvertToLong() && !offsetNode.isTextual()) {
+                throw ApiException.badRequest("'offset' must be a number");
+            }
+            try {
+                offset = offsetNode.isNumber() ? offsetNode.longValue() : Long.parseLong(offsetNode.asText().trim());
+            } catch (NumberFormatException e) {
+                throw ApiException.badRequest("'offset' must be a number");
+            }
+            if (offset < 0) {
+                throw ApiException.badRequest("'offset' must not be negative");
+            }
+        }
+        JsonNode linesNode = Json.field(body, "lines", "logs");
+        List<DevServerStore.IncomingLine> lines = new ArrayList<>();
+        if (linesNode != null && linesNode.isArray()) {
+            for (JsonNode l : linesNode) {
+                if (l.isObject()) {
+                    String text = l.has("text") ? l.get("text").asText() : first(Json.text(l, "line", "message"), "");
+                    lines.add(new DevServerStore.IncomingLine(Json.text(l, "ts", "timestamp", "at"),
+                            first(Json.text(l, "stream"), "stdout"), text));
+                } else {
+                    lines.add(new DevServerStore.IncomingLine(null, "stdout", l.asText()));
+                }
+            }
+        } else if (linesNode != null) {
+            throw ApiException.badRequest("'lines' must be a list");
+        }
+        DevServerStore.LogOutcome out = store.logs(taskId, runnerId, offset, lines);
+        ObjectNode data = Json.mapper().createObjectNode();
+        data.put("accepted", out.accepted());
+        data.put("duplicates", out.duplicates());
+        data.put("nextOffset", out.nextOffset());
+        Http.sendData(ex, 200, data);
+    }
+
+    private void result(HttpExchange ex, String taskId) throws IOException {
+        ObjectNode body = Http.readObject(ex);
+        String runnerId = runnerOf(ex, body);
+        DevServerStore.ResultOutcome out = store.result(taskId, runnerId, body);
+        ObjectNode data = Json.mapper().createObjectNode();
+        data.put("id", taskId);
+        data.put("status", out.task().resultStatus());
+        data.put("duplicate", out.duplicate());
+        Http.sendData(ex, 200, data);
+    }
+
+    private static String runnerOf(HttpExchange ex, JsonNode body) {
+        String id = first(Json.text(body, "runnerId", "runner_id"), Http.header(ex, "x-runner-id"));
+        if (id == null) {
+            throw ApiException.badRequest("missing field 'runnerId'");
+        }
+        return id;
+    }
+
+    static String first(String... values) {
+        for (String v : values) {
+            if (v != null && !v.isBlank()) {
+                return v;
+            }
+        }
+        return null;
+    }
+}

@@ -1,0 +1,78 @@
+package dev.aireview.runner.devserver;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Mutable state of one task; guarded by the lock of {@link DevServerStore}. */
+final class TaskRecord {
+    final String id;
+    final ObjectNode body;
+    final List<String> secrets;
+    final Instant enqueuedAt;
+    String phase = "pending";
+    String runnerId;
+    Instant claimedAt;
+    Instant startedAt;
+    Instant finishedAt;
+    boolean cancelRequested;
+    JsonNode result;
+    String resultStatus;
+    int claimCount;
+    int resultCalls;
+    int statusCalls;
+    int logBatches;
+    int requeues;
+    long nextLogIndex;
+    long duplicateLogLines;
+    long droppedLogLines;
+    int secretLeaks;
+    final List<String> formerRunners = new ArrayList<>();
+    final List<PhaseChange> phases = new ArrayList<>();
+    final List<LogLine> logs = new ArrayList<>();
+
+    TaskRecord(String id, ObjectNode body, List<String> secrets, Instant enqueuedAt) {
+        this.id = id;
+        this.body = body;
+        this.secrets = List.copyOf(secrets);
+        this.enqueuedAt = enqueuedAt;
+    }
+
+    boolean terminal() {
+        return resultStatus != null || (result == null && "cancelled".equals(phase));
+    }
+
+    boolean pending() {
+        return "pending".equals(phase);
+    }
+
+    String reviewId() {
+        JsonNode r = body.get("reviewId");
+        return r == null || r.isNull() ? null : r.asText();
+    }
+
+    void record(String newPhase, String by, String message, String at, Instant now) {
+        phases.add(new PhaseChange(newPhase, by, message, at, now));
+    }
+
+    TaskSnapshot snapshot(boolean withLogs) {
+        List<LogLine> lines = List.of();
+        if (withLogs) {
+            lines = new ArrayList<>(logs.size());
+            for (LogLine l : logs) {
+                lines.add(new LogLine(l.index(), l.ts(), l.stream(), Secrets.mask(l.text(), secrets), l.receivedAt()));
+            }
+        }
+        List<PhaseChange> ph = new ArrayList<>(phases.size());
+        for (PhaseChange p : phases) {
+            ph.add(new PhaseChange(p.phase(), p.runnerId(), Secrets.mask(p.message(), secrets), p.at(), p.receivedAt()));
+        }
+        return new TaskSnapshot(id, reviewId(), phase, runnerId, terminal(), cancelRequested, resultStatus,
+                Secrets.mask(result, secrets), Secrets.mask(body, secrets), enqueuedAt, claimedAt, startedAt,
+                finishedAt, claimCount, resultCalls, statusCalls, logBatches, requeues, formerRunners, ph, lines,
+                duplicateLogLines, droppedLogLines, secretLeaks);
+    }
+}
