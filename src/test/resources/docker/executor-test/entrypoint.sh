@@ -3,7 +3,8 @@
 set -u
 T=/workspace/task.json
 while [ ! -f "$T" ]; do sleep 0.05; done
-echo "review running in $(hostname)"
+cid=$(sed -n 's#.*/containers/\([0-9a-f]\{64\}\)/.*#\1#p' /proc/self/mountinfo | head -n 1)
+echo "review running in container $cid"
 mode=$(sed -n 's/.*"prompt":"\([^"]*\)".*/\1/p' "$T")
 result() { printf '%s' "$1" > /workspace/result.json.tmp && mv /workspace/result.json.tmp /workspace/result.json; }
 case "$mode" in
@@ -53,6 +54,6 @@ case "$mode" in
     [ -n "$base" ] && git -C /workspace/repo cat-file -e "$base^{commit}" 2>/dev/null && hasbase=yes
     files=$(ls /workspace/repo 2>/dev/null | wc -l)
     echo "reviewed $files files at $head"
-    result "{\"status\":\"completed\",\"summary\":\"head=$head depth=$depth base=$hasbase host=$(hostname)\",\"comments\":[{\"path\":\"a.txt\",\"line\":1,\"severity\":\"warning\",\"message\":\"looks odd\"}],\"stats\":{\"files_reviewed\":$files}}"
+    result "{\"status\":\"completed\",\"summary\":\"head=$head depth=$depth base=$hasbase container=$cid\",\"comments\":[{\"path\":\"a.txt\",\"line\":1,\"severity\":\"warning\",\"message\":\"looks odd\"}],\"stats\":{\"files_reviewed\":$files}}"
     ;;
 esac
