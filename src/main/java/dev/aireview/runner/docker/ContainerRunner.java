@@ -116,6 +116,55 @@ final class ContainerRunner {
         return new Outcome(end, exitCode, oom, end == End.CANCELLED ? cancelReasonOf(cancel) : null, pump.tail());
     }
 
+    /**
+     * Runs {@code sh -c script} as {@code user} inside the running container {@code containerId} (a pre-warmed one)
+     * with {@code env} given to that process only, following its output into {@code pump}. At the deadline the
+     * container is killed, on cancel it is stopped; either ends the exec.
+     */
+    Outcome exec(String containerId, String user, String script, List<String> env, LogPump pump, Instant deadline,
+                 CancelSignal cancel) {
+        CompletableFuture<Object> ended = new CompletableFuture<>();
+        cancel.onCancel(() -> ended.complete(End.CANCELLED));
+        if (cancel.isCancelled()) {
+            return new Outcome(End.CANCELLED, null, false, cancel.reason(), List.of());
+        }
+        String execId = docker.execCreateCmd(containerId).withCmd("sh", "-c", script).withEnv(env).withUser(user)
+                .withWorkingDir(ContainerSpecs.WORKSPACE).withAttachStdin(false).withAttachStdout(true)
+                .withAttachStderr(true).withTty(false).exec().getId();
+        pump.ended().whenComplete((v, t) -> ended.complete(End.EXITED));
+        docker.execStartCmd(execId).withDetach(false).withTty(false).exec(pump);
+        Object how;
+        try {
+            long remaining = Math.max(1, Duration.between(Instant.now(), deadline).toMillis());
+            how = ended.get(remaining, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            how = End.TIMED_OUT;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            how = End.CANCELLED;
+        } catch (ExecutionException e) {
+            how = End.EXITED;
+        }
+        End end = (End) how;
+        if (end == End.TIMED_OUT) {
+            kill(containerId);
+        } else if (end == End.CANCELLED) {
+            stop(containerId);
+        }
+        pump.drain(LOG_DRAIN_MILLIS);
+        Integer exitCode = null;
+        boolean oom = false;
+        try {
+            Long code = docker.inspectExecCmd(execId).exec().getExitCodeLong();
+            exitCode = code == null ? null : code.intValue();
+            InspectContainerResponse.ContainerState state = docker.inspectContainerCmd(containerId).exec().getState();
+            oom = state != null && Boolean.TRUE.equals(state.getOOMKilled());
+        } catch (NotFoundException e) {
+            LOG.debug("exec {} vanished before inspection", shortId(execId));
+        }
+        return new Outcome(end, exitCode, oom, end == End.CANCELLED ? cancelReasonOf(cancel) : null, pump.tail());
+    }
+
     private static CancelReason cancelReasonOf(CancelSignal cancel) {
         return cancel.reason() == null ? CancelReason.RUNNER_SHUTDOWN : cancel.reason();
     }

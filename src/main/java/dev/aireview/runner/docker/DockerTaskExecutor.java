@@ -133,15 +133,23 @@ public final class DockerTaskExecutor implements TaskExecutor {
             }
             ctx.phase(TaskPhase.CLONING, "cloning " + Masking.mask(task.repository().url(), task.secrets())
                     + (task.branch() == null ? "" : " branch " + task.branch()));
-            try {
-                cloneId = specs.script(docker, workspace, task.id(), "clone", GitClone.SCRIPT,
-                        GitClone.env(task, config.cloneDepth())).exec().getId();
-            } catch (NotFoundException e) {
-                return finish(ctx, started, imageMissing(e), null);
+            ContainerRunner.Outcome clone;
+            if (reviewId != null) {
+                // pre-warmed: clone inside the already running container (same image, limits, user), no create/start
+                List<String> env = new java.util.ArrayList<>(GitClone.env(task, config.cloneDepth()));
+                env.add("HOME=/tmp");
+                clone = runner.exec(reviewId, config.user(), GitClone.SCRIPT, env, new LogPump(ctx::log), deadline, cancel);
+            } else {
+                try {
+                    cloneId = specs.script(docker, workspace, task.id(), "clone", GitClone.SCRIPT,
+                            GitClone.env(task, config.cloneDepth())).exec().getId();
+                } catch (NotFoundException e) {
+                    return finish(ctx, started, imageMissing(e), null);
+                }
+                clone = runner.run(cloneId, false, new LogPump(ctx::log), deadline, cancel);
+                runner.remove(cloneId);
+                cloneId = null;
             }
-            ContainerRunner.Outcome clone = runner.run(cloneId, false, new LogPump(ctx::log), deadline, cancel);
-            runner.remove(cloneId);
-            cloneId = null;
             if (clone.end() != ContainerRunner.End.EXITED) {
                 return finish(ctx, started, interrupted(clone, "while cloning"), clone.exitCode());
             }

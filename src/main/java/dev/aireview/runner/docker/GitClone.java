@@ -71,6 +71,7 @@ public final class GitClone {
             "  fetch \"$GIT_BASE_SHA\" || echo \"warning: base commit $GIT_BASE_SHA could not be fetched\" >&2",
             "fi",
             "git -c advice.detachedHead=false checkout -q --detach \"$TARGET\" || die \"cannot check out $TARGET\"",
+            "rm -f /tmp/fetch.err",
             "echo \"checked out $(git rev-parse HEAD)\"",
             "");
 

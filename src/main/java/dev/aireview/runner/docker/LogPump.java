@@ -36,6 +36,7 @@ public final class LogPump extends ResultCallback.Adapter<Frame> {
     private long lines;
     private long bytes;
     private boolean flushed;
+    private final java.util.concurrent.CompletableFuture<Void> ended = new java.util.concurrent.CompletableFuture<>();
 
     public LogPump(BiConsumer<LogStream, String> sink) {
         this(sink, DEFAULT_MAX_LINE_BYTES, DEFAULT_TAIL_LINES);
@@ -99,6 +100,23 @@ public final class LogPump extends ResultCallback.Adapter<Frame> {
         }
     }
 
+    @Override
+    public void onComplete() {
+        super.onComplete();
+        ended.complete(null);
+    }
+
+    @Override
+    public void onError(Throwable throwable) {
+        super.onError(throwable);
+        ended.complete(null);
+    }
+
+    /** Completes when the followed stream ends (normally or with an error). */
+    public java.util.concurrent.CompletableFuture<Void> ended() {
+        return ended;
+    }
+
     /**
      * Waits (bounded) for the log stream to end, then hands on any unterminated last line. Call after the container
      * has exited and before reporting the result, so every line is delivered first.
@@ -110,6 +128,8 @@ public final class LogPump extends ResultCallback.Adapter<Frame> {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            LOG.debug("log stream ended with an error: {}", e.toString());
         }
         try {
             close();
