@@ -131,7 +131,7 @@ public final class DockerTaskExecutor implements TaskExecutor {
                 return finish(ctx, started, TaskResult.failure(ErrorKind.CLONE_FAILED,
                         "refusing to clone: " + String.join("; ", problems)), null);
             }
-            ctx.phase(TaskPhase.CLONING, "cloning " + Masking.mask(task.repository().url(), task.secrets())
+            ctx.phase(TaskPhase.CLONING, "cloning " + Masking.mask(withoutUserInfo(task.repository().url()), task.secrets())
                     + (task.branch() == null ? "" : " branch " + task.branch()));
             ContainerRunner.Outcome clone;
             if (reviewId != null) {
@@ -232,6 +232,11 @@ public final class DockerTaskExecutor implements TaskExecutor {
         return result.withStats(stats);
     }
 
+    /** A URL for messages: any {@code user:password@} part replaced by {@code ****@}. */
+    static String withoutUserInfo(String url) {
+        return url == null ? null : url.replaceFirst("^([A-Za-z][A-Za-z0-9+.-]*://)[^/@]+@", "$1****@");
+    }
+
     private static String lastLines(List<String> tail, ReviewTask task, int n) {
         List<String> last = tail.subList(Math.max(0, tail.size() - n), tail.size());
         String text = String.join("\n", last).strip();
@@ -249,9 +254,15 @@ public final class DockerTaskExecutor implements TaskExecutor {
         if (docker == null) {
             return false;
         }
+        emptyViaContainer(workspace);
+        return workspaces.delete(workspace);
+    }
+
+    /** Deletes the content of {@code workspace} from inside a short container running as the container user. */
+    void emptyViaContainer(Path workspace) {
         String id = null;
         try {
-            var cmd = specs.script(docker, workspace, "cleanup", "cleanup", "find /workspace -mindepth 1 -delete", List.of());
+            var cmd = specs.script(docker, workspace, "cleanup", "cleanup", "chmod -R u+rwX /workspace 2>/dev/null; find /workspace -mindepth 1 -delete", List.of());
             cmd.getHostConfig().withNetworkMode("none");
             id = cmd.exec().getId();
             ContainerRunner.Outcome outcome = runner.run(id, false, new LogPump((stream, line) ->
@@ -264,7 +275,6 @@ public final class DockerTaskExecutor implements TaskExecutor {
                 runner.remove(id);
             }
         }
-        return workspaces.delete(workspace);
     }
 
     @Override

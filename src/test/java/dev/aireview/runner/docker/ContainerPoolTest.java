@@ -87,6 +87,38 @@ class ContainerPoolTest {
     }
 
     @Test
+    void shouldRunConcurrentTasksPooledAndColdAndReportCloneFailureFromThePooledPath() throws Exception {
+        String runner = DockerTestSupport.runnerName("poolmix");
+        try (DockerTaskExecutor executor = new DockerTaskExecutor(DockerTestSupport.config(runner, "host", 1))) {
+            executor.start();
+            await().atMost(Duration.ofSeconds(60)).until(() -> executor.readyPoolContainers() == 1);
+            RecordingContext a = new RecordingContext(Duration.ofSeconds(60));
+            RecordingContext b = new RecordingContext(Duration.ofSeconds(60));
+            var first = java.util.concurrent.CompletableFuture.supplyAsync(() -> executor.execute(DockerTestSupport.task(null, git), a));
+            var second = java.util.concurrent.CompletableFuture.supplyAsync(() -> executor.execute(DockerTestSupport.task(null, git), b));
+            TaskResult ra = first.get(90, TimeUnit.SECONDS);
+            TaskResult rb = second.get(90, TimeUnit.SECONDS);
+            assertEquals(ResultStatus.COMPLETED, ra.status(), () -> ra + "\n" + a.lines());
+            assertEquals(ResultStatus.COMPLETED, rb.status(), () -> rb + "\n" + b.lines());
+            assertEquals(1, List.of(a, b).stream().filter(c -> c.logged("using pre-warmed container")).count(),
+                    "one task took the pooled container, the other started cold");
+
+            await().atMost(Duration.ofSeconds(60)).until(() -> executor.readyPoolContainers() == 1);
+            String pooledId = pooled(runner).get(0).getId();
+            RecordingContext ctx = new RecordingContext(Duration.ofSeconds(60));
+            ReviewTask bad = DockerTestSupport.task(null, git.missingUrl(), "feature/x", git.head(), null, null);
+            TaskResult result = executor.execute(bad, ctx);
+            assertEquals(dev.aireview.runner.model.ErrorKind.CLONE_FAILED, result.error().kind(), () -> result + "\n" + ctx.lines());
+            assertTrue(result.error().message().contains("not exported"), result.error().message());
+            assertTrue(ctx.logged("using pre-warmed container " + pooledId.substring(0, 12)));
+            assertTrue(DockerTestSupport.containersOfRunner(runner).stream().noneMatch(c -> c.getId().equals(pooledId)),
+                    "the pooled container that served the failed task is destroyed");
+        }
+        assertEquals(List.of(), DockerTestSupport.containersOfRunner(runner));
+        assertEquals(List.of(), new Workspaces(DockerTestSupport.WORKSPACE_BASE, runner).existing());
+    }
+
+    @Test
     void shouldApplyTheConfiguredNetworkModeToPooledContainers() {
         String runner = DockerTestSupport.runnerName("poolnone");
         try (DockerTaskExecutor executor = new DockerTaskExecutor(DockerTestSupport.config(runner, "none", 2))) {

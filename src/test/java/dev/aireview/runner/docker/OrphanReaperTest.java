@@ -34,6 +34,34 @@ class OrphanReaperTest {
     }
 
     @Test
+    void shouldEmptyAWorkspaceThroughAContainerRunningAsTheContainerUser() throws Exception {
+        DockerClient docker = DockerTestSupport.docker();
+        String runner = DockerTestSupport.runnerName("cleanup");
+        try (DockerTaskExecutor executor = new DockerTaskExecutor(DockerTestSupport.config(runner, "none", 0))) {
+            executor.start();
+            Workspaces workspaces = new Workspaces(DockerTestSupport.WORKSPACE_BASE, runner);
+            Path ws = workspaces.create("task-files");
+            String writer = new ContainerSpecs(DockerTestSupport.config(runner, "none", 0)).script(docker, ws, "task-files",
+                    "review", "mkdir -p /workspace/repo/.git/objects && echo x > /workspace/repo/.git/objects/a && chmod 555 /workspace/repo/.git/objects", List.of()).exec().getId();
+            try {
+                docker.startContainerCmd(writer).exec();
+                assertEquals(0, docker.waitContainerCmd(writer).start().awaitStatusCode(30, TimeUnit.SECONDS));
+            } finally {
+                docker.removeContainerCmd(writer).withForce(true).exec();
+            }
+            assertEquals(10001, Files.getAttribute(ws.resolve("repo"), "unix:uid"), "written by the container user");
+
+            executor.emptyViaContainer(ws);
+
+            try (var left = Files.list(ws)) {
+                assertEquals(List.of(), left.toList(), "content deleted by the cleanup container");
+            }
+            assertTrue(workspaces.delete(ws));
+            assertEquals(List.of(), DockerTestSupport.containersOfRunner(runner), "cleanup container removed");
+        }
+    }
+
+    @Test
     void shouldRemoveWhatAKilledRunnerLeftBehind() throws Exception {
         DockerClient docker = DockerTestSupport.docker();
         String runner = DockerTestSupport.runnerName("reap");
