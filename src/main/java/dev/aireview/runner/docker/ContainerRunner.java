@@ -33,8 +33,22 @@ final class ContainerRunner {
     record Outcome(End end, Integer exitCode, boolean oomKilled, CancelReason cancelReason, List<String> tail) {
     }
 
+    /**
+     * An interrupt of the worker thread cancels the container; the flag is parked here (not restored at once, so the
+     * clean-up calls to Docker still work) and restored by {@link #restoreInterrupt()} at the end of the task.
+     */
+    private static final ThreadLocal<Boolean> INTERRUPTED = new ThreadLocal<>();
+
     private final DockerClient docker;
     private final Duration stopGrace;
+
+    /** Re-asserts an interrupt parked while a container was being waited for on this thread. */
+    static void restoreInterrupt() {
+        if (Boolean.TRUE.equals(INTERRUPTED.get())) {
+            INTERRUPTED.remove();
+            Thread.currentThread().interrupt();
+        }
+    }
 
     ContainerRunner(DockerClient docker, Duration stopGrace) {
         this.docker = docker;
@@ -78,7 +92,7 @@ final class ContainerRunner {
         } catch (TimeoutException e) {
             how = End.TIMED_OUT;
         } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            INTERRUPTED.set(Boolean.TRUE);
             how = End.CANCELLED;
         } catch (ExecutionException e) {
             how = e.getCause();
@@ -140,7 +154,7 @@ final class ContainerRunner {
         } catch (TimeoutException e) {
             how = End.TIMED_OUT;
         } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            INTERRUPTED.set(Boolean.TRUE);
             how = End.CANCELLED;
         } catch (ExecutionException e) {
             how = End.EXITED;

@@ -195,6 +195,7 @@ public final class DockerTaskExecutor implements TaskExecutor {
             } else {
                 MDC.put("taskId", previousMdc);
             }
+            ContainerRunner.restoreInterrupt();
         }
     }
 

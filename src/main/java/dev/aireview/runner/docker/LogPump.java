@@ -34,6 +34,7 @@ public final class LogPump extends ResultCallback.Adapter<Frame> {
     private final ByteArrayOutputStream stderr = new ByteArrayOutputStream();
     private final Deque<String> tail = new ArrayDeque<>();
     private long lines;
+    private int bufferedHighWater;
     private long bytes;
     private boolean flushed;
     private final java.util.concurrent.CompletableFuture<Void> ended = new java.util.concurrent.CompletableFuture<>();
@@ -73,6 +74,7 @@ public final class LogPump extends ResultCallback.Adapter<Frame> {
             int room = maxLineBytes - buffer.size();
             int n = Math.min(room, length);
             buffer.write(data, offset, n);
+            bufferedHighWater = Math.max(bufferedHighWater, stdout.size() + stderr.size());
             offset += n;
             length -= n;
             if (buffer.size() >= maxLineBytes) {
@@ -150,6 +152,11 @@ public final class LogPump extends ResultCallback.Adapter<Frame> {
     /** The last lines seen (at most {@code tailLines}), oldest first. */
     public synchronized List<String> tail() {
         return new ArrayList<>(tail);
+    }
+
+    /** The most bytes of unterminated lines ever held at once (at most two streams × maxLineBytes). */
+    public synchronized int bufferedHighWater() {
+        return bufferedHighWater;
     }
 
     public synchronized long lines() {

@@ -178,6 +178,29 @@ class DockerTaskExecutorTest {
     }
 
     @Test
+    void shouldTreatAnInterruptOfTheWorkerAsShutdownAndStillCleanUp() throws Exception {
+        RecordingContext ctx = new RecordingContext(Duration.ofSeconds(60));
+        ReviewTask task = DockerTestSupport.task("sleep", git);
+        CompletableFuture<TaskResult> result = new CompletableFuture<>();
+        CompletableFuture<Boolean> flagAfter = new CompletableFuture<>();
+        Thread worker = new Thread(() -> {
+            result.complete(executor.execute(task, ctx));
+            flagAfter.complete(Thread.currentThread().isInterrupted());
+        }, "test-worker");
+        worker.start();
+        await().atMost(Duration.ofSeconds(60)).until(() -> ctx.logged("sleeping until stopped"));
+
+        worker.interrupt();
+
+        TaskResult r = result.get(60, TimeUnit.SECONDS);
+        assertEquals(ResultStatus.CANCELLED, r.status());
+        assertEquals(ErrorKind.RUNNER_SHUTDOWN, r.error().kind());
+        assertTrue(flagAfter.get(10, TimeUnit.SECONDS), "the interrupt flag is restored for the caller");
+        assertEquals(List.of(), DockerTestSupport.containersOfTask(task.id()));
+        assertNoWorkspaces(runner);
+    }
+
+    @Test
     void shouldReportRunnerShutdownWhenCancelledForShutdown() {
         RecordingContext ctx = new RecordingContext(Duration.ofSeconds(60));
         ctx.cancel().cancel(CancelReason.RUNNER_SHUTDOWN);
@@ -225,7 +248,6 @@ class DockerTaskExecutorTest {
     @Test
     void shouldPumpFiftyMegabytesLineByLineWithLongLinesCut() {
         RecordingContext ctx = new RecordingContext(Duration.ofSeconds(100), 1000, FLOOD_LINE::equals);
-        Runtime rt = Runtime.getRuntime();
 
         TaskResult result = run(executor, DockerTestSupport.task("flood", git), ctx);
 
@@ -234,7 +256,6 @@ class DockerTaskExecutorTest {
         assertTrue(ctx.maxLength() <= LogPump.DEFAULT_MAX_LINE_BYTES, "long lines cut: " + ctx.maxLength());
         long xs = ctx.lines().stream().filter(l -> l.matches("stdout: x+")).mapToLong(l -> l.length() - "stdout: ".length()).sum();
         assertEquals(100_000, xs, "the 100000-byte line delivered in pieces");
-        assertTrue(rt.totalMemory() - rt.freeMemory() < 512L * 1024 * 1024, "heap in use stays far below the 50 MB x buffering");
     }
 
     @Test

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class LogPumpTest {
     private final List<String> seen = new ArrayList<>();
@@ -40,6 +41,34 @@ class LogPumpTest {
         pump.onComplete();
         pump.drain(1000);
         assertEquals(List.of("abcd", "efgh", "ij", "xy"), seen);
+    }
+
+    @Test
+    void shouldHoldBoundedStateWhateverPassesThrough() {
+        long[] count = new long[2];
+        LogPump pump = new LogPump((s, l) -> {
+            count[0]++;
+            count[1] += l.length();
+        });
+        byte[] chunk = new byte[64 * 1024];
+        java.util.Arrays.fill(chunk, (byte) 'a');
+        for (int i = 0; i < chunk.length; i += 1000) {
+            chunk[i] = '\n';
+        }
+        for (int i = 0; i < 800; i++) { // 50 MiB in frames of 64 KiB, plus one newline-free MiB
+            pump.onNext(new Frame(i % 2 == 0 ? StreamType.STDOUT : StreamType.STDERR, chunk));
+        }
+        byte[] noNewline = new byte[1024 * 1024];
+        java.util.Arrays.fill(noNewline, (byte) 'b');
+        pump.onNext(new Frame(StreamType.STDOUT, noNewline));
+        pump.onComplete();
+        pump.drain(1000);
+
+        assertEquals(800L * 64 * 1024 + 1024 * 1024, pump.bytes());
+        assertEquals(pump.lines(), count[0]);
+        assertEquals(800L * 64 * 1024 + 1024 * 1024 - 800L * 66, count[1], "every byte but the newlines delivered");
+        assertEquals(LogPump.DEFAULT_TAIL_LINES, pump.tail().size());
+        assertTrue(pump.bufferedHighWater() <= 2 * LogPump.DEFAULT_MAX_LINE_BYTES, "held " + pump.bufferedHighWater());
     }
 
     @Test
