@@ -1,6 +1,7 @@
 package dev.aireview.runner.docker;
 
 import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.command.PullImageResultCallback;
 import com.github.dockerjava.api.exception.NotFoundException;
 import dev.aireview.runner.config.PullPolicy;
 import org.slf4j.Logger;
@@ -31,7 +32,13 @@ final class ImageCheck {
         }
         try {
             LOG.info("pulling executor image {} (pull policy {})", image, p.wire());
-            docker.pullImageCmd(image).start().awaitCompletion(PULL_TIMEOUT_MINUTES, TimeUnit.MINUTES);
+            QuietPull pull = docker.pullImageCmd(image).exec(new QuietPull());
+            if (!pull.awaitCompletion(PULL_TIMEOUT_MINUTES, TimeUnit.MINUTES)) {
+                throw new DockerExecutorException("pull did not finish within " + PULL_TIMEOUT_MINUTES + " minutes");
+            }
+            if (pull.error != null) {
+                throw pull.error instanceof RuntimeException re ? re : new DockerExecutorException(pull.error.getMessage(), pull.error);
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new DockerExecutorException("interrupted while pulling DOCKER_EXECUTOR_IMAGE='" + image + "'", e);
@@ -45,6 +52,21 @@ final class ImageCheck {
         }
         if (!isPresent(docker, image)) {
             throw new DockerExecutorException("executor image DOCKER_EXECUTOR_IMAGE='" + image + "' is still missing after a pull");
+        }
+    }
+
+    /** Pull callback that keeps the error for the caller instead of logging a stack trace. */
+    private static final class QuietPull extends PullImageResultCallback {
+        private volatile Throwable error;
+
+        @Override
+        public void onError(Throwable throwable) {
+            error = throwable;
+            try {
+                close();
+            } catch (java.io.IOException ignored) {
+                // closing the pull stream
+            }
         }
     }
 
