@@ -288,6 +288,27 @@ class DockerTaskExecutorTest {
     }
 
     @Test
+    void shouldReportImageMissingWhenTheImageVanishesAfterStart() {
+        String tag = "gone-" + java.util.UUID.randomUUID().toString().substring(0, 8);
+        String image = "ai-review-test/executor:" + tag;
+        DockerTestSupport.docker().tagImageCmd(DockerTestSupport.IMAGE, "ai-review-test/executor", tag).exec();
+        String goneRunner = DockerTestSupport.runnerName("gone");
+        try (DockerTaskExecutor ex = new DockerTaskExecutor(DockerTestSupport.config(goneRunner, "host", 0,
+                DockerTestSupport.MEMORY, image, PullPolicy.NEVER))) {
+            ex.start();
+            DockerTestSupport.docker().removeImageCmd(image).exec();
+            RecordingContext ctx = new RecordingContext(Duration.ofSeconds(60));
+
+            TaskResult result = run(ex, DockerTestSupport.task(null, git), ctx);
+
+            assertEquals(ResultStatus.FAILED, result.status());
+            assertEquals(ErrorKind.IMAGE_MISSING, result.error().kind());
+            assertTrue(result.error().message().contains("DOCKER_EXECUTOR_IMAGE='" + image + "'"), result.error().message());
+            assertNoWorkspaces(goneRunner);
+        }
+    }
+
+    @Test
     void shouldNegotiateTheEnginesApiVersion() {
         String engineApi = DockerTestSupport.docker().versionCmd().exec().getApiVersion();
         assertEquals(engineApi, executor.apiVersion());
