@@ -1,0 +1,177 @@
+package dev.aireview.runner.docker;
+
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.command.InspectContainerResponse;
+import com.github.dockerjava.api.exception.NotFoundException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Predicate;
+
+/**
+ * Pre-warmed review containers: created and started ahead with all limits, hardening and labels
+ * ({@code ai-review.task=pool}), each with its own workspace mounted, running the image's entrypoint, which waits
+ * for task.json. A task takes one (no create/start on its hot path); each serves one task and is then destroyed;
+ * the pool refills in the background on one named thread and is emptied by {@link #close()}.
+ */
+final class ContainerPool implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ContainerPool.class);
+
+    /** A started pooled container and its workspace. */
+    record Pooled(String containerId, Path workspace, Instant readyAt) {
+    }
+
+    private final DockerClient docker;
+    private final ContainerSpecs specs;
+    private final Workspaces workspaces;
+    private final ContainerRunner runner;
+    private final Predicate<Path> workspaceDeleter;
+    private final int size;
+    private final ConcurrentLinkedQueue<Pooled> ready = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private final AtomicBoolean refillScheduled = new AtomicBoolean();
+    private final ExecutorService refiller;
+
+    ContainerPool(DockerClient docker, ContainerSpecs specs, Workspaces workspaces, ContainerRunner runner,
+                  Predicate<Path> workspaceDeleter, int size) {
+        this.docker = docker;
+        this.specs = specs;
+        this.workspaces = workspaces;
+        this.runner = runner;
+        this.workspaceDeleter = workspaceDeleter;
+        this.size = Math.max(0, size);
+        this.refiller = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "docker-pool-refill");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    int size() {
+        return size;
+    }
+
+    /** Containers ready to be taken now. */
+    int readyCount() {
+        return ready.size();
+    }
+
+    /** Asks the background thread to top the pool up (no-op when full, closed or already scheduled). */
+    void refill() {
+        if (size == 0 || closed.get() || !refillScheduled.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            refiller.execute(this::fill);
+        } catch (RuntimeException e) {
+            refillScheduled.set(false);
+        }
+    }
+
+    private void fill() {
+        refillScheduled.set(false);
+        while (!closed.get() && ready.size() < size) {
+            Pooled p;
+            try {
+                p = createOne();
+            } catch (RuntimeException e) {
+                LOG.warn("could not pre-warm a container: {}", e.getMessage());
+                return;
+            }
+            if (closed.get()) {
+                destroy(p);
+                return;
+            }
+            ready.add(p);
+            LOG.debug("pooled container {} ready ({} of {})", ContainerRunner.shortId(p.containerId()), ready.size(), size);
+        }
+    }
+
+    private Pooled createOne() {
+        Path workspace;
+        try {
+            workspace = workspaces.create("pool-" + UUID.randomUUID().toString().substring(0, 12));
+        } catch (java.io.IOException e) {
+            throw new DockerExecutorException("cannot create a pool workspace: " + e.getMessage(), e);
+        }
+        String id = null;
+        try {
+            id = specs.review(docker, workspace, Labels.POOL_TASK).exec().getId();
+            docker.startContainerCmd(id).exec();
+            return new Pooled(id, workspace, Instant.now());
+        } catch (RuntimeException e) {
+            if (id != null) {
+                runner.remove(id);
+            }
+            workspaceDeleter.test(workspace);
+            throw e;
+        }
+    }
+
+    /** A started, still running pooled container, or empty (the task then starts cold). Triggers a refill. */
+    Optional<Pooled> take() {
+        try {
+            Pooled p;
+            while ((p = ready.poll()) != null) {
+                if (isRunning(p.containerId())) {
+                    return Optional.of(p);
+                }
+                LOG.warn("pooled container {} is no longer running; discarding it", ContainerRunner.shortId(p.containerId()));
+                destroy(p);
+            }
+            return Optional.empty();
+        } finally {
+            refill();
+        }
+    }
+
+    private boolean isRunning(String id) {
+        try {
+            InspectContainerResponse.ContainerState state = docker.inspectContainerCmd(id).exec().getState();
+            return state != null && Boolean.TRUE.equals(state.getRunning());
+        } catch (NotFoundException e) {
+            return false;
+        }
+    }
+
+    void destroy(Pooled p) {
+        runner.remove(p.containerId());
+        workspaceDeleter.test(p.workspace());
+    }
+
+    /** Stops refilling and removes every ready container with its workspace. Idempotent. */
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        refiller.shutdown();
+        try {
+            if (!refiller.awaitTermination(60, TimeUnit.SECONDS)) {
+                LOG.warn("pool refill did not stop within 60 s");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        List<Pooled> all = new ArrayList<>();
+        Pooled p;
+        while ((p = ready.poll()) != null) {
+            all.add(p);
+        }
+        all.forEach(this::destroy);
+        if (!all.isEmpty()) {
+            LOG.info("emptied the pool: removed {} pre-warmed container(s)", all.size());
+        }
+    }
+}

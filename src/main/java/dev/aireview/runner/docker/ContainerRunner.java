@@ -1,0 +1,235 @@
+package dev.aireview.runner.docker;
+
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.command.InspectContainerResponse;
+import com.github.dockerjava.api.command.WaitContainerResultCallback;
+import com.github.dockerjava.api.exception.NotFoundException;
+import com.github.dockerjava.api.exception.NotModifiedException;
+import com.github.dockerjava.api.model.WaitResponse;
+import dev.aireview.runner.execution.CancelReason;
+import dev.aireview.runner.execution.CancelSignal;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Runs one started container to its end: follows its logs into a {@link LogPump}, waits for it to exit, and stops it
+ * at the deadline (kill) or on cancel (stop with grace, then kill). The caller removes the container.
+ */
+final class ContainerRunner {
+    private static final Logger LOG = LoggerFactory.getLogger(ContainerRunner.class);
+    private static final long LOG_DRAIN_MILLIS = 10_000;
+
+    enum End { EXITED, TIMED_OUT, CANCELLED }
+
+    /** How a container ended: exit code and OOM flag as Docker reports them, and the last log lines. */
+    record Outcome(End end, Integer exitCode, boolean oomKilled, CancelReason cancelReason, List<String> tail) {
+    }
+
+    /**
+     * An interrupt of the worker thread cancels the container; the flag is parked here (not restored at once, so the
+     * clean-up calls to Docker still work) and restored by {@link #restoreInterrupt()} at the end of the task.
+     */
+    private static final ThreadLocal<Boolean> INTERRUPTED = new ThreadLocal<>();
+
+    private final DockerClient docker;
+    private final Duration stopGrace;
+
+    /** Re-asserts an interrupt parked while a container was being waited for on this thread. */
+    static void restoreInterrupt() {
+        if (Boolean.TRUE.equals(INTERRUPTED.get())) {
+            INTERRUPTED.remove();
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    ContainerRunner(DockerClient docker, Duration stopGrace) {
+        this.docker = docker;
+        this.stopGrace = stopGrace;
+    }
+
+    /** Starts {@code containerId} unless {@code alreadyStarted}, then follows it to the end. */
+    Outcome run(String containerId, boolean alreadyStarted, LogPump pump, Instant deadline, CancelSignal cancel) {
+        CompletableFuture<Object> ended = new CompletableFuture<>();
+        cancel.onCancel(() -> ended.complete(End.CANCELLED));
+        if (cancel.isCancelled()) {
+            return new Outcome(End.CANCELLED, null, false, cancel.reason(), List.of());
+        }
+        if (!alreadyStarted) {
+            docker.startContainerCmd(containerId).exec();
+        }
+        docker.logContainerCmd(containerId).withFollowStream(true).withStdOut(true).withStdErr(true).exec(pump);
+        WaitContainerResultCallback waiter = docker.waitContainerCmd(containerId).exec(new WaitContainerResultCallback() {
+            @Override
+            public void onNext(WaitResponse response) {
+                ended.complete(response.getStatusCode());
+                super.onNext(response);
+            }
+
+            @Override
+            public void onError(Throwable throwable) {
+                ended.complete(throwable);
+                super.onError(throwable);
+            }
+
+            @Override
+            public void onComplete() {
+                ended.complete(End.EXITED);
+                super.onComplete();
+            }
+        });
+        Object how;
+        try {
+            long remaining = Math.max(1, Duration.between(Instant.now(), deadline).toMillis());
+            how = ended.get(remaining, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            how = End.TIMED_OUT;
+        } catch (InterruptedException e) {
+            INTERRUPTED.set(Boolean.TRUE);
+            how = End.CANCELLED;
+        } catch (ExecutionException e) {
+            how = e.getCause();
+        }
+        End end;
+        if (how == End.TIMED_OUT) {
+            end = End.TIMED_OUT;
+            kill(containerId);
+        } else if (how == End.CANCELLED) {
+            end = End.CANCELLED;
+            stop(containerId);
+        } else {
+            end = End.EXITED;
+            if (how instanceof Throwable t) {
+                LOG.debug("waiting for container {} failed: {}", shortId(containerId), t.toString());
+            }
+        }
+        closeQuietly(waiter);
+        pump.drain(LOG_DRAIN_MILLIS);
+        Integer exitCode = null;
+        boolean oom = false;
+        try {
+            InspectContainerResponse.ContainerState state = docker.inspectContainerCmd(containerId).exec().getState();
+            if (state != null) {
+                exitCode = state.getExitCodeLong() == null ? null : state.getExitCodeLong().intValue();
+                oom = Boolean.TRUE.equals(state.getOOMKilled());
+                if (end == End.EXITED && Boolean.TRUE.equals(state.getRunning())) {
+                    LOG.warn("container {} still running after its wait ended; killing it", shortId(containerId));
+                    kill(containerId);
+                }
+            }
+        } catch (NotFoundException e) {
+            LOG.debug("container {} vanished before inspection", shortId(containerId));
+        }
+        return new Outcome(end, exitCode, oom, end == End.CANCELLED ? cancelReasonOf(cancel) : null, pump.tail());
+    }
+
+    /**
+     * Runs {@code sh -c script} as {@code user} inside the running container {@code containerId} (a pre-warmed one)
+     * with {@code env} given to that process only, following its output into {@code pump}. At the deadline the
+     * container is killed, on cancel it is stopped; either ends the exec.
+     */
+    Outcome exec(String containerId, String user, String script, List<String> env, LogPump pump, Instant deadline,
+                 CancelSignal cancel) {
+        CompletableFuture<Object> ended = new CompletableFuture<>();
+        cancel.onCancel(() -> ended.complete(End.CANCELLED));
+        if (cancel.isCancelled()) {
+            return new Outcome(End.CANCELLED, null, false, cancel.reason(), List.of());
+        }
+        String execId = docker.execCreateCmd(containerId).withCmd("sh", "-c", script).withEnv(env).withUser(user)
+                .withWorkingDir(ContainerSpecs.WORKSPACE).withAttachStdin(false).withAttachStdout(true)
+                .withAttachStderr(true).withTty(false).exec().getId();
+        pump.ended().whenComplete((v, t) -> ended.complete(End.EXITED));
+        docker.execStartCmd(execId).withDetach(false).withTty(false).exec(pump);
+        Object how;
+        try {
+            long remaining = Math.max(1, Duration.between(Instant.now(), deadline).toMillis());
+            how = ended.get(remaining, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            how = End.TIMED_OUT;
+        } catch (InterruptedException e) {
+            INTERRUPTED.set(Boolean.TRUE);
+            how = End.CANCELLED;
+        } catch (ExecutionException e) {
+            how = End.EXITED;
+        }
+        End end = (End) how;
+        if (end == End.TIMED_OUT) {
+            kill(containerId);
+        } else if (end == End.CANCELLED) {
+            stop(containerId);
+        }
+        pump.drain(LOG_DRAIN_MILLIS);
+        Integer exitCode = null;
+        boolean oom = false;
+        try {
+            Long code = docker.inspectExecCmd(execId).exec().getExitCodeLong();
+            exitCode = code == null ? null : code.intValue();
+            InspectContainerResponse.ContainerState state = docker.inspectContainerCmd(containerId).exec().getState();
+            oom = state != null && Boolean.TRUE.equals(state.getOOMKilled());
+        } catch (NotFoundException e) {
+            LOG.debug("exec {} vanished before inspection", shortId(execId));
+        }
+        return new Outcome(end, exitCode, oom, end == End.CANCELLED ? cancelReasonOf(cancel) : null, pump.tail());
+    }
+
+    private static CancelReason cancelReasonOf(CancelSignal cancel) {
+        return cancel.reason() == null ? CancelReason.RUNNER_SHUTDOWN : cancel.reason();
+    }
+
+    /** SIGTERM, then SIGKILL after the grace period (Docker does the escalation). */
+    void stop(String containerId) {
+        try {
+            docker.stopContainerCmd(containerId).withTimeout((int) Math.max(0, stopGrace.toSeconds())).exec();
+        } catch (NotModifiedException | NotFoundException e) {
+            // already stopped or gone
+        } catch (RuntimeException e) {
+            LOG.warn("stopping container {} failed ({}); killing it", shortId(containerId), e.getMessage());
+            kill(containerId);
+        }
+    }
+
+    void kill(String containerId) {
+        try {
+            docker.killContainerCmd(containerId).exec();
+        } catch (NotFoundException | NotModifiedException e) {
+            // gone already
+        } catch (RuntimeException e) {
+            LOG.debug("killing container {}: {}", shortId(containerId), e.getMessage());
+        }
+    }
+
+    /** Force-removes a container with its anonymous volumes; true when it is gone. */
+    boolean remove(String containerId) {
+        try {
+            docker.removeContainerCmd(containerId).withForce(true).withRemoveVolumes(true).exec();
+            return true;
+        } catch (NotFoundException e) {
+            return true;
+        } catch (RuntimeException e) {
+            if (e.getMessage() != null && e.getMessage().contains("already in progress")) {
+                return true;
+            }
+            LOG.warn("removing container {} failed: {}", shortId(containerId), e.getMessage());
+            return false;
+        }
+    }
+
+    static String shortId(String id) {
+        return id == null ? "null" : id.length() > 12 ? id.substring(0, 12) : id;
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        try {
+            c.close();
+        } catch (Exception ignored) {
+            // best effort
+        }
+    }
+}

@@ -1,0 +1,91 @@
+package dev.aireview.runner.docker;
+
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.command.CreateContainerCmd;
+import com.github.dockerjava.api.model.AccessMode;
+import com.github.dockerjava.api.model.Bind;
+import com.github.dockerjava.api.model.Capability;
+import com.github.dockerjava.api.model.HostConfig;
+import com.github.dockerjava.api.model.Volume;
+import dev.aireview.runner.config.DockerConfig;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Builds every container this executor creates: the same limits, hardening and labels for clone, review,
+ * pooled and cleanup containers (docs/executor-contract.md "Limits and hardening").
+ */
+public final class ContainerSpecs {
+    public static final String WORKSPACE = "/workspace";
+    /** Size cap of the tmpfs at /tmp (it counts against the memory limit as it fills). */
+    static final String TMPFS_OPTIONS = "rw,nosuid,nodev,size=256m";
+
+    private final DockerConfig config;
+
+    public ContainerSpecs(DockerConfig config) {
+        this.config = config;
+    }
+
+    /** Limits and hardening, with {@code workspace} bind-mounted read-write at /workspace. */
+    public HostConfig hostConfig(Path workspace) {
+        HostConfig host = HostConfig.newHostConfig()
+                .withBinds(new Bind(workspace.toAbsolutePath().toString(), new Volume(WORKSPACE), AccessMode.rw))
+                .withCapDrop(Capability.ALL)
+                .withSecurityOpts(List.of("no-new-privileges"))
+                .withReadonlyRootfs(true)
+                .withTmpFs(Map.of("/tmp", TMPFS_OPTIONS))
+                .withInit(true);
+        if (config.memoryBytes() > 0) {
+            host.withMemory(config.memoryBytes()).withMemorySwap(config.memoryBytes());
+        }
+        if (config.cpus() > 0) {
+            host.withNanoCPUs(Math.round(config.cpus() * 1_000_000_000L));
+        }
+        if (config.networkMode() != null && !config.networkMode().isBlank()) {
+            host.withNetworkMode(config.networkMode());
+        }
+        if (config.pidsLimit() > 0) {
+            host.withPidsLimit(config.pidsLimit());
+        }
+        return host;
+    }
+
+    /** Environment of the review container (contract "Environment of the review container"). */
+    public static List<String> reviewEnv() {
+        return List.of("AI_REVIEW_WORKSPACE=" + WORKSPACE,
+                "AI_REVIEW_TASK_FILE=" + WORKSPACE + "/task.json",
+                "AI_REVIEW_REPO_DIR=" + WORKSPACE + "/repo",
+                "AI_REVIEW_RESULT_FILE=" + WORKSPACE + "/result.json",
+                "HOME=/tmp");
+    }
+
+    /** A review container running the image's own entrypoint; {@code taskId} is {@link Labels#POOL_TASK} for a pooled one. */
+    public CreateContainerCmd review(DockerClient docker, Path workspace, String taskId) {
+        return base(docker, workspace, taskId, "review").withEnv(reviewEnv());
+    }
+
+    /** A short container running {@code sh -c script} with the given environment (values never go into argv). */
+    public CreateContainerCmd script(DockerClient docker, Path workspace, String taskId, String role, String script, List<String> env) {
+        List<String> fullEnv = new ArrayList<>(env);
+        fullEnv.add("HOME=/tmp");
+        return base(docker, workspace, taskId, role)
+                .withEntrypoint("sh", "-c", script)
+                .withCmd(List.of())
+                .withWorkingDir(WORKSPACE)
+                .withEnv(fullEnv);
+    }
+
+    private CreateContainerCmd base(DockerClient docker, Path workspace, String taskId, String role) {
+        return docker.createContainerCmd(config.executorImage())
+                .withUser(config.user())
+                .withLabels(Labels.of(config.runnerName(), taskId, role))
+                .withAttachStdin(false)
+                .withAttachStdout(false)
+                .withAttachStderr(false)
+                .withTty(false)
+                .withHostConfig(hostConfig(workspace));
+    }
+}

@@ -1,0 +1,152 @@
+package dev.aireview.runner.docker;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.core.DefaultDockerClientConfig;
+import com.github.dockerjava.core.DockerClientImpl;
+import com.github.dockerjava.httpclient5.ApacheDockerHttpClient;
+import com.github.dockerjava.transport.DockerHttpClient;
+import dev.aireview.runner.model.Json;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.Duration;
+
+/**
+ * Connects to the Docker engine and negotiates the API version: docker-java does not, so the engine's
+ * unversioned {@code /version} is asked first and the client is then built with the engine's API version
+ * (never above what the engine reports, optionally capped lower), so it works from API 1.41 (Docker 20.10) up.
+ */
+public final class DockerConnection implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(DockerConnection.class);
+    /** The oldest engine API this executor supports (Docker 20.10). */
+    public static final String MIN_API_VERSION = "1.41";
+
+    private final DockerClient client;
+    private final String engineVersion;
+    private final String apiVersion;
+
+    private DockerConnection(DockerClient client, String engineVersion, String apiVersion) {
+        this.client = client;
+        this.engineVersion = engineVersion;
+        this.apiVersion = apiVersion;
+    }
+
+    /** Connects to {@code host} (DOCKER_HOST form) with the engine's own API version. */
+    public static DockerConnection open(String host) {
+        return open(host, null);
+    }
+
+    /**
+     * Connects to {@code host}; {@code maxApiVersion} (e.g. "1.41") caps the negotiated version, null for none.
+     * Throws {@link DockerExecutorException} naming DOCKER_HOST when the engine cannot be reached.
+     */
+    public static DockerConnection open(String host, String maxApiVersion) {
+        if (host == null || host.isBlank()) {
+            throw new DockerExecutorException("DOCKER_HOST is empty: set it to e.g. unix:///var/run/docker.sock or tcp://127.0.0.1:2375");
+        }
+        DefaultDockerClientConfig probeConfig;
+        try {
+            probeConfig = DefaultDockerClientConfig.createDefaultConfigBuilder().withDockerHost(host).build();
+        } catch (RuntimeException e) {
+            throw new DockerExecutorException("DOCKER_HOST '" + host + "' is not a valid Docker host: " + e.getMessage(), e);
+        }
+        String engineVersion;
+        String engineApi;
+        String engineMinApi;
+        try (DockerHttpClient probe = httpClient(probeConfig)) {
+            DockerHttpClient.Request request = DockerHttpClient.Request.builder()
+                    .method(DockerHttpClient.Request.Method.GET).path("/version").build();
+            try (DockerHttpClient.Response response = probe.execute(request); InputStream body = response.getBody()) {
+                if (response.getStatusCode() != 200) {
+                    throw new DockerExecutorException("Docker engine at DOCKER_HOST '" + host + "' answered /version with HTTP "
+                            + response.getStatusCode());
+                }
+                JsonNode version = Json.mapper().readTree(body);
+                engineVersion = Json.text(version, "Version");
+                engineApi = Json.text(version, "ApiVersion");
+                engineMinApi = Json.text(version, "MinAPIVersion");
+            }
+        } catch (DockerExecutorException e) {
+            throw e;
+        } catch (IOException | RuntimeException e) {
+            throw new DockerExecutorException("cannot reach the Docker engine at DOCKER_HOST '" + host + "': " + rootMessage(e), e);
+        }
+        if (engineApi == null) {
+            throw new DockerExecutorException("Docker engine at DOCKER_HOST '" + host + "' did not report its API version");
+        }
+        if (compare(engineApi, MIN_API_VERSION) < 0) {
+            throw new DockerExecutorException("Docker engine at DOCKER_HOST '" + host + "' speaks API " + engineApi
+                    + " (Docker " + engineVersion + "); at least API " + MIN_API_VERSION + " (Docker 20.10) is needed");
+        }
+        String api = engineApi;
+        if (maxApiVersion != null && compare(maxApiVersion, api) < 0) {
+            api = maxApiVersion;
+        }
+        if (engineMinApi != null && compare(api, engineMinApi) < 0) {
+            api = engineMinApi;
+        }
+        DefaultDockerClientConfig config = DefaultDockerClientConfig.createDefaultConfigBuilder()
+                .withDockerHost(host).withApiVersion(api).build();
+        DockerClient client = DockerClientImpl.getInstance(config, httpClient(config));
+        LOG.info("connected to Docker {} at {} (engine API {}, using API {})", engineVersion, host, engineApi, api);
+        return new DockerConnection(client, engineVersion, api);
+    }
+
+    private static DockerHttpClient httpClient(DefaultDockerClientConfig config) {
+        return new ApacheDockerHttpClient.Builder()
+                .dockerHost(config.getDockerHost())
+                .sslConfig(config.getSSLConfig())
+                .maxConnections(64)
+                .connectionTimeout(Duration.ofSeconds(10))
+                .build();
+    }
+
+    /** Compares two "major.minor" API versions. */
+    static int compare(String a, String b) {
+        String[] x = a.trim().split("\\.");
+        String[] y = b.trim().split("\\.");
+        for (int i = 0; i < Math.max(x.length, y.length); i++) {
+            int xi = i < x.length ? Integer.parseInt(x[i]) : 0;
+            int yi = i < y.length ? Integer.parseInt(y[i]) : 0;
+            if (xi != yi) {
+                return Integer.compare(xi, yi);
+            }
+        }
+        return 0;
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        String message = t.getMessage();
+        return message == null ? t.getClass().getSimpleName() : message;
+    }
+
+    public DockerClient client() {
+        return client;
+    }
+
+    /** The engine's version, e.g. "26.1.5". */
+    public String engineVersion() {
+        return engineVersion;
+    }
+
+    /** The API version this client speaks, e.g. "1.45". */
+    public String apiVersion() {
+        return apiVersion;
+    }
+
+    @Override
+    public void close() {
+        try {
+            client.close();
+        } catch (IOException e) {
+            LOG.debug("closing the Docker client failed", e);
+        }
+    }
+}

@@ -1,0 +1,293 @@
+package dev.aireview.runner.docker;
+
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.exception.NotFoundException;
+import dev.aireview.runner.config.DockerConfig;
+import dev.aireview.runner.execution.CancelReason;
+import dev.aireview.runner.execution.CancelSignal;
+import dev.aireview.runner.execution.TaskContext;
+import dev.aireview.runner.execution.TaskExecutor;
+import dev.aireview.runner.model.ErrorKind;
+import dev.aireview.runner.model.LogStream;
+import dev.aireview.runner.model.ReviewTask;
+import dev.aireview.runner.model.TaskPhase;
+import dev.aireview.runner.model.TaskResult;
+import dev.aireview.runner.model.TaskStats;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The Docker executor: one claimed task becomes a clone container and a limited, hardened review container
+ * (docs/executor-contract.md, docs/docker-executor.md), and leaves nothing behind.
+ *
+ * <p>Life cycle: {@link #start()} connects (negotiating the API version), checks the image against the pull policy,
+ * reaps what an earlier run of the same runner left, and fills the pre-warmed pool; {@link #execute} is called
+ * concurrently from worker threads; {@link #close()} empties the pool and releases the client.
+ */
+public final class DockerTaskExecutor implements TaskExecutor {
+    private static final Logger LOG = LoggerFactory.getLogger(DockerTaskExecutor.class);
+    private static final Duration CLEANUP_TIMEOUT = Duration.ofSeconds(60);
+    private static final int MESSAGE_TAIL_LINES = 10;
+
+    private final DockerConfig config;
+    private final String maxApiVersion;
+    private final Workspaces workspaces;
+    private final ContainerSpecs specs;
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private volatile DockerConnection connection;
+    private volatile DockerClient docker;
+    private volatile ContainerRunner runner;
+    private volatile ContainerPool pool;
+
+    /** Production constructor: connects to {@code config.host()} on {@link #start()}. */
+    public DockerTaskExecutor(DockerConfig config) {
+        this(config, null);
+    }
+
+    /** As {@link #DockerTaskExecutor(DockerConfig)}, but never speaks an API above {@code maxApiVersion} (e.g. "1.41"). */
+    public DockerTaskExecutor(DockerConfig config, String maxApiVersion) {
+        this.config = config;
+        this.maxApiVersion = maxApiVersion;
+        this.workspaces = new Workspaces(config.workspaceBase(), config.runnerName());
+        this.specs = new ContainerSpecs(config);
+    }
+
+    @Override
+    public void start() {
+        connection = DockerConnection.open(config.host(), maxApiVersion);
+        docker = connection.client();
+        runner = new ContainerRunner(docker, config.stopGrace());
+        try {
+            ImageCheck.ensure(docker, config.executorImage(), config.pullPolicy());
+            try {
+                Files.createDirectories(workspaces.runnerDir());
+            } catch (IOException e) {
+                throw new DockerExecutorException("cannot create the workspace directory " + workspaces.runnerDir()
+                        + " (DOCKER_WORKSPACE_BASE): " + e.getMessage(), e);
+            }
+            new OrphanReaper(docker, config.runnerName(), workspaces, this::deleteWorkspace).reap();
+            pool = new ContainerPool(docker, specs, workspaces, runner, this::deleteWorkspace, config.poolSize());
+            pool.refill();
+            LOG.info("Docker executor ready: image {}, workspaces under {}, pool size {}", config.executorImage(),
+                    workspaces.runnerDir(), config.poolSize());
+        } catch (RuntimeException e) {
+            connection.close();
+            throw e;
+        }
+    }
+
+    /** Docker engine version, e.g. "26.1.5" (after {@link #start()}). */
+    public String engineVersion() {
+        return connection == null ? null : connection.engineVersion();
+    }
+
+    /** The API version spoken with the engine, e.g. "1.45" (after {@link #start()}). */
+    public String apiVersion() {
+        return connection == null ? null : connection.apiVersion();
+    }
+
+    /** Pre-warmed containers ready right now. */
+    public int readyPoolContainers() {
+        return pool == null ? 0 : pool.readyCount();
+    }
+
+    @Override
+    public TaskResult execute(ReviewTask task, TaskContext ctx) {
+        if (docker == null || closed.get()) {
+            throw new IllegalStateException("the Docker executor is not started or already closed");
+        }
+        Instant started = Instant.now();
+        Instant deadline = started.plus(ctx.timeout());
+        String previousMdc = MDC.get("taskId");
+        MDC.put("taskId", task.id());
+        Optional<ContainerPool.Pooled> pooled = Optional.empty();
+        Path workspace = null;
+        String reviewId = null;
+        String cloneId = null;
+        try {
+            ctx.phase(TaskPhase.PREPARING, "preparing the workspace");
+            pooled = pool.take();
+            if (pooled.isPresent()) {
+                workspace = pooled.get().workspace();
+                reviewId = pooled.get().containerId();
+                ctx.log(LogStream.SYSTEM, "using pre-warmed container " + ContainerRunner.shortId(reviewId));
+            } else {
+                workspace = workspaces.create(task.id());
+            }
+            CancelSignal cancel = ctx.cancel();
+
+            List<String> problems = GitClone.validate(task, config.cloneDepth());
+            if (!problems.isEmpty()) {
+                return finish(ctx, started, TaskResult.failure(ErrorKind.CLONE_FAILED,
+                        "refusing to clone: " + String.join("; ", problems)), null);
+            }
+            ctx.phase(TaskPhase.CLONING, "cloning " + Masking.mask(withoutUserInfo(task.repository().url()), task.secrets())
+                    + (task.branch() == null ? "" : " branch " + task.branch()));
+            ContainerRunner.Outcome clone;
+            if (reviewId != null) {
+                // pre-warmed: clone inside the already running container (same image, limits, user), no create/start
+                List<String> env = new java.util.ArrayList<>(GitClone.env(task, config.cloneDepth()));
+                env.add("HOME=/tmp");
+                clone = runner.exec(reviewId, config.user(), GitClone.SCRIPT, env, new LogPump(ctx::log), deadline, cancel);
+            } else {
+                try {
+                    cloneId = specs.script(docker, workspace, task.id(), "clone", GitClone.SCRIPT,
+                            GitClone.env(task, config.cloneDepth())).exec().getId();
+                } catch (NotFoundException e) {
+                    return finish(ctx, started, imageMissing(e), null);
+                }
+                clone = runner.run(cloneId, false, new LogPump(ctx::log), deadline, cancel);
+                runner.remove(cloneId);
+                cloneId = null;
+            }
+            if (clone.end() != ContainerRunner.End.EXITED) {
+                return finish(ctx, started, interrupted(clone, "while cloning"), clone.exitCode());
+            }
+            if (clone.exitCode() == null || clone.exitCode() != 0) {
+                String why = clone.oomKilled() ? "the clone ran out of memory (DOCKER_MEMORY_LIMIT)"
+                        : lastLines(clone.tail(), task, MESSAGE_TAIL_LINES);
+                return finish(ctx, started, TaskResult.failure(ErrorKind.CLONE_FAILED,
+                        "clone failed (exit " + clone.exitCode() + "): " + why), clone.exitCode());
+            }
+
+            workspaces.writeTask(workspace, task.toContainerJson());
+            boolean started0 = reviewId != null;
+            if (reviewId == null) {
+                try {
+                    reviewId = specs.review(docker, workspace, task.id()).exec().getId();
+                } catch (NotFoundException e) {
+                    return finish(ctx, started, imageMissing(e), null);
+                }
+            }
+            ctx.phase(TaskPhase.REVIEWING, "reviewing in container " + ContainerRunner.shortId(reviewId));
+            LogPump pump = new LogPump(ctx::log);
+            ContainerRunner.Outcome review = runner.run(reviewId, started0, pump, deadline, cancel);
+            if (review.end() != ContainerRunner.End.EXITED) {
+                return finish(ctx, started, interrupted(review, "during the review"), review.exitCode());
+            }
+            ctx.phase(TaskPhase.SUBMITTING, "review container exited with code " + review.exitCode());
+            return finish(ctx, started, judge(task, workspace, review), review.exitCode());
+        } catch (IOException e) {
+            return finish(ctx, started, TaskResult.failure(ErrorKind.EXECUTOR_FAILED,
+                    "workspace error: " + Masking.mask(e.getMessage(), task.secrets())), null);
+        } finally {
+            if (cloneId != null) {
+                runner.remove(cloneId);
+            }
+            if (reviewId != null) {
+                runner.remove(reviewId);
+            }
+            if (workspace != null && !deleteWorkspace(workspace)) {
+                LOG.warn("workspace {} could not be deleted; the reaper will retry at the next start", workspace);
+            }
+            if (previousMdc == null) {
+                MDC.remove("taskId");
+            } else {
+                MDC.put("taskId", previousMdc);
+            }
+            ContainerRunner.restoreInterrupt();
+        }
+    }
+
+    private TaskResult judge(ReviewTask task, Path workspace, ContainerRunner.Outcome review) {
+        int exit = review.exitCode() == null ? -1 : review.exitCode();
+        if (exit != 0 && review.oomKilled()) {
+            return TaskResult.failure(ErrorKind.OOM_KILLED, "the review container was killed for exceeding its memory limit ("
+                    + config.memoryBytes() + " bytes, DOCKER_MEMORY_LIMIT), exit code " + exit);
+        }
+        if (exit != 0) {
+            return TaskResult.failure(ErrorKind.EXECUTOR_FAILED, "the review container exited with code " + exit + ": "
+                    + lastLines(review.tail(), task, MESSAGE_TAIL_LINES));
+        }
+        return workspaces.readResult(workspace).orElseGet(() -> TaskResult.failure(ErrorKind.EXECUTOR_FAILED,
+                "no result file: the review container exited 0 without writing a readable /workspace/result.json"));
+    }
+
+    private static TaskResult interrupted(ContainerRunner.Outcome outcome, String when) {
+        if (outcome.end() == ContainerRunner.End.TIMED_OUT) {
+            return TaskResult.failure(ErrorKind.TIMEOUT, "the task ran out of its wall time " + when + "; the container was killed");
+        }
+        CancelReason reason = outcome.cancelReason() == null ? CancelReason.RUNNER_SHUTDOWN : outcome.cancelReason();
+        return TaskResult.failure(reason.errorKind(), "cancelled " + when + " (" + reason.name().toLowerCase() + ")");
+    }
+
+    private TaskResult imageMissing(NotFoundException e) {
+        return TaskResult.failure(ErrorKind.IMAGE_MISSING, "executor image DOCKER_EXECUTOR_IMAGE='" + config.executorImage()
+                + "' is not present: " + e.getMessage());
+    }
+
+    private static TaskResult finish(TaskContext ctx, Instant started, TaskResult result, Integer exitCode) {
+        TaskStats s = result.stats();
+        TaskStats stats = new TaskStats(Duration.between(started, Instant.now()).toMillis(), s.queueToStartMs(),
+                exitCode != null ? exitCode : s.exitCode(), s.filesReviewed());
+        return result.withStats(stats);
+    }
+
+    /** A URL for messages: any {@code user:password@} part replaced by {@code ****@}. */
+    static String withoutUserInfo(String url) {
+        return url == null ? null : url.replaceFirst("^([A-Za-z][A-Za-z0-9+.-]*://)[^/@]+@", "$1****@");
+    }
+
+    private static String lastLines(List<String> tail, ReviewTask task, int n) {
+        List<String> last = tail.subList(Math.max(0, tail.size() - n), tail.size());
+        String text = String.join("\n", last).strip();
+        return text.isEmpty() ? "(no output)" : Masking.mask(text, task.secrets());
+    }
+
+    /**
+     * Deletes a workspace; when files written by the container user cannot be deleted by this process, deletes its
+     * content through a short container running as that user, then the directory itself.
+     */
+    boolean deleteWorkspace(Path workspace) {
+        if (workspaces.delete(workspace)) {
+            return true;
+        }
+        if (docker == null) {
+            return false;
+        }
+        emptyViaContainer(workspace);
+        return workspaces.delete(workspace);
+    }
+
+    /** Deletes the content of {@code workspace} from inside a short container running as the container user. */
+    void emptyViaContainer(Path workspace) {
+        String id = null;
+        try {
+            var cmd = specs.script(docker, workspace, "cleanup", "cleanup", "chmod -R u+rwX /workspace 2>/dev/null; find /workspace -mindepth 1 -delete", List.of());
+            cmd.getHostConfig().withNetworkMode("none");
+            id = cmd.exec().getId();
+            ContainerRunner.Outcome outcome = runner.run(id, false, new LogPump((stream, line) ->
+                    LOG.debug("cleanup: {}", line)), Instant.now().plus(CLEANUP_TIMEOUT), new CancelSignal());
+            LOG.debug("cleanup container for {} ended {} with exit {}", workspace, outcome.end(), outcome.exitCode());
+        } catch (RuntimeException e) {
+            LOG.warn("cleanup container for {} failed: {}", workspace, e.getMessage());
+        } finally {
+            if (id != null) {
+                runner.remove(id);
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        if (pool != null) {
+            pool.close();
+        }
+        if (connection != null) {
+            connection.close();
+        }
+    }
+}

@@ -1,0 +1,172 @@
+package dev.aireview.runner.docker;
+
+import dev.aireview.runner.model.ReviewTask;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The clone step: validation of the task's URL, branch and SHAs, and the fixed shell script run in a short-lived
+ * container from the executor image. Values reach git only through environment variables (never interpolated into
+ * the script, never in argv); the clone token goes through an env-based credential helper, so it is in no argv,
+ * no URL, and no file in the workspace.
+ */
+public final class GitClone {
+    static final Set<String> SCHEMES = Set.of("https", "http", "ssh", "git", "file", "git+ssh", "ssh+git");
+    private static final Pattern SCHEME = Pattern.compile("^([A-Za-z][A-Za-z0-9+.-]*)://.+");
+    private static final Pattern SCP_LIKE = Pattern.compile("^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^-/][^:]*$");
+    private static final Pattern BRANCH = Pattern.compile("^[A-Za-z0-9._@+#/-]+$");
+    private static final Pattern SHA = Pattern.compile("^[0-9a-fA-F]{7,64}$");
+
+    /**
+     * The clone script. Inputs: GIT_URL, GIT_BRANCH (may be empty), GIT_HEAD_SHA (may be empty), GIT_BASE_SHA (may
+     * be empty), GIT_DEPTH (0 = full history), GIT_TOKEN (may be empty). Leaves the checkout in /workspace/repo.
+     */
+    static final String SCRIPT = String.join("\n",
+            "set -u",
+            "export GIT_TERMINAL_PROMPT=0 GIT_CONFIG_NOSYSTEM=1 GIT_ASKPASS=/bin/false SSH_ASKPASS=/bin/false",
+            "die() { echo \"clone failed: $*\" >&2; exit 1; }",
+            "g() { git -c protocol.ext.allow=never -c credential.helper= "
+                    + "-c 'credential.helper=!f() { test \"$1\" = get || exit 0; test -n \"${GIT_TOKEN:-}\" || exit 0; "
+                    + "echo username=x-access-token; echo \"password=$GIT_TOKEN\"; }; f' \"$@\"; }",
+            "DEPTH_ARG=''",
+            "if [ \"${GIT_DEPTH:-0}\" -gt 0 ]; then DEPTH_ARG=\"--depth=$GIT_DEPTH\"; fi",
+            "fetch() {",
+            "  if g fetch -q --no-tags $DEPTH_ARG origin \"$@\" 2>/tmp/fetch.err; then return 0; fi",
+            "  if [ -n \"$DEPTH_ARG\" ] && grep -qi 'shallow' /tmp/fetch.err; then",
+            "    echo 'the server does not support shallow fetches; fetching without --depth' >&2",
+            "    DEPTH_ARG=''",
+            "    if g fetch -q --no-tags origin \"$@\" 2>/tmp/fetch.err; then return 0; fi",
+            "  fi",
+            "  cat /tmp/fetch.err >&2",
+            "  return 1",
+            "}",
+            "has() { git cat-file -e \"$1^{commit}\" 2>/dev/null; }",
+            "mkdir -p /workspace/repo && cd /workspace/repo || die 'cannot create /workspace/repo'",
+            "git init -q . || die 'git init failed'",
+            "git remote add origin \"$GIT_URL\" || die 'git remote add failed'",
+            "if [ -n \"${GIT_BRANCH:-}\" ]; then",
+            "  echo \"fetching branch $GIT_BRANCH (depth ${GIT_DEPTH:-0})\"",
+            "  fetch \"+refs/heads/$GIT_BRANCH:refs/remotes/origin/$GIT_BRANCH\" || die \"cannot fetch branch $GIT_BRANCH\"",
+            "  TARGET=\"refs/remotes/origin/$GIT_BRANCH\"",
+            "fi",
+            "if [ -n \"${GIT_HEAD_SHA:-}\" ]; then",
+            "  TARGET=\"$GIT_HEAD_SHA\"",
+            "  if ! has \"$GIT_HEAD_SHA\"; then",
+            "    echo \"commit $GIT_HEAD_SHA is not in the fetched history; fetching it by SHA\"",
+            "    if ! fetch \"$GIT_HEAD_SHA\" || ! has \"$GIT_HEAD_SHA\"; then",
+            "      echo 'fetching the commit by SHA failed; fetching the full history' >&2",
+            "      if [ -f .git/shallow ]; then UNSHALLOW=--unshallow; else UNSHALLOW=''; fi",
+            "      g fetch -q --no-tags $UNSHALLOW origin '+refs/heads/*:refs/remotes/origin/*' || die 'cannot fetch the repository history'",
+            "      has \"$GIT_HEAD_SHA\" || die \"commit $GIT_HEAD_SHA not found in the repository\"",
+            "    fi",
+            "  fi",
+            "fi",
+            "if [ -n \"${GIT_BASE_SHA:-}\" ] && ! has \"$GIT_BASE_SHA\"; then",
+            "  echo \"fetching base commit $GIT_BASE_SHA\"",
+            "  fetch \"$GIT_BASE_SHA\" || echo \"warning: base commit $GIT_BASE_SHA could not be fetched\" >&2",
+            "fi",
+            "git -c advice.detachedHead=false checkout -q --detach \"$TARGET\" || die \"cannot check out $TARGET\"",
+            "rm -f /tmp/fetch.err",
+            "echo \"checked out $(git rev-parse HEAD)\"",
+            "");
+
+    private GitClone() {
+    }
+
+    /** Problems with the task's clone inputs, empty when it may be cloned. */
+    public static List<String> validate(ReviewTask task, int depth) {
+        List<String> problems = new ArrayList<>();
+        String url = task.repository() == null ? null : task.repository().url();
+        if (url == null || url.isBlank()) {
+            problems.add("repository URL is missing");
+        } else {
+            String why = urlProblem(url);
+            if (why != null) {
+                problems.add(why);
+            }
+        }
+        String branch = task.branch();
+        if (branch != null && !branch.isEmpty()) {
+            String why = branchProblem(branch);
+            if (why != null) {
+                problems.add(why);
+            }
+        }
+        if ((branch == null || branch.isEmpty()) && (task.headSha() == null || task.headSha().isEmpty())) {
+            problems.add("neither branch nor headSha is given");
+        }
+        if (task.headSha() != null && !task.headSha().isEmpty() && !SHA.matcher(task.headSha()).matches()) {
+            problems.add("headSha is not a hex commit SHA");
+        }
+        if (task.baseSha() != null && !task.baseSha().isEmpty() && !SHA.matcher(task.baseSha()).matches()) {
+            problems.add("baseSha is not a hex commit SHA");
+        }
+        if (depth < 0) {
+            problems.add("clone depth is negative");
+        }
+        return problems;
+    }
+
+    static String urlProblem(String url) {
+        for (int i = 0; i < url.length(); i++) {
+            char c = url.charAt(i);
+            if (c <= ' ' || c == 0x7f) {
+                return "repository URL contains whitespace or control characters";
+            }
+        }
+        if (url.startsWith("-")) {
+            return "repository URL starts with '-'";
+        }
+        if (url.contains("::")) {
+            return "repository URL uses a git remote-helper transport ('::')";
+        }
+        Matcher m = SCHEME.matcher(url);
+        if (m.matches()) {
+            String scheme = m.group(1).toLowerCase(Locale.ROOT);
+            return SCHEMES.contains(scheme) ? null : "repository URL scheme '" + scheme + "' is not allowed (allowed: https, http, ssh, git, file)";
+        }
+        if (SCP_LIKE.matcher(url).matches()) {
+            return null;
+        }
+        return "repository URL is not a URL with an allowed scheme (https, http, ssh, git, file) or user@host:path";
+    }
+
+    static String branchProblem(String branch) {
+        if (branch.startsWith("-")) {
+            return "branch starts with '-'";
+        }
+        if (!BRANCH.matcher(branch).matches()) {
+            return "branch contains characters outside [A-Za-z0-9._@+#/-]";
+        }
+        if (branch.startsWith("/") || branch.endsWith("/") || branch.endsWith(".") || branch.endsWith(".lock")
+                || branch.contains("..") || branch.contains("//") || branch.contains("@{") || branch.contains("/.")
+                || branch.startsWith(".")) {
+            return "branch is not a valid git branch name";
+        }
+        return null;
+    }
+
+    /** The clone container's environment: every task value travels here, not in the script or argv. */
+    static List<String> env(ReviewTask task, int depth) {
+        List<String> env = new ArrayList<>();
+        env.add("GIT_URL=" + task.repository().url());
+        env.add("GIT_BRANCH=" + nullToEmpty(task.branch()));
+        env.add("GIT_HEAD_SHA=" + nullToEmpty(task.headSha()));
+        env.add("GIT_BASE_SHA=" + nullToEmpty(task.baseSha()));
+        env.add("GIT_DEPTH=" + Math.max(0, depth));
+        String token = task.repository().cloneToken();
+        if (token != null && !token.isEmpty()) {
+            env.add("GIT_TOKEN=" + token);
+        }
+        return env;
+    }
+
+    private static String nullToEmpty(String s) {
+        return s == null ? "" : s;
+    }
+}

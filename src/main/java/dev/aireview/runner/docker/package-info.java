@@ -1,0 +1,17 @@
+/**
+ * The Docker executor: {@link dev.aireview.runner.docker.DockerTaskExecutor} implements
+ * {@link dev.aireview.runner.execution.TaskExecutor} with docker-java (httpclient5 transport).
+ *
+ * <ul>
+ *   <li>{@link dev.aireview.runner.docker.DockerConnection}: client from DOCKER_HOST, API version negotiated.</li>
+ *   <li>{@link dev.aireview.runner.docker.ContainerSpecs} and {@link dev.aireview.runner.docker.Labels}: limits,
+ *       hardening and labels of every container.</li>
+ *   <li>{@link dev.aireview.runner.docker.Workspaces}: per-task directories, task.json in, result.json out.</li>
+ *   <li>{@link dev.aireview.runner.docker.GitClone}: input validation and the fixed clone script.</li>
+ *   <li>{@link dev.aireview.runner.docker.LogPump}: bounded, line-splitting follower of container output.</li>
+ *   <li>ContainerRunner (wait, deadline, cancel), ContainerPool (pre-warmed containers), OrphanReaper (start-up
+ *       clean-up), ImageCheck (pull policy): package-private helpers.</li>
+ * </ul>
+ * See docs/docker-executor.md and docs/executor-contract.md. This package never calls the server client.
+ */
+package dev.aireview.runner.docker;

@@ -1,0 +1,83 @@
+package dev.aireview.runner.docker;
+
+import com.github.dockerjava.api.model.Frame;
+import com.github.dockerjava.api.model.StreamType;
+import dev.aireview.runner.model.LogStream;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class LogPumpTest {
+    private final List<String> seen = new ArrayList<>();
+
+    private static Frame frame(StreamType type, String text) {
+        return new Frame(type, text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void shouldSplitLinesAcrossFramesPerStream() {
+        LogPump pump = new LogPump((s, l) -> seen.add(s.wire() + ":" + l), 100, 3);
+        pump.onNext(frame(StreamType.STDOUT, "hel"));
+        pump.onNext(frame(StreamType.STDERR, "oops\r\nerr-"));
+        pump.onNext(frame(StreamType.STDOUT, "lo\nworld\n\nlast"));
+        pump.onComplete();
+        pump.drain(1000);
+
+        assertEquals(List.of("stderr:oops", "stdout:hello", "stdout:world", "stdout:", "stdout:last", "stderr:err-"), seen);
+        assertEquals(List.of("stdout:", "last", "err-").size(), pump.tail().size());
+        assertEquals(List.of("", "last", "err-"), pump.tail());
+        assertEquals(6, pump.lines());
+    }
+
+    @Test
+    void shouldCutOverlongLines() {
+        LogPump pump = new LogPump((s, l) -> seen.add(l), 4, 20);
+        pump.onNext(frame(StreamType.STDOUT, "abcdefghij\nxy"));
+        pump.onComplete();
+        pump.drain(1000);
+        assertEquals(List.of("abcd", "efgh", "ij", "xy"), seen);
+    }
+
+    @Test
+    void shouldHoldBoundedStateWhateverPassesThrough() {
+        long[] count = new long[2];
+        LogPump pump = new LogPump((s, l) -> {
+            count[0]++;
+            count[1] += l.length();
+        });
+        byte[] chunk = new byte[64 * 1024];
+        java.util.Arrays.fill(chunk, (byte) 'a');
+        for (int i = 0; i < chunk.length; i += 1000) {
+            chunk[i] = '\n';
+        }
+        for (int i = 0; i < 800; i++) { // 50 MiB in frames of 64 KiB, plus one newline-free MiB
+            pump.onNext(new Frame(i % 2 == 0 ? StreamType.STDOUT : StreamType.STDERR, chunk));
+        }
+        byte[] noNewline = new byte[1024 * 1024];
+        java.util.Arrays.fill(noNewline, (byte) 'b');
+        pump.onNext(new Frame(StreamType.STDOUT, noNewline));
+        pump.onComplete();
+        pump.drain(1000);
+
+        assertEquals(800L * 64 * 1024 + 1024 * 1024, pump.bytes());
+        assertEquals(pump.lines(), count[0]);
+        assertEquals(800L * 64 * 1024 + 1024 * 1024 - 800L * 66, count[1], "every byte but the newlines delivered");
+        assertEquals(LogPump.DEFAULT_TAIL_LINES, pump.tail().size());
+        assertTrue(pump.bufferedHighWater() <= 2 * LogPump.DEFAULT_MAX_LINE_BYTES, "held " + pump.bufferedHighWater());
+    }
+
+    @Test
+    void shouldIgnoreFramesAfterDrain() {
+        LogPump pump = new LogPump((s, l) -> seen.add(l));
+        pump.onComplete();
+        pump.drain(1000);
+        pump.onNext(frame(StreamType.STDOUT, "late\n"));
+        assertEquals(List.of(), seen);
+        assertEquals(LogStream.STDOUT, LogStream.valueOf("STDOUT"));
+    }
+}

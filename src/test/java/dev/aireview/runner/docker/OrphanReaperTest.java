@@ -1,0 +1,107 @@
+package dev.aireview.runner.docker;
+
+import com.github.dockerjava.api.DockerClient;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.Timeout;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** What a killed runner left (running and stopped containers, a volume, workspaces) is removed when it starts again. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class OrphanReaperTest {
+
+    @BeforeAll
+    void setUp() {
+        DockerTestSupport.buildImage();
+    }
+
+    @AfterAll
+    void tearDown() throws Exception {
+        assertEquals(List.of(), DockerTestSupport.leftovers(), "containers, volumes or workspaces left behind");
+        DockerTestSupport.removeRunnerDirs();
+    }
+
+    @Test
+    void shouldEmptyAWorkspaceThroughAContainerRunningAsTheContainerUser() throws Exception {
+        DockerClient docker = DockerTestSupport.docker();
+        String runner = DockerTestSupport.runnerName("cleanup");
+        try (DockerTaskExecutor executor = new DockerTaskExecutor(DockerTestSupport.config(runner, "none", 0))) {
+            executor.start();
+            Workspaces workspaces = new Workspaces(DockerTestSupport.WORKSPACE_BASE, runner);
+            Path ws = workspaces.create("task-files");
+            String writer = new ContainerSpecs(DockerTestSupport.config(runner, "none", 0)).script(docker, ws, "task-files",
+                    "review", "mkdir -p /workspace/repo/.git/objects && echo x > /workspace/repo/.git/objects/a && chmod 555 /workspace/repo/.git/objects", List.of()).exec().getId();
+            try {
+                docker.startContainerCmd(writer).exec();
+                assertEquals(0, docker.waitContainerCmd(writer).start().awaitStatusCode(30, TimeUnit.SECONDS));
+            } finally {
+                docker.removeContainerCmd(writer).withForce(true).exec();
+            }
+            assertEquals(10001, Files.getAttribute(ws.resolve("repo"), "unix:uid"), "written by the container user");
+
+            executor.emptyViaContainer(ws);
+
+            try (var left = Files.list(ws)) {
+                assertEquals(List.of(), left.toList(), "content deleted by the cleanup container");
+            }
+            assertTrue(workspaces.delete(ws));
+            assertEquals(List.of(), DockerTestSupport.containersOfRunner(runner), "cleanup container removed");
+        }
+    }
+
+    @Test
+    void shouldRemoveWhatAKilledRunnerLeftBehind() throws Exception {
+        DockerClient docker = DockerTestSupport.docker();
+        String runner = DockerTestSupport.runnerName("reap");
+        String other = DockerTestSupport.runnerName("other");
+        String running = docker.createContainerCmd(DockerTestSupport.IMAGE).withEntrypoint("sleep", "300")
+                .withLabels(Labels.of(runner, "task-old-1", "review")).exec().getId();
+        docker.startContainerCmd(running).exec();
+        String stopped = docker.createContainerCmd(DockerTestSupport.IMAGE).withEntrypoint("true")
+                .withLabels(Labels.of(runner, "task-old-2", "clone")).exec().getId();
+        String volume = docker.createVolumeCmd().withLabels(Map.of(Labels.RUNNER, runner, Labels.TASK, "task-old-1",
+                Labels.MANAGED, "true")).exec().getName();
+        String foreign = docker.createContainerCmd(DockerTestSupport.IMAGE).withEntrypoint("true")
+                .withLabels(Labels.of(other, "task-x", "review")).exec().getId();
+        Workspaces workspaces = new Workspaces(DockerTestSupport.WORKSPACE_BASE, runner);
+        Path old = workspaces.create("task-old-1");
+        Files.createDirectories(old.resolve("repo/.git"));
+        Files.writeString(old.resolve("repo/.git/HEAD"), "ref: refs/heads/main\n");
+        Path pool = workspaces.create("pool-abc");
+        try {
+            assertEquals(2, DockerTestSupport.containersOfRunner(runner).size());
+
+            try (DockerTaskExecutor executor = new DockerTaskExecutor(DockerTestSupport.config(runner, "none", 0))) {
+                executor.start();
+
+                assertEquals(List.of(), DockerTestSupport.containersOfRunner(runner), "containers reaped");
+                assertTrue(docker.listVolumesCmd().exec().getVolumes().stream().noneMatch(v -> v.getName().equals(volume)),
+                        "volume reaped");
+                assertFalse(Files.exists(old), "workspace reaped");
+                assertFalse(Files.exists(pool), "pool workspace reaped");
+                assertEquals(1, DockerTestSupport.containersOfRunner(other).size(), "another runner's containers are left alone");
+            }
+        } finally {
+            docker.removeContainerCmd(foreign).withForce(true).exec();
+            for (String id : List.of(running, stopped)) {
+                try {
+                    docker.removeContainerCmd(id).withForce(true).exec();
+                } catch (com.github.dockerjava.api.exception.NotFoundException ignored) {
+                    // reaped, as it should be
+                }
+            }
+        }
+    }
+}

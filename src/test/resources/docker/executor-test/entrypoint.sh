@@ -1,0 +1,59 @@
+#!/bin/sh
+# Contract step 1: wait for the task file; then behave as the task's "prompt" says (a test switch).
+set -u
+T=/workspace/task.json
+while [ ! -f "$T" ]; do sleep 0.05; done
+cid=$(sed -n 's#.*/containers/\([0-9a-f]\{64\}\)/.*#\1#p' /proc/self/mountinfo | head -n 1)
+echo "review running in container $cid"
+mode=$(sed -n 's/.*"prompt":"\([^"]*\)".*/\1/p' "$T")
+result() { printf '%s' "$1" > /workspace/result.json.tmp && mv /workspace/result.json.tmp /workspace/result.json; }
+case "$mode" in
+  sleep)
+    echo "sleeping until stopped"
+    exec sleep 100000
+    ;;
+  oom)
+    echo "allocating memory"
+    x=$(head -c 1000m /dev/zero | tr '\0' a)
+    echo "survived with ${#x} bytes"
+    ;;
+  flood)
+    # 524288 lines of 99 characters (50 MiB with newlines), then one 100000-byte line, then a result
+    yes "0123456789 abcdefghijklmnopqrstuvwxyz ABCDEFGHIJKLMNOPQRSTUVWXYZ 0123456789 abcdefghijklmnopqrstuv" | head -n 524288
+    head -c 100000 /dev/zero | tr '\0' x
+    echo
+    result '{"status":"completed","summary":"flooded"}'
+    ;;
+  fail)
+    echo "something went wrong" >&2
+    echo "last words" >&2
+    exit 3
+    ;;
+  noresult)
+    exit 0
+    ;;
+  forkbomb)
+    d=/sys/fs/cgroup/pids
+    [ -r "$d/pids.max" ] || d=/sys/fs/cgroup
+    read max < "$d/pids.max"
+    f() { f | f & }
+    f &
+    while :; do
+      read cur < "$d/pids.current"
+      [ "$cur" -ge "$max" ] && break
+    done
+    echo "fork bomb reached pids.current=$cur of pids.max=$max"
+    printf '{"status":"completed","summary":"pids.current=%s pids.max=%s"}' "$cur" "$max" > /workspace/result.json
+    exit 0
+    ;;
+  *)
+    head=$(git -C /workspace/repo rev-parse HEAD 2>/dev/null || echo none)
+    depth=$(git -C /workspace/repo rev-list --count HEAD 2>/dev/null || echo 0)
+    base=$(sed -n 's/.*"baseSha":"\([0-9a-f]*\)".*/\1/p' "$T")
+    hasbase=no
+    [ -n "$base" ] && git -C /workspace/repo cat-file -e "$base^{commit}" 2>/dev/null && hasbase=yes
+    files=$(ls /workspace/repo 2>/dev/null | wc -l)
+    echo "reviewed $files files at $head"
+    result "{\"status\":\"completed\",\"summary\":\"head=$head depth=$depth base=$hasbase container=$cid\",\"comments\":[{\"path\":\"a.txt\",\"line\":1,\"severity\":\"warning\",\"message\":\"looks odd\"}],\"stats\":{\"files_reviewed\":$files}}"
+    ;;
+esac
