@@ -6,6 +6,8 @@ import dev.aireview.runner.review.SelfTest;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -46,14 +48,17 @@ public final class ExecuteCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        // UTF-8 whatever the container's locale: paths and summaries are not ASCII-only.
+        PrintStream stdout = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+        PrintStream stderr = new PrintStream(System.err, true, StandardCharsets.UTF_8);
         if (selfTest) {
-            return SelfTest.run(System.out, System.err);
+            return SelfTest.run(stdout, stderr);
         }
         if (pollMs < 1 || pollMs > 50) {
-            System.err.println("--poll-ms must be between 1 and 50, got " + pollMs);
+            stderr.println("--poll-ms must be between 1 and 50, got " + pollMs);
             return 2;
         }
-        ReviewExecution execution = new ReviewExecution(new ReviewEngine(), System.out, System.err,
+        ReviewExecution execution = new ReviewExecution(new ReviewEngine(), stdout, stderr,
                 Duration.ofMillis(pollMs), Duration.ofSeconds(Math.max(0, waitTimeoutSeconds)));
         return execution.run(new ReviewExecution.ContractPaths(task, repo, out));
     }
