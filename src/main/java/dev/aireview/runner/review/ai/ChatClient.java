@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.aireview.runner.model.AiConfig;
 import dev.aireview.runner.model.Json;
-import dev.aireview.runner.observability.RunnerVersion;
 import dev.aireview.runner.review.Progress;
 import dev.aireview.runner.review.ReviewFailedException;
 
@@ -32,6 +31,8 @@ public final class ChatClient {
     public static final String DEFAULT_BASE_URL = "https://api.openai.com/v1";
     public static final double DEFAULT_TEMPERATURE = 0.2;
     public static final int DEFAULT_MAX_TOKENS = 2048;
+    private static final String USER_AGENT = "ai-review-runner/" + java.util.Objects.requireNonNullElse(
+            ChatClient.class.getPackage().getImplementationVersion(), "dev") + " (review engine)";
 
     private final AiConfig config;
     private final HttpClient http;
@@ -93,7 +94,7 @@ public final class ChatClient {
                     .timeout(requestTimeout)
                     .header("Content-Type", "application/json")
                     .header("Accept", "application/json")
-                    .header("User-Agent", RunnerVersion.userAgent())
+                    .header("User-Agent", USER_AGENT)
                     .POST(HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8));
             if (config.apiKey() != null) {
                 rb.header("Authorization", "Bearer " + config.apiKey());
