@@ -8,10 +8,20 @@ import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** Newly added TODO/FIXME/XXX/HACK markers: FIXME, XXX and HACK mark known problems (warning), TODO is info. */
+/**
+ * Newly added TODO/FIXME/XXX/HACK markers in comments (after {@code //}, {@code #}, {@code /*}, {@code *},
+ * {@code <!--}, or a line starting with {@code --} or {@code ;}, so {@code case "TODO":} in code is not one).
+ * FIXME, XXX and HACK mark known problems (warning); TODO is info.
+ */
 public final class TodoRule implements Rule {
 
+    private static final Pattern COMMENT = Pattern.compile("//|#|/\\*|^\\s*\\*|<!--|^\\s*--|\\s--\\s|^\\s*;");
     private static final Pattern MARKER = Pattern.compile("(?<![A-Za-z0-9_-])(TODO|FIXME|XXX|HACK)(?![A-Za-z0-9_-])\\s*(\\([^)]*\\))?\\s*:?\\s*(.*)$");
+
+    private static boolean inComment(String text, int markerAt) {
+        Matcher c = COMMENT.matcher(text);
+        return c.find() && c.start() < markerAt;
+    }
 
     @Override
     public String id() {
@@ -31,7 +41,7 @@ public final class TodoRule implements Rule {
             }
             for (DiffLine l : f.addedLines()) {
                 Matcher m = MARKER.matcher(l.text());
-                if (!m.find()) {
+                if (!m.find() || !inComment(l.text(), m.start())) {
                     continue;
                 }
                 String marker = m.group(1);

@@ -34,7 +34,8 @@ class OfflineRulesTest {
                         "cmd/main.go:4:info", "public/index.php:2:warning", "app/models/order.rb:3:error",
                         "src/lib.rs:2:warning")),
                 Arguments.of(new TodoRule(), "todo", Set.of(
-                        "src/pricing.js:1:info", "src/pricing.js:3:warning", "src/pricing.js:5:warning", "src/pricing.js:6:warning")),
+                        "src/pricing.js:1:info", "src/pricing.js:3:warning", "src/pricing.js:5:warning", "src/pricing.js:6:warning",
+                        "src/pricing.js:7:info")),
                 Arguments.of(new ConflictMarkerRule(), "conflict-marker", Set.of("src/config.yml:2-6:error")),
                 Arguments.of(new SecretRule(), "secret", Set.of(
                         "deploy/id_rsa:1:error", "settings.py:1:error", "src/db.js:2:error", ".env:2:error", "ci/publish.yml:2:error")),
@@ -104,14 +105,14 @@ class OfflineRulesTest {
         String s = result.summary();
         assertTrue(s.contains("| error | 5 |"), s);
         assertTrue(s.contains("| warning | 7 |"), s);
-        assertTrue(s.contains("| info | 3 |"), s);
+        assertTrue(s.contains("| info | 4 |"), s);
         assertTrue(s.contains("`deploy/id_rsa` (added, +3 −0)"), s);
         assertTrue(s.contains("- Flag missing error handling"), s);
         assertTrue(s.contains("### File-level findings"), s);
         assertTrue(s.contains("`lib/Helper.class`"), s);
         // File-level findings stay out of the line comments; every comment has a line.
         assertTrue(result.comments().stream().allMatch(c -> c.line() != null && c.line() > 0));
-        assertEquals(15 - 3, result.comments().size());
+        assertEquals(16 - 3, result.comments().size());
         assertEquals(files.size(), result.stats().filesReviewed());
     }
 
