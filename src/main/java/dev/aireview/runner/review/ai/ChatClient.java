@@ -96,6 +96,10 @@ public final class ChatClient {
                     .header("Accept", "application/json")
                     .header("User-Agent", USER_AGENT)
                     .POST(HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8));
+            if ("http".equalsIgnoreCase(uri.getScheme())) {
+                // No h2c upgrade on plain HTTP: local model servers and proxies often mishandle it.
+                rb.version(HttpClient.Version.HTTP_1_1);
+            }
             if (config.apiKey() != null) {
                 rb.header("Authorization", "Bearer " + config.apiKey());
             }
