@@ -2,6 +2,9 @@ package dev.aireview.runner.review;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.github.dockerjava.api.DockerClient;
+import com.github.tomakehurst.wiremock.WireMockServer;
+import com.github.tomakehurst.wiremock.client.WireMock;
+import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
 import com.github.dockerjava.api.async.ResultCallback;
 import com.github.dockerjava.api.command.CreateContainerResponse;
 import com.github.dockerjava.api.model.Bind;
@@ -44,8 +47,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Builds the executor image from the packaged jar ({@code JAR_FROM=prebuilt}; once per jar + Dockerfile content,
- * tagged with their hash) and runs it like the Docker executor does: pre-warmed (started before the task file
- * exists), with the hardening flags of docs/executor-contract.md and no network, on a fixture repository.
+ * tagged with their hash) and runs it like the Docker executor does, with the hardening flags of
+ * docs/executor-contract.md, on a fixture repository: pre-warmed (started before the task file exists) with no
+ * network for the offline reviewer; cold, in host network mode, against WireMock as the AI provider.
  *
  * <p>The image is built with the {@code docker build} CLI because the Dockerfile needs BuildKit (cache mount,
  * skipped stages), which docker-java's build call does not speak; containers are run with docker-java.
@@ -152,26 +156,7 @@ class ExecutorImageIT {
         Files.setPosixFilePermissions(workspace, PosixFilePermissions.fromString("rwxrwxrwx"));
         FixtureRepo repo = FixtureRepo.create(workspace.resolve("repo"));
 
-        CreateContainerResponse created = docker.createContainerCmd(image)
-                .withLabels(Map.of(LABEL, "true", "ai-review.managed", "true", "ai-review.task", "pool"))
-                .withUser("10001:10001")
-                .withEnv("AI_REVIEW_WORKSPACE=/workspace", "AI_REVIEW_TASK_FILE=/workspace/task.json",
-                        "AI_REVIEW_REPO_DIR=/workspace/repo", "AI_REVIEW_RESULT_FILE=/workspace/result.json", "HOME=/tmp")
-                .withHostConfig(HostConfig.newHostConfig()
-                        .withReadonlyRootfs(true)
-                        .withTmpFs(Map.of("/tmp", "rw,nosuid,nodev,size=64m"))
-                        .withCapDrop(Capability.ALL)
-                        .withSecurityOpts(List.of("no-new-privileges"))
-                        .withInit(true)
-                        .withNetworkMode("none")
-                        .withMemory(512L * 1024 * 1024)
-                        .withMemorySwap(512L * 1024 * 1024)
-                        .withPidsLimit(128L)
-                        .withBinds(new Bind(workspace.toString(), new Volume("/workspace"))))
-                .exec();
-        String id = created.getId();
-        containers.add(id);
-        docker.startContainerCmd(id).exec();
+        String id = startHardened("none");
 
         // Pre-warmed: the container waits for its task.
         await().atMost(Duration.ofSeconds(30)).until(() -> logs(id).contains("waiting for /workspace/task.json"));
@@ -198,6 +183,75 @@ class ExecutorImageIT {
         assertTrue(result.summary().contains("| error | 1 |"), result.summary());
         assertTrue(!logs.contains("hunter2-Sup3rS3cret") && !Files.readString(workspace.resolve("result.json")).contains("hunter2-Sup3rS3cret"),
                 "the planted secret is never echoed");
+    }
+
+    /** Starts the image as the Docker executor does: hardened, labelled, workspace bind-mounted at /workspace. */
+    private String startHardened(String networkMode) {
+        CreateContainerResponse created = docker.createContainerCmd(image)
+                .withLabels(Map.of(LABEL, "true", "ai-review.managed", "true", "ai-review.task", "pool"))
+                .withUser("10001:10001")
+                .withEnv("AI_REVIEW_WORKSPACE=/workspace", "AI_REVIEW_TASK_FILE=/workspace/task.json",
+                        "AI_REVIEW_REPO_DIR=/workspace/repo", "AI_REVIEW_RESULT_FILE=/workspace/result.json", "HOME=/tmp")
+                .withHostConfig(HostConfig.newHostConfig()
+                        .withReadonlyRootfs(true)
+                        .withTmpFs(Map.of("/tmp", "rw,nosuid,nodev,size=64m"))
+                        .withCapDrop(Capability.ALL)
+                        .withSecurityOpts(List.of("no-new-privileges"))
+                        .withInit(true)
+                        .withNetworkMode(networkMode)
+                        .withMemory(512L * 1024 * 1024)
+                        .withMemorySwap(512L * 1024 * 1024)
+                        .withPidsLimit(128L)
+                        .withBinds(new Bind(workspace.toString(), new Volume("/workspace"))))
+                .exec();
+        String id = created.getId();
+        containers.add(id);
+        docker.startContainerCmd(id).exec();
+        return id;
+    }
+
+    @Test
+    void coldContainerReviewsWithAnAiProviderAndNeverPrintsTheKey() throws Exception {
+        String key = "sk-image-it-4b7c1d9e2f";
+        WireMockServer provider = new WireMockServer(WireMockConfiguration.options().dynamicPort().bindAddress("127.0.0.1"));
+        provider.start();
+        try {
+            String answer = "{\"summary\":\"One leftover log.\",\"comments\":[{\"path\":\"src/cart.js\",\"line\":3,"
+                    + "\"severity\":\"warning\",\"message\":\"Remove the console.log.\"}]}";
+            ObjectNode completion = Json.mapper().createObjectNode();
+            completion.putArray("choices").addObject().putObject("message").put("role", "assistant").put("content", answer);
+            provider.stubFor(WireMock.post(WireMock.urlEqualTo("/v1/chat/completions"))
+                    .withHeader("Authorization", WireMock.equalTo("Bearer " + key))
+                    .willReturn(WireMock.okJson(completion.toString())));
+
+            workspace = Files.createTempDirectory("executor-ws");
+            Files.setPosixFilePermissions(workspace, PosixFilePermissions.fromString("rwxrwxrwx"));
+            FixtureRepo repo = FixtureRepo.create(workspace.resolve("repo"));
+            ObjectNode task = Json.mapper().createObjectNode();
+            task.put("id", "task_image_ai");
+            task.putObject("repository").put("url", "https://git.example/acme/shop.git").put("fullName", "acme/shop");
+            task.put("baseSha", repo.baseSha).put("headSha", repo.headSha);
+            task.putObject("ai").put("provider", "openai").put("baseUrl", "http://127.0.0.1:" + provider.port() + "/v1")
+                    .put("model", "review-model").put("apiKey", key);
+            // Cold start: the task is there before the container starts.
+            Files.writeString(workspace.resolve("task.json"), task.toString());
+
+            // The test server is on this machine's loopback: host network mode (see the brief of the tests).
+            String id = startHardened("host");
+            Integer exit = docker.waitContainerCmd(id).start().awaitStatusCode(60, TimeUnit.SECONDS);
+            String logs = logs(id);
+            assertEquals(0, exit, logs);
+            String resultJson = Files.readString(workspace.resolve("result.json"));
+            TaskResult result = Json.mapper().readValue(resultJson, TaskResult.class);
+            assertEquals(ResultStatus.COMPLETED, result.status(), resultJson);
+            assertEquals(Set.of("src/cart.js:3:warning"), ExecuteEndToEndTest.keys(result));
+            assertTrue(result.summary().contains("One leftover log."), result.summary());
+            assertTrue(!logs.contains(key) && !resultJson.contains(key), "the AI key leaked:\n" + logs);
+            provider.verify(1, WireMock.postRequestedFor(WireMock.urlEqualTo("/v1/chat/completions"))
+                    .withRequestBody(WireMock.matchingJsonPath("$.response_format.type", WireMock.equalTo("json_object"))));
+        } finally {
+            provider.stop();
+        }
     }
 
     private static String logs(String id) throws InterruptedException {
