@@ -16,7 +16,8 @@ import java.util.Locale;
  * used (files without a patch, typically binaries, are listed without hunks). Otherwise the diff is computed
  * from the checked-out repository: from the merge base of {@code baseSha} and {@code headSha} (a pull
  * request's view; {@code baseSha} itself when there is no merge base in a shallow clone) to {@code headSha};
- * without {@code baseSha} from {@code headSha~1} (or the empty tree for a root commit).
+ * without {@code baseSha} from {@code headSha~1} (or the empty tree for a root commit). A shallow clone that
+ * holds neither the base nor the parent of head is a failed review, not a review of the whole tree.
  */
 public final class DiffSource {
 
@@ -88,6 +89,11 @@ public final class DiffSource {
         if (base == null) {
             base = git.resolveCommit(head + "~1");
             how = base == null ? "the empty tree (root commit)" : "parent " + shortSha(base);
+            if (base == null && hasParentRecorded(git, head)) {
+                throw new ReviewFailedException("the checkout is too shallow to compute the diff: the parent of "
+                        + shortSha(head) + " was not fetched" + (task.baseSha() == null ? "" : " and base " + shortSha(task.baseSha())
+                        + " is not in the checkout") + " (send files[].patch, or clone deeper)");
+            }
             if (base == null) {
                 GitRepo.Output empty = git.run("hash-object", "-t", "tree", "/dev/null");
                 if (!empty.ok()) {
@@ -120,6 +126,12 @@ public final class DiffSource {
             progress.line("diff larger than " + GitRepo.MAX_OUTPUT_BYTES / (1024 * 1024) + " MiB: reviewing the first part only");
         }
         return new ChangeSet(files, "git, " + how + " → head " + shortSha(head));
+    }
+
+    /** Whether the commit object names a parent (true for the tip of a shallow clone, false for a root commit). */
+    private static boolean hasParentRecorded(GitRepo git, String commit) throws IOException {
+        GitRepo.Output raw = git.run("cat-file", "-p", commit);
+        return raw.ok() && raw.stdout().lines().takeWhile(l -> !l.isEmpty()).anyMatch(l -> l.startsWith("parent "));
     }
 
     static FileDiff.ChangeType changeType(String status) {

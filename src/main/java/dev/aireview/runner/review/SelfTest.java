@@ -49,8 +49,8 @@ public final class SelfTest {
                     return code;
                 }
                 TaskResult result = dev.aireview.runner.model.Json.mapper().readValue(resultFile.toFile(), TaskResult.class);
-                long rules = result.comments().stream().map(c -> c.line()).distinct().count();
-                if (result.status() != ResultStatus.COMPLETED || rules < 3) {
+                long linesFlagged = result.comments().stream().map(c -> c.line()).distinct().count();
+                if (result.status() != ResultStatus.COMPLETED || linesFlagged < 3) {
                     err.println("self-test failed: unexpected result " + result.status() + " with " + result.comments().size() + " comment(s)");
                     return 1;
                 }

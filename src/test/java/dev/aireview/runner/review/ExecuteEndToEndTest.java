@@ -151,6 +151,34 @@ class ExecuteEndToEndTest {
     }
 
     @Test
+    void shallowCloneWithoutTheParentIsAFailedReviewNotAWholeTreeReview() throws Exception {
+        Path shallow = tmp.resolve("shallow");
+        FixtureRepo.git(tmp, "clone", "-q", "--depth", "1", "file://" + repo.dir, shallow.toString());
+        writeTask(task(repo.headSha, null));
+        int code = Main.commandLine().execute("execute", "--task", workspace.resolve("task.json").toString(),
+                "--repo", shallow.toString(), "--out", workspace.resolve("result.json").toString());
+        assertEquals(0, code);
+        TaskResult result = readResult();
+        assertEquals(ErrorKind.EXECUTOR_FAILED, result.error().kind());
+        assertTrue(result.error().message().contains("too shallow"), result.error().message());
+    }
+
+    @Test
+    void rootCommitIsDiffedAgainstTheEmptyTree() throws Exception {
+        Path single = tmp.resolve("single");
+        Files.createDirectories(single.resolve("src"));
+        FixtureRepo.git(single, "init", "-q");
+        Files.writeString(single.resolve("src/app.py"), "import pdb\nx = 1\n");
+        FixtureRepo.git(single, "add", "-A");
+        FixtureRepo.git(single, "commit", "-q", "-m", "root");
+        writeTask(task(FixtureRepo.git(single, "rev-parse", "HEAD").strip(), null));
+        int code = Main.commandLine().execute("execute", "--task", workspace.resolve("task.json").toString(),
+                "--repo", single.toString(), "--out", workspace.resolve("result.json").toString());
+        assertEquals(0, code);
+        assertEquals(Set.of("src/app.py:1:error"), keys(readResult()));
+    }
+
+    @Test
     void unknownHeadCommitIsAFailedReview() throws Exception {
         writeTask(task("0123456789abcdef0123456789abcdef01234567", null));
         assertEquals(0, execute());
