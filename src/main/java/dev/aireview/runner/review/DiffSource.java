@@ -1,0 +1,168 @@
+package dev.aireview.runner.review;
+
+import dev.aireview.runner.model.FileChange;
+import dev.aireview.runner.model.ReviewTask;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Where the diff of a task comes from. When any {@code files[].patch} is present, the task's patches are
+ * used (files without a patch, typically binaries, are listed without hunks). Otherwise the diff is computed
+ * from the checked-out repository: from the merge base of {@code baseSha} and {@code headSha} (a pull
+ * request's view; {@code baseSha} itself when there is no merge base in a shallow clone) to {@code headSha};
+ * without {@code baseSha} from {@code headSha~1} (or the empty tree for a root commit). A shallow clone that
+ * holds neither the base nor the parent of head is a failed review, not a review of the whole tree.
+ */
+public final class DiffSource {
+
+    private final Progress progress;
+
+    public DiffSource(Progress progress) {
+        this.progress = progress;
+    }
+
+    public ChangeSet load(ReviewTask task, Path repoDir) throws ReviewFailedException {
+        boolean anyPatch = task.files().stream().anyMatch(f -> f.patch() != null && !f.patch().isEmpty());
+        if (anyPatch) {
+            progress.line("diff source: patches of " + task.files().size() + " file(s) from the task");
+            return fromPatches(task.files(), repoDir);
+        }
+        if (repoDir == null || !Files.isDirectory(repoDir)) {
+            throw new ReviewFailedException("the task has no patches and there is no repository at " + repoDir);
+        }
+        try {
+            return fromGit(task, new GitRepo(repoDir));
+        } catch (IOException e) {
+            throw new ReviewFailedException("could not compute the diff from the repository: " + e.getMessage(), e);
+        }
+    }
+
+    static ChangeSet fromPatches(List<FileChange> changes, Path repoDir) {
+        List<FileDiff> files = new ArrayList<>();
+        for (FileChange c : changes) {
+            FileDiff.ChangeType type = changeType(c.status());
+            String previous = c.previousPath() != null ? c.previousPath() : c.path();
+            if (c.patch() == null || c.patch().isEmpty()) {
+                // No patch: a binary, or a file too large for the server to send. Size from the checkout if present.
+                long size = sizeInCheckout(repoDir, c.path());
+                boolean binary = type != FileDiff.ChangeType.DELETED && type != FileDiff.ChangeType.RENAMED;
+                files.add(new FileDiff(c.path(), previous, type, binary, List.of(), size));
+            } else {
+                files.add(UnifiedDiffParser.parsePatch(c.path(), previous, type, c.patch()));
+            }
+        }
+        return new ChangeSet(files, "the task's patches");
+    }
+
+    ChangeSet fromGit(ReviewTask task, GitRepo git) throws IOException, ReviewFailedException {
+        String headRev = task.headSha() != null ? task.headSha() : "HEAD";
+        String head = git.resolveCommit(headRev);
+        if (head == null) {
+            throw new ReviewFailedException("commit " + headRev + " is not in the repository checkout");
+        }
+        String base = null;
+        String how;
+        if (task.baseSha() != null) {
+            String b = git.resolveCommit(task.baseSha());
+            if (b != null) {
+                GitRepo.Output mb = git.run("merge-base", b, head);
+                if (mb.ok() && !mb.stdout().isBlank()) {
+                    base = mb.stdout().strip();
+                    how = base.equals(b) ? "base " + shortSha(b) : "merge base " + shortSha(base) + " of base " + shortSha(b);
+                } else {
+                    base = b;
+                    how = "base " + shortSha(b) + " (no merge base in the checkout)";
+                }
+            } else {
+                progress.line("base commit " + shortSha(task.baseSha()) + " is not in the checkout; diffing against the parent of head");
+                how = null;
+            }
+        } else {
+            how = null;
+        }
+        if (base == null) {
+            base = git.resolveCommit(head + "~1");
+            how = base == null ? "the empty tree (root commit)" : "parent " + shortSha(base);
+            if (base == null && hasParentRecorded(git, head)) {
+                throw new ReviewFailedException("the checkout is too shallow to compute the diff: the parent of "
+                        + shortSha(head) + " was not fetched" + (task.baseSha() == null ? "" : " and base " + shortSha(task.baseSha())
+                        + " is not in the checkout") + " (send files[].patch, or clone deeper)");
+            }
+            if (base == null) {
+                GitRepo.Output empty = git.run("hash-object", "-t", "tree", "/dev/null");
+                if (!empty.ok()) {
+                    throw new ReviewFailedException("git hash-object failed: " + empty.reason());
+                }
+                base = empty.stdout().strip();
+            }
+        }
+        progress.line("diff source: git diff " + how + " .. head " + shortSha(head));
+        GitRepo.Output diff = git.run("diff", "--no-color", "--no-ext-diff", "--no-textconv", "--find-renames", "--unified=3",
+                "--src-prefix=a/", "--dst-prefix=b/", base, head, "--");
+        if (!diff.ok()) {
+            throw new ReviewFailedException("git diff failed: " + diff.reason());
+        }
+        List<FileDiff> files = new ArrayList<>();
+        for (FileDiff f : UnifiedDiffParser.parse(diff.stdout())) {
+            if (f.binary() && f.change() != FileDiff.ChangeType.DELETED) {
+                GitRepo.Output size = git.run("cat-file", "-s", head + ":" + f.path());
+                if (size.ok()) {
+                    try {
+                        f = f.withSize(Long.parseLong(size.stdout().strip()));
+                    } catch (NumberFormatException ignored) {
+                        // size stays unknown
+                    }
+                }
+            }
+            files.add(f);
+        }
+        if (diff.truncated()) {
+            progress.line("diff larger than " + GitRepo.MAX_OUTPUT_BYTES / (1024 * 1024) + " MiB: reviewing the first part only");
+        }
+        return new ChangeSet(files, "git, " + how + " → head " + shortSha(head));
+    }
+
+    /** Whether the commit object names a parent (true for the tip of a shallow clone, false for a root commit). */
+    private static boolean hasParentRecorded(GitRepo git, String commit) throws IOException {
+        GitRepo.Output raw = git.run("cat-file", "-p", commit);
+        return raw.ok() && raw.stdout().lines().takeWhile(l -> !l.isEmpty()).anyMatch(l -> l.startsWith("parent "));
+    }
+
+    static FileDiff.ChangeType changeType(String status) {
+        if (status == null) {
+            return FileDiff.ChangeType.MODIFIED;
+        }
+        return switch (status.trim().toLowerCase(Locale.ROOT)) {
+            case "added", "add", "new", "a" -> FileDiff.ChangeType.ADDED;
+            case "removed", "deleted", "delete", "d" -> FileDiff.ChangeType.DELETED;
+            case "renamed", "rename", "r" -> FileDiff.ChangeType.RENAMED;
+            case "copied", "copy", "c" -> FileDiff.ChangeType.COPIED;
+            default -> FileDiff.ChangeType.MODIFIED;
+        };
+    }
+
+    private static long sizeInCheckout(Path repoDir, String path) {
+        if (repoDir == null) {
+            return -1;
+        }
+        try {
+            Path p = repoDir.resolve(path).normalize();
+            if (!p.startsWith(repoDir.normalize()) || !Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
+                return -1;
+            }
+            return Files.size(p);
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
+    static String shortSha(String sha) {
+        return sha == null ? "?" : sha.length() > 12 ? sha.substring(0, 12) : sha;
+    }
+}

@@ -1,0 +1,71 @@
+package dev.aireview.runner.review;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The diff of one file. {@code path} is the new path ({@code oldPath} for a deleted file), {@code oldPath} the
+ * path before a rename or copy (equal to {@code path} otherwise). {@code sizeBytes} is the size of the new
+ * version when known (binary files looked up in the repository), else -1.
+ */
+public record FileDiff(String path, String oldPath, ChangeType change, boolean binary, List<Hunk> hunks, long sizeBytes) {
+
+    public enum ChangeType { ADDED, MODIFIED, DELETED, RENAMED, COPIED }
+
+    public FileDiff {
+        hunks = List.copyOf(hunks);
+    }
+
+    public FileDiff withSize(long size) {
+        return new FileDiff(path, oldPath, change, binary, hunks, size);
+    }
+
+    public FileDiff withPaths(String newPath, String previousPath, ChangeType type) {
+        return new FileDiff(newPath, previousPath, type, binary, hunks, sizeBytes);
+    }
+
+    /** All added lines, in order. */
+    public List<DiffLine> addedLines() {
+        List<DiffLine> out = new ArrayList<>();
+        for (Hunk h : hunks) {
+            for (DiffLine l : h.lines()) {
+                if (l.isAdded()) {
+                    out.add(l);
+                }
+            }
+        }
+        return out;
+    }
+
+    public int additions() {
+        int n = 0;
+        for (Hunk h : hunks) {
+            for (DiffLine l : h.lines()) {
+                n += l.kind() == DiffLine.Kind.ADDED ? 1 : 0;
+            }
+        }
+        return n;
+    }
+
+    public int deletions() {
+        int n = 0;
+        for (Hunk h : hunks) {
+            for (DiffLine l : h.lines()) {
+                n += l.kind() == DiffLine.Kind.REMOVED ? 1 : 0;
+            }
+        }
+        return n;
+    }
+
+    /** File name extension in lower case without the dot ("" when none). */
+    public String extension() {
+        String name = fileName();
+        int dot = name.lastIndexOf('.');
+        return dot <= 0 ? "" : name.substring(dot + 1).toLowerCase(java.util.Locale.ROOT);
+    }
+
+    public String fileName() {
+        int slash = path.lastIndexOf('/');
+        return slash < 0 ? path : path.substring(slash + 1);
+    }
+}

@@ -1,0 +1,104 @@
+package dev.aireview.runner.review;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs {@code git} (the binary in the image) on a checked-out repository, read-only. Every call passes
+ * {@code safe.directory=*} (the checkout belongs to another user), disables colour, pagers and external diff
+ * drivers, and is bounded in time and output size.
+ */
+public final class GitRepo {
+
+    /** Output beyond this is cut off (the diff is then marked truncated). */
+    public static final int MAX_OUTPUT_BYTES = 32 * 1024 * 1024;
+    private static final long TIMEOUT_SECONDS = 120;
+
+    private final Path dir;
+    private final String git;
+
+    public GitRepo(Path dir) {
+        this(dir, "git");
+    }
+
+    public GitRepo(Path dir, String gitExecutable) {
+        this.dir = dir;
+        this.git = gitExecutable;
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    /** Result of one git call. */
+    public record Output(int exitCode, String stdout, String stderr, boolean truncated) {
+        public boolean ok() {
+            return exitCode == 0;
+        }
+
+        /** Last non-blank line of stderr, for error messages. */
+        public String reason() {
+            String[] lines = stderr.strip().split("\n");
+            String last = lines.length == 0 ? "" : lines[lines.length - 1].strip();
+            return last.isEmpty() ? "exit code " + exitCode : last;
+        }
+    }
+
+    public Output run(String... args) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of(git, "-c", "safe.directory=*", "-c", "core.quotePath=false",
+                "-c", "color.ui=false", "-c", "core.pager=cat", "-C", dir.toString()));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        pb.environment().put("GIT_TERMINAL_PROMPT", "0");
+        pb.environment().put("GIT_OPTIONAL_LOCKS", "0");
+        pb.environment().put("LC_ALL", "C");
+        Path err = Files.createTempFile("git-stderr", ".txt");
+        try {
+            pb.redirectError(err.toFile());
+            pb.redirectInput(ProcessBuilder.Redirect.PIPE);
+            Process p = pb.start();
+            p.getOutputStream().close();
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            boolean truncated = false;
+            try (InputStream in = p.getInputStream()) {
+                byte[] buf = new byte[65536];
+                int n;
+                while ((n = in.read(buf)) > 0) {
+                    if (out.size() + n > MAX_OUTPUT_BYTES) {
+                        out.write(buf, 0, MAX_OUTPUT_BYTES - out.size());
+                        truncated = true;
+                        break;
+                    }
+                    out.write(buf, 0, n);
+                }
+            }
+            if (truncated) {
+                p.destroyForcibly();
+            }
+            if (!p.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new IOException("git " + args[0] + " did not finish within " + TIMEOUT_SECONDS + " s");
+            }
+            String stderr = Files.readString(err, StandardCharsets.UTF_8);
+            return new Output(truncated ? 0 : p.exitValue(), out.toString(StandardCharsets.UTF_8), stderr, truncated);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while running git", e);
+        } finally {
+            Files.deleteIfExists(err);
+        }
+    }
+
+    /** The full commit id of {@code rev}, or null when it does not resolve to a commit here. */
+    public String resolveCommit(String rev) throws IOException {
+        Output o = run("rev-parse", "--verify", "--quiet", rev + "^{commit}");
+        return o.ok() && !o.stdout().isBlank() ? o.stdout().strip() : null;
+    }
+}

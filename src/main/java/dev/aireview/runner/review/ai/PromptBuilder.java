@@ -1,0 +1,116 @@
+package dev.aireview.runner.review.ai;
+
+import dev.aireview.runner.model.ReviewTask;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Builds the chat messages. The system prompt fixes the answer format (a JSON object with {@code summary}
+ * and {@code comments}) and lists the task's {@code rules}. The user message comes from the task's
+ * {@code prompt} template, or {@link #DEFAULT_TEMPLATE}. Placeholders, replaced verbatim:
+ * <ul>
+ *   <li>{@code {{diff}}} the (part of the) diff, with new-file line numbers</li>
+ *   <li>{@code {{files}}} the paths in this part, one per line</li>
+ *   <li>{@code {{rules}}} the task's rules as a bullet list ("(none)" when empty)</li>
+ *   <li>{@code {{repository}}}, {@code {{branch}}}, {@code {{baseSha}}}, {@code {{headSha}}}</li>
+ *   <li>{@code {{part}}}, {@code {{parts}}} which request of how many this is</li>
+ * </ul>
+ * A template without {@code {{diff}}} is taken as extra instructions: it is placed before the default
+ * template's content, so the diff is always sent.
+ */
+public final class PromptBuilder {
+
+    public static final String DEFAULT_TEMPLATE = """
+            Review this change to {{repository}} (branch {{branch}}, {{baseSha}}..{{headSha}}), part {{part}} of {{parts}}.
+
+            Files in this part:
+            {{files}}
+
+            Diff:
+            {{diff}}
+            """;
+
+    private final ReviewTask task;
+
+    public PromptBuilder(ReviewTask task) {
+        this.task = task;
+    }
+
+    public String system() {
+        return """
+                You are a senior software engineer reviewing a code change. Point out bugs, security problems, \
+                missing error handling, race conditions, performance problems and unclear code. Do not comment \
+                on formatting a linter would fix, and do not praise.
+
+                The diff shows each line's number in the new file on the left; added lines are marked with '+', \
+                removed lines with '-' (they have no number). Comment only on added ('+') lines, using the number \
+                shown. Use endLine for a range. Severity is one of "error" (must fix: bug, vulnerability), \
+                "warning" (should fix) or "info" (suggestion). Put replacement code, if any, in "suggestion".
+
+                Answer with one JSON object and nothing else:
+                {"summary": "markdown overall assessment (2-6 sentences)",
+                 "comments": [{"path": "file path as shown", "line": 12, "endLine": 14, "severity": "warning", "message": "what is wrong and why", "suggestion": "optional replacement code"}]}
+                Use an empty "comments" list when there is nothing to say.
+                """ + "\nProject review rules (apply them strictly):\n" + rulesList() + "\n";
+    }
+
+    public String user(DiffChunker.Chunk chunk, int part, int parts) {
+        String template = task.prompt();
+        String text;
+        if (template == null || template.isBlank()) {
+            text = DEFAULT_TEMPLATE;
+        } else if (!template.contains("{{diff}}")) {
+            text = template.strip() + "\n\n" + DEFAULT_TEMPLATE;
+        } else {
+            text = template;
+        }
+        Map<String, String> values = Map.of(
+                "{{diff}}", chunk.text(),
+                "{{files}}", String.join("\n", chunk.paths()),
+                "{{rules}}", rulesList(),
+                "{{repository}}", nz(task.repository() == null ? null
+                        : task.repository().fullName() != null ? task.repository().fullName() : task.repository().url()),
+                "{{branch}}", nz(task.branch()),
+                "{{baseSha}}", nz(task.baseSha()),
+                "{{headSha}}", nz(task.headSha()),
+                "{{part}}", String.valueOf(part),
+                "{{parts}}", String.valueOf(parts));
+        // One pass, so a placeholder inside the diff itself is never expanded.
+        StringBuilder out = new StringBuilder();
+        int i = 0;
+        while (i < text.length()) {
+            int open = text.indexOf("{{", i);
+            if (open < 0) {
+                out.append(text, i, text.length());
+                break;
+            }
+            int close = text.indexOf("}}", open);
+            String key = close < 0 ? null : text.substring(open, close + 2);
+            if (key != null && values.containsKey(key)) {
+                out.append(text, i, open).append(values.get(key));
+                i = close + 2;
+            } else {
+                out.append(text, i, open + 2);
+                i = open + 2;
+            }
+        }
+        return out.toString();
+    }
+
+    private String rulesList() {
+        List<String> rules = task.rules();
+        if (rules.isEmpty()) {
+            return "(none)";
+        }
+        StringBuilder sb = new StringBuilder();
+        for (String r : rules) {
+            sb.append("- ").append(r.replace('\n', ' ')).append('\n');
+        }
+        return sb.toString().stripTrailing();
+    }
+
+    private static String nz(String s) {
+        return s == null ? "?" : s;
+    }
+}

@@ -1,0 +1,123 @@
+package dev.aireview.runner.review.rules;
+
+import dev.aireview.runner.model.Severity;
+import dev.aireview.runner.review.DiffLine;
+import dev.aireview.runner.review.FileDiff;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * Leftover debug output and breakpoints, per language (by file extension): {@code console.log} and
+ * {@code debugger} in JavaScript/TypeScript, {@code System.out.println}/{@code printStackTrace} on the JVM,
+ * {@code print(}/{@code breakpoint()}/{@code pdb} in Python, {@code fmt.Println} in Go, {@code var_dump} in PHP,
+ * {@code binding.pry} in Ruby, {@code dbg!} in Rust, {@code Console.WriteLine} in C#.
+ * Breakpoints are errors (they stop the program); stray output is a warning; output that is often
+ * intended (Python {@code print}, Go {@code fmt.Println}) is info. Commented-out lines are ignored.
+ */
+public final class DebugOutputRule implements Rule {
+
+    private record Check(Pattern pattern, Severity severity, String message, String suggestion) {
+    }
+
+    private static final Set<String> JS = Set.of("js", "jsx", "ts", "tsx", "mjs", "cjs", "mts", "cts", "vue", "svelte");
+    private static final Set<String> JVM = Set.of("java", "kt", "kts", "scala", "groovy");
+
+    private static final List<Check> JS_CHECKS = List.of(
+            new Check(Pattern.compile("\\bconsole\\.(log|debug|trace|dir|table)\\s*\\("), Severity.WARNING,
+                    "Leftover `console.%s` call: remove it or use the project's logger.", null),
+            new Check(Pattern.compile("^\\s*debugger\\s*;?\\s*$|[;{]\\s*debugger\\s*;"), Severity.ERROR,
+                    "`debugger` statement left in: it pauses execution whenever developer tools are open.",
+                    "Remove the `debugger` statement."));
+    private static final List<Check> JVM_CHECKS = List.of(
+            new Check(Pattern.compile("\\bSystem\\.(out|err)\\.print(ln|f)?\\s*\\("), Severity.WARNING,
+                    "`System.%s.print…` in committed code: use a logger so the output has a level and context.", null),
+            new Check(Pattern.compile("\\.printStackTrace\\s*\\(\\s*\\)"), Severity.WARNING,
+                    "`printStackTrace()` writes to stderr without context: log the exception (or rethrow it) instead.", null));
+    private static final List<Check> KOTLIN_CHECKS = List.of(
+            new Check(Pattern.compile("^\\s*println\\s*\\("), Severity.WARNING,
+                    "Leftover `println(`: use a logger for diagnostic output.", null));
+    private static final List<Check> PY_CHECKS = List.of(
+            new Check(Pattern.compile("\\bbreakpoint\\s*\\(\\s*\\)|\\bi?pdb\\.set_trace\\s*\\(|^\\s*import\\s+i?pdb\\b"),
+                    Severity.ERROR, "Debugger breakpoint left in: the program will stop here and wait for input.",
+                    "Remove the breakpoint."),
+            new Check(Pattern.compile("^\\s*print\\s*\\("), Severity.INFO,
+                    "`print()` left in: use `logging` unless this is intended command-line output.", null));
+    private static final List<Check> GO_CHECKS = List.of(
+            new Check(Pattern.compile("\\bfmt\\.Print(ln|f)?\\s*\\("), Severity.INFO,
+                    "`fmt.Print…` writes straight to stdout: use the logger unless this is intended output.", null),
+            new Check(Pattern.compile("^\\s*print(ln)?\\s*\\("), Severity.WARNING,
+                    "Built-in `print`/`println` writes to stderr and is meant for debugging only.", null));
+    private static final List<Check> PHP_CHECKS = List.of(
+            new Check(Pattern.compile("\\b(var_dump|print_r|var_export|dd|dump|debug_zval_dump)\\s*\\("), Severity.WARNING,
+                    "Leftover `%s()` debug output: remove it before merging.", null));
+    private static final List<Check> RUBY_CHECKS = List.of(
+            new Check(Pattern.compile("\\bbinding\\.(pry|irb)\\b|^\\s*(byebug|debugger)\\b"), Severity.ERROR,
+                    "Debugger breakpoint left in: the process will stop here.", "Remove the breakpoint."));
+    private static final List<Check> RUST_CHECKS = List.of(
+            new Check(Pattern.compile("\\bdbg!\\s*\\("), Severity.WARNING,
+                    "Leftover `dbg!` macro: it prints to stderr; remove it before merging.", null));
+    private static final List<Check> CS_CHECKS = List.of(
+            new Check(Pattern.compile("\\bDebugger\\.Break\\s*\\("), Severity.ERROR,
+                    "`Debugger.Break()` left in.", "Remove the breakpoint."),
+            new Check(Pattern.compile("\\bConsole\\.Write(Line)?\\s*\\("), Severity.WARNING,
+                    "`Console.Write…` in committed code: use `ILogger` for diagnostic output.", null));
+
+    private static final Map<String, List<Check>> BY_EXTENSION = Map.ofEntries(
+            Map.entry("py", PY_CHECKS), Map.entry("go", GO_CHECKS), Map.entry("php", PHP_CHECKS),
+            Map.entry("rb", RUBY_CHECKS), Map.entry("rs", RUST_CHECKS), Map.entry("cs", CS_CHECKS));
+
+    @Override
+    public String id() {
+        return "debug-output";
+    }
+
+    @Override
+    public String title() {
+        return "leftover debug output and breakpoints";
+    }
+
+    @Override
+    public void check(List<FileDiff> files, List<Finding> out) {
+        for (FileDiff f : files) {
+            if (FileKinds.skipLineRules(f)) {
+                continue;
+            }
+            List<Check> checks = checksFor(f.extension());
+            if (checks.isEmpty()) {
+                continue;
+            }
+            for (DiffLine l : f.addedLines()) {
+                if (FileKinds.isCommentLine(l.text())) {
+                    continue;
+                }
+                for (Check c : checks) {
+                    var m = c.pattern().matcher(l.text());
+                    if (m.find()) {
+                        String msg = c.message().contains("%s") ? String.format(c.message(), m.group(1)) : c.message();
+                        out.add(new Finding(id(), f.path(), l.newLine(), null, c.severity(), msg, c.suggestion()));
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    private static List<Check> checksFor(String ext) {
+        if (JS.contains(ext)) {
+            return JS_CHECKS;
+        }
+        if (JVM.contains(ext)) {
+            return ext.startsWith("kt") ? concat(JVM_CHECKS, KOTLIN_CHECKS) : JVM_CHECKS;
+        }
+        return BY_EXTENSION.getOrDefault(ext, List.of());
+    }
+
+    private static List<Check> concat(List<Check> a, List<Check> b) {
+        List<Check> all = new java.util.ArrayList<>(a);
+        all.addAll(b);
+        return all;
+    }
+}

@@ -1,0 +1,42 @@
+package dev.aireview.runner.review.rules;
+
+import dev.aireview.runner.model.Severity;
+import dev.aireview.runner.review.DiffLine;
+import dev.aireview.runner.review.FileDiff;
+import dev.aireview.runner.review.Hunk;
+
+import java.util.List;
+
+/**
+ * An added last line without a final newline ({@code \ No newline at end of file} after an added line).
+ * A file that already lacked it before the change (the marker on a context line) is not reported.
+ */
+public final class MissingFinalNewlineRule implements Rule {
+
+    @Override
+    public String id() {
+        return "final-newline";
+    }
+
+    @Override
+    public String title() {
+        return "files without a final newline";
+    }
+
+    @Override
+    public void check(List<FileDiff> files, List<Finding> out) {
+        for (FileDiff f : files) {
+            if (f.binary() || f.change() == FileDiff.ChangeType.DELETED || f.hunks().isEmpty()) {
+                continue;
+            }
+            Hunk last = f.hunks().get(f.hunks().size() - 1);
+            for (DiffLine l : last.lines()) {
+                if (l.isAdded() && l.noNewlineAtEnd()) {
+                    out.add(new Finding(id(), f.path(), l.newLine(), null, Severity.INFO,
+                            "File does not end with a newline: POSIX tools, `cat` and many linters expect one, and the "
+                                    + "next change to this line will show up in the diff. Add a final newline.", null));
+                }
+            }
+        }
+    }
+}

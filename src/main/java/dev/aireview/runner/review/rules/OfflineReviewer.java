@@ -1,0 +1,150 @@
+package dev.aireview.runner.review.rules;
+
+import dev.aireview.runner.model.ReviewComment;
+import dev.aireview.runner.model.Severity;
+import dev.aireview.runner.model.TaskResult;
+import dev.aireview.runner.model.TaskStats;
+import dev.aireview.runner.review.ChangeSet;
+import dev.aireview.runner.review.FileDiff;
+import dev.aireview.runner.review.Progress;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The reviewer used when a task has no {@code ai}: runs every {@link Rule} over the added lines and writes a
+ * markdown summary (counts by severity, findings by rule, file-level findings, files reviewed, the task's
+ * rules). Deterministic: the same change gives the same result.
+ */
+public final class OfflineReviewer {
+
+    /** Comments beyond this many (after sorting by severity) are counted in the summary but not sent. */
+    public static final int MAX_COMMENTS = 200;
+    private static final int MAX_FILES_LISTED = 50;
+
+    private final List<Rule> rules;
+
+    public OfflineReviewer() {
+        this(defaultRules());
+    }
+
+    public OfflineReviewer(List<Rule> rules) {
+        this.rules = List.copyOf(rules);
+    }
+
+    public static List<Rule> defaultRules() {
+        return List.of(new SecretRule(), new ConflictMarkerRule(), new DebugOutputRule(), new TodoRule(),
+                new LongLineRule(), new MissingFinalNewlineRule(), new LargeOrGeneratedFileRule());
+    }
+
+    /** Runs the rules; returns all findings, most severe first, then by path and line. */
+    public List<Finding> findings(List<FileDiff> files) {
+        List<Finding> all = new ArrayList<>();
+        for (Rule r : rules) {
+            r.check(files, all);
+        }
+        all.sort(Comparator.comparing((Finding f) -> -f.severity().ordinal())
+                .thenComparing(Finding::path).thenComparingInt(Finding::line).thenComparing(Finding::rule));
+        return all;
+    }
+
+    public TaskResult review(ChangeSet change, List<String> taskRules, Progress progress) {
+        progress.line("offline review: checking " + change.files().size() + " file(s) with " + rules.size() + " rules");
+        List<Finding> findings = findings(change.files());
+        List<ReviewComment> comments = new ArrayList<>();
+        List<Finding> fileLevel = new ArrayList<>();
+        int dropped = 0;
+        for (Finding f : findings) {
+            if (!f.hasLine()) {
+                fileLevel.add(f);
+            } else if (comments.size() < MAX_COMMENTS) {
+                comments.add(f.toComment());
+            } else {
+                dropped++;
+            }
+        }
+        comments.sort(Comparator.comparing(ReviewComment::path).thenComparing(ReviewComment::line));
+        progress.line("offline review: " + findings.size() + " finding(s), " + comments.size() + " line comment(s)");
+        String summary = summary(change, findings, fileLevel, dropped, taskRules);
+        return TaskResult.completed(summary, comments, new TaskStats(null, null, null, change.files().size()));
+    }
+
+    private String summary(ChangeSet change, List<Finding> findings, List<Finding> fileLevel, int dropped, List<String> taskRules) {
+        Map<Severity, Integer> bySeverity = new EnumMap<>(Severity.class);
+        Map<String, Integer> byRule = new LinkedHashMap<>();
+        for (Rule r : rules) {
+            byRule.put(r.id(), 0);
+        }
+        for (Finding f : findings) {
+            bySeverity.merge(f.severity(), 1, Integer::sum);
+            byRule.merge(f.rule(), 1, Integer::sum);
+        }
+        int errors = bySeverity.getOrDefault(Severity.ERROR, 0);
+        int warnings = bySeverity.getOrDefault(Severity.WARNING, 0);
+        int infos = bySeverity.getOrDefault(Severity.INFO, 0);
+        StringBuilder s = new StringBuilder();
+        s.append("## Automated review (offline rules)\n\n");
+        s.append("Reviewed **").append(change.files().size()).append(" file(s)** (+").append(change.additions())
+                .append(" −").append(change.deletions()).append(" lines, diff from ").append(change.source()).append(").\n\n");
+        if (findings.isEmpty()) {
+            s.append("No problems found by the built-in checks.\n\n");
+        } else if (errors > 0) {
+            s.append("**").append(errors).append(" error(s) must be fixed before merging.**\n\n");
+        } else if (warnings > 0) {
+            s.append("No blocking problems; ").append(warnings).append(" warning(s) worth a look.\n\n");
+        } else {
+            s.append("Only minor remarks.\n\n");
+        }
+        s.append("| Severity | Findings |\n|---|---|\n");
+        s.append("| error | ").append(errors).append(" |\n");
+        s.append("| warning | ").append(warnings).append(" |\n");
+        s.append("| info | ").append(infos).append(" |\n\n");
+        s.append("Checks run: ");
+        List<String> parts = new ArrayList<>();
+        for (Rule r : rules) {
+            parts.add(r.title() + " (" + byRule.getOrDefault(r.id(), 0) + ")");
+        }
+        s.append(String.join("; ", parts)).append(".\n");
+        if (dropped > 0) {
+            s.append("\n").append(dropped).append(" further finding(s) not posted as comments (limit ").append(MAX_COMMENTS).append(").\n");
+        }
+        if (!fileLevel.isEmpty()) {
+            s.append("\n### File-level findings\n\n");
+            for (Finding f : fileLevel) {
+                s.append("- **").append(f.severity().wire()).append("** `").append(f.path()).append("`: ").append(f.message()).append('\n');
+            }
+        }
+        s.append("\n### Files reviewed\n\n");
+        int n = 0;
+        for (FileDiff f : change.files()) {
+            if (n++ == MAX_FILES_LISTED) {
+                s.append("- … and ").append(change.files().size() - MAX_FILES_LISTED).append(" more\n");
+                break;
+            }
+            s.append("- `").append(f.path()).append("` (").append(describe(f)).append(")\n");
+        }
+        if (!taskRules.isEmpty()) {
+            s.append("\n### Review rules of this project\n\n");
+            s.append("These need judgement and were not checked automatically (no AI model configured for this review):\n\n");
+            for (String r : taskRules) {
+                s.append("- ").append(r.replace('\n', ' ')).append('\n');
+            }
+        }
+        return s.toString();
+    }
+
+    private static String describe(FileDiff f) {
+        String what = switch (f.change()) {
+            case ADDED -> "added";
+            case DELETED -> "deleted";
+            case RENAMED -> "renamed from `" + f.oldPath() + "`";
+            case COPIED -> "copied from `" + f.oldPath() + "`";
+            case MODIFIED -> "modified";
+        };
+        return f.binary() ? what + ", binary" : what + ", +" + f.additions() + " −" + f.deletions();
+    }
+}

@@ -1,0 +1,282 @@
+package dev.aireview.runner.review;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.github.dockerjava.api.DockerClient;
+import com.github.tomakehurst.wiremock.WireMockServer;
+import com.github.tomakehurst.wiremock.client.WireMock;
+import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
+import com.github.dockerjava.api.async.ResultCallback;
+import com.github.dockerjava.api.command.CreateContainerResponse;
+import com.github.dockerjava.api.model.Bind;
+import com.github.dockerjava.api.model.Capability;
+import com.github.dockerjava.api.model.Container;
+import com.github.dockerjava.api.model.Frame;
+import com.github.dockerjava.api.model.HostConfig;
+import com.github.dockerjava.api.model.Image;
+import com.github.dockerjava.api.model.Volume;
+import com.github.dockerjava.core.DefaultDockerClientConfig;
+import com.github.dockerjava.core.DockerClientImpl;
+import com.github.dockerjava.httpclient5.ApacheDockerHttpClient;
+import dev.aireview.runner.model.Json;
+import dev.aireview.runner.model.ResultStatus;
+import dev.aireview.runner.model.TaskResult;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Builds the executor image from the packaged jar ({@code JAR_FROM=prebuilt}; once per jar + Dockerfile content,
+ * tagged with their hash) and runs it like the Docker executor does, with the hardening flags of
+ * docs/executor-contract.md, on a fixture repository: pre-warmed (started before the task file exists) with no
+ * network for the offline reviewer; cold, in host network mode, against WireMock as the AI provider.
+ *
+ * <p>The image is built with the {@code docker build} CLI because the Dockerfile needs BuildKit (cache mount,
+ * skipped stages), which docker-java's build call does not speak; containers are run with docker-java.
+ */
+class ExecutorImageIT {
+
+    private static final String LABEL = "ai-review.test";
+    private static DockerClient docker;
+    private static String image;
+
+    private Path workspace;
+    private final List<String> containers = new ArrayList<>();
+
+    @BeforeAll
+    static void buildImage() throws Exception {
+        var config = DefaultDockerClientConfig.createDefaultConfigBuilder().build();
+        docker = DockerClientImpl.getInstance(config, new ApacheDockerHttpClient.Builder()
+                .dockerHost(config.getDockerHost()).connectionTimeout(Duration.ofSeconds(10)).responseTimeout(Duration.ofMinutes(5)).build());
+        Path root = Path.of(System.getProperty("project.root", "."));
+        Path jar = Path.of(System.getProperty("runner.jar", root.resolve("target/ai-review-runner.jar").toString()));
+        Path dockerfile = root.resolve("Dockerfile.executor");
+        assertTrue(Files.isRegularFile(jar), "packaged jar missing: " + jar);
+        MessageDigest sha = MessageDigest.getInstance("SHA-256");
+        sha.update(Files.readAllBytes(jar));
+        sha.update(Files.readAllBytes(dockerfile));
+        String hash = HexFormat.of().formatHex(sha.digest()).substring(0, 16);
+        image = "ai-review-executor:test-" + hash;
+        boolean present = docker.listImagesCmd().withImageNameFilter(image).exec().stream()
+                .anyMatch(i -> i.getRepoTags() != null && List.of(i.getRepoTags()).contains(image));
+        if (!present) {
+            removeStaleTestImages();
+            build(dockerfile, jar);
+        }
+    }
+
+    /** {@code docker build} in a small context holding only the Dockerfile and target/ai-review-runner.jar. */
+    private static void build(Path dockerfile, Path jar) throws Exception {
+        Path ctx = Files.createTempDirectory("executor-image-ctx");
+        try {
+            Files.createDirectories(ctx.resolve("target"));
+            Files.copy(jar, ctx.resolve("target/ai-review-runner.jar"));
+            Files.copy(dockerfile, ctx.resolve("Dockerfile.executor"));
+            Path log = ctx.resolve("build.log");
+            ProcessBuilder pb = new ProcessBuilder("docker", "build", "-f", "Dockerfile.executor", "--build-arg", "JAR_FROM=prebuilt",
+                    "--label", LABEL + "=true", "-t", image, ".")
+                    .directory(ctx.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
+            pb.environment().put("DOCKER_BUILDKIT", "1");
+            Process p = pb.start();
+            boolean done = p.waitFor(10, TimeUnit.MINUTES);
+            if (!done) {
+                p.destroyForcibly();
+            }
+            assertTrue(done && p.exitValue() == 0, "docker build failed:\n" + tail(Files.readString(log), 3000));
+        } finally {
+            deleteTree(ctx);
+        }
+    }
+
+    /** Earlier test images (other jar builds) are removed so they do not pile up. */
+    private static void removeStaleTestImages() {
+        for (Image i : docker.listImagesCmd().withLabelFilter(Map.of(LABEL, "true")).exec()) {
+            if (i.getRepoTags() == null) {
+                continue;
+            }
+            for (String tag : i.getRepoTags()) {
+                if (tag.startsWith("ai-review-executor:test-")) {
+                    try {
+                        docker.removeImageCmd(tag).exec();
+                    } catch (RuntimeException ignored) {
+                        // in use by a parallel run: leave it
+                    }
+                }
+            }
+        }
+    }
+
+    @AfterEach
+    void cleanUp() throws IOException {
+        for (String id : containers) {
+            try {
+                docker.removeContainerCmd(id).withForce(true).withRemoveVolumes(true).exec();
+            } catch (RuntimeException ignored) {
+                // already gone
+            }
+        }
+        if (workspace != null) {
+            deleteTree(workspace);
+        }
+        List<Container> left = docker.listContainersCmd().withShowAll(true).withLabelFilter(Map.of(LABEL, "true")).exec()
+                .stream().filter(c -> containers.contains(c.getId())).toList();
+        assertEquals(List.of(), left, "test containers left behind");
+    }
+
+    @AfterAll
+    static void closeDocker() throws IOException {
+        if (docker != null) {
+            docker.close();
+        }
+    }
+
+    @Test
+    void prewarmedHardenedContainerReviewsTheFixtureRepositoryOffline() throws Exception {
+        workspace = Files.createTempDirectory("executor-ws");
+        Files.setPosixFilePermissions(workspace, PosixFilePermissions.fromString("rwxrwxrwx"));
+        FixtureRepo repo = FixtureRepo.create(workspace.resolve("repo"));
+
+        String id = startHardened("none");
+
+        // Pre-warmed: the container waits for its task.
+        await().atMost(Duration.ofSeconds(30)).until(() -> logs(id).contains("waiting for /workspace/task.json"));
+        ObjectNode task = Json.mapper().createObjectNode();
+        task.put("id", "task_image_it");
+        task.putObject("repository").put("url", "https://git.example/acme/shop.git").put("fullName", "acme/shop");
+        task.put("baseSha", repo.baseSha).put("headSha", repo.headSha);
+        task.putArray("rules").add("Flag missing error handling");
+        Path tmp = workspace.resolve("task.json.tmp");
+        Files.writeString(tmp, task.toString());
+        Files.move(tmp, workspace.resolve("task.json"), StandardCopyOption.ATOMIC_MOVE);
+
+        Integer exit = docker.waitContainerCmd(id).start().awaitStatusCode(60, TimeUnit.SECONDS);
+        String logs = logs(id);
+        assertEquals(0, exit, logs);
+        assertTrue(logs.contains("[review] result written: completed, 5 comment(s)"), logs);
+        assertTrue(logs.contains("[review] change: 4 file(s), +8 −2"), logs);
+
+        TaskResult result = Json.mapper().readValue(workspace.resolve("result.json").toFile(), TaskResult.class);
+        assertEquals(ResultStatus.COMPLETED, result.status());
+        assertEquals(Set.of("src/Cart.java:4:warning", "src/cart.js:3:warning", "src/cart.js:4:info", "src/cart.js:6:error",
+                "notes.txt:2:info"), ExecuteEndToEndTest.keys(result));
+        assertEquals(4, result.stats().filesReviewed());
+        assertTrue(result.summary().contains("| error | 1 |"), result.summary());
+        assertTrue(!logs.contains("hunter2-Sup3rS3cret") && !Files.readString(workspace.resolve("result.json")).contains("hunter2-Sup3rS3cret"),
+                "the planted secret is never echoed");
+    }
+
+    /** Starts the image as the Docker executor does: hardened, labelled, workspace bind-mounted at /workspace. */
+    private String startHardened(String networkMode) {
+        CreateContainerResponse created = docker.createContainerCmd(image)
+                .withLabels(Map.of(LABEL, "true", "ai-review.managed", "true", "ai-review.task", "pool"))
+                .withUser("10001:10001")
+                .withEnv("AI_REVIEW_WORKSPACE=/workspace", "AI_REVIEW_TASK_FILE=/workspace/task.json",
+                        "AI_REVIEW_REPO_DIR=/workspace/repo", "AI_REVIEW_RESULT_FILE=/workspace/result.json", "HOME=/tmp")
+                .withHostConfig(HostConfig.newHostConfig()
+                        .withReadonlyRootfs(true)
+                        .withTmpFs(Map.of("/tmp", "rw,nosuid,nodev,size=64m"))
+                        .withCapDrop(Capability.ALL)
+                        .withSecurityOpts(List.of("no-new-privileges"))
+                        .withInit(true)
+                        .withNetworkMode(networkMode)
+                        .withMemory(512L * 1024 * 1024)
+                        .withMemorySwap(512L * 1024 * 1024)
+                        .withPidsLimit(128L)
+                        .withBinds(new Bind(workspace.toString(), new Volume("/workspace"))))
+                .exec();
+        String id = created.getId();
+        containers.add(id);
+        docker.startContainerCmd(id).exec();
+        return id;
+    }
+
+    @Test
+    void coldContainerReviewsWithAnAiProviderAndNeverPrintsTheKey() throws Exception {
+        String key = "sk-image-it-4b7c1d9e2f";
+        WireMockServer provider = new WireMockServer(WireMockConfiguration.options().dynamicPort().bindAddress("127.0.0.1"));
+        provider.start();
+        try {
+            String answer = "{\"summary\":\"One leftover log.\",\"comments\":[{\"path\":\"src/cart.js\",\"line\":3,"
+                    + "\"severity\":\"warning\",\"message\":\"Remove the console.log.\"}]}";
+            ObjectNode completion = Json.mapper().createObjectNode();
+            completion.putArray("choices").addObject().putObject("message").put("role", "assistant").put("content", answer);
+            provider.stubFor(WireMock.post(WireMock.urlEqualTo("/v1/chat/completions"))
+                    .withHeader("Authorization", WireMock.equalTo("Bearer " + key))
+                    .willReturn(WireMock.okJson(completion.toString())));
+
+            workspace = Files.createTempDirectory("executor-ws");
+            Files.setPosixFilePermissions(workspace, PosixFilePermissions.fromString("rwxrwxrwx"));
+            FixtureRepo repo = FixtureRepo.create(workspace.resolve("repo"));
+            ObjectNode task = Json.mapper().createObjectNode();
+            task.put("id", "task_image_ai");
+            task.putObject("repository").put("url", "https://git.example/acme/shop.git").put("fullName", "acme/shop");
+            task.put("baseSha", repo.baseSha).put("headSha", repo.headSha);
+            task.putObject("ai").put("provider", "openai").put("baseUrl", "http://127.0.0.1:" + provider.port() + "/v1")
+                    .put("model", "review-model").put("apiKey", key);
+            // Cold start: the task is there before the container starts.
+            Files.writeString(workspace.resolve("task.json"), task.toString());
+
+            // The test server is on this machine's loopback: host network mode (see the brief of the tests).
+            String id = startHardened("host");
+            Integer exit = docker.waitContainerCmd(id).start().awaitStatusCode(60, TimeUnit.SECONDS);
+            String logs = logs(id);
+            assertEquals(0, exit, logs);
+            String resultJson = Files.readString(workspace.resolve("result.json"));
+            TaskResult result = Json.mapper().readValue(resultJson, TaskResult.class);
+            assertEquals(ResultStatus.COMPLETED, result.status(), resultJson);
+            assertEquals(Set.of("src/cart.js:3:warning"), ExecuteEndToEndTest.keys(result));
+            assertTrue(result.summary().contains("One leftover log."), result.summary());
+            assertTrue(!logs.contains(key) && !resultJson.contains(key), "the AI key leaked:\n" + logs);
+            provider.verify(1, WireMock.postRequestedFor(WireMock.urlEqualTo("/v1/chat/completions"))
+                    .withRequestBody(WireMock.matchingJsonPath("$.response_format.type", WireMock.equalTo("json_object"))));
+        } finally {
+            provider.stop();
+        }
+    }
+
+    private static String logs(String id) throws InterruptedException {
+        StringBuilder sb = new StringBuilder();
+        docker.logContainerCmd(id).withStdOut(true).withStdErr(true).exec(new ResultCallback.Adapter<Frame>() {
+            @Override
+            public void onNext(Frame frame) {
+                sb.append(new String(frame.getPayload(), StandardCharsets.UTF_8));
+            }
+        }).awaitCompletion(10, TimeUnit.SECONDS);
+        return sb.toString();
+    }
+
+    private static String tail(String s, int max) {
+        return s.length() <= max ? s : s.substring(s.length() - max);
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (var walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+}

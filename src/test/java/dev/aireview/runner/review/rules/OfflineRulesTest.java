@@ -1,0 +1,134 @@
+package dev.aireview.runner.review.rules;
+
+import dev.aireview.runner.model.Severity;
+import dev.aireview.runner.model.TaskResult;
+import dev.aireview.runner.review.ChangeSet;
+import dev.aireview.runner.review.FileDiff;
+import dev.aireview.runner.review.Fixtures;
+import dev.aireview.runner.review.Progress;
+import dev.aireview.runner.review.UnifiedDiffParser;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Every rule fires exactly on the planted cases of its fixture and stays silent on the clean twin. */
+class OfflineRulesTest {
+
+    static Stream<Arguments> rules() {
+        return Stream.of(
+                Arguments.of(new DebugOutputRule(), "debug-output", Set.of(
+                        "web/cart.ts:2:warning", "web/cart.ts:3:error",
+                        "src/main/java/shop/Cart.java:3:warning", "src/main/java/shop/Cart.java:4:warning",
+                        "tools/report.py:2:info", "tools/report.py:3:error",
+                        "cmd/main.go:4:info", "public/index.php:2:warning", "app/models/order.rb:3:error",
+                        "src/lib.rs:2:warning")),
+                Arguments.of(new TodoRule(), "todo", Set.of(
+                        "src/pricing.js:1:info", "src/pricing.js:3:warning", "src/pricing.js:5:warning", "src/pricing.js:6:warning",
+                        "src/pricing.js:7:info")),
+                Arguments.of(new ConflictMarkerRule(), "conflict-marker", Set.of("src/config.yml:2-6:error")),
+                Arguments.of(new SecretRule(), "secret", Set.of(
+                        "deploy/id_rsa:1:error", "settings.py:1:error", "src/db.js:2:error", ".env:2:error", "ci/publish.yml:2:error")),
+                Arguments.of(new LongLineRule(), "long-line", Set.of("src/text.js:2-3:info", "src/text.js:5:info")),
+                Arguments.of(new MissingFinalNewlineRule(), "final-newline", Set.of("src/last.py:2:info", "src/edit.py:2:info")),
+                Arguments.of(new LargeOrGeneratedFileRule(), "large-or-generated", Set.of(
+                        "assets/intro.mp4:0:info", "lib/Helper.class:0:warning", "node_modules/:0:warning",
+                        "static/app.min.js:1:warning", "package-lock.json:1:info", "api/service.pb.go:1:warning")));
+    }
+
+    @ParameterizedTest(name = "{1} fires on the planted cases")
+    @MethodSource("rules")
+    void firesOnPlantedCases(Rule rule, String fixture, Set<String> expected) {
+        List<Finding> findings = run(rule, fixture + "-planted.diff");
+        assertEquals(new TreeSet<>(expected), keys(findings));
+        for (Finding f : findings) {
+            assertEquals(rule.id(), f.rule());
+            assertFalse(f.message().isBlank());
+        }
+    }
+
+    @ParameterizedTest(name = "{1} is silent on the clean twin")
+    @MethodSource("rules")
+    void silentOnCleanTwin(Rule rule, String fixture, Set<String> ignored) {
+        assertEquals(Set.of(), keys(run(rule, fixture + "-clean.diff")));
+    }
+
+    @Test
+    void secretMessagesNeverContainTheSecret() {
+        List<Finding> findings = run(new SecretRule(), "secret-planted.diff");
+        for (Finding f : findings) {
+            for (String secret : List.of("AKIAQWERTYUIOPASDFGH", "hunter2-Sup3rS3cret", "correct-horse-battery",
+                    "ghp_abcdefghijklmnopqrstuvwxyz0123456789AB", "MIIEowIBAAKCAQEA")) {
+                assertFalse(f.message().contains(secret), f.message());
+                assertTrue(f.suggestion() == null || !f.suggestion().contains(secret));
+            }
+        }
+        assertTrue(findings.stream().anyMatch(f -> f.message().contains("`password`")), "names the variable");
+        assertTrue(findings.stream().anyMatch(f -> f.message().contains("private key")));
+    }
+
+    @Test
+    void largeBinaryIsAWarningWithItsSize() {
+        FileDiff video = new FileDiff("assets/intro.mp4", "assets/intro.mp4", FileDiff.ChangeType.ADDED, true, List.of(), 5L * 1024 * 1024);
+        FileDiff icon = new FileDiff("assets/icon.png", "assets/icon.png", FileDiff.ChangeType.ADDED, true, List.of(), 2048);
+        List<Finding> out = new ArrayList<>();
+        new LargeOrGeneratedFileRule().check(List.of(video, icon), out);
+        assertEquals(1, out.size());
+        assertEquals(Severity.WARNING, out.get(0).severity());
+        assertTrue(out.get(0).message().contains("5.0 MiB"), out.get(0).message());
+    }
+
+    @Test
+    void lineRulesSkipGeneratedLockAndMinifiedFiles() {
+        // The minified bundle and the lock file would otherwise trip the long-line and debug rules.
+        String longJs = "!function(){console.log('x');" + "var a=1;".repeat(300) + "}();";
+        FileDiff min = UnifiedDiffParser.parsePatch("static/vendor.js", null, FileDiff.ChangeType.ADDED, "@@ -0,0 +1 @@\n+" + longJs + "\n");
+        List<Finding> out = new OfflineReviewer().findings(List.of(min));
+        assertEquals(List.of("large-or-generated"), out.stream().map(Finding::rule).toList());
+    }
+
+    @Test
+    void summaryCountsBySeverityListsFilesAndTaskRules() {
+        List<FileDiff> files = UnifiedDiffParser.parse(Fixtures.text("rules/secret-planted.diff")
+                + Fixtures.text("rules/todo-planted.diff") + Fixtures.text("rules/large-or-generated-planted.diff"));
+        TaskResult result = new OfflineReviewer().review(new ChangeSet(files, "test"), List.of("Flag missing error handling"), Progress.none());
+        String s = result.summary();
+        assertTrue(s.contains("| error | 5 |"), s);
+        assertTrue(s.contains("| warning | 7 |"), s);
+        assertTrue(s.contains("| info | 4 |"), s);
+        assertTrue(s.contains("`deploy/id_rsa` (added, +3 −0)"), s);
+        assertTrue(s.contains("- Flag missing error handling"), s);
+        assertTrue(s.contains("### File-level findings"), s);
+        assertTrue(s.contains("`lib/Helper.class`"), s);
+        // File-level findings stay out of the line comments; every comment has a line.
+        assertTrue(result.comments().stream().allMatch(c -> c.line() != null && c.line() > 0));
+        assertEquals(16 - 3, result.comments().size());
+        assertEquals(files.size(), result.stats().filesReviewed());
+    }
+
+    private static List<Finding> run(Rule rule, String fixture) {
+        List<FileDiff> files = UnifiedDiffParser.parse(Fixtures.text("rules/" + fixture));
+        assertFalse(files.isEmpty(), "fixture " + fixture + " parsed to no files");
+        List<Finding> out = new ArrayList<>();
+        rule.check(files, out);
+        return out;
+    }
+
+    private static Set<String> keys(List<Finding> findings) {
+        Set<String> keys = new TreeSet<>();
+        for (Finding f : findings) {
+            keys.add(f.path() + ":" + f.line() + (f.endLine() == null ? "" : "-" + f.endLine()) + ":" + f.severity().wire());
+        }
+        return keys;
+    }
+}
