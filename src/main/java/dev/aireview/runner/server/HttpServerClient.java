@@ -139,7 +139,13 @@ public final class HttpServerClient implements ServerClient {
         ObjectNode body = Json.mapper().createObjectNode();
         body.put("runnerId", runnerId);
         body.put("offset", offset);
-        body.set("lines", Json.mapper().valueToTree(lines));
+        com.fasterxml.jackson.databind.node.ArrayNode array = body.putArray("lines");
+        for (LogLine line : lines) {
+            ObjectNode n = array.addObject();
+            n.put("ts", line.ts().toString());
+            n.put("stream", line.stream().wire());
+            n.put("text", line.text());
+        }
         send(ServerCall.LOGS, request(taskPath(taskId, "logs"), requestTimeout, true).POST(jsonBody(body)).build());
     }
 
