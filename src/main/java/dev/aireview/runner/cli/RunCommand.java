@@ -43,6 +43,10 @@ public final class RunCommand implements Callable<Integer> {
 
     /** Environment seam for tests; null means the process environment. */
     Map<String, String> environment;
+    /** Executor seam for tests; production uses {@link Executors#create}. */
+    java.util.function.Function<RunnerConfig, TaskExecutor> executorFactory = Executors::create;
+    /** Tests running in-process leave the JVM's signal handling alone. */
+    boolean installSignals = true;
 
     @Option(names = "--server-url", paramLabel = "URL", description = "[RUNNER_SERVER_URL] Base URL of the AI Review server. Required.")
     String serverUrl;
@@ -159,7 +163,7 @@ public final class RunCommand implements Callable<Integer> {
 
         TaskExecutor executor;
         try {
-            executor = Executors.create(config);
+            executor = executorFactory.apply(config);
         } catch (RuntimeException e) {
             err.println("ai-review-runner: cannot create the task executor: " + e.getMessage());
             err.flush();
@@ -167,7 +171,9 @@ public final class RunCommand implements Callable<Integer> {
         }
         RunnerDaemon daemon = RunnerDaemon.create(config, executor);
         Duration maxStop = config.shutdownGrace().plus(Duration.ofMinutes(5));
-        installSignalHandlers(daemon, maxStop);
+        if (installSignals) {
+            installSignalHandlers(daemon, maxStop);
+        }
         try {
             daemon.start();
         } catch (StartupException e) {

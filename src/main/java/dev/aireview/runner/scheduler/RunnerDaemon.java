@@ -249,7 +249,7 @@ public final class RunnerDaemon {
             status = RunnerStatus.OFFLINE;
         } else if (stopping.get()) {
             status = RunnerStatus.DRAINING;
-        } else if (slots.inUse() >= config.maxConcurrentJobs()) {
+        } else if (running >= config.maxConcurrentJobs()) {
             status = RunnerStatus.BUSY;
         } else {
             status = RunnerStatus.ONLINE;

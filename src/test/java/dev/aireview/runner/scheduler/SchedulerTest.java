@@ -85,6 +85,8 @@ class SchedulerTest {
             server.enqueue(FakeServer.task("gate-" + i));
         }
         await().atMost(Duration.ofSeconds(10)).until(() -> executor.running.get() == 2);
+        await().atMost(Duration.ofSeconds(5)).until(() -> server.heartbeats.stream().anyMatch(h -> h.status() == RunnerStatus.BUSY
+                && h.activeJobs() == 2 && h.runningTaskIds().size() == 2));
         // both slots busy: the runner must not poll at all now
         int pollsWhenFull = server.pollSizes.size();
         await("no poll while every slot is busy").during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2))
