@@ -8,6 +8,7 @@ import dev.aireview.runner.model.ResultStatus;
 import dev.aireview.runner.model.ReviewComment;
 import dev.aireview.runner.model.ReviewTask;
 import dev.aireview.runner.model.TaskError;
+import dev.aireview.runner.model.TaskPhase;
 import dev.aireview.runner.model.TaskResult;
 import dev.aireview.runner.model.TaskStats;
 import dev.aireview.runner.observability.Mdc;
@@ -116,6 +117,9 @@ final class TaskSupervisor {
                 log.info("task {} started (repository {}, timeout {} s, waited {} ms since claim)", taskId,
                         task.repository() == null ? "?" : task.repository().url(), run.timeout().toSeconds(), queueToStart);
                 result = execute(task, run);
+                if (!run.cancel().isCancelled()) {
+                    run.phase(TaskPhase.SUBMITTING, "sending the result");
+                }
             }
         } catch (Throwable t) {
             log.error("task {}: unexpected runner error", taskId, t);

@@ -39,6 +39,8 @@ final class FakeServer implements ServerClient {
     final LinkedBlockingQueue<String> cancelOnNextHeartbeat = new LinkedBlockingQueue<>();
     final Map<String, Boolean> outstanding = new ConcurrentHashMap<>();
     volatile int registrations;
+    /** A misbehaving server: hands out every queued task whatever maxTasks says. */
+    volatile boolean overdeliver;
 
     FakeServer(int slots) {
         this.slots = slots;
@@ -92,7 +94,7 @@ final class FakeServer implements ServerClient {
         ClaimedTask first = queue.poll(Math.min(wait.toMillis(), 200), TimeUnit.MILLISECONDS);
         if (first != null) {
             out.add(first);
-            queue.drainTo(out, maxTasks - 1);
+            queue.drainTo(out, overdeliver ? Integer.MAX_VALUE : maxTasks - 1);
         }
         Instant now = Instant.now();
         List<ClaimedTask> claimed = new ArrayList<>();

@@ -255,4 +255,19 @@ class RunnerDaemonTest {
         wm.verify(1, postRequestedFor(urlEqualTo("/api/runners/tasks/t-gone/result")));
         assertTrue(slept.isEmpty());
     }
+
+    @Test
+    void shouldBackOffAndRegisterAgainWhenTheTokenIsRefusedLaterWhileTasksKeepRunning() throws Exception {
+        wm.stubFor(get(urlPathEqualTo("/api/runners/tasks/pending")).inScenario("p").whenScenarioStateIs(Scenario.STARTED)
+                .willReturn(okJson("[" + TASK.formatted("gate-7") + "]")).willSetStateTo("revoked"));
+        wm.stubFor(get(urlPathEqualTo("/api/runners/tasks/pending")).inScenario("p").whenScenarioStateIs("revoked")
+                .willReturn(aResponse().withStatus(401)));
+        daemon(1000, 60_000).start();
+        await().atMost(Duration.ofSeconds(5)).until(() -> wm.findAll(postRequestedFor(urlEqualTo("/api/runners/register"))).size() >= 2);
+        assertFalse(daemon.isTerminated(), "a refused token after start does not stop the runner");
+        assertFalse(slept.isEmpty(), "backed off before polling again");
+        executor.gate.countDown();
+        await().atMost(Duration.ofSeconds(10)).until(() -> !wm.findAll(postRequestedFor(urlEqualTo("/api/runners/tasks/gate-7/result"))).isEmpty());
+        assertEquals("completed", body(wm.findAll(postRequestedFor(urlEqualTo("/api/runners/tasks/gate-7/result"))).get(0)).get("status").asText());
+    }
 }

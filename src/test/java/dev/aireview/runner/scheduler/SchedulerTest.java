@@ -105,6 +105,7 @@ class SchedulerTest {
             assertEquals(3, r.stats().filesReviewed());
             assertEquals(0, r.stats().exitCode());
         }
+        await().atMost(Duration.ofSeconds(5)).until(() -> server.phases.get("gate-0").contains(TaskPhase.SUBMITTING));
         assertTrue(server.phases.get("gate-0").contains(TaskPhase.REVIEWING));
         assertEquals(1, server.registrations);
         assertTrue(executor.started.get());
@@ -214,5 +215,22 @@ class SchedulerTest {
         daemon.stopGracefully(); // the second signal
         assertTrue(daemon.awaitTermination(Duration.ofSeconds(10)), "does not wait for the 10 min grace");
         assertEquals(ErrorKind.RUNNER_SHUTDOWN, onlyResult("hang-x").error().kind());
+    }
+
+    @Test
+    void shouldRunTasksAServerSentBeyondMaxTasksOnlyAsSlotsFreeUp() throws Exception {
+        start(2, 60_000);
+        server.overdeliver = true;
+        for (int i = 0; i < 5; i++) {
+            server.queue.add(ClaimedTask.parsed(FakeServer.task("gate-x" + i), Instant.now()));
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> executor.running.get() == 2);
+        await().during(Duration.ofMillis(200)).atMost(Duration.ofSeconds(2)).until(() -> executor.running.get() == 2);
+        executor.gate.countDown();
+        await().atMost(Duration.ofSeconds(10)).until(() -> server.resultCount() == 5);
+        assertEquals(2, executor.maxRunning.get());
+        for (int i = 0; i < 5; i++) {
+            assertEquals(ResultStatus.COMPLETED, onlyResult("gate-x" + i).status());
+        }
     }
 }
