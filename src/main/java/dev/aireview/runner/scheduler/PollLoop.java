@@ -11,7 +11,6 @@ import org.slf4j.LoggerFactory;
 import java.time.Duration;
 import java.util.List;
 import java.util.Random;
-import java.util.function.Consumer;
 
 /**
  * The claim loop, on one thread, so exactly one poll is in flight: take every free slot, long-poll for that many
@@ -25,7 +24,7 @@ final class PollLoop implements Runnable {
     private final ServerClient client;
     private final RunnerRegistrar registrar;
     private final SlotPool slots;
-    private final Consumer<ClaimedTask> dispatch;
+    private final Dispatcher dispatch;
     private final Duration pollInterval;
     private final Duration pollWait;
     private final Backoff backoff;
@@ -34,7 +33,13 @@ final class PollLoop implements Runnable {
     private volatile boolean stopped;
     private volatile Thread thread;
 
-    PollLoop(ServerClient client, RunnerRegistrar registrar, SlotPool slots, Consumer<ClaimedTask> dispatch,
+    /** Hands a claimed task to a worker; {@code holdsSlot} says whether the task owns a slot to give back. */
+    @FunctionalInterface
+    interface Dispatcher {
+        void dispatch(ClaimedTask task, boolean holdsSlot);
+    }
+
+    PollLoop(ServerClient client, RunnerRegistrar registrar, SlotPool slots, Dispatcher dispatch,
              Duration pollInterval, Duration pollWait, Backoff backoff, Sleeper sleeper, Random random) {
         this.client = client;
         this.registrar = registrar;
@@ -115,13 +120,13 @@ final class PollLoop implements Runnable {
                     } catch (InterruptedException e) {
                         // stopping: the scheduler reports the rest as runner_shutdown without a slot
                         for (int j = i; j < tasks.size(); j++) {
-                            dispatch.accept(tasks.get(j));
+                            dispatch.dispatch(tasks.get(j), false);
                         }
                         Thread.currentThread().interrupt();
                         break;
                     }
                 }
-                dispatch.accept(tasks.get(i));
+                dispatch.dispatch(tasks.get(i), true);
             }
             if (Thread.currentThread().isInterrupted()) {
                 break;

@@ -220,25 +220,31 @@ public final class RunnerDaemon {
         return heartbeatState().status();
     }
 
-    private void dispatch(ClaimedTask task) {
+    private void dispatch(ClaimedTask task, boolean holdsSlot) {
         CancelReason preCancel = stopping.get() ? CancelReason.RUNNER_SHUTDOWN : null;
-        try {
-            workers.execute(() -> {
-                try {
-                    supervisor.run(task, preCancel);
-                } finally {
+        Runnable job = () -> {
+            try {
+                supervisor.run(task, preCancel);
+            } finally {
+                if (holdsSlot) {
                     slots.release(1);
                 }
-            });
+            }
+        };
+        try {
+            workers.execute(job);
         } catch (RejectedExecutionException e) {
-            log.error("task {} could not be scheduled; reporting it", task.id());
-            new Thread(() -> {
+            log.error("task {} could not be scheduled on a worker; reporting it from its own thread", task.id());
+            Thread t = new Thread(() -> {
                 try {
                     supervisor.run(task, CancelReason.RUNNER_SHUTDOWN);
                 } finally {
-                    slots.release(1);
+                    if (holdsSlot) {
+                        slots.release(1);
+                    }
                 }
-            }, "task-late-" + task.id()).start();
+            }, "task-late-" + task.id());
+            t.start();
         }
     }
 

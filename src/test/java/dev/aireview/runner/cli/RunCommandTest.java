@@ -77,10 +77,14 @@ class RunCommandTest {
     }
 
     @Test
-    void shouldExit1WhenTheDockerExecutorIsNotInThisBuild() {
-        Run r = run(new RunCommand(), env("http://127.0.0.1:1"));
+    void shouldExit1WhenNoExecutorCanBeCreated() {
+        RunCommand cmd = new RunCommand();
+        cmd.executorFactory = c -> {
+            throw new IllegalStateException("Docker executor not available in this build");
+        };
+        Run r = run(cmd, env("http://127.0.0.1:1"));
         assertEquals(1, r.exit());
-        assertTrue(r.err().contains("Docker executor not available in this build"), r.err());
+        assertTrue(r.err().contains("cannot create the task executor: Docker executor not available in this build"), r.err());
     }
 
     @Test
