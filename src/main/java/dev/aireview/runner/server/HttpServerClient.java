@@ -72,7 +72,7 @@ public final class HttpServerClient implements ServerClient {
                 .header("x-runner-tags", String.join(",", r.tags()))
                 .POST(jsonBody(registrationBody(r)))
                 .build();
-        JsonNode data = data(send(ServerCall.REGISTER, req));
+        JsonNode data = data(ServerCall.REGISTER, send(ServerCall.REGISTER, req));
         String id = Json.text(data, "id", "runnerId", "runner_id");
         if (id == null && data != null && data.isObject() && data.get("runner") != null) {
             id = Json.text(data.get("runner"), "id", "runnerId", "runner_id");
@@ -85,7 +85,7 @@ public final class HttpServerClient implements ServerClient {
         HttpRequest req = request("/api/runners/" + enc(runnerId) + "/heartbeat", requestTimeout, true)
                 .POST(jsonBody(Json.mapper().valueToTree(heartbeat)))
                 .build();
-        JsonNode data = data(send(ServerCall.HEARTBEAT, req));
+        JsonNode data = data(ServerCall.HEARTBEAT, send(ServerCall.HEARTBEAT, req));
         JsonNode ids = Json.field(data, "cancelTaskIds", "cancel_task_ids", "cancelTasks", "cancel");
         if (ids == null) {
             return HeartbeatAnswer.EMPTY;
@@ -104,13 +104,15 @@ public final class HttpServerClient implements ServerClient {
     public List<ClaimedTask> poll(String runnerId, int maxTasks, Duration wait) throws ServerException, InterruptedException {
         String path = "/api/runners/tasks/pending?runnerId=" + enc(runnerId) + "&maxTasks=" + maxTasks + "&waitMs=" + wait.toMillis();
         HttpRequest req = request(path, pollTimeout, true).GET().build();
-        JsonNode data = data(send(ServerCall.POLL, req));
+        JsonNode data = data(ServerCall.POLL, send(ServerCall.POLL, req));
         Instant claimedAt = clock.instant();
         List<ClaimedTask> tasks = new ArrayList<>();
         for (JsonNode node : taskNodes(data)) {
             String id = ReviewTask.idOf(node);
             if (id == null) {
-                log.warn("poll answer holds a task without an id; it cannot be reported and is skipped: {}", abbreviate(String.valueOf(node)));
+                List<String> fields = new ArrayList<>();
+                node.fieldNames().forEachRemaining(fields::add);
+                log.warn("poll answer holds a task without an id; it cannot be reported and is skipped (fields: {})", fields);
                 continue;
             }
             try {
@@ -244,7 +246,7 @@ public final class HttpServerClient implements ServerClient {
     }
 
     /** The payload of an answer: {@code data} of an envelope, or the bare body; null when empty. */
-    static JsonNode data(String body) throws ServerException {
+    static JsonNode data(ServerCall call, String body) throws ServerException {
         if (body == null || body.isBlank()) {
             return null;
         }
@@ -252,7 +254,8 @@ public final class HttpServerClient implements ServerClient {
         try {
             root = Json.mapper().readTree(body);
         } catch (IOException e) {
-            throw new ServerException(null, ErrorClass.BAD_REQUEST, 200, null, "unreadable JSON answer: " + abbreviate(body), e);
+            throw new ServerException(call, ErrorClass.BAD_REQUEST, 200, null,
+                    call.name().toLowerCase() + " answered unreadable JSON: " + abbreviate(body), e);
         }
         if (root != null && root.isObject() && root.has("data")) {
             return root.get("data");

@@ -244,4 +244,13 @@ class HttpServerClientTest {
         assertEquals(ErrorClass.RETRYABLE, t.errorClass());
         assertTrue(t.getMessage().contains("timed out"), t.getMessage());
     }
+
+    @Test
+    void shouldReportAnUnreadableAnswerAsABadRequestNamingTheCall() {
+        wm.stubFor(get(urlPathEqualTo("/api/runners/tasks/pending")).willReturn(aResponse().withStatus(200).withBody("<html>proxy error</html>")));
+        ServerException e = failure(() -> client.poll("r", 1, Duration.ZERO));
+        assertEquals(ErrorClass.BAD_REQUEST, e.errorClass());
+        assertEquals(ServerCall.POLL, e.call());
+        assertTrue(e.getMessage().contains("proxy error"), e.getMessage());
+    }
 }
