@@ -1,14 +1,227 @@
 package dev.aireview.runner.cli;
 
+import dev.aireview.runner.config.ConfigLoader;
+import dev.aireview.runner.config.ConfigOption;
+import dev.aireview.runner.config.RunnerConfig;
+import dev.aireview.runner.execution.TaskExecutor;
+import dev.aireview.runner.observability.Secrets;
+import dev.aireview.runner.scheduler.RunnerDaemon;
+import dev.aireview.runner.scheduler.StartupException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
-/** Placeholder: replaced by the issue that builds the 'run' command. */
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code ai-review-runner run}: the daemon. Parses flags, loads the configuration (flags win over environment
+ * variables; see docs/configuration.md), builds the {@link RunnerDaemon} and waits for it to stop.
+ *
+ * <p>Exit status: 0 after a signal-initiated stop, 1 when the runner cannot start (executor, refused token),
+ * 2 for configuration problems (all of them are printed, one per line).
+ *
+ * <p>Signals: SIGTERM/SIGINT are caught with {@code sun.misc.Signal} handlers when the JVM allows it: the first
+ * starts the graceful drain, the second cancels running tasks at once. Where those handlers are not available,
+ * a JVM shutdown hook runs the graceful drain (a second signal cannot be seen then). A shutdown hook is always
+ * installed as well, so any other JVM exit still drains.
+ */
 @Command(name = "run", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
-        description = "Not built yet.")
-public final class RunCommand implements java.util.concurrent.Callable<Integer> {
+        description = {"Run the runner daemon: register, heartbeat, claim review tasks and run them in Docker.",
+                "Every option can also be set by its environment variable (shown in brackets); a flag wins."},
+        sortOptions = false)
+public final class RunCommand implements Callable<Integer> {
+    private static final Logger log = LoggerFactory.getLogger(RunCommand.class);
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    /** Environment seam for tests; null means the process environment. */
+    Map<String, String> environment;
+    /** Executor seam for tests; production uses {@link Executors#create}. */
+    java.util.function.Function<RunnerConfig, TaskExecutor> executorFactory = Executors::create;
+    /** Tests running in-process leave the JVM's signal handling alone. */
+    boolean installSignals = true;
+
+    @Option(names = "--server-url", paramLabel = "URL", description = "[RUNNER_SERVER_URL] Base URL of the AI Review server. Required.")
+    String serverUrl;
+    @Option(names = "--token", paramLabel = "TOKEN", description = "[RUNNER_TOKEN] Runner token. Required. Prefer the variable: argv is visible to other users.")
+    String token;
+    @Option(names = "--name", paramLabel = "NAME", description = "[RUNNER_NAME] Runner name. Required.")
+    String name;
+    @Option(names = "--runner-id", paramLabel = "ID", description = "[RUNNER_ID] Id sent as x-runner-id. Default: the name.")
+    String runnerId;
+    @Option(names = "--tags", paramLabel = "LIST", description = "[RUNNER_TAGS] Comma-separated runner tags.")
+    String tags;
+    @Option(names = "--max-concurrent-jobs", paramLabel = "N", description = "[RUNNER_MAX_CONCURRENT_JOBS] Tasks run at once. Default: 2.")
+    String maxJobs;
+    @Option(names = "--clone-depth", paramLabel = "N", description = "[RUNNER_CLONE_DEPTH] Clone history depth. Default: 50.")
+    String cloneDepth;
+    @Option(names = "--poll-interval-ms", paramLabel = "MS", description = "[RUNNER_POLL_INTERVAL_MS] Wait after an empty poll. Default: 5000.")
+    String pollInterval;
+    @Option(names = "--poll-timeout-ms", paramLabel = "MS", description = "[RUNNER_POLL_TIMEOUT_MS] Long-poll client timeout (>= 1000). Default: 30000.")
+    String pollTimeout;
+    @Option(names = "--heartbeat-interval-ms", paramLabel = "MS", description = "[RUNNER_HEARTBEAT_INTERVAL_MS] Heartbeat period. Default: 15000.")
+    String heartbeat;
+    @Option(names = "--request-timeout-ms", paramLabel = "MS", description = "[RUNNER_REQUEST_TIMEOUT_MS] Timeout of other calls. Default: 10000.")
+    String requestTimeout;
+    @Option(names = "--shutdown-grace-ms", paramLabel = "MS", description = "[RUNNER_SHUTDOWN_GRACE_MS] Drain time on SIGTERM. Default: 600000.")
+    String shutdownGrace;
+    @Option(names = "--log-limit-bytes", paramLabel = "SIZE", description = "[RUNNER_LOG_LIMIT_BYTES] Per-task log cap. Default: 4m.")
+    String logLimit;
+    @Option(names = "--docker-host", paramLabel = "ADDR", description = "[DOCKER_HOST] Docker daemon. Default: unix:///var/run/docker.sock.")
+    String dockerHost;
+    @Option(names = "--executor-image", paramLabel = "IMAGE", description = "[DOCKER_EXECUTOR_IMAGE] Review image. Required.")
+    String image;
+    @Option(names = "--pull-policy", paramLabel = "POLICY", description = "[DOCKER_PULL_POLICY] always | if-not-present | never. Default: if-not-present.")
+    String pullPolicy;
+    @Option(names = "--memory-limit", paramLabel = "SIZE", description = "[DOCKER_MEMORY_LIMIT] Container memory (512m, 1.5g, bytes). Default: 2g.")
+    String memory;
+    @Option(names = "--cpu-limit", paramLabel = "CPUS", description = "[DOCKER_CPU_LIMIT] Container CPUs (decimal). Default: 1.0.")
+    String cpus;
+    @Option(names = "--network-mode", paramLabel = "MODE", description = "[DOCKER_NETWORK_MODE] Container network mode. Default: bridge.")
+    String network;
+    @Option(names = "--workspace-base", paramLabel = "DIR", description = "[DOCKER_WORKSPACE_BASE] Host workspace root. Default: /var/lib/ai-review/workspaces.")
+    String workspace;
+    @Option(names = "--timeout-seconds", paramLabel = "S", description = "[DOCKER_TIMEOUT_SECONDS] Task wall-time limit. Default: 600.")
+    String timeout;
+    @Option(names = "--pool-size", paramLabel = "N", description = "[DOCKER_POOL_SIZE] Pre-warmed containers. Default: 0.")
+    String poolSize;
+    @Option(names = "--pids-limit", paramLabel = "N", description = "[DOCKER_PIDS_LIMIT] Container process limit. Default: 512.")
+    String pids;
+    @Option(names = "--docker-user", paramLabel = "USER", description = "[DOCKER_USER] Container user[:group], not root. Default: 10001:10001.")
+    String user;
+    @Option(names = "--stop-grace-seconds", paramLabel = "S", description = "[DOCKER_STOP_GRACE_SECONDS] SIGTERM→SIGKILL time. Default: 10.")
+    String stopGrace;
+
+    /** Flag values keyed by their environment variable name (unset flags are absent). */
+    Map<String, String> flagValues() {
+        Map<String, String> m = new LinkedHashMap<>();
+        put(m, ConfigOption.SERVER_URL, serverUrl);
+        put(m, ConfigOption.TOKEN, token);
+        put(m, ConfigOption.NAME, name);
+        put(m, ConfigOption.RUNNER_ID, runnerId);
+        put(m, ConfigOption.TAGS, tags);
+        put(m, ConfigOption.MAX_CONCURRENT_JOBS, maxJobs);
+        put(m, ConfigOption.CLONE_DEPTH, cloneDepth);
+        put(m, ConfigOption.POLL_INTERVAL_MS, pollInterval);
+        put(m, ConfigOption.POLL_TIMEOUT_MS, pollTimeout);
+        put(m, ConfigOption.HEARTBEAT_INTERVAL_MS, heartbeat);
+        put(m, ConfigOption.REQUEST_TIMEOUT_MS, requestTimeout);
+        put(m, ConfigOption.SHUTDOWN_GRACE_MS, shutdownGrace);
+        put(m, ConfigOption.LOG_LIMIT_BYTES, logLimit);
+        put(m, ConfigOption.DOCKER_HOST, dockerHost);
+        put(m, ConfigOption.EXECUTOR_IMAGE, image);
+        put(m, ConfigOption.PULL_POLICY, pullPolicy);
+        put(m, ConfigOption.MEMORY_LIMIT, memory);
+        put(m, ConfigOption.CPU_LIMIT, cpus);
+        put(m, ConfigOption.NETWORK_MODE, network);
+        put(m, ConfigOption.WORKSPACE_BASE, workspace);
+        put(m, ConfigOption.TIMEOUT_SECONDS, timeout);
+        put(m, ConfigOption.POOL_SIZE, poolSize);
+        put(m, ConfigOption.PIDS_LIMIT, pids);
+        put(m, ConfigOption.USER, user);
+        put(m, ConfigOption.STOP_GRACE_SECONDS, stopGrace);
+        return m;
+    }
+
+    private static void put(Map<String, String> m, ConfigOption o, String v) {
+        if (v != null) {
+            m.put(o.env(), v);
+        }
+    }
+
+    /** Loads the configuration; prints every problem to stderr. Null when invalid. */
+    RunnerConfig loadConfig(PrintWriter err) {
+        ConfigLoader.Result result = ConfigLoader.load(environment != null ? environment : System.getenv(), flagValues());
+        if (!result.ok()) {
+            err.println("ai-review-runner: invalid configuration (" + result.problems().size() + " problem(s)):");
+            result.problems().forEach(p -> err.println("  " + p));
+            err.println("See 'ai-review-runner run --help' and docs/configuration.md.");
+            err.flush();
+            return null;
+        }
+        return result.config();
+    }
+
     @Override
     public Integer call() {
-        System.err.println("'run' is not built yet");
-        return 1;
+        PrintWriter err = spec.commandLine().getErr();
+        RunnerConfig config = loadConfig(err);
+        if (config == null) {
+            return 2;
+        }
+        Secrets.register(config.token());
+        StringBuilder sb = new StringBuilder("effective configuration:");
+        ConfigLoader.describe(config).forEach((k, v) -> sb.append("\n  ").append(k).append(" = ").append(v));
+        log.info(sb.toString());
+
+        TaskExecutor executor;
+        try {
+            executor = executorFactory.apply(config);
+        } catch (RuntimeException e) {
+            err.println("ai-review-runner: cannot create the task executor: " + e.getMessage());
+            err.flush();
+            return 1;
+        }
+        RunnerDaemon daemon = RunnerDaemon.create(config, executor);
+        Duration maxStop = config.shutdownGrace().plus(Duration.ofMinutes(5));
+        if (installSignals) {
+            installSignalHandlers(daemon, maxStop);
+        }
+        try {
+            daemon.start();
+        } catch (StartupException e) {
+            log.error("cannot start: {}", e.getMessage());
+            err.println("ai-review-runner: " + e.getMessage());
+            err.flush();
+            return 1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return 0;
+        }
+        try {
+            daemon.awaitTermination(Duration.ofDays(36500));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return 0;
+    }
+
+    /** First TERM/INT: graceful drain; second: cancel now. Falls back to a shutdown hook (documented above). */
+    static void installSignalHandlers(RunnerDaemon daemon, Duration maxStop) {
+        boolean handled = false;
+        try {
+            for (String name : new String[]{"TERM", "INT"}) {
+                sun.misc.Signal.handle(new sun.misc.Signal(name), sig -> {
+                    log.info("received SIG{}", sig.getName());
+                    daemon.stopGracefully();
+                });
+            }
+            handled = true;
+        } catch (Throwable e) {
+            log.warn("signal handlers not available ({}); SIGTERM/SIGINT drain through a shutdown hook, a second signal is not seen", e.toString());
+        }
+        boolean viaHook = !handled;
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            if (!daemon.isTerminated()) {
+                if (viaHook) {
+                    log.info("shutdown requested");
+                }
+                if (!daemon.isStopping()) {
+                    daemon.stopGracefully();
+                }
+                try {
+                    daemon.awaitTermination(maxStop);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }, "shutdown-hook"));
     }
 }

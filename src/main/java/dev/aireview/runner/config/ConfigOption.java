@@ -1,0 +1,66 @@
+package dev.aireview.runner.config;
+
+/**
+ * Every option of {@code ai-review-runner run}: its environment variable, its flag, its default and meaning.
+ * The loader, the {@code run} command and {@code docs/configuration.md} all follow this list.
+ */
+public enum ConfigOption {
+    SERVER_URL("RUNNER_SERVER_URL", "--server-url", null, "Base URL of the AI Review server (http or https). Required."),
+    TOKEN("RUNNER_TOKEN", "--token", null, "Runner token sent as 'Authorization: Bearer'. Required. Secret: masked in every log line; prefer the variable over the flag (argv is visible to other users)."),
+    NAME("RUNNER_NAME", "--name", null, "Runner name: letters, digits, '.', '_', '-' (max 63). Required. Used in container labels and workspace paths."),
+    RUNNER_ID("RUNNER_ID", "--runner-id", "= RUNNER_NAME", "Stable id sent as x-runner-id on register (the server's data.id wins)."),
+    TAGS("RUNNER_TAGS", "--tags", "(none)", "Comma-separated runner tags sent on register."),
+    MAX_CONCURRENT_JOBS("RUNNER_MAX_CONCURRENT_JOBS", "--max-concurrent-jobs", "2", "Tasks run at the same time (1-256); the runner never claims more than its free slots."),
+    CLONE_DEPTH("RUNNER_CLONE_DEPTH", "--clone-depth", "50", "History depth of the clone (>= 1)."),
+    POLL_INTERVAL_MS("RUNNER_POLL_INTERVAL_MS", "--poll-interval-ms", "5000", "Wait after an empty poll answer, with +/-20% jitter (ms, > 0). A long poll that the server held that long is followed by an immediate re-poll."),
+    POLL_TIMEOUT_MS("RUNNER_POLL_TIMEOUT_MS", "--poll-timeout-ms", "30000", "Client timeout of the long poll (ms, >= 1000). The runner asks the server to hold the poll for waitMs = timeout - min(5000, timeout/5), so the answer always arrives before the client gives up."),
+    HEARTBEAT_INTERVAL_MS("RUNNER_HEARTBEAT_INTERVAL_MS", "--heartbeat-interval-ms", "15000", "Heartbeat period (ms, > 0)."),
+    REQUEST_TIMEOUT_MS("RUNNER_REQUEST_TIMEOUT_MS", "--request-timeout-ms", "10000", "Timeout of every server call except the poll (ms, > 0)."),
+    SHUTDOWN_GRACE_MS("RUNNER_SHUTDOWN_GRACE_MS", "--shutdown-grace-ms", "600000", "On SIGTERM/SIGINT, how long running tasks may finish before they are cancelled (ms, >= 0)."),
+    LOG_LIMIT_BYTES("RUNNER_LOG_LIMIT_BYTES", "--log-limit-bytes", "4m", "Per-task cap of log bytes sent to the server (size, >= 1k); head and tail are kept."),
+    DOCKER_HOST("DOCKER_HOST", "--docker-host", "unix:///var/run/docker.sock", "Docker daemon: unix://, tcp://, http(s):// or npipe:// address."),
+    EXECUTOR_IMAGE("DOCKER_EXECUTOR_IMAGE", "--executor-image", null, "Image that runs the review (see docs/executor-contract.md). Required."),
+    PULL_POLICY("DOCKER_PULL_POLICY", "--pull-policy", "if-not-present", "When to pull the executor image: always, if-not-present or never."),
+    MEMORY_LIMIT("DOCKER_MEMORY_LIMIT", "--memory-limit", "2g", "Memory of each container (size: bytes, or k/m/g with optional 'b', decimals allowed, e.g. 512m, 1.5g; >= 6m). Swap is not added."),
+    CPU_LIMIT("DOCKER_CPU_LIMIT", "--cpu-limit", "1.0", "CPUs of each container (decimal > 0, e.g. 0.5)."),
+    NETWORK_MODE("DOCKER_NETWORK_MODE", "--network-mode", "bridge", "Docker network mode of the containers (bridge, host, none or a network name)."),
+    WORKSPACE_BASE("DOCKER_WORKSPACE_BASE", "--workspace-base", "/var/lib/ai-review/workspaces", "Absolute host directory under which task workspaces are created (<base>/<name>/<taskId>)."),
+    TIMEOUT_SECONDS("DOCKER_TIMEOUT_SECONDS", "--timeout-seconds", "600", "Wall-time limit of a whole task (s, > 0); a task's timeoutSeconds can only lower it."),
+    POOL_SIZE("DOCKER_POOL_SIZE", "--pool-size", "0", "Pre-warmed review containers kept ready (>= 0)."),
+    PIDS_LIMIT("DOCKER_PIDS_LIMIT", "--pids-limit", "512", "Process limit of each container (> 0)."),
+    USER("DOCKER_USER", "--docker-user", "10001:10001", "user[:group] the containers run as; root (0) is refused."),
+    STOP_GRACE_SECONDS("DOCKER_STOP_GRACE_SECONDS", "--stop-grace-seconds", "10", "Seconds between SIGTERM and SIGKILL when a container is stopped (>= 0).");
+
+    private final String env;
+    private final String flag;
+    private final String defaultValue;
+    private final String description;
+
+    ConfigOption(String env, String flag, String defaultValue, String description) {
+        this.env = env;
+        this.flag = flag;
+        this.defaultValue = defaultValue;
+        this.description = description;
+    }
+
+    public String env() {
+        return env;
+    }
+
+    public String flag() {
+        return flag;
+    }
+
+    /** Documented default, or null for a required option. */
+    public String defaultValue() {
+        return defaultValue;
+    }
+
+    public String description() {
+        return description;
+    }
+
+    public boolean required() {
+        return defaultValue == null;
+    }
+}

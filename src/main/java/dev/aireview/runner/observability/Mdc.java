@@ -1,0 +1,10 @@
+package dev.aireview.runner.observability;
+
+/** MDC keys used in log lines (see logback.xml). */
+public final class Mdc {
+    /** The id of the task a log line belongs to. */
+    public static final String TASK_ID = "taskId";
+
+    private Mdc() {
+    }
+}

@@ -1,0 +1,120 @@
+package dev.aireview.runner.scheduler;
+
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
+
+/**
+ * The runner's execution slots: a counting semaphore (lock + condition, so that a drain can also wait until
+ * every permit is back). The poll loop takes all free slots <em>before</em> it polls and asks the server for
+ * exactly that many tasks; a slot goes back when its task's result is sent, or at once when the poll
+ * brought fewer tasks.
+ */
+public final class SlotPool {
+    private final int size;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition changed = lock.newCondition();
+    private int free;
+
+    public SlotPool(int size) {
+        if (size < 1) {
+            throw new IllegalArgumentException("size must be positive");
+        }
+        this.size = size;
+        this.free = size;
+    }
+
+    /** Waits until at least one slot is free, then takes every free slot; returns how many were taken (>= 1). */
+    public int acquireFree() throws InterruptedException {
+        lock.lockInterruptibly();
+        try {
+            while (free == 0) {
+                changed.await();
+            }
+            int n = free;
+            free = 0;
+            return n;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Waits for one free slot and takes it. */
+    public void acquireOne() throws InterruptedException {
+        lock.lockInterruptibly();
+        try {
+            while (free == 0) {
+                changed.await();
+            }
+            free--;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    public void release(int n) {
+        if (n <= 0) {
+            return;
+        }
+        lock.lock();
+        try {
+            if (free + n > size) {
+                throw new IllegalStateException("released more slots than taken: free=" + free + " + " + n + " > " + size);
+            }
+            free += n;
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    public int size() {
+        return size;
+    }
+
+    public int free() {
+        lock.lock();
+        try {
+            return free;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    public int inUse() {
+        return size - free();
+    }
+
+    /** Wakes every waiter so it re-checks its condition (used by a forced stop). */
+    public void wakeUp() {
+        lock.lock();
+        try {
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Waits until every slot is free, the timeout passes or {@code giveUp} holds (checked on every change / {@link #wakeUp}). */
+    public boolean awaitIdle(Duration timeout, BooleanSupplier giveUp) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        lock.lockInterruptibly();
+        try {
+            while (free < size) {
+                if (giveUp.getAsBoolean()) {
+                    return false;
+                }
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                changed.await(left, TimeUnit.NANOSECONDS);
+            }
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+}

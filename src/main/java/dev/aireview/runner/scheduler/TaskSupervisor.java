@@ -1,0 +1,267 @@
+package dev.aireview.runner.scheduler;
+
+import dev.aireview.runner.execution.CancelReason;
+import dev.aireview.runner.execution.CancelSignal;
+import dev.aireview.runner.execution.TaskExecutor;
+import dev.aireview.runner.model.ErrorKind;
+import dev.aireview.runner.model.ResultStatus;
+import dev.aireview.runner.model.ReviewComment;
+import dev.aireview.runner.model.ReviewTask;
+import dev.aireview.runner.model.TaskError;
+import dev.aireview.runner.model.TaskPhase;
+import dev.aireview.runner.model.TaskResult;
+import dev.aireview.runner.model.TaskStats;
+import dev.aireview.runner.observability.Mdc;
+import dev.aireview.runner.observability.SecretMasker;
+import dev.aireview.runner.observability.Secrets;
+import dev.aireview.runner.server.ClaimedTask;
+import dev.aireview.runner.server.ServerClient;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
+
+/**
+ * Runs one claimed task on a worker thread and guarantees it ends with exactly one result call:
+ * <ul>
+ *   <li>bad task JSON → {@code failed/bad_task} (the executor is not called);</li>
+ *   <li>executor returns → its result (a cancelled result gets the kind of the cancel reason);</li>
+ *   <li>executor throws → {@code failed/executor_failed} (or the cancel reason's kind when it was cancelled);</li>
+ *   <li>executor still running at timeout + margin → cancel(TIMEOUT); if it still does not return within the
+ *       cancel grace, its thread is interrupted and abandoned and the task is reported {@code timed_out};</li>
+ *   <li>cancelled (server, 409/410, shutdown) and not returning within the cancel grace → reported with the
+ *       reason's kind, thread interrupted and abandoned.</li>
+ * </ul>
+ * Logs are flushed before the result is sent; the result's texts are masked; {@code durationMs} and
+ * {@code queueToStartMs} (from the claim) are added.
+ */
+final class TaskSupervisor {
+    private static final Logger log = LoggerFactory.getLogger(TaskSupervisor.class);
+
+    private final TaskExecutor executor;
+    private final ServerClient client;
+    private final Supplier<String> runnerId;
+    private final ActiveTasks active;
+    private final ResultSender results;
+    private final SchedulerSettings settings;
+    private final Duration maxTaskTime;
+    private final long logLimitBytes;
+    private final SecretMasker baseMasker;
+    private final Clock clock;
+    private final NamedThreadFactory execThreads = new NamedThreadFactory("task-exec");
+
+    TaskSupervisor(TaskExecutor executor, ServerClient client, Supplier<String> runnerId, ActiveTasks active,
+                   ResultSender results, SchedulerSettings settings, Duration maxTaskTime, long logLimitBytes,
+                   SecretMasker baseMasker) {
+        this.executor = executor;
+        this.client = client;
+        this.runnerId = runnerId;
+        this.active = active;
+        this.results = results;
+        this.settings = settings;
+        this.maxTaskTime = maxTaskTime;
+        this.logLimitBytes = logLimitBytes;
+        this.baseMasker = baseMasker;
+        this.clock = settings.clock();
+    }
+
+    /** Effective timeout: DOCKER_TIMEOUT_SECONDS, lowered (never raised) by the task's timeoutSeconds. */
+    static Duration effectiveTimeout(Duration max, Integer taskSeconds) {
+        if (taskSeconds == null || taskSeconds <= 0) {
+            return max;
+        }
+        Duration t = Duration.ofSeconds(taskSeconds);
+        return t.compareTo(max) < 0 ? t : max;
+    }
+
+    /**
+     * Runs the task to its one result. {@code preCancel}, when not null, cancels before the executor starts
+     * (a task claimed while the runner is stopping).
+     */
+    ResultSender.Delivery run(ClaimedTask claimed, CancelReason preCancel) {
+        String taskId = claimed.id();
+        MDC.put(Mdc.TASK_ID, taskId);
+        Instant start = clock.instant();
+        long startNanos = System.nanoTime();
+        long queueToStart = Math.max(0, Duration.between(claimed.claimedAt(), start).toMillis());
+        List<String> secrets = claimed.isBad() ? List.of() : claimed.task().secrets();
+        Secrets.registerAll(secrets);
+        SecretMasker masker = baseMasker.with(secrets);
+        TaskRun run = null;
+        TaskResult result;
+        try {
+            if (claimed.isBad()) {
+                log.warn("task {} cannot be run: {}", taskId, claimed.parseError());
+                result = TaskResult.failure(ErrorKind.BAD_TASK, claimed.parseError());
+            } else {
+                ReviewTask task = claimed.task();
+                CancelSignal cancel = new CancelSignal();
+                TaskLog taskLog = new TaskLog(logLimitBytes, masker, clock);
+                TaskReporter reporter = new TaskReporter(client, runnerId, taskId, taskLog, cancel, settings.reportBackoff(),
+                        settings.sleeper(), settings.logFlushInterval(), settings.logBatchBytes(), settings.reportAttempts());
+                run = new TaskRun(taskId, cancel, effectiveTimeout(maxTaskTime, task.timeoutSeconds()), reporter);
+                active.add(run);
+                reporter.start();
+                if (preCancel != null) {
+                    cancel.cancel(preCancel);
+                }
+                log.info("task {} started (repository {}, timeout {} s, waited {} ms since claim)", taskId,
+                        task.repository() == null ? "?" : task.repository().url(), run.timeout().toSeconds(), queueToStart);
+                result = execute(task, run);
+                if (!run.cancel().isCancelled()) {
+                    run.phase(TaskPhase.SUBMITTING, "sending the result");
+                }
+            }
+        } catch (Throwable t) {
+            log.error("task {}: unexpected runner error", taskId, t);
+            result = TaskResult.failure(ErrorKind.EXECUTOR_FAILED, "runner error: " + t);
+        }
+        try {
+            if (run != null) {
+                try {
+                    run.reporter().finish(settings.logFlushTimeout());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            long duration = Math.max(0, (System.nanoTime() - startNanos) / 1_000_000);
+            TaskResult finalResult = finish(result, duration, queueToStart, masker);
+            return results.deliver(taskId, finalResult);
+        } finally {
+            if (run != null) {
+                active.remove(run);
+            }
+            Secrets.unregisterAll(secrets);
+            MDC.remove(Mdc.TASK_ID);
+        }
+    }
+
+    private TaskResult execute(ReviewTask task, TaskRun run) throws InterruptedException {
+        CancelSignal cancel = run.cancel();
+        if (cancel.isCancelled()) {
+            return TaskResult.failure(cancel.reason().errorKind(), "task cancelled before it started (" + describe(cancel.reason()) + ")");
+        }
+        CompletableFuture<TaskResult> outcome = new CompletableFuture<>();
+        CompletableFuture<Void> cancelled = new CompletableFuture<>();
+        cancel.onCancel(() -> cancelled.complete(null));
+        String mdcTask = task.id();
+        Thread worker = execThreads.newThread(() -> {
+            MDC.put(Mdc.TASK_ID, mdcTask);
+            try {
+                outcome.complete(executor.execute(task, run));
+            } catch (Throwable t) {
+                outcome.completeExceptionally(t);
+            } finally {
+                MDC.remove(Mdc.TASK_ID);
+            }
+        });
+        worker.setName("task-exec-" + task.id());
+        worker.start();
+
+        long deadline = System.nanoTime() + run.timeout().plus(settings.timeoutMargin()).toNanos();
+        try {
+            // wait for the executor, the task's deadline or a cancel, whichever first
+            while (!outcome.isDone() && !cancel.isCancelled()) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    log.warn("task {} still running {} after its time limit of {} s; cancelling it",
+                            task.id(), settings.timeoutMargin(), run.timeout().toSeconds());
+                    cancel.cancel(CancelReason.TIMEOUT);
+                    break;
+                }
+                try {
+                    CompletableFuture.anyOf(outcome, cancelled).get(left, TimeUnit.NANOSECONDS);
+                } catch (TimeoutException | ExecutionException ignored) {
+                    // loop re-checks
+                }
+            }
+            if (!outcome.isDone()) {
+                try {
+                    outcome.get(settings.cancelGrace().toNanos(), TimeUnit.NANOSECONDS);
+                } catch (TimeoutException e) {
+                    CancelReason reason = cancel.reason();
+                    log.error("task {}: executor did not stop within {} after {}; abandoning its thread", task.id(),
+                            settings.cancelGrace(), describe(reason));
+                    worker.interrupt();
+                    return TaskResult.failure(reason.errorKind(), reason == CancelReason.TIMEOUT
+                            ? "task exceeded its time limit of " + run.timeout().toSeconds() + " s and did not stop"
+                            : "task " + describe(reason) + "; the executor did not stop in time");
+                } catch (ExecutionException ignored) {
+                    // handled below
+                }
+            }
+        } catch (InterruptedException e) {
+            worker.interrupt();
+            throw e;
+        }
+        return fromOutcome(outcome, cancel);
+    }
+
+    private static TaskResult fromOutcome(CompletableFuture<TaskResult> outcome, CancelSignal cancel) {
+        CancelReason reason = cancel.reason();
+        TaskResult result;
+        try {
+            result = outcome.join();
+        } catch (Exception e) {
+            Throwable cause = e.getCause() != null ? e.getCause() : e;
+            if (reason != null) {
+                return TaskResult.failure(reason.errorKind(), "task " + describe(reason) + " (" + cause + ")");
+            }
+            log.warn("executor failed: {}", cause.toString());
+            return TaskResult.failure(ErrorKind.EXECUTOR_FAILED, "executor failed: " + cause);
+        }
+        if (result == null) {
+            return TaskResult.failure(reason != null ? reason.errorKind() : ErrorKind.EXECUTOR_FAILED, "executor returned no result");
+        }
+        if (reason != null && result.status() == ResultStatus.CANCELLED) {
+            // the executor stopped because of our signal: report why it was stopped
+            String message = result.error() != null && result.error().message() != null ? result.error().message() : "task " + describe(reason);
+            return TaskResult.failure(reason.errorKind(), message).withStats(result.stats());
+        }
+        return result;
+    }
+
+    private static String describe(CancelReason reason) {
+        if (reason == null) {
+            return "stopped";
+        }
+        return switch (reason) {
+            case SERVER_CANCELLED -> "cancelled by the server";
+            case TASK_GONE -> "no longer assigned to this runner";
+            case RUNNER_SHUTDOWN -> "cancelled because the runner is shutting down";
+            case TIMEOUT -> "timed out";
+        };
+    }
+
+    /** Stats, status/error consistency and masking of every text of the result. */
+    private static TaskResult finish(TaskResult r, long durationMs, long queueToStartMs, SecretMasker masker) {
+        TaskStats stats = (r.stats() == null ? TaskStats.EMPTY : r.stats()).withDuration(durationMs, queueToStartMs);
+        TaskError error = r.error();
+        if (r.status() == ResultStatus.COMPLETED) {
+            error = null;
+        } else if (error == null || error.kind() == null) {
+            ErrorKind kind = switch (r.status()) {
+                case TIMED_OUT -> ErrorKind.TIMEOUT;
+                case CANCELLED -> ErrorKind.CANCELLED;
+                default -> ErrorKind.EXECUTOR_FAILED;
+            };
+            error = new TaskError(kind, error == null ? null : error.message());
+        }
+        if (error != null) {
+            error = new TaskError(error.kind(), masker.mask(error.message() == null ? error.kind().wire() : error.message()));
+        }
+        List<ReviewComment> comments = r.comments().stream()
+                .map(c -> new ReviewComment(c.path(), c.line(), c.endLine(), c.severity(), masker.mask(c.message()), masker.mask(c.suggestion())))
+                .toList();
+        return new TaskResult(r.status(), masker.mask(r.summary()), comments, error, stats);
+    }
+}

@@ -1,0 +1,67 @@
+package dev.aireview.runner.server;
+
+import java.io.IOException;
+import java.net.http.HttpTimeoutException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+
+/** The one place that decides what a server answer means for the runner (PROTOCOL.md "Codes"). */
+public final class RetryClassifier {
+    /** Longest Retry-After honoured; a larger value is capped so a typo on the server cannot park the runner for days. */
+    public static final Duration MAX_RETRY_AFTER = Duration.ofMinutes(10);
+
+    private RetryClassifier() {
+    }
+
+    /** Classifies an HTTP status that is not a success (2xx). */
+    public static ErrorClass classify(ServerCall call, int status) {
+        if (status == 401 || status == 403) {
+            return ErrorClass.UNAUTHORIZED;
+        }
+        if (status == 404) {
+            return call.taskCall() ? ErrorClass.TASK_GONE : ErrorClass.REREGISTER;
+        }
+        if (status == 409 || status == 410) {
+            return call.taskCall() ? ErrorClass.TASK_GONE : ErrorClass.RETRYABLE;
+        }
+        if (status == 408 || status == 425 || status == 429 || status >= 500) {
+            return ErrorClass.RETRYABLE;
+        }
+        return ErrorClass.BAD_REQUEST;
+    }
+
+    /** Classifies a transport failure: connect errors, resets and timeouts are all retryable. */
+    public static ErrorClass classify(IOException e) {
+        return ErrorClass.RETRYABLE;
+    }
+
+    public static boolean isTimeout(IOException e) {
+        return e instanceof HttpTimeoutException;
+    }
+
+    /** Parses Retry-After: delta-seconds or an HTTP date (relative to {@code now}); null when absent or malformed. */
+    public static Duration parseRetryAfter(String header, Instant now) {
+        if (header == null || header.isBlank()) {
+            return null;
+        }
+        String v = header.trim();
+        Duration d;
+        try {
+            d = Duration.ofSeconds(Long.parseLong(v));
+        } catch (NumberFormatException e) {
+            try {
+                Instant at = ZonedDateTime.parse(v, DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
+                d = Duration.between(now, at);
+            } catch (DateTimeParseException e2) {
+                return null;
+            }
+        }
+        if (d.isNegative()) {
+            return Duration.ZERO;
+        }
+        return d.compareTo(MAX_RETRY_AFTER) > 0 ? MAX_RETRY_AFTER : d;
+    }
+}

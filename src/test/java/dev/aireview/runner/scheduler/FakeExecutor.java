@@ -1,0 +1,90 @@
+package dev.aireview.runner.scheduler;
+
+import dev.aireview.runner.execution.TaskContext;
+import dev.aireview.runner.execution.TaskExecutor;
+import dev.aireview.runner.model.ErrorKind;
+import dev.aireview.runner.model.LogStream;
+import dev.aireview.runner.model.ReviewTask;
+import dev.aireview.runner.model.TaskPhase;
+import dev.aireview.runner.model.TaskResult;
+import dev.aireview.runner.model.TaskStats;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A test executor whose behaviour follows the task id's prefix:
+ * {@code ok-} completes at once, {@code gate-} completes when {@link #gate} opens (or returns cancelled when
+ * cancelled), {@code throw-} throws, {@code hang-} returns only when cancelled, {@code stuck-} ignores cancel and
+ * interrupts until {@link #unstick} opens, {@code log-} prints the given lines then completes.
+ */
+final class FakeExecutor implements TaskExecutor {
+    final AtomicInteger running = new AtomicInteger();
+    final AtomicInteger maxRunning = new AtomicInteger();
+    final Set<String> executed = ConcurrentHashMap.newKeySet();
+    final Set<String> sawTimeout = ConcurrentHashMap.newKeySet();
+    final CountDownLatch gate = new CountDownLatch(1);
+    final CountDownLatch unstick = new CountDownLatch(1);
+    final AtomicBoolean started = new AtomicBoolean();
+    final AtomicBoolean closed = new AtomicBoolean();
+    volatile List<String> linesToLog = List.of();
+    volatile String summary = "looks good";
+
+    @Override
+    public void start() {
+        started.set(true);
+    }
+
+    @Override
+    public void close() {
+        closed.set(true);
+    }
+
+    @Override
+    public TaskResult execute(ReviewTask task, TaskContext ctx) throws Exception {
+        executed.add(task.id());
+        int now = running.incrementAndGet();
+        maxRunning.accumulateAndGet(now, Math::max);
+        sawTimeout.add(task.id() + "=" + ctx.timeout().toSeconds());
+        try {
+            ctx.phase(TaskPhase.PREPARING, "preparing");
+            String id = task.id();
+            if (id.startsWith("throw-")) {
+                throw new IllegalStateException("boom in executor");
+            }
+            if (id.startsWith("hang-")) {
+                ctx.cancel().await(Duration.ofMinutes(5));
+                return TaskResult.failure(ErrorKind.CANCELLED, "stopped on request");
+            }
+            if (id.startsWith("stuck-")) {
+                while (unstick.getCount() > 0) {
+                    try {
+                        unstick.await();
+                    } catch (InterruptedException ignored) {
+                        // a badly behaved executor: ignores interrupts too
+                    }
+                }
+                return TaskResult.completed("too late", List.of(), TaskStats.EMPTY);
+            }
+            if (id.startsWith("gate-")) {
+                while (!gate.await(Duration.ofMillis(10).toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                    if (ctx.cancel().isCancelled()) {
+                        return TaskResult.failure(ErrorKind.CANCELLED, "cancelled while running");
+                    }
+                }
+            }
+            for (String line : linesToLog) {
+                ctx.log(LogStream.STDOUT, line);
+            }
+            ctx.phase(TaskPhase.REVIEWING, "reviewing");
+            return TaskResult.completed(summary, List.of(), new TaskStats(null, null, 0, 3));
+        } finally {
+            running.decrementAndGet();
+        }
+    }
+}

@@ -1,0 +1,113 @@
+package dev.aireview.runner.scheduler;
+
+import dev.aireview.runner.model.LogStream;
+import dev.aireview.runner.observability.SecretMasker;
+import dev.aireview.runner.server.LogLine;
+import org.junit.jupiter.api.Test;
+
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class TaskLogTest {
+    private final Clock clock = Clock.systemUTC();
+
+    private static List<LogLine> drain(TaskLog log, long batchBytes, List<Long> offsets) {
+        List<LogLine> all = new ArrayList<>();
+        TaskLog.Batch b;
+        while ((b = log.take(batchBytes)) != null) {
+            assertEquals(all.size(), b.offset(), "offset is the index of the batch's first line");
+            offsets.add(b.offset());
+            all.addAll(b.lines());
+        }
+        return all;
+    }
+
+    @Test
+    void shouldMaskSecretsAndTheirUrlEncodedForms() {
+        String token = "ghs_clone/token+1";
+        TaskLog log = new TaskLog(1 << 20, SecretMasker.of(List.of(token, "sk-ai-key-9")), clock);
+        log.append(LogStream.STDOUT, "cloning https://x-access-token:" + URLEncoder.encode(token, StandardCharsets.UTF_8) + "@git.example/a.git\n");
+        log.append(LogStream.STDERR, "key=sk-ai-key-9 token=" + token);
+        log.close();
+        List<LogLine> lines = drain(log, 1 << 20, new ArrayList<>());
+        assertEquals("cloning https://x-access-token:****@git.example/a.git", lines.get(0).text());
+        assertEquals("key=**** token=****", lines.get(1).text());
+        assertEquals(LogStream.STDERR, lines.get(1).stream());
+    }
+
+    @Test
+    void shouldTruncateVeryLongLines() {
+        TaskLog log = new TaskLog(1 << 20, SecretMasker.none(), clock);
+        log.append(LogStream.STDOUT, "x".repeat(100_000));
+        log.close();
+        String text = drain(log, 1 << 20, new ArrayList<>()).get(0).text();
+        assertTrue(text.startsWith("x".repeat(TaskLog.MAX_LINE_BYTES)));
+        assertTrue(text.endsWith("[line truncated, " + (100_000 - TaskLog.MAX_LINE_BYTES) + " more bytes]"), text.substring(text.length() - 60));
+        assertTrue(text.length() < TaskLog.MAX_LINE_BYTES + 100);
+    }
+
+    @Test
+    void shouldKeepHeadAndTailAndSayWhatWasDroppedWithBoundedMemory() {
+        long limit = 10_000;
+        TaskLog log = new TaskLog(limit, SecretMasker.none(), clock);
+        int total = 100_000;
+        long maxBuffered = 0;
+        List<Long> offsets = new ArrayList<>();
+        List<LogLine> sent = new ArrayList<>();
+        for (int i = 0; i < total; i++) {
+            log.append(LogStream.STDOUT, String.format("line %06d", i)); // 11 bytes
+            maxBuffered = Math.max(maxBuffered, log.bufferedBytes());
+            if (i % 1000 == 0) {
+                TaskLog.Batch b;
+                while ((b = log.take(2048)) != null) {
+                    assertEquals(sent.size(), b.offset());
+                    offsets.add(b.offset());
+                    sent.addAll(b.lines());
+                }
+            }
+        }
+        assertTrue(maxBuffered <= limit, "memory bounded by the limit: " + maxBuffered);
+        log.close();
+        TaskLog.Batch b;
+        while ((b = log.take(2048)) != null) {
+            assertEquals(sent.size(), b.offset());
+            sent.addAll(b.lines());
+        }
+        long headLines = 5_000 / 11;
+        assertEquals("line 000000", sent.get(0).text());
+        assertEquals(String.format("line %06d", headLines - 1), sent.get((int) headLines - 1).text());
+        LogLine notice = sent.get((int) headLines);
+        assertEquals(LogStream.SYSTEM, notice.stream());
+        long tailLines = 5_000 / 11;
+        long dropped = total - headLines - tailLines;
+        assertEquals(dropped, log.droppedLines());
+        assertEquals(dropped * 11, log.droppedBytes());
+        assertTrue(notice.text().startsWith(dropped + " line(s) (" + dropped * 11 + " bytes) of output dropped"), notice.text());
+        assertEquals(String.format("line %06d", total - 1), sent.get(sent.size() - 1).text());
+        assertEquals(String.format("line %06d", total - tailLines), sent.get((int) headLines + 1).text());
+        assertEquals(headLines + 1 + tailLines, sent.size());
+        long bytes = sent.stream().filter(l -> l.stream() != LogStream.SYSTEM).mapToLong(l -> l.text().length()).sum();
+        assertTrue(bytes <= limit, "sent bytes within the cap: " + bytes);
+    }
+
+    @Test
+    void shouldCutBatchesBySizeWithContiguousOffsetsAndNoNoticeWhenNothingDropped() {
+        TaskLog log = new TaskLog(1 << 20, SecretMasker.none(), clock);
+        for (int i = 0; i < 100; i++) {
+            log.append(LogStream.STDOUT, "0123456789");
+        }
+        log.close();
+        List<Long> offsets = new ArrayList<>();
+        List<LogLine> lines = drain(log, 100, offsets);
+        assertEquals(100, lines.size());
+        assertEquals(List.of(0L, 10L, 20L, 30L, 40L, 50L, 60L, 70L, 80L, 90L), offsets);
+        assertTrue(lines.stream().noneMatch(l -> l.stream() == LogStream.SYSTEM));
+        log.append(LogStream.STDOUT, "after close");
+        assertNull(log.take(100));
+    }
+}

@@ -1,0 +1,144 @@
+package dev.aireview.runner.server;
+
+import com.github.tomakehurst.wiremock.WireMockServer;
+import com.github.tomakehurst.wiremock.stubbing.Scenario;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.net.URI;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Random;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.*;
+import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
+import static org.junit.jupiter.api.Assertions.*;
+
+class RetrierTest {
+    WireMockServer wm;
+    HttpServerClient client;
+    final List<Duration> slept = new ArrayList<>();
+    final Sleeper recorder = slept::add;
+
+    @BeforeEach
+    void setUp() {
+        wm = new WireMockServer(options().dynamicPort());
+        wm.start();
+        client = new HttpServerClient(URI.create(wm.baseUrl()), "tok-123456", Duration.ofSeconds(2), Duration.ofSeconds(2), Clock.systemUTC());
+    }
+
+    @AfterEach
+    void tearDown() {
+        wm.stop();
+    }
+
+    private void failThenSucceed(int failures, com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder failure) {
+        String state = Scenario.STARTED;
+        for (int i = 0; i < failures; i++) {
+            String next = "after-" + (i + 1);
+            wm.stubFor(get("/api/health").inScenario("storm").whenScenarioStateIs(state).willReturn(failure).willSetStateTo(next));
+            state = next;
+        }
+        wm.stubFor(get("/api/health").inScenario("storm").whenScenarioStateIs(state).willReturn(okJson("{\"data\":{\"status\":\"ok\"}}")));
+    }
+
+    @Test
+    void shouldHonourRetryAfterOn429() throws Exception {
+        failThenSucceed(2, aResponse().withStatus(429).withHeader("Retry-After", "7"));
+        Retrier retrier = new Retrier(Backoff.standard(new Random(1)), recorder);
+        retrier.call("health", () -> {
+            client.health();
+            return null;
+        }, EnumSet.of(ErrorClass.RETRYABLE), () -> true);
+        assertEquals(List.of(Duration.ofSeconds(7), Duration.ofSeconds(7)), slept);
+        wm.verify(3, getRequestedFor(urlEqualTo("/api/health")));
+    }
+
+    @Test
+    void shouldRetryA5xxStormWithGrowingJitteredDelaysThenSucceed() throws Exception {
+        failThenSucceed(6, aResponse().withStatus(503));
+        Backoff backoff = new Backoff(Duration.ofMillis(100), Duration.ofSeconds(2), 2.0, new Random(42));
+        new Retrier(backoff, recorder).call("health", () -> {
+            client.health();
+            return null;
+        }, EnumSet.of(ErrorClass.RETRYABLE), () -> true);
+        wm.verify(7, getRequestedFor(urlEqualTo("/api/health")));
+        assertEquals(6, slept.size());
+        // each delay is a full-jitter draw under its cap, and the caps grow (then stop at the maximum)
+        Random same = new Random(42);
+        List<Long> caps = List.of(100L, 200L, 400L, 800L, 1600L, 2000L);
+        for (int i = 0; i < 6; i++) {
+            long expected = (long) (same.nextDouble() * caps.get(i));
+            assertEquals(expected, slept.get(i).toMillis(), "delay " + i + " of " + slept);
+            assertTrue(slept.get(i).toMillis() <= caps.get(i));
+        }
+        assertTrue(slept.stream().distinct().count() > 1, "jittered: " + slept);
+        // with the jitter pinned to 90% the delays grow strictly up to the cap
+        Random pinned = new Random() {
+            @Override
+            public double nextDouble() {
+                return 0.9;
+            }
+        };
+        Backoff b = new Backoff(Duration.ofMillis(100), Duration.ofSeconds(2), 2.0, pinned);
+        List<Long> grown = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            grown.add(b.delay(i).toMillis());
+        }
+        assertEquals(List.of(90L, 180L, 360L, 720L, 1440L), grown);
+        assertEquals(1800L, b.delay(30).toMillis());
+    }
+
+    @Test
+    void shouldNotRetryUnauthorizedOrBadRequestAndStopWhenToldTo() {
+        wm.stubFor(get("/api/health").willReturn(aResponse().withStatus(401)));
+        Retrier retrier = new Retrier(Backoff.standard(new Random(1)), recorder);
+        ServerException e = assertThrows(ServerException.class, () -> retrier.call("health", () -> {
+            client.health();
+            return null;
+        }, EnumSet.of(ErrorClass.RETRYABLE), () -> true));
+        assertEquals(ErrorClass.UNAUTHORIZED, e.errorClass());
+        assertTrue(slept.isEmpty());
+
+        wm.stubFor(get("/api/health").willReturn(aResponse().withStatus(500)));
+        int[] allowed = {3};
+        ServerException last = assertThrows(ServerException.class, () -> retrier.call("health", () -> {
+            client.health();
+            return null;
+        }, EnumSet.of(ErrorClass.RETRYABLE), () -> allowed[0]-- > 0));
+        assertEquals(500, last.httpStatus());
+        assertEquals(3, slept.size());
+    }
+
+    @Test
+    void shouldParseRetryAfterSecondsAndHttpDatesAndCapThem() {
+        Instant now = Instant.parse("2026-01-01T00:00:00Z");
+        assertEquals(Duration.ofSeconds(3), RetryClassifier.parseRetryAfter("3", now));
+        assertEquals(Duration.ofSeconds(30), RetryClassifier.parseRetryAfter("Thu, 01 Jan 2026 00:00:30 GMT", now));
+        assertEquals(Duration.ZERO, RetryClassifier.parseRetryAfter("Wed, 31 Dec 2025 23:00:00 GMT", now));
+        assertEquals(RetryClassifier.MAX_RETRY_AFTER, RetryClassifier.parseRetryAfter("999999", now));
+        assertNull(RetryClassifier.parseRetryAfter("soon", now));
+        assertNull(RetryClassifier.parseRetryAfter(null, now));
+    }
+
+    @Test
+    void shouldClassifyStatusesInOnePlace() {
+        assertEquals(ErrorClass.UNAUTHORIZED, RetryClassifier.classify(ServerCall.REGISTER, 401));
+        assertEquals(ErrorClass.UNAUTHORIZED, RetryClassifier.classify(ServerCall.RESULT, 403));
+        assertEquals(ErrorClass.REREGISTER, RetryClassifier.classify(ServerCall.HEARTBEAT, 404));
+        assertEquals(ErrorClass.REREGISTER, RetryClassifier.classify(ServerCall.POLL, 404));
+        assertEquals(ErrorClass.TASK_GONE, RetryClassifier.classify(ServerCall.STATUS, 404));
+        assertEquals(ErrorClass.TASK_GONE, RetryClassifier.classify(ServerCall.STATUS, 409));
+        assertEquals(ErrorClass.TASK_GONE, RetryClassifier.classify(ServerCall.RESULT, 410));
+        assertEquals(ErrorClass.RETRYABLE, RetryClassifier.classify(ServerCall.POLL, 429));
+        assertEquals(ErrorClass.RETRYABLE, RetryClassifier.classify(ServerCall.POLL, 502));
+        assertEquals(ErrorClass.RETRYABLE, RetryClassifier.classify(ServerCall.LOGS, 408));
+        assertEquals(ErrorClass.BAD_REQUEST, RetryClassifier.classify(ServerCall.RESULT, 400));
+        assertEquals(ErrorClass.BAD_REQUEST, RetryClassifier.classify(ServerCall.RESULT, 422));
+    }
+}
