@@ -1,6 +1,7 @@
 package dev.aireview.runner.cli;
 
 import dev.aireview.runner.config.RunnerConfig;
+import dev.aireview.runner.docker.DockerTaskExecutor;
 import dev.aireview.runner.execution.TaskExecutor;
 
 /** Builds the task executor the {@code run} command uses. */
@@ -9,6 +10,6 @@ public final class Executors {
     }
 
     public static TaskExecutor create(RunnerConfig config) {
-        throw new IllegalStateException("Docker executor not available in this build");
+        return new DockerTaskExecutor(config.docker());
     }
 }

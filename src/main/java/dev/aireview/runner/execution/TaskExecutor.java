@@ -19,6 +19,16 @@ public interface TaskExecutor extends AutoCloseable {
 
     TaskResult execute(ReviewTask task, TaskContext context) throws Exception;
 
+    /** Version of the engine behind the executor (e.g. Docker 26.1.5), once started; null when unknown. */
+    default String engineVersion() {
+        return null;
+    }
+
+    /** API version the executor speaks with its engine, once started; null when unknown. */
+    default String apiVersion() {
+        return null;
+    }
+
     /** Releases everything the executor holds (pooled containers, clients). Idempotent. */
     @Override
     default void close() {

@@ -125,6 +125,7 @@ public final class RunnerDaemon {
         log.info("starting runner {} ({}), {} slot(s), server {}", config.name(), RunnerVersion.userAgent(), config.maxConcurrentJobs(), config.serverUrl());
         try {
             executor.start();
+            registrar.describeEngine(executor.engineVersion(), executor.apiVersion());
         } catch (Exception e) {
             terminated.countDown();
             throw new StartupException("the executor could not start: " + e.getMessage(), e);

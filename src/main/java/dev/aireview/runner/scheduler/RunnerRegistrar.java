@@ -10,13 +10,20 @@ import org.slf4j.LoggerFactory;
 public final class RunnerRegistrar {
     private static final Logger log = LoggerFactory.getLogger(RunnerRegistrar.class);
     private final ServerClient client;
-    private final Registration registration;
+    private volatile Registration registration;
     private volatile String runnerId;
 
     public RunnerRegistrar(ServerClient client, Registration registration) {
         this.client = client;
         this.registration = registration;
         this.runnerId = registration.runnerId();
+    }
+
+    /** Adds the engine details the executor found at start-up to every later register call. */
+    public void describeEngine(String version, String apiVersion) {
+        if (version != null || apiVersion != null) {
+            registration = registration.withDocker(new Registration.DockerInfo(version, apiVersion));
+        }
     }
 
     public String runnerId() {

@@ -24,6 +24,11 @@ public record Registration(
         tags = tags == null ? List.of() : List.copyOf(tags);
     }
 
+    /** The same registration with the engine details the executor found at start-up. */
+    public Registration withDocker(DockerInfo info) {
+        return new Registration(runnerId, name, version, maxConcurrentJobs, tags, hostname, os, info, executorImage);
+    }
+
     /** Docker engine details, when the executor knows them. */
     public record DockerInfo(@JsonProperty("version") String version, @JsonProperty("apiVersion") String apiVersion) {
     }
