@@ -7,6 +7,7 @@ import dev.aireview.runner.execution.CancelReason;
 import dev.aireview.runner.execution.CancelSignal;
 import dev.aireview.runner.execution.TaskContext;
 import dev.aireview.runner.execution.TaskExecutor;
+import dev.aireview.runner.observability.SecretMasker;
 import dev.aireview.runner.model.ErrorKind;
 import dev.aireview.runner.model.LogStream;
 import dev.aireview.runner.model.ReviewTask;
@@ -131,7 +132,7 @@ public final class DockerTaskExecutor implements TaskExecutor {
                 return finish(ctx, started, TaskResult.failure(ErrorKind.CLONE_FAILED,
                         "refusing to clone: " + String.join("; ", problems)), null);
             }
-            ctx.phase(TaskPhase.CLONING, "cloning " + Masking.mask(withoutUserInfo(task.repository().url()), task.secrets())
+            ctx.phase(TaskPhase.CLONING, "cloning " + SecretMasker.of(task.secrets()).mask(withoutUserInfo(task.repository().url()))
                     + (task.branch() == null ? "" : " branch " + task.branch()));
             ContainerRunner.Outcome clone;
             if (reviewId != null) {
@@ -179,7 +180,7 @@ public final class DockerTaskExecutor implements TaskExecutor {
             return finish(ctx, started, judge(task, workspace, review), review.exitCode());
         } catch (IOException e) {
             return finish(ctx, started, TaskResult.failure(ErrorKind.EXECUTOR_FAILED,
-                    "workspace error: " + Masking.mask(e.getMessage(), task.secrets())), null);
+                    "workspace error: " + SecretMasker.of(task.secrets()).mask(e.getMessage())), null);
         } finally {
             if (cloneId != null) {
                 runner.remove(cloneId);
@@ -241,7 +242,7 @@ public final class DockerTaskExecutor implements TaskExecutor {
     private static String lastLines(List<String> tail, ReviewTask task, int n) {
         List<String> last = tail.subList(Math.max(0, tail.size() - n), tail.size());
         String text = String.join("\n", last).strip();
-        return text.isEmpty() ? "(no output)" : Masking.mask(text, task.secrets());
+        return text.isEmpty() ? "(no output)" : SecretMasker.of(task.secrets()).mask(text);
     }
 
     /**

@@ -1,5 +1,7 @@
 package dev.aireview.runner.docker;
 
+import dev.aireview.runner.observability.SecretMasker;
+
 import dev.aireview.runner.model.ReviewTask;
 import org.junit.jupiter.api.Test;
 
@@ -60,7 +62,7 @@ class GitCloneTest {
 
     @Test
     void shouldMaskRawAndUrlEncodedSecrets() {
-        String masked = Masking.mask("a tok/en+1 b tok%2Fen%2B1 c", List.of("tok/en+1"));
+        String masked = SecretMasker.of(List.of("tok/en+1")).mask("a tok/en+1 b tok%2Fen%2B1 c");
         assertEquals("a **** b **** c", masked);
     }
 }
