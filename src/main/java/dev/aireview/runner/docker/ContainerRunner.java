@@ -85,18 +85,7 @@ final class ContainerRunner {
                 super.onComplete();
             }
         });
-        Object how;
-        try {
-            long remaining = Math.max(1, Duration.between(Instant.now(), deadline).toMillis());
-            how = ended.get(remaining, TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            how = End.TIMED_OUT;
-        } catch (InterruptedException e) {
-            INTERRUPTED.set(Boolean.TRUE);
-            how = End.CANCELLED;
-        } catch (ExecutionException e) {
-            how = e.getCause();
-        }
+        Object how = awaitEnd(ended, deadline);
         End end;
         if (how == End.TIMED_OUT) {
             end = End.TIMED_OUT;
@@ -131,6 +120,24 @@ final class ContainerRunner {
     }
 
     /**
+     * Waits for {@code ended} until {@code deadline}: its value, {@link End#TIMED_OUT} at the deadline,
+     * {@link End#CANCELLED} when the worker is interrupted (remembered, restored after clean-up), or the failure.
+     */
+    private static Object awaitEnd(CompletableFuture<Object> ended, Instant deadline) {
+        try {
+            long remaining = Math.max(1, Duration.between(Instant.now(), deadline).toMillis());
+            return ended.get(remaining, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            return End.TIMED_OUT;
+        } catch (InterruptedException e) {
+            INTERRUPTED.set(Boolean.TRUE);
+            return End.CANCELLED;
+        } catch (ExecutionException e) {
+            return e.getCause();
+        }
+    }
+
+    /**
      * Runs {@code sh -c script} as {@code user} inside the running container {@code containerId} (a pre-warmed one)
      * with {@code env} given to that process only, following its output into {@code pump}. At the deadline the
      * container is killed, on cancel it is stopped; either ends the exec.
@@ -147,19 +154,8 @@ final class ContainerRunner {
                 .withAttachStderr(true).withTty(false).exec().getId();
         pump.ended().whenComplete((v, t) -> ended.complete(End.EXITED));
         docker.execStartCmd(execId).withDetach(false).withTty(false).exec(pump);
-        Object how;
-        try {
-            long remaining = Math.max(1, Duration.between(Instant.now(), deadline).toMillis());
-            how = ended.get(remaining, TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            how = End.TIMED_OUT;
-        } catch (InterruptedException e) {
-            INTERRUPTED.set(Boolean.TRUE);
-            how = End.CANCELLED;
-        } catch (ExecutionException e) {
-            how = End.EXITED;
-        }
-        End end = (End) how;
+        Object how = awaitEnd(ended, deadline);
+        End end = how instanceof End e ? e : End.EXITED;
         if (end == End.TIMED_OUT) {
             kill(containerId);
         } else if (end == End.CANCELLED) {
