@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.time.Duration;
 import java.util.List;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -46,9 +47,10 @@ class CancelIT {
         try (var runner = E2e.inProcess(E2e.env(server, name, DockerTestSupport.IMAGE, 1))) {
             String id = server.enqueue(E2e.task(git, "sleep").build()); // sleeps until stopped
             server.awaitTask(id, t -> "reviewing".equals(t.phase()), Duration.ofSeconds(60));
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).until(() ->
+                    DockerTestSupport.containersOfTask(id).stream().anyMatch(c -> "running".equals(c.getState())));
             List<Container> containers = DockerTestSupport.containersOfTask(id);
-            assertEquals(1, containers.size(), "one review container");
-            assertEquals("running", containers.get(0).getState());
+            assertEquals(1, containers.size(), "one review container: " + containers);
             assertTrue(Files.isDirectory(E2e.workspace(name, id)), "workspace exists while the review runs");
 
             server.cancel(id);
@@ -59,7 +61,7 @@ class CancelIT {
             assertEquals(0, t.secretLeaks());
             assertEquals(List.of(), DockerTestSupport.containersOfTask(id), "container stopped and removed");
             assertFalse(Files.exists(E2e.workspace(name, id)), "workspace removed");
-            assertEquals(List.of(), runner.daemon().runningTaskIds());
+            await().atMost(Duration.ofSeconds(10)).until(() -> runner.daemon().runningTaskIds().isEmpty());
 
             // The slot is free again: the next review runs normally.
             String next = server.enqueue(E2e.task(git, null).build());

@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -60,8 +61,8 @@ class KillNineIT {
 
         String id = server.enqueue(E2e.task(git, "slow").build());
         server.awaitTask(id, t -> "reviewing".equals(t.phase()) && a.equals(t.runnerId()), Duration.ofSeconds(60));
-        assertTrue(DockerTestSupport.containersOfTask(id).stream().anyMatch(c -> "running".equals(c.getState())),
-                "the review container runs");
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).until(() ->
+                DockerTestSupport.containersOfTask(id).stream().anyMatch(c -> "running".equals(c.getState())));
         assertEquals(137, first.kill9(), "killed by SIGKILL");
 
         // The other runner starts only now, so the task can reach it only through the re-queue.
