@@ -86,7 +86,7 @@ class BadInputsIT {
             assertEquals("failed", cloneFailed.resultStatus(), E2e.logText(cloneFailed));
             assertEquals("clone_failed", cloneFailed.errorKind());
             assertTrue(cloneFailed.errorMessage() != null && !cloneFailed.errorMessage().isBlank(), "says why");
-            assertEquals(List.of(), DockerTestSupport.containersOfTask(unreachable), "clone container removed");
+            assertEquals(List.of(), E2e.containersOfTask(name, unreachable), "clone container removed");
 
             // 3. The executor image disappears after start.
             DockerTestSupport.docker().removeImageCmd(IMAGE).exec();

@@ -48,8 +48,8 @@ class CancelIT {
             String id = server.enqueue(E2e.task(git, "sleep").build()); // sleeps until stopped
             server.awaitTask(id, t -> "reviewing".equals(t.phase()), Duration.ofSeconds(60));
             await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).until(() ->
-                    DockerTestSupport.containersOfTask(id).stream().anyMatch(c -> "running".equals(c.getState())));
-            List<Container> containers = DockerTestSupport.containersOfTask(id);
+                    E2e.containersOfTask(name, id).stream().anyMatch(c -> "running".equals(c.getState())));
+            List<Container> containers = E2e.containersOfTask(name, id);
             assertEquals(1, containers.size(), "one review container: " + containers);
             assertTrue(Files.isDirectory(E2e.workspace(name, id)), "workspace exists while the review runs");
 
@@ -59,7 +59,7 @@ class CancelIT {
             assertEquals("cancelled", t.errorKind());
             assertEquals(1, t.resultCalls());
             assertEquals(0, t.secretLeaks());
-            assertEquals(List.of(), DockerTestSupport.containersOfTask(id), "container stopped and removed");
+            assertEquals(List.of(), E2e.containersOfTask(name, id), "container stopped and removed");
             assertFalse(Files.exists(E2e.workspace(name, id)), "workspace removed");
             await().atMost(Duration.ofSeconds(10)).until(() -> runner.daemon().runningTaskIds().isEmpty());
 

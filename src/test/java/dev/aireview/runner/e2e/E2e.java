@@ -1,5 +1,6 @@
 package dev.aireview.runner.e2e;
 
+import com.github.dockerjava.api.model.Container;
 import dev.aireview.runner.config.ConfigLoader;
 import dev.aireview.runner.config.RunnerConfig;
 import dev.aireview.runner.devserver.DevServer;
@@ -10,6 +11,7 @@ import dev.aireview.runner.devserver.TaskSnapshot;
 import dev.aireview.runner.docker.DockerTaskExecutor;
 import dev.aireview.runner.docker.DockerTestSupport;
 import dev.aireview.runner.docker.GitFixture;
+import dev.aireview.runner.docker.Labels;
 import dev.aireview.runner.scheduler.RunnerDaemon;
 import dev.aireview.runner.testsupport.ExecutorImages;
 
@@ -154,6 +156,15 @@ final class E2e {
             b.prompt(mode);
         }
         return b;
+    }
+
+    /**
+     * Containers of one task of one runner. Task ids ({@code task_<n>}) repeat across dev servers, and other runners
+     * may use this engine, so the runner label is part of the filter.
+     */
+    static List<Container> containersOfTask(String runnerName, String taskId) {
+        return DockerTestSupport.docker().listContainersCmd().withShowAll(true)
+                .withLabelFilter(List.of(Labels.RUNNER + "=" + runnerName, Labels.TASK + "=" + taskId)).exec();
     }
 
     /** The task's {@code <base>/<runner>/<task>} workspace directory. */

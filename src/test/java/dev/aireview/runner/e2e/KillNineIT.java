@@ -63,7 +63,7 @@ class KillNineIT {
         String id = server.enqueue(E2e.task(git, "slow").build());
         server.awaitTask(id, t -> "reviewing".equals(t.phase()) && a.equals(t.runnerId()), Duration.ofSeconds(60));
         await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).until(() ->
-                DockerTestSupport.containersOfTask(id).stream().anyMatch(c -> "running".equals(c.getState())));
+                E2e.containersOfTask(a, id).stream().anyMatch(c -> "running".equals(c.getState())));
         assertEquals(137, first.kill9(), "killed by SIGKILL");
 
         // The other runner starts only now, so the task can reach it only through the re-queue.
