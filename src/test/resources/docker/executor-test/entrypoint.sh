@@ -7,6 +7,16 @@ cid=$(sed -n 's#.*/containers/\([0-9a-f]\{64\}\)/.*#\1#p' /proc/self/mountinfo |
 echo "review running in container $cid"
 mode=$(sed -n 's/.*"prompt":"\([^"]*\)".*/\1/p' "$T")
 result() { printf '%s' "$1" > /workspace/result.json.tmp && mv /workspace/result.json.tmp /workspace/result.json; }
+review() {
+  head=$(git -C /workspace/repo rev-parse HEAD 2>/dev/null || echo none)
+  depth=$(git -C /workspace/repo rev-list --count HEAD 2>/dev/null || echo 0)
+  base=$(sed -n 's/.*"baseSha":"\([0-9a-f]*\)".*/\1/p' "$T")
+  hasbase=no
+  [ -n "$base" ] && git -C /workspace/repo cat-file -e "$base^{commit}" 2>/dev/null && hasbase=yes
+  files=$(ls /workspace/repo 2>/dev/null | wc -l)
+  echo "reviewed $files files at $head"
+  result "{\"status\":\"completed\",\"summary\":\"head=$head depth=$depth base=$hasbase container=$cid\",\"comments\":[{\"path\":\"a.txt\",\"line\":1,\"severity\":\"warning\",\"message\":\"looks odd\"}],\"stats\":{\"files_reviewed\":$files}}"
+}
 case "$mode" in
   sleep)
     echo "sleeping until stopped"
@@ -46,14 +56,21 @@ case "$mode" in
     printf '{"status":"completed","summary":"pids.current=%s pids.max=%s"}' "$cur" "$max" > /workspace/result.json
     exit 0
     ;;
+  slow)
+    # a review that takes a few seconds (long enough to be interrupted), then the default result
+    echo "slow review started"
+    sleep 5
+    review
+    ;;
+  secret*)
+    # prints the task's AI key, and each further word of the prompt (values the test wants leaked), then a result
+    key=$(sed -n 's/.*"apiKey":"\([^"]*\)".*/\1/p' "$T")
+    echo "the AI key is $key"
+    echo "on stderr: key=$key" >&2
+    for w in ${mode#secret}; do echo "leaking $w"; done
+    result "{\"status\":\"completed\",\"summary\":\"done with key $key\"}"
+    ;;
   *)
-    head=$(git -C /workspace/repo rev-parse HEAD 2>/dev/null || echo none)
-    depth=$(git -C /workspace/repo rev-list --count HEAD 2>/dev/null || echo 0)
-    base=$(sed -n 's/.*"baseSha":"\([0-9a-f]*\)".*/\1/p' "$T")
-    hasbase=no
-    [ -n "$base" ] && git -C /workspace/repo cat-file -e "$base^{commit}" 2>/dev/null && hasbase=yes
-    files=$(ls /workspace/repo 2>/dev/null | wc -l)
-    echo "reviewed $files files at $head"
-    result "{\"status\":\"completed\",\"summary\":\"head=$head depth=$depth base=$hasbase container=$cid\",\"comments\":[{\"path\":\"a.txt\",\"line\":1,\"severity\":\"warning\",\"message\":\"looks odd\"}],\"stats\":{\"files_reviewed\":$files}}"
+    review
     ;;
 esac

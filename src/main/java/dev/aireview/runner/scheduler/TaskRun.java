@@ -25,13 +25,21 @@ final class TaskRun implements TaskContext {
         return taskId;
     }
 
+    private volatile TaskPhase lastPhase;
+
     TaskReporter reporter() {
         return reporter;
     }
 
     @Override
     public void phase(TaskPhase phase, String message) {
+        lastPhase = phase;
         reporter.phase(phase, message);
+    }
+
+    /** The last phase reported for the task (by the executor or the supervisor), or null. */
+    TaskPhase lastPhase() {
+        return lastPhase;
     }
 
     @Override

@@ -117,7 +117,8 @@ final class TaskSupervisor {
                 log.info("task {} started (repository {}, timeout {} s, waited {} ms since claim)", taskId,
                         task.repository() == null ? "?" : task.repository().url(), run.timeout().toSeconds(), queueToStart);
                 result = execute(task, run);
-                if (!run.cancel().isCancelled()) {
+                if (!run.cancel().isCancelled() && run.lastPhase() != TaskPhase.SUBMITTING) {
+                    // the executor may have reported it already (the Docker executor does, when judging the outcome)
                     run.phase(TaskPhase.SUBMITTING, "sending the result");
                 }
             }

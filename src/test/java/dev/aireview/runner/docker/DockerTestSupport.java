@@ -26,12 +26,15 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Shared fixtures of the Docker executor tests: a real engine, the test executor image, configs and leftovers checks. */
-final class DockerTestSupport {
-    static final String IMAGE = "ai-review-test/executor:test";
+/**
+ * Shared fixtures of the Docker tests (executor and end-to-end): a real engine, the test executor image, configs and
+ * leftovers checks.
+ */
+public final class DockerTestSupport {
+    public static final String IMAGE = "ai-review-test/executor:test";
     /** Every runner name used by these tests starts with this, so leftovers can be found by label. */
-    static final String RUNNER_PREFIX = "it-docker-" + UUID.randomUUID().toString().substring(0, 8) + "-";
-    static final Path WORKSPACE_BASE = Path.of(System.getProperty("java.io.tmpdir"), "ai-review-docker-tests");
+    public static final String RUNNER_PREFIX = "it-docker-" + UUID.randomUUID().toString().substring(0, 8) + "-";
+    public static final Path WORKSPACE_BASE = Path.of(System.getProperty("java.io.tmpdir"), "ai-review-docker-tests");
     static final long MEMORY = 256L * 1024 * 1024;
     static final long PIDS = 128;
 
@@ -41,12 +44,12 @@ final class DockerTestSupport {
     private DockerTestSupport() {
     }
 
-    static String dockerHost() {
+    public static String dockerHost() {
         String host = System.getenv("DOCKER_HOST");
         return host == null || host.isBlank() ? "unix:///var/run/docker.sock" : host;
     }
 
-    static synchronized DockerClient docker() {
+    public static synchronized DockerClient docker() {
         if (connection == null) {
             connection = DockerConnection.open(dockerHost());
         }
@@ -54,7 +57,7 @@ final class DockerTestSupport {
     }
 
     /** Builds the test executor image once per JVM (Docker's build cache makes repeats cheap). */
-    static synchronized void buildImage() {
+    public static synchronized void buildImage() {
         if (imageBuilt) {
             return;
         }
@@ -64,7 +67,7 @@ final class DockerTestSupport {
         imageBuilt = true;
     }
 
-    static String runnerName(String purpose) {
+    public static String runnerName(String purpose) {
         return RUNNER_PREFIX + purpose + "-" + UUID.randomUUID().toString().substring(0, 6);
     }
 
@@ -109,16 +112,16 @@ final class DockerTestSupport {
         }
     }
 
-    static List<Container> containersOfRunner(String runnerName) {
+    public static List<Container> containersOfRunner(String runnerName) {
         return docker().listContainersCmd().withShowAll(true).withLabelFilter(Labels.runnerFilter(runnerName)).exec();
     }
 
-    static List<Container> containersOfTask(String taskId) {
+    public static List<Container> containersOfTask(String taskId) {
         return docker().listContainersCmd().withShowAll(true).withLabelFilter(List.of(Labels.TASK + "=" + taskId)).exec();
     }
 
     /** Everything any test of this JVM left behind: containers, volumes and workspaces of runners named with the prefix. */
-    static List<String> leftovers() {
+    public static List<String> leftovers() {
         List<String> left = new ArrayList<>();
         for (Container c : docker().listContainersCmd().withShowAll(true).withLabelFilter(List.of(Labels.MANAGED + "=true")).exec()) {
             String runner = c.getLabels() == null ? null : c.getLabels().get(Labels.RUNNER);
@@ -146,7 +149,7 @@ final class DockerTestSupport {
     }
 
     /** Removes the per-runner directories (empty by then) so the temp dir does not grow. */
-    static void removeRunnerDirs() throws IOException {
+    public static void removeRunnerDirs() throws IOException {
         if (!Files.isDirectory(WORKSPACE_BASE)) {
             return;
         }

@@ -18,7 +18,7 @@ import static org.awaitility.Awaitility.await;
  * A local git repository ({@code feature/x}: base → middle → head, plus a commit on {@code main}) served by
  * {@code git daemon} on 127.0.0.1; containers reach it with network mode {@code host}.
  */
-final class GitFixture implements AutoCloseable {
+public final class GitFixture implements AutoCloseable {
     final Path root;
     final Path repo;
     private final Process daemon;
@@ -37,7 +37,7 @@ final class GitFixture implements AutoCloseable {
         this.head = head;
     }
 
-    static GitFixture start() throws Exception {
+    public static GitFixture start() throws Exception {
         Path root = Files.createTempDirectory("ai-review-git");
         Path repo = root.resolve("shop.git");
         Path work = root.resolve("work");
@@ -96,24 +96,37 @@ final class GitFixture implements AutoCloseable {
     }
 
     /** git:// URL of the repository (reachable from containers on network host). */
-    String url() {
+    public String url() {
         return "git://127.0.0.1:" + port + "/shop.git";
     }
 
-    String missingUrl() {
+    /**
+     * git:// URL of another repository placed under {@link #root()} (the daemon exports every repository there),
+     * e.g. a working tree made by the test.
+     */
+    public String url(String repositoryDirName) {
+        return "git://127.0.0.1:" + port + "/" + repositoryDirName;
+    }
+
+    /** The directory the daemon serves. */
+    public Path root() {
+        return root;
+    }
+
+    public String missingUrl() {
         return "git://127.0.0.1:" + port + "/nope.git";
     }
 
-    String base() {
+    public String base() {
         return base;
     }
 
     /** A commit on feature/x that is not the branch tip. */
-    String middle() {
+    public String middle() {
         return middle;
     }
 
-    String head() {
+    public String head() {
         return head;
     }
 

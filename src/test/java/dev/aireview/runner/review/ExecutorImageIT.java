@@ -20,6 +20,7 @@ import com.github.dockerjava.httpclient5.ApacheDockerHttpClient;
 import dev.aireview.runner.model.Json;
 import dev.aireview.runner.model.ResultStatus;
 import dev.aireview.runner.model.TaskResult;
+import dev.aireview.runner.testsupport.ExecutorImages;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -56,7 +57,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class ExecutorImageIT {
 
-    private static final String LABEL = "ai-review.test";
+    private static final String LABEL = ExecutorImages.LABEL;
     private static DockerClient docker;
     private static String image;
 
@@ -68,62 +69,7 @@ class ExecutorImageIT {
         var config = DefaultDockerClientConfig.createDefaultConfigBuilder().build();
         docker = DockerClientImpl.getInstance(config, new ApacheDockerHttpClient.Builder()
                 .dockerHost(config.getDockerHost()).connectionTimeout(Duration.ofSeconds(10)).responseTimeout(Duration.ofMinutes(5)).build());
-        Path root = Path.of(System.getProperty("project.root", "."));
-        Path jar = Path.of(System.getProperty("runner.jar", root.resolve("target/ai-review-runner.jar").toString()));
-        Path dockerfile = root.resolve("Dockerfile.executor");
-        assertTrue(Files.isRegularFile(jar), "packaged jar missing: " + jar);
-        MessageDigest sha = MessageDigest.getInstance("SHA-256");
-        sha.update(Files.readAllBytes(jar));
-        sha.update(Files.readAllBytes(dockerfile));
-        String hash = HexFormat.of().formatHex(sha.digest()).substring(0, 16);
-        image = "ai-review-executor:test-" + hash;
-        boolean present = docker.listImagesCmd().withImageNameFilter(image).exec().stream()
-                .anyMatch(i -> i.getRepoTags() != null && List.of(i.getRepoTags()).contains(image));
-        if (!present) {
-            removeStaleTestImages();
-            build(dockerfile, jar);
-        }
-    }
-
-    /** {@code docker build} in a small context holding only the Dockerfile and target/ai-review-runner.jar. */
-    private static void build(Path dockerfile, Path jar) throws Exception {
-        Path ctx = Files.createTempDirectory("executor-image-ctx");
-        try {
-            Files.createDirectories(ctx.resolve("target"));
-            Files.copy(jar, ctx.resolve("target/ai-review-runner.jar"));
-            Files.copy(dockerfile, ctx.resolve("Dockerfile.executor"));
-            Path log = ctx.resolve("build.log");
-            ProcessBuilder pb = new ProcessBuilder("docker", "build", "-f", "Dockerfile.executor", "--build-arg", "JAR_FROM=prebuilt",
-                    "--label", LABEL + "=true", "-t", image, ".")
-                    .directory(ctx.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
-            pb.environment().put("DOCKER_BUILDKIT", "1");
-            Process p = pb.start();
-            boolean done = p.waitFor(10, TimeUnit.MINUTES);
-            if (!done) {
-                p.destroyForcibly();
-            }
-            assertTrue(done && p.exitValue() == 0, "docker build failed:\n" + tail(Files.readString(log), 3000));
-        } finally {
-            deleteTree(ctx);
-        }
-    }
-
-    /** Earlier test images (other jar builds) are removed so they do not pile up. */
-    private static void removeStaleTestImages() {
-        for (Image i : docker.listImagesCmd().withLabelFilter(Map.of(LABEL, "true")).exec()) {
-            if (i.getRepoTags() == null) {
-                continue;
-            }
-            for (String tag : i.getRepoTags()) {
-                if (tag.startsWith("ai-review-executor:test-")) {
-                    try {
-                        docker.removeImageCmd(tag).exec();
-                    } catch (RuntimeException ignored) {
-                        // in use by a parallel run: leave it
-                    }
-                }
-            }
-        }
+        image = ExecutorImages.ensureBuilt(docker);
     }
 
     @AfterEach
@@ -265,18 +211,7 @@ class ExecutorImageIT {
         return sb.toString();
     }
 
-    private static String tail(String s, int max) {
-        return s.length() <= max ? s : s.substring(s.length() - max);
-    }
-
     private static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (var walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
+        ExecutorImages.deleteTree(dir);
     }
 }

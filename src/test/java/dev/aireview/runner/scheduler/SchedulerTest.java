@@ -112,6 +112,19 @@ class SchedulerTest {
     }
 
     @Test
+    void shouldReportTheSubmittingPhaseOnceWhetherOrNotTheExecutorReportedIt() throws Exception {
+        start(2, 60_000);
+        server.enqueue(FakeServer.task("submits-1"));
+        server.enqueue(FakeServer.task("ok-1"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> server.resultCount() == 2);
+        for (String id : List.of("submits-1", "ok-1")) {
+            List<TaskPhase> phases = List.copyOf(server.phases.get(id));
+            assertEquals(1, phases.stream().filter(p -> p == TaskPhase.SUBMITTING).count(), id + ": " + phases);
+            assertEquals(TaskPhase.SUBMITTING, phases.get(phases.size() - 1), id + ": " + phases);
+        }
+    }
+
+    @Test
     void shouldGiveEveryClaimedTaskExactlyOneResultWhateverTheExecutorDoes() throws Exception {
         start(3, 60_000);
         server.enqueue(FakeServer.task("ok-1"));
