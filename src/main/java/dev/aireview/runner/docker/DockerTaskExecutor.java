@@ -264,7 +264,7 @@ public final class DockerTaskExecutor implements TaskExecutor {
         String id = null;
         try {
             var cmd = specs.script(docker, workspace, "cleanup", "cleanup", "chmod -R u+rwX /workspace 2>/dev/null; find /workspace -mindepth 1 -delete", List.of());
-            cmd.getHostConfig().withNetworkMode("none");
+            cmd.getHostConfig().withNetworkMode("none").withExtraHosts((String[]) null);
             id = cmd.exec().getId();
             ContainerRunner.Outcome outcome = runner.run(id, false, new LogPump((stream, line) ->
                     LOG.debug("cleanup: {}", line)), Instant.now().plus(CLEANUP_TIMEOUT), new CancelSignal());
