@@ -15,7 +15,8 @@ import java.util.List;
  * @param lastHeartbeat    time of the last successful heartbeat, null if none yet
  * @param heartbeatAgeMs   milliseconds since then, -1 if none yet
  * @param slots            RUNNER_MAX_CONCURRENT_JOBS
- * @param busySlots        slots in use (claimed or running tasks, and a poll that holds free slots while it waits)
+ * @param busySlots        slots taken by running tasks (as the heartbeat's activeJobs; an idle runner's waiting
+ *                         long poll is not counted)
  * @param runningTasks     ids of the tasks running now
  * @param reason           why the runner is not healthy, null when healthy
  */

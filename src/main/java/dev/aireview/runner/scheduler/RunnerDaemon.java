@@ -223,10 +223,6 @@ public final class RunnerDaemon {
         return heartbeater.lastSuccess();
     }
 
-    /** Slots in use: tasks that hold one, and the free slots a waiting poll holds. */
-    public int busySlots() {
-        return slots.inUse();
-    }
 
     /**
      * The state {@code GET /health} reports. Healthy once registered while the last successful heartbeat is
@@ -259,7 +255,8 @@ public final class RunnerDaemon {
             }
         }
         return new HealthReport(reason == null, status, registered ? registrar.runnerId() : null, config.name(),
-                RunnerVersion.get(), last, age, config.maxConcurrentJobs(), slots.inUse(), active.ids(), reason);
+                RunnerVersion.get(), last, age, config.maxConcurrentJobs(), Math.min(active.size(), config.maxConcurrentJobs()),
+                active.ids(), reason);
     }
 
     /** The status the next heartbeat will send. */
