@@ -76,6 +76,7 @@ public final class DockerTaskExecutor implements TaskExecutor {
                         + " (DOCKER_WORKSPACE_BASE): " + e.getMessage(), e);
             }
             new OrphanReaper(docker, config.runnerName(), workspaces, this::deleteWorkspace).reap();
+            WorkspaceMountCheck.verify(docker, specs, runner, workspaces);
             pool = new ContainerPool(docker, specs, workspaces, runner, this::deleteWorkspace, config.poolSize());
             pool.refill();
             LOG.info("Docker executor ready: image {}, workspaces under {}, pool size {}", config.executorImage(),
