@@ -4,6 +4,7 @@ import dev.aireview.runner.config.ConfigLoader;
 import dev.aireview.runner.config.ConfigOption;
 import dev.aireview.runner.config.RunnerConfig;
 import dev.aireview.runner.execution.TaskExecutor;
+import dev.aireview.runner.observability.HealthServer;
 import dev.aireview.runner.observability.Secrets;
 import dev.aireview.runner.scheduler.RunnerDaemon;
 import dev.aireview.runner.scheduler.StartupException;
@@ -98,6 +99,8 @@ public final class RunCommand implements Callable<Integer> {
     String user;
     @Option(names = "--stop-grace-seconds", paramLabel = "S", description = "[DOCKER_STOP_GRACE_SECONDS] SIGTERM→SIGKILL time. Default: 10.")
     String stopGrace;
+    @Option(names = "--health-port", paramLabel = "[ADDR:]PORT", description = "[RUNNER_HEALTH_PORT] GET /health endpoint; 0 = off. Default: 0.")
+    String healthPort;
 
     /** Flag values keyed by their environment variable name (unset flags are absent). */
     Map<String, String> flagValues() {
@@ -127,6 +130,7 @@ public final class RunCommand implements Callable<Integer> {
         put(m, ConfigOption.PIDS_LIMIT, pids);
         put(m, ConfigOption.USER, user);
         put(m, ConfigOption.STOP_GRACE_SECONDS, stopGrace);
+        put(m, ConfigOption.HEALTH_PORT, healthPort);
         return m;
     }
 
@@ -170,6 +174,28 @@ public final class RunCommand implements Callable<Integer> {
             return 1;
         }
         RunnerDaemon daemon = RunnerDaemon.create(config, executor);
+        HealthServer health = null;
+        if (config.healthEnabled()) {
+            try {
+                health = HealthServer.start(config.healthBind(), config.healthPort(), daemon::health);
+            } catch (java.io.IOException | RuntimeException e) {
+                err.println("ai-review-runner: cannot open the health endpoint on RUNNER_HEALTH_PORT "
+                        + config.healthBind() + ":" + config.healthPort() + ": " + e.getMessage());
+                err.flush();
+                executor.close();
+                return 1;
+            }
+        }
+        try {
+            return runDaemon(daemon, config, err);
+        } finally {
+            if (health != null) {
+                health.close();
+            }
+        }
+    }
+
+    private int runDaemon(RunnerDaemon daemon, RunnerConfig config, PrintWriter err) {
         Duration maxStop = config.shutdownGrace().plus(Duration.ofMinutes(5));
         if (installSignals) {
             installSignalHandlers(daemon, maxStop);

@@ -116,6 +116,7 @@ public final class ConfigLoader {
         long pids = integer(ConfigOption.PIDS_LIMIT, 1, Long.MAX_VALUE);
         String user = user();
         long stopGrace = integer(ConfigOption.STOP_GRACE_SECONDS, 0, 3600);
+        String[] health = health();
 
         if (!problems.isEmpty()) {
             return new Result(null, problems);
@@ -124,8 +125,39 @@ public final class ConfigLoader {
                 Duration.ofSeconds(timeout), poolSize, cloneDepth, pids, user, Duration.ofSeconds(stopGrace), name);
         RunnerConfig config = new RunnerConfig(serverUrl, token, name, runnerId, tags, maxJobs,
                 Duration.ofMillis(pollInterval), Duration.ofMillis(pollTimeout), Duration.ofMillis(heartbeat),
-                Duration.ofMillis(requestTimeout), Duration.ofMillis(shutdownGrace), logLimit, docker);
+                Duration.ofMillis(requestTimeout), Duration.ofMillis(shutdownGrace), logLimit, docker,
+                health[0], Integer.parseInt(health[1]));
         return new Result(config, List.of());
+    }
+
+    /** RUNNER_HEALTH_PORT: {@code port} or {@code address:port} ({@code [v6]:port}); returns {address, port}. */
+    private String[] health() {
+        String v = value(ConfigOption.HEALTH_PORT);
+        String address = "0.0.0.0";
+        String port = v;
+        int colon = v.lastIndexOf(':');
+        if (colon >= 0) {
+            address = v.substring(0, colon).trim();
+            port = v.substring(colon + 1).trim();
+            if (address.startsWith("[") && address.endsWith("]")) {
+                address = address.substring(1, address.length() - 1);
+            }
+            if (address.isEmpty() || address.chars().anyMatch(Character::isWhitespace)) {
+                bad(ConfigOption.HEALTH_PORT, v, "use port or address:port, e.g. 8081 or 127.0.0.1:8081");
+                return new String[]{"0.0.0.0", "0"};
+            }
+        }
+        try {
+            int p = Integer.parseInt(port.replace("_", ""));
+            if (p < 0 || p > 65535) {
+                bad(ConfigOption.HEALTH_PORT, v, "port must be 0 (off) to 65535");
+                return new String[]{address, "0"};
+            }
+            return new String[]{address, Integer.toString(p)};
+        } catch (NumberFormatException e) {
+            bad(ConfigOption.HEALTH_PORT, v, "use port or address:port, e.g. 8081 or 127.0.0.1:8081");
+            return new String[]{address, "0"};
+        }
     }
 
     /** The effective text of an option: flag, else variable, else default; blank counts as unset. */
@@ -388,6 +420,7 @@ public final class ConfigLoader {
             m.put(ConfigOption.USER.env(), d.user());
             m.put(ConfigOption.STOP_GRACE_SECONDS.env(), Long.toString(d.stopGrace().toSeconds()));
         }
+        m.put(ConfigOption.HEALTH_PORT.env(), c.healthEnabled() ? c.healthBind() + ":" + c.healthPort() : "0 (off)");
         return m;
     }
 

@@ -29,7 +29,8 @@ public enum ConfigOption {
     POOL_SIZE("DOCKER_POOL_SIZE", "--pool-size", "0", "Pre-warmed review containers kept ready (>= 0)."),
     PIDS_LIMIT("DOCKER_PIDS_LIMIT", "--pids-limit", "512", "Process limit of each container (> 0)."),
     USER("DOCKER_USER", "--docker-user", "10001:10001", "user[:group] the containers run as; root (0) is refused."),
-    STOP_GRACE_SECONDS("DOCKER_STOP_GRACE_SECONDS", "--stop-grace-seconds", "10", "Seconds between SIGTERM and SIGKILL when a container is stopped (>= 0).");
+    STOP_GRACE_SECONDS("DOCKER_STOP_GRACE_SECONDS", "--stop-grace-seconds", "10", "Seconds between SIGTERM and SIGKILL when a container is stopped (>= 0)."),
+    HEALTH_PORT("RUNNER_HEALTH_PORT", "--health-port", "0", "Port of the GET /health endpoint ([address:]port; 0 = off). Without an address it listens on all interfaces; e.g. 127.0.0.1:8081 keeps it local.");
 
     private final String env;
     private final String flag;

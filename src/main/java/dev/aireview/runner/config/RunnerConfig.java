@@ -20,6 +20,8 @@ import java.util.List;
  * @param shutdownGrace      how long a graceful stop lets running tasks finish
  * @param logLimitBytes      per-task cap of shipped log bytes (head and tail kept)
  * @param docker             Docker executor settings
+ * @param healthBind         address of the /health endpoint ({@code 0.0.0.0} = all interfaces)
+ * @param healthPort         RUNNER_HEALTH_PORT: port of the /health endpoint, 0 = no endpoint
  */
 public record RunnerConfig(
         URI serverUrl,
@@ -34,10 +36,26 @@ public record RunnerConfig(
         Duration requestTimeout,
         Duration shutdownGrace,
         long logLimitBytes,
-        DockerConfig docker) {
+        DockerConfig docker,
+        String healthBind,
+        int healthPort) {
 
     public RunnerConfig {
         tags = tags == null ? List.of() : List.copyOf(tags);
+        healthBind = healthBind == null || healthBind.isBlank() ? "0.0.0.0" : healthBind;
+    }
+
+    /** Without a /health endpoint (the form used before RUNNER_HEALTH_PORT existed). */
+    public RunnerConfig(URI serverUrl, String token, String name, String runnerId, List<String> tags, int maxConcurrentJobs,
+                        Duration pollInterval, Duration pollTimeout, Duration heartbeatInterval, Duration requestTimeout,
+                        Duration shutdownGrace, long logLimitBytes, DockerConfig docker) {
+        this(serverUrl, token, name, runnerId, tags, maxConcurrentJobs, pollInterval, pollTimeout, heartbeatInterval,
+                requestTimeout, shutdownGrace, logLimitBytes, docker, null, 0);
+    }
+
+    /** True when the /health endpoint is on. */
+    public boolean healthEnabled() {
+        return healthPort > 0;
     }
 
     /** How long the server may hold a long poll: a little less than the client's poll timeout. */
@@ -52,6 +70,7 @@ public record RunnerConfig(
                 + ", tags=" + tags + ", maxConcurrentJobs=" + maxConcurrentJobs + ", pollInterval=" + pollInterval
                 + ", pollTimeout=" + pollTimeout + ", heartbeatInterval=" + heartbeatInterval
                 + ", requestTimeout=" + requestTimeout + ", shutdownGrace=" + shutdownGrace
-                + ", logLimitBytes=" + logLimitBytes + ", docker=" + docker + "]";
+                + ", logLimitBytes=" + logLimitBytes + ", docker=" + docker
+                + ", health=" + (healthPort > 0 ? healthBind + ":" + healthPort : "off") + "]";
     }
 }

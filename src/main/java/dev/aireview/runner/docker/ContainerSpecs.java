@@ -22,6 +22,14 @@ public final class ContainerSpecs {
     public static final String WORKSPACE = "/workspace";
     /** Size cap of the tmpfs at /tmp (it counts against the memory limit as it fills). */
     static final String TMPFS_OPTIONS = "rw,nosuid,nodev,size=256m";
+    /**
+     * Extra host entry of every container on a Docker network (bridge or a user-defined one): the name
+     * {@code host.docker.internal} resolves to the Docker host, as it does for a compose runner
+     * ({@code extra_hosts}) and on Docker Desktop. A server or git host on the runner's machine is then reachable
+     * under the same URL from the runner and from its clone/review containers. It adds no reach: a bridge
+     * container can already connect to the host's gateway address. Needs Docker 20.10+ (API 1.41).
+     */
+    public static final String HOST_GATEWAY_ENTRY = "host.docker.internal:host-gateway";
 
     private final DockerConfig config;
 
@@ -47,10 +55,25 @@ public final class ContainerSpecs {
         if (config.networkMode() != null && !config.networkMode().isBlank()) {
             host.withNetworkMode(config.networkMode());
         }
+        if (hasOwnNetwork(config.networkMode())) {
+            host.withExtraHosts(HOST_GATEWAY_ENTRY);
+        }
         if (config.pidsLimit() > 0) {
             host.withPidsLimit(config.pidsLimit());
         }
         return host;
+    }
+
+    /**
+     * True for bridge (also the default when unset) and user-defined networks: the container gets its own
+     * network namespace and /etc/hosts. False for {@code host}, {@code none} and {@code container:<id>}.
+     */
+    static boolean hasOwnNetwork(String networkMode) {
+        if (networkMode == null || networkMode.isBlank()) {
+            return true;
+        }
+        String m = networkMode.trim();
+        return !m.equals("host") && !m.equals("none") && !m.startsWith("container:");
     }
 
     /** Environment of the review container (contract "Environment of the review container"). */

@@ -77,6 +77,7 @@ public final class DockerTaskExecutor implements TaskExecutor {
                         + " (DOCKER_WORKSPACE_BASE): " + e.getMessage(), e);
             }
             new OrphanReaper(docker, config.runnerName(), workspaces, this::deleteWorkspace).reap();
+            WorkspaceMountCheck.verify(docker, specs, runner, workspaces);
             pool = new ContainerPool(docker, specs, workspaces, runner, this::deleteWorkspace, config.poolSize());
             pool.refill();
             LOG.info("Docker executor ready: image {}, workspaces under {}, pool size {}", config.executorImage(),
@@ -265,7 +266,7 @@ public final class DockerTaskExecutor implements TaskExecutor {
         String id = null;
         try {
             var cmd = specs.script(docker, workspace, "cleanup", "cleanup", "chmod -R u+rwX /workspace 2>/dev/null; find /workspace -mindepth 1 -delete", List.of());
-            cmd.getHostConfig().withNetworkMode("none");
+            cmd.getHostConfig().withNetworkMode("none").withExtraHosts((String[]) null);
             id = cmd.exec().getId();
             ContainerRunner.Outcome outcome = runner.run(id, false, new LogPump((stream, line) ->
                     LOG.debug("cleanup: {}", line)), Instant.now().plus(CLEANUP_TIMEOUT), new CancelSignal());

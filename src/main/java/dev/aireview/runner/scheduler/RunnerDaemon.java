@@ -3,6 +3,7 @@ package dev.aireview.runner.scheduler;
 import dev.aireview.runner.config.RunnerConfig;
 import dev.aireview.runner.execution.CancelReason;
 import dev.aireview.runner.execution.TaskExecutor;
+import dev.aireview.runner.observability.HealthReport;
 import dev.aireview.runner.observability.RunnerVersion;
 import dev.aireview.runner.observability.SecretMasker;
 import dev.aireview.runner.observability.Secrets;
@@ -20,6 +21,7 @@ import org.slf4j.LoggerFactory;
 
 import java.net.InetAddress;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -214,6 +216,47 @@ public final class RunnerDaemon {
     /** Running task ids (as the heartbeat reports them). */
     public List<String> runningTaskIds() {
         return active.ids();
+    }
+
+    /** Time of the last heartbeat the server accepted; null before the first one. */
+    public Instant lastSuccessfulHeartbeat() {
+        return heartbeater.lastSuccess();
+    }
+
+
+    /**
+     * The state {@code GET /health} reports. Healthy once registered while the last successful heartbeat is
+     * younger than 3 heartbeat intervals plus the request timeout (a server outage longer than that makes the
+     * runner unhealthy, so an orchestrator can tell); a stopped runner is not healthy.
+     */
+    public HealthReport health() {
+        Instant now = settings.clock().instant();
+        Instant last = heartbeater.lastSuccess();
+        long age = last == null ? -1 : Math.max(0, Duration.between(last, now).toMillis());
+        long staleAfter = config.heartbeatInterval().multipliedBy(3).plus(config.requestTimeout()).toMillis();
+        boolean registered;
+        synchronized (lifecycle) {
+            registered = running;
+        }
+        String status;
+        String reason = null;
+        if (isTerminated()) {
+            status = "stopped";
+            reason = "the runner has stopped";
+        } else if (!registered) {
+            status = "starting";
+            reason = "not registered with the server yet";
+        } else {
+            status = heartbeatState().status().wire();
+            if (last == null) {
+                reason = "no successful heartbeat yet";
+            } else if (age > staleAfter) {
+                reason = "last successful heartbeat was " + age + " ms ago (limit " + staleAfter + " ms)";
+            }
+        }
+        return new HealthReport(reason == null, status, registered ? registrar.runnerId() : null, config.name(),
+                RunnerVersion.get(), last, age, config.maxConcurrentJobs(), Math.min(active.size(), config.maxConcurrentJobs()),
+                active.ids(), reason);
     }
 
     /** The status the next heartbeat will send. */
