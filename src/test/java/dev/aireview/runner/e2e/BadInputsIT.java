@@ -1,15 +1,14 @@
 package dev.aireview.runner.e2e;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.aireview.runner.devserver.DevServer;
 import dev.aireview.runner.devserver.NewTask;
 import dev.aireview.runner.devserver.TaskSnapshot;
 import dev.aireview.runner.docker.DockerTestSupport;
-import dev.aireview.runner.docker.GitFixture;
 import dev.aireview.runner.model.Json;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -25,17 +24,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * executor image gone — each ends as a failed result naming the problem, and a normal review afterwards completes.
  */
 class BadInputsIT {
+    @RegisterExtension
+    static final E2eFixture fixture = E2eFixture.withTestImage(Duration.ofSeconds(10));
+
     /** The runner's image: a second tag of the test image that the test removes and restores. */
     private static final String IMAGE = "ai-review-test/executor:e2e-" + UUID.randomUUID().toString().substring(0, 8);
-    private static GitFixture git;
-    private static DevServer server;
 
     @BeforeAll
     static void setUp() throws Exception {
-        DockerTestSupport.buildImage();
         tagImage();
-        git = GitFixture.start();
-        server = E2e.server(Duration.ofSeconds(10));
     }
 
     @AfterAll
@@ -45,13 +42,6 @@ class BadInputsIT {
         } catch (RuntimeException ignored) {
             // not tagged (a failed test in between)
         }
-        if (server != null) {
-            server.close();
-        }
-        if (git != null) {
-            git.close();
-        }
-        E2e.assertNothingLeft();
     }
 
     private static void tagImage() {
@@ -62,13 +52,13 @@ class BadInputsIT {
     @Test
     void eachBadInputFailsItsTaskNamingTheProblemAndTheRunnerKeepsServing() throws Exception {
         String name = DockerTestSupport.runnerName("bad");
-        try (var runner = E2e.inProcess(E2e.env(server, name, IMAGE, 1))) {
+        try (var runner = E2e.inProcess(E2e.env(fixture.server(), name, IMAGE, 1))) {
             // 1. Missing fields: no repository, no headSha and no branch, exactly as the runner receives it.
             ObjectNode raw = Json.mapper().createObjectNode();
             raw.put("reviewId", "rev_raw");
             raw.put("prompt", "review this");
-            String bad = server.enqueueRaw(raw);
-            TaskSnapshot badTask = server.awaitTerminal(bad, Duration.ofSeconds(60));
+            String bad = fixture.server().enqueueRaw(raw);
+            TaskSnapshot badTask = fixture.server().awaitTerminal(bad, Duration.ofSeconds(60));
             assertEquals("failed", badTask.resultStatus());
             assertEquals("bad_task", badTask.errorKind());
             assertTrue(badTask.errorMessage().contains("repository.url") && badTask.errorMessage().contains("headSha"),
@@ -80,9 +70,9 @@ class BadInputsIT {
             try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
                 closedPort = s.getLocalPort();
             }
-            String unreachable = server.enqueue(NewTask.forRepository("git://127.0.0.1:" + closedPort + "/shop.git")
-                    .branch("feature/x").headSha(git.head()).build());
-            TaskSnapshot cloneFailed = server.awaitTerminal(unreachable, Duration.ofSeconds(60));
+            String unreachable = fixture.server().enqueue(NewTask.forRepository("git://127.0.0.1:" + closedPort + "/shop.git")
+                    .branch("feature/x").headSha(fixture.git().head()).build());
+            TaskSnapshot cloneFailed = fixture.server().awaitTerminal(unreachable, Duration.ofSeconds(60));
             assertEquals("failed", cloneFailed.resultStatus(), E2e.logText(cloneFailed));
             assertEquals("clone_failed", cloneFailed.errorKind());
             assertTrue(cloneFailed.errorMessage() != null && !cloneFailed.errorMessage().isBlank(), "says why");
@@ -90,25 +80,25 @@ class BadInputsIT {
 
             // 3. The executor image disappears after start.
             DockerTestSupport.docker().removeImageCmd(IMAGE).exec();
-            String noImage = server.enqueue(E2e.task(git, null).build());
-            TaskSnapshot imageMissing = server.awaitTerminal(noImage, Duration.ofSeconds(60));
+            String noImage = fixture.server().enqueue(E2e.task(fixture.git(), null).build());
+            TaskSnapshot imageMissing = fixture.server().awaitTerminal(noImage, Duration.ofSeconds(60));
             assertEquals("failed", imageMissing.resultStatus(), E2e.logText(imageMissing));
             assertEquals("image_missing", imageMissing.errorKind(), imageMissing.errorMessage());
             assertTrue(imageMissing.errorMessage().contains(IMAGE), "names the image: " + imageMissing.errorMessage());
             tagImage();
 
             // 4. The same runner still serves a normal review.
-            String ok = server.enqueue(E2e.task(git, null).build());
-            TaskSnapshot done = server.awaitTerminal(ok, Duration.ofSeconds(60));
+            String ok = fixture.server().enqueue(E2e.task(fixture.git(), null).build());
+            TaskSnapshot done = fixture.server().awaitTerminal(ok, Duration.ofSeconds(60));
             assertEquals("completed", done.resultStatus(), done.errorKind() + " " + done.errorMessage() + "\n" + E2e.logText(done));
             assertEquals(name, done.runnerId());
             for (String id : java.util.List.of(bad, unreachable, noImage, ok)) {
-                TaskSnapshot t = server.task(id);
+                TaskSnapshot t = fixture.server().task(id);
                 assertEquals(1, t.claimCount(), id);
                 assertEquals(0, t.secretLeaks(), id);
                 assertEquals(name, t.runnerId(), id);
             }
-            assertTrue(server.runner(name).orElseThrow().online());
+            assertTrue(fixture.server().runner(name).orElseThrow().online());
         }
     }
 }

@@ -1,13 +1,10 @@
 package dev.aireview.runner.e2e;
 
 import com.github.dockerjava.api.model.Container;
-import dev.aireview.runner.devserver.DevServer;
 import dev.aireview.runner.devserver.TaskSnapshot;
 import dev.aireview.runner.docker.DockerTestSupport;
-import dev.aireview.runner.docker.GitFixture;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.file.Files;
 import java.time.Duration;
@@ -20,41 +17,23 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** A review cancelled through the admin API while its container runs: stopped, removed, reported cancelled. */
 class CancelIT {
-    private static GitFixture git;
-    private static DevServer server;
-
-    @BeforeAll
-    static void setUp() throws Exception {
-        DockerTestSupport.buildImage();
-        git = GitFixture.start();
-        server = E2e.server(Duration.ofSeconds(10));
-    }
-
-    @AfterAll
-    static void tearDown() throws Exception {
-        if (server != null) {
-            server.close();
-        }
-        if (git != null) {
-            git.close();
-        }
-        E2e.assertNothingLeft();
-    }
+    @RegisterExtension
+    static final E2eFixture fixture = E2eFixture.withTestImage(Duration.ofSeconds(10));
 
     @Test
     void cancelFromTheAdminApiStopsTheContainerAndEndsTheTaskCancelled() throws Exception {
         String name = DockerTestSupport.runnerName("cancel");
-        try (var runner = E2e.inProcess(E2e.env(server, name, DockerTestSupport.IMAGE, 1))) {
-            String id = server.enqueue(E2e.task(git, "sleep").build()); // sleeps until stopped
-            server.awaitTask(id, t -> "reviewing".equals(t.phase()), Duration.ofSeconds(60));
+        try (var runner = E2e.inProcess(E2e.env(fixture.server(), name, DockerTestSupport.IMAGE, 1))) {
+            String id = fixture.server().enqueue(E2e.task(fixture.git(), "sleep").build()); // sleeps until stopped
+            fixture.server().awaitTask(id, t -> "reviewing".equals(t.phase()), Duration.ofSeconds(60));
             await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).until(() ->
                     E2e.containersOfTask(name, id).stream().anyMatch(c -> "running".equals(c.getState())));
             List<Container> containers = E2e.containersOfTask(name, id);
             assertEquals(1, containers.size(), "one review container: " + containers);
             assertTrue(Files.isDirectory(E2e.workspace(name, id)), "workspace exists while the review runs");
 
-            server.cancel(id);
-            TaskSnapshot t = server.awaitTerminal(id, Duration.ofSeconds(60));
+            fixture.server().cancel(id);
+            TaskSnapshot t = fixture.server().awaitTerminal(id, Duration.ofSeconds(60));
             assertEquals("cancelled", t.resultStatus(), t.errorKind() + " " + t.errorMessage() + "\n" + E2e.logText(t));
             assertEquals("cancelled", t.errorKind());
             assertEquals(1, t.resultCalls());
@@ -64,8 +43,8 @@ class CancelIT {
             await().atMost(Duration.ofSeconds(10)).until(() -> runner.daemon().runningTaskIds().isEmpty());
 
             // The slot is free again: the next review runs normally.
-            String next = server.enqueue(E2e.task(git, null).build());
-            assertEquals("completed", server.awaitTerminal(next, Duration.ofSeconds(60)).resultStatus());
+            String next = fixture.server().enqueue(E2e.task(fixture.git(), null).build());
+            assertEquals("completed", fixture.server().awaitTerminal(next, Duration.ofSeconds(60)).resultStatus());
         }
     }
 }

@@ -1,13 +1,11 @@
 package dev.aireview.runner.e2e;
 
-import dev.aireview.runner.devserver.DevServer;
 import dev.aireview.runner.devserver.RunnerSnapshot;
 import dev.aireview.runner.devserver.TaskSnapshot;
 import dev.aireview.runner.docker.DockerTestSupport;
-import dev.aireview.runner.docker.GitFixture;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.file.Files;
 import java.time.Duration;
@@ -26,49 +24,36 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * timeout, another runner completes it, and the killed runner, started again under its name, reaps what it left.
  */
 class KillNineIT {
-    private static GitFixture git;
-    private static DevServer server;
-    private static final List<AutoCloseable> toClose = new ArrayList<>();
+    @RegisterExtension
+    static final E2eFixture fixture = E2eFixture.withTestImage(Duration.ofSeconds(3));
 
-    @BeforeAll
-    static void setUp() throws Exception {
-        DockerTestSupport.buildImage();
-        git = GitFixture.start();
-        server = E2e.server(Duration.ofSeconds(3));
-    }
+    private static final List<AutoCloseable> toClose = new ArrayList<>();
 
     @AfterAll
     static void tearDown() throws Exception {
         for (int i = toClose.size() - 1; i >= 0; i--) {
             toClose.get(i).close();
         }
-        if (server != null) {
-            server.close();
-        }
-        if (git != null) {
-            git.close();
-        }
-        E2e.assertNothingLeft();
     }
 
     @Test
     void killedRunnersTaskIsCompletedByTheOtherAndItsLeftoversAreReapedOnRestart() throws Exception {
         String a = DockerTestSupport.runnerName("kill-a");
         String b = DockerTestSupport.runnerName("kill-b");
-        Map<String, String> envA = E2e.env(server, a, DockerTestSupport.IMAGE, 1);
+        Map<String, String> envA = E2e.env(fixture.server(), a, DockerTestSupport.IMAGE, 1);
         E2e.RunnerProcess first = E2e.process(envA);
         toClose.add(first);
-        server.awaitRunners(rs -> rs.stream().anyMatch(r -> r.id().equals(a) && r.online()), Duration.ofSeconds(60));
+        fixture.server().awaitRunners(rs -> rs.stream().anyMatch(r -> r.id().equals(a) && r.online()), Duration.ofSeconds(60));
 
-        String id = server.enqueue(E2e.task(git, "slow").build());
-        server.awaitTask(id, t -> "reviewing".equals(t.phase()) && a.equals(t.runnerId()), Duration.ofSeconds(60));
+        String id = fixture.server().enqueue(E2e.task(fixture.git(), "slow").build());
+        fixture.server().awaitTask(id, t -> "reviewing".equals(t.phase()) && a.equals(t.runnerId()), Duration.ofSeconds(60));
         await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).until(() ->
                 E2e.containersOfTask(a, id).stream().anyMatch(c -> "running".equals(c.getState())));
         assertEquals(137, first.kill9(), "killed by SIGKILL");
 
         // The other runner starts only now, so the task can reach it only through the re-queue.
-        try (var other = E2e.inProcess(E2e.env(server, b, DockerTestSupport.IMAGE, 1))) {
-            TaskSnapshot done = server.awaitTerminal(id, Duration.ofSeconds(90));
+        try (var other = E2e.inProcess(E2e.env(fixture.server(), b, DockerTestSupport.IMAGE, 1))) {
+            TaskSnapshot done = fixture.server().awaitTerminal(id, Duration.ofSeconds(90));
             assertEquals("completed", done.resultStatus(), done.errorKind() + " " + done.errorMessage() + "\n" + E2e.logText(done));
             assertEquals(b, done.runnerId());
             assertEquals(2, done.claimCount(), "claimed by the killed runner, then by the other");
@@ -77,7 +62,7 @@ class KillNineIT {
             assertEquals(1, done.resultCalls(), "only the surviving runner reported a result");
             assertEquals(0, done.secretLeaks());
             assertTrue(done.phaseNames().contains("requeued"), done.phaseNames().toString());
-            RunnerSnapshot dead = server.runner(a).orElseThrow();
+            RunnerSnapshot dead = fixture.server().runner(a).orElseThrow();
             assertEquals("offline", dead.status());
             assertTrue(dead.timeouts() >= 1, "marked offline by the heartbeat timeout: " + dead);
         }
@@ -89,7 +74,7 @@ class KillNineIT {
         E2e.RunnerProcess again = E2e.process(envA);
         toClose.add(again);
         // The reaper runs before the runner registers: its second registration means the reaping is done.
-        server.awaitRunners(rs -> rs.stream().anyMatch(r -> r.id().equals(a) && r.registrations() >= 2 && r.online()),
+        fixture.server().awaitRunners(rs -> rs.stream().anyMatch(r -> r.id().equals(a) && r.registrations() >= 2 && r.online()),
                 Duration.ofSeconds(60));
         assertEquals(List.of(), DockerTestSupport.containersOfRunner(a), "reaper removed the leftover container");
         assertEquals(List.of(), E2e.workspacesOf(a), "reaper removed the leftover workspace");
@@ -97,6 +82,6 @@ class KillNineIT {
         assertTrue(Pattern.compile("removed [1-9]\\d* container\\(s\\), \\d+ volume\\(s\\), [1-9]\\d* workspace\\(s\\)").matcher(out).find(),
                 "the reaper logs what it removed:\n" + out);
         assertEquals(0, again.terminate(), again.output());
-        assertFalse(again.output().contains(server.token()), "the runner token never appears in the runner's log");
+        assertFalse(again.output().contains(fixture.server().token()), "the runner token never appears in the runner's log");
     }
 }

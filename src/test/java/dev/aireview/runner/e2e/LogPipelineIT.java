@@ -1,13 +1,12 @@
 package dev.aireview.runner.e2e;
 
-import dev.aireview.runner.devserver.DevServer;
 import dev.aireview.runner.devserver.LogLine;
 import dev.aireview.runner.devserver.TaskSnapshot;
 import dev.aireview.runner.docker.DockerTestSupport;
-import dev.aireview.runner.docker.GitFixture;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
@@ -28,45 +27,33 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * 50 MiB of output arrive as head + tail with one line saying what was dropped.
  */
 class LogPipelineIT {
+    @RegisterExtension
+    static final E2eFixture fixture = E2eFixture.withTestImage(Duration.ofSeconds(10));
+
     private static final long LIMIT = 256 * 1024;
-    private static GitFixture git;
-    private static DevServer server;
     private static E2e.RunnerProcess runner;
 
     @BeforeAll
     static void setUp() throws Exception {
-        DockerTestSupport.buildImage();
-        git = GitFixture.start();
-        server = E2e.server(Duration.ofSeconds(10));
         String name = DockerTestSupport.runnerName("logs");
-        Map<String, String> env = E2e.env(server, name, DockerTestSupport.IMAGE, 1);
+        Map<String, String> env = E2e.env(fixture.server(), name, DockerTestSupport.IMAGE, 1);
         env.put("RUNNER_LOG_LIMIT_BYTES", "256k");
         // 64 MiB of heap: a runner that held the 50 MiB flood in memory would die here.
         runner = E2e.process(env, "-Xmx64m");
-        server.awaitRunners(rs -> rs.stream().anyMatch(r -> r.id().equals(name) && r.online()), Duration.ofSeconds(60));
+        fixture.server().awaitRunners(rs -> rs.stream().anyMatch(r -> r.id().equals(name) && r.online()), Duration.ofSeconds(60));
     }
 
     @AfterAll
     static void tearDown() throws Exception {
-        try {
-            if (runner != null) {
-                assertTrue(runner.process().isAlive(), "runner still alive after the flood:\n" + runner.output());
-                int exit = runner.terminate();
-                String out = runner.output();
-                assertEquals(0, exit, out);
-                assertFalse(out.contains("OutOfMemoryError"), out);
-                assertFalse(out.contains(server.token()), "runner token in the runner's own log");
-                runner.close();
-            }
-        } finally {
-            if (server != null) {
-                server.close();
-            }
-            if (git != null) {
-                git.close();
-            }
+        if (runner != null) {
+            assertTrue(runner.process().isAlive(), "runner still alive after the flood:\n" + runner.output());
+            int exit = runner.terminate();
+            String out = runner.output();
+            assertEquals(0, exit, out);
+            assertFalse(out.contains("OutOfMemoryError"), out);
+            assertFalse(out.contains(fixture.server().token()), "runner token in the runner's own log");
+            runner.close();
         }
-        E2e.assertNothingLeft();
     }
 
     @Test
@@ -77,9 +64,9 @@ class LogPipelineIT {
         String encToken = URLEncoder.encode(cloneToken, StandardCharsets.UTF_8);
         String encKey = URLEncoder.encode(apiKey, StandardCharsets.UTF_8);
         List<String> forms = List.of(cloneToken, apiKey, encToken, encKey);
-        String id = server.enqueue(E2e.task(git, "secret " + cloneToken + " " + encToken + " " + encKey)
+        String id = fixture.server().enqueue(E2e.task(fixture.git(), "secret " + cloneToken + " " + encToken + " " + encKey)
                 .cloneToken(cloneToken).ai("openai", "http://127.0.0.1:9/v1", "review-model", apiKey).build());
-        TaskSnapshot t = server.awaitTerminal(id, Duration.ofSeconds(60));
+        TaskSnapshot t = fixture.server().awaitTerminal(id, Duration.ofSeconds(60));
         String logs = E2e.logText(t);
         assertEquals("completed", t.resultStatus(), t.errorKind() + " " + t.errorMessage() + "\n" + logs);
         assertEquals(0, t.secretLeaks(), "secrets arrived in clear:\n" + logs);
@@ -95,8 +82,8 @@ class LogPipelineIT {
 
     @Test
     void fiftyMebibytesOfOutputArriveAsHeadAndTailWithOneDropNotice() throws Exception {
-        String id = server.enqueue(E2e.task(git, "flood").build());
-        TaskSnapshot t = server.awaitTerminal(id, Duration.ofSeconds(180));
+        String id = fixture.server().enqueue(E2e.task(fixture.git(), "flood").build());
+        TaskSnapshot t = fixture.server().awaitTerminal(id, Duration.ofSeconds(180));
         assertEquals("completed", t.resultStatus(), t.errorKind() + " " + t.errorMessage());
         assertEquals("flooded", t.summary());
         long bytes = E2e.logBytes(t);

@@ -2,17 +2,15 @@ package dev.aireview.runner.e2e;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.github.dockerjava.api.model.Container;
-import dev.aireview.runner.devserver.DevServer;
 import dev.aireview.runner.devserver.NewTask;
 import dev.aireview.runner.devserver.TaskSnapshot;
 import dev.aireview.runner.docker.DockerTestSupport;
-import dev.aireview.runner.docker.GitFixture;
 import dev.aireview.runner.docker.Labels;
 import dev.aireview.runner.review.FixtureRepo;
 import dev.aireview.runner.testsupport.ExecutorImages;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -35,40 +33,28 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * it, and {@code java -jar ai-review-runner.jar demo} runs to its printed review.
  */
 class RealExecutorIT {
+    @RegisterExtension
+    static final E2eFixture fixture = E2eFixture.withoutTestImage(Duration.ofSeconds(10));
+
     private static String image;
-    private static GitFixture git;
-    private static DevServer server;
 
     @BeforeAll
     static void setUp() throws Exception {
         image = ExecutorImages.ensureBuilt(DockerTestSupport.docker());
-        git = GitFixture.start();
-        server = E2e.server(Duration.ofSeconds(10));
-    }
-
-    @AfterAll
-    static void tearDown() throws Exception {
-        if (server != null) {
-            server.close();
-        }
-        if (git != null) {
-            git.close();
-        }
-        E2e.assertNothingLeft();
     }
 
     @Test
     void runnerReviewsPlantedFindingsWithTheRealExecutorImage() throws Exception {
-        FixtureRepo repo = FixtureRepo.create(git.root().resolve("planted"));
+        FixtureRepo repo = FixtureRepo.create(fixture.git().root().resolve("planted"));
         String name = DockerTestSupport.runnerName("real");
-        Map<String, String> env = E2e.env(server, name, image, 1);
+        Map<String, String> env = E2e.env(fixture.server(), name, image, 1);
         env.put("DOCKER_MEMORY_LIMIT", "512m");
         env.put("DOCKER_PIDS_LIMIT", "256");
         try (var runner = E2e.inProcess(env)) {
-            String id = server.enqueue(NewTask.forRepository(git.url("planted")).fullName("acme/shop").branch("main")
+            String id = fixture.server().enqueue(NewTask.forRepository(fixture.git().url("planted")).fullName("acme/shop").branch("main")
                     .headSha(repo.headSha).baseSha(repo.baseSha).cloneToken("ghp_e2eReal" + System.nanoTime())
                     .rule("Flag missing error handling").build());
-            TaskSnapshot t = server.awaitTerminal(id, Duration.ofSeconds(120));
+            TaskSnapshot t = fixture.server().awaitTerminal(id, Duration.ofSeconds(120));
             String logs = E2e.logText(t);
             assertEquals("completed", t.resultStatus(), t.errorKind() + " " + t.errorMessage() + "\n" + logs);
             Set<String> keys = new TreeSet<>();

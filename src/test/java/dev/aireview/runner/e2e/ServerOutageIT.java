@@ -1,12 +1,9 @@
 package dev.aireview.runner.e2e;
 
-import dev.aireview.runner.devserver.DevServer;
 import dev.aireview.runner.devserver.TaskSnapshot;
 import dev.aireview.runner.docker.DockerTestSupport;
-import dev.aireview.runner.docker.GitFixture;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -23,45 +20,27 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * back; tasks enqueued during the outage are served afterwards.
  */
 class ServerOutageIT {
-    private static GitFixture git;
-    private static DevServer server;
-
-    @BeforeAll
-    static void setUp() throws Exception {
-        DockerTestSupport.buildImage();
-        git = GitFixture.start();
-        server = E2e.server(Duration.ofSeconds(5));
-    }
-
-    @AfterAll
-    static void tearDown() throws Exception {
-        if (server != null) {
-            server.close();
-        }
-        if (git != null) {
-            git.close();
-        }
-        E2e.assertNothingLeft();
-    }
+    @RegisterExtension
+    static final E2eFixture fixture = E2eFixture.withTestImage(Duration.ofSeconds(5));
 
     @Test
     void runnersFinishTheirReviewsDuringAnOutageAndDeliverEachResultOnceWhenTheServerReturns() throws Exception {
         String a = DockerTestSupport.runnerName("outage-a");
         String b = DockerTestSupport.runnerName("outage-b");
-        try (var runnerA = E2e.inProcess(E2e.env(server, a, DockerTestSupport.IMAGE, 2));
-             var runnerB = E2e.inProcess(E2e.env(server, b, DockerTestSupport.IMAGE, 2))) {
+        try (var runnerA = E2e.inProcess(E2e.env(fixture.server(), a, DockerTestSupport.IMAGE, 2));
+             var runnerB = E2e.inProcess(E2e.env(fixture.server(), b, DockerTestSupport.IMAGE, 2))) {
             List<String> running = new ArrayList<>();
             for (int i = 0; i < 4; i++) {
-                running.add(server.enqueue(E2e.task(git, "slow").build()));
+                running.add(fixture.server().enqueue(E2e.task(fixture.git(), "slow").build()));
             }
             for (String id : running) {
-                server.awaitTask(id, t -> "reviewing".equals(t.phase()), Duration.ofSeconds(60));
+                fixture.server().awaitTask(id, t -> "reviewing".equals(t.phase()), Duration.ofSeconds(60));
             }
 
-            server.suspend();
+            fixture.server().suspend();
             List<String> later = new ArrayList<>();
             for (int i = 0; i < 2; i++) {
-                later.add(server.enqueue(E2e.task(git, null).build()));
+                later.add(fixture.server().enqueue(E2e.task(fixture.git(), null).build()));
             }
             // The reviews end while the server is away: containers and workspaces of both runners go.
             await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() ->
@@ -69,15 +48,15 @@ class ServerOutageIT {
                             && E2e.workspacesOf(a).isEmpty() && E2e.workspacesOf(b).isEmpty());
             assertFalse(runnerA.daemon().isTerminated() || runnerB.daemon().isTerminated(), "runners keep running");
             for (String id : running) {
-                assertFalse(server.task(id).terminal(), id + " has no result while the server is down");
+                assertFalse(fixture.server().task(id).terminal(), id + " has no result while the server is down");
             }
             Instant resumed = Instant.now();
-            server.resume();
+            fixture.server().resume();
 
             List<String> all = new ArrayList<>(running);
             all.addAll(later);
             for (String id : all) {
-                TaskSnapshot t = server.awaitTerminal(id, Duration.ofSeconds(120));
+                TaskSnapshot t = fixture.server().awaitTerminal(id, Duration.ofSeconds(120));
                 assertEquals("completed", t.resultStatus(), id + ": " + t.errorKind() + " " + t.errorMessage() + "\n" + E2e.logText(t));
                 assertEquals(1, t.claimCount(), id + " claims");
                 assertEquals(1, t.resultCalls(), id + ": exactly one result call reached the server");
@@ -85,12 +64,12 @@ class ServerOutageIT {
                 assertEquals(0, t.secretLeaks(), id + " secret leaks");
             }
             for (String id : running) {
-                assertFalse(server.task(id).finishedAt().isBefore(resumed), id + " result delivered after the server came back");
-                assertTrue(List.of(a, b).contains(server.task(id).runnerId()));
+                assertFalse(fixture.server().task(id).finishedAt().isBefore(resumed), id + " result delivered after the server came back");
+                assertTrue(List.of(a, b).contains(fixture.server().task(id).runnerId()));
             }
             for (String r : List.of(a, b)) {
-                assertTrue(server.runner(r).orElseThrow().online(), r + " online again");
-                assertEquals(0, server.runner(r).orElseThrow().timeouts(), r + " never timed out");
+                assertTrue(fixture.server().runner(r).orElseThrow().online(), r + " online again");
+                assertEquals(0, fixture.server().runner(r).orElseThrow().timeouts(), r + " never timed out");
             }
         }
     }
