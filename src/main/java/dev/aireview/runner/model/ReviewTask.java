@@ -134,11 +134,17 @@ public record ReviewTask(
                 Json.text(node, "prompt", "promptTemplate", "prompt_template"), timeout);
     }
 
-    /** Secrets carried by this task (clone token, AI key), to be masked in every log line. */
+    /**
+     * Secrets carried by this task, to be masked in every log line: the clone token, the AI key, and credentials
+     * written into the repository URL ({@code https://user:password@host/...}).
+     */
     public List<String> secrets() {
         List<String> secrets = new ArrayList<>();
         if (repository != null && repository.cloneToken() != null) {
             secrets.add(repository.cloneToken());
+        }
+        if (repository != null) {
+            secrets.addAll(urlCredentials(repository.url()));
         }
         if (ai != null && ai.apiKey() != null) {
             secrets.add(ai.apiKey());
@@ -151,6 +157,36 @@ public record ReviewTask(
         ReviewTask copy = new ReviewTask(id, reviewId, repository == null ? null : repository.withoutToken(), branch,
                 baseSha, headSha, files, ai, rules, prompt, timeoutSeconds);
         return Json.mapper().valueToTree(copy);
+    }
+
+    /** The user-info of a URL (raw and decoded) and its password part; empty when there is none. */
+    static List<String> urlCredentials(String url) {
+        if (url == null) {
+            return List.of();
+        }
+        String rawUserInfo;
+        try {
+            rawUserInfo = java.net.URI.create(url.trim()).getRawUserInfo();
+        } catch (IllegalArgumentException e) {
+            int scheme = url.indexOf("://");
+            int at = url.indexOf('@', Math.max(0, scheme));
+            int slash = url.indexOf('/', scheme < 0 ? 0 : scheme + 3);
+            rawUserInfo = scheme >= 0 && at > scheme && (slash < 0 || at < slash) ? url.substring(scheme + 3, at) : null;
+        }
+        if (rawUserInfo == null || rawUserInfo.isEmpty()) {
+            return List.of();
+        }
+        List<String> out = new ArrayList<>();
+        out.add(rawUserInfo);
+        String decoded = java.net.URLDecoder.decode(rawUserInfo.replace("+", "%2B"), java.nio.charset.StandardCharsets.UTF_8);
+        if (!decoded.equals(rawUserInfo)) {
+            out.add(decoded);
+        }
+        int colon = decoded.indexOf(':');
+        if (colon >= 0 && colon < decoded.length() - 1) {
+            out.add(decoded.substring(colon + 1));
+        }
+        return out;
     }
 
     private static Integer intOrNull(JsonNode n) {

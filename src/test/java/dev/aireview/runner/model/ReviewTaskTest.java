@@ -59,4 +59,15 @@ class ReviewTaskTest {
         assertEquals(Severity.ERROR, back.comments().get(0).severity());
         assertEquals(4, back.comments().get(0).endLine());
     }
+
+    @Test
+    void shouldTreatCredentialsInTheRepositoryUrlAsSecrets() throws Exception {
+        ReviewTask task = ReviewTask.fromJson(json("""
+                {"id":"t4","repository":{"url":"https://ci-bot:s3cr%40t-pass@git.example/a/b.git"},"headSha":"abcdef1"}"""));
+        assertTrue(task.secrets().contains("s3cr@t-pass"), task.secrets().toString());
+        assertTrue(task.secrets().contains("ci-bot:s3cr%40t-pass"), task.secrets().toString());
+        ReviewTask plain = ReviewTask.fromJson(json("""
+                {"id":"t5","repository":{"url":"https://git.example/a/b.git"},"headSha":"abcdef1"}"""));
+        assertEquals(java.util.List.of(), plain.secrets());
+    }
 }
