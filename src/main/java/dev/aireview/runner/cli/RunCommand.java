@@ -204,7 +204,7 @@ public final class RunCommand implements Callable<Integer> {
             daemon.start();
         } catch (StartupException e) {
             log.error("cannot start: {}", e.getMessage());
-            err.println("ai-review-runner: " + e.getMessage());
+            err.println("ai-review-runner: cannot start: " + e.getMessage());
             err.flush();
             return 1;
         } catch (InterruptedException e) {

@@ -152,7 +152,7 @@ public final class RunnerDaemon {
                 throw new StartupException("the server refused the runner token (HTTP " + e.httpStatus() + " on "
                         + e.call().name().toLowerCase() + "): check RUNNER_TOKEN", e);
             }
-            throw new StartupException("cannot start: " + e.getMessage(), e);
+            throw new StartupException(e.getMessage(), e);
         } catch (InterruptedException e) {
             executor.close();
             terminated.countDown();
