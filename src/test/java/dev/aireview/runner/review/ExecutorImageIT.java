@@ -182,7 +182,7 @@ class ExecutorImageIT {
             // Cold start: the task is there before the container starts.
             Files.writeString(workspace.resolve("task.json"), task.toString());
 
-            // The test server is on this machine's loopback: host network mode (see the brief of the tests).
+            // The test server is on this machine's loopback: host network mode.
             String id = startHardened("host");
             Integer exit = docker.waitContainerCmd(id).start().awaitStatusCode(60, TimeUnit.SECONDS);
             String logs = logs(id);
