@@ -5,6 +5,8 @@ import dev.aireview.runner.config.ConfigOption;
 import dev.aireview.runner.config.RunnerConfig;
 import dev.aireview.runner.execution.TaskExecutor;
 import dev.aireview.runner.observability.HealthServer;
+import dev.aireview.runner.observability.PrometheusMetrics;
+import dev.aireview.runner.observability.RunnerMetrics;
 import dev.aireview.runner.observability.Secrets;
 import dev.aireview.runner.scheduler.RunnerDaemon;
 import dev.aireview.runner.scheduler.StartupException;
@@ -99,7 +101,7 @@ public final class RunCommand implements Callable<Integer> {
     String user;
     @Option(names = "--stop-grace-seconds", paramLabel = "S", description = "[DOCKER_STOP_GRACE_SECONDS] SIGTERM→SIGKILL time. Default: 10.")
     String stopGrace;
-    @Option(names = "--health-port", paramLabel = "[ADDR:]PORT", description = "[RUNNER_HEALTH_PORT] GET /health endpoint; 0 = off. Default: 0.")
+    @Option(names = "--health-port", paramLabel = "[ADDR:]PORT", description = "[RUNNER_HEALTH_PORT] GET /health and /metrics endpoint; 0 = off. Default: 0.")
     String healthPort;
 
     /** Flag values keyed by their environment variable name (unset flags are absent). */
@@ -173,11 +175,13 @@ public final class RunCommand implements Callable<Integer> {
             err.flush();
             return 1;
         }
-        RunnerDaemon daemon = RunnerDaemon.create(config, executor);
+        // metrics are only readable on the health port, so they are only recorded when it is on
+        PrometheusMetrics metrics = config.healthEnabled() ? new PrometheusMetrics(config.name()) : null;
+        RunnerDaemon daemon = RunnerDaemon.create(config, executor, metrics == null ? RunnerMetrics.NOOP : metrics);
         HealthServer health = null;
         if (config.healthEnabled()) {
             try {
-                health = HealthServer.start(config.healthBind(), config.healthPort(), daemon::health);
+                health = HealthServer.start(config.healthBind(), config.healthPort(), daemon::health, metrics::scrape);
             } catch (java.io.IOException | RuntimeException e) {
                 err.println("ai-review-runner: cannot open the health endpoint on RUNNER_HEALTH_PORT "
                         + config.healthBind() + ":" + config.healthPort() + ": " + e.getMessage());

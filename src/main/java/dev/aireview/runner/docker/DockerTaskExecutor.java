@@ -99,6 +99,7 @@ public final class DockerTaskExecutor implements TaskExecutor {
     }
 
     /** Pre-warmed containers ready right now. */
+    @Override
     public int readyPoolContainers() {
         return pool == null ? 0 : pool.readyCount();
     }

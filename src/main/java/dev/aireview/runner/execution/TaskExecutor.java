@@ -29,6 +29,11 @@ public interface TaskExecutor extends AutoCloseable {
         return null;
     }
 
+    /** Pre-warmed containers ready right now, for the metrics; -1 when the executor has no pool to tell about. */
+    default int readyPoolContainers() {
+        return -1;
+    }
+
     /** Releases everything the executor holds (pooled containers, clients). Idempotent. */
     @Override
     default void close() {

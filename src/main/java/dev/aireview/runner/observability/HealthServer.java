@@ -19,8 +19,9 @@ import java.util.function.Supplier;
 /**
  * A small HTTP endpoint for probes (JDK {@link HttpServer}, one thread): {@code GET /health} answers the current
  * {@link HealthReport} as JSON, with status 200 when it is healthy and 503 otherwise (a compose or Kubernetes
- * health check needs nothing else). {@code HEAD /health} answers the status only. Any other path is 404, any
- * other method 405. The report carries no secret.
+ * health check needs nothing else). {@code HEAD /health} answers the status only. {@code GET /metrics} answers
+ * the Prometheus text exposition when a metrics source was given ({@link PrometheusMetrics#scrape()}). Any other
+ * path is 404, any other method 405. Neither answer carries a secret.
  */
 public final class HealthServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(HealthServer.class);
@@ -40,6 +41,15 @@ public final class HealthServer implements AutoCloseable {
      * @throws IOException when the port cannot be bound (e.g. already in use)
      */
     public static HealthServer start(String bindAddress, int port, Supplier<HealthReport> report) throws IOException {
+        return start(bindAddress, port, report, null);
+    }
+
+    /**
+     * Like {@link #start(String, int, Supplier)}, and serves {@code GET /metrics} from {@code metrics}
+     * (Prometheus text format); null leaves {@code /metrics} a 404.
+     */
+    public static HealthServer start(String bindAddress, int port, Supplier<HealthReport> report,
+                                     Supplier<String> metrics) throws IOException {
         HttpServer server = HttpServer.create(new InetSocketAddress(bindAddress, port), 16);
         ExecutorService thread = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "health-http");
@@ -47,9 +57,10 @@ public final class HealthServer implements AutoCloseable {
             return t;
         });
         server.setExecutor(thread);
-        server.createContext("/", exchange -> handle(exchange, report));
+        server.createContext("/", exchange -> handle(exchange, report, metrics));
         server.start();
-        log.info("health endpoint listening on http://{}:{}/health", bindAddress, server.getAddress().getPort());
+        log.info("health endpoint listening on http://{}:{}/health{}", bindAddress, server.getAddress().getPort(),
+                metrics == null ? "" : " (and /metrics)");
         return new HealthServer(server, thread);
     }
 
@@ -63,11 +74,12 @@ public final class HealthServer implements AutoCloseable {
         thread.shutdownNow();
     }
 
-    private static void handle(HttpExchange exchange, Supplier<HealthReport> report) throws IOException {
+    private static void handle(HttpExchange exchange, Supplier<HealthReport> report, Supplier<String> metrics) throws IOException {
         try (exchange) {
             String path = exchange.getRequestURI().getPath();
-            if (!path.equals("/health") && !path.equals("/health/")) {
-                send(exchange, 404, "{\"error\":\"not found: use GET /health\"}", true);
+            boolean metricsPath = metrics != null && (path.equals("/metrics") || path.equals("/metrics/"));
+            if (!metricsPath && !path.equals("/health") && !path.equals("/health/")) {
+                send(exchange, 404, "{\"error\":\"not found: use GET /health" + (metrics == null ? "" : " or GET /metrics") + "\"}", true);
                 return;
             }
             String method = exchange.getRequestMethod();
@@ -75,6 +87,10 @@ public final class HealthServer implements AutoCloseable {
             if (!head && !method.equals("GET")) {
                 exchange.getResponseHeaders().set("Allow", "GET, HEAD");
                 send(exchange, 405, "{\"error\":\"method not allowed\"}", true);
+                return;
+            }
+            if (metricsPath) {
+                serveMetrics(exchange, metrics, !head);
                 return;
             }
             HealthReport r;
@@ -113,9 +129,25 @@ public final class HealthServer implements AutoCloseable {
         return n.toString();
     }
 
+    private static void serveMetrics(HttpExchange exchange, Supplier<String> metrics, boolean withBody) throws IOException {
+        String body;
+        try {
+            body = metrics.get();
+        } catch (RuntimeException e) {
+            log.warn("metrics scrape failed: {}", e.toString());
+            send(exchange, 500, "{\"error\":\"metrics scrape failed\"}", withBody);
+            return;
+        }
+        send(exchange, 200, body, withBody, PrometheusMetrics.CONTENT_TYPE);
+    }
+
     private static void send(HttpExchange exchange, int status, String body, boolean withBody) throws IOException {
+        send(exchange, status, body, withBody, "application/json; charset=utf-8");
+    }
+
+    private static void send(HttpExchange exchange, int status, String body, boolean withBody, String contentType) throws IOException {
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-        exchange.getResponseHeaders().set("Content-Type", "application/json; charset=utf-8");
+        exchange.getResponseHeaders().set("Content-Type", contentType);
         exchange.getResponseHeaders().set("Cache-Control", "no-store");
         if (!withBody) {
             exchange.sendResponseHeaders(status, -1);

@@ -1,6 +1,7 @@
 package dev.aireview.runner.scheduler;
 
 import dev.aireview.runner.execution.CancelReason;
+import dev.aireview.runner.observability.RunnerMetrics;
 import dev.aireview.runner.server.ErrorClass;
 import dev.aireview.runner.server.Heartbeat;
 import dev.aireview.runner.server.HeartbeatAnswer;
@@ -31,13 +32,15 @@ final class Heartbeater {
     private final ActiveTasks active;
     private final Duration interval;
     private final Clock clock;
+    private final RunnerMetrics metrics;
     private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(new NamedThreadFactory("heartbeat"));
     private final Instant started;
     private volatile Instant lastSuccess;
     private volatile boolean failing;
 
     Heartbeater(ServerClient client, RunnerRegistrar registrar, Supplier<Heartbeat> state, ActiveTasks active,
-                Duration interval, Clock clock) {
+                Duration interval, Clock clock, RunnerMetrics metrics) {
+        this.metrics = metrics;
         this.client = client;
         this.registrar = registrar;
         this.state = state;
@@ -79,6 +82,11 @@ final class Heartbeater {
         return lastSuccess;
     }
 
+    /** When the heartbeater was created (the reference before the first successful beat). */
+    Instant started() {
+        return started;
+    }
+
     private void beat() {
         Heartbeat hb = state.get();
         try {
@@ -95,6 +103,7 @@ final class Heartbeater {
             }
         } catch (ServerException e) {
             failing = true;
+            metrics.heartbeatFailed();
             Instant last = lastSuccess;
             String ago = last == null
                     ? "no successful heartbeat since start " + Duration.between(started, clock.instant()).toMillis() + " ms ago"
@@ -113,6 +122,7 @@ final class Heartbeater {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (RuntimeException e) {
+            metrics.heartbeatFailed();
             log.error("heartbeat failed unexpectedly", e);
         }
     }

@@ -1,5 +1,7 @@
 package dev.aireview.runner.scheduler;
 
+import dev.aireview.runner.observability.RunnerMetrics;
+import dev.aireview.runner.observability.RunnerMetrics.PollOutcome;
 import dev.aireview.runner.server.Backoff;
 import dev.aireview.runner.server.ClaimedTask;
 import dev.aireview.runner.server.ServerClient;
@@ -30,6 +32,7 @@ final class PollLoop implements Runnable {
     private final Backoff backoff;
     private final Sleeper sleeper;
     private final Random random;
+    private final RunnerMetrics metrics;
     private volatile boolean stopped;
     private volatile Thread thread;
 
@@ -40,7 +43,8 @@ final class PollLoop implements Runnable {
     }
 
     PollLoop(ServerClient client, RunnerRegistrar registrar, SlotPool slots, Dispatcher dispatch,
-             Duration pollInterval, Duration pollWait, Backoff backoff, Sleeper sleeper, Random random) {
+             Duration pollInterval, Duration pollWait, Backoff backoff, Sleeper sleeper, Random random, RunnerMetrics metrics) {
+        this.metrics = metrics;
         this.client = client;
         this.registrar = registrar;
         this.slots = slots;
@@ -90,6 +94,7 @@ final class PollLoop implements Runnable {
                 failures = 0;
             } catch (ServerException e) {
                 slots.release(taken);
+                metrics.poll(PollOutcome.ERROR);
                 if (!handleError(e, failures++)) {
                     break;
                 }
@@ -99,12 +104,15 @@ final class PollLoop implements Runnable {
                 break;
             } catch (RuntimeException e) {
                 slots.release(taken);
+                metrics.poll(PollOutcome.ERROR);
                 log.error("poll failed unexpectedly", e);
                 if (!pause(backoff.delay(failures++))) {
                     break;
                 }
                 continue;
             }
+            metrics.poll(tasks.isEmpty() ? PollOutcome.EMPTY : PollOutcome.TASKS);
+            metrics.tasksClaimed(tasks.size());
             int handed = Math.min(taken, tasks.size());
             slots.release(taken - handed);
             if (!tasks.isEmpty()) {

@@ -1,6 +1,7 @@
 package dev.aireview.runner.scheduler;
 
 import dev.aireview.runner.model.TaskResult;
+import dev.aireview.runner.observability.RunnerMetrics;
 import dev.aireview.runner.server.Backoff;
 import dev.aireview.runner.server.ErrorClass;
 import dev.aireview.runner.server.ServerClient;
@@ -29,8 +30,15 @@ final class ResultSender {
     private final Backoff backoff;
     private final Sleeper sleeper;
     private final BooleanSupplier keepTrying;
+    private final RunnerMetrics metrics;
 
     ResultSender(ServerClient client, Supplier<String> runnerId, Backoff backoff, Sleeper sleeper, BooleanSupplier keepTrying) {
+        this(client, runnerId, backoff, sleeper, keepTrying, RunnerMetrics.NOOP);
+    }
+
+    ResultSender(ServerClient client, Supplier<String> runnerId, Backoff backoff, Sleeper sleeper, BooleanSupplier keepTrying,
+                 RunnerMetrics metrics) {
+        this.metrics = metrics;
         this.client = client;
         this.runnerId = runnerId;
         this.backoff = backoff;
@@ -62,6 +70,7 @@ final class ResultSender {
                 }
                 Duration d = backoff.delay(failures, e);
                 failures++;
+                metrics.resultRetry();
                 log.warn("task {} result not delivered ({}); attempt {}, retrying in {} ms", taskId, e.getMessage(), failures, d.toMillis());
                 try {
                     sleeper.sleep(d);

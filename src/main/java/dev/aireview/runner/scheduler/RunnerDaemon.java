@@ -4,6 +4,7 @@ import dev.aireview.runner.config.RunnerConfig;
 import dev.aireview.runner.execution.CancelReason;
 import dev.aireview.runner.execution.TaskExecutor;
 import dev.aireview.runner.observability.HealthReport;
+import dev.aireview.runner.observability.RunnerMetrics;
 import dev.aireview.runner.observability.RunnerVersion;
 import dev.aireview.runner.observability.SecretMasker;
 import dev.aireview.runner.observability.Secrets;
@@ -74,6 +75,17 @@ public final class RunnerDaemon {
      */
     public RunnerDaemon(RunnerConfig config, TaskExecutor executor, ServerClient client, ServerClient heartbeatClient,
                         Registration registration, SchedulerSettings settings) {
+        this(config, executor, client, heartbeatClient, registration, settings, RunnerMetrics.NOOP);
+    }
+
+    /**
+     * @param client          every call but the heartbeat
+     * @param heartbeatClient the heartbeat (its own connections, so it never waits behind a held poll)
+     * @param metrics         what the scheduler records ({@link RunnerMetrics#NOOP} for none); its gauges are bound here
+     */
+    public RunnerDaemon(RunnerConfig config, TaskExecutor executor, ServerClient client, ServerClient heartbeatClient,
+                        Registration registration, SchedulerSettings settings, RunnerMetrics metrics) {
+        metrics = RunnerMetrics.guarded(metrics);
         this.config = config;
         this.executor = executor;
         this.client = client;
@@ -81,25 +93,34 @@ public final class RunnerDaemon {
         this.slots = new SlotPool(config.maxConcurrentJobs());
         this.registrar = new RunnerRegistrar(client, registration);
         this.heartbeater = new Heartbeater(heartbeatClient, registrar, this::heartbeatState, active,
-                config.heartbeatInterval(), settings.clock());
+                config.heartbeatInterval(), settings.clock(), metrics);
         this.workers = new ThreadPoolExecutor(config.maxConcurrentJobs(), config.maxConcurrentJobs(), 0, TimeUnit.MILLISECONDS,
                 new LinkedBlockingQueue<>(), new NamedThreadFactory("task-worker"));
         ResultSender results = new ResultSender(client, registrar::runnerId, settings.backoff(), settings.sleeper(),
-                () -> !resultsGiveUp);
+                () -> !resultsGiveUp, metrics);
         this.supervisor = new TaskSupervisor(executor, client, registrar::runnerId, active, results, settings,
                 config.docker() == null ? Duration.ofSeconds(600) : config.docker().timeout(), config.logLimitBytes(),
-                SecretMasker.of(List.of(config.token())));
+                SecretMasker.of(List.of(config.token())), metrics);
         this.pollLoop = new PollLoop(client, registrar, slots, this::dispatch, config.pollInterval(), config.pollWait(),
-                settings.backoff(), settings.sleeper(), settings.random());
+                settings.backoff(), settings.sleeper(), settings.random(), metrics);
         this.startupRetrier = new Retrier(settings.backoff(), settings.sleeper());
+        int pooled = executor.readyPoolContainers();
+        metrics.bind(new RunnerMetrics.Gauges(config.maxConcurrentJobs(), this::busySlots,
+                () -> config.maxConcurrentJobs() - busySlots(), this::secondsSinceHeartbeat,
+                pooled < 0 ? null : executor::readyPoolContainers));
     }
 
-    /** The production daemon: HTTP clients from the config, default settings. */
+    /** The production daemon: HTTP clients from the config, default settings, no metrics. */
     public static RunnerDaemon create(RunnerConfig config, TaskExecutor executor) {
+        return create(config, executor, RunnerMetrics.NOOP);
+    }
+
+    /** The production daemon: HTTP clients from the config, default settings, recording to {@code metrics}. */
+    public static RunnerDaemon create(RunnerConfig config, TaskExecutor executor, RunnerMetrics metrics) {
         SchedulerSettings settings = SchedulerSettings.defaults();
         ServerClient client = new HttpServerClient(config.serverUrl(), config.token(), config.requestTimeout(), config.pollTimeout(), settings.clock());
         ServerClient hb = new HttpServerClient(config.serverUrl(), config.token(), config.requestTimeout(), config.pollTimeout(), settings.clock());
-        return new RunnerDaemon(config, executor, client, hb, registration(config), settings);
+        return new RunnerDaemon(config, executor, client, hb, registration(config), settings, metrics);
     }
 
     /** What the runner tells the server about itself. */
@@ -257,6 +278,18 @@ public final class RunnerDaemon {
         return new HealthReport(reason == null, status, registered ? registrar.runnerId() : null, config.name(),
                 RunnerVersion.get(), last, age, config.maxConcurrentJobs(), Math.min(active.size(), config.maxConcurrentJobs()),
                 active.ids(), reason);
+    }
+
+    /** Slots taken by a running task (a waiting poll holds none), as {@code GET /health} counts them. */
+    private int busySlots() {
+        return Math.min(active.size(), config.maxConcurrentJobs());
+    }
+
+    /** Seconds since the last heartbeat the server accepted; before the first one, since the runner was built. */
+    private double secondsSinceHeartbeat() {
+        Instant last = heartbeater.lastSuccess();
+        Instant from = last != null ? last : heartbeater.started();
+        return Math.max(0, Duration.between(from, settings.clock().instant()).toMillis()) / 1000.0;
     }
 
     /** The status the next heartbeat will send. */

@@ -12,6 +12,7 @@ import dev.aireview.runner.model.TaskPhase;
 import dev.aireview.runner.model.TaskResult;
 import dev.aireview.runner.model.TaskStats;
 import dev.aireview.runner.observability.Mdc;
+import dev.aireview.runner.observability.RunnerMetrics;
 import dev.aireview.runner.observability.SecretMasker;
 import dev.aireview.runner.observability.Secrets;
 import dev.aireview.runner.server.ClaimedTask;
@@ -57,11 +58,13 @@ final class TaskSupervisor {
     private final long logLimitBytes;
     private final SecretMasker baseMasker;
     private final Clock clock;
+    private final RunnerMetrics metrics;
     private final NamedThreadFactory execThreads = new NamedThreadFactory("task-exec");
 
     TaskSupervisor(TaskExecutor executor, ServerClient client, Supplier<String> runnerId, ActiveTasks active,
                    ResultSender results, SchedulerSettings settings, Duration maxTaskTime, long logLimitBytes,
-                   SecretMasker baseMasker) {
+                   SecretMasker baseMasker, RunnerMetrics metrics) {
+        this.metrics = metrics;
         this.executor = executor;
         this.client = client;
         this.runnerId = runnerId;
@@ -97,6 +100,7 @@ final class TaskSupervisor {
         Secrets.registerAll(secrets);
         SecretMasker masker = baseMasker.with(secrets);
         TaskRun run = null;
+        TaskLog taskLog = null;
         TaskResult result;
         try {
             if (claimed.isBad()) {
@@ -105,7 +109,7 @@ final class TaskSupervisor {
             } else {
                 ReviewTask task = claimed.task();
                 CancelSignal cancel = new CancelSignal();
-                TaskLog taskLog = new TaskLog(logLimitBytes, masker, clock);
+                taskLog = new TaskLog(logLimitBytes, masker, clock);
                 TaskReporter reporter = new TaskReporter(client, runnerId, taskId, taskLog, cancel, settings.reportBackoff(),
                         settings.sleeper(), settings.logFlushInterval(), settings.logBatchBytes(), settings.reportAttempts());
                 run = new TaskRun(taskId, cancel, effectiveTimeout(maxTaskTime, task.timeoutSeconds()), reporter);
@@ -113,6 +117,9 @@ final class TaskSupervisor {
                 reporter.start();
                 if (preCancel != null) {
                     cancel.cancel(preCancel);
+                }
+                if (preCancel == null) {
+                    metrics.taskStarted(Duration.ofMillis(queueToStart));
                 }
                 log.info("task {} started (repository {}, timeout {} s, waited {} ms since claim)", taskId,
                         task.repository() == null ? "?" : task.repository().url(), run.timeout().toSeconds(), queueToStart);
@@ -136,6 +143,11 @@ final class TaskSupervisor {
             }
             long duration = Math.max(0, (System.nanoTime() - startNanos) / 1_000_000);
             TaskResult finalResult = finish(result, duration, queueToStart, masker);
+            if (taskLog != null) {
+                metrics.logLinesDropped(taskLog.droppedLines());
+            }
+            metrics.taskFinished(finalResult.status(), finalResult.error() == null ? null : finalResult.error().kind(),
+                    Duration.ofMillis(duration));
             return results.deliver(taskId, finalResult);
         } finally {
             if (run != null) {

@@ -5,6 +5,7 @@ import dev.aireview.runner.devserver.DevServer;
 import dev.aireview.runner.devserver.DevServerOptions;
 import dev.aireview.runner.docker.DockerConnection;
 import dev.aireview.runner.model.Json;
+import dev.aireview.runner.observability.PromText;
 import org.junit.jupiter.api.Test;
 
 import java.io.File;
@@ -32,7 +33,8 @@ import static org.junit.jupiter.api.Assertions.*;
 /**
  * The packaged jar's {@code run} with RUNNER_HEALTH_PORT, against the dev server and the real Docker engine (no task
  * is run, so the executor image only has to exist: debian:bookworm-slim): /health turns 200 once registered,
- * SIGTERM stops the runner (exit 0) and closes the endpoint; a port in use is a start-up error (exit 1).
+ * /metrics answers the Prometheus exposition on the same port, SIGTERM stops the runner (exit 0) and closes the
+ * endpoint; a port in use is a start-up error (exit 1).
  */
 class HealthEndpointIT {
     static final String TOKEN = "it-health-SECRET-4242";
@@ -86,6 +88,19 @@ class HealthEndpointIT {
                 assertFalse(body.get("lastHeartbeat").isNull());
                 assertFalse(body.toString().contains(TOKEN));
                 assertEquals("online", server.runner(name).orElseThrow().status());
+
+                HttpResponse<String> metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
+                        .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+                assertEquals(200, metrics.statusCode(), metrics.body());
+                assertTrue(metrics.headers().firstValue("Content-Type").orElse("").startsWith("text/plain; version=0.0.4"));
+                PromText m = PromText.parse(metrics.body());
+                assertEquals(2.0, m.value("ai_review_runner_slots_max", "runner", name), metrics.body());
+                assertEquals(2.0, m.value("ai_review_runner_slots_free", "runner", name));
+                assertEquals(0.0, m.value("ai_review_runner_tasks_active", "runner", name));
+                assertEquals(0.0, m.value("ai_review_runner_tasks_claimed_total", "runner", name));
+                assertEquals(0.0, m.value("ai_review_runner_pool_containers_ready", "runner", name), "the Docker executor reports its pool");
+                assertTrue(m.value("ai_review_runner_seconds_since_last_heartbeat", "runner", name) < 30, metrics.body());
+                assertFalse(metrics.body().contains(TOKEN));
 
                 p.destroy(); // SIGTERM
                 assertTrue(p.waitFor(60, TimeUnit.SECONDS), "runner did not stop:\n" + Files.readString(log));
