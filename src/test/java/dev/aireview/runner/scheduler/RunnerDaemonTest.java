@@ -5,9 +5,10 @@ import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.stubbing.Scenario;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
 import dev.aireview.runner.config.RunnerConfig;
-import dev.aireview.runner.model.Json;
 import dev.aireview.runner.model.ErrorKind;
+import dev.aireview.runner.model.Json;
 import dev.aireview.runner.model.TaskResult;
+import dev.aireview.runner.observability.RunnerMetrics;
 import dev.aireview.runner.server.Backoff;
 import dev.aireview.runner.server.HttpServerClient;
 import dev.aireview.runner.server.ServerClient;
@@ -76,9 +77,7 @@ class RunnerDaemonTest {
                 2, Duration.ofMillis(50), Duration.ofMillis(pollTimeoutMs), Duration.ofMillis(heartbeatMs), Duration.ofSeconds(2),
                 base.shutdownGrace(), base.logLimitBytes(), base.docker());
         SchedulerSettings s = SchedulerTest.settings().withSleeper(recordingSleeper());
-        ServerClient client = new HttpServerClient(c.serverUrl(), c.token(), c.requestTimeout(), c.pollTimeout(), Clock.systemUTC());
-        ServerClient hb = new HttpServerClient(c.serverUrl(), c.token(), c.requestTimeout(), c.pollTimeout(), Clock.systemUTC());
-        daemon = new RunnerDaemon(c, executor, client, hb, RunnerDaemon.registration(c), s);
+        daemon = SchedulerTest.httpDaemon(c, executor, s, RunnerMetrics.NOOP);
         return daemon;
     }
 

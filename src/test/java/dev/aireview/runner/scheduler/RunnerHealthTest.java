@@ -3,12 +3,10 @@ package dev.aireview.runner.scheduler;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.stubbing.Scenario;
-import dev.aireview.runner.config.ConfigLoader;
 import dev.aireview.runner.config.RunnerConfig;
 import dev.aireview.runner.model.Json;
 import dev.aireview.runner.observability.HealthServer;
-import dev.aireview.runner.server.HttpServerClient;
-import dev.aireview.runner.server.ServerClient;
+import dev.aireview.runner.observability.RunnerMetrics;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -17,9 +15,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.time.Clock;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.*;
@@ -66,23 +62,8 @@ class RunnerHealthTest {
     }
 
     RunnerDaemon daemon() {
-        Map<String, String> env = new HashMap<>();
-        env.put("RUNNER_SERVER_URL", wm.baseUrl());
-        env.put("RUNNER_TOKEN", SchedulerTest.TOKEN);
-        env.put("RUNNER_NAME", "health-test");
-        env.put("DOCKER_EXECUTOR_IMAGE", "img");
-        env.put("RUNNER_MAX_CONCURRENT_JOBS", "2");
-        env.put("RUNNER_POLL_INTERVAL_MS", "50");
-        env.put("RUNNER_POLL_TIMEOUT_MS", "1000");
-        env.put("RUNNER_HEARTBEAT_INTERVAL_MS", "100");
-        env.put("RUNNER_REQUEST_TIMEOUT_MS", "500");
-        env.put("RUNNER_HEALTH_PORT", "127.0.0.1:0");
-        ConfigLoader.Result r = ConfigLoader.load(env, Map.of());
-        assertTrue(r.ok(), r.problems().toString());
-        RunnerConfig c = r.config();
-        ServerClient client = new HttpServerClient(c.serverUrl(), c.token(), c.requestTimeout(), c.pollTimeout(), Clock.systemUTC());
-        ServerClient hb = new HttpServerClient(c.serverUrl(), c.token(), c.requestTimeout(), c.pollTimeout(), Clock.systemUTC());
-        daemon = new RunnerDaemon(c, executor, client, hb, RunnerDaemon.registration(c), SchedulerTest.settings());
+        RunnerConfig c = SchedulerTest.wireMockConfig(wm.baseUrl(), "health-test", 2, Map.of("RUNNER_HEALTH_PORT", "127.0.0.1:0"));
+        daemon = SchedulerTest.httpDaemon(c, executor, SchedulerTest.settings(), RunnerMetrics.NOOP);
         return daemon;
     }
 

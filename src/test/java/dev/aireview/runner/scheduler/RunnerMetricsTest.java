@@ -2,13 +2,10 @@ package dev.aireview.runner.scheduler;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.stubbing.Scenario;
-import dev.aireview.runner.config.ConfigLoader;
 import dev.aireview.runner.config.RunnerConfig;
 import dev.aireview.runner.observability.HealthServer;
 import dev.aireview.runner.observability.PromText;
 import dev.aireview.runner.observability.PrometheusMetrics;
-import dev.aireview.runner.server.HttpServerClient;
-import dev.aireview.runner.server.ServerClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -17,10 +14,8 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.Map;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.*;
@@ -97,27 +92,12 @@ class RunnerMetricsTest {
 
     @Test
     void shouldCountClaimsResultsPollsRetriesDroppedLinesAndHeartbeatFailures() throws Exception {
-        Map<String, String> env = new HashMap<>();
-        env.put("RUNNER_SERVER_URL", wm.baseUrl());
-        env.put("RUNNER_TOKEN", SchedulerTest.TOKEN);
-        env.put("RUNNER_NAME", "metrics-test");
-        env.put("DOCKER_EXECUTOR_IMAGE", "img");
-        env.put("RUNNER_MAX_CONCURRENT_JOBS", "4");
-        env.put("RUNNER_POLL_INTERVAL_MS", "50");
-        env.put("RUNNER_POLL_TIMEOUT_MS", "1000");
-        env.put("RUNNER_HEARTBEAT_INTERVAL_MS", "100");
-        env.put("RUNNER_REQUEST_TIMEOUT_MS", "500");
-        env.put("RUNNER_LOG_LIMIT_BYTES", "2048");
-        ConfigLoader.Result r = ConfigLoader.load(env, Map.of());
-        assertTrue(r.ok(), r.problems().toString());
-        RunnerConfig c = r.config();
-        ServerClient client = new HttpServerClient(c.serverUrl(), c.token(), c.requestTimeout(), c.pollTimeout(), Clock.systemUTC());
-        ServerClient hb = new HttpServerClient(c.serverUrl(), c.token(), c.requestTimeout(), c.pollTimeout(), Clock.systemUTC());
+        RunnerConfig c = SchedulerTest.wireMockConfig(wm.baseUrl(), "metrics-test", 4, Map.of("RUNNER_LOG_LIMIT_BYTES", "2048"));
         // backoff waits (poll error, result retry) are cut short so the test does not wait out real backoff
         SchedulerSettings settings = SchedulerTest.settings().withSleeper(d -> Thread.sleep(Math.min(d.toMillis(), 20)));
         PrometheusMetrics metrics = new PrometheusMetrics(c.name());
         executor.linesToLog = Collections.nCopies(100, "x".repeat(99));
-        daemon = new RunnerDaemon(c, executor, client, hb, RunnerDaemon.registration(c), settings, metrics);
+        daemon = SchedulerTest.httpDaemon(c, executor, settings, metrics);
         health = HealthServer.start("127.0.0.1", 0, daemon::health, metrics::scrape);
 
         PromText before = scrape();

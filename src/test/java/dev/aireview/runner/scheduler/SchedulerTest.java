@@ -2,18 +2,23 @@ package dev.aireview.runner.scheduler;
 
 import dev.aireview.runner.config.ConfigLoader;
 import dev.aireview.runner.config.RunnerConfig;
+import dev.aireview.runner.execution.TaskExecutor;
 import dev.aireview.runner.model.ErrorKind;
 import dev.aireview.runner.model.ResultStatus;
 import dev.aireview.runner.model.TaskPhase;
 import dev.aireview.runner.model.TaskResult;
+import dev.aireview.runner.observability.RunnerMetrics;
 import dev.aireview.runner.server.ClaimedTask;
+import dev.aireview.runner.server.HttpServerClient;
 import dev.aireview.runner.server.LogLine;
 import dev.aireview.runner.server.RunnerStatus;
+import dev.aireview.runner.server.ServerClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
@@ -45,6 +50,31 @@ class SchedulerTest {
         ConfigLoader.Result r = ConfigLoader.load(env, Map.of());
         assertTrue(r.ok(), r.problems().toString());
         return r.config();
+    }
+
+    /** A configuration for a daemon against a WireMock server at {@code baseUrl}: short intervals; {@code extra} overrides. */
+    static RunnerConfig wireMockConfig(String baseUrl, String name, int slots, Map<String, String> extra) {
+        Map<String, String> env = new HashMap<>();
+        env.put("RUNNER_SERVER_URL", baseUrl);
+        env.put("RUNNER_TOKEN", TOKEN);
+        env.put("RUNNER_NAME", name);
+        env.put("DOCKER_EXECUTOR_IMAGE", "img");
+        env.put("RUNNER_MAX_CONCURRENT_JOBS", Integer.toString(slots));
+        env.put("RUNNER_POLL_INTERVAL_MS", "50");
+        env.put("RUNNER_POLL_TIMEOUT_MS", "1000");
+        env.put("RUNNER_HEARTBEAT_INTERVAL_MS", "100");
+        env.put("RUNNER_REQUEST_TIMEOUT_MS", "500");
+        env.putAll(extra);
+        ConfigLoader.Result r = ConfigLoader.load(env, Map.of());
+        assertTrue(r.ok(), r.problems().toString());
+        return r.config();
+    }
+
+    /** A daemon talking HTTP to {@code c.serverUrl()} (its own client for heartbeats, as in production). */
+    static RunnerDaemon httpDaemon(RunnerConfig c, TaskExecutor executor, SchedulerSettings settings, RunnerMetrics metrics) {
+        ServerClient client = new HttpServerClient(c.serverUrl(), c.token(), c.requestTimeout(), c.pollTimeout(), Clock.systemUTC());
+        ServerClient hb = new HttpServerClient(c.serverUrl(), c.token(), c.requestTimeout(), c.pollTimeout(), Clock.systemUTC());
+        return new RunnerDaemon(c, executor, client, hb, RunnerDaemon.registration(c), settings, metrics);
     }
 
     static SchedulerSettings settings() {
