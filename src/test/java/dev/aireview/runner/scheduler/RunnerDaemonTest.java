@@ -27,7 +27,6 @@ import java.util.Random;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.*;
-import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -44,11 +43,7 @@ class RunnerDaemonTest {
 
     @BeforeEach
     void setUp() {
-        wm = new WireMockServer(options().dynamicPort());
-        wm.start();
-        wm.stubFor(get("/api/health").willReturn(okJson("{\"data\":{\"status\":\"ok\"}}")));
-        wm.stubFor(post("/api/runners/register").willReturn(okJson("{\"data\":{\"id\":\"srv-1\"}}")));
-        wm.stubFor(post(urlPathMatching("/api/runners/[^/]+/heartbeat")).willReturn(okJson("{\"data\":{}}")));
+        wm = SchedulerTest.startWireMock("srv-1");
         wm.stubFor(get(urlPathEqualTo("/api/runners/tasks/pending")).willReturn(okJson("{\"data\":[]}")));
         wm.stubFor(post(urlPathMatching("/api/runners/tasks/[^/]+/(status|logs|result)")).willReturn(okJson("{\"data\":{}}")));
     }

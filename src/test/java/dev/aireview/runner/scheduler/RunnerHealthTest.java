@@ -19,7 +19,6 @@ import java.time.Duration;
 import java.util.Map;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.*;
-import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -36,11 +35,7 @@ class RunnerHealthTest {
 
     @BeforeEach
     void setUp() {
-        wm = new WireMockServer(options().dynamicPort());
-        wm.start();
-        wm.stubFor(get("/api/health").willReturn(okJson("{\"data\":{\"status\":\"ok\"}}")));
-        wm.stubFor(post("/api/runners/register").willReturn(okJson("{\"data\":{\"id\":\"srv-h\"}}")));
-        wm.stubFor(post(urlPathMatching("/api/runners/[^/]+/heartbeat")).willReturn(okJson("{\"data\":{}}")));
+        wm = SchedulerTest.startWireMock("srv-h");
         wm.stubFor(get(urlPathEqualTo("/api/runners/tasks/pending")).inScenario("poll").whenScenarioStateIs(Scenario.STARTED)
                 .willReturn(okJson("{\"data\":[" + TASK.formatted("gate-h1") + "]}")).willSetStateTo("served"));
         wm.stubFor(get(urlPathEqualTo("/api/runners/tasks/pending")).inScenario("poll").whenScenarioStateIs("served")

@@ -19,7 +19,6 @@ import java.util.Collections;
 import java.util.Map;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.*;
-import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -41,11 +40,7 @@ class RunnerMetricsTest {
 
     @BeforeEach
     void setUp() {
-        wm = new WireMockServer(options().dynamicPort());
-        wm.start();
-        wm.stubFor(get("/api/health").willReturn(okJson("{\"data\":{\"status\":\"ok\"}}")));
-        wm.stubFor(post("/api/runners/register").willReturn(okJson("{\"data\":{\"id\":\"srv-m\"}}")));
-        wm.stubFor(post(urlPathMatching("/api/runners/[^/]+/heartbeat")).willReturn(okJson("{\"data\":{}}")));
+        wm = SchedulerTest.startWireMock("srv-m");
         String poll = "/api/runners/tasks/pending";
         wm.stubFor(get(urlPathEqualTo(poll)).inScenario("poll").whenScenarioStateIs(Scenario.STARTED)
                 .willReturn(okJson("{\"data\":[" + TASK.formatted("ok-m1") + "," + TASK.formatted("throw-m1") + "," + BAD + ","

@@ -1,5 +1,8 @@
 package dev.aireview.runner.scheduler;
 
+import com.github.tomakehurst.wiremock.WireMockServer;
+import com.github.tomakehurst.wiremock.client.WireMock;
+import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
 import dev.aireview.runner.config.ConfigLoader;
 import dev.aireview.runner.config.RunnerConfig;
 import dev.aireview.runner.execution.TaskExecutor;
@@ -75,6 +78,16 @@ class SchedulerTest {
         ServerClient client = new HttpServerClient(c.serverUrl(), c.token(), c.requestTimeout(), c.pollTimeout(), Clock.systemUTC());
         ServerClient hb = new HttpServerClient(c.serverUrl(), c.token(), c.requestTimeout(), c.pollTimeout(), Clock.systemUTC());
         return new RunnerDaemon(c, executor, client, hb, RunnerDaemon.registration(c), settings, metrics);
+    }
+
+    /** A started WireMock server answering health, register (as {@code runnerId}) and heartbeats like a healthy server. */
+    static WireMockServer startWireMock(String runnerId) {
+        WireMockServer wm = new WireMockServer(WireMockConfiguration.options().dynamicPort());
+        wm.start();
+        wm.stubFor(WireMock.get("/api/health").willReturn(WireMock.okJson("{\"data\":{\"status\":\"ok\"}}")));
+        wm.stubFor(WireMock.post("/api/runners/register").willReturn(WireMock.okJson("{\"data\":{\"id\":\"" + runnerId + "\"}}")));
+        wm.stubFor(WireMock.post(WireMock.urlPathMatching("/api/runners/[^/]+/heartbeat")).willReturn(WireMock.okJson("{\"data\":{}}")));
+        return wm;
     }
 
     static SchedulerSettings settings() {
