@@ -29,22 +29,19 @@ import static org.junit.jupiter.api.Assertions.*;
  */
 class HostGatewayTest {
     static final String RUNNER = "it-hostgw-" + UUID.randomUUID().toString().substring(0, 8);
-    static DockerConnection connection;
     static Path workspace;
 
     @BeforeAll
-    static void connect() throws Exception {
-        connection = DockerConnection.open(System.getenv().getOrDefault("DOCKER_HOST", "unix:///var/run/docker.sock"));
+    static void createWorkspace() throws Exception {
         workspace = Files.createTempDirectory("ai-review-hostgw");
     }
 
     @AfterAll
     static void cleanUp() throws Exception {
-        DockerClient docker = connection.client();
+        DockerClient docker = DockerTestSupport.docker();
         docker.listContainersCmd().withShowAll(true).withLabelFilter(java.util.Map.of(Labels.RUNNER, RUNNER)).exec()
                 .forEach(c -> docker.removeContainerCmd(c.getId()).withForce(true).withRemoveVolumes(true).exec());
         assertTrue(docker.listContainersCmd().withShowAll(true).withLabelFilter(java.util.Map.of(Labels.RUNNER, RUNNER)).exec().isEmpty());
-        connection.close();
         Files.deleteIfExists(workspace);
     }
 
@@ -55,7 +52,7 @@ class HostGatewayTest {
 
     @Test
     void shouldResolveHostDockerInternalToTheBridgeGatewayInABridgeContainer() throws Exception {
-        DockerClient docker = connection.client();
+        DockerClient docker = DockerTestSupport.docker();
         String gateway = docker.inspectNetworkCmd().withNetworkId("bridge").exec().getIpam().getConfig().get(0).getGateway();
         assertNotNull(gateway);
 

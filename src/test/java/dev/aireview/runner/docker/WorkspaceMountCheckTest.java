@@ -19,21 +19,18 @@ import static org.junit.jupiter.api.Assertions.*;
 /** The start-up check of the Docker-out-of-Docker workspace rule, against the real engine. */
 class WorkspaceMountCheckTest {
     static final String RUNNER = "it-mountcheck-" + UUID.randomUUID().toString().substring(0, 8);
-    static DockerConnection connection;
     static Path base;
 
     @BeforeAll
-    static void connect() throws Exception {
-        connection = DockerConnection.open(System.getenv().getOrDefault("DOCKER_HOST", "unix:///var/run/docker.sock"));
+    static void createWorkspace() throws Exception {
         base = Files.createTempDirectory("ai-review-mountcheck");
     }
 
     @AfterAll
     static void cleanUp() throws Exception {
-        DockerClient docker = connection.client();
+        DockerClient docker = DockerTestSupport.docker();
         assertTrue(docker.listContainersCmd().withShowAll(true).withLabelFilter(Map.of(Labels.RUNNER, RUNNER)).exec().isEmpty(),
                 "the check container is always removed");
-        connection.close();
         Workspaces.deleteTree(base);
     }
 
@@ -44,7 +41,7 @@ class WorkspaceMountCheckTest {
 
     @Test
     void shouldPassWhenTheEngineSeesTheRunnersDirectoryAndLeaveNothingBehind() throws Exception {
-        DockerClient docker = connection.client();
+        DockerClient docker = DockerTestSupport.docker();
         Workspaces workspaces = new Workspaces(base, RUNNER);
         WorkspaceMountCheck.verify(docker, new ContainerSpecs(config()), new ContainerRunner(docker, Duration.ofSeconds(1)), workspaces);
         try (Stream<Path> left = Files.list(workspaces.runnerDir())) {
@@ -54,7 +51,7 @@ class WorkspaceMountCheckTest {
 
     @Test
     void shouldFailNamingTheRuleWhenTheEngineMountsAnotherDirectory() throws Exception {
-        DockerClient docker = connection.client();
+        DockerClient docker = DockerTestSupport.docker();
         Path runnerSide = Files.createDirectories(base.resolve("runner-side"));
         Path daemonSide = Files.createDirectories(base.resolve("daemon-side"));
         Files.setPosixFilePermissions(runnerSide, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
