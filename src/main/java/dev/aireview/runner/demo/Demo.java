@@ -11,12 +11,16 @@ import dev.aireview.runner.devserver.PhaseChange;
 import dev.aireview.runner.devserver.TaskSnapshot;
 import dev.aireview.runner.docker.DockerConnection;
 import dev.aireview.runner.docker.DockerTaskExecutor;
+import dev.aireview.runner.docker.ExecutorImageBuilder;
+import dev.aireview.runner.docker.Workspaces;
 import dev.aireview.runner.scheduler.RunnerDaemon;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintStream;
 import java.net.BindException;
 import java.net.ServerSocket;
+import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -26,6 +30,7 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeoutException;
@@ -54,7 +59,7 @@ public final class Demo {
     /** Runs the demo; returns 0 when the review completed. */
     public int run() throws Exception {
         Path home = Files.createTempDirectory("ai-review-demo-");
-        cleanups.push(() -> ExecutorImageBuilder.deleteTree(home));
+        cleanups.push(() -> Workspaces.deleteTree(home));
         try {
             return runIn(home);
         } finally {
@@ -133,7 +138,14 @@ public final class Demo {
         }
         say("Building the executor image " + options.image() + " (first run only; a few minutes)");
         Instant start = Instant.now();
-        ExecutorImageBuilder.build(options.image(), options.dockerHost(), out);
+        try (InputStream dockerfile = Demo.class.getResourceAsStream("/docker/Dockerfile.executor")) {
+            if (dockerfile == null) {
+                throw new IOException("this build has no Dockerfile.executor inside; build the image by hand: "
+                        + "docker build -f Dockerfile.executor -t " + options.image() + " .");
+            }
+            ExecutorImageBuilder.build(options.image(), dockerfile, runningJar(), options.dockerHost(), List.of(),
+                    Duration.ofMinutes(30), line -> out.println("    | " + line));
+        }
         say("Executor image built in " + Duration.between(start, Instant.now()).toSeconds() + " s");
     }
 
@@ -233,6 +245,18 @@ public final class Demo {
             Path p = root.resolve(f.getKey());
             Files.createDirectories(p.getParent());
             Files.writeString(p, f.getValue());
+        }
+    }
+
+    private static Path runningJar() throws IOException {
+        try {
+            Path path = Path.of(Demo.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            if (!Files.isRegularFile(path)) {
+                throw new IOException("not running from the packaged jar (" + path + "); run mvn package and use java -jar target/ai-review-runner.jar demo");
+            }
+            return path;
+        } catch (URISyntaxException e) {
+            throw new IOException("cannot locate the running jar", e);
         }
     }
 

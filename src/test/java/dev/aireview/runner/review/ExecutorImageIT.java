@@ -14,14 +14,12 @@ import com.github.dockerjava.api.model.Frame;
 import com.github.dockerjava.api.model.HostConfig;
 import com.github.dockerjava.api.model.Image;
 import com.github.dockerjava.api.model.Volume;
-import com.github.dockerjava.core.DefaultDockerClientConfig;
-import com.github.dockerjava.core.DockerClientImpl;
-import com.github.dockerjava.httpclient5.ApacheDockerHttpClient;
+import dev.aireview.runner.docker.DockerTestSupport;
+import dev.aireview.runner.docker.Workspaces;
 import dev.aireview.runner.model.Json;
 import dev.aireview.runner.model.ResultStatus;
 import dev.aireview.runner.model.TaskResult;
 import dev.aireview.runner.testsupport.ExecutorImages;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -66,9 +64,7 @@ class ExecutorImageIT {
 
     @BeforeAll
     static void buildImage() throws Exception {
-        var config = DefaultDockerClientConfig.createDefaultConfigBuilder().build();
-        docker = DockerClientImpl.getInstance(config, new ApacheDockerHttpClient.Builder()
-                .dockerHost(config.getDockerHost()).connectionTimeout(Duration.ofSeconds(10)).responseTimeout(Duration.ofMinutes(5)).build());
+        docker = DockerTestSupport.docker();
         image = ExecutorImages.ensureBuilt(docker);
     }
 
@@ -87,13 +83,6 @@ class ExecutorImageIT {
         List<Container> left = docker.listContainersCmd().withShowAll(true).withLabelFilter(Map.of(LABEL, "true")).exec()
                 .stream().filter(c -> containers.contains(c.getId())).toList();
         assertEquals(List.of(), left, "test containers left behind");
-    }
-
-    @AfterAll
-    static void closeDocker() throws IOException {
-        if (docker != null) {
-            docker.close();
-        }
     }
 
     @Test
@@ -212,6 +201,6 @@ class ExecutorImageIT {
     }
 
     private static void deleteTree(Path dir) throws IOException {
-        ExecutorImages.deleteTree(dir);
+        Workspaces.deleteTree(dir);
     }
 }

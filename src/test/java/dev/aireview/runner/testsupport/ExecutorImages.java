@@ -2,18 +2,21 @@ package dev.aireview.runner.testsupport;
 
 import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.model.Image;
+import dev.aireview.runner.docker.DockerTestSupport;
+import dev.aireview.runner.docker.ExecutorImageBuilder;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.util.Comparator;
+import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * The real executor image ({@code Dockerfile.executor}) built from the packaged jar ({@code JAR_FROM=prebuilt}), once
@@ -60,26 +63,20 @@ public final class ExecutorImages {
         return image;
     }
 
-    /** {@code docker build} in a small context holding only the Dockerfile and target/ai-review-runner.jar. */
+    /** {@code docker build} of the packaged jar, at most 10 minutes; the failure message carries the output's tail. */
     private static void build(String image, Path dockerfile, Path jar) throws Exception {
-        Path ctx = Files.createTempDirectory("executor-image-ctx");
-        try {
-            Files.createDirectories(ctx.resolve("target"));
-            Files.copy(jar, ctx.resolve("target/ai-review-runner.jar"));
-            Files.copy(dockerfile, ctx.resolve("Dockerfile.executor"));
-            Path log = ctx.resolve("build.log");
-            ProcessBuilder pb = new ProcessBuilder("docker", "build", "-f", "Dockerfile.executor", "--build-arg", "JAR_FROM=prebuilt",
-                    "--label", LABEL + "=true", "-t", image, ".")
-                    .directory(ctx.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
-            pb.environment().put("DOCKER_BUILDKIT", "1");
-            Process p = pb.start();
-            boolean done = p.waitFor(10, TimeUnit.MINUTES);
-            if (!done) {
-                p.destroyForcibly();
+        StringBuilder log = new StringBuilder();
+        try (InputStream in = Files.newInputStream(dockerfile)) {
+            ExecutorImageBuilder.build(image, in, jar, DockerTestSupport.dockerHost(), List.of("--label", LABEL + "=true"),
+                    Duration.ofMinutes(10), line -> {
+                        synchronized (log) {
+                            log.append(line).append('\n');
+                        }
+                    });
+        } catch (IOException e) {
+            synchronized (log) {
+                fail(e.getMessage() + ":\n" + tail(log.toString(), 3000));
             }
-            assertTrue(done && p.exitValue() == 0, "docker build failed:\n" + tail(Files.readString(log), 3000));
-        } finally {
-            deleteTree(ctx);
         }
     }
 
@@ -103,16 +100,5 @@ public final class ExecutorImages {
 
     private static String tail(String s, int max) {
         return s.length() <= max ? s : s.substring(s.length() - max);
-    }
-
-    public static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (var walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
     }
 }
