@@ -244,6 +244,6 @@ class ConfigLoaderTest {
             assertTrue(doc.contains("`" + o.env() + "`"), o.env());
             assertTrue(doc.contains("`" + o.flag() + "`"), o.flag());
         }
-        assertEquals(26, ConfigOption.values().length);
+        assertEquals(31, ConfigOption.values().length);
     }
 }
