@@ -120,6 +120,9 @@ class HostileExecutorTest {
     }
 
     private TaskResult run(DockerTaskExecutor ex, String mode, RecordingContext ctx) {
+        if (ex == pooled) {
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> pooled.readyPoolContainers() >= 1);
+        }
         ReviewTask task = DockerTestSupport.task(mode, git);
         TaskResult result = ex.execute(task, ctx);
         assertNotNull(result);
@@ -231,6 +234,7 @@ class HostileExecutorTest {
         TaskResult result = run(pooled, "fill-disk", ctx);
 
         assertFailed(result, ErrorKind.DISK_LIMIT, "DOCKER_WORKSPACE_LIMIT", ctx);
+        assertTrue(ctx.logged("using pre-warmed container"), ctx.lines().toString());
         assertStillUsable(pooled);
     }
 
