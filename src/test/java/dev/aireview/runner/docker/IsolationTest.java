@@ -89,6 +89,23 @@ class IsolationTest {
     }
 
     @Test
+    void shouldCloneInItsOwnContainerOnTheCloneNetworkWhenThePooledReviewIsOffline() throws Exception {
+        String runner = DockerTestSupport.runnerName("offline-pool");
+        DockerConfig config = DockerTestSupport.config(runner, "none", 1).withIsolation(null, "host");
+        try (DockerTaskExecutor ex = new DockerTaskExecutor(config)) {
+            ex.start();
+            await().atMost(Duration.ofSeconds(60)).until(() -> ex.readyPoolContainers() >= 1);
+            RecordingContext ctx = new RecordingContext(Duration.ofSeconds(90));
+
+            TaskResult result = ex.execute(DockerTestSupport.task(null, git), ctx);
+
+            assertEquals(ResultStatus.COMPLETED, result.status(), () -> result + "\n" + ctx.lines());
+            assertTrue(ctx.logged("using pre-warmed container"), ctx.lines().toString());
+            assertTrue(result.summary().contains("head=" + git.head()), result.summary());
+        }
+    }
+
+    @Test
     void shouldRefuseToStartWithARuntimeTheEngineDoesNotList() {
         String runner = DockerTestSupport.runnerName("noruntime");
         DockerConfig config = DockerTestSupport.config(runner, "none", 0).withIsolation("no-such-runtime", null);
