@@ -258,22 +258,10 @@ public final class Workspaces {
             return ResultFile.problem(overLimit(a.size() + " bytes"));
         }
         byte[] bytes;
-        Future<byte[]> read = READERS.submit(() -> readBounded(file, resultLimitBytes));
         try {
-            bytes = read.get(READ_DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            read.cancel(true);
-            return ResultFile.problem("result.json could not be read within " + READ_DEADLINE.toSeconds()
-                    + " s (swapped for a FIFO or device?); it was not used");
-        } catch (InterruptedException e) {
-            read.cancel(true);
-            Thread.currentThread().interrupt();
-            return ResultFile.problem("reading result.json was interrupted");
-        } catch (ExecutionException e) {
-            Throwable c = e.getCause();
-            String why = c instanceof java.nio.file.FileSystemException fse && fse.getReason() != null ? fse.getReason()
-                    : c.getClass().getSimpleName();
-            return ResultFile.problem("result.json could not be opened as a regular file without following links (" + why + ")");
+            bytes = readWithin(file, READ_DEADLINE);
+        } catch (IOException e) {
+            return ResultFile.problem(e.getMessage());
         }
         if (bytes == null) {
             return ResultFile.problem(overLimit("more than that"));
@@ -289,6 +277,47 @@ public final class Workspaces {
         } catch (IOException | RuntimeException e) {
             return ResultFile.problem("result.json is not valid JSON or not a result object (" + e.getClass().getSimpleName() + ")");
         }
+    }
+
+    /**
+     * At most DOCKER_RESULT_LIMIT_BYTES of {@code file} (null when it holds more), opened without following a link,
+     * read on a reader thread within {@code deadline}; an IOException whose message says why it could not be read.
+     * A FIFO swapped in after the type check blocks the reader thread, not the caller; it is then opened for writing
+     * once (without following links), which releases the blocked open.
+     */
+    byte[] readWithin(Path file, Duration deadline) throws IOException {
+        Future<byte[]> read = READERS.submit(() -> readBounded(file, resultLimitBytes));
+        try {
+            return read.get(deadline.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            read.cancel(true);
+            release(file);
+            throw new IOException("result.json could not be read within " + deadline.toMillis()
+                    + " ms (a FIFO or device?); it was not used");
+        } catch (InterruptedException e) {
+            read.cancel(true);
+            Thread.currentThread().interrupt();
+            throw new IOException("reading result.json was interrupted");
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause();
+            String why = c instanceof java.nio.file.FileSystemException fse && fse.getReason() != null ? fse.getReason()
+                    : c.getClass().getSimpleName();
+            throw new IOException("result.json could not be opened as a regular file without following links (" + why + ")");
+        }
+    }
+
+    /** Unblocks a reader stuck opening a FIFO: opens it for writing (never through a link) and closes it at once. */
+    private static void release(Path file) {
+        READERS.execute(() -> {
+            try {
+                BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+                if (a.isOther()) {
+                    Files.newByteChannel(file, Set.<OpenOption>of(StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)).close();
+                }
+            } catch (IOException | RuntimeException ignored) {
+                // gone or not a FIFO: nothing blocks on it
+            }
+        });
     }
 
     private String overLimit(String size) {

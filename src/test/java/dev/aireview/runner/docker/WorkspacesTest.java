@@ -130,6 +130,24 @@ class WorkspacesTest {
     }
 
     @Test
+    void shouldGiveUpOnAFifoSwappedInAfterTheCheckWithinTheDeadline() throws Exception {
+        // what a container could do between the type check and the open: the read itself must not block
+        Path ws = workspaces.create("task-1");
+        Path fifo = ws.resolve("result.json");
+        assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor());
+
+        long t0 = System.nanoTime();
+        var e = org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class,
+                () -> workspaces.readWithin(fifo, java.time.Duration.ofMillis(300)));
+
+        assertEquals("result.json could not be read within 300 ms (a FIFO or device?); it was not used", e.getMessage());
+        assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(20), "returned at the deadline");
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() -> Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().equals("result-reader")).noneMatch(t -> t.getState() == Thread.State.RUNNABLE
+                        && java.util.Arrays.stream(t.getStackTrace()).anyMatch(f -> f.getMethodName().equals("open0") || f.getMethodName().equals("open"))));
+    }
+
+    @Test
     void shouldRefuseAResultOverTheLimitAndSayWhich() throws Exception {
         Path ws = workspaces.create("task-1");
         Files.write(ws.resolve("result.json"), new byte[1024 * 1024 + 1]);
