@@ -114,6 +114,11 @@ public final class Workspaces {
         return runnerDir;
     }
 
+    /** Where the workspace of {@code id} is (whether or not it exists). */
+    public Path workspaceOf(String id) {
+        return runnerDir.resolve(dirName(id));
+    }
+
     /** DOCKER_RESULT_LIMIT_BYTES. */
     public long resultLimitBytes() {
         return resultLimitBytes;
@@ -144,7 +149,7 @@ public final class Workspaces {
      */
     public Path create(String id) throws IOException {
         ensureRunnerDir();
-        Path dir = runnerDir.resolve(dirName(id));
+        Path dir = workspaceOf(id);
         if (Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
             deleteTree(dir);
         }
@@ -191,7 +196,11 @@ public final class Workspaces {
         writeNew(workspace, TASK_FILE, Json.mapper().writeValueAsBytes(task));
     }
 
-    /** Writes {@code name} in {@code dir} as {@link #writeTask} does. */
+    /**
+     * Writes {@code name} in {@code dir} as {@link #writeTask} does. The hand-over is an {@code lchown} by path: should
+     * the container swap the temp file meanwhile, it can only get a link or one of its own files chowned to itself (a
+     * hard link to a host file cannot be made from inside the bind mount).
+     */
     void writeNew(Path dir, String name, byte[] bytes) throws IOException {
         Path tmp = dir.resolve("." + name + "." + HexFormat.of().formatHex(randomBytes()) + ".tmp");
         boolean owned = uid != null && canHandOver;

@@ -42,10 +42,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
-class HostileExecutorTest {
-    static final String IMAGE = "ai-review-test/hostile-executor:test";
+public class HostileExecutorTest {
+    public static final String IMAGE = "ai-review-test/hostile-executor:test";
     /** Where the image's links point (fixed in its entrypoint). */
-    static final Path HOST = Path.of("/tmp/ai-review-hostile-targets");
+    public static final Path HOST = Path.of("/tmp/ai-review-hostile-targets");
     static final long WORKSPACE_LIMIT = 32L * 1024 * 1024;
 
     private final String secret = "HOST-SECRET-" + UUID.randomUUID();
@@ -55,7 +55,7 @@ class HostileExecutorTest {
     private DockerTaskExecutor cold;
     private DockerTaskExecutor pooled;
 
-    static synchronized void buildImage() {
+    public static synchronized void buildImage() {
         File dir = new File(HostileExecutorTest.class.getResource("/docker/hostile-executor/Dockerfile").getFile()).getParentFile();
         DockerTestSupport.docker().buildImageCmd(dir).withTags(Set.of(IMAGE)).withLabels(Map.of("ai-review.managed", "true"))
                 .withPull(false).start().awaitImageId();
@@ -244,7 +244,7 @@ class HostileExecutorTest {
         ReviewTask task = DockerTestSupport.task("hold", git);
         Workspaces ws = new Workspaces(DockerTestSupport.WORKSPACE_BASE, runner);
         var running = java.util.concurrent.CompletableFuture.supplyAsync(() -> cold.execute(task, ctx));
-        Path workspace = ws.runnerDir().resolve(Workspaces.dirName(task.id()));
+        Path workspace = ws.workspaceOf(task.id());
         org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(90))
                 .until(() -> ctx.logged("hostile mode hold") || running.isDone());
         assertFalse(running.isDone(), () -> "the hold task ended early: " + running.join() + "\n" + ctx.lines());
