@@ -130,33 +130,15 @@ public final class ConfigLoader {
         return new Result(config, List.of());
     }
 
-    /** RUNNER_HEALTH_PORT: {@code port} or {@code address:port} ({@code [v6]:port}); returns {address, port}. */
+    /** RUNNER_HEALTH_PORT ({@link HealthAddress}); returns {address, port}. */
     private String[] health() {
         String v = value(ConfigOption.HEALTH_PORT);
-        String address = "0.0.0.0";
-        String port = v;
-        int colon = v.lastIndexOf(':');
-        if (colon >= 0) {
-            address = v.substring(0, colon).trim();
-            port = v.substring(colon + 1).trim();
-            if (address.startsWith("[") && address.endsWith("]")) {
-                address = address.substring(1, address.length() - 1);
-            }
-            if (address.isEmpty() || address.chars().anyMatch(Character::isWhitespace)) {
-                bad(ConfigOption.HEALTH_PORT, v, "use port or address:port, e.g. 8081 or 127.0.0.1:8081");
-                return new String[]{"0.0.0.0", "0"};
-            }
-        }
         try {
-            int p = Integer.parseInt(port.replace("_", ""));
-            if (p < 0 || p > 65535) {
-                bad(ConfigOption.HEALTH_PORT, v, "port must be 0 (off) to 65535");
-                return new String[]{address, "0"};
-            }
-            return new String[]{address, Integer.toString(p)};
-        } catch (NumberFormatException e) {
-            bad(ConfigOption.HEALTH_PORT, v, "use port or address:port, e.g. 8081 or 127.0.0.1:8081");
-            return new String[]{address, "0"};
+            HealthAddress a = HealthAddress.parse(v);
+            return new String[]{a.address(), Integer.toString(a.port())};
+        } catch (HealthAddress.InvalidException e) {
+            bad(ConfigOption.HEALTH_PORT, v, e.getMessage());
+            return new String[]{"0.0.0.0", "0"};
         }
     }
 
