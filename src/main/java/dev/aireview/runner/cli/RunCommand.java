@@ -103,6 +103,8 @@ public final class RunCommand implements Callable<Integer> {
     String stopGrace;
     @Option(names = "--health-port", paramLabel = "[ADDR:]PORT", description = "[RUNNER_HEALTH_PORT] GET /health and /metrics endpoint; 0 = off. Default: 0.")
     String healthPort;
+    @Option(names = "--log-format", paramLabel = "FORMAT", description = "[RUNNER_LOG_FORMAT] text | json (one JSON object per line). Default: text.")
+    String logFormat;
 
     /** Flag values keyed by their environment variable name (unset flags are absent). */
     Map<String, String> flagValues() {
@@ -133,6 +135,7 @@ public final class RunCommand implements Callable<Integer> {
         put(m, ConfigOption.USER, user);
         put(m, ConfigOption.STOP_GRACE_SECONDS, stopGrace);
         put(m, ConfigOption.HEALTH_PORT, healthPort);
+        put(m, ConfigOption.LOG_FORMAT, logFormat);
         return m;
     }
 
@@ -163,6 +166,7 @@ public final class RunCommand implements Callable<Integer> {
             return 2;
         }
         Secrets.register(config.token());
+        config.logFormat().apply(config.name());
         StringBuilder sb = new StringBuilder("effective configuration:");
         ConfigLoader.describe(config).forEach((k, v) -> sb.append("\n  ").append(k).append(" = ").append(v));
         log.info(sb.toString());

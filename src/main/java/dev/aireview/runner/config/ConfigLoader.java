@@ -1,5 +1,7 @@
 package dev.aireview.runner.config;
 
+import dev.aireview.runner.observability.LogFormat;
+
 import java.math.BigDecimal;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -117,6 +119,7 @@ public final class ConfigLoader {
         String user = user();
         long stopGrace = integer(ConfigOption.STOP_GRACE_SECONDS, 0, 3600);
         String[] health = health();
+        LogFormat logFormat = logFormat();
 
         if (!problems.isEmpty()) {
             return new Result(null, problems);
@@ -126,7 +129,7 @@ public final class ConfigLoader {
         RunnerConfig config = new RunnerConfig(serverUrl, token, name, runnerId, tags, maxJobs,
                 Duration.ofMillis(pollInterval), Duration.ofMillis(pollTimeout), Duration.ofMillis(heartbeat),
                 Duration.ofMillis(requestTimeout), Duration.ofMillis(shutdownGrace), logLimit, docker,
-                health[0], Integer.parseInt(health[1]));
+                health[0], Integer.parseInt(health[1]), logFormat);
         return new Result(config, List.of());
     }
 
@@ -139,6 +142,16 @@ public final class ConfigLoader {
         } catch (HealthAddress.InvalidException e) {
             bad(ConfigOption.HEALTH_PORT, v, e.getMessage());
             return new String[]{"0.0.0.0", "0"};
+        }
+    }
+
+    private LogFormat logFormat() {
+        String v = value(ConfigOption.LOG_FORMAT);
+        try {
+            return LogFormat.parse(v);
+        } catch (IllegalArgumentException e) {
+            bad(ConfigOption.LOG_FORMAT, v, e.getMessage());
+            return null;
         }
     }
 
@@ -403,6 +416,7 @@ public final class ConfigLoader {
             m.put(ConfigOption.STOP_GRACE_SECONDS.env(), Long.toString(d.stopGrace().toSeconds()));
         }
         m.put(ConfigOption.HEALTH_PORT.env(), c.healthEnabled() ? c.healthBind() + ":" + c.healthPort() : "0 (off)");
+        m.put(ConfigOption.LOG_FORMAT.env(), c.logFormat().wire());
         return m;
     }
 

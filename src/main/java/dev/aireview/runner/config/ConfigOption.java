@@ -30,7 +30,8 @@ public enum ConfigOption {
     PIDS_LIMIT("DOCKER_PIDS_LIMIT", "--pids-limit", "512", "Process limit of each container (> 0)."),
     USER("DOCKER_USER", "--docker-user", "10001:10001", "user[:group] the containers run as; root (0) is refused."),
     STOP_GRACE_SECONDS("DOCKER_STOP_GRACE_SECONDS", "--stop-grace-seconds", "10", "Seconds between SIGTERM and SIGKILL when a container is stopped (>= 0)."),
-    HEALTH_PORT("RUNNER_HEALTH_PORT", "--health-port", "0", "Port of the GET /health and GET /metrics endpoint ([address:]port; 0 = off). Without an address it listens on all interfaces; e.g. 127.0.0.1:8081 keeps it local.");
+    HEALTH_PORT("RUNNER_HEALTH_PORT", "--health-port", "0", "Port of the GET /health and GET /metrics endpoint ([address:]port; 0 = off). Without an address it listens on all interfaces; e.g. 127.0.0.1:8081 keeps it local."),
+    LOG_FORMAT("RUNNER_LOG_FORMAT", "--log-format", "text", "Format of the runner's own log lines on stdout: text (one readable line each) or json (one JSON object per line for log pipelines: @timestamp, level, thread_name, logger_name, message, taskId, runner, stack_trace). Secrets are masked in both.");
 
     private final String env;
     private final String flag;
