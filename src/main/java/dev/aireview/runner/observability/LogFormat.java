@@ -71,6 +71,8 @@ public enum LogFormat {
         encoder.setIncludeContext(false);     // no logback context properties: they are not the runner's fields
         encoder.setIncludeCallerData(false);
         encoder.setFieldNames(fieldNames());
+        encoder.setTimestampPattern("yyyy-MM-dd'T'HH:mm:ss.SSSXXX"); // milliseconds, as in the text format
+        encoder.setTimeZone("UTC");
         if (runnerName != null) {
             try {
                 encoder.setCustomFields(MAPPER.writeValueAsString(Map.of("runner", runnerName)));
