@@ -11,6 +11,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayOutputStream;
 import java.io.File;
@@ -21,6 +22,10 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.concurrent.TimeUnit;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -35,6 +40,8 @@ import static org.junit.jupiter.api.Assertions.*;
  * restrictive HAProxy of docker/socket-proxy (Debian's haproxy, network host, listening on loopback only) that
  * forwards only the endpoints docs/operations.md lists. Reviews complete through it, with and without the
  * pre-warmed pool (exec), and anything else, such as {@code /info}, {@code /build} or attaching, is refused with 403.
+ * The same allow-list behind TLS with client certificates (a test CA made with openssl) is reached by a runner
+ * process with DOCKER_TLS_VERIFY and DOCKER_CERT_PATH, and not without them.
  */
 class SocketProxyIT {
     @RegisterExtension
@@ -117,6 +124,89 @@ class SocketProxyIT {
             HttpResponse<String> r = request(call[0], call[1]);
             assertEquals(403, r.statusCode(), call[0] + " " + call[1] + ": " + r.body());
         }
+    }
+
+    @Test
+    void aRunnerReachesATlsProxyWithDockerTlsVerifyAndDockerCertPathOnly(@TempDir Path dir) throws Exception {
+        Path certs = Files.createDirectories(dir.resolve("client"));
+        Path server = Files.createDirectories(dir.resolve("server"));
+        makeCertificates(dir, certs, server);
+        int tlsPort;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            tlsPort = s.getLocalPort();
+        }
+        // the shipped allow-list, bound with TLS and a required client certificate of the test CA
+        String cfg = Files.readString(ExecutorImages.projectRoot().resolve("docker/socket-proxy/haproxy.cfg"))
+                .replace("bind \"${PROXY_BIND}\"", "bind 127.0.0.1:" + tlsPort + " ssl crt /tls/server.pem ca-file /tls/ca.pem verify required");
+        assertTrue(cfg.contains("verify required"), "bind line replaced");
+        Files.writeString(server.resolve("haproxy.cfg"), cfg);
+        DockerClient docker = DockerTestSupport.docker();
+        String id = docker.createContainerCmd(PROXY_IMAGE).withName("ai-review-test-socket-proxy-tls-" + UUID.randomUUID().toString().substring(0, 8))
+                .withLabels(Map.of("ai-review.test", "socket-proxy"))
+                .withCmd("-f", "/tls/haproxy.cfg")
+                .withEntrypoint("haproxy", "-W", "-db")
+                .withHostConfig(HostConfig.newHostConfig().withNetworkMode("host").withBinds(
+                        new Bind("/var/run/docker.sock", new Volume("/var/run/docker.sock")),
+                        new Bind(server.toString(), new Volume("/tls"), com.github.dockerjava.api.model.AccessMode.ro)))
+                .exec().getId();
+        try {
+            docker.startContainerCmd(id).exec();
+            await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> {
+                try (java.net.Socket socket = new java.net.Socket()) {
+                    socket.connect(new java.net.InetSocketAddress("127.0.0.1", tlsPort), 500);
+                    return true;
+                }
+            });
+            String name = DockerTestSupport.runnerName("proxytls");
+            Map<String, String> env = E2e.env(fixture.server(), name, DockerTestSupport.IMAGE, 1);
+            env.put("DOCKER_HOST", "tcp://127.0.0.1:" + tlsPort);
+
+            // without the TLS variables the runner cannot talk to the engine: exit 1, saying so
+            try (E2e.RunnerProcess plain = E2e.process(env)) {
+                assertTrue(plain.process().waitFor(90, TimeUnit.SECONDS), "runner without TLS settings did not give up");
+                assertEquals(1, plain.process().exitValue(), plain.output());
+                assertTrue(plain.output().contains("cannot reach the Docker engine at DOCKER_HOST 'tcp://127.0.0.1:" + tlsPort + "'"), plain.output());
+            }
+
+            env.put("DOCKER_TLS_VERIFY", "1");
+            env.put("DOCKER_CERT_PATH", certs.toString());
+            try (E2e.RunnerProcess runner = E2e.process(env)) {
+                fixture.server().awaitRunners(rs -> rs.stream().anyMatch(r -> r.id().equals(name) && r.online()), Duration.ofSeconds(90));
+                String task = fixture.server().enqueue(E2e.task(fixture.git(), null).build());
+                TaskSnapshot t = fixture.server().awaitTerminal(task, Duration.ofSeconds(120));
+                assertEquals("completed", t.resultStatus(), t.errorKind() + " " + t.errorMessage() + "\n" + runner.output());
+                assertEquals(0, runner.terminate(), runner.output());
+                assertTrue(runner.output().contains("connected to Docker") && runner.output().contains("at tcp://127.0.0.1:" + tlsPort), runner.output());
+            }
+        } finally {
+            docker.removeContainerCmd(id).withForce(true).exec();
+        }
+    }
+
+    /** A test CA, a server certificate for 127.0.0.1 (server/) and a client certificate (client/: ca.pem, cert.pem, key.pem). */
+    static void makeCertificates(Path dir, Path client, Path server) throws Exception {
+        openssl(dir, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca-key.pem", "-out", "ca.pem", "-days", "2", "-subj", "/CN=ai-review-test-ca");
+        Files.writeString(dir.resolve("server.ext"), "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n");
+        Files.writeString(dir.resolve("client.ext"), "extendedKeyUsage=clientAuth\n");
+        for (String who : List.of("server", "client")) {
+            openssl(dir, "req", "-newkey", "rsa:2048", "-nodes", "-keyout", who + "-key.pem", "-out", who + ".csr", "-subj", "/CN=" + who);
+            openssl(dir, "x509", "-req", "-in", who + ".csr", "-CA", "ca.pem", "-CAkey", "ca-key.pem", "-CAcreateserial",
+                    "-out", who + "-cert.pem", "-days", "2", "-extfile", who + ".ext");
+        }
+        Files.copy(dir.resolve("ca.pem"), client.resolve("ca.pem"));
+        Files.copy(dir.resolve("client-cert.pem"), client.resolve("cert.pem"));
+        Files.copy(dir.resolve("client-key.pem"), client.resolve("key.pem"));
+        Files.copy(dir.resolve("ca.pem"), server.resolve("ca.pem"));
+        Files.writeString(server.resolve("server.pem"), Files.readString(dir.resolve("server-cert.pem")) + Files.readString(dir.resolve("server-key.pem")));
+    }
+
+    static void openssl(Path dir, String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("openssl"));
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "openssl hung");
+        assertEquals(0, p.exitValue(), String.join(" ", cmd) + "\n" + out);
     }
 
     static String proxyLog() throws Exception {
