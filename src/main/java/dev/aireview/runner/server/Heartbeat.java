@@ -4,14 +4,36 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 
 import java.util.List;
 
-/** Body of the heartbeat call. */
+/**
+ * Body of the heartbeat call. {@code status} is {@code online|busy|offline} only (the upstream server's values);
+ * a draining runner sends {@code busy} with {@code draining: true} ({@link #draining(int, int, List)}).
+ */
 public record Heartbeat(
         @JsonProperty("status") RunnerStatus status,
+        @JsonProperty("draining") boolean draining,
         @JsonProperty("activeJobs") int activeJobs,
         @JsonProperty("maxConcurrentJobs") int maxConcurrentJobs,
         @JsonProperty("runningTaskIds") List<String> runningTaskIds) {
 
     public Heartbeat {
         runningTaskIds = runningTaskIds == null ? List.of() : List.copyOf(runningTaskIds);
+        if (draining && status == RunnerStatus.ONLINE) {
+            status = RunnerStatus.BUSY;
+        }
+    }
+
+    /** A heartbeat of a runner that is not draining. */
+    public Heartbeat(RunnerStatus status, int activeJobs, int maxConcurrentJobs, List<String> runningTaskIds) {
+        this(status, false, activeJobs, maxConcurrentJobs, runningTaskIds);
+    }
+
+    /** The heartbeat of a draining runner: {@code busy} + {@code draining: true}. */
+    public static Heartbeat draining(int activeJobs, int maxConcurrentJobs, List<String> runningTaskIds) {
+        return new Heartbeat(RunnerStatus.BUSY, true, activeJobs, maxConcurrentJobs, runningTaskIds);
+    }
+
+    /** The state as {@code GET /health} shows it: {@code draining} is a state of its own there. */
+    public String healthStatus() {
+        return draining && status != RunnerStatus.OFFLINE ? "draining" : status.wire();
     }
 }
