@@ -42,6 +42,7 @@ public final class DockerTaskExecutor implements TaskExecutor {
 
     private final DockerConfig config;
     private final String maxApiVersion;
+    private final DockerConnection.Timeouts timeouts;
     private final Workspaces workspaces;
     private final ContainerSpecs specs;
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -57,6 +58,12 @@ public final class DockerTaskExecutor implements TaskExecutor {
 
     /** As {@link #DockerTaskExecutor(DockerConfig)}, but never speaks an API above {@code maxApiVersion} (e.g. "1.41"). */
     public DockerTaskExecutor(DockerConfig config, String maxApiVersion) {
+        this(config, maxApiVersion, DockerConnection.Timeouts.DEFAULT);
+    }
+
+    /** As {@link #DockerTaskExecutor(DockerConfig, String)}, with other Docker call deadlines (tests). */
+    DockerTaskExecutor(DockerConfig config, String maxApiVersion, DockerConnection.Timeouts timeouts) {
+        this.timeouts = timeouts;
         this.config = config;
         this.maxApiVersion = maxApiVersion;
         this.workspaces = new Workspaces(config.workspaceBase(), config.runnerName());
@@ -65,7 +72,7 @@ public final class DockerTaskExecutor implements TaskExecutor {
 
     @Override
     public void start() {
-        connection = DockerConnection.open(config.host(), maxApiVersion);
+        connection = DockerConnection.open(config.host(), maxApiVersion, timeouts);
         docker = connection.client();
         runner = new ContainerRunner(docker, config.stopGrace());
         try {

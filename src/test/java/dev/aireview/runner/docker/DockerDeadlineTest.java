@@ -2,6 +2,8 @@ package dev.aireview.runner.docker;
 
 import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.command.WaitContainerResultCallback;
+import dev.aireview.runner.config.ConfigLoader;
+import dev.aireview.runner.config.DockerConfig;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -13,6 +15,7 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
@@ -149,6 +152,23 @@ class DockerDeadlineTest {
                 assertTrue(message.contains("/containers/json"), stall + ": " + message);
                 assertTrue(String.valueOf(e.getMessage()).contains("DOCKER_HOST"), "the top message names it too: " + e.getMessage());
             }
+        }
+    }
+
+    @Test
+    void shouldFailExecutorStartUpWithinABoundNamingDockerHostWhenTheEngineStallsAfterVersion() throws Exception {
+        try (FakeEngine engine = new FakeEngine(false, Stall.SILENT)) {
+            ConfigLoader.Result loaded = ConfigLoader.load(Map.of("RUNNER_SERVER_URL", "http://127.0.0.1:9", "RUNNER_TOKEN", "tok-x",
+                    "RUNNER_NAME", DockerTestSupport.runnerName("stalled"), "DOCKER_HOST", engine.host(),
+                    "DOCKER_EXECUTOR_IMAGE", DockerTestSupport.IMAGE, "DOCKER_PULL_POLICY", "never",
+                    "DOCKER_WORKSPACE_BASE", DockerTestSupport.WORKSPACE_BASE.toString()), Map.of());
+            assertTrue(loaded.ok(), loaded.problems().toString());
+            DockerConfig config = loaded.config().docker();
+            DockerTaskExecutor executor = new DockerTaskExecutor(config, null, SHORT);
+            long t0 = System.nanoTime();
+            RuntimeException e = assertThrows(RuntimeException.class, executor::start);
+            assertTrue(since(t0).compareTo(SHORT.response().plus(SLACK)) < 0, "took " + since(t0));
+            assertTrue(String.valueOf(e.getMessage()).contains("DOCKER_HOST '" + engine.host() + "'"), e.getMessage());
         }
     }
 
