@@ -1,5 +1,6 @@
 package dev.aireview.runner.scheduler;
 
+import dev.aireview.runner.model.ErrorKind;
 import dev.aireview.runner.model.TaskResult;
 import dev.aireview.runner.observability.RunnerMetrics;
 import dev.aireview.runner.server.Backoff;
@@ -15,14 +16,15 @@ import java.util.function.BooleanSupplier;
 /**
  * Delivers a task's one result through the {@link Retrier}, until the server takes it: an outage of minutes
  * delays a result, it does not lose it. A 404 saying the server does not know the <em>runner</em> registers again
- * and retries; only a 404/409/410 for the task (it is no longer this runner's) or a 400-class rejection drops it,
+ * and retries; a 413 (too large) sends a small {@code failed/executor_failed} result instead, so the task still
+ * ends; only a 404/409/410 for the task (it is no longer this runner's) or another 400-class rejection drops it,
  * with a log line; and a runner past its final shutdown deadline gives up.
  */
 final class ResultSender {
     private static final Logger log = LoggerFactory.getLogger(ResultSender.class);
 
-    /** How a delivery ended. */
-    enum Delivery { DELIVERED, DROPPED, ABANDONED }
+    /** How a delivery ended ({@code TOO_LARGE} only inside: {@link #deliver} turns it into a small result). */
+    enum Delivery { DELIVERED, DROPPED, ABANDONED, TOO_LARGE }
 
     private final ServerClient client;
     private final RunnerRegistrar registrar;
@@ -44,6 +46,20 @@ final class ResultSender {
     }
 
     Delivery deliver(String taskId, TaskResult result) {
+        Delivery d = deliverOnce(taskId, result);
+        if (d == Delivery.TOO_LARGE) {
+            // PROTOCOL.md: the task still ends, with a small result saying why the real one is missing
+            TaskResult small = TaskResult.failure(ErrorKind.EXECUTOR_FAILED, "the server refused the result as too large (HTTP 413; "
+                    + result.comments().size() + " comment(s), summary of " + (result.summary() == null ? 0 : result.summary().length())
+                    + " chars); it was not delivered").withStats(result.stats());
+            log.warn("task {} result too large for the server (HTTP 413); sending a failed/executor_failed result instead", taskId);
+            d = deliverOnce(taskId, small);
+            return d == Delivery.TOO_LARGE ? Delivery.DROPPED : d;
+        }
+        return d;
+    }
+
+    private Delivery deliverOnce(String taskId, TaskResult result) {
         Retrier.Policy policy = Retrier.policy("task " + taskId + " result")
                 .retry(ErrorClass.RETRYABLE, ErrorClass.UNAUTHORIZED)
                 .recover(ErrorClass.REREGISTER, e -> registrar.reRegister("the result call answered HTTP " + e.httpStatus()
@@ -71,6 +87,9 @@ final class ResultSender {
             log.warn("task {} result dropped: the server answered HTTP {} (the task is no longer this runner's)", taskId,
                     out.failure().httpStatus());
             return Delivery.DROPPED;
+        }
+        if (out.stop() == Retrier.Stop.TERMINAL && out.failure().httpStatus() == 413) {
+            return Delivery.TOO_LARGE;
         }
         if (out.stop() == Retrier.Stop.TERMINAL) {
             log.error("task {} result dropped: the server rejected it ({})", taskId, out.failure().getMessage());

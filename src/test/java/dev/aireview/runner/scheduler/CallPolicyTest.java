@@ -152,4 +152,29 @@ class CallPolicyTest {
         long refusedBeats = wm.findAll(postRequestedFor(urlEqualTo(HEARTBEAT))).stream().filter(r -> body(r).has("activeJobs")).count();
         assertEquals(1, refusedBeats, "one refused full heartbeat, then the minimal form only");
     }
+
+    @Test
+    void shouldEndATaskWhoseResultIsTooLargeWithASmallFailedResult() {
+        wm.stubFor(post("/api/runners/tasks/big-1/result").withRequestBody(matchingJsonPath("$.status", equalTo("completed")))
+                .willReturn(aResponse().withStatus(413).withBody("{\"error\":{\"title\":\"Payload Too Large\",\"status\":413}}")));
+        wm.stubFor(post("/api/runners/tasks/big-1/result").withRequestBody(matchingJsonPath("$.status", equalTo("failed")))
+                .willReturn(okJson("{\"data\":{}}")));
+        dev.aireview.runner.server.ServerClient client = new dev.aireview.runner.server.HttpServerClient(java.net.URI.create(wm.baseUrl()),
+                SchedulerTest.TOKEN, Duration.ofSeconds(5), Duration.ofSeconds(5), java.time.Clock.systemUTC());
+        RunnerRegistrar registrar = new RunnerRegistrar(client, new dev.aireview.runner.server.Registration("srv-1", "srv-1", "v", 1,
+                List.of(), "h", "o", null, "img"));
+        ResultSender sender = new ResultSender(client, registrar, dev.aireview.runner.server.Backoff.standard(new java.util.Random(1)),
+                d -> { }, () -> true);
+        dev.aireview.runner.model.TaskResult big = dev.aireview.runner.model.TaskResult.completed("s".repeat(5000),
+                List.of(new dev.aireview.runner.model.ReviewComment("a.ts", 1, 1, dev.aireview.runner.model.Severity.INFO, "m", null)),
+                new dev.aireview.runner.model.TaskStats(10L, 1L, 0, 1));
+        assertEquals(ResultSender.Delivery.DELIVERED, sender.deliver("big-1", big));
+        List<LoggedRequest> sent = results("big-1");
+        assertEquals(2, sent.size());
+        JsonNode small = body(sent.get(1));
+        assertEquals("failed", small.get("status").asText());
+        assertEquals("executor_failed", small.get("error").get("kind").asText());
+        assertTrue(small.get("error").get("message").asText().contains("413"), small.toString());
+        assertFalse(small.has("summary") && small.get("summary").asText().length() > 100, "without the oversized part");
+    }
 }
