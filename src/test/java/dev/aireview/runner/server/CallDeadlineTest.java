@@ -76,6 +76,8 @@ class CallDeadlineTest {
             ServerException poll = timesOut("poll", POLL, () -> client.poll("r", 1, Duration.ofMillis(100)));
             assertEquals(ServerCall.POLL, poll.call());
             assertEquals(calls.size() + 1, stall.requests(), "every call reached the server and got its headers");
+            org.awaitility.Awaitility.await("each cancelled exchange closed its connection, none is left hanging")
+                    .atMost(Duration.ofSeconds(20)).until(() -> stall.closedByClient() == calls.size() + 1);
         }
     }
 

@@ -20,6 +20,7 @@ public final class StallingServer implements AutoCloseable {
     private final ServerSocket socket;
     private final List<Socket> open = new CopyOnWriteArrayList<>();
     private final AtomicInteger requests = new AtomicInteger();
+    private final AtomicInteger closedByClient = new AtomicInteger();
     private final Thread acceptor;
 
     public StallingServer() throws IOException {
@@ -39,6 +40,11 @@ public final class StallingServer implements AutoCloseable {
 
     public int requests() {
         return requests.get();
+    }
+
+    /** Connections the client closed (an exchange cancelled at its deadline closes its connection). */
+    public int closedByClient() {
+        return closedByClient.get();
     }
 
     private void accept() {
@@ -74,8 +80,11 @@ public final class StallingServer implements AutoCloseable {
             while (in.read() >= 0) {
                 // discard
             }
-        } catch (IOException ignored) {
-            // the client cancelled the exchange
+            closedByClient.incrementAndGet();
+        } catch (IOException e) {
+            if (!socket.isClosed()) {
+                closedByClient.incrementAndGet(); // reset by the client
+            }
         }
     }
 
