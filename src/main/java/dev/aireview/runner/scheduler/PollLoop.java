@@ -99,7 +99,15 @@ final class PollLoop implements Runnable {
                         () -> client.poll(registrar.runnerId(), size, pollWait));
                 if (!out.ok()) {
                     slots.release(taken);
-                    break; // stopped: the policy retries every class for as long as the loop runs
+                    if (stopped || out.stop() == Retrier.Stop.STOPPED) {
+                        break;
+                    }
+                    // the policy retries every class; a failure it does not know must not end the claim loop
+                    log.error("poll failed: {}", out.failure().getMessage());
+                    if (!pause(backoff.delay(failures++, out.failure()))) {
+                        break;
+                    }
+                    continue;
                 }
                 tasks = out.value();
                 failures = 0;
