@@ -177,4 +177,27 @@ class CallPolicyTest {
         assertTrue(small.get("error").get("message").asText().contains("413"), small.toString());
         assertFalse(small.has("summary") && small.get("summary").asText().length() > 100, "without the oversized part");
     }
+
+    @Test
+    void shouldServeConcurrentReRegisterRequestsWithOneRegistration() throws Exception {
+        wm.stubFor(post("/api/runners/register").willReturn(okJson("{\"data\":{\"id\":\"srv-1\"}}").withFixedDelay(3000)));
+        dev.aireview.runner.server.ServerClient client = new dev.aireview.runner.server.HttpServerClient(java.net.URI.create(wm.baseUrl()),
+                SchedulerTest.TOKEN, Duration.ofSeconds(20), Duration.ofSeconds(20), java.time.Clock.systemUTC());
+        RunnerRegistrar registrar = new RunnerRegistrar(client, new dev.aireview.runner.server.Registration("srv-1", "srv-1", "v", 1,
+                List.of(), "h", "o", null, "img"));
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            java.util.concurrent.Future<Boolean> first = pool.submit(() -> registrar.reRegister("heartbeat answered HTTP 404"));
+            await().atMost(Duration.ofSeconds(10)).until(() -> wm.findAll(postRequestedFor(urlEqualTo("/api/runners/register"))).size() == 1);
+            java.util.concurrent.Future<Boolean> second = pool.submit(() -> registrar.reRegister("poll answered HTTP 404"));
+            assertTrue(first.get(30, java.util.concurrent.TimeUnit.SECONDS));
+            assertTrue(second.get(30, java.util.concurrent.TimeUnit.SECONDS));
+            assertEquals(1, wm.findAll(postRequestedFor(urlEqualTo("/api/runners/register"))).size(),
+                    "the registration that finished while the second caller waited served it too");
+            assertTrue(registrar.reRegister("a later 404"), "a later request registers again");
+            assertEquals(2, wm.findAll(postRequestedFor(urlEqualTo("/api/runners/register"))).size());
+        } finally {
+            pool.shutdownNow();
+        }
+    }
 }
