@@ -124,6 +124,20 @@ public final class PrometheusMetrics implements RunnerMetrics {
         }
     }
 
+    @Override
+    public void threadDied(String thread) {
+        Counter.builder(PREFIX + "thread.deaths")
+                .description("Unexpected errors that escaped a runner thread (the thread died or its loop resumed), by thread")
+                .tag("thread", thread == null ? "unknown" : thread).register(registry).increment();
+    }
+
+    @Override
+    public void executorEscalated(String step) {
+        Counter.builder(PREFIX + "executor.escalations")
+                .description("Cancelled executors that did not stop in time: kill = killed, stuck = still running after the kill")
+                .tag("step", step == null ? "unknown" : step).register(registry).increment();
+    }
+
     /** The Prometheus text exposition of every metric ({@link #CONTENT_TYPE}). */
     public String scrape() {
         return registry.scrape();
