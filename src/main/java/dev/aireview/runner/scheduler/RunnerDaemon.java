@@ -382,6 +382,11 @@ public final class RunnerDaemon {
 
     /** Runs a task taken over by the poll loop on a worker; it owns {@code permit} (null: none) from here on. */
     private void dispatch(ClaimedTask task, CancelSignal cancel, SlotPermit permit) {
+        if (permit == null) {
+            // cancelled before it got a slot: it is only reported, and must not queue behind the workers' running tasks
+            new NamedThreadFactory("task-unslotted", metrics).newThread(() -> runHere(task, cancel, null)).start();
+            return;
+        }
         try {
             workers.execute(() -> runHere(task, cancel, permit));
         } catch (RejectedExecutionException e) {
