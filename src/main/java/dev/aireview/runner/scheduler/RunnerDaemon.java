@@ -99,9 +99,8 @@ public final class RunnerDaemon {
                 config.heartbeatInterval(), settings.clock(), metrics);
         this.workers = new ThreadPoolExecutor(config.maxConcurrentJobs(), config.maxConcurrentJobs(), 0, TimeUnit.MILLISECONDS,
                 new LinkedBlockingQueue<>(), new NamedThreadFactory(WORKER_THREAD, metrics));
-        ShutdownCoordinator[] coordinator = new ShutdownCoordinator[1];
         ResultSender results = new ResultSender(client, registrar::runnerId, settings.backoff(), settings.sleeper(),
-                () -> coordinator[0].resultsMayRetry(), metrics);
+                this::resultsMayRetry, metrics);
         this.leftovers = new LeftoverReports(results);
         this.supervisor = new TaskSupervisor(executor, client, registrar::runnerId, active, results, settings,
                 config.docker() == null ? Duration.ofSeconds(600) : config.docker().timeout(), config.logLimitBytes(),
@@ -109,7 +108,6 @@ public final class RunnerDaemon {
         this.pollLoop = new PollLoop(client, registrar, slots, active, this::dispatch, this::runHere, config.pollInterval(),
                 config.pollWait(), settings.backoff(), settings.sleeper(), settings.random(), metrics);
         this.shutdown = new ShutdownCoordinator(lifecycle, config, settings, pollLoop, heartbeater, active, slots, executor, workers);
-        coordinator[0] = shutdown;
         this.startupRetrier = new Retrier(settings.backoff(), settings.sleeper());
         int pooled = executor.readyPoolContainers();
         metrics.bind(new RunnerMetrics.Gauges(config.maxConcurrentJobs(), this::busySlots,
@@ -205,6 +203,11 @@ public final class RunnerDaemon {
         }
     }
 
+    /** Result deliveries retry until the shutdown's flush step gives up. */
+    private boolean resultsMayRetry() {
+        return shutdown.resultsMayRetry();
+    }
+
     private boolean stillStarting() {
         return lifecycle.current() == RunnerState.STARTING;
     }
@@ -295,8 +298,7 @@ public final class RunnerDaemon {
 
     /** Whether a stop was requested (or has happened). */
     public boolean isStopping() {
-        RunnerState s = lifecycle.current();
-        return s.isStopping() || s == RunnerState.STARTING && shutdownBegun.get();
+        return lifecycle.current().isStopping();
     }
 
     public boolean isTerminated() {
