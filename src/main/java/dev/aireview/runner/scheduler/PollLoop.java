@@ -130,6 +130,12 @@ final class PollLoop implements Runnable {
         return t != null && t.isAlive();
     }
 
+    /** The loop was started and its thread is gone although it was not stopped: nothing is claimed any more. */
+    boolean hasDied() {
+        Thread t = thread;
+        return t != null && !t.isAlive() && !stopped;
+    }
+
     /** Enters (true) or leaves a wait {@link #stop()} may interrupt; false when stopped already. */
     private boolean interruptible(boolean on) {
         synchronized (state) {

@@ -69,7 +69,6 @@ public final class RunnerDaemon {
     private final LeftoverReports leftovers;
     private final AtomicBoolean started = new AtomicBoolean();
     private final AtomicBoolean shutdownBegun = new AtomicBoolean();
-    private volatile boolean pollLoopStarted;
 
     /**
      * @param client          every call but the heartbeat
@@ -342,7 +341,7 @@ public final class RunnerDaemon {
             reason = "not registered with the server yet";
         } else {
             status = heartbeatState().status().wire();
-            if (state == RunnerState.RUNNING && !pollLoop.isAlive() && pollLoopExpected()) {
+            if (state == RunnerState.RUNNING && pollLoop.hasDied()) {
                 reason = "the poll loop is not running: no tasks are claimed";
             } else if (last == null) {
                 reason = "no successful heartbeat yet";
@@ -372,13 +371,7 @@ public final class RunnerDaemon {
         return heartbeatState().status();
     }
 
-    /** The poll loop should be alive: it was started (after the leftover reports, if any). */
-    private boolean pollLoopExpected() {
-        return pollLoopStarted;
-    }
-
     private void startClaiming() {
-        pollLoopStarted = true;
         pollLoop.start();
     }
 

@@ -421,4 +421,19 @@ class LifecycleTest {
             assertTrue(loop.awaitHandedOver(Duration.ofSeconds(5)));
         }
     }
+
+    @Test
+    void shouldTurnHealthRedWhenThePollLoopThreadIsGone() throws Exception {
+        start(new FakeServer(1), 1, 30_000);
+        await().atMost(Duration.ofSeconds(10)).until(() -> daemon.health().healthy());
+        Thread loop = Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().equals(PollLoop.THREAD))
+                .findFirst().orElseThrow();
+        // an interrupt that is not a stop (nothing in the runner does this): the loop ends
+        await().atMost(Duration.ofSeconds(10)).until(() -> {
+            loop.interrupt();
+            return !loop.isAlive();
+        });
+        await().atMost(Duration.ofSeconds(5)).until(() -> !daemon.health().healthy());
+        assertEquals("the poll loop is not running: no tasks are claimed", daemon.health().reason());
+    }
 }
