@@ -29,7 +29,7 @@ public final class SlotPool {
     }
 
     /** Waits until at least one slot is free, then takes every free slot; returns their permits (at least one). */
-    public List<SlotPermit> acquireFree() throws InterruptedException {
+    List<SlotPermit> acquireFree() throws InterruptedException {
         lock.lockInterruptibly();
         try {
             while (free == 0) {
