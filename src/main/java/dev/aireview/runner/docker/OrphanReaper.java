@@ -35,11 +35,11 @@ final class OrphanReaper {
     record Reaped(int containers, int volumes, int workspaces, List<String> taskIds) {
     }
 
-    /** Larger task.json files are not read for their id. */
-    private static final long MAX_TASK_FILE_BYTES = 64L * 1024 * 1024;
 
     private final DockerClient docker;
     private final String runnerName;
+    /** Larger task.json files are not read for their id. */
+    private static final long MAX_TASK_FILE_BYTES = 16L * 1024 * 1024;
     private final Workspaces workspaces;
     private final Predicate<Path> workspaceDeleter;
 
@@ -118,14 +118,22 @@ final class OrphanReaper {
         return Optional.of(task);
     }
 
-    /** The {@code id} in a workspace's task.json (how a pooled container's task is known), if readable. */
-    private static Optional<String> taskInWorkspace(Path dir) {
+    /**
+     * The {@code id} in a workspace's task.json (how a pooled container's task is known), if readable. Read like
+     * result.json ({@link Workspaces#readWithin}): never through a link, bounded in size and time, since a container
+     * may have swapped the file.
+     */
+    private Optional<String> taskInWorkspace(Path dir) {
         Path file = dir.resolve(Workspaces.TASK_FILE);
         try {
-            if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS) || Files.size(file) > MAX_TASK_FILE_BYTES) {
+            if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
                 return Optional.empty();
             }
-            JsonNode id = Json.mapper().readTree(file.toFile()).path("id");
+            byte[] bytes = workspaces.readWithin(file, Workspaces.READ_DEADLINE, MAX_TASK_FILE_BYTES);
+            if (bytes == null) {
+                return Optional.empty();
+            }
+            JsonNode id = Json.mapper().readTree(bytes).path("id");
             return id.isTextual() && !id.asText().isBlank() ? Optional.of(id.asText()) : Optional.empty();
         } catch (IOException | RuntimeException e) {
             LOG.debug("no task id in {}: {}", file, e.toString());
