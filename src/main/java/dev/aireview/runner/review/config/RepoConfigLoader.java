@@ -3,6 +3,7 @@ package dev.aireview.runner.review.config;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
 import dev.aireview.runner.model.ReviewTask;
 import dev.aireview.runner.model.Severity;
 import dev.aireview.runner.review.GitRepo;
@@ -28,8 +29,8 @@ import java.util.Set;
  * smuggles in; a change to the file takes effect for the changes after it is merged.
  *
  * <p>Parsing is strict and bounded: at most {@value #MAX_BYTES} bytes, SnakeYAML {@link LoaderOptions} limits
- * (few aliases, so no "billion laughs"; no recursive keys; duplicate keys refused; nesting depth and code points
- * capped), unknown keys and wrong types are errors. A file with any problem is ignored as a whole: the review goes
+ * (no recursive keys; duplicate keys refused; nesting depth and code points capped; few aliases), and aliases
+ * are refused outright (Jackson would read them as their anchor's name; no "billion laughs" either), unknown keys and wrong types are errors. A file with any problem is ignored as a whole: the review goes
  * on with the defaults, and {@link Loaded#problems()} says what is wrong (the summary shows it).
  */
 public final class RepoConfigLoader {
@@ -124,6 +125,9 @@ public final class RepoConfigLoader {
         }
         JsonNode root;
         try {
+            if (hasAlias(text)) {
+                return new Loaded(RepoConfig.DEFAULTS, source, List.of("YAML aliases (*name) are not supported in this file"));
+            }
             root = YAML.readTree(text);
         } catch (IOException | RuntimeException e) {
             return new Loaded(RepoConfig.DEFAULTS, source, List.of("not valid YAML: " + firstLine(e.getMessage())));
@@ -202,6 +206,21 @@ public final class RepoConfigLoader {
         }
         return new Loaded(new RepoConfig(exclude, include, instructions, rules, threshold, max, language, languages, offline, disabled),
                 source, List.of());
+    }
+
+    /**
+     * Jackson reports an alias as the text of its anchor name instead of the aliased value, which would silently
+     * give wrong settings; aliases are refused instead (this also rules out "billion laughs" expansion).
+     */
+    private static boolean hasAlias(String text) throws IOException {
+        try (YAMLParser p = (YAMLParser) YAML.getFactory().createParser(text)) {
+            while (p.nextToken() != null) {
+                if (p.isCurrentAlias()) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     private static List<String> strings(JsonNode n, String key, List<String> problems) {
