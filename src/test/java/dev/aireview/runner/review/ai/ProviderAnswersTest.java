@@ -324,6 +324,23 @@ class ProviderAnswersTest {
                 .withRequestBody(matchingJsonPath("$.messages[1].content", notContaining("Not for this change"))));
     }
 
+    @Test
+    void theModelSeesContextUpToTheEnclosingFunctionFromTheFileAtHead() throws Exception {
+        stub(envelope("openai", GOOD, "stop"));
+        List<String> head = new ArrayList<>();
+        for (int i = 1; i <= 40; i++) {
+            head.add(i == 2 ? "function total(cart) {" : i == 9 ? "  // totals in cents" : "  step" + i + "();");
+        }
+        ReviewTask task = ReviewTask.fromJson(task(null, null, false));
+        ChangeSet change = new DiffSource(Progress.none()).load(task, null);
+        TaskResult result = reviewer(AiReviewer.DEFAULT_DIFF_BUDGET).review(task, change, RepoConfig.DEFAULTS,
+                p -> p.equals("src/cart.js") ? head : null, progress::add);
+        assertSound(result, 1200, 150);
+        provider.verify(1, postRequestedFor(urlEqualTo(PATH))
+                .withRequestBody(matchingJsonPath("$.messages[1].content", containing("    2 | function total(cart) {")))
+                .withRequestBody(matchingJsonPath("$.messages[1].content", containing("    9 |   // totals in cents"))));
+    }
+
     // --- helpers -------------------------------------------------------------------------------------------
 
     /** Completed; only comments on added lines of the diff; tokens as the provider reported; a real summary. */
