@@ -88,6 +88,7 @@ public final class AiReviewer {
         final List<ReviewComment> outside = new ArrayList<>();
         final List<String> declined = new ArrayList<>();
         final Set<String> seen = new LinkedHashSet<>();
+        int answered;
         int moved;
         int invalid;
         int requests;
@@ -153,10 +154,11 @@ public final class AiReviewer {
                 continue;
             }
             ModelAnswer parsed = parse(answer, name, client, system, prompts.user(part.chunk(), part.label(), parts), tally, progress);
+            tally.answered++;
             place(parsed, lines, tally);
             progress.line("AI review: " + name + " answered with " + parsed.comments().size() + " comment(s)");
         }
-        if (parts > 0 && tally.declined.size() == tally.requests && tally.summaries.isEmpty()) {
+        if (tally.answered == 0 && !tally.declined.isEmpty()) {
             throw new ReviewFailedException("the model declined to review the change: " + tally.declined.get(0));
         }
         CommentPolicy.Outcome posted = CommentPolicy.apply(tally.comments, config);
