@@ -79,10 +79,6 @@ public final class ChatClient {
         return ProviderEndpoint.of(config).uri();
     }
 
-    Format format() {
-        return format;
-    }
-
     String requestBody(String system, String user) {
         ObjectNode body = Json.mapper().createObjectNode();
         body.put("model", config.model());

@@ -302,6 +302,8 @@ class ProviderAnswersTest {
                     text: "Not for this change."
                 rules:
                   - "No floating point for money"
+                languages:
+                  "src/**": "ES2022 JavaScript"
                 """, "test");
         assertEquals(List.of(), loaded.problems());
         stub(envelope("openai", """
@@ -321,6 +323,7 @@ class ProviderAnswersTest {
                 .withRequestBody(matchingJsonPath("$.messages[0].content", containing("in German")))
                 .withRequestBody(matchingJsonPath("$.messages[0].content", containing("- No floating point for money")))
                 .withRequestBody(matchingJsonPath("$.messages[1].content", containing("- for src/**/*.js: Prices are integers in cents.")))
+                .withRequestBody(matchingJsonPath("$.messages[1].content", containing("### src/cart.js (modified; language: ES2022 JavaScript)")))
                 .withRequestBody(matchingJsonPath("$.messages[1].content", notContaining("Not for this change"))));
     }
 
