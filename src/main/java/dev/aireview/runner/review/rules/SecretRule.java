@@ -15,18 +15,19 @@ import java.util.regex.Pattern;
  * <ul>
  *   <li><b>Recognisable formats</b>, flagged anywhere (also in tests): private key blocks, AWS access key ids and
  *       secret keys, GitHub ({@code ghp_…}, {@code github_pat_…}), GitLab, Slack ({@code xox…}), Google, Stripe, npm,
- *       SendGrid and {@code sk-…} API keys, JWT-like tokens, and passwords written into a URL.</li>
+ *       SendGrid and {@code sk-…} API keys and JWT-like tokens.</li>
  *   <li><b>Literal values assigned to secret-like names</b> ({@code password}, {@code apiKey}, {@code client_secret},
  *       {@code AUTH_TOKEN}, …) as the main languages write them: Java/Kotlin fields and {@code val}s (with a type),
  *       TypeScript/JS {@code const} and object keys, Python assignments and keyword arguments, Go {@code :=}, {@code var}
  *       and struct fields, setters and {@code put("password", "…")}; in .env, properties, YAML and INI files also
- *       unquoted values.</li>
+ *       unquoted values; and passwords written into a URL ({@code postgres://user:pw@db}, not on example hosts).</li>
  * </ul>
  * False positives are kept low on purpose, since a noisy secret rule gets switched off: a line that reads the value
  * from the environment ({@code System.getenv}, {@code process.env}, {@code os.environ}, {@code os.Getenv}, …) is
  * not a literal; placeholders ({@code changeme}, {@code <password>}, {@code ${VAR}}, {@code xxx}, an
  * {@code UPPER_CASE} variable name, …) are skipped; and name-based findings are not reported in test code and
- * fixtures or in {@code *.example}/{@code *.sample}/{@code *.template} files, where dummy credentials are normal.
+ * fixtures or in {@code *.example}/{@code *.sample}/{@code *.template} files, where dummy credentials are normal
+ * (there, a token of a known format is still reported unless it calls itself a test value: {@code sk-test-…}).
  * Messages name the kind of secret and the variable, never the value.
  */
 public final class SecretRule implements Rule {
@@ -48,8 +49,9 @@ public final class SecretRule implements Rule {
             new Token(Pattern.compile("\\bSG\\.[A-Za-z0-9_-]{22}\\.[A-Za-z0-9_-]{43}\\b"), "a SendGrid API key"),
             new Token(Pattern.compile("\\bsk-(proj-|ant-|live_|test_)?[A-Za-z0-9_-]{24,}"), "an API secret key (sk-…)"),
             new Token(Pattern.compile("\\beyJ[A-Za-z0-9_-]{10,}\\.eyJ[A-Za-z0-9_-]{10,}\\.[A-Za-z0-9_-]{10,}"), "a JSON Web Token"));
-    /** {@code scheme://user:password@host}: the password part is group 1. */
-    private static final Pattern URL_CREDENTIALS = Pattern.compile("\\b[a-z][a-z0-9+.-]{1,20}://[^\\s:/@\"'`]+:([^\\s/@\"'`]{3,})@[\\w.-]+");
+    /** {@code scheme://user:password@host}: the password part is group 1, the host group 2. */
+    private static final Pattern URL_CREDENTIALS = Pattern.compile("\\b[a-z][a-z0-9+.-]{1,20}://[^\\s:/@\"'`]+:([^\\s/@\"'`]{3,})@([\\w.-]+)");
+    private static final Pattern EXAMPLE_HOST = Pattern.compile("(?i)(^|\\.)(example\\.(com|org|net)|example|localhost|[^.]+\\.(invalid|test|example))$");
 
     private static final String SECRET_WORD = "(?:password|passwd|passphrase|pwd|secret|token|api[_-]?key|apikey|"
             + "access[_-]?key|secret[_-]?key|private[_-]?key|auth[_-]?key|signing[_-]?key|encryption[_-]?key|credentials?|bearer)";
@@ -80,7 +82,11 @@ public final class SecretRule implements Rule {
     private static final Pattern PLACEHOLDER_ANY_CASE = Pattern.compile("(?i)^\\$|\\$\\{|\\{\\{|%\\(|%s|^%[A-Z_]+%$|^<.*>$|example|placeholder|"
             + "change[_-]?me|changeit|your[_-]|dummy|redacted|sample|fake|mock|not[_-]?a[_-]?real|replace[_-]?me|todo|"
             + "x{3,}|^\\*+$|^\\.+$|^(.)\\1+$|^(true|false|null|nil|none|undefined|password|secret|token|required|optional|bearer)$");
+    /** A value that is itself a secret-like name ({@code "apikey"}, {@code "db.password"}): a list of names, not a secret. */
+    private static final Pattern NAME_LIKE = Pattern.compile("(?i)[a-z_.-]*(password|passwd|secret|token|key|credentials?)[a-z_.-]*");
     private static final Pattern PLACEHOLDER_EXACT_CASE = Pattern.compile("^[A-Z][A-Z0-9_]*$|^[a-z]+(?:[._][a-z]+)+$");
+    /** In test code a token saying it is a test value ({@code sk-test-…}, {@code …fake…}) is a fixture. */
+    private static final Pattern FIXTURE_WORD = Pattern.compile("(?i)test|fake|dummy|mock|sample|fixture");
     /** Test code and fixtures: dummy credentials are normal there. */
     private static final Pattern TEST_PATH = Pattern.compile("(?i)(^|/)(tests?|__tests__|spec|specs|testdata|test-data|fixtures?|mocks?|"
             + "__mocks__|testing|e2e)/|(^|/)test_[^/]*\\.py$|_test\\.(go|py)$|(Test|Tests|Spec|IT)\\.(java|kt|scala|groovy)$|"
@@ -134,23 +140,24 @@ public final class SecretRule implements Rule {
         }
         for (Token t : TOKENS) {
             Matcher m = t.pattern().matcher(text);
-            if (m.find() && !m.group().toUpperCase(Locale.ROOT).contains("EXAMPLE")) {
+            if (m.find() && !m.group().toUpperCase(Locale.ROOT).contains("EXAMPLE")
+                    && (namesCount || !FIXTURE_WORD.matcher(m.group()).find())) {
                 return t.what();
-            }
-        }
-        Matcher u = URL_CREDENTIALS.matcher(text);
-        while (u.find()) {
-            if (!placeholder(u.group(1))) {
-                return "a password written into a URL";
             }
         }
         if (!namesCount || ENV_LOOKUP.matcher(text).find()) {
             return null;
         }
+        Matcher u = URL_CREDENTIALS.matcher(text);
+        while (u.find()) {
+            if (!placeholder(u.group(1)) && !EXAMPLE_HOST.matcher(u.group(2)).find()) {
+                return "a password written into a URL";
+            }
+        }
         for (Pattern p : List.of(QUOTED_ASSIGNMENT, SETTER, KEY_VALUE_CALL)) {
             Matcher m = p.matcher(text);
             while (m.find()) {
-                if (!placeholder(m.group(2))) {
+                if (!placeholder(m.group(2)) && !insideStringLiteral(text, m.start(1))) {
                     return "a literal value assigned to `" + name(m.group(1)) + "`";
                 }
             }
@@ -166,7 +173,24 @@ public final class SecretRule implements Rule {
 
     static boolean placeholder(String value) {
         return PLACEHOLDER_ANY_CASE.matcher(value).find() || PLACEHOLDER_EXACT_CASE.matcher(value).matches()
+                || NAME_LIKE.matcher(value).matches() || value.startsWith("-")
                 || value.startsWith("/") || value.startsWith("./") || value.startsWith("~/");
+    }
+
+    /**
+     * The name starts inside a string literal that it does not open ({@code "Tokens: " + n + " total"}): prose or
+     * code between two literals, not an assignment. A name right after a quote is a key ({@code "password": "…"}).
+     */
+    private static boolean insideStringLiteral(String text, int nameStart) {
+        int quotes = 0;
+        for (int i = 0; i < nameStart; i++) {
+            char c = text.charAt(i);
+            if (c == '"' && (i == 0 || text.charAt(i - 1) != '\\')) {
+                quotes++;
+            }
+        }
+        boolean opensAfterQuote = nameStart > 0 && (text.charAt(nameStart - 1) == '"' || text.charAt(nameStart - 1) == '\'');
+        return quotes % 2 == 1 && !opensAfterQuote;
     }
 
     private static String name(String n) {
