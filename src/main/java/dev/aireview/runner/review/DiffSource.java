@@ -18,6 +18,10 @@ import java.util.Locale;
  * request's view; {@code baseSha} itself when there is no merge base in a shallow clone) to {@code headSha};
  * without {@code baseSha} from {@code headSha~1} (or the empty tree for a root commit). A shallow clone that
  * holds neither the base nor the parent of head is a failed review, not a review of the whole tree.
+ *
+ * <p>Incremental: a task with {@code previousHeadSha} that is in the clone and an ancestor of head is reviewed as
+ * {@code git diff previousHeadSha..head} only (also when it carries patches, which are the whole change); when that
+ * is not possible the whole change is reviewed and {@link ChangeSet#notes()} says why.
  */
 public final class DiffSource {
 
