@@ -17,9 +17,10 @@ import java.util.Set;
  * off for noise, so this is the one place that decides it):
  * <ol>
  *   <li>comments below the repository's {@code severity_threshold} are not posted;</li>
- *   <li>near-duplicates are merged: same file, at most {@value #NEAR_LINES} lines apart, and messages that say the
- *       same (one contains the other, or at least {@value #SIMILAR_PERCENT}% of their words are shared); the most
- *       severe is kept;</li>
+ *   <li>near-duplicates are merged (model comments; the offline rules never repeat themselves, and two identical
+ *       findings on neighbouring lines are two problems): same file, at most {@value #NEAR_LINES} lines apart, and
+ *       messages that say the same (one contains the other, or at least {@value #SIMILAR_PERCENT}% of their words
+ *       are shared); the most severe is kept, and names the other lines ("Similar on line 12.");</li>
  *   <li>at most {@code max_comments} are posted, the most severe first (ties: file and line order).</li>
  * </ol>
  * Everything not posted is counted; {@link Outcome#notes()} says so in the summary.
@@ -51,7 +52,13 @@ public final class CommentPolicy {
         }
     }
 
+    /** The policy for model comments: threshold, near-duplicates merged, cap. */
     public static Outcome apply(List<ReviewComment> comments, RepoConfig config) {
+        return apply(comments, config, true);
+    }
+
+    /** @param mergeNearDuplicates false for the offline rules' findings */
+    public static Outcome apply(List<ReviewComment> comments, RepoConfig config, boolean mergeNearDuplicates) {
         Severity threshold = config.severityThreshold();
         List<ReviewComment> sorted = new ArrayList<>();
         int below = 0;
@@ -66,18 +73,31 @@ public final class CommentPolicy {
                 .thenComparing(ReviewComment::path).thenComparing(ReviewComment::line));
         List<ReviewComment> distinct = new ArrayList<>();
         List<Set<String>> words = new ArrayList<>();
+        List<java.util.TreeSet<Integer>> alsoOn = new ArrayList<>();
         int merged = 0;
         for (ReviewComment c : sorted) {
-            Set<String> w = words(c.message());
-            boolean duplicate = false;
-            for (int i = 0; i < distinct.size() && !duplicate; i++) {
-                duplicate = nearDuplicate(distinct.get(i), words.get(i), c, w);
+            Set<String> w = mergeNearDuplicates ? words(c.message()) : Set.of();
+            int duplicateOf = -1;
+            for (int i = 0; mergeNearDuplicates && i < distinct.size() && duplicateOf < 0; i++) {
+                duplicateOf = nearDuplicate(distinct.get(i), words.get(i), c, w) ? i : -1;
             }
-            if (duplicate) {
+            if (duplicateOf >= 0) {
                 merged++;
+                if (!c.line().equals(distinct.get(duplicateOf).line())) {
+                    alsoOn.get(duplicateOf).add(c.line());
+                }
             } else {
                 distinct.add(c);
                 words.add(w);
+                alsoOn.add(new java.util.TreeSet<>());
+            }
+        }
+        for (int i = 0; i < distinct.size(); i++) {
+            if (!alsoOn.get(i).isEmpty()) {
+                ReviewComment c = distinct.get(i);
+                String lines = String.join(", ", alsoOn.get(i).stream().map(String::valueOf).toList());
+                distinct.set(i, new ReviewComment(c.path(), c.line(), c.endLine(), c.severity(),
+                        c.message() + " (Similar on line" + (alsoOn.get(i).size() > 1 ? "s " : " ") + lines + ".)", c.suggestion()));
             }
         }
         int cap = config.commentCap();

@@ -58,7 +58,8 @@ public final class OfflineReviewer {
 
     /**
      * Reviews with the repository's settings: its {@code rules} are listed with the task's, {@code offline_rules}
-     * switches rules off, and the {@link CommentPolicy} (threshold, near-duplicates, cap) decides what is posted.
+     * switches rules off, and the {@link CommentPolicy} (threshold and cap; findings are never merged) decides what
+     * is posted.
      */
     public TaskResult review(ChangeSet change, List<String> taskRules, RepoConfig config, Progress progress) {
         OfflineReviewer active = config.offlineRules()
@@ -79,7 +80,7 @@ public final class OfflineReviewer {
                 comments.add(f.toComment());
             }
         }
-        CommentPolicy.Outcome posted = CommentPolicy.apply(comments, config);
+        CommentPolicy.Outcome posted = CommentPolicy.apply(comments, config, false);
         progress.line("offline review: " + findings.size() + " finding(s), " + posted.kept().size() + " line comment(s) posted");
         List<String> allRules = new ArrayList<>(taskRules);
         allRules.addAll(config.rules());

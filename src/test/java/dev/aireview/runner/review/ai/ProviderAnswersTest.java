@@ -316,6 +316,7 @@ class ProviderAnswersTest {
         ChangeSet change = new DiffSource(Progress.none()).load(task, null);
         TaskResult result = reviewer(AiReviewer.DEFAULT_DIFF_BUDGET).review(task, change, loaded.config(), p -> null, progress::add);
         assertEquals(List.of("src/cart.js:11:error"), keys(result));
+        assertTrue(result.comments().get(0).message().endsWith("(Similar on line 12.)"), result.comments().get(0).message());
         assertTrue(result.summary().contains("1 comment(s) below the repository's severity threshold `warning` not posted"), result.summary());
         assertTrue(result.summary().contains("1 near-duplicate comment(s) merged"), result.summary());
         assertTrue(result.summary().contains("1 further comment(s) not posted (limit 1 per review"), result.summary());
