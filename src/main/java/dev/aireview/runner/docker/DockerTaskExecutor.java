@@ -10,6 +10,7 @@ import dev.aireview.runner.execution.TaskExecutor;
 import dev.aireview.runner.observability.SecretMasker;
 import dev.aireview.runner.model.ErrorKind;
 import dev.aireview.runner.model.LogStream;
+import dev.aireview.runner.model.RepositoryUrl;
 import dev.aireview.runner.model.ReviewTask;
 import dev.aireview.runner.model.TaskPhase;
 import dev.aireview.runner.model.TaskResult;
@@ -134,7 +135,7 @@ public final class DockerTaskExecutor implements TaskExecutor {
                 return finish(ctx, started, TaskResult.failure(ErrorKind.CLONE_FAILED,
                         "refusing to clone: " + String.join("; ", problems)), null);
             }
-            ctx.phase(TaskPhase.CLONING, "cloning " + SecretMasker.of(task.secrets()).mask(withoutUserInfo(task.repository().url()))
+            ctx.phase(TaskPhase.CLONING, "cloning " + SecretMasker.of(task.secrets()).mask(RepositoryUrl.redact(task.repository().url()))
                     + (task.branch() == null ? "" : " branch " + task.branch()));
             ContainerRunner.Outcome clone;
             if (reviewId != null) {
@@ -234,11 +235,6 @@ public final class DockerTaskExecutor implements TaskExecutor {
         TaskStats stats = new TaskStats(Duration.between(started, Instant.now()).toMillis(), s.queueToStartMs(),
                 exitCode != null ? exitCode : s.exitCode(), s.filesReviewed());
         return result.withStats(stats);
-    }
-
-    /** A URL for messages: any {@code user:password@} part replaced by {@code ****@}. */
-    static String withoutUserInfo(String url) {
-        return url == null ? null : url.replaceFirst("^([A-Za-z][A-Za-z0-9+.-]*://)[^/@]+@", "$1****@");
     }
 
     private static String lastLines(List<String> tail, ReviewTask task, int n) {

@@ -159,34 +159,9 @@ public record ReviewTask(
         return Json.mapper().valueToTree(copy);
     }
 
-    /** The user-info of a URL (raw and decoded) and its password part; empty when there is none. */
+    /** The credentials written into a repository URL, raw and decoded (see {@link RepositoryUrl#secrets()}). */
     static List<String> urlCredentials(String url) {
-        if (url == null) {
-            return List.of();
-        }
-        String rawUserInfo;
-        try {
-            rawUserInfo = java.net.URI.create(url.trim()).getRawUserInfo();
-        } catch (IllegalArgumentException e) {
-            int scheme = url.indexOf("://");
-            int at = url.indexOf('@', Math.max(0, scheme));
-            int slash = url.indexOf('/', scheme < 0 ? 0 : scheme + 3);
-            rawUserInfo = scheme >= 0 && at > scheme && (slash < 0 || at < slash) ? url.substring(scheme + 3, at) : null;
-        }
-        if (rawUserInfo == null || rawUserInfo.isEmpty()) {
-            return List.of();
-        }
-        List<String> out = new ArrayList<>();
-        out.add(rawUserInfo);
-        String decoded = java.net.URLDecoder.decode(rawUserInfo.replace("+", "%2B"), java.nio.charset.StandardCharsets.UTF_8);
-        if (!decoded.equals(rawUserInfo)) {
-            out.add(decoded);
-        }
-        int colon = decoded.indexOf(':');
-        if (colon >= 0 && colon < decoded.length() - 1) {
-            out.add(decoded.substring(colon + 1));
-        }
-        return out;
+        return RepositoryUrl.secretsOf(url);
     }
 
     private static Integer intOrNull(JsonNode n) {

@@ -8,6 +8,7 @@ import dev.aireview.runner.model.ReviewTask;
 import dev.aireview.runner.model.TaskPhase;
 import dev.aireview.runner.model.TaskResult;
 import dev.aireview.runner.observability.RunnerVersion;
+import dev.aireview.runner.observability.Secrets;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -255,7 +256,7 @@ public final class HttpServerClient implements ServerClient {
             root = Json.mapper().readTree(body);
         } catch (IOException e) {
             throw new ServerException(call, ErrorClass.BAD_REQUEST, 200, null,
-                    call.name().toLowerCase() + " answered unreadable JSON: " + abbreviate(body), e);
+                    call.name().toLowerCase() + " answered unreadable JSON: " + BodyShape.describe(body), e);
         }
         if (root != null && root.isObject() && root.has("data")) {
             return root.get("data");
@@ -279,13 +280,14 @@ public final class HttpServerClient implements ServerClient {
                 return ": " + abbreviate(err.asText());
             }
         } catch (IOException ignored) {
-            // not JSON: show the start of the text
+            // not JSON: never the text itself (a proxy's page may carry anything), only its size and shape
         }
-        return ": " + abbreviate(body);
+        return ": " + BodyShape.describe(body);
     }
 
+    /** One line of at most MAX_ERROR_TEXT characters, masked before it is cut (a cut secret would escape masking). */
     private static String abbreviate(String s) {
-        String one = s.replaceAll("\\s+", " ").trim();
+        String one = Secrets.mask(s).replaceAll("\\s+", " ").trim();
         return one.length() > MAX_ERROR_TEXT ? one.substring(0, MAX_ERROR_TEXT) + "…" : one;
     }
 
