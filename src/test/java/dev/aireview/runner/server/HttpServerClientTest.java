@@ -251,6 +251,21 @@ class HttpServerClientTest {
         ServerException e = failure(() -> client.poll("r", 1, Duration.ZERO));
         assertEquals(ErrorClass.BAD_REQUEST, e.errorClass());
         assertEquals(ServerCall.POLL, e.call());
-        assertTrue(e.getMessage().contains("proxy error"), e.getMessage());
+        assertTrue(e.getMessage().contains("poll answered unreadable JSON: 24 bytes, starts with '<' (HTML?)"), e.getMessage());
+        assertFalse(e.getMessage().contains("proxy error"), "never the body itself: " + e.getMessage());
+
+        wm.stubFor(post("/api/runners/tasks/t/status").willReturn(aResponse().withStatus(502)
+                .withBody("<html><body>upstream said Authorization: Bearer " + TOKEN + "</body></html>")));
+        ServerException bad = failure(() -> client.status("r", "t", TaskPhase.CLONING, null));
+        assertTrue(bad.getMessage().endsWith("status answered HTTP 502: " + (62 + TOKEN.length()) + " bytes, starts with '<' (HTML?)"), bad.getMessage());
+    }
+
+    @Test
+    void shouldDescribeBodiesBySizeAndShapeOnly() {
+        assertEquals("empty body", BodyShape.describe((byte[]) null));
+        assertEquals("1 byte, starts with 'x' (text?)", BodyShape.describe("x"));
+        assertEquals("4 bytes, whitespace only", BodyShape.describe(" \n\t "));
+        assertEquals("8 bytes, starts with '{' (JSON?)", BodyShape.describe("  {\"a\":1"));
+        assertEquals("3 bytes, starts with byte 0x00 (binary?)", BodyShape.describe(new byte[]{0, 1, 2}));
     }
 }
