@@ -142,15 +142,18 @@ public final class DockerTaskExecutor implements TaskExecutor {
                 // pre-warmed: clone inside the already running container (same image, limits, user), no create/start
                 List<String> env = new java.util.ArrayList<>(GitClone.env(task, config.cloneDepth()));
                 env.add("HOME=/tmp");
-                clone = runner.exec(reviewId, config.user(), GitClone.SCRIPT, env, new LogPump(ctx::log), deadline, cancel);
+                clone = runner.exec(reviewId, config.user(), GitClone.SCRIPT, env, new LogPump(ctx::log), deadline, cancel,
+                        GitClone.stdin(task));
             } else {
                 try {
+                    // secrets go on stdin, never into the container's configuration
                     cloneId = specs.script(docker, workspace, task.id(), "clone", GitClone.SCRIPT,
-                            GitClone.env(task, config.cloneDepth())).exec().getId();
+                            GitClone.env(task, config.cloneDepth())).withAttachStdin(true).withStdinOpen(true).withStdInOnce(true)
+                            .exec().getId();
                 } catch (NotFoundException e) {
                     return finish(ctx, started, imageMissing(e), null);
                 }
-                clone = runner.run(cloneId, false, new LogPump(ctx::log), deadline, cancel);
+                clone = runner.run(cloneId, false, new LogPump(ctx::log), deadline, cancel, GitClone.stdin(task));
                 runner.remove(cloneId);
                 cloneId = null;
             }

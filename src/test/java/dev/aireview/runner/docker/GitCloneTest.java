@@ -47,17 +47,28 @@ class GitCloneTest {
     }
 
     @Test
-    void shouldPassValuesAndTheTokenOnlyThroughTheEnvironment() {
-        ReviewTask task = DockerTestSupport.task(null, "https://h/x.git", "main", SHA, null, "tok-secret-99");
+    void shouldPassSecretsOnlyOnStdinAndEverythingElseThroughTheEnvironment() {
+        String url = "https://u:p@ss_w0rd@git_host:8443/x.git";
+        ReviewTask task = DockerTestSupport.task(null, url, "main", SHA, null, "tok-secret-99");
         List<String> env = GitClone.env(task, 5);
-        assertTrue(env.contains("GIT_TOKEN=tok-secret-99"));
-        assertTrue(env.contains("GIT_URL=https://h/x.git"));
+        assertTrue(env.contains("GIT_SAFE_URL=https://git_host:8443/x.git"), env.toString());
         assertTrue(env.contains("GIT_HEAD_SHA=" + SHA));
         assertTrue(env.contains("GIT_DEPTH=5"));
+        assertTrue(env.contains("GIT_CRED_PROTOCOL=https"));
+        assertTrue(env.contains("GIT_CRED_HOST=git_host:8443"));
+        assertTrue(env.contains("GIT_FOLLOW_REDIRECTS=false"), "no redirects while credentials are in use");
+        assertFalse(String.join("\n", env).contains("tok-secret-99"));
+        assertFalse(String.join("\n", env).contains("p@ss_w0rd"));
+        assertEquals("tok-secret-99\n" + url + "\n", new String(GitClone.stdin(task), java.nio.charset.StandardCharsets.UTF_8));
         assertFalse(GitClone.SCRIPT.contains("tok-secret-99"));
-        assertFalse(GitClone.SCRIPT.contains("https://h/x.git"));
-        assertFalse(GitClone.env(DockerTestSupport.task(null, "https://h/x.git", "main", SHA, null, null), 1)
-                .stream().anyMatch(e -> e.startsWith("GIT_TOKEN=")));
+        assertFalse(GitClone.SCRIPT.contains("git_host"));
+
+        ReviewTask anonymous = DockerTestSupport.task(null, "https://h/x.git", "main", SHA, null, null);
+        assertTrue(GitClone.env(anonymous, 1).contains("GIT_FOLLOW_REDIRECTS=initial"), "git's default without credentials");
+        assertEquals("\nhttps://h/x.git\n", new String(GitClone.stdin(anonymous), java.nio.charset.StandardCharsets.UTF_8));
+        assertTrue(GitClone.env(DockerTestSupport.task(null, "http://127.0.0.1/x.git", "main", SHA, null, null), 1)
+                .contains("GIT_CRED_HOST=127.0.0.1"));
+        assertNull(GitClone.urlProblem("deploy@git_host.corp:acme/x.git"));
     }
 
     @Test
