@@ -220,13 +220,7 @@ public final class GitClone {
 
     /** The URL without user-info (the form written to .git/config). */
     static String safeUrl(String url) {
-        RepositoryUrl u = RepositoryUrl.parse(url);
-        if (u == null || u.scpLike() || u.userInfo() == null) {
-            return url;
-        }
-        String s = url.trim();
-        int start = s.indexOf("://") + 3;
-        return s.substring(0, start) + s.substring(start + u.userInfo().length() + 1);
+        return RepositoryUrl.withoutUserInfo(url);
     }
 
     private static String nullToEmpty(String s) {

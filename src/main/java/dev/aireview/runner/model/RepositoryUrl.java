@@ -72,10 +72,14 @@ public record RepositoryUrl(String scheme, String userInfo, String user, String 
     /**
      * The secrets this URL carries, raw and {@code %}-decoded: the whole user-info, the password (by the last-{@code @}
      * and by git's first-{@code @} reading), and the user name when there is no password (a token written as
-     * {@code https://TOKEN@host/}). Empty for an scp-like URL or one without user-info; never throws.
+     * {@code https://TOKEN@host/}), and credentials git refuses ({@link #malformedCredentials}). Empty for an
+     * scp-like URL or one without user-info; never throws.
      */
     public static List<String> secretsOf(String url) {
         RepositoryUrl u = parse(url);
+        if (u != null && !u.scpLike && u.userInfo == null) {
+            return malformedCredentials(url);
+        }
         return u == null ? List.of() : u.secrets();
     }
 
@@ -100,6 +104,40 @@ public record RepositoryUrl(String scheme, String userInfo, String user, String 
         return new ArrayList<>(out);
     }
 
+    /**
+     * Credentials that git refuses but prints back in its error message: {@code user:pass/word@host}, a raw {@code /}
+     * in the password ending the authority early. When an {@code @} follows in the path and the text between
+     * {@code ://} and it looks like {@code user:password} (what follows the first {@code :} up to the first
+     * {@code /} is not a port number), it is masked too.
+     */
+    private static List<String> malformedCredentials(String url) {
+        String s = url.trim();
+        int start = s.indexOf("://") + 3;
+        int end = s.length();
+        for (char stop : new char[]{'?', '#'}) {
+            int i = s.indexOf(stop, start);
+            end = i >= 0 ? Math.min(end, i) : end;
+        }
+        int at = s.lastIndexOf('@', end - 1);
+        if (at < start) {
+            return List.of();
+        }
+        String candidate = s.substring(start, at);
+        int colon = candidate.indexOf(':');
+        int slash = candidate.indexOf('/');
+        if (colon < 0 || slash < 0 || slash < colon) {
+            return List.of();
+        }
+        String beforeSlash = candidate.substring(colon + 1, slash);
+        if (beforeSlash.chars().allMatch(Character::isDigit)) {
+            return List.of();
+        }
+        Set<String> out = new LinkedHashSet<>();
+        addBoth(out, candidate);
+        addBoth(out, candidate.substring(colon + 1));
+        return new ArrayList<>(out);
+    }
+
     /** The URL with any user-info replaced by {@code ****}, for messages; the text unchanged when it is not a URL. */
     public static String redact(String url) {
         RepositoryUrl u = parse(url);
@@ -109,6 +147,17 @@ public record RepositoryUrl(String scheme, String userInfo, String user, String 
         String s = url.trim();
         int start = s.indexOf("://") + 3;
         return s.substring(0, start) + "****@" + s.substring(start + u.userInfo.length() + 1);
+    }
+
+    /** The URL with any user-info removed (as handed on to places that need no credentials); unchanged otherwise. */
+    public static String withoutUserInfo(String url) {
+        RepositoryUrl u = parse(url);
+        if (u == null || u.scpLike || u.userInfo == null) {
+            return url;
+        }
+        String s = url.trim();
+        int start = s.indexOf("://") + 3;
+        return s.substring(0, start) + s.substring(start + u.userInfo.length() + 1);
     }
 
     /**

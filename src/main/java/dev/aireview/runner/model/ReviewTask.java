@@ -152,9 +152,14 @@ public record ReviewTask(
         return secrets;
     }
 
-    /** The task as handed to the executor container: everything but the clone token. */
+    /**
+     * The task as handed to the executor container: everything but the clone credentials (the token, and the
+     * user-info of the repository URL: the review needs neither).
+     */
     public ObjectNode toContainerJson() {
-        ReviewTask copy = new ReviewTask(id, reviewId, repository == null ? null : repository.withoutToken(), branch,
+        Repository repo = repository == null ? null
+                : new Repository(RepositoryUrl.withoutUserInfo(repository.url()), repository.fullName(), null);
+        ReviewTask copy = new ReviewTask(id, reviewId, repo, branch,
                 baseSha, headSha, files, ai, rules, prompt, timeoutSeconds);
         return Json.mapper().valueToTree(copy);
     }

@@ -71,6 +71,37 @@ class GitCloneTest {
         assertNull(GitClone.urlProblem("deploy@git_host.corp:acme/x.git"));
     }
 
+    /** Runs the credential helper through the host's real git ({@code git credential fill}) for {@code request}. */
+    private static String fill(String request) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder("git", "-c", "credential.helper=", "-c", "credential.helper=" + GitClone.CREDENTIAL_HELPER,
+                "credential", "fill").redirectErrorStream(true);
+        pb.environment().put("GIT_TOKEN", "tok-scoped-123");
+        pb.environment().put("GIT_CRED_PROTOCOL", "http");
+        pb.environment().put("GIT_CRED_HOST", "127.0.0.1:8080");
+        pb.environment().put("GIT_TERMINAL_PROMPT", "0");
+        pb.environment().put("GIT_CONFIG_NOSYSTEM", "1");
+        pb.environment().put("GIT_ASKPASS", "/bin/false");
+        pb.environment().put("HOME", System.getProperty("java.io.tmpdir"));
+        Process p = pb.start();
+        try (var in = p.getOutputStream()) {
+            in.write((request + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        p.waitFor();
+        return out;
+    }
+
+    @Test
+    void shouldGiveTheTokenOnlyForTheRepositorysOwnProtocolHostAndPort() throws Exception {
+        assertTrue(fill("protocol=http\nhost=127.0.0.1:8080\npath=x.git\n").contains("password=tok-scoped-123"));
+        for (String other : List.of("protocol=http\nhost=127.0.0.1:8081\n", "protocol=http\nhost=127.0.0.1\n",
+                "protocol=https\nhost=127.0.0.1:8080\n", "protocol=http\nhost=evil.example:8080\n",
+                "protocol=http\nhost=127.0.0.1:8080.evil.example\n")) {
+            String out = fill(other);
+            assertFalse(out.contains("tok-scoped-123"), other + " -> " + out);
+        }
+    }
+
     @Test
     void shouldMaskRawAndUrlEncodedSecrets() {
         String masked = SecretMasker.of(List.of("tok/en+1")).mask("a tok/en+1 b tok%2Fen%2B1 c");

@@ -65,6 +65,20 @@ class RepositoryUrlTest {
     }
 
     @Test
+    void shouldMaskCredentialsGitRefusesButPrintsBack() {
+        assertEquals(List.of("x-access-token:tok+en/77xyz", "tok+en/77xyz"),
+                RepositoryUrl.secretsOf("http://x-access-token:tok+en/77xyz@127.0.0.1:38205/shop.git"));
+        assertEquals(List.of(), RepositoryUrl.secretsOf("https://host:8443/@scope/pkg.git"));
+        assertEquals(List.of(), RepositoryUrl.secretsOf("https://host/a:b/@c.git"));
+    }
+
+    @Test
+    void shouldRemoveTheUserInfoForPlacesThatNeedNoCredentials() {
+        assertEquals("http://127.0.0.1:8080/r.git", RepositoryUrl.withoutUserInfo("http://u:p@ss@127.0.0.1:8080/r.git"));
+        assertEquals("git@h:r.git", RepositoryUrl.withoutUserInfo("git@h:r.git"));
+    }
+
+    @Test
     void shouldRedactTheWholeUserInfoForMessages() {
         assertEquals("https://****@git_host:8443/a.git", RepositoryUrl.redact("https://u:p@ss@git_host:8443/a.git"));
         assertEquals("https://****@h/a.git", RepositoryUrl.redact("https://ab@h/a.git"));
