@@ -164,6 +164,29 @@ class GitCredentialScopeDockerTest {
         }
     }
 
+    @Test
+    void shouldCloneWithTheTokenOnStdinInAPreWarmedContainerToo() throws Exception {
+        String poolRunner = DockerTestSupport.runnerName("credpool");
+        try (DockerTaskExecutor pooled = new DockerTaskExecutor(DockerTestSupport.config(poolRunner, "host", 1))) {
+            pooled.start();
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> pooled.readyPoolContainers() == 1);
+            GitHttpServer origin = server(TOKEN, true);
+            ReviewTask task = DockerTestSupport.task(null, origin.url("shop.git"), "feature/x", git.head(), null, TOKEN);
+            List<String> containerConfig = new CopyOnWriteArrayList<>();
+            origin.onFirstRequest(() -> DockerTestSupport.containersOfRunner(poolRunner).forEach(c ->
+                    containerConfig.add(configOf(DockerTestSupport.docker().inspectContainerCmd(c.getId()).exec()))));
+            RecordingContext ctx = new RecordingContext(Duration.ofSeconds(90));
+
+            TaskResult result = pooled.execute(task, ctx);
+
+            assertEquals(ResultStatus.COMPLETED, result.status(), () -> result + "\n" + ctx.lines());
+            assertTrue(ctx.logged("using pre-warmed container"), ctx.lines().toString());
+            assertTrue(origin.authorizations().contains(GitHttpServer.basic("x-access-token", TOKEN)), origin.seen.toString());
+            assertFalse(containerConfig.isEmpty(), "the pooled container was inspected during the clone");
+            containerConfig.forEach(c -> assertFalse(c.contains(TOKEN), "token in a container's configuration: " + c));
+        }
+    }
+
     /** Finds the workspace mounted into the task's review container and every file in it that holds the token. */
     private static void scanWorkspace(String taskId, List<String> findings, List<String> gitConfig) {
         for (Container c : DockerTestSupport.containersOfTask(taskId)) {
