@@ -71,8 +71,8 @@ public record RepositoryUrl(String scheme, String userInfo, String user, String 
 
     /**
      * The secrets this URL carries, raw and {@code %}-decoded: the whole user-info, the password (by the last-{@code @}
-     * and by git's first-{@code @} reading), and the user name when there is no password (a token written as
-     * {@code https://TOKEN@host/}), and credentials git refuses ({@link #malformedCredentials}). Empty for an
+     * and by git's first-{@code @} reading), and, over HTTP(S), the user name when there is no password (a token
+     * written as {@code https://TOKEN@host/}), and credentials git refuses ({@link #malformedCredentials}). Empty for an
      * scp-like URL or one without user-info; never throws.
      */
     public static List<String> secretsOf(String url) {
@@ -88,6 +88,10 @@ public record RepositoryUrl(String scheme, String userInfo, String user, String 
         if (scpLike || userInfo == null || userInfo.isEmpty()) {
             return List.of();
         }
+        boolean http = scheme.equals("http") || scheme.equals("https");
+        if (password == null && !http) {
+            return List.of(); // over ssh a lone user name is an account name ("git"), not a secret
+        }
         Set<String> out = new LinkedHashSet<>();
         addBoth(out, userInfo);
         if (password != null) {
@@ -98,7 +102,7 @@ public record RepositoryUrl(String scheme, String userInfo, String user, String 
                 addBoth(out, userInfo.substring(userInfo.indexOf(':') + 1, firstAt));
             }
         } else {
-            addBoth(out, user);
+            addBoth(out, user); // over HTTP a lone user name is a token
         }
         out.remove("");
         return new ArrayList<>(out);

@@ -4,10 +4,12 @@ import dev.aireview.runner.model.ErrorKind;
 import dev.aireview.runner.model.ReviewTask;
 import dev.aireview.runner.model.TaskResult;
 import dev.aireview.runner.model.TaskStats;
+import dev.aireview.runner.observability.SecretMasker;
 import dev.aireview.runner.review.ai.AiReviewer;
 import dev.aireview.runner.review.rules.OfflineReviewer;
 
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * Reviews one task: loads the diff ({@link DiffSource}), then runs the AI reviewer when the task has
@@ -48,9 +50,6 @@ public final class ReviewEngine {
     }
 
     static String mask(String text, String secret) {
-        if (text == null || secret == null || secret.length() < 4) {
-            return text;
-        }
-        return text.replace(secret, "****");
+        return secret == null ? text : SecretMasker.of(List.of(secret)).mask(text);
     }
 }

@@ -48,6 +48,7 @@ class RepositoryUrlTest {
     @Test
     void shouldTreatAUserNameWithoutPasswordAsTheSecret() {
         assertEquals(List.of("ghp_tokenAsUser123"), RepositoryUrl.secretsOf("https://ghp_tokenAsUser123@github.example/a/b.git"));
+        assertEquals(List.of(), RepositoryUrl.secretsOf("ssh://git@github.example/a/b.git"), "an ssh account name is no secret");
     }
 
     @Test
