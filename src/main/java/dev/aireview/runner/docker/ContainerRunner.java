@@ -79,8 +79,14 @@ final class ContainerRunner {
         }
         ResultCallback.Adapter<Frame> input = null;
         if (stdin != null) {
-            input = docker.attachContainerCmd(containerId).withStdIn(new ByteArrayInputStream(stdin)).withFollowStream(true)
-                    .withStdOut(false).withStdErr(false).exec(new ResultCallback.Adapter<>());
+            try {
+                input = docker.attachContainerCmd(containerId).withStdIn(new ByteArrayInputStream(stdin)).withFollowStream(true)
+                        .withStdOut(false).withStdErr(false).exec(new ResultCallback.Adapter<>());
+            } catch (RuntimeException e) {
+                // the process would wait for its input until the deadline: end it now (it exits non-zero)
+                LOG.warn("could not write the standard input of container {} ({}); killing it", shortId(containerId), e.getMessage());
+                kill(containerId);
+            }
         }
         docker.logContainerCmd(containerId).withFollowStream(true).withStdOut(true).withStdErr(true).exec(pump);
         WaitContainerResultCallback waiter = docker.waitContainerCmd(containerId).exec(new WaitContainerResultCallback() {

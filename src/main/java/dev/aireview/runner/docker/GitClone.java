@@ -143,6 +143,11 @@ public final class GitClone {
         if (depth < 0) {
             problems.add("clone depth is negative");
         }
+        String token = task.repository() == null ? null : task.repository().cloneToken();
+        if (token != null && token.chars().anyMatch(c -> c < ' ' || c == 0x7f)) {
+            // the token travels as one line of the clone's stdin, ahead of the URL
+            problems.add("clone token contains a line break or control character");
+        }
         return problems;
     }
 

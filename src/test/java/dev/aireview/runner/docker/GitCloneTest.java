@@ -44,6 +44,9 @@ class GitCloneTest {
         List<String> problems = GitClone.validate(task, 1);
         assertEquals(2, problems.size(), problems.toString());
         assertTrue(GitClone.validate(DockerTestSupport.task(null, "https://h/x.git", "main", SHA, SHA, null), 1).isEmpty());
+        assertEquals(List.of("clone token contains a line break or control character"),
+                GitClone.validate(DockerTestSupport.task(null, "https://h/x.git", "main", SHA, null, "tok\nfile:///etc"), 1),
+                "a token cannot smuggle a second stdin line (the URL) past validation");
     }
 
     @Test
