@@ -253,6 +253,7 @@ class HttpServerClientTest {
         assertEquals(ServerCall.POLL, e.call());
         assertTrue(e.getMessage().contains("poll answered unreadable JSON: 24 bytes, starts with '<' (HTML?)"), e.getMessage());
         assertFalse(e.getMessage().contains("proxy error"), "never the body itself: " + e.getMessage());
+        assertFalse(String.valueOf(e.getCause()).contains("proxy error"), "nor in the cause (a stack trace may be logged)");
 
         wm.stubFor(post("/api/runners/tasks/t/status").willReturn(aResponse().withStatus(502)
                 .withBody("<html><body>upstream said Authorization: Bearer " + TOKEN + "</body></html>")));
