@@ -136,7 +136,7 @@ public record ReviewTask(
 
     /**
      * Secrets carried by this task, to be masked in every log line: the clone token, the AI key, and credentials
-     * written into the repository URL ({@code https://user:password@host/...}).
+     * written into the repository URL or the AI base URL ({@code https://user:password@host/...}).
      */
     public List<String> secrets() {
         List<String> secrets = new ArrayList<>();
@@ -148,6 +148,9 @@ public record ReviewTask(
         }
         if (ai != null && ai.apiKey() != null) {
             secrets.add(ai.apiKey());
+        }
+        if (ai != null) {
+            secrets.addAll(RepositoryUrl.secretsOf(ai.baseUrl())); // a proxy URL may carry user:password@ too
         }
         return secrets;
     }

@@ -88,7 +88,12 @@ class RepositoryUrlTest {
     }
 
     @Test
-    void shouldGiveTheTaskItsUrlCredentialsAsSecrets() {
+    void shouldGiveTheTaskItsUrlCredentialsAsSecrets() throws Exception {
         assertTrue(ReviewTask.urlCredentials("https://u:p%40ss_w0rd@my_host/x.git").contains("p@ss_w0rd"));
+        ReviewTask task = ReviewTask.fromJson(Json.mapper().valueToTree(java.util.Map.of("id", "t1",
+                "repository", java.util.Map.of("url", "https://ci:r3po_Pass@git_host/x.git", "cloneToken", "tok-12345"),
+                "headSha", "0123456789abcdef0123456789abcdef01234567",
+                "ai", java.util.Map.of("model", "m", "apiKey", "sk-key-123", "baseUrl", "https://proxy:pr0xy_Pass@ai_gw/v1"))));
+        assertTrue(task.secrets().containsAll(List.of("tok-12345", "sk-key-123", "r3po_Pass", "pr0xy_Pass")), task.secrets().toString());
     }
 }
