@@ -155,7 +155,7 @@ public final class SecretMasker {
         if (k > 0 && start > 0 && hits.get(start - 1) && hits.get(start)) {
             start = hits.previousClearBit(start) + 1;
         }
-        if (start < len / 2) {
+        if (len - start > len / 2) {
             hits.set(len - k, len);
             return new Cut(render(text, hits, len), "");
         }

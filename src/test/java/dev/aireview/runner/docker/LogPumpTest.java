@@ -79,6 +79,22 @@ class LogPumpTest {
     }
 
     @Test
+    void shouldMaskPiecesWithTheRegisteredSecretsByDefault() {
+        String secret = "registered-Secret-4711";
+        dev.aireview.runner.observability.Secrets.register(secret);
+        try {
+            LogPump pump = new LogPump((s, l) -> seen.add(l), 64, 5);
+            pump.onNext(frame(StreamType.STDOUT, "z".repeat(50) + secret + "z".repeat(100) + "\n"));
+            pump.onComplete();
+            pump.drain(1000);
+            assertTrue(seen.size() > 1, seen.toString());
+            assertTrue(seen.stream().noneMatch(l -> l.contains("registered") || l.contains("Secret-4711")), seen.toString());
+        } finally {
+            dev.aireview.runner.observability.Secrets.unregister(secret);
+        }
+    }
+
+    @Test
     void shouldCutOnCharacterBoundaries() {
         LogPump pump = new LogPump((s, l) -> seen.add(l), 8, 20, SecretMasker::none);
         pump.onNext(frame(StreamType.STDOUT, "abcdeé€😀xyz\n"));
