@@ -23,7 +23,7 @@ import java.util.function.Supplier;
  * so no caller can forget it. The daemon wraps the clients it is given ({@link #wrap}).
  *
  * <p>Record bodies are masked by their components: every {@code String} component, every string in a
- * {@code List}, recursively through nested records, so a field added to a body later is masked without anyone
+ * {@code List} or {@code Map}, recursively through nested records, so a field added to a body later is masked without anyone
  * remembering to. Identifiers in the path (runner id, task id) are not masked: they route the call.
  */
 public final class MaskingServerClient implements ServerClient {
@@ -78,8 +78,8 @@ public final class MaskingServerClient implements ServerClient {
     }
 
     /**
-     * {@code value} with every text in it masked: a string, the elements of a list, the components of a record (by its
-     * canonical constructor); anything else (numbers, enums, instants) unchanged.
+     * {@code value} with every text in it masked: a string, the elements of a list, the keys and values of a map, the
+     * components of a record (by its canonical constructor); anything else (numbers, enums, instants) unchanged.
      */
     @SuppressWarnings("unchecked")
     static <T> T mask(T value, SecretMasker m) {
@@ -92,6 +92,11 @@ public final class MaskingServerClient implements ServerClient {
         if (value instanceof List<?> list) {
             List<Object> out = new ArrayList<>(list.size());
             list.forEach(e -> out.add(mask(e, m)));
+            return (T) out;
+        }
+        if (value instanceof Map<?, ?> map) {
+            Map<Object, Object> out = new java.util.LinkedHashMap<>();
+            map.forEach((k, v) -> out.put(mask(k, m), mask(v, m)));
             return (T) out;
         }
         if (value instanceof Collection<?>) {

@@ -104,6 +104,14 @@ class MaskingServerClientTest {
     }
 
     @Test
+    void shouldMaskMapsAndRefuseOtherCollections() {
+        Object masked = MaskingServerClient.mask(java.util.Map.of("k " + SECRET, List.of("v " + SECRET)), masker);
+        assertEquals(java.util.Map.of("k ****", List.of("v ****")), masked);
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> MaskingServerClient.mask(java.util.Set.of(SECRET), masker));
+    }
+
+    @Test
     void shouldWrapOnlyOnce() {
         ServerClient once = MaskingServerClient.wrap(recording);
         assertSame(once, MaskingServerClient.wrap(once));
