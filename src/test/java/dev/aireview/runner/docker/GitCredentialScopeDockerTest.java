@@ -106,6 +106,8 @@ class GitCredentialScopeDockerTest {
         assertTrue(result.error().message().contains("redirect"), result.error().message());
         assertTrue(origin.authorizations().contains(GitHttpServer.basic("x-access-token", TOKEN)),
                 "the repository's own host got the token: " + origin.seen);
+        // under git's default http.followRedirects=initial the redirected first request does reach the other port
+        // (observed with git 2.39: unauthenticated there, but the clone then continues against the new base URL)
         assertEquals(List.of(), elsewhere.seen, "the host redirected to got no request, let alone the token");
         assertEquals(1, cloneConfig.size(), "the clone container was inspected while it ran");
         assertFalse(cloneConfig.get(0).contains(TOKEN), "token in the clone container's configuration: " + cloneConfig.get(0));
