@@ -74,6 +74,8 @@ final class ContainerRunner {
         if (cancel.isCancelled()) {
             return new Outcome(End.CANCELLED, null, false, cancel.reason(), List.of());
         }
+        // the scheduler's escalation, from its own thread: this one may be stuck in the stop call
+        cancel.onKill(() -> kill(containerId));
         if (!alreadyStarted) {
             docker.startContainerCmd(containerId).exec();
         }
@@ -181,6 +183,8 @@ final class ContainerRunner {
         if (cancel.isCancelled()) {
             return new Outcome(End.CANCELLED, null, false, cancel.reason(), List.of());
         }
+        // the scheduler's escalation, from its own thread: this one may be stuck in the stop call
+        cancel.onKill(() -> kill(containerId));
         String execId = docker.execCreateCmd(containerId).withCmd("sh", "-c", script).withEnv(env).withUser(user)
                 .withWorkingDir(ContainerSpecs.WORKSPACE).withAttachStdin(stdin != null).withAttachStdout(true)
                 .withAttachStderr(true).withTty(false).exec().getId();

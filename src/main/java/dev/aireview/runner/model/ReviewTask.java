@@ -23,13 +23,21 @@ public record ReviewTask(
         @JsonProperty("ai") AiConfig ai,
         @JsonProperty("rules") List<String> rules,
         @JsonProperty("prompt") String prompt,
-        @JsonProperty("timeoutSeconds") Integer timeoutSeconds) {
+        @JsonProperty("timeoutSeconds") Integer timeoutSeconds,
+        @JsonProperty("previousHeadSha") String previousHeadSha) {
 
     private static final Pattern SHA = Pattern.compile("[0-9a-fA-F]{7,64}");
+    private static final Pattern FULL_SHA = Pattern.compile("[0-9a-fA-F]{40}");
 
     public ReviewTask {
         files = files == null ? List.of() : List.copyOf(files);
         rules = rules == null ? List.of() : List.copyOf(rules);
+    }
+
+    /** A task without {@code previousHeadSha} (a full review). */
+    public ReviewTask(String id, String reviewId, Repository repository, String branch, String baseSha, String headSha,
+                      List<FileChange> files, AiConfig ai, List<String> rules, String prompt, Integer timeoutSeconds) {
+        this(id, reviewId, repository, branch, baseSha, headSha, files, ai, rules, prompt, timeoutSeconds, null);
     }
 
     /** The task id of a raw task node, or null when it has none. */
@@ -79,6 +87,11 @@ public record ReviewTask(
         if (baseSha != null && !SHA.matcher(baseSha).matches()) {
             problems.add("field 'baseSha' is not a commit SHA: '" + abbreviate(baseSha) + "'");
         }
+        // Optional: the head reviewed last time, for an incremental review (the review engine checks it is an ancestor).
+        String previousHeadSha = Json.text(node, "previousHeadSha", "previous_head_sha");
+        if (previousHeadSha != null && !FULL_SHA.matcher(previousHeadSha).matches()) {
+            problems.add("field 'previousHeadSha' is not a full (40 hex digit) commit SHA: '" + abbreviate(previousHeadSha) + "'");
+        }
         List<FileChange> files = new ArrayList<>();
         JsonNode filesNode = Json.field(node, "files", "changedFiles", "changed_files");
         if (filesNode != null && filesNode.isArray()) {
@@ -122,16 +135,13 @@ public record ReviewTask(
                 }
             });
         }
-        Integer timeout = intOrNull(Json.field(node, "timeoutSeconds", "timeout_seconds", "timeout"));
-        if (timeout != null && timeout <= 0) {
-            problems.add("field 'timeoutSeconds' must be positive, got " + timeout);
-        }
+        Integer timeout = timeoutSeconds(Json.field(node, "timeoutSeconds", "timeout_seconds", "timeout"), problems);
         if (!problems.isEmpty()) {
             throw new BadTaskException("bad task" + (id == null ? "" : " " + id) + ": " + String.join("; ", problems));
         }
         return new ReviewTask(id, Json.text(node, "reviewId", "review_id"),
                 new Repository(url, fullName, cloneToken), branch, baseSha, headSha, files, ai, rules,
-                Json.text(node, "prompt", "promptTemplate", "prompt_template"), timeout);
+                Json.text(node, "prompt", "promptTemplate", "prompt_template"), timeout, previousHeadSha);
     }
 
     /**
@@ -163,7 +173,7 @@ public record ReviewTask(
         Repository repo = repository == null ? null
                 : new Repository(RepositoryUrl.withoutUserInfo(repository.url()), repository.fullName(), null);
         ReviewTask copy = new ReviewTask(id, reviewId, repo, branch,
-                baseSha, headSha, files, ai, rules, prompt, timeoutSeconds);
+                baseSha, headSha, files, ai, rules, prompt, timeoutSeconds, previousHeadSha);
         return Json.mapper().valueToTree(copy);
     }
 
@@ -172,9 +182,50 @@ public record ReviewTask(
         return RepositoryUrl.secretsOf(url);
     }
 
+    /**
+     * The task's time limit. It can only lower DOCKER_TIMEOUT_SECONDS, so a value above what an int holds
+     * (2^31 s and more) is clamped to {@link Integer#MAX_VALUE} (and so to DOCKER_TIMEOUT_SECONDS) rather than
+     * wrapping to a negative or tiny number; a fraction is rounded up to whole seconds. Zero, a negative value or
+     * something that is no number is a {@code bad_task}: the server asked for something the runner cannot honour,
+     * and guessing a default would hide that.
+     */
+    static Integer timeoutSeconds(JsonNode n, List<String> problems) {
+        if (n == null) {
+            return null;
+        }
+        java.math.BigDecimal value = null;
+        if (n.isNumber()) {
+            value = n.decimalValue();
+        } else if (n.isTextual()) {
+            try {
+                value = new java.math.BigDecimal(n.asText().trim());
+            } catch (NumberFormatException e) {
+                value = null;
+            }
+        }
+        if (value == null) {
+            problems.add("field 'timeoutSeconds' is not a number");
+            return null;
+        }
+        if (value.signum() <= 0) {
+            problems.add("field 'timeoutSeconds' must be positive, got " + abbreviate(value.toPlainString()));
+            return null;
+        }
+        if (value.compareTo(java.math.BigDecimal.valueOf(Integer.MAX_VALUE)) >= 0) {
+            return Integer.MAX_VALUE;
+        }
+        if (value.compareTo(java.math.BigDecimal.ONE) <= 0) {
+            return 1; // compared, never rescaled: "1e-999999999" must not cost a huge division
+        }
+        return value.setScale(0, java.math.RoundingMode.CEILING).intValueExact();
+    }
+
     private static Integer intOrNull(JsonNode n) {
         if (n == null) {
             return null;
+        }
+        if (n.isIntegralNumber() && !n.canConvertToInt()) {
+            return n.bigIntegerValue().signum() < 0 ? Integer.MIN_VALUE : Integer.MAX_VALUE;
         }
         if (n.isNumber()) {
             return n.intValue();

@@ -3,41 +3,44 @@ package dev.aireview.runner.server;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Describes a server answer the runner cannot read by its size and shape only, e.g.
- * {@code "412 bytes, starts with '<' (HTML?)"}. A raw body is never logged or put into a message: a proxy's error
- * page, a misrouted answer or an echo of the request can carry tokens, cookies or internal addresses.
+ * Describes a body the runner could not read by its size and shape only ("2 KiB, looks like HTML"), never by
+ * its content: an answer from a proxy or a broken server may echo anything, tokens included, and a log line is
+ * sent out to the log pipeline.
  */
 public final class BodyShape {
     private BodyShape() {
     }
 
-    public static String describe(String body) {
-        return describe(body == null ? null : body.getBytes(StandardCharsets.UTF_8));
+    public static String describe(byte[] body, boolean truncated) {
+        return size(body.length) + (truncated ? " (cut off)" : "") + ", " + kind(body);
     }
 
-    public static String describe(byte[] body) {
-        if (body == null || body.length == 0) {
-            return "empty body";
+    static String size(long n) {
+        if (n < 1024) {
+            return n + " bytes";
         }
+        if (n < 1024 * 1024) {
+            return (n / 1024) + " KiB";
+        }
+        return (n / (1024 * 1024)) + " MiB";
+    }
+
+    private static String kind(byte[] body) {
         int i = 0;
-        if (body.length >= 3 && (body[0] & 0xff) == 0xEF && (body[1] & 0xff) == 0xBB && (body[2] & 0xff) == 0xBF) {
-            i = 3;
-        }
-        while (i < body.length && (body[i] == ' ' || body[i] == '\t' || body[i] == '\r' || body[i] == '\n')) {
+        while (i < body.length && Character.isWhitespace(body[i])) {
             i++;
         }
-        String size = body.length + (body.length == 1 ? " byte" : " bytes");
         if (i == body.length) {
-            return size + ", whitespace only";
+            return "blank";
         }
-        int c = body[i] & 0xff;
-        String kind = switch (c) {
-            case '<' -> "HTML?";
-            case '{', '[' -> "JSON?";
-            case '"' -> "a JSON string?";
-            default -> c < 0x20 || c >= 0x7f ? "binary?" : "text?";
+        String head = new String(body, i, Math.min(16, body.length - i), StandardCharsets.ISO_8859_1).toLowerCase(java.util.Locale.ROOT);
+        if (head.startsWith("<!doctype html") || head.startsWith("<html") || head.startsWith("<")) {
+            return "looks like HTML/XML";
+        }
+        return switch (head.charAt(0)) {
+            case '{' -> "looks like a JSON object";
+            case '[' -> "looks like a JSON list";
+            default -> "not JSON";
         };
-        String first = c >= 0x20 && c < 0x7f ? "'" + (char) c + "'" : String.format("byte 0x%02x", c);
-        return size + ", starts with " + first + " (" + kind + ")";
     }
 }
