@@ -25,7 +25,14 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The Docker executor: one claimed task becomes a clone container and a limited, hardened review container
@@ -45,6 +52,12 @@ public final class DockerTaskExecutor implements TaskExecutor {
     private final Workspaces workspaces;
     private final ContainerSpecs specs;
     private final AtomicBoolean closed = new AtomicBoolean();
+    /**
+     * Docker calls a task runs beside its critical path (the cold review container's create/start during the clone,
+     * removals, the pooled container's CPU weight). Threads are made on demand and end after 30 s idle, so an idle
+     * runner holds none.
+     */
+    private final ExecutorService async = asyncCalls();
     private volatile DockerConnection connection;
     private volatile DockerClient docker;
     private volatile ContainerRunner runner;
@@ -117,6 +130,9 @@ public final class DockerTaskExecutor implements TaskExecutor {
         Path workspace = null;
         String reviewId = null;
         String cloneId = null;
+        CompletableFuture<String> earlyReview = null;
+        CompletableFuture<Void> cloneRemoved = null;
+        CompletableFuture<Void> promoted = null;
         try {
             ctx.phase(TaskPhase.PREPARING, "preparing the workspace");
             pooled = pool.take();
@@ -138,11 +154,18 @@ public final class DockerTaskExecutor implements TaskExecutor {
                     + (task.branch() == null ? "" : " branch " + task.branch()));
             ContainerRunner.Outcome clone;
             if (reviewId != null) {
-                // pre-warmed: clone inside the already running container (same image, limits, user), no create/start
+                // pre-warmed: clone inside the already running container (same image, limits, user), no create/start;
+                // its CPU weight is raised to a task's meanwhile
+                String pooledId = reviewId;
+                promoted = CompletableFuture.runAsync(() -> pool.promote(pooledId), async);
                 List<String> env = new java.util.ArrayList<>(GitClone.env(task, config.cloneDepth()));
                 env.add("HOME=/tmp");
                 clone = runner.exec(reviewId, config.user(), GitClone.SCRIPT, env, new LogPump(ctx::log), deadline, cancel);
             } else {
+                // cold: the review container is created and started while the clone runs; its entrypoint waits for
+                // task.json like a pooled one, so its start-up is off the critical path
+                Path reviewWorkspace = workspace;
+                earlyReview = CompletableFuture.supplyAsync(() -> startReview(reviewWorkspace, task.id()), async);
                 try {
                     cloneId = specs.script(docker, workspace, task.id(), "clone", GitClone.SCRIPT,
                             GitClone.env(task, config.cloneDepth())).exec().getId();
@@ -150,8 +173,9 @@ public final class DockerTaskExecutor implements TaskExecutor {
                     return finish(ctx, started, imageMissing(e), null);
                 }
                 clone = runner.run(cloneId, false, new LogPump(ctx::log), deadline, cancel);
-                runner.remove(cloneId);
+                String exited = cloneId;
                 cloneId = null;
+                cloneRemoved = CompletableFuture.runAsync(() -> runner.remove(exited), async);
             }
             if (clone.end() != ContainerRunner.End.EXITED) {
                 return finish(ctx, started, interrupted(clone, "while cloning"), clone.exitCode());
@@ -164,17 +188,21 @@ public final class DockerTaskExecutor implements TaskExecutor {
             }
 
             workspaces.writeTask(workspace, task.toContainerJson());
-            boolean started0 = reviewId != null;
             if (reviewId == null) {
                 try {
-                    reviewId = specs.review(docker, workspace, task.id()).exec().getId();
-                } catch (NotFoundException e) {
-                    return finish(ctx, started, imageMissing(e), null);
+                    reviewId = earlyReview.join();
+                } catch (CompletionException e) {
+                    if (e.getCause() instanceof NotFoundException nf) {
+                        return finish(ctx, started, imageMissing(nf), null);
+                    }
+                    throw e.getCause() instanceof RuntimeException r ? r : e;
+                } finally {
+                    earlyReview = null;
                 }
             }
             ctx.phase(TaskPhase.REVIEWING, "reviewing in container " + ContainerRunner.shortId(reviewId));
             LogPump pump = new LogPump(ctx::log);
-            ContainerRunner.Outcome review = runner.run(reviewId, started0, pump, deadline, cancel);
+            ContainerRunner.Outcome review = runner.run(reviewId, true, pump, deadline, cancel);
             if (review.end() != ContainerRunner.End.EXITED) {
                 return finish(ctx, started, interrupted(review, "during the review"), review.exitCode());
             }
@@ -187,11 +215,23 @@ public final class DockerTaskExecutor implements TaskExecutor {
             if (cloneId != null) {
                 runner.remove(cloneId);
             }
-            if (reviewId != null) {
-                runner.remove(reviewId);
+            if (reviewId == null && earlyReview != null) {
+                reviewId = startedOrNull(earlyReview);
             }
+            // the review container's removal and the workspace's deletion run side by side (the container has
+            // exited or been killed; its bind mount does not hold the files)
+            String toRemove = reviewId;
+            CompletableFuture<Void> reviewRemoved = toRemove == null ? null
+                    : CompletableFuture.runAsync(() -> runner.remove(toRemove), async);
             if (workspace != null && !deleteWorkspace(workspace)) {
                 LOG.warn("workspace {} could not be deleted; the reaper will retry at the next start", workspace);
+            }
+            joinQuietly(reviewRemoved);
+            joinQuietly(cloneRemoved);
+            joinQuietly(promoted);
+            // the task no longer needs the CPU: now the pool may warm a replacement
+            if (pool != null) {
+                pool.refill();
             }
             if (previousMdc == null) {
                 MDC.remove("taskId");
@@ -199,6 +239,37 @@ public final class DockerTaskExecutor implements TaskExecutor {
                 MDC.put("taskId", previousMdc);
             }
             ContainerRunner.restoreInterrupt();
+        }
+    }
+
+    /** Creates and starts the review container of a cold task (its entrypoint waits for task.json); its id. */
+    private String startReview(Path workspace, String taskId) {
+        String id = specs.review(docker, workspace, taskId).exec().getId();
+        try {
+            docker.startContainerCmd(id).exec();
+            return id;
+        } catch (RuntimeException e) {
+            runner.remove(id);
+            throw e;
+        }
+    }
+
+    /** The id of an early-started review container, or null when its start failed (it then removed itself). */
+    private static String startedOrNull(CompletableFuture<String> start) {
+        try {
+            return start.join();
+        } catch (CompletionException | java.util.concurrent.CancellationException e) {
+            return null;
+        }
+    }
+
+    private static void joinQuietly(CompletableFuture<?> f) {
+        if (f != null) {
+            try {
+                f.join();
+            } catch (CompletionException | java.util.concurrent.CancellationException e) {
+                LOG.debug("background Docker call failed: {}", e.getMessage());
+            }
         }
     }
 
@@ -281,11 +352,22 @@ public final class DockerTaskExecutor implements TaskExecutor {
         }
     }
 
+    private static ExecutorService asyncCalls() {
+        AtomicInteger n = new AtomicInteger();
+        ThreadPoolExecutor pool = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 30, TimeUnit.SECONDS, new SynchronousQueue<>(), r -> {
+            Thread t = new Thread(r, "docker-async-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        return pool;
+    }
+
     @Override
     public void close() {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
+        async.shutdown();
         if (pool != null) {
             pool.close();
         }
