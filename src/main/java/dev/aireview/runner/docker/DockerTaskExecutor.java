@@ -242,9 +242,15 @@ public final class DockerTaskExecutor implements TaskExecutor {
         }
     }
 
-    /** Creates and starts the review container of a cold task (its entrypoint waits for task.json); its id. */
+    /**
+     * Creates and starts the review container of a cold task (its entrypoint waits for task.json); its id. Its task is
+     * only a clone away, so it is asked not to warm up ({@code AI_REVIEW_WARM_UP=false}, docs/executor-contract.md):
+     * sample reviews would take CPU from the clone and from the review itself.
+     */
     private String startReview(Path workspace, String taskId) {
-        String id = specs.review(docker, workspace, taskId).exec().getId();
+        List<String> env = new java.util.ArrayList<>(ContainerSpecs.reviewEnv());
+        env.add("AI_REVIEW_WARM_UP=false");
+        String id = specs.review(docker, workspace, taskId).withEnv(env).exec().getId();
         try {
             docker.startContainerCmd(id).exec();
             return id;
