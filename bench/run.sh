@@ -1,21 +1,61 @@
 #!/usr/bin/env bash
-# Pool benchmark: claim -> "review running" for the Docker executor (cold and pooled) vs a plain `docker run`.
-# Not part of `mvn verify`. Needs Docker, git, and the packaged jar.
-# Usage (from the project root): bash bench/run.sh [rounds]     (default 7)
+# The benchmark of issue 11, every figure in one run (bench/Bench.java does the timing): cold and pooled
+# claim -> result, throughput at 4 slots, runner RSS idle and busy, executor image size; each against the same
+# work done with plain `docker run` commands (bench/raw-pair.sh) in the same run.
+#
+#   bash bench/run.sh            full run (~5-10 min on 2 cores); writes the table into BENCHMARKS.md
+#   bash bench/run.sh --quick    one round of each, 4 tasks (about a minute with a cached image build); shows the
+#                                harness works, asserts nothing about speed; writes target/bench-quick.md
+#   bash bench/run.sh --rounds N rounds for the latency figures (default 7)
+#   bash bench/run.sh --classlist  rewrite src/main/cds/runner.classlist (the classes the runner loads, from which
+#                                Dockerfile.runner dumps its class-data-sharing archive) and stop
+#
+# Needs Docker (BuildKit), git, python3 and a JDK 17; everything stays on 127.0.0.1 (git daemon, dev server,
+# --network host containers). The runner's JVM flags are read from Dockerfile.runner's ENTRYPOINT, so the figures
+# are those of the shipped settings.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ROUNDS="${1:-7}"
-IMAGE=ai-review-test/executor:test
-JAR=target/ai-review-runner.jar
+ROOT=$PWD
+QUICK=false
+CLASSLIST=false
+ROUNDS=7
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) QUICK=true; ROUNDS=1 ;;
+    --rounds) ROUNDS="$2"; shift ;;
+    --classlist) CLASSLIST=true ;;
+    *) echo "unknown argument $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+JAR=$ROOT/target/ai-review-runner.jar
 [ -f "$JAR" ] || mvn -B -q -o package -DskipTests
-docker build -q -t "$IMAGE" src/test/resources/docker/executor-test >/dev/null
-
+IMAGE=ai-review-bench/executor:latest
 WORK=$(mktemp -d /tmp/ai-review-bench.XXXXXX)
-cleanup() { [ -n "${DAEMON:-}" ] && kill "$DAEMON" 2>/dev/null || true; rm -rf "$WORK"; }
+DAEMON=
+cleanup() {
+  [ -n "$DAEMON" ] && kill "$DAEMON" 2>/dev/null || true
+  docker ps -aq --filter label=ai-review.bench=raw | xargs -r docker rm -f >/dev/null 2>&1 || true
+  for r in bench-cold bench-pool bench-busy bench-plain bench-cds; do
+    docker ps -aq --filter "label=ai-review.runner=$r" | xargs -r docker rm -f >/dev/null 2>&1 || true
+  done
+  rm -rf "$WORK"
+}
 trap cleanup EXIT
+
+echo "[bench] building the executor image $IMAGE (Dockerfile.executor, prebuilt jar)"
+mkdir -p "$WORK/ctx/target"
+cp Dockerfile.executor "$WORK/ctx/" && cp "$JAR" "$WORK/ctx/target/"
+DOCKER_BUILDKIT=1 docker build -q -f "$WORK/ctx/Dockerfile.executor" --build-arg JAR_FROM=prebuilt \
+  --label ai-review.bench=image -t "$IMAGE" "$WORK/ctx" >/dev/null
+
+# A tiny repository (three commits of one file with planted findings) served by git daemon on 127.0.0.1.
 export GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@example.invalid GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@example.invalid
 git init -q -b feature/bench "$WORK/src"
-for i in 1 2 3; do echo "line $i" >> "$WORK/src/file.txt"; git -C "$WORK/src" add file.txt; git -C "$WORK/src" commit -q -m "commit $i"; done
+for i in 1 2 3; do
+  printf 'export function f%s(x) {\n  console.log(x); // TODO %s\n  return x;\n}\n' "$i" "$i" >> "$WORK/src/app.js"
+  git -C "$WORK/src" add app.js && git -C "$WORK/src" commit -q -m "commit $i"
+done
 HEAD_SHA=$(git -C "$WORK/src" rev-parse HEAD)
 git clone -q --bare "$WORK/src" "$WORK/repos/bench.git"
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -23,5 +63,50 @@ git daemon --reuseaddr --listen=127.0.0.1 --port="$PORT" --base-path="$WORK/repo
 DAEMON=$!
 for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/"$PORT") 2>/dev/null && break; sleep 0.1; done
 
-LOG_LEVEL=WARN java -cp "$JAR" bench/PoolBenchmark.java \
-  "${DOCKER_HOST:-unix:///var/run/docker.sock}" "$IMAGE" "git://127.0.0.1:$PORT/bench.git" feature/bench "$HEAD_SHA" "$ROUNDS" "$WORK/ws"
+if $CLASSLIST; then
+  LOG_LEVEL=WARN java -cp "$JAR" bench/Bench.java jar="$JAR" ws="$WORK/ws" image="$IMAGE" url="git://127.0.0.1:$PORT/bench.git" \
+    branch=feature/bench head="$HEAD_SHA" classlist="$ROOT/src/main/cds/runner.classlist"
+  exit 0
+fi
+
+# The shipped runner flags: Dockerfile.runner's ENTRYPOINT between "java" and "-jar", its ENV MALLOC_ARENA_MAX, and
+# its class-data-sharing archive, dumped here the same way against this jar.
+FLAGS=$(python3 - <<'EOF'
+import json, re
+text = open("Dockerfile.runner").read().replace("\\\n", " ")
+entry = json.loads(re.search(r'^ENTRYPOINT\s+(\[.*\])', text, re.M).group(1))
+print(" ".join(entry[1:entry.index("-jar")]))
+EOF
+)
+ARENA=$(grep -o 'MALLOC_ARENA_MAX=[0-9]*' Dockerfile.runner | head -1 || true)
+ARCHIVE=$(grep -o 'SharedArchiveFile=[^ "]*' <<<"$FLAGS" | cut -d= -f2 || true)
+if [ -n "$ARCHIVE" ]; then
+  java -Xshare:dump -XX:+UseSerialGC -XX:SharedClassListFile="$ROOT/src/main/cds/runner.classlist" \
+    -XX:SharedArchiveFile="$WORK/runner.jsa" -cp "$JAR" >"$WORK/cds-dump.log" 2>&1
+  FLAGS=${FLAGS//$ARCHIVE/$WORK/runner.jsa}
+fi
+echo "[bench] runner flags as shipped: $FLAGS ${ARENA:+(env $ARENA)}"
+
+if $QUICK; then OUT=$ROOT/target/bench-quick.md; else OUT=$WORK/table.md; fi
+mkdir -p "$(dirname "$OUT")"
+MACHINE="$(uname -sr), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/{print $2}') GiB"
+ENGINE=$(docker version --format '{{.Server.Version}} (API {{.Server.APIVersion}})')
+JAVA=$(java -version 2>&1 | head -1)
+LOG_LEVEL=WARN java -cp "$JAR" bench/Bench.java jar="$JAR" ws="$WORK/ws" image="$IMAGE" url="git://127.0.0.1:$PORT/bench.git" \
+  branch=feature/bench head="$HEAD_SHA" rawPair="$ROOT/bench/raw-pair.sh" quick="$QUICK" rounds="$ROUNDS" \
+  flags="$FLAGS" flagsEnv="$ARENA" out="$OUT" machine="$MACHINE" engine="$ENGINE" java="$JAVA" \
+  load="$(cut -d' ' -f1-3 /proc/loadavg)"
+
+if ! $QUICK; then
+  # Replace the generated part of BENCHMARKS.md (between the markers), keep the hand-written notes.
+  python3 - "$OUT" "$ROUNDS" <<'EOF'
+import sys, re
+table = open(sys.argv[1]).read()
+cmd = "bash bench/run.sh" + ("" if sys.argv[2] == "7" else " --rounds " + sys.argv[2])
+block = "<!-- bench:begin (written by bench/run.sh) -->\nReproduce: `" + cmd + "`\n\n" + table + "<!-- bench:end -->"
+md = open("BENCHMARKS.md").read()
+md = re.sub(r"<!-- bench:begin.*?<!-- bench:end -->", lambda m: block, md, flags=re.S)
+open("BENCHMARKS.md", "w").write(md)
+EOF
+  echo "[bench] BENCHMARKS.md updated"
+fi

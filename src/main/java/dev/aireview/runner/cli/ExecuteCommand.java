@@ -3,11 +3,13 @@ package dev.aireview.runner.cli;
 import dev.aireview.runner.review.ReviewEngine;
 import dev.aireview.runner.review.ReviewExecution;
 import dev.aireview.runner.review.SelfTest;
+import dev.aireview.runner.review.WarmUp;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -46,6 +48,18 @@ public final class ExecuteCommand implements Callable<Integer> {
     @Option(names = "--self-test", description = "Review a built-in sample change offline and check the findings, then exit.")
     boolean selfTest;
 
+    @Option(names = "--warm-up", negatable = true, defaultValue = "${env:AI_REVIEW_WARM_UP:-true}", fallbackValue = "true",
+            description = "While waiting for the task file, review built-in sample changes (patch and git paths) silently, "
+                    + "so the review path is loaded and compiled when the task arrives (env AI_REVIEW_WARM_UP, default ${DEFAULT-VALUE}).")
+    boolean warmUp;
+
+    @Option(names = "--warm-up-only", description = "Run the warm-up rounds once and exit (0 when every sample review "
+            + "gave the expected findings); the image build records its class-data-sharing archive with it.")
+    boolean warmUpOnly;
+
+    /** Warm-up rounds while waiting: the first loads the classes, the others let the JIT compile the hot paths. */
+    static final int WARM_UP_ROUNDS = 3;
+
     @Override
     public Integer call() {
         // UTF-8 whatever the container's locale: paths and summaries are not ASCII-only.
@@ -54,12 +68,32 @@ public final class ExecuteCommand implements Callable<Integer> {
         if (selfTest) {
             return SelfTest.run(stdout, stderr);
         }
+        if (warmUpOnly) {
+            boolean ok = WarmUp.run(WARM_UP_ROUNDS, () -> false);
+            (ok ? stdout : stderr).println("[review] warm-up " + (ok ? "ok" : "failed"));
+            return ok ? 0 : 1;
+        }
         if (pollMs < 1 || pollMs > 50) {
             stderr.println("--poll-ms must be between 1 and 50, got " + pollMs);
             return 2;
         }
+        if (warmUp && !Files.exists(task)) {
+            startWarmUp(task);
+        }
         ReviewExecution execution = new ReviewExecution(new ReviewEngine(), stdout, stderr,
                 Duration.ofMillis(pollMs), Duration.ofSeconds(Math.max(0, waitTimeoutSeconds)));
         return execution.run(new ReviewExecution.ContractPaths(task, repo, out));
+    }
+
+    /**
+     * A pre-warmed container: warms the review path on a daemon thread while the main thread waits for the task
+     * file. The warm-up stops at its next step once the file is there; its output is discarded, so none of it reaches
+     * the task's logs.
+     */
+    private static void startWarmUp(Path taskFile) {
+        Thread t = new Thread(() -> WarmUp.run(WARM_UP_ROUNDS, () -> Files.exists(taskFile)), "warm-up");
+        t.setDaemon(true);
+        t.setPriority(Thread.MIN_PRIORITY);
+        t.start();
     }
 }

@@ -39,7 +39,14 @@ import java.util.concurrent.Callable;
                 "Every option can also be set by its environment variable (shown in brackets); a flag wins."},
         sortOptions = false)
 public final class RunCommand implements Callable<Integer> {
-    private static final Logger log = LoggerFactory.getLogger(RunCommand.class);
+    /**
+     * Looked up on first use, not in a static field: picocli instantiates every subcommand, and a logger made at
+     * class initialisation would configure Logback (≈ 0.2 s of XML parsing) in {@code execute} and {@code --version}
+     * too, which never log.
+     */
+    private static Logger log() {
+        return LoggerFactory.getLogger(RunCommand.class);
+    }
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -184,7 +191,7 @@ public final class RunCommand implements Callable<Integer> {
         config.logFormat().apply(config.name());
         StringBuilder sb = new StringBuilder("effective configuration:");
         ConfigLoader.describe(config).forEach((k, v) -> sb.append("\n  ").append(k).append(" = ").append(v));
-        log.info(sb.toString());
+        log().info(sb.toString());
 
         TaskExecutor executor;
         try {
@@ -226,7 +233,7 @@ public final class RunCommand implements Callable<Integer> {
         try {
             daemon.start();
         } catch (StartupException e) {
-            log.error("cannot start: {}", e.getMessage());
+            log().error("cannot start: {}", e.getMessage());
             err.println("ai-review-runner: cannot start: " + e.getMessage());
             err.flush();
             return 1;
@@ -248,19 +255,19 @@ public final class RunCommand implements Callable<Integer> {
         try {
             for (String name : new String[]{"TERM", "INT"}) {
                 sun.misc.Signal.handle(new sun.misc.Signal(name), sig -> {
-                    log.info("received SIG{}", sig.getName());
+                    log().info("received SIG{}", sig.getName());
                     daemon.stopGracefully();
                 });
             }
             handled = true;
         } catch (Throwable e) {
-            log.warn("signal handlers not available ({}); SIGTERM/SIGINT drain through a shutdown hook, a second signal is not seen", e.toString());
+            log().warn("signal handlers not available ({}); SIGTERM/SIGINT drain through a shutdown hook, a second signal is not seen", e.toString());
         }
         boolean viaHook = !handled;
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             if (!daemon.isTerminated()) {
                 if (viaHook) {
-                    log.info("shutdown requested");
+                    log().info("shutdown requested");
                 }
                 if (!daemon.isStopping()) {
                     daemon.stopGracefully();

@@ -24,6 +24,11 @@ import java.util.function.Predicate;
  * ({@code ai-review.task=pool}), each with its own workspace mounted, running the image's entrypoint, which waits
  * for task.json. A task takes one (no create/start on its hot path); each serves one task and is then destroyed;
  * the pool refills in the background on one named thread and is emptied by {@link #close()}.
+ *
+ * <p>Warming costs CPU (the container's JVM starts and runs its warm-up reviews, docs/executor-contract.md), so it
+ * is kept off the running tasks' way: {@link #take()} does not refill (the executor asks for a refill once a task's
+ * review has ended), and a pooled container runs with {@link #WARMING_CPU_SHARES} until a task takes it
+ * ({@link #promote}), so a running review wins the CPU over a warming container.
  */
 final class ContainerPool implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ContainerPool.class);
@@ -34,6 +39,11 @@ final class ContainerPool implements AutoCloseable {
      */
     record Pooled(String containerId, Path workspace, Instant readyAt, DiskWatch.Watch watch) {
     }
+
+    /** CPU weight of a waiting pooled container: a quarter of Docker's default (1024) a running task has. */
+    static final int WARMING_CPU_SHARES = 256;
+    /** Docker's default weight, given back to a pooled container when a task takes it. */
+    static final int TASK_CPU_SHARES = 1024;
 
     private final DockerClient docker;
     private final ContainerSpecs specs;
@@ -118,7 +128,9 @@ final class ContainerPool implements AutoCloseable {
         }
         String id = null;
         try {
-            id = specs.review(docker, workspace, Labels.POOL_TASK).exec().getId();
+            var create = specs.review(docker, workspace, Labels.POOL_TASK);
+            create.getHostConfig().withCpuShares(WARMING_CPU_SHARES);
+            id = create.exec().getId();
             docker.startContainerCmd(id).exec();
             String started = id;
             DiskWatch.Watch watch = diskWatch == null ? null : diskWatch.watch(workspace, () -> runner.kill(started));
@@ -132,20 +144,28 @@ final class ContainerPool implements AutoCloseable {
         }
     }
 
-    /** A started, still running pooled container, or empty (the task then starts cold). Triggers a refill. */
+    /**
+     * A started, still running pooled container, or empty (the task then starts cold). Does not refill: the caller
+     * calls {@link #refill()} when the task no longer needs the CPU.
+     */
     Optional<Pooled> take() {
-        try {
-            Pooled p;
-            while ((p = ready.poll()) != null) {
-                if ((p.watch() == null || p.watch().check() == null) && isRunning(p.containerId())) {
-                    return Optional.of(p);
-                }
-                LOG.warn("pooled container {} is no longer running; discarding it", ContainerRunner.shortId(p.containerId()));
-                destroy(p);
+        Pooled p;
+        while ((p = ready.poll()) != null) {
+            if ((p.watch() == null || p.watch().check() == null) && isRunning(p.containerId())) {
+                return Optional.of(p);
             }
-            return Optional.empty();
-        } finally {
-            refill();
+            LOG.warn("pooled container {} is no longer running; discarding it", ContainerRunner.shortId(p.containerId()));
+            destroy(p);
+        }
+        return Optional.empty();
+    }
+
+    /** Gives a taken container the CPU weight of a task container (it was created with {@link #WARMING_CPU_SHARES}). */
+    void promote(String containerId) {
+        try {
+            docker.updateContainerCmd(containerId).withCpuShares(TASK_CPU_SHARES).exec();
+        } catch (RuntimeException e) {
+            LOG.debug("could not raise the CPU weight of {}: {}", ContainerRunner.shortId(containerId), e.getMessage());
         }
     }
 

@@ -129,6 +129,10 @@ final class ContainerRunner {
             closeQuietly(input);
         }
         pump.drain(LOG_DRAIN_MILLIS);
+        if (end == End.EXITED && Integer.valueOf(0).equals(how)) {
+            // The wait answered exit 0: not OOM-killed (that is 137) and not running; no inspect round trip needed.
+            return new Outcome(end, 0, false, null, pump.tail());
+        }
         Integer exitCode = null;
         boolean oom = false;
         try {
@@ -207,8 +211,11 @@ final class ContainerRunner {
         try {
             Long code = docker.inspectExecCmd(execId).exec().getExitCodeLong();
             exitCode = code == null ? null : code.intValue();
-            InspectContainerResponse.ContainerState state = docker.inspectContainerCmd(containerId).exec().getState();
-            oom = state != null && Boolean.TRUE.equals(state.getOOMKilled());
+            if (exitCode == null || exitCode != 0) {
+                // the container's OOM flag matters only for a failed exec
+                InspectContainerResponse.ContainerState state = docker.inspectContainerCmd(containerId).exec().getState();
+                oom = state != null && Boolean.TRUE.equals(state.getOOMKilled());
+            }
         } catch (NotFoundException e) {
             LOG.debug("exec {} vanished before inspection", shortId(execId));
         }

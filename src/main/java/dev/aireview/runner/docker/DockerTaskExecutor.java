@@ -26,8 +26,14 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The Docker executor: one claimed task becomes a clone container and a limited, hardened review container
@@ -50,6 +56,12 @@ public final class DockerTaskExecutor implements TaskExecutor {
     private final DiskPressureGuard diskGuard;
     private final Duration diskWatchPeriod;
     private final AtomicBoolean closed = new AtomicBoolean();
+    /**
+     * Docker calls a task runs beside its critical path (the cold review container's create/start during the clone,
+     * removals, the pooled container's CPU weight). Threads are made on demand and end after 30 s idle, so an idle
+     * runner holds none.
+     */
+    private final ExecutorService async = asyncCalls();
     private volatile DockerConnection connection;
     private volatile DockerClient docker;
     private volatile ContainerRunner runner;
@@ -163,7 +175,11 @@ public final class DockerTaskExecutor implements TaskExecutor {
         String reviewId = null;
         String cloneId = null;
         DiskWatch.Watch watch = null;
-        AtomicReference<String> current = new AtomicReference<>();
+        // this task's running containers: what a workspace over DOCKER_WORKSPACE_LIMIT gets killed
+        java.util.Set<String> live = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        CompletableFuture<String> earlyReview = null;
+        CompletableFuture<Void> cloneRemoved = null;
+        CompletableFuture<Void> promoted = null;
         try {
             ctx.phase(TaskPhase.PREPARING, "preparing the workspace");
             pooled = pool.take();
@@ -176,15 +192,12 @@ public final class DockerTaskExecutor implements TaskExecutor {
                 workspace = workspaces.create(task.id());
                 watch = diskWatch == null ? null : diskWatch.watch(workspace, () -> { });
             }
-            current.set(reviewId);
+            if (reviewId != null) {
+                live.add(reviewId);
+            }
             if (watch != null) {
-                // over the limit: kill whichever container is running (clone or review); the task then ends disk_limit
-                watch.onExceeded(() -> {
-                    String id = current.get();
-                    if (id != null) {
-                        runner.kill(id);
-                    }
-                });
+                // over the limit: kill every container of the task (clone, review); the task then ends disk_limit
+                watch.onExceeded(() -> live.forEach(runner::kill));
             }
             CancelSignal cancel = ctx.cancel();
 
@@ -196,6 +209,11 @@ public final class DockerTaskExecutor implements TaskExecutor {
             ctx.phase(TaskPhase.CLONING, "cloning " + SecretMasker.of(task.secrets()).mask(RepositoryUrl.redact(task.repository().url()))
                     + (task.branch() == null ? "" : " branch " + task.branch()));
             ContainerRunner.Outcome clone;
+            if (reviewId != null) {
+                // pre-warmed: its CPU weight is raised to a task's while the clone runs
+                String pooledId = reviewId;
+                promoted = CompletableFuture.runAsync(() -> pool.promote(pooledId), async);
+            }
             if (reviewId != null && specs.cloneFitsReviewContainer()) {
                 // pre-warmed: clone inside the already running container (same image, limits, user), no create/start
                 List<String> env = new java.util.ArrayList<>(GitClone.env(task, config.cloneDepth()));
@@ -204,6 +222,16 @@ public final class DockerTaskExecutor implements TaskExecutor {
                         GitClone.stdin(task));
             } else {
                 // its own container: cold start, or a clone network / runtime other than the review's
+                if (reviewId == null) {
+                    // cold: the review container is created and started while the clone runs; its entrypoint waits
+                    // for task.json like a pooled one, so its start-up is off the critical path
+                    Path reviewWorkspace = workspace;
+                    earlyReview = CompletableFuture.supplyAsync(() -> {
+                        String id = startReview(reviewWorkspace, task.id());
+                        live.add(id);
+                        return id;
+                    }, async);
+                }
                 try {
                     // secrets go on stdin, never into the container's configuration
                     cloneId = specs.clone(docker, workspace, task.id(), GitClone.env(task, config.cloneDepth()))
@@ -211,11 +239,12 @@ public final class DockerTaskExecutor implements TaskExecutor {
                 } catch (NotFoundException e) {
                     return finish(ctx, started, imageMissing(e), null);
                 }
-                current.set(cloneId);
+                live.add(cloneId);
                 clone = runner.run(cloneId, false, new LogPump(ctx::log), deadline, cancel, GitClone.stdin(task));
-                current.set(reviewId);
-                runner.remove(cloneId);
+                live.remove(cloneId);
+                String exited = cloneId;
                 cloneId = null;
+                cloneRemoved = CompletableFuture.runAsync(() -> runner.remove(exited), async);
             }
             String over = overLimit(watch);
             if (over != null) {
@@ -233,18 +262,21 @@ public final class DockerTaskExecutor implements TaskExecutor {
             }
 
             workspaces.writeTask(workspace, task.toContainerJson());
-            boolean started0 = reviewId != null;
             if (reviewId == null) {
                 try {
-                    reviewId = specs.review(docker, workspace, task.id()).exec().getId();
-                } catch (NotFoundException e) {
-                    return finish(ctx, started, imageMissing(e), null);
+                    reviewId = earlyReview.join();
+                } catch (CompletionException e) {
+                    if (e.getCause() instanceof NotFoundException nf) {
+                        return finish(ctx, started, imageMissing(nf), null);
+                    }
+                    throw e.getCause() instanceof RuntimeException r ? r : e;
+                } finally {
+                    earlyReview = null;
                 }
-                current.set(reviewId);
             }
             ctx.phase(TaskPhase.REVIEWING, "reviewing in container " + ContainerRunner.shortId(reviewId));
             LogPump pump = new LogPump(ctx::log);
-            ContainerRunner.Outcome review = runner.run(reviewId, started0, pump, deadline, cancel);
+            ContainerRunner.Outcome review = runner.run(reviewId, true, pump, deadline, cancel);
             over = overLimit(watch);
             if (over != null) {
                 return finish(ctx, started, TaskResult.failure(ErrorKind.DISK_LIMIT, over + " during the review; the container was killed"),
@@ -265,11 +297,23 @@ public final class DockerTaskExecutor implements TaskExecutor {
             if (cloneId != null) {
                 runner.remove(cloneId);
             }
-            if (reviewId != null) {
-                runner.remove(reviewId);
+            if (reviewId == null && earlyReview != null) {
+                reviewId = startedOrNull(earlyReview);
             }
+            // the review container's removal and the workspace's deletion run side by side (the container has
+            // exited or been killed; its bind mount does not hold the files)
+            String toRemove = reviewId;
+            CompletableFuture<Void> reviewRemoved = toRemove == null ? null
+                    : CompletableFuture.runAsync(() -> runner.remove(toRemove), async);
             if (workspace != null && !deleteWorkspace(workspace)) {
                 LOG.warn("workspace {} could not be deleted; the reaper will retry at the next start", workspace);
+            }
+            joinQuietly(reviewRemoved);
+            joinQuietly(cloneRemoved);
+            joinQuietly(promoted);
+            // the task no longer needs the CPU: now the pool may warm a replacement
+            if (pool != null) {
+                pool.refill();
             }
             if (previousMdc == null) {
                 MDC.remove("taskId");
@@ -277,6 +321,43 @@ public final class DockerTaskExecutor implements TaskExecutor {
                 MDC.put("taskId", previousMdc);
             }
             ContainerRunner.restoreInterrupt();
+        }
+    }
+
+    /**
+     * Creates and starts the review container of a cold task (its entrypoint waits for task.json); its id. Its task is
+     * only a clone away, so it is asked not to warm up ({@code AI_REVIEW_WARM_UP=false}, docs/executor-contract.md):
+     * sample reviews would take CPU from the clone and from the review itself.
+     */
+    private String startReview(Path workspace, String taskId) {
+        List<String> env = new java.util.ArrayList<>(ContainerSpecs.reviewEnv());
+        env.add("AI_REVIEW_WARM_UP=false");
+        String id = specs.review(docker, workspace, taskId).withEnv(env).exec().getId();
+        try {
+            docker.startContainerCmd(id).exec();
+            return id;
+        } catch (RuntimeException e) {
+            runner.remove(id);
+            throw e;
+        }
+    }
+
+    /** The id of an early-started review container, or null when its start failed (it then removed itself). */
+    private static String startedOrNull(CompletableFuture<String> start) {
+        try {
+            return start.join();
+        } catch (CompletionException | java.util.concurrent.CancellationException e) {
+            return null;
+        }
+    }
+
+    private static void joinQuietly(CompletableFuture<?> f) {
+        if (f != null) {
+            try {
+                f.join();
+            } catch (CompletionException | java.util.concurrent.CancellationException e) {
+                LOG.debug("background Docker call failed: {}", e.getMessage());
+            }
         }
     }
 
@@ -363,11 +444,22 @@ public final class DockerTaskExecutor implements TaskExecutor {
         }
     }
 
+    private static ExecutorService asyncCalls() {
+        AtomicInteger n = new AtomicInteger();
+        ThreadPoolExecutor pool = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 30, TimeUnit.SECONDS, new SynchronousQueue<>(), r -> {
+            Thread t = new Thread(r, "docker-async-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        return pool;
+    }
+
     @Override
     public void close() {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
+        async.shutdown();
         if (pool != null) {
             pool.close();
         }

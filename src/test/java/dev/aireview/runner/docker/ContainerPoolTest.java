@@ -57,6 +57,8 @@ class ContainerPoolTest {
             InspectContainerResponse info = DockerTestSupport.docker().inspectContainerCmd(ready.get(0).getId()).exec();
             assertTrue(info.getState().getRunning(), "pooled container is running, waiting for task.json");
             DockerTestSupport.assertHardened(info, runner, Labels.POOL_TASK, "host");
+            assertEquals(ContainerPool.WARMING_CPU_SHARES, info.getHostConfig().getCpuShares(),
+                    "a warming pooled container yields the CPU to running tasks");
             Instant created = Instant.parse(info.getCreated());
             Instant startedAt = Instant.parse(info.getState().getStartedAt());
 

@@ -191,10 +191,13 @@ class GitCredentialScopeDockerTest {
 
     /** Finds the workspace mounted into the task's review container and every file in it that holds the token. */
     private static void scanWorkspace(String taskId, List<String> findings, List<String> gitConfig) {
+        // the workspace once, however many of the task's containers mount it (the clone container may still be
+        // being removed beside the review)
+        java.util.Set<String> scanned = new java.util.HashSet<>();
         for (Container c : DockerTestSupport.containersOfTask(taskId)) {
             InspectContainerResponse info = DockerTestSupport.docker().inspectContainerCmd(c.getId()).exec();
             for (InspectContainerResponse.Mount m : info.getMounts()) {
-                if (!ContainerSpecs.WORKSPACE.equals(m.getDestination().getPath())) {
+                if (!ContainerSpecs.WORKSPACE.equals(m.getDestination().getPath()) || !scanned.add(m.getSource())) {
                     continue;
                 }
                 Path ws = Path.of(m.getSource());
