@@ -20,6 +20,7 @@ import java.util.Map;
 /** Small helpers shared by the handlers: envelopes, body reading, query parsing, token checks. */
 final class Http {
     static final int MAX_BODY_BYTES = 16 * 1024 * 1024;
+    private static final String HEADERS_SENT = "dev-server.headers-sent";
 
     private Http() {
     }
@@ -79,7 +80,26 @@ final class Http {
         send(ex, status, "application/json; charset=utf-8", Json.mapper().writeValueAsBytes(body));
     }
 
+    /**
+     * Sends {@code status} and the headers now, with a chunked body to follow (an injected stall): the next
+     * {@link #send} writes only the body.
+     */
+    static void sendHeadersNow(HttpExchange ex, int status) throws IOException {
+        ex.getResponseHeaders().set("Content-Type", "application/json; charset=utf-8");
+        ex.getResponseHeaders().set("Cache-Control", "no-store");
+        ex.sendResponseHeaders(status, 0);
+        ex.getResponseBody().flush();
+        ex.setAttribute(HEADERS_SENT, Boolean.TRUE);
+    }
+
     static void send(HttpExchange ex, int status, String contentType, byte[] bytes) throws IOException {
+        if (ex.getAttribute(HEADERS_SENT) != null) {
+            try (OutputStream out = ex.getResponseBody()) {
+                out.write(bytes);
+            }
+            ex.close();
+            return;
+        }
         ex.getResponseHeaders().set("Content-Type", contentType);
         ex.getResponseHeaders().set("Cache-Control", "no-store");
         ex.sendResponseHeaders(status, bytes.length == 0 ? -1 : bytes.length);
