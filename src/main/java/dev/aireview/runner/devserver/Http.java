@@ -20,7 +20,11 @@ import java.util.Map;
 /** Small helpers shared by the handlers: envelopes, body reading, query parsing, token checks. */
 final class Http {
     static final int MAX_BODY_BYTES = 16 * 1024 * 1024;
-    private static final String HEADERS_SENT = "dev-server.headers-sent";
+    /**
+     * Exchanges whose headers went out early (an injected stall). Not an exchange attribute: the JDK server keeps
+     * those per context, shared by every exchange of it.
+     */
+    private static final java.util.Set<HttpExchange> HEADERS_SENT = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     private Http() {
     }
@@ -89,11 +93,16 @@ final class Http {
         ex.getResponseHeaders().set("Cache-Control", "no-store");
         ex.sendResponseHeaders(status, 0);
         ex.getResponseBody().flush();
-        ex.setAttribute(HEADERS_SENT, Boolean.TRUE);
+        HEADERS_SENT.add(ex);
+    }
+
+    /** Forgets an exchange once it is done (see {@link #sendHeadersNow}). */
+    static void done(HttpExchange ex) {
+        HEADERS_SENT.remove(ex);
     }
 
     static void send(HttpExchange ex, int status, String contentType, byte[] bytes) throws IOException {
-        if (ex.getAttribute(HEADERS_SENT) != null) {
+        if (HEADERS_SENT.remove(ex)) {
             try (OutputStream out = ex.getResponseBody()) {
                 out.write(bytes);
             }

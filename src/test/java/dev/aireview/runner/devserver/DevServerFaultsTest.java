@@ -135,6 +135,9 @@ class DevServerFaultsTest {
         assertTrue(body.contains("\"status\":\"completed\""), body);
         assertEquals("completed", server.task(id).resultStatus(), "the call was processed after the stall");
         assertEquals(1, server.injectedFaults().get("result:stall"));
+        Api.Reply next = api.result(id, "r1", "completed");
+        assertEquals(200, next.status(), "the next call of the kind is answered normally: " + next);
+        assertTrue(next.data().get("duplicate").asBoolean());
     }
 
     @Test
@@ -159,9 +162,12 @@ class DevServerFaultsTest {
         assertThrows(TimeoutException.class, () -> body.get(1, TimeUnit.SECONDS), "no body while stalled");
         assertEquals("claimed", server.task(id).phase(), "a stalled call is not processed");
 
+        assertEquals(200, api.status(id, "r1", "cloning").status(), "other calls go on meanwhile");
+
         server.clearFaults();
 
-        assertTrue(body.get(30, TimeUnit.SECONDS).contains("reviewing"));
+        String released = body.get(30, TimeUnit.SECONDS);
+        assertTrue(released.contains("reviewing"), released);
         assertEquals("reviewing", server.task(id).phase(), "released: processed now");
         assertEquals(1, server.task(id).attempts().get(0).executions());
     }
