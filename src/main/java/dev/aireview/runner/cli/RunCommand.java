@@ -101,6 +101,16 @@ public final class RunCommand implements Callable<Integer> {
     String user;
     @Option(names = "--stop-grace-seconds", paramLabel = "S", description = "[DOCKER_STOP_GRACE_SECONDS] SIGTERM→SIGKILL time. Default: 10.")
     String stopGrace;
+    @Option(names = "--result-limit-bytes", paramLabel = "SIZE", description = "[DOCKER_RESULT_LIMIT_BYTES] Largest result.json read. Default: 1m.")
+    String resultLimit;
+    @Option(names = "--workspace-limit", paramLabel = "SIZE", description = "[DOCKER_WORKSPACE_LIMIT] Per-task workspace cap (disk_limit). Default: 2g.")
+    String workspaceLimit;
+    @Option(names = "--min-free-disk", paramLabel = "SIZE|N%", description = "[DOCKER_MIN_FREE_DISK] Pause claims below this free space; 0 = off. Default: 5g.")
+    String minFreeDisk;
+    @Option(names = "--docker-runtime", paramLabel = "NAME", description = "[DOCKER_RUNTIME] Review container runtime, e.g. runsc. Default: the engine's.")
+    String runtime;
+    @Option(names = "--clone-network-mode", paramLabel = "MODE", description = "[DOCKER_CLONE_NETWORK_MODE] Clone container network mode. Default: DOCKER_NETWORK_MODE.")
+    String cloneNetwork;
     @Option(names = "--health-port", paramLabel = "[ADDR:]PORT", description = "[RUNNER_HEALTH_PORT] GET /health and /metrics endpoint; 0 = off. Default: 0.")
     String healthPort;
 
@@ -132,6 +142,11 @@ public final class RunCommand implements Callable<Integer> {
         put(m, ConfigOption.PIDS_LIMIT, pids);
         put(m, ConfigOption.USER, user);
         put(m, ConfigOption.STOP_GRACE_SECONDS, stopGrace);
+        put(m, ConfigOption.RESULT_LIMIT_BYTES, resultLimit);
+        put(m, ConfigOption.WORKSPACE_LIMIT, workspaceLimit);
+        put(m, ConfigOption.MIN_FREE_DISK, minFreeDisk);
+        put(m, ConfigOption.RUNTIME, runtime);
+        put(m, ConfigOption.CLONE_NETWORK_MODE, cloneNetwork);
         put(m, ConfigOption.HEALTH_PORT, healthPort);
         return m;
     }

@@ -28,10 +28,13 @@ public final class ConfigLoader {
     public static final long MIN_MEMORY_BYTES = 6L * 1024 * 1024;
     public static final long MIN_LOG_LIMIT_BYTES = 1024;
     public static final int MAX_CONCURRENT_JOBS_LIMIT = 256;
+    public static final long MIN_RESULT_LIMIT_BYTES = 1024;
+    public static final long MIN_WORKSPACE_LIMIT_BYTES = 1024 * 1024;
 
     private static final Pattern SIZE = Pattern.compile("(?i)^\\s*(\\d+(?:\\.\\d+)?)\\s*([kmgt]?)(i?b)?\\s*$");
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
     private static final Pattern USER = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]*)?");
+    private static final Pattern RUNTIME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
     private static final Pattern IMAGE = Pattern.compile("[^\\s]+");
 
     /** Either a config or the list of problems. */
@@ -117,12 +120,27 @@ public final class ConfigLoader {
         String user = user();
         long stopGrace = integer(ConfigOption.STOP_GRACE_SECONDS, 0, 3600);
         String[] health = health();
+        long resultLimit = size(ConfigOption.RESULT_LIMIT_BYTES, MIN_RESULT_LIMIT_BYTES);
+        long workspaceLimit = size(ConfigOption.WORKSPACE_LIMIT, MIN_WORKSPACE_LIMIT_BYTES);
+        FreeDiskThreshold minFree = FreeDiskThreshold.parse(value(ConfigOption.MIN_FREE_DISK));
+        if (minFree == null) {
+            bad(ConfigOption.MIN_FREE_DISK, value(ConfigOption.MIN_FREE_DISK), "use a size (e.g. 5g) or a percentage below 100 (e.g. 10%); 0 = off");
+        }
+        String runtime = raw(ConfigOption.RUNTIME);
+        if (runtime != null && !RUNTIME.matcher(runtime).matches()) {
+            bad(ConfigOption.RUNTIME, runtime, "a runtime name as docker info lists it (letters, digits, '.', '_', '-')");
+        }
+        String cloneNetwork = raw(ConfigOption.CLONE_NETWORK_MODE);
+        if (cloneNetwork != null && cloneNetwork.chars().anyMatch(Character::isWhitespace)) {
+            bad(ConfigOption.CLONE_NETWORK_MODE, cloneNetwork, "a network mode has no whitespace");
+        }
 
         if (!problems.isEmpty()) {
             return new Result(null, problems);
         }
         DockerConfig docker = new DockerConfig(dockerHost, image, pullPolicy, memory, cpus, network, workspace,
-                Duration.ofSeconds(timeout), poolSize, cloneDepth, pids, user, Duration.ofSeconds(stopGrace), name);
+                Duration.ofSeconds(timeout), poolSize, cloneDepth, pids, user, Duration.ofSeconds(stopGrace), name,
+                resultLimit, workspaceLimit, minFree, runtime, cloneNetwork);
         RunnerConfig config = new RunnerConfig(serverUrl, token, name, runnerId, tags, maxJobs,
                 Duration.ofMillis(pollInterval), Duration.ofMillis(pollTimeout), Duration.ofMillis(heartbeat),
                 Duration.ofMillis(requestTimeout), Duration.ofMillis(shutdownGrace), logLimit, docker,
@@ -419,6 +437,11 @@ public final class ConfigLoader {
             m.put(ConfigOption.PIDS_LIMIT.env(), Long.toString(d.pidsLimit()));
             m.put(ConfigOption.USER.env(), d.user());
             m.put(ConfigOption.STOP_GRACE_SECONDS.env(), Long.toString(d.stopGrace().toSeconds()));
+            m.put(ConfigOption.RESULT_LIMIT_BYTES.env(), Long.toString(d.resultLimitBytes()));
+            m.put(ConfigOption.WORKSPACE_LIMIT.env(), Long.toString(d.workspaceLimitBytes()));
+            m.put(ConfigOption.MIN_FREE_DISK.env(), String.valueOf(d.minFreeDisk()));
+            m.put(ConfigOption.RUNTIME.env(), d.runtime() == null ? "(engine default)" : d.runtime());
+            m.put(ConfigOption.CLONE_NETWORK_MODE.env(), d.cloneNetworkMode());
         }
         m.put(ConfigOption.HEALTH_PORT.env(), c.healthEnabled() ? c.healthBind() + ":" + c.healthPort() : "0 (off)");
         return m;

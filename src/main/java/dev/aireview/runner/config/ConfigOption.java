@@ -24,12 +24,17 @@ public enum ConfigOption {
     MEMORY_LIMIT("DOCKER_MEMORY_LIMIT", "--memory-limit", "2g", "Memory of each container (size: bytes, or k/m/g with optional 'b', decimals allowed, e.g. 512m, 1.5g; >= 6m). Swap is not added."),
     CPU_LIMIT("DOCKER_CPU_LIMIT", "--cpu-limit", "1.0", "CPUs of each container (decimal > 0, e.g. 0.5)."),
     NETWORK_MODE("DOCKER_NETWORK_MODE", "--network-mode", "bridge", "Docker network mode of the containers (bridge, host, none or a network name)."),
-    WORKSPACE_BASE("DOCKER_WORKSPACE_BASE", "--workspace-base", "/var/lib/ai-review/workspaces", "Absolute host directory under which task workspaces are created (<base>/<name>/<taskId>)."),
+    WORKSPACE_BASE("DOCKER_WORKSPACE_BASE", "--workspace-base", "/var/lib/ai-review/workspaces", "Absolute host directory under which task workspaces are created (<base>/<name>/<id prefix>-<hash>; the runner directory is made mode 0700, each workspace 0700 owned by DOCKER_USER)."),
     TIMEOUT_SECONDS("DOCKER_TIMEOUT_SECONDS", "--timeout-seconds", "600", "Wall-time limit of a whole task (s, > 0); a task's timeoutSeconds can only lower it."),
     POOL_SIZE("DOCKER_POOL_SIZE", "--pool-size", "0", "Pre-warmed review containers kept ready (>= 0)."),
     PIDS_LIMIT("DOCKER_PIDS_LIMIT", "--pids-limit", "512", "Process limit of each container (> 0)."),
     USER("DOCKER_USER", "--docker-user", "10001:10001", "user[:group] the containers run as; root (0) is refused."),
     STOP_GRACE_SECONDS("DOCKER_STOP_GRACE_SECONDS", "--stop-grace-seconds", "10", "Seconds between SIGTERM and SIGKILL when a container is stopped (>= 0)."),
+    RESULT_LIMIT_BYTES("DOCKER_RESULT_LIMIT_BYTES", "--result-limit-bytes", "1m", "Largest result.json the runner reads (size, >= 1k); a larger one, or one that is not a regular file, fails the task (executor_failed)."),
+    WORKSPACE_LIMIT("DOCKER_WORKSPACE_LIMIT", "--workspace-limit", "2g", "Per-task cap of workspace bytes (clone + review output; size, >= 1m), checked every few seconds while the task runs; over it the container is killed and the task fails with disk_limit."),
+    MIN_FREE_DISK("DOCKER_MIN_FREE_DISK", "--min-free-disk", "5g", "Free space under DOCKER_WORKSPACE_BASE below which the runner stops claiming tasks (a size like 5g, or a percentage like 10%; 0 = off). It resumes by itself when space returns."),
+    RUNTIME("DOCKER_RUNTIME", "--docker-runtime", "(engine default)", "OCI runtime of the review container, e.g. runsc (gVisor); the engine must list it (docker info), else the runner exits 1 at start-up."),
+    CLONE_NETWORK_MODE("DOCKER_CLONE_NETWORK_MODE", "--clone-network-mode", "= DOCKER_NETWORK_MODE", "Docker network mode of the clone container, so an offline review (DOCKER_NETWORK_MODE=none) can still clone."),
     HEALTH_PORT("RUNNER_HEALTH_PORT", "--health-port", "0", "Port of the GET /health and GET /metrics endpoint ([address:]port; 0 = off). Without an address it listens on all interfaces; e.g. 127.0.0.1:8081 keeps it local.");
 
     private final String env;

@@ -28,8 +28,11 @@ import java.util.function.Predicate;
 final class ContainerPool implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ContainerPool.class);
 
-    /** A started pooled container and its workspace. */
-    record Pooled(String containerId, Path workspace, Instant readyAt) {
+    /**
+     * A started pooled container, its workspace, and the DOCKER_WORKSPACE_LIMIT watch that runs from the container's
+     * start (a hostile image may fill its workspace before its task arrives); {@code watch} is null without a limit.
+     */
+    record Pooled(String containerId, Path workspace, Instant readyAt, DiskWatch.Watch watch) {
     }
 
     private final DockerClient docker;
@@ -38,6 +41,7 @@ final class ContainerPool implements AutoCloseable {
     private final ContainerRunner runner;
     private final Predicate<Path> workspaceDeleter;
     private final int size;
+    private final DiskWatch diskWatch;
     private final ConcurrentLinkedQueue<Pooled> ready = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final AtomicBoolean refillScheduled = new AtomicBoolean();
@@ -45,6 +49,13 @@ final class ContainerPool implements AutoCloseable {
 
     ContainerPool(DockerClient docker, ContainerSpecs specs, Workspaces workspaces, ContainerRunner runner,
                   Predicate<Path> workspaceDeleter, int size) {
+        this(docker, specs, workspaces, runner, workspaceDeleter, size, null);
+    }
+
+    /** @param diskWatch watches each pooled workspace (its container is killed when over the limit); null for none */
+    ContainerPool(DockerClient docker, ContainerSpecs specs, Workspaces workspaces, ContainerRunner runner,
+                  Predicate<Path> workspaceDeleter, int size, DiskWatch diskWatch) {
+        this.diskWatch = diskWatch;
         this.docker = docker;
         this.specs = specs;
         this.workspaces = workspaces;
@@ -109,7 +120,9 @@ final class ContainerPool implements AutoCloseable {
         try {
             id = specs.review(docker, workspace, Labels.POOL_TASK).exec().getId();
             docker.startContainerCmd(id).exec();
-            return new Pooled(id, workspace, Instant.now());
+            String started = id;
+            DiskWatch.Watch watch = diskWatch == null ? null : diskWatch.watch(workspace, () -> runner.kill(started));
+            return new Pooled(id, workspace, Instant.now(), watch);
         } catch (RuntimeException e) {
             if (id != null) {
                 runner.remove(id);
@@ -124,7 +137,7 @@ final class ContainerPool implements AutoCloseable {
         try {
             Pooled p;
             while ((p = ready.poll()) != null) {
-                if (isRunning(p.containerId())) {
+                if ((p.watch() == null || p.watch().check() == null) && isRunning(p.containerId())) {
                     return Optional.of(p);
                 }
                 LOG.warn("pooled container {} is no longer running; discarding it", ContainerRunner.shortId(p.containerId()));
@@ -146,6 +159,9 @@ final class ContainerPool implements AutoCloseable {
     }
 
     void destroy(Pooled p) {
+        if (p.watch() != null) {
+            p.watch().close();
+        }
         runner.remove(p.containerId());
         workspaceDeleter.test(p.workspace());
     }

@@ -37,8 +37,13 @@ public final class ContainerSpecs {
         this.config = config;
     }
 
-    /** Limits and hardening, with {@code workspace} bind-mounted read-write at /workspace. */
+    /** Limits and hardening of a review container, with {@code workspace} bind-mounted read-write at /workspace. */
     public HostConfig hostConfig(Path workspace) {
+        return hostConfig(workspace, config.networkMode());
+    }
+
+    /** Limits and hardening, with {@code workspace} bind-mounted read-write at /workspace, on {@code networkMode}. */
+    public HostConfig hostConfig(Path workspace, String networkMode) {
         HostConfig host = HostConfig.newHostConfig()
                 .withBinds(new Bind(workspace.toAbsolutePath().toString(), new Volume(WORKSPACE), AccessMode.rw))
                 .withCapDrop(Capability.ALL)
@@ -52,10 +57,10 @@ public final class ContainerSpecs {
         if (config.cpus() > 0) {
             host.withNanoCPUs(Math.round(config.cpus() * 1_000_000_000L));
         }
-        if (config.networkMode() != null && !config.networkMode().isBlank()) {
-            host.withNetworkMode(config.networkMode());
+        if (networkMode != null && !networkMode.isBlank()) {
+            host.withNetworkMode(networkMode);
         }
-        if (hasOwnNetwork(config.networkMode())) {
+        if (hasOwnNetwork(networkMode)) {
             host.withExtraHosts(HOST_GATEWAY_ENTRY);
         }
         if (config.pidsLimit() > 0) {
@@ -85,23 +90,48 @@ public final class ContainerSpecs {
                 "HOME=/tmp");
     }
 
-    /** A review container running the image's own entrypoint; {@code taskId} is {@link Labels#POOL_TASK} for a pooled one. */
+    /**
+     * A review container running the image's own entrypoint; {@code taskId} is {@link Labels#POOL_TASK} for a pooled
+     * one. It alone runs under DOCKER_RUNTIME (e.g. gVisor), on DOCKER_NETWORK_MODE.
+     */
     public CreateContainerCmd review(DockerClient docker, Path workspace, String taskId) {
-        return base(docker, workspace, taskId, "review").withEnv(reviewEnv());
+        CreateContainerCmd cmd = base(docker, workspace, taskId, "review", config.networkMode()).withEnv(reviewEnv());
+        if (config.runtime() != null) {
+            cmd.getHostConfig().withRuntime(config.runtime());
+        }
+        return cmd;
+    }
+
+    /** The clone container: {@link GitClone#SCRIPT} on DOCKER_CLONE_NETWORK_MODE, under the engine's default runtime. */
+    public CreateContainerCmd clone(DockerClient docker, Path workspace, String taskId, List<String> env) {
+        return script(docker, workspace, taskId, "clone", GitClone.SCRIPT, env, config.cloneNetworkMode());
+    }
+
+    /**
+     * True when the clone may run inside a pre-warmed review container (exec): only when the clone would get the
+     * same network and runtime as the review anyway.
+     */
+    public boolean cloneFitsReviewContainer() {
+        return config.runtime() == null && java.util.Objects.equals(config.cloneNetworkMode(), config.networkMode());
     }
 
     /** A short container running {@code sh -c script} with the given environment (values never go into argv). */
     public CreateContainerCmd script(DockerClient docker, Path workspace, String taskId, String role, String script, List<String> env) {
+        return script(docker, workspace, taskId, role, script, env, config.networkMode());
+    }
+
+    private CreateContainerCmd script(DockerClient docker, Path workspace, String taskId, String role, String script,
+                                      List<String> env, String networkMode) {
         List<String> fullEnv = new ArrayList<>(env);
         fullEnv.add("HOME=/tmp");
-        return base(docker, workspace, taskId, role)
+        return base(docker, workspace, taskId, role, networkMode)
                 .withEntrypoint("sh", "-c", script)
                 .withCmd(List.of())
                 .withWorkingDir(WORKSPACE)
                 .withEnv(fullEnv);
     }
 
-    private CreateContainerCmd base(DockerClient docker, Path workspace, String taskId, String role) {
+    private CreateContainerCmd base(DockerClient docker, Path workspace, String taskId, String role, String networkMode) {
         return docker.createContainerCmd(config.executorImage())
                 .withUser(config.user())
                 .withLabels(Labels.of(config.runnerName(), taskId, role))
@@ -109,6 +139,6 @@ public final class ContainerSpecs {
                 .withAttachStdout(false)
                 .withAttachStderr(false)
                 .withTty(false)
-                .withHostConfig(hostConfig(workspace));
+                .withHostConfig(hostConfig(workspace, networkMode));
     }
 }

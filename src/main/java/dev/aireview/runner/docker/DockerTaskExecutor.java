@@ -26,6 +26,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The Docker executor: one claimed task becomes a clone container and a limited, hardened review container
@@ -44,11 +45,14 @@ public final class DockerTaskExecutor implements TaskExecutor {
     private final String maxApiVersion;
     private final Workspaces workspaces;
     private final ContainerSpecs specs;
+    private final DiskPressureGuard diskGuard;
+    private final Duration diskWatchPeriod;
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile DockerConnection connection;
     private volatile DockerClient docker;
     private volatile ContainerRunner runner;
     private volatile ContainerPool pool;
+    private volatile DiskWatch diskWatch;
 
     /** Production constructor: connects to {@code config.host()} on {@link #start()}. */
     public DockerTaskExecutor(DockerConfig config) {
@@ -57,10 +61,26 @@ public final class DockerTaskExecutor implements TaskExecutor {
 
     /** As {@link #DockerTaskExecutor(DockerConfig)}, but never speaks an API above {@code maxApiVersion} (e.g. "1.41"). */
     public DockerTaskExecutor(DockerConfig config, String maxApiVersion) {
+        this(config, maxApiVersion, DiskPressureGuard.FreeSpace.FILE_STORE, DiskWatch.DEFAULT_PERIOD);
+    }
+
+    /**
+     * As {@link #DockerTaskExecutor(DockerConfig, String)}, reading free disk space through {@code freeSpace} and
+     * measuring workspaces every {@code diskWatchPeriod} (tests).
+     */
+    DockerTaskExecutor(DockerConfig config, String maxApiVersion, DiskPressureGuard.FreeSpace freeSpace, Duration diskWatchPeriod) {
         this.config = config;
         this.maxApiVersion = maxApiVersion;
-        this.workspaces = new Workspaces(config.workspaceBase(), config.runnerName());
+        this.workspaces = new Workspaces(config.workspaceBase(), config.runnerName(), config.user(), config.resultLimitBytes());
         this.specs = new ContainerSpecs(config);
+        this.diskGuard = new DiskPressureGuard(config.workspaceBase(), config.minFreeDisk(), freeSpace);
+        this.diskWatchPeriod = diskWatchPeriod;
+    }
+
+    /** Pauses claims while the disk under DOCKER_WORKSPACE_BASE has less than DOCKER_MIN_FREE_DISK free. */
+    @Override
+    public DiskPressureGuard claimGate() {
+        return diskGuard;
     }
 
     @Override
@@ -69,20 +89,25 @@ public final class DockerTaskExecutor implements TaskExecutor {
         docker = connection.client();
         runner = new ContainerRunner(docker, config.stopGrace());
         try {
+            RuntimeCheck.verify(docker, config.runtime());
             ImageCheck.ensure(docker, config.executorImage(), config.pullPolicy());
             try {
-                Files.createDirectories(workspaces.runnerDir());
+                workspaces.ensureRunnerDir();
             } catch (IOException e) {
                 throw new DockerExecutorException("cannot create the workspace directory " + workspaces.runnerDir()
                         + " (DOCKER_WORKSPACE_BASE): " + e.getMessage(), e);
             }
             new OrphanReaper(docker, config.runnerName(), workspaces, this::deleteWorkspace).reap();
             WorkspaceMountCheck.verify(docker, specs, runner, workspaces);
-            pool = new ContainerPool(docker, specs, workspaces, runner, this::deleteWorkspace, config.poolSize());
+            diskWatch = config.workspaceLimitBytes() > 0 ? new DiskWatch(config.workspaceLimitBytes(), diskWatchPeriod) : null;
+            pool = new ContainerPool(docker, specs, workspaces, runner, this::deleteWorkspace, config.poolSize(), diskWatch);
             pool.refill();
             LOG.info("Docker executor ready: image {}, workspaces under {}, pool size {}", config.executorImage(),
                     workspaces.runnerDir(), config.poolSize());
         } catch (RuntimeException e) {
+            if (diskWatch != null) {
+                diskWatch.close();
+            }
             connection.close();
             throw e;
         }
@@ -117,15 +142,29 @@ public final class DockerTaskExecutor implements TaskExecutor {
         Path workspace = null;
         String reviewId = null;
         String cloneId = null;
+        DiskWatch.Watch watch = null;
+        AtomicReference<String> current = new AtomicReference<>();
         try {
             ctx.phase(TaskPhase.PREPARING, "preparing the workspace");
             pooled = pool.take();
             if (pooled.isPresent()) {
                 workspace = pooled.get().workspace();
                 reviewId = pooled.get().containerId();
+                watch = pooled.get().watch();
                 ctx.log(LogStream.SYSTEM, "using pre-warmed container " + ContainerRunner.shortId(reviewId));
             } else {
                 workspace = workspaces.create(task.id());
+                watch = diskWatch == null ? null : diskWatch.watch(workspace, () -> { });
+            }
+            current.set(reviewId);
+            if (watch != null) {
+                // over the limit: kill whichever container is running (clone or review); the task then ends disk_limit
+                watch.onExceeded(() -> {
+                    String id = current.get();
+                    if (id != null) {
+                        runner.kill(id);
+                    }
+                });
             }
             CancelSignal cancel = ctx.cancel();
 
@@ -137,21 +176,28 @@ public final class DockerTaskExecutor implements TaskExecutor {
             ctx.phase(TaskPhase.CLONING, "cloning " + SecretMasker.of(task.secrets()).mask(withoutUserInfo(task.repository().url()))
                     + (task.branch() == null ? "" : " branch " + task.branch()));
             ContainerRunner.Outcome clone;
-            if (reviewId != null) {
+            if (reviewId != null && specs.cloneFitsReviewContainer()) {
                 // pre-warmed: clone inside the already running container (same image, limits, user), no create/start
                 List<String> env = new java.util.ArrayList<>(GitClone.env(task, config.cloneDepth()));
                 env.add("HOME=/tmp");
                 clone = runner.exec(reviewId, config.user(), GitClone.SCRIPT, env, new LogPump(ctx::log), deadline, cancel);
             } else {
+                // its own container: cold start, or a clone network / runtime other than the review's
                 try {
-                    cloneId = specs.script(docker, workspace, task.id(), "clone", GitClone.SCRIPT,
-                            GitClone.env(task, config.cloneDepth())).exec().getId();
+                    cloneId = specs.clone(docker, workspace, task.id(), GitClone.env(task, config.cloneDepth())).exec().getId();
                 } catch (NotFoundException e) {
                     return finish(ctx, started, imageMissing(e), null);
                 }
+                current.set(cloneId);
                 clone = runner.run(cloneId, false, new LogPump(ctx::log), deadline, cancel);
+                current.set(reviewId);
                 runner.remove(cloneId);
                 cloneId = null;
+            }
+            String over = overLimit(watch);
+            if (over != null) {
+                return finish(ctx, started, TaskResult.failure(ErrorKind.DISK_LIMIT, over + " while cloning; the container was killed"),
+                        clone.exitCode());
             }
             if (clone.end() != ContainerRunner.End.EXITED) {
                 return finish(ctx, started, interrupted(clone, "while cloning"), clone.exitCode());
@@ -171,10 +217,16 @@ public final class DockerTaskExecutor implements TaskExecutor {
                 } catch (NotFoundException e) {
                     return finish(ctx, started, imageMissing(e), null);
                 }
+                current.set(reviewId);
             }
             ctx.phase(TaskPhase.REVIEWING, "reviewing in container " + ContainerRunner.shortId(reviewId));
             LogPump pump = new LogPump(ctx::log);
             ContainerRunner.Outcome review = runner.run(reviewId, started0, pump, deadline, cancel);
+            over = overLimit(watch);
+            if (over != null) {
+                return finish(ctx, started, TaskResult.failure(ErrorKind.DISK_LIMIT, over + " during the review; the container was killed"),
+                        review.exitCode());
+            }
             if (review.end() != ContainerRunner.End.EXITED) {
                 return finish(ctx, started, interrupted(review, "during the review"), review.exitCode());
             }
@@ -184,6 +236,9 @@ public final class DockerTaskExecutor implements TaskExecutor {
             return finish(ctx, started, TaskResult.failure(ErrorKind.EXECUTOR_FAILED,
                     "workspace error: " + SecretMasker.of(task.secrets()).mask(e.getMessage())), null);
         } finally {
+            if (watch != null) {
+                watch.close();
+            }
             if (cloneId != null) {
                 runner.remove(cloneId);
             }
@@ -212,8 +267,17 @@ public final class DockerTaskExecutor implements TaskExecutor {
             return TaskResult.failure(ErrorKind.EXECUTOR_FAILED, "the review container exited with code " + exit + ": "
                     + lastLines(review.tail(), task, MESSAGE_TAIL_LINES));
         }
-        return workspaces.readResult(workspace).orElseGet(() -> TaskResult.failure(ErrorKind.EXECUTOR_FAILED,
-                "no result file: the review container exited 0 without writing a readable /workspace/result.json"));
+        Workspaces.ResultFile file = workspaces.readResult(workspace);
+        if (file.result() == null) {
+            LOG.warn("task {}: {}", task.id(), file.problem());
+            return TaskResult.failure(ErrorKind.EXECUTOR_FAILED, file.problem());
+        }
+        return file.result();
+    }
+
+    /** Why the workspace is over DOCKER_WORKSPACE_LIMIT (measured once more now), or null. */
+    private static String overLimit(DiskWatch.Watch watch) {
+        return watch == null ? null : watch.check();
     }
 
     private static TaskResult interrupted(ContainerRunner.Outcome outcome, String when) {
@@ -288,6 +352,9 @@ public final class DockerTaskExecutor implements TaskExecutor {
         }
         if (pool != null) {
             pool.close();
+        }
+        if (diskWatch != null) {
+            diskWatch.close();
         }
         if (connection != null) {
             connection.close();

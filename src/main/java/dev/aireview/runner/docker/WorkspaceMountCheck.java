@@ -8,7 +8,9 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -57,7 +59,9 @@ final class WorkspaceMountCheck {
     static void verify(DockerClient docker, ContainerSpecs specs, ContainerRunner runner, Path runnerSide, Path daemonSide) {
         String token = UUID.randomUUID().toString();
         try {
-            Files.writeString(runnerSide.resolve(FILE), token + "\n", StandardCharsets.UTF_8);
+            // a fresh directory no container has seen yet; still created exclusively, never through a link
+            Files.write(runnerSide.resolve(FILE), (token + "\n").getBytes(StandardCharsets.UTF_8),
+                    StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
         } catch (IOException e) {
             throw new DockerExecutorException("cannot write into " + runnerSide + " (DOCKER_WORKSPACE_BASE): " + e.getMessage(), e);
         }

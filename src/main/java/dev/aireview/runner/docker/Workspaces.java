@@ -1,6 +1,9 @@
 package dev.aireview.runner.docker;
 
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.aireview.runner.config.DockerConfig;
 import dev.aireview.runner.model.Json;
 import dev.aireview.runner.model.TaskResult;
 import org.slf4j.Logger;
@@ -8,33 +11,102 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.ByteBuffer;
+import java.nio.channels.SeekableByteChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
-import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
- * Task workspaces: {@code <base>/<runnerName>/<id>}, mode 0777 so the non-root container user can write them,
- * bind-mounted at /workspace. The runner's path must be the Docker daemon's path (docs/docker-executor.md).
+ * Task workspaces, bind-mounted at /workspace: {@code <base>/<runnerName>/<prefix>-<hash>}. The runner's path must be
+ * the Docker daemon's path (docs/docker-executor.md).
+ *
+ * <p>Everything in a workspace is written by a container that runs untrusted code and may be any image, so every
+ * host-side operation here treats paths below a workspace as hostile (docs/docker-executor.md "Threat model"):
+ * <ul>
+ *   <li>the runner directory is mode 0700 (no other local user can enter it); each workspace is created 0700 and
+ *       handed to the container user ({@code DOCKER_USER}'s numeric uid:gid) — the runner runs as root;</li>
+ *   <li>files are created exclusively ({@code O_CREAT|O_EXCL}, which never follows a link) under a random temporary
+ *       name with their final mode given at creation, then renamed into place (rename replaces a planted link, it
+ *       does not follow it); nothing is ever chmod-ed or read through a path the container can swap;</li>
+ *   <li>result.json is read only when it is, without following links, a regular file no larger than
+ *       {@code DOCKER_RESULT_LIMIT_BYTES}; it is opened with {@code O_NOFOLLOW}, read with that bound and within
+ *       {@link #READ_DEADLINE} (a FIFO swapped in after the check blocks a reader thread, never the runner);</li>
+ *   <li>deleting walks the tree without following links.</li>
+ * </ul>
+ * A workspace's own path cannot be swapped: its parent (the runner directory) is root-owned and closed to containers
+ * (they see only the workspace).
  */
 public final class Workspaces {
     private static final Logger LOG = LoggerFactory.getLogger(Workspaces.class);
     public static final String TASK_FILE = "task.json";
     public static final String RESULT_FILE = "result.json";
+    /** How long reading result.json may take (it is at most DOCKER_RESULT_LIMIT_BYTES from a local disk). */
+    static final Duration READ_DEADLINE = Duration.ofSeconds(10);
+    private static final int PREFIX_LENGTH = 40;
+    private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rwx------");
+    private static final Pattern NUMERIC_USER = Pattern.compile("(\\d+)(?::(\\d+))?");
+    private static final SecureRandom RANDOM = new SecureRandom();
+    /** Reader threads for result.json: daemon threads, so one stuck on a swapped-in FIFO never holds the JVM. */
+    private static final ExecutorService READERS = java.util.concurrent.Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "result-reader");
+        t.setDaemon(true);
+        return t;
+    });
 
     private final Path runnerDir;
+    private final Integer uid;
+    private final Integer gid;
+    private final long resultLimitBytes;
+    private final AtomicBoolean warnedNoHandover = new AtomicBoolean();
+    /** False once a chown failed: the runner is not root, files are then made readable instead. */
+    private volatile boolean canHandOver = true;
 
+    /** Workspaces with the default container user 10001:10001 and result limit (tools, tests). */
     public Workspaces(Path base, String runnerName) {
+        this(base, runnerName, "10001:10001", DockerConfig.DEFAULT_RESULT_LIMIT_BYTES);
+    }
+
+    /**
+     * @param containerUser    DOCKER_USER; a numeric {@code uid[:gid]} gets each workspace chowned to it, a user name
+     *                         cannot be resolved on the host (the fallback: mode 0777 inside the closed runner directory)
+     * @param resultLimitBytes DOCKER_RESULT_LIMIT_BYTES
+     */
+    public Workspaces(Path base, String runnerName, String containerUser, long resultLimitBytes) {
         this.runnerDir = base.toAbsolutePath().normalize().resolve(safeName(runnerName));
+        Matcher m = containerUser == null ? null : NUMERIC_USER.matcher(containerUser);
+        this.uid = m != null && m.matches() ? Integer.valueOf(m.group(1)) : null;
+        this.gid = m != null && m.matches() && m.group(2) != null ? Integer.valueOf(m.group(2)) : null;
+        this.resultLimitBytes = resultLimitBytes;
     }
 
     /** {@code <base>/<runnerName>}: everything below belongs to this runner. */
@@ -42,48 +114,268 @@ public final class Workspaces {
         return runnerDir;
     }
 
-    /** Creates (fresh) the workspace for {@code id}. */
+    /** Where the workspace of {@code id} is (whether or not it exists). */
+    public Path workspaceOf(String id) {
+        return runnerDir.resolve(dirName(id));
+    }
+
+    /** DOCKER_RESULT_LIMIT_BYTES. */
+    public long resultLimitBytes() {
+        return resultLimitBytes;
+    }
+
+    /**
+     * Creates the base (if absent) and the runner directory, mode 0700: other local users cannot enter it, so they
+     * can neither read nor plant anything in a workspace. Refuses a runner directory that is a link.
+     */
+    public void ensureRunnerDir() throws IOException {
+        Files.createDirectories(runnerDir.getParent());
+        try {
+            Files.createDirectory(runnerDir, PosixFilePermissions.asFileAttribute(OWNER_ONLY));
+        } catch (FileAlreadyExistsException e) {
+            BasicFileAttributes a = Files.readAttributes(runnerDir, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            if (!a.isDirectory()) {
+                throw new IOException(runnerDir + " exists and is not a directory (a link?); refusing to use it");
+            }
+        }
+        if (!Files.getPosixFilePermissions(runnerDir, LinkOption.NOFOLLOW_LINKS).equals(OWNER_ONLY)) {
+            Files.setPosixFilePermissions(runnerDir, OWNER_ONLY);
+        }
+    }
+
+    /**
+     * Creates (fresh) the workspace for {@code id}: mode 0700, owned by the container user. What was left at that
+     * path is deleted first (without following links).
+     */
     public Path create(String id) throws IOException {
-        Files.createDirectories(runnerDir);
-        Path dir = runnerDir.resolve(safeName(id));
-        if (Files.exists(dir)) {
+        ensureRunnerDir();
+        Path dir = workspaceOf(id);
+        if (Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
             deleteTree(dir);
         }
-        Files.createDirectory(dir);
-        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwxrwx"));
+        Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(OWNER_ONLY));
+        if (!handOver(dir)) {
+            // the runner is not root (or DOCKER_USER is a name): the container user can only write an open
+            // directory; the runner directory (0700) still keeps every other local user out
+            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwxrwx"));
+        }
         return dir;
     }
 
-    /** Writes task.json whole: to task.json.tmp first, then renamed. */
-    public void writeTask(Path workspace, JsonNode task) throws IOException {
-        Path tmp = workspace.resolve(TASK_FILE + ".tmp");
-        Files.write(tmp, Json.mapper().writeValueAsBytes(task));
-        Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-r--r--"));
+    /** chowns {@code path} (never following a link) to the container user; false when that is not possible. */
+    private boolean handOver(Path path) {
+        if (uid == null || !canHandOver) {
+            warnNoHandover("DOCKER_USER is not numeric (uid[:gid]), so it cannot be resolved on the host");
+            return false;
+        }
         try {
-            Files.move(tmp, workspace.resolve(TASK_FILE), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (AtomicMoveNotSupportedException e) {
-            Files.move(tmp, workspace.resolve(TASK_FILE), StandardCopyOption.REPLACE_EXISTING);
+            if (gid != null) {
+                Files.setAttribute(path, "unix:gid", gid, LinkOption.NOFOLLOW_LINKS);
+            }
+            Files.setAttribute(path, "unix:uid", uid, LinkOption.NOFOLLOW_LINKS);
+            return true;
+        } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+            canHandOver = false;
+            warnNoHandover("the runner cannot chown (" + e.getMessage() + "); it is not running as root");
+            return false;
         }
     }
 
-    /** Reads result.json tolerantly; empty when absent or unreadable (the reason is logged). */
-    public Optional<TaskResult> readResult(Path workspace) {
+    private void warnNoHandover(String why) {
+        if (warnedNoHandover.compareAndSet(false, true)) {
+            LOG.warn("workspaces cannot be handed to the container user: {}; they are made mode 0777 instead, inside "
+                    + "the runner directory {} (0700) that other local users cannot enter", why, runnerDir);
+        }
+    }
+
+    /**
+     * Writes task.json whole: into a new file with a random name (created exclusively, never through a link, readable
+     * only by its owner), handed to the container user, then renamed over {@code task.json}.
+     */
+    public void writeTask(Path workspace, JsonNode task) throws IOException {
+        writeNew(workspace, TASK_FILE, Json.mapper().writeValueAsBytes(task));
+    }
+
+    /**
+     * Writes {@code name} in {@code dir} as {@link #writeTask} does. The hand-over is an {@code lchown} by path: should
+     * the container swap the temp file meanwhile, it can only get a link or one of its own files chowned to itself (a
+     * hard link to a host file cannot be made from inside the bind mount).
+     */
+    void writeNew(Path dir, String name, byte[] bytes) throws IOException {
+        Path tmp = dir.resolve("." + name + "." + HexFormat.of().formatHex(randomBytes()) + ".tmp");
+        boolean owned = uid != null && canHandOver;
+        Set<OpenOption> options = Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
+        FileAttribute<Set<PosixFilePermission>> mode = PosixFilePermissions.asFileAttribute(
+                PosixFilePermissions.fromString(owned ? "rw-------" : "rw-r--r--"));
+        try {
+            try (SeekableByteChannel ch = Files.newByteChannel(tmp, options, mode)) {
+                ByteBuffer buf = ByteBuffer.wrap(bytes);
+                while (buf.hasRemaining()) {
+                    ch.write(buf);
+                }
+            }
+            if (owned && !handOver(tmp)) {
+                // not root after all: the owner-only file must become readable for the container user
+                Files.delete(tmp);
+                try (SeekableByteChannel ch = Files.newByteChannel(tmp, options,
+                        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-r--r--")))) {
+                    ch.write(ByteBuffer.wrap(bytes));
+                }
+            }
+            Files.move(tmp, dir.resolve(name), StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            try {
+                Files.deleteIfExists(tmp);
+            } catch (IOException ignored) {
+                // the workspace is deleted anyway
+            }
+            throw e;
+        }
+    }
+
+    private static byte[] randomBytes() {
+        byte[] b = new byte[8];
+        RANDOM.nextBytes(b);
+        return b;
+    }
+
+    /** What reading result.json gave: a result, or why there is none (a message for the task's error). */
+    public record ResultFile(TaskResult result, String problem) {
+        static ResultFile problem(String why) {
+            return new ResultFile(null, why);
+        }
+    }
+
+    /**
+     * Reads result.json when it is a regular file (not a link, FIFO, socket, device or directory) of at most
+     * DOCKER_RESULT_LIMIT_BYTES holding a result object; otherwise says why not.
+     */
+    public ResultFile readResult(Path workspace) {
         Path file = workspace.resolve(RESULT_FILE);
-        if (!Files.isRegularFile(file)) {
-            return Optional.empty();
+        BasicFileAttributes a;
+        try {
+            a = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        } catch (NoSuchFileException e) {
+            return ResultFile.problem("no result file: the review container exited 0 without writing /workspace/result.json");
+        } catch (IOException e) {
+            return ResultFile.problem("result.json could not be inspected: " + e.getClass().getSimpleName());
+        }
+        if (!a.isRegularFile()) {
+            return ResultFile.problem("result.json is not a regular file (it is " + describe(file, a) + "); it was not read");
+        }
+        if (a.size() > resultLimitBytes) {
+            return ResultFile.problem(overLimit(a.size() + " bytes"));
+        }
+        byte[] bytes;
+        try {
+            bytes = readWithin(file, READ_DEADLINE);
+        } catch (IOException e) {
+            return ResultFile.problem(e.getMessage());
+        }
+        if (bytes == null) {
+            return ResultFile.problem(overLimit("more than that"));
         }
         try {
-            return Optional.ofNullable(Json.mapper().readValue(file.toFile(), TaskResult.class));
+            TaskResult result = Json.mapper().readValue(bytes, TaskResult.class);
+            return result == null ? ResultFile.problem("result.json is not valid JSON: it holds no result object")
+                    : new ResultFile(result, null);
+        } catch (JsonProcessingException e) {
+            JsonLocation at = e.getLocation();
+            return ResultFile.problem("result.json is not valid JSON or not a result object"
+                    + (at == null ? "" : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")"));
         } catch (IOException | RuntimeException e) {
-            LOG.warn("unreadable {}: {}", file, e.getMessage());
-            return Optional.empty();
+            return ResultFile.problem("result.json is not valid JSON or not a result object (" + e.getClass().getSimpleName() + ")");
+        }
+    }
+
+    /**
+     * At most DOCKER_RESULT_LIMIT_BYTES of {@code file} (null when it holds more), opened without following a link,
+     * read on a reader thread within {@code deadline}; an IOException whose message says why it could not be read.
+     * A FIFO swapped in after the type check blocks the reader thread, not the caller; it is then opened for writing
+     * once (without following links), which releases the blocked open.
+     */
+    byte[] readWithin(Path file, Duration deadline) throws IOException {
+        Future<byte[]> read = READERS.submit(() -> readBounded(file, resultLimitBytes));
+        try {
+            return read.get(deadline.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            read.cancel(true);
+            release(file);
+            throw new IOException("result.json could not be read within " + deadline.toMillis()
+                    + " ms (a FIFO or device?); it was not used");
+        } catch (InterruptedException e) {
+            read.cancel(true);
+            Thread.currentThread().interrupt();
+            throw new IOException("reading result.json was interrupted");
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause();
+            String why = c instanceof java.nio.file.FileSystemException fse && fse.getReason() != null ? fse.getReason()
+                    : c.getClass().getSimpleName();
+            throw new IOException("result.json could not be opened as a regular file without following links (" + why + ")");
+        }
+    }
+
+    /** Unblocks a reader stuck opening a FIFO: opens it for writing (never through a link) and closes it at once. */
+    private static void release(Path file) {
+        READERS.execute(() -> {
+            try {
+                BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+                if (a.isOther()) {
+                    Files.newByteChannel(file, Set.<OpenOption>of(StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)).close();
+                }
+            } catch (IOException | RuntimeException ignored) {
+                // gone or not a FIFO: nothing blocks on it
+            }
+        });
+    }
+
+    private String overLimit(String size) {
+        return "result.json is larger than DOCKER_RESULT_LIMIT_BYTES (" + size + ", limit " + resultLimitBytes
+                + " bytes); it was not read";
+    }
+
+    /** At most {@code limit} bytes of {@code file}, opened without following a link; null when it holds more. */
+    private static byte[] readBounded(Path file, long limit) throws IOException {
+        ByteBuffer buf = ByteBuffer.allocate((int) Math.min(Integer.MAX_VALUE - 16, limit + 1));
+        try (SeekableByteChannel ch = Files.newByteChannel(file, Set.<OpenOption>of(StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS))) {
+            while (buf.hasRemaining() && ch.read(buf) >= 0) {
+                // read until the end or one byte past the limit
+            }
+        }
+        if (buf.position() > limit) {
+            return null;
+        }
+        byte[] out = new byte[buf.position()];
+        buf.flip().get(out);
+        return out;
+    }
+
+    /** "a symbolic link", "a FIFO", … for messages. */
+    static String describe(Path file, BasicFileAttributes a) {
+        if (a.isSymbolicLink()) {
+            return "a symbolic link";
+        }
+        if (a.isDirectory()) {
+            return "a directory";
+        }
+        try {
+            int mode = (Integer) Files.getAttribute(file, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+            return switch (mode & 0170000) {
+                case 0010000 -> "a FIFO";
+                case 0020000 -> "a character device";
+                case 0060000 -> "a block device";
+                case 0140000 -> "a socket";
+                default -> "a special file";
+            };
+        } catch (IOException | RuntimeException e) {
+            return "a special file";
         }
     }
 
     /** Workspaces left under this runner's directory (from an earlier run). */
     public List<Path> existing() {
         List<Path> dirs = new ArrayList<>();
-        if (!Files.isDirectory(runnerDir)) {
+        if (!Files.isDirectory(runnerDir, LinkOption.NOFOLLOW_LINKS)) {
             return dirs;
         }
         try (DirectoryStream<Path> stream = Files.newDirectoryStream(runnerDir)) {
@@ -107,7 +399,7 @@ public final class Workspaces {
 
     /** Deletes {@code dir} and everything below it (links are removed, not followed); nothing when it is absent. */
     public static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
             return;
         }
         Files.walkFileTree(dir, new SimpleFileVisitor<>() {
@@ -134,6 +426,24 @@ public final class Workspaces {
                 return FileVisitResult.CONTINUE;
             }
         });
+    }
+
+    /**
+     * The directory name of a workspace: a readable prefix of the id ({@link #safeName}, at most 40 characters) and
+     * 12 hex digits of its SHA-256, so ids that read alike ({@code task/7}, {@code task_7}) never share a directory.
+     */
+    static String dirName(String id) {
+        String safe = safeName(id);
+        String prefix = safe.length() > PREFIX_LENGTH ? safe.substring(0, PREFIX_LENGTH) : safe;
+        return prefix + "-" + sha256Hex(id == null ? "" : id).substring(0, 12);
+    }
+
+    private static String sha256Hex(String s) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** A path component made of [A-Za-z0-9._-] only (never "." or ".."). */

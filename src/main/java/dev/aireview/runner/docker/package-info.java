@@ -6,7 +6,10 @@
  *   <li>{@link dev.aireview.runner.docker.DockerConnection}: client from DOCKER_HOST, API version negotiated.</li>
  *   <li>{@link dev.aireview.runner.docker.ContainerSpecs} and {@link dev.aireview.runner.docker.Labels}: limits,
  *       hardening and labels of every container.</li>
- *   <li>{@link dev.aireview.runner.docker.Workspaces}: per-task directories, task.json in, result.json out.</li>
+ *   <li>{@link dev.aireview.runner.docker.Workspaces}: per-task directories (0700, owned by the container user),
+ *       task.json in, result.json out; every path below a workspace is treated as hostile.</li>
+ *   <li>DiskWatch (DOCKER_WORKSPACE_LIMIT → disk_limit), {@link dev.aireview.runner.docker.DiskPressureGuard}
+ *       (DOCKER_MIN_FREE_DISK: the executor's claim gate), RuntimeCheck (DOCKER_RUNTIME at start-up).</li>
  *   <li>{@link dev.aireview.runner.docker.GitClone}: input validation and the fixed clone script.</li>
  *   <li>{@link dev.aireview.runner.docker.LogPump}: bounded, line-splitting follower of container output.</li>
  *   <li>ContainerRunner (wait, deadline, cancel), ContainerPool (pre-warmed containers), OrphanReaper (start-up

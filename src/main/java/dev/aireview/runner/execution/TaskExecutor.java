@@ -34,6 +34,11 @@ public interface TaskExecutor extends AutoCloseable {
         return -1;
     }
 
+    /** What the poll loop asks before each poll; {@link ClaimGate#OPEN} when the executor never pauses claims. */
+    default ClaimGate claimGate() {
+        return ClaimGate.OPEN;
+    }
+
     /** Releases everything the executor holds (pooled containers, clients). Idempotent. */
     @Override
     default void close() {

@@ -19,6 +19,8 @@ import java.util.List;
  *                         long poll is not counted)
  * @param runningTasks     ids of the tasks running now
  * @param reason           why the runner is not healthy, null when healthy
+ * @param claimsPaused     why the runner is not claiming tasks right now (e.g. low disk space), null when it claims;
+ *                         a paused runner stays healthy: it recovers by itself
  */
 public record HealthReport(
         boolean healthy,
@@ -31,7 +33,13 @@ public record HealthReport(
         int slots,
         int busySlots,
         List<String> runningTasks,
-        String reason) {
+        String reason,
+        String claimsPaused) {
+
+    public HealthReport(boolean healthy, String status, String runnerId, String name, String version, Instant lastHeartbeat,
+                        long heartbeatAgeMs, int slots, int busySlots, List<String> runningTasks, String reason) {
+        this(healthy, status, runnerId, name, version, lastHeartbeat, heartbeatAgeMs, slots, busySlots, runningTasks, reason, null);
+    }
 
     public HealthReport {
         runningTasks = runningTasks == null ? List.of() : List.copyOf(runningTasks);

@@ -126,6 +126,9 @@ public final class HealthServer implements AutoCloseable {
         if (r.reason() != null) {
             n.put("reason", r.reason());
         }
+        if (r.claimsPaused() != null) {
+            n.put("claimsPaused", r.claimsPaused());
+        }
         return n.toString();
     }
 

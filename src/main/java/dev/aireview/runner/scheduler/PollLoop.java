@@ -33,6 +33,7 @@ final class PollLoop implements Runnable {
     private final Sleeper sleeper;
     private final Random random;
     private final RunnerMetrics metrics;
+    private final ClaimPause claimPause;
     private volatile boolean stopped;
     private volatile Thread thread;
 
@@ -44,7 +45,15 @@ final class PollLoop implements Runnable {
 
     PollLoop(ServerClient client, RunnerRegistrar registrar, SlotPool slots, Dispatcher dispatch,
              Duration pollInterval, Duration pollWait, Backoff backoff, Sleeper sleeper, Random random, RunnerMetrics metrics) {
+        this(client, registrar, slots, dispatch, pollInterval, pollWait, backoff, sleeper, random, metrics, new ClaimPause(null));
+    }
+
+    /** @param claimPause asked before every poll: while it gives a reason, the loop waits {@code pollInterval} instead */
+    PollLoop(ServerClient client, RunnerRegistrar registrar, SlotPool slots, Dispatcher dispatch,
+             Duration pollInterval, Duration pollWait, Backoff backoff, Sleeper sleeper, Random random, RunnerMetrics metrics,
+             ClaimPause claimPause) {
         this.metrics = metrics;
+        this.claimPause = claimPause;
         this.client = client;
         this.registrar = registrar;
         this.slots = slots;
@@ -86,6 +95,13 @@ final class PollLoop implements Runnable {
             if (stopped) {
                 slots.release(taken);
                 break;
+            }
+            if (claimPause.check() != null) {
+                slots.release(taken);
+                if (!pause(pollInterval)) {
+                    break;
+                }
+                continue;
             }
             long t0 = System.nanoTime();
             List<ClaimedTask> tasks;

@@ -60,6 +60,7 @@ public final class RunnerDaemon {
     private final ThreadPoolExecutor workers;
     private final TaskSupervisor supervisor;
     private final Retrier startupRetrier;
+    private final ClaimPause claimPause;
 
     private final AtomicBoolean started = new AtomicBoolean();
     private final AtomicBoolean stopping = new AtomicBoolean();
@@ -101,8 +102,9 @@ public final class RunnerDaemon {
         this.supervisor = new TaskSupervisor(executor, client, registrar::runnerId, active, results, settings,
                 config.docker() == null ? Duration.ofSeconds(600) : config.docker().timeout(), config.logLimitBytes(),
                 SecretMasker.of(List.of(config.token())), metrics);
+        this.claimPause = new ClaimPause(executor.claimGate());
         this.pollLoop = new PollLoop(client, registrar, slots, this::dispatch, config.pollInterval(), config.pollWait(),
-                settings.backoff(), settings.sleeper(), settings.random(), metrics);
+                settings.backoff(), settings.sleeper(), settings.random(), metrics, claimPause);
         this.startupRetrier = new Retrier(settings.backoff(), settings.sleeper());
         int pooled = executor.readyPoolContainers();
         metrics.bind(new RunnerMetrics.Gauges(config.maxConcurrentJobs(), this::busySlots,
@@ -277,7 +279,7 @@ public final class RunnerDaemon {
         }
         return new HealthReport(reason == null, status, registered ? registrar.runnerId() : null, config.name(),
                 RunnerVersion.get(), last, age, config.maxConcurrentJobs(), Math.min(active.size(), config.maxConcurrentJobs()),
-                active.ids(), reason);
+                active.ids(), reason, registered && !isTerminated() ? claimPause.check() : null);
     }
 
     /** Slots taken by a running task (a waiting poll holds none), as {@code GET /health} counts them. */
@@ -337,7 +339,8 @@ public final class RunnerDaemon {
         } else {
             status = RunnerStatus.ONLINE;
         }
-        return new Heartbeat(status, running, config.maxConcurrentJobs(), active.ids());
+        return new Heartbeat(status, running, config.maxConcurrentJobs(), active.ids(),
+                status == RunnerStatus.OFFLINE || status == RunnerStatus.DRAINING ? null : claimPause.check());
     }
 
     private void shutdownSequence() {

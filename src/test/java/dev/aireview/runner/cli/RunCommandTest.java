@@ -77,6 +77,17 @@ class RunCommandTest {
     }
 
     @Test
+    void shouldExit1NamingDockerRuntimeWhenTheEngineDoesNotListIt() {
+        // the real Docker executor: its start-up asks the engine (docker info) before anything else
+        Map<String, String> env = env("http://127.0.0.1:1");
+        env.put("DOCKER_RUNTIME", "no-such-runtime");
+        env.put("DOCKER_WORKSPACE_BASE", System.getProperty("java.io.tmpdir") + "/ai-review-cli-runtime-test");
+        Run r = run(new RunCommand(), env);
+        assertEquals(1, r.exit(), r.err());
+        assertTrue(r.err().contains("DOCKER_RUNTIME='no-such-runtime' is not a runtime of the Docker engine"), r.err());
+    }
+
+    @Test
     void shouldExit1WhenNoExecutorCanBeCreated() {
         RunCommand cmd = new RunCommand();
         cmd.executorFactory = c -> {

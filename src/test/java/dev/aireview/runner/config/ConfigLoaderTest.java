@@ -238,12 +238,54 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void shouldReadTheWorkspaceGuardsAndIsolationOptions() {
+        Map<String, String> env = required();
+        RunnerConfig defaults = ConfigLoader.load(env, Map.of()).config();
+        assertEquals(1L << 20, defaults.docker().resultLimitBytes());
+        assertEquals(2L << 30, defaults.docker().workspaceLimitBytes());
+        assertEquals(5L << 30, defaults.docker().minFreeDisk().bytes());
+        assertNull(defaults.docker().runtime());
+        assertEquals("bridge", defaults.docker().cloneNetworkMode(), "the clone follows DOCKER_NETWORK_MODE by default");
+
+        env.put("DOCKER_RESULT_LIMIT_BYTES", "64k");
+        env.put("DOCKER_WORKSPACE_LIMIT", "500m");
+        env.put("DOCKER_MIN_FREE_DISK", "10%");
+        env.put("DOCKER_RUNTIME", "runsc");
+        env.put("DOCKER_NETWORK_MODE", "none");
+        env.put("DOCKER_CLONE_NETWORK_MODE", "host");
+        DockerConfig d = ConfigLoader.load(env, Map.of()).config().docker();
+        assertEquals(64 * 1024, d.resultLimitBytes());
+        assertEquals(500L << 20, d.workspaceLimitBytes());
+        assertEquals(10.0, d.minFreeDisk().percent());
+        assertEquals("runsc", d.runtime());
+        assertEquals("none", d.networkMode());
+        assertEquals("host", d.cloneNetworkMode());
+    }
+
+    @Test
+    void shouldRefuseBadWorkspaceGuardsAndIsolationOptions() {
+        Map<String, String> env = required();
+        env.put("DOCKER_RESULT_LIMIT_BYTES", "10");
+        env.put("DOCKER_WORKSPACE_LIMIT", "lots");
+        env.put("DOCKER_MIN_FREE_DISK", "150%");
+        env.put("DOCKER_RUNTIME", "run sc");
+        env.put("DOCKER_CLONE_NETWORK_MODE", "a b");
+        List<String> p = problems(env);
+        assertEquals(5, p.size(), p.toString());
+        assertTrue(p.stream().anyMatch(l -> l.startsWith("DOCKER_RESULT_LIMIT_BYTES='10'") && l.contains("at least")), p.toString());
+        assertTrue(p.stream().anyMatch(l -> l.startsWith("DOCKER_WORKSPACE_LIMIT='lots'")), p.toString());
+        assertTrue(p.stream().anyMatch(l -> l.startsWith("DOCKER_MIN_FREE_DISK='150%'") && l.contains("percentage")), p.toString());
+        assertTrue(p.stream().anyMatch(l -> l.startsWith("DOCKER_RUNTIME='run sc'")), p.toString());
+        assertTrue(p.stream().anyMatch(l -> l.startsWith("DOCKER_CLONE_NETWORK_MODE='a b'")), p.toString());
+    }
+
+    @Test
     void shouldDocumentEveryOptionInConfigurationMd() throws Exception {
         String doc = java.nio.file.Files.readString(Path.of("docs/configuration.md"));
         for (ConfigOption o : ConfigOption.values()) {
             assertTrue(doc.contains("`" + o.env() + "`"), o.env());
             assertTrue(doc.contains("`" + o.flag() + "`"), o.flag());
         }
-        assertEquals(26, ConfigOption.values().length);
+        assertEquals(31, ConfigOption.values().length);
     }
 }

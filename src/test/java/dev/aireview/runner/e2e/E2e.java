@@ -167,9 +167,9 @@ final class E2e {
                 .withLabelFilter(List.of(Labels.RUNNER + "=" + runnerName, Labels.TASK + "=" + taskId)).exec();
     }
 
-    /** The task's {@code <base>/<runner>/<task>} workspace directory. */
+    /** The task's {@code <base>/<runner>/<task prefix>-<hash>} workspace directory. */
     static Path workspace(String runnerName, String taskId) {
-        return DockerTestSupport.WORKSPACE_BASE.resolve(runnerName).resolve(taskId);
+        return new dev.aireview.runner.docker.Workspaces(DockerTestSupport.WORKSPACE_BASE, runnerName).workspaceOf(taskId);
     }
 
     /** Entries left in a runner's workspace directory (none when it does not exist). */

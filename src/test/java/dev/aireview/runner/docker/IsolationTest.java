@@ -1,0 +1,131 @@
+package dev.aireview.runner.docker;
+
+import com.github.dockerjava.api.command.InspectContainerResponse;
+import com.github.dockerjava.api.model.Container;
+import dev.aireview.runner.config.DockerConfig;
+import dev.aireview.runner.model.ResultStatus;
+import dev.aireview.runner.model.ReviewTask;
+import dev.aireview.runner.model.TaskResult;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.Timeout;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The second wall: DOCKER_RUNTIME (gVisor's runsc as the engine registers it here) for the review container only,
+ * checked at start-up, and DOCKER_CLONE_NETWORK_MODE, so an offline review (network none) still clones over host.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@Timeout(value = 180, unit = TimeUnit.SECONDS)
+class IsolationTest {
+    private GitFixture git;
+
+    @BeforeAll
+    void setUp() throws Exception {
+        DockerTestSupport.buildImage();
+        git = GitFixture.start();
+    }
+
+    @AfterAll
+    void tearDown() throws Exception {
+        if (git != null) {
+            git.close();
+        }
+        assertEquals(List.of(), DockerTestSupport.leftovers(), "containers, volumes or workspaces left behind");
+        DockerTestSupport.removeRunnerDirs();
+    }
+
+    private static boolean engineHasRunsc() {
+        Map<String, ?> runtimes = DockerTestSupport.docker().infoCmd().exec().getRuntimes();
+        return runtimes != null && runtimes.containsKey("runsc");
+    }
+
+    @Test
+    void shouldRunAnOfflineReviewUnderRunscWhileTheCloneUsesTheHostNetwork() throws Exception {
+        assumeTrue(engineHasRunsc(), "assumes the Docker engine lists gVisor as runtime 'runsc' "
+                + "(../shared/tools/ensure-docker.sh registers it); this engine does not, so the runsc review is not tested");
+        String runner = DockerTestSupport.runnerName("runsc");
+        DockerConfig config = DockerTestSupport.config(runner, "none", 0).withIsolation("runsc", "host");
+        try (DockerTaskExecutor ex = new DockerTaskExecutor(config)) {
+            ex.start();
+            ReviewTask task = DockerTestSupport.task("slow", git);
+            RecordingContext ctx = new RecordingContext(Duration.ofSeconds(150));
+            List<String> seen = new CopyOnWriteArrayList<>();
+            CompletableFuture<TaskResult> running = CompletableFuture.supplyAsync(() -> ex.execute(task, ctx));
+            await().atMost(Duration.ofSeconds(120)).until(() -> {
+                for (Container c : DockerTestSupport.containersOfTask(task.id())) {
+                    InspectContainerResponse info = DockerTestSupport.docker().inspectContainerCmd(c.getId()).exec();
+                    String role = info.getConfig().getLabels().get(Labels.ROLE);
+                    String entry = role + " runtime=" + info.getHostConfig().getRuntime() + " network=" + info.getHostConfig().getNetworkMode();
+                    if (!seen.contains(entry)) {
+                        seen.add(entry);
+                    }
+                }
+                return seen.stream().anyMatch(s -> s.startsWith("review")) || running.isDone();
+            });
+            TaskResult result = running.get(150, TimeUnit.SECONDS);
+
+            assertEquals(ResultStatus.COMPLETED, result.status(), () -> result + "\n" + ctx.lines());
+            assertTrue(result.summary().contains("head=" + git.head()), "the clone reached the git host: " + result.summary());
+            assertTrue(seen.contains("review runtime=runsc network=none"), seen.toString());
+            assertTrue(seen.stream().filter(s -> s.startsWith("clone")).allMatch(s -> s.equals("clone runtime=runc network=host")
+                    || s.equals("clone runtime=null network=host")), seen.toString());
+            assertEquals(List.of(), new Workspaces(DockerTestSupport.WORKSPACE_BASE, runner).existing());
+        }
+    }
+
+    @Test
+    void shouldCloneInItsOwnContainerOnTheCloneNetworkWhenThePooledReviewIsOffline() throws Exception {
+        String runner = DockerTestSupport.runnerName("offline-pool");
+        DockerConfig config = DockerTestSupport.config(runner, "none", 1).withIsolation(null, "host");
+        try (DockerTaskExecutor ex = new DockerTaskExecutor(config)) {
+            ex.start();
+            await().atMost(Duration.ofSeconds(60)).until(() -> ex.readyPoolContainers() >= 1);
+            RecordingContext ctx = new RecordingContext(Duration.ofSeconds(90));
+
+            TaskResult result = ex.execute(DockerTestSupport.task(null, git), ctx);
+
+            assertEquals(ResultStatus.COMPLETED, result.status(), () -> result + "\n" + ctx.lines());
+            assertTrue(ctx.logged("using pre-warmed container"), ctx.lines().toString());
+            assertTrue(result.summary().contains("head=" + git.head()), result.summary());
+        }
+    }
+
+    @Test
+    void shouldRefuseToStartWithARuntimeTheEngineDoesNotList() {
+        String runner = DockerTestSupport.runnerName("noruntime");
+        DockerConfig config = DockerTestSupport.config(runner, "none", 0).withIsolation("no-such-runtime", null);
+        DockerTaskExecutor ex = new DockerTaskExecutor(config);
+
+        DockerExecutorException e = assertThrows(DockerExecutorException.class, ex::start);
+
+        assertTrue(e.getMessage().startsWith("DOCKER_RUNTIME='no-such-runtime' is not a runtime of the Docker engine (it lists: "),
+                e.getMessage());
+        assertTrue(e.getMessage().contains("runc"), e.getMessage());
+        ex.close();
+    }
+
+    @Test
+    void shouldGiveTheCloneItsOwnNetworkModeByDefaultTheReviews() {
+        DockerConfig same = DockerTestSupport.config("x", "bridge", 0);
+        assertEquals("bridge", same.cloneNetworkMode());
+        assertTrue(new ContainerSpecs(same).cloneFitsReviewContainer());
+        DockerConfig split = same.withIsolation(null, "host");
+        assertEquals("host", split.cloneNetworkMode());
+        assertTrue(!new ContainerSpecs(split).cloneFitsReviewContainer(), "a pooled container cannot clone on another network");
+    }
+}
