@@ -72,6 +72,7 @@ class ChaosIT {
         final Map<String, String> env;
         final List<E2e.RunnerProcess> processes = new ArrayList<>();
         final List<Instant> disruptedAt = new ArrayList<>();
+        final List<String> stopProblems = new ArrayList<>();
 
         Runner(String name, Map<String, String> env) {
             this.name = name;
@@ -206,9 +207,12 @@ class ChaosIT {
         List<String> problems = new ArrayList<>();
         exits.forEach((name, exit) -> {
             if (!exit.equals("0")) {
-                problems.add("runner " + name + " did not stop cleanly on SIGTERM: " + exit);
+                problems.add("runner " + name + " did not stop cleanly on the final SIGTERM: " + exit);
             }
         });
+        for (Runner r : runners) {
+            r.stopProblems.forEach(p -> problems.add("runner " + r.name + " " + p));
+        }
         check(problems, tasks, kindOf, total);
         checkRunners(problems, server);
         if (!leftovers.isEmpty()) {
@@ -310,9 +314,13 @@ class ChaosIT {
         for (Runner r : runners) {
             for (E2e.RunnerProcess p : r.processes) {
                 String out = p.output();
-                long found = secrets.stream().filter(out::contains).count();
-                if (found > 0) {
-                    problems.add(found + " secret(s) in the output of a process of runner " + r.name);
+                for (String secret : secrets) {
+                    int at = out.indexOf(secret);
+                    if (at >= 0) {
+                        String around = out.substring(Math.max(0, at - 200), Math.min(out.length(), at + secret.length() + 100))
+                                .replace(secret, "<SECRET>");
+                        problems.add("a secret (" + secret.substring(0, 4) + "…) in the output of runner " + r.name + ": …" + around + "…");
+                    }
                 }
             }
         }
@@ -372,7 +380,9 @@ class ChaosIT {
             r.current().process().destroy();
             if (!r.current().process().waitFor(60, TimeUnit.SECONDS)) {
                 r.current().process().destroyForcibly().waitFor(30, TimeUnit.SECONDS);
-                System.out.println("[chaos] runner " + r.name + " ignored SIGTERM for 60 s: killed");
+                r.stopProblems.add("did not exit within 60 s of the SIGTERM mid-run (killed)");
+            } else if (r.current().process().exitValue() != 0) {
+                r.stopProblems.add("exited " + r.current().process().exitValue() + " after the SIGTERM mid-run");
             }
         }
         r.disruptedAt.add(Instant.now());
