@@ -10,6 +10,7 @@ import picocli.CommandLine.Command;
         description = "Runner of the AI Review platform: claims review tasks from the server and runs them in Docker.",
         subcommands = {
                 RunCommand.class,
+                HealthCommand.class,
                 ExecuteCommand.class,
                 DevServerCommand.class,
                 DemoCommand.class,

@@ -113,6 +113,8 @@ public final class RunCommand implements Callable<Integer> {
     String cloneNetwork;
     @Option(names = "--health-port", paramLabel = "[ADDR:]PORT", description = "[RUNNER_HEALTH_PORT] GET /health and /metrics endpoint; 0 = off. Default: 0.")
     String healthPort;
+    @Option(names = "--log-format", paramLabel = "FORMAT", description = "[RUNNER_LOG_FORMAT] text | json (one JSON object per line). Default: text.")
+    String logFormat;
 
     /** Flag values keyed by their environment variable name (unset flags are absent). */
     Map<String, String> flagValues() {
@@ -148,6 +150,7 @@ public final class RunCommand implements Callable<Integer> {
         put(m, ConfigOption.RUNTIME, runtime);
         put(m, ConfigOption.CLONE_NETWORK_MODE, cloneNetwork);
         put(m, ConfigOption.HEALTH_PORT, healthPort);
+        put(m, ConfigOption.LOG_FORMAT, logFormat);
         return m;
     }
 
@@ -178,6 +181,7 @@ public final class RunCommand implements Callable<Integer> {
             return 2;
         }
         Secrets.register(config.token());
+        config.logFormat().apply(config.name());
         StringBuilder sb = new StringBuilder("effective configuration:");
         ConfigLoader.describe(config).forEach((k, v) -> sb.append("\n  ").append(k).append(" = ").append(v));
         log.info(sb.toString());

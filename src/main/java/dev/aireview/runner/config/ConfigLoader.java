@@ -1,5 +1,7 @@
 package dev.aireview.runner.config;
 
+import dev.aireview.runner.observability.LogFormat;
+
 import java.math.BigDecimal;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -134,6 +136,7 @@ public final class ConfigLoader {
         if (cloneNetwork != null && cloneNetwork.chars().anyMatch(Character::isWhitespace)) {
             bad(ConfigOption.CLONE_NETWORK_MODE, cloneNetwork, "a network mode has no whitespace");
         }
+        LogFormat logFormat = logFormat();
 
         if (!problems.isEmpty()) {
             return new Result(null, problems);
@@ -144,37 +147,29 @@ public final class ConfigLoader {
         RunnerConfig config = new RunnerConfig(serverUrl, token, name, runnerId, tags, maxJobs,
                 Duration.ofMillis(pollInterval), Duration.ofMillis(pollTimeout), Duration.ofMillis(heartbeat),
                 Duration.ofMillis(requestTimeout), Duration.ofMillis(shutdownGrace), logLimit, docker,
-                health[0], Integer.parseInt(health[1]));
+                health[0], Integer.parseInt(health[1]), logFormat);
         return new Result(config, List.of());
     }
 
-    /** RUNNER_HEALTH_PORT: {@code port} or {@code address:port} ({@code [v6]:port}); returns {address, port}. */
+    /** RUNNER_HEALTH_PORT ({@link HealthAddress}); returns {address, port}. */
     private String[] health() {
         String v = value(ConfigOption.HEALTH_PORT);
-        String address = "0.0.0.0";
-        String port = v;
-        int colon = v.lastIndexOf(':');
-        if (colon >= 0) {
-            address = v.substring(0, colon).trim();
-            port = v.substring(colon + 1).trim();
-            if (address.startsWith("[") && address.endsWith("]")) {
-                address = address.substring(1, address.length() - 1);
-            }
-            if (address.isEmpty() || address.chars().anyMatch(Character::isWhitespace)) {
-                bad(ConfigOption.HEALTH_PORT, v, "use port or address:port, e.g. 8081 or 127.0.0.1:8081");
-                return new String[]{"0.0.0.0", "0"};
-            }
-        }
         try {
-            int p = Integer.parseInt(port.replace("_", ""));
-            if (p < 0 || p > 65535) {
-                bad(ConfigOption.HEALTH_PORT, v, "port must be 0 (off) to 65535");
-                return new String[]{address, "0"};
-            }
-            return new String[]{address, Integer.toString(p)};
-        } catch (NumberFormatException e) {
-            bad(ConfigOption.HEALTH_PORT, v, "use port or address:port, e.g. 8081 or 127.0.0.1:8081");
-            return new String[]{address, "0"};
+            HealthAddress a = HealthAddress.parse(v);
+            return new String[]{a.address(), Integer.toString(a.port())};
+        } catch (HealthAddress.InvalidException e) {
+            bad(ConfigOption.HEALTH_PORT, v, e.getMessage());
+            return new String[]{"0.0.0.0", "0"};
+        }
+    }
+
+    private LogFormat logFormat() {
+        String v = value(ConfigOption.LOG_FORMAT);
+        try {
+            return LogFormat.parse(v);
+        } catch (IllegalArgumentException e) {
+            bad(ConfigOption.LOG_FORMAT, v, e.getMessage());
+            return null;
         }
     }
 
@@ -444,6 +439,7 @@ public final class ConfigLoader {
             m.put(ConfigOption.CLONE_NETWORK_MODE.env(), d.cloneNetworkMode());
         }
         m.put(ConfigOption.HEALTH_PORT.env(), c.healthEnabled() ? c.healthBind() + ":" + c.healthPort() : "0 (off)");
+        m.put(ConfigOption.LOG_FORMAT.env(), c.logFormat().wire());
         return m;
     }
 

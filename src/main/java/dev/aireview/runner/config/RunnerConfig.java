@@ -1,5 +1,7 @@
 package dev.aireview.runner.config;
 
+import dev.aireview.runner.observability.LogFormat;
+
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
@@ -22,6 +24,7 @@ import java.util.List;
  * @param docker             Docker executor settings
  * @param healthBind         address of the /health endpoint ({@code 0.0.0.0} = all interfaces)
  * @param healthPort         RUNNER_HEALTH_PORT: port of the /health endpoint, 0 = no endpoint
+ * @param logFormat          RUNNER_LOG_FORMAT: text or json log lines on stdout
  */
 public record RunnerConfig(
         URI serverUrl,
@@ -38,11 +41,21 @@ public record RunnerConfig(
         long logLimitBytes,
         DockerConfig docker,
         String healthBind,
-        int healthPort) {
+        int healthPort,
+        LogFormat logFormat) {
 
     public RunnerConfig {
         tags = tags == null ? List.of() : List.copyOf(tags);
         healthBind = healthBind == null || healthBind.isBlank() ? "0.0.0.0" : healthBind;
+        logFormat = logFormat == null ? LogFormat.TEXT : logFormat;
+    }
+
+    /** With text log lines (the form used before RUNNER_LOG_FORMAT existed). */
+    public RunnerConfig(URI serverUrl, String token, String name, String runnerId, List<String> tags, int maxConcurrentJobs,
+                        Duration pollInterval, Duration pollTimeout, Duration heartbeatInterval, Duration requestTimeout,
+                        Duration shutdownGrace, long logLimitBytes, DockerConfig docker, String healthBind, int healthPort) {
+        this(serverUrl, token, name, runnerId, tags, maxConcurrentJobs, pollInterval, pollTimeout, heartbeatInterval,
+                requestTimeout, shutdownGrace, logLimitBytes, docker, healthBind, healthPort, LogFormat.TEXT);
     }
 
     /** Without a /health endpoint (the form used before RUNNER_HEALTH_PORT existed). */

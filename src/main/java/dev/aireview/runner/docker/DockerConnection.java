@@ -47,9 +47,11 @@ public final class DockerConnection implements AutoCloseable {
         if (host == null || host.isBlank()) {
             throw new DockerExecutorException("DOCKER_HOST is empty: set it to e.g. unix:///var/run/docker.sock or tcp://127.0.0.1:2375");
         }
+        DefaultDockerClientConfig.Builder probeBuilder =
+                tls(DefaultDockerClientConfig.createDefaultConfigBuilder().withDockerHost(host), host, System.getenv());
         DefaultDockerClientConfig probeConfig;
         try {
-            probeConfig = DefaultDockerClientConfig.createDefaultConfigBuilder().withDockerHost(host).build();
+            probeConfig = probeBuilder.build();
         } catch (RuntimeException e) {
             throw new DockerExecutorException("DOCKER_HOST '" + host + "' is not a valid Docker host: " + e.getMessage(), e);
         }
@@ -88,11 +90,38 @@ public final class DockerConnection implements AutoCloseable {
         if (engineMinApi != null && compare(api, engineMinApi) < 0) {
             api = engineMinApi;
         }
-        DefaultDockerClientConfig config = DefaultDockerClientConfig.createDefaultConfigBuilder()
-                .withDockerHost(host).withApiVersion(api).build();
+        DefaultDockerClientConfig config = tls(DefaultDockerClientConfig.createDefaultConfigBuilder()
+                .withDockerHost(host).withApiVersion(api), host, System.getenv()).build();
         DockerClient client = DockerClientImpl.getInstance(config, httpClient(config));
         LOG.info("connected to Docker {} at {} (engine API {}, using API {})", engineVersion, host, engineApi, api);
         return new DockerConnection(client, engineVersion, api);
+    }
+
+    /**
+     * DOCKER_TLS_VERIFY and DOCKER_CERT_PATH for a {@code tcp://} host, as the docker CLI reads them: a value of
+     * DOCKER_TLS_VERIFY other than empty, {@code 0} or {@code false} turns TLS on, verifying the engine against
+     * {@code ca.pem} and presenting {@code cert.pem}/{@code key.pem} from DOCKER_CERT_PATH (default
+     * {@code ~/.docker}). Checked here, so a wrong path is one clear start-up error instead of a TLS handshake failure
+     * later. Other schemes are left alone (a unix socket has no TLS; {@code https://} carries its own setting).
+     */
+    static DefaultDockerClientConfig.Builder tls(DefaultDockerClientConfig.Builder builder, String host, java.util.Map<String, String> env) {
+        if (!host.regionMatches(true, 0, "tcp://", 0, 6)) {
+            return builder;
+        }
+        String verify = env.getOrDefault("DOCKER_TLS_VERIFY", "").trim();
+        if (verify.isEmpty() || verify.equals("0") || verify.equalsIgnoreCase("false")) {
+            return builder.withDockerTlsVerify(false);
+        }
+        String certPath = env.getOrDefault("DOCKER_CERT_PATH", "").trim();
+        java.nio.file.Path dir = certPath.isEmpty()
+                ? java.nio.file.Path.of(System.getProperty("user.home"), ".docker") : java.nio.file.Path.of(certPath);
+        for (String file : new String[]{"ca.pem", "cert.pem", "key.pem"}) {
+            if (!java.nio.file.Files.isReadable(dir.resolve(file))) {
+                throw new DockerExecutorException("DOCKER_TLS_VERIFY is set for DOCKER_HOST '" + host + "', but " + dir.resolve(file)
+                        + " is missing or unreadable (DOCKER_CERT_PATH must hold ca.pem, cert.pem and key.pem)");
+            }
+        }
+        return builder.withDockerTlsVerify(true).withDockerCertPath(dir.toString());
     }
 
     private static DockerHttpClient httpClient(DefaultDockerClientConfig config) {

@@ -194,6 +194,7 @@ class ConfigLoaderTest {
         env.put("DOCKER_PIDS_LIMIT", "0");
         env.put("DOCKER_USER", "root");
         env.put("DOCKER_STOP_GRACE_SECONDS", "ten");
+        env.put("RUNNER_LOG_FORMAT", "xml");
         List<String> p = problems(env);
         assertEquals(env.size(), p.size(), String.join("\n", p));
         for (Map.Entry<String, String> e : env.entrySet()) {
@@ -280,12 +281,22 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void shouldReadTheLogFormatTextByDefaultJsonOnRequestAndTheFlagWins() {
+        assertEquals(dev.aireview.runner.observability.LogFormat.TEXT, ok(required(), Map.of()).logFormat());
+        Map<String, String> env = required();
+        env.put("RUNNER_LOG_FORMAT", "JSON");
+        assertEquals(dev.aireview.runner.observability.LogFormat.JSON, ok(env, Map.of()).logFormat());
+        assertEquals(dev.aireview.runner.observability.LogFormat.TEXT, ok(env, Map.of("RUNNER_LOG_FORMAT", "text")).logFormat());
+        assertEquals("json", ConfigLoader.describe(ok(env, Map.of())).get("RUNNER_LOG_FORMAT"));
+    }
+
+    @Test
     void shouldDocumentEveryOptionInConfigurationMd() throws Exception {
         String doc = java.nio.file.Files.readString(Path.of("docs/configuration.md"));
         for (ConfigOption o : ConfigOption.values()) {
             assertTrue(doc.contains("`" + o.env() + "`"), o.env());
             assertTrue(doc.contains("`" + o.flag() + "`"), o.flag());
         }
-        assertEquals(31, ConfigOption.values().length);
+        assertEquals(32, ConfigOption.values().length);
     }
 }
