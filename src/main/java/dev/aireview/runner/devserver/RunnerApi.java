@@ -155,7 +155,12 @@ final class RunnerApi extends JsonHandler {
                 }
             }
         }
-        List<String> cancel = store.heartbeat(runnerId, Json.text(body, "status"),
+        String status = Json.text(body, "status");
+        JsonNode draining = Json.field(body, "draining");
+        if (draining != null && draining.asBoolean() && !"offline".equalsIgnoreCase(status)) {
+            status = "draining"; // the upstream dialect: busy + draining:true; the dashboard shows it as its own state
+        }
+        List<String> cancel = store.heartbeat(runnerId, status,
                 Http.intField(body, "activeJobs", "active_jobs"),
                 Http.intField(body, "maxConcurrentJobs", "max_concurrent_jobs"), running);
         ObjectNode data = Json.mapper().createObjectNode();
@@ -170,7 +175,7 @@ final class RunnerApi extends JsonHandler {
         if (runnerId == null) {
             throw ApiException.badRequest("missing query parameter 'runnerId'");
         }
-        Integer maxTasks = Http.intParam(first(q.get("maxTasks"), q.get("max_tasks")), "maxTasks");
+        Integer maxTasks = Http.intParam(first(q.get("maxTasks"), q.get("max_tasks"), q.get("limit")), "maxTasks");
         Integer waitMs = Http.intParam(first(q.get("waitMs"), q.get("wait_ms")), "waitMs");
         int max = Math.max(0, Math.min(maxTasks == null ? 1 : maxTasks, MAX_TASKS_PER_POLL));
         long wait = Math.max(0, Math.min(waitMs == null ? 0 : waitMs, options.maxPollWait().toMillis()));

@@ -18,6 +18,8 @@ import java.time.Duration;
  * Connects to the Docker engine and negotiates the API version: docker-java does not, so the engine's
  * unversioned {@code /version} is asked first and the client is then built with the engine's API version
  * (never above what the engine reports, optionally capped lower), so it works from API 1.41 (Docker 20.10) up.
+ * Every call has a deadline ({@link Timeouts}, {@link TimedDockerHttpClient}), the probe included, so an engine
+ * that stalls fails start-up or the call, naming DOCKER_HOST, instead of hanging the runner.
  */
 public final class DockerConnection implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(DockerConnection.class);
@@ -34,16 +36,37 @@ public final class DockerConnection implements AutoCloseable {
         this.apiVersion = apiVersion;
     }
 
+    /**
+     * Deadlines of Docker calls ({@link TimedDockerHttpClient}).
+     *
+     * @param connect  establishing a connection
+     * @param probe    the whole {@code /version} probe at start-up: an engine that accepts and stalls fails start-up here
+     * @param response longest silence within an ordinary call
+     * @param call     whole-call deadline of an ordinary call (streaming calls have their caller's deadline)
+     */
+    public record Timeouts(Duration connect, Duration probe, Duration response, Duration call) {
+        /** 10 s connect, 30 s probe, 2 min of silence, 5 min per ordinary call. */
+        public static final Timeouts DEFAULT = new Timeouts(Duration.ofSeconds(10), Duration.ofSeconds(30),
+                Duration.ofMinutes(2), Duration.ofMinutes(5));
+    }
+
     /** Connects to {@code host} (DOCKER_HOST form) with the engine's own API version. */
     public static DockerConnection open(String host) {
         return open(host, null);
     }
 
+    /** As {@link #open(String, String, Timeouts)} with {@link Timeouts#DEFAULT}. */
+    public static DockerConnection open(String host, String maxApiVersion) {
+        return open(host, maxApiVersion, Timeouts.DEFAULT);
+    }
+
     /**
      * Connects to {@code host}; {@code maxApiVersion} (e.g. "1.41") caps the negotiated version, null for none.
-     * Throws {@link DockerExecutorException} naming DOCKER_HOST when the engine cannot be reached.
+     * Throws {@link DockerExecutorException} naming DOCKER_HOST when the engine cannot be reached or does not
+     * answer {@code /version} within {@code timeouts.probe()}. Every later call has a deadline too
+     * ({@link TimedDockerHttpClient}).
      */
-    public static DockerConnection open(String host, String maxApiVersion) {
+    public static DockerConnection open(String host, String maxApiVersion, Timeouts timeouts) {
         if (host == null || host.isBlank()) {
             throw new DockerExecutorException("DOCKER_HOST is empty: set it to e.g. unix:///var/run/docker.sock or tcp://127.0.0.1:2375");
         }
@@ -58,7 +81,8 @@ public final class DockerConnection implements AutoCloseable {
         String engineVersion;
         String engineApi;
         String engineMinApi;
-        try (DockerHttpClient probe = httpClient(probeConfig)) {
+        DockerHttpClient probeHttp = httpClient(probeConfig, timeouts.connect(), timeouts.probe());
+        try (DockerHttpClient probe = new TimedDockerHttpClient(probeHttp, probeHttp, host, timeouts.probe(), timeouts.probe())) {
             DockerHttpClient.Request request = DockerHttpClient.Request.builder()
                     .method(DockerHttpClient.Request.Method.GET).path("/version").build();
             try (DockerHttpClient.Response response = probe.execute(request); InputStream body = response.getBody()) {
@@ -92,7 +116,9 @@ public final class DockerConnection implements AutoCloseable {
         }
         DefaultDockerClientConfig config = tls(DefaultDockerClientConfig.createDefaultConfigBuilder()
                 .withDockerHost(host).withApiVersion(api), host, System.getenv()).build();
-        DockerClient client = DockerClientImpl.getInstance(config, httpClient(config));
+        DockerHttpClient transport = new TimedDockerHttpClient(httpClient(config, timeouts.connect(), timeouts.response()),
+                httpClient(config, timeouts.connect(), null), host, timeouts.response(), timeouts.call());
+        DockerClient client = DockerClientImpl.getInstance(config, transport);
         LOG.info("connected to Docker {} at {} (engine API {}, using API {})", engineVersion, host, engineApi, api);
         return new DockerConnection(client, engineVersion, api);
     }
@@ -124,13 +150,17 @@ public final class DockerConnection implements AutoCloseable {
         return builder.withDockerTlsVerify(true).withDockerCertPath(dir.toString());
     }
 
-    private static DockerHttpClient httpClient(DefaultDockerClientConfig config) {
-        return new ApacheDockerHttpClient.Builder()
+    /** An httpclient5 transport; {@code responseTimeout} null for none (streaming calls). */
+    private static DockerHttpClient httpClient(DefaultDockerClientConfig config, Duration connect, Duration responseTimeout) {
+        ApacheDockerHttpClient.Builder b = new ApacheDockerHttpClient.Builder()
                 .dockerHost(config.getDockerHost())
                 .sslConfig(config.getSSLConfig())
                 .maxConnections(64)
-                .connectionTimeout(Duration.ofSeconds(10))
-                .build();
+                .connectionTimeout(connect);
+        if (responseTimeout != null) {
+            b.responseTimeout(responseTimeout);
+        }
+        return b.build();
     }
 
     /** Compares two "major.minor" API versions. */

@@ -43,6 +43,7 @@ public final class DockerTaskExecutor implements TaskExecutor {
 
     private final DockerConfig config;
     private final String maxApiVersion;
+    private final DockerConnection.Timeouts timeouts;
     private final Workspaces workspaces;
     private final ContainerSpecs specs;
     private final DiskPressureGuard diskGuard;
@@ -61,7 +62,12 @@ public final class DockerTaskExecutor implements TaskExecutor {
 
     /** As {@link #DockerTaskExecutor(DockerConfig)}, but never speaks an API above {@code maxApiVersion} (e.g. "1.41"). */
     public DockerTaskExecutor(DockerConfig config, String maxApiVersion) {
-        this(config, maxApiVersion, DiskPressureGuard.FreeSpace.FILE_STORE, DiskWatch.DEFAULT_PERIOD);
+        this(config, maxApiVersion, DockerConnection.Timeouts.DEFAULT);
+    }
+
+    /** As {@link #DockerTaskExecutor(DockerConfig, String)}, with other Docker call deadlines (tests). */
+    DockerTaskExecutor(DockerConfig config, String maxApiVersion, DockerConnection.Timeouts timeouts) {
+        this(config, maxApiVersion, timeouts, DiskPressureGuard.FreeSpace.FILE_STORE, DiskWatch.DEFAULT_PERIOD);
     }
 
     /**
@@ -69,6 +75,12 @@ public final class DockerTaskExecutor implements TaskExecutor {
      * measuring workspaces every {@code diskWatchPeriod} (tests).
      */
     DockerTaskExecutor(DockerConfig config, String maxApiVersion, DiskPressureGuard.FreeSpace freeSpace, Duration diskWatchPeriod) {
+        this(config, maxApiVersion, DockerConnection.Timeouts.DEFAULT, freeSpace, diskWatchPeriod);
+    }
+
+    private DockerTaskExecutor(DockerConfig config, String maxApiVersion, DockerConnection.Timeouts timeouts,
+                               DiskPressureGuard.FreeSpace freeSpace, Duration diskWatchPeriod) {
+        this.timeouts = timeouts;
         this.config = config;
         this.maxApiVersion = maxApiVersion;
         this.workspaces = new Workspaces(config.workspaceBase(), config.runnerName(), config.user(), config.resultLimitBytes());
@@ -85,7 +97,7 @@ public final class DockerTaskExecutor implements TaskExecutor {
 
     @Override
     public void start() {
-        connection = DockerConnection.open(config.host(), maxApiVersion);
+        connection = DockerConnection.open(config.host(), maxApiVersion, timeouts);
         docker = connection.client();
         runner = new ContainerRunner(docker, config.stopGrace());
         try {

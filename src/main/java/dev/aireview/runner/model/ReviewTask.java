@@ -122,10 +122,7 @@ public record ReviewTask(
                 }
             });
         }
-        Integer timeout = intOrNull(Json.field(node, "timeoutSeconds", "timeout_seconds", "timeout"));
-        if (timeout != null && timeout <= 0) {
-            problems.add("field 'timeoutSeconds' must be positive, got " + timeout);
-        }
+        Integer timeout = timeoutSeconds(Json.field(node, "timeoutSeconds", "timeout_seconds", "timeout"), problems);
         if (!problems.isEmpty()) {
             throw new BadTaskException("bad task" + (id == null ? "" : " " + id) + ": " + String.join("; ", problems));
         }
@@ -189,9 +186,50 @@ public record ReviewTask(
         return out;
     }
 
+    /**
+     * The task's time limit. It can only lower DOCKER_TIMEOUT_SECONDS, so a value above what an int holds
+     * (2^31 s and more) is clamped to {@link Integer#MAX_VALUE} (and so to DOCKER_TIMEOUT_SECONDS) rather than
+     * wrapping to a negative or tiny number; a fraction is rounded up to whole seconds. Zero, a negative value or
+     * something that is no number is a {@code bad_task}: the server asked for something the runner cannot honour,
+     * and guessing a default would hide that.
+     */
+    static Integer timeoutSeconds(JsonNode n, List<String> problems) {
+        if (n == null) {
+            return null;
+        }
+        java.math.BigDecimal value = null;
+        if (n.isNumber()) {
+            value = n.decimalValue();
+        } else if (n.isTextual()) {
+            try {
+                value = new java.math.BigDecimal(n.asText().trim());
+            } catch (NumberFormatException e) {
+                value = null;
+            }
+        }
+        if (value == null) {
+            problems.add("field 'timeoutSeconds' is not a number");
+            return null;
+        }
+        if (value.signum() <= 0) {
+            problems.add("field 'timeoutSeconds' must be positive, got " + abbreviate(value.toPlainString()));
+            return null;
+        }
+        if (value.compareTo(java.math.BigDecimal.valueOf(Integer.MAX_VALUE)) >= 0) {
+            return Integer.MAX_VALUE;
+        }
+        if (value.compareTo(java.math.BigDecimal.ONE) <= 0) {
+            return 1; // compared, never rescaled: "1e-999999999" must not cost a huge division
+        }
+        return value.setScale(0, java.math.RoundingMode.CEILING).intValueExact();
+    }
+
     private static Integer intOrNull(JsonNode n) {
         if (n == null) {
             return null;
+        }
+        if (n.isIntegralNumber() && !n.canConvertToInt()) {
+            return n.bigIntegerValue().signum() < 0 ? Integer.MIN_VALUE : Integer.MAX_VALUE;
         }
         if (n.isNumber()) {
             return n.intValue();

@@ -5,7 +5,8 @@ import dev.aireview.runner.observability.RunnerMetrics.PollOutcome;
 import dev.aireview.runner.server.Backoff;
 import dev.aireview.runner.server.ClaimedTask;
 import dev.aireview.runner.server.ServerClient;
-import dev.aireview.runner.server.ServerException;
+import dev.aireview.runner.server.ErrorClass;
+import dev.aireview.runner.server.Retrier;
 import dev.aireview.runner.server.Sleeper;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -18,7 +19,8 @@ import java.util.Random;
  * The claim loop, on one thread, so exactly one poll is in flight: take every free slot, long-poll for that many
  * tasks, hand each task with its slot to {@code dispatch}, give the unused slots back. After an empty answer it
  * waits {@code pollInterval} ±20% (minus the time the server held the poll); after a non-empty one it polls again
- * at once. Errors back off (Retry-After honoured); a 404 or a refused token registers again.
+ * at once. Errors are retried through the {@link Retrier} (backoff, Retry-After) with the slots kept; a 404 for the
+ * runner or a refused token registers again.
  */
 final class PollLoop implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(PollLoop.class);
@@ -31,6 +33,7 @@ final class PollLoop implements Runnable {
     private final Duration pollWait;
     private final Backoff backoff;
     private final Sleeper sleeper;
+    private final Retrier retrier;
     private final Random random;
     private final RunnerMetrics metrics;
     private final ClaimPause claimPause;
@@ -62,6 +65,7 @@ final class PollLoop implements Runnable {
         this.pollWait = pollWait;
         this.backoff = backoff;
         this.sleeper = sleeper;
+        this.retrier = new Retrier(backoff, sleeper);
         this.random = random;
     }
 
@@ -106,15 +110,23 @@ final class PollLoop implements Runnable {
             long t0 = System.nanoTime();
             List<ClaimedTask> tasks;
             try {
-                tasks = client.poll(registrar.runnerId(), taken, pollWait);
-                failures = 0;
-            } catch (ServerException e) {
-                slots.release(taken);
-                metrics.poll(PollOutcome.ERROR);
-                if (!handleError(e, failures++)) {
-                    break;
+                int size = taken;
+                Retrier.Outcome<List<ClaimedTask>> out = retrier.run(pollPolicy(),
+                        () -> client.poll(registrar.runnerId(), size, pollWait));
+                if (!out.ok()) {
+                    slots.release(taken);
+                    if (stopped || out.stop() == Retrier.Stop.STOPPED) {
+                        break;
+                    }
+                    // the policy retries every class; a failure it does not know must not end the claim loop
+                    log.error("poll failed: {}", out.failure().getMessage());
+                    if (!pause(backoff.delay(failures++, out.failure()))) {
+                        break;
+                    }
+                    continue;
                 }
-                continue;
+                tasks = out.value();
+                failures = 0;
             } catch (InterruptedException e) {
                 slots.release(taken);
                 break;
@@ -166,29 +178,22 @@ final class PollLoop implements Runnable {
         log.info("poll loop stopped");
     }
 
-    /** Reacts to a failed poll; false when the loop should end. */
-    private boolean handleError(ServerException e, int failures) {
-        try {
-            switch (e.errorClass()) {
-                case REREGISTER -> {
-                    log.warn("poll: {}; the server does not know this runner", e.getMessage());
-                    if (registrar.reRegister("poll answered HTTP " + e.httpStatus())) {
-                        return true;
-                    }
-                }
-                case UNAUTHORIZED -> {
+    /**
+     * The poll's retry policy: every failure is retried for as long as the loop runs, with backoff (Retry-After
+     * honoured); a 404 for the runner registers again first; a refused token backs off, then registers again
+     * (running tasks continue); a rejected poll (400) is logged and retried after the backoff.
+     */
+    private Retrier.Policy pollPolicy() {
+        return Retrier.policy("poll")
+                .retry(ErrorClass.RETRYABLE, ErrorClass.BAD_REQUEST)
+                .recover(ErrorClass.REREGISTER, e -> registrar.reRegister("poll answered HTTP " + e.httpStatus()))
+                .recover(ErrorClass.UNAUTHORIZED, e -> {
                     log.warn("poll: the server refused the runner token (HTTP {}); backing off, running tasks continue", e.httpStatus());
-                    sleeper.sleep(backoff.delay(failures, e));
                     registrar.reRegister("token refused on poll");
-                    return !stopped;
-                }
-                case BAD_REQUEST -> log.error("poll rejected: {}", e.getMessage());
-                default -> log.warn("poll failed: {}", e.getMessage());
-            }
-            return pause(backoff.delay(failures, e));
-        } catch (InterruptedException ie) {
-            return false;
-        }
+                    return false;
+                })
+                .keepGoing(() -> !stopped)
+                .onRetry(e -> metrics.poll(PollOutcome.ERROR));
     }
 
     private boolean pause(Duration d) {

@@ -1,89 +1,102 @@
 package dev.aireview.runner.scheduler;
 
+import dev.aireview.runner.model.ErrorKind;
 import dev.aireview.runner.model.TaskResult;
 import dev.aireview.runner.observability.RunnerMetrics;
 import dev.aireview.runner.server.Backoff;
 import dev.aireview.runner.server.ErrorClass;
+import dev.aireview.runner.server.Retrier;
 import dev.aireview.runner.server.ServerClient;
-import dev.aireview.runner.server.ServerException;
 import dev.aireview.runner.server.Sleeper;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.time.Duration;
 import java.util.function.BooleanSupplier;
-import java.util.function.Supplier;
 
 /**
- * Delivers a task's one result. Retries with backoff (and Retry-After) until the server takes it: an outage of
- * minutes delays a result, it does not lose it. Only a 404/409/410 (the task is no longer this runner's) or
- * a 400-class rejection drops it, with a log line; and a runner past its final shutdown deadline gives up.
+ * Delivers a task's one result through the {@link Retrier}, until the server takes it: an outage of minutes
+ * delays a result, it does not lose it. A 404 saying the server does not know the <em>runner</em> registers again
+ * and retries; a 413 (too large) sends a small {@code failed/executor_failed} result instead, so the task still
+ * ends; only a 404/409/410 for the task (it is no longer this runner's) or another 400-class rejection drops it,
+ * with a log line; and a runner past its final shutdown deadline gives up.
  */
 final class ResultSender {
     private static final Logger log = LoggerFactory.getLogger(ResultSender.class);
 
-    /** How a delivery ended. */
-    enum Delivery { DELIVERED, DROPPED, ABANDONED }
+    /** How a delivery ended ({@code TOO_LARGE} only inside: {@link #deliver} turns it into a small result). */
+    enum Delivery { DELIVERED, DROPPED, ABANDONED, TOO_LARGE }
 
     private final ServerClient client;
-    private final Supplier<String> runnerId;
-    private final Backoff backoff;
-    private final Sleeper sleeper;
+    private final RunnerRegistrar registrar;
+    private final Retrier retrier;
     private final BooleanSupplier keepTrying;
     private final RunnerMetrics metrics;
 
-    ResultSender(ServerClient client, Supplier<String> runnerId, Backoff backoff, Sleeper sleeper, BooleanSupplier keepTrying) {
-        this(client, runnerId, backoff, sleeper, keepTrying, RunnerMetrics.NOOP);
+    ResultSender(ServerClient client, RunnerRegistrar registrar, Backoff backoff, Sleeper sleeper, BooleanSupplier keepTrying) {
+        this(client, registrar, backoff, sleeper, keepTrying, RunnerMetrics.NOOP);
     }
 
-    ResultSender(ServerClient client, Supplier<String> runnerId, Backoff backoff, Sleeper sleeper, BooleanSupplier keepTrying,
+    ResultSender(ServerClient client, RunnerRegistrar registrar, Backoff backoff, Sleeper sleeper, BooleanSupplier keepTrying,
                  RunnerMetrics metrics) {
         this.metrics = metrics;
         this.client = client;
-        this.runnerId = runnerId;
-        this.backoff = backoff;
-        this.sleeper = sleeper;
+        this.registrar = registrar;
+        this.retrier = new Retrier(backoff, sleeper);
         this.keepTrying = keepTrying;
     }
 
     Delivery deliver(String taskId, TaskResult result) {
-        int failures = 0;
-        while (true) {
-            try {
-                client.result(runnerId.get(), taskId, result);
-                log.info("task {} result delivered: {}{}{}", taskId, result.status().wire(),
-                        result.error() == null ? "" : "/" + result.error().kind().wire(),
-                        failures == 0 ? "" : " (after " + failures + " failed attempt(s))");
-                return Delivery.DELIVERED;
-            } catch (ServerException e) {
-                if (e.errorClass() == ErrorClass.TASK_GONE) {
-                    log.warn("task {} result dropped: the server answered HTTP {} (the task is no longer this runner's)", taskId, e.httpStatus());
-                    return Delivery.DROPPED;
-                }
-                if (e.errorClass() == ErrorClass.BAD_REQUEST) {
-                    log.error("task {} result dropped: the server rejected it ({})", taskId, e.getMessage());
-                    return Delivery.DROPPED;
-                }
-                if (!keepTrying.getAsBoolean()) {
-                    log.error("task {} result could not be delivered before the runner stopped ({}); giving up", taskId, e.getMessage());
-                    return Delivery.ABANDONED;
-                }
-                Duration d = backoff.delay(failures, e);
-                failures++;
-                metrics.resultRetry();
-                log.warn("task {} result not delivered ({}); attempt {}, retrying in {} ms", taskId, e.getMessage(), failures, d.toMillis());
-                try {
-                    sleeper.sleep(d);
-                } catch (InterruptedException ie) {
-                    Thread.currentThread().interrupt();
-                    log.error("task {} result delivery interrupted; giving up", taskId);
-                    return Delivery.ABANDONED;
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                log.error("task {} result delivery interrupted; giving up", taskId);
-                return Delivery.ABANDONED;
-            }
+        Delivery d = deliverOnce(taskId, result);
+        if (d == Delivery.TOO_LARGE) {
+            // PROTOCOL.md: the task still ends, with a small result saying why the real one is missing
+            TaskResult small = TaskResult.failure(ErrorKind.EXECUTOR_FAILED, "the server refused the result as too large (HTTP 413; "
+                    + result.comments().size() + " comment(s), summary of " + (result.summary() == null ? 0 : result.summary().length())
+                    + " chars); it was not delivered").withStats(result.stats());
+            log.warn("task {} result too large for the server (HTTP 413); sending a failed/executor_failed result instead", taskId);
+            d = deliverOnce(taskId, small);
+            return d == Delivery.TOO_LARGE ? Delivery.DROPPED : d;
         }
+        return d;
+    }
+
+    private Delivery deliverOnce(String taskId, TaskResult result) {
+        Retrier.Policy policy = Retrier.policy("task " + taskId + " result")
+                .retry(ErrorClass.RETRYABLE, ErrorClass.UNAUTHORIZED)
+                .recover(ErrorClass.REREGISTER, e -> registrar.reRegister("the result call answered HTTP " + e.httpStatus()
+                        + " for the runner"))
+                .keepGoing(keepTrying)
+                .onRetry(e -> metrics.resultRetry());
+        Retrier.Outcome<Void> out;
+        try {
+            out = retrier.run(policy, () -> {
+                client.result(registrar.runnerId(), taskId, result);
+                return null;
+            });
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            log.error("task {} result delivery interrupted; giving up", taskId);
+            return Delivery.ABANDONED;
+        }
+        if (out.ok()) {
+            log.info("task {} result delivered: {}{}{}", taskId, result.status().wire(),
+                    result.error() == null ? "" : "/" + result.error().kind().wire(),
+                    out.failures() == 0 ? "" : " (after " + out.failures() + " failed attempt(s))");
+            return Delivery.DELIVERED;
+        }
+        if (out.stop() == Retrier.Stop.TERMINAL && out.failure().errorClass() == ErrorClass.TASK_GONE) {
+            log.warn("task {} result dropped: the server answered HTTP {} (the task is no longer this runner's)", taskId,
+                    out.failure().httpStatus());
+            return Delivery.DROPPED;
+        }
+        if (out.stop() == Retrier.Stop.TERMINAL && out.failure().httpStatus() == 413) {
+            return Delivery.TOO_LARGE;
+        }
+        if (out.stop() == Retrier.Stop.TERMINAL) {
+            log.error("task {} result dropped: the server rejected it ({})", taskId, out.failure().getMessage());
+            return Delivery.DROPPED;
+        }
+        log.error("task {} result could not be delivered before the runner stopped ({}); giving up", taskId,
+                out.failure().getMessage());
+        return Delivery.ABANDONED;
     }
 }

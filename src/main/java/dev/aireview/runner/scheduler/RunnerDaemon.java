@@ -23,7 +23,6 @@ import org.slf4j.LoggerFactory;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -41,7 +40,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * Connection problems are retried with backoff for as long as the runner lives; a refused token (401/403)
  * or an executor that cannot start is a {@link StartupException}.
  *
- * <p>Shutdown ({@link #stopGracefully()}): stop claiming, heartbeat {@code draining}, let running tasks finish
+ * <p>Shutdown ({@link #stopGracefully()}): stop claiming, heartbeat {@code busy} + {@code draining: true}, let running tasks finish
  * within the shutdown grace, then cancel the rest ({@code runner_shutdown}) and report them, heartbeat
  * {@code offline}, {@code executor.close()}. {@link #stopNow()} (a second signal) cancels at once.
  */
@@ -92,12 +91,13 @@ public final class RunnerDaemon {
         this.client = client;
         this.settings = settings;
         this.slots = new SlotPool(config.maxConcurrentJobs());
-        this.registrar = new RunnerRegistrar(client, registration);
+        this.startupRetrier = new Retrier(settings.backoff(), settings.sleeper());
+        this.registrar = new RunnerRegistrar(client, registration, startupRetrier);
         this.heartbeater = new Heartbeater(heartbeatClient, registrar, this::heartbeatState, active,
                 config.heartbeatInterval(), settings.clock(), metrics);
         this.workers = new ThreadPoolExecutor(config.maxConcurrentJobs(), config.maxConcurrentJobs(), 0, TimeUnit.MILLISECONDS,
                 new LinkedBlockingQueue<>(), new NamedThreadFactory("task-worker"));
-        ResultSender results = new ResultSender(client, registrar::runnerId, settings.backoff(), settings.sleeper(),
+        ResultSender results = new ResultSender(client, registrar, settings.backoff(), settings.sleeper(),
                 () -> !resultsGiveUp, metrics);
         this.supervisor = new TaskSupervisor(executor, client, registrar::runnerId, active, results, settings,
                 config.docker() == null ? Duration.ofSeconds(600) : config.docker().timeout(), config.logLimitBytes(),
@@ -105,7 +105,6 @@ public final class RunnerDaemon {
         this.claimPause = new ClaimPause(executor.claimGate());
         this.pollLoop = new PollLoop(client, registrar, slots, this::dispatch, config.pollInterval(), config.pollWait(),
                 settings.backoff(), settings.sleeper(), settings.random(), metrics, claimPause);
-        this.startupRetrier = new Retrier(settings.backoff(), settings.sleeper());
         int pooled = executor.readyPoolContainers();
         metrics.bind(new RunnerMetrics.Gauges(config.maxConcurrentJobs(), this::busySlots,
                 () -> config.maxConcurrentJobs() - busySlots(), this::secondsSinceHeartbeat,
@@ -156,14 +155,14 @@ public final class RunnerDaemon {
             throw new StartupException("the executor could not start: " + e.getMessage(), e);
         }
         try {
-            startupRetrier.call("health check of " + config.serverUrl(), () -> {
+            startupRetrier.run(Retrier.policy("health check of " + config.serverUrl()).keepGoing(() -> !stopping.get()), () -> {
                 client.health();
                 return null;
-            }, EnumSet.of(ErrorClass.RETRYABLE), () -> !stopping.get());
-            startupRetrier.call("register", () -> {
+            }).orThrow();
+            startupRetrier.run(Retrier.policy("register").keepGoing(() -> !stopping.get()), () -> {
                 registrar.register();
                 return null;
-            }, EnumSet.of(ErrorClass.RETRYABLE), () -> !stopping.get());
+            }).orThrow();
         } catch (ServerException e) {
             executor.close();
             terminated.countDown();
@@ -270,7 +269,7 @@ public final class RunnerDaemon {
             status = "starting";
             reason = "not registered with the server yet";
         } else {
-            status = heartbeatState().status().wire();
+            status = heartbeatState().healthStatus();
             if (last == null) {
                 reason = "no successful heartbeat yet";
             } else if (age > staleAfter) {
@@ -333,14 +332,14 @@ public final class RunnerDaemon {
         if (isTerminated()) {
             status = RunnerStatus.OFFLINE;
         } else if (stopping.get()) {
-            status = RunnerStatus.DRAINING;
+            return Heartbeat.draining(running, config.maxConcurrentJobs(), active.ids());
         } else if (running >= config.maxConcurrentJobs()) {
             status = RunnerStatus.BUSY;
         } else {
             status = RunnerStatus.ONLINE;
         }
         return new Heartbeat(status, running, config.maxConcurrentJobs(), active.ids(),
-                status == RunnerStatus.OFFLINE || status == RunnerStatus.DRAINING ? null : claimPause.check());
+                status == RunnerStatus.OFFLINE ? null : claimPause.check());
     }
 
     private void shutdownSequence() {

@@ -7,6 +7,7 @@ import dev.aireview.runner.model.TaskPhase;
 import dev.aireview.runner.observability.Mdc;
 import dev.aireview.runner.server.Backoff;
 import dev.aireview.runner.server.ErrorClass;
+import dev.aireview.runner.server.Retrier;
 import dev.aireview.runner.server.ServerClient;
 import dev.aireview.runner.server.ServerException;
 import dev.aireview.runner.server.Sleeper;
@@ -22,7 +23,7 @@ import java.util.function.Supplier;
 /**
  * Sends one task's phase changes and log batches from its own thread, so that {@link #phase} and {@link #log}
  * never block the executor on the network. Logs go out when 64 KiB (configurable) are pending or every flush
- * interval. A failed send is retried a few times with backoff, then dropped and counted (never fatal);
+ * interval. A failed send is retried a few times ({@link Retrier}), then dropped and counted (never fatal);
  * a 404/409/410 cancels the task ({@link CancelReason#TASK_GONE}) and stops further sends.
  */
 final class TaskReporter {
@@ -37,8 +38,7 @@ final class TaskReporter {
     private final String taskId;
     private final TaskLog taskLog;
     private final CancelSignal cancel;
-    private final Backoff backoff;
-    private final Sleeper sleeper;
+    private final Retrier retrier;
     private final Duration flushInterval;
     private final long batchBytes;
     private final int maxAttempts;
@@ -58,8 +58,7 @@ final class TaskReporter {
         this.taskId = taskId;
         this.taskLog = taskLog;
         this.cancel = cancel;
-        this.backoff = backoff;
-        this.sleeper = sleeper;
+        this.retrier = new Retrier(backoff, sleeper);
         this.flushInterval = flushInterval;
         this.batchBytes = batchBytes;
         this.maxAttempts = maxAttempts;
@@ -180,30 +179,31 @@ final class TaskReporter {
         void run() throws ServerException, InterruptedException;
     }
 
+    /** One status or log send through the {@link Retrier}: a few attempts, then dropped (never fatal). */
     private boolean send(String what, Send call) throws InterruptedException {
         if (gone) {
             return false;
         }
-        for (int attempt = 0; ; attempt++) {
-            try {
-                call.run();
-                return true;
-            } catch (ServerException e) {
-                if (e.errorClass() == ErrorClass.TASK_GONE) {
-                    gone = true;
-                    log.warn("task {}: server answered HTTP {} to {}: the task is no longer this runner's; stopping it",
-                            taskId, e.httpStatus(), what);
-                    cancel.cancel(CancelReason.TASK_GONE);
-                    return false;
-                }
-                if (e.errorClass() == ErrorClass.BAD_REQUEST || attempt + 1 >= maxAttempts) {
-                    log.warn("task {}: {} dropped: {}", taskId, what, e.getMessage());
-                    return false;
-                }
-                Duration d = backoff.delay(attempt, e);
-                log.debug("task {}: {} failed ({}), retry in {} ms", taskId, what, e.getMessage(), d.toMillis());
-                sleeper.sleep(d);
-            }
+        Retrier.Policy policy = Retrier.policy("task " + taskId + ": " + what)
+                .retry(ErrorClass.RETRYABLE, ErrorClass.UNAUTHORIZED, ErrorClass.REREGISTER)
+                .maxAttempts(maxAttempts)
+                .quiet();
+        Retrier.Outcome<Void> out = retrier.run(policy, () -> {
+            call.run();
+            return null;
+        });
+        if (out.ok()) {
+            return true;
         }
+        ServerException e = out.failure();
+        if (e.errorClass() == ErrorClass.TASK_GONE) {
+            gone = true;
+            log.warn("task {}: server answered HTTP {} to {}: the task is no longer this runner's; stopping it",
+                    taskId, e.httpStatus(), what);
+            cancel.cancel(CancelReason.TASK_GONE);
+            return false;
+        }
+        log.warn("task {}: {} dropped: {}", taskId, what, e.getMessage());
+        return false;
     }
 }

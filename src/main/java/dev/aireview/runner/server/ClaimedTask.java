@@ -7,8 +7,9 @@ import java.util.Objects;
 
 /**
  * A task the server handed to this runner. Either {@link #task()} is set, or {@link #parseError()} says why
- * the JSON could not be read; in both cases the task has an id and must end with exactly one result
- * (a bad task ends {@code failed/bad_task}).
+ * the JSON could not be read (a missing or malformed field, or JSON that broke off inside this task, see
+ * {@link PollAnswer}); in both cases the task has an id and must end with exactly one result (a bad task ends
+ * {@code failed/bad_task}, and never reaches the executor).
  *
  * @param claimedAt when the poll answer arrived (start of {@code queueToStartMs})
  */

@@ -2,7 +2,6 @@ package dev.aireview.runner.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.aireview.runner.model.BadTaskException;
 import dev.aireview.runner.model.Json;
 import dev.aireview.runner.model.ReviewTask;
 import dev.aireview.runner.model.TaskPhase;
@@ -17,6 +16,7 @@ import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
@@ -26,12 +26,25 @@ import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * {@link ServerClient} over the JDK {@link HttpClient} (HTTP/1.1, so a held long poll never shares a
  * connection with another call) and Jackson. A tolerant reader: {@code {"data": ...}} or a bare body, 204 as
- * empty, unknown fields ignored. Every request has a timeout: the poll {@code pollTimeout}, the rest
- * {@code requestTimeout}. A blocked call returns promptly when its thread is interrupted.
+ * empty, unknown fields ignored.
+ *
+ * <p>Every call has a <b>whole-call deadline</b>, connect + headers + body: the poll {@code pollTimeout}, the rest
+ * {@code requestTimeout}. The JDK's own request timeout ends when the headers arrive, so a server or proxy that
+ * sends headers and then stalls the body would hang the caller for ever; here the exchange is cancelled at the
+ * deadline and the call fails {@link ErrorClass#RETRYABLE} ("timed out"). Bodies are read up to
+ * {@link ServerCall#maxBodyBytes()}; an unreadable 2xx answer is retryable too (a proxy's HTML page claimed
+ * nothing). A poll answer is read task by task ({@link PollAnswer}). A blocked call returns promptly when its
+ * thread is interrupted.
+ *
+ * <p>It also speaks the upstream server's dialect ({@link Dialect}): the poll sends {@code limit} next to
+ * {@code maxTasks}, and a 400 to the heartbeat or the poll is answered by re-sending that call once in the
+ * documented minimal form, which this client then keeps using.
  */
 public final class HttpServerClient implements ServerClient {
     private static final Logger log = LoggerFactory.getLogger(HttpServerClient.class);
@@ -43,6 +56,7 @@ public final class HttpServerClient implements ServerClient {
     private final Duration pollTimeout;
     private final HttpClient http;
     private final Clock clock;
+    private final Dialect dialect = new Dialect();
 
     public HttpServerClient(URI base, String token, Duration requestTimeout, Duration pollTimeout, Clock clock) {
         this.base = URI.create(stripSlash(base.toString()));
@@ -82,10 +96,20 @@ public final class HttpServerClient implements ServerClient {
 
     @Override
     public HeartbeatAnswer heartbeat(String runnerId, Heartbeat heartbeat) throws ServerException, InterruptedException {
-        HttpRequest req = request("/api/runners/" + enc(runnerId) + "/heartbeat", requestTimeout, true)
-                .POST(jsonBody(Json.mapper().valueToTree(heartbeat)))
-                .build();
-        JsonNode data = data(ServerCall.HEARTBEAT, send(ServerCall.HEARTBEAT, req));
+        String path = "/api/runners/" + enc(runnerId) + "/heartbeat";
+        boolean minimal = dialect.minimalHeartbeat();
+        CappedBody answer;
+        try {
+            answer = send(ServerCall.HEARTBEAT, request(path, requestTimeout, true).POST(jsonBody(Dialect.heartbeatBody(heartbeat, minimal))).build());
+        } catch (ServerException e) {
+            if (minimal || !Dialect.refusedExtension(e)) {
+                throw e;
+            }
+            log.warn("the server refused the heartbeat body ({}); sending only the documented fields from now on", e.getMessage());
+            dialect.useMinimalHeartbeat();
+            answer = send(ServerCall.HEARTBEAT, request(path, requestTimeout, true).POST(jsonBody(Dialect.heartbeatBody(heartbeat, true))).build());
+        }
+        JsonNode data = data(ServerCall.HEARTBEAT, answer);
         JsonNode ids = Json.field(data, "cancelTaskIds", "cancel_task_ids", "cancelTasks", "cancel");
         if (ids == null) {
             return HeartbeatAnswer.EMPTY;
@@ -102,26 +126,19 @@ public final class HttpServerClient implements ServerClient {
 
     @Override
     public List<ClaimedTask> poll(String runnerId, int maxTasks, Duration wait) throws ServerException, InterruptedException {
-        String path = "/api/runners/tasks/pending?runnerId=" + enc(runnerId) + "&maxTasks=" + maxTasks + "&waitMs=" + wait.toMillis();
-        HttpRequest req = request(path, pollTimeout, true).GET().build();
-        JsonNode data = data(ServerCall.POLL, send(ServerCall.POLL, req));
-        Instant claimedAt = clock.instant();
-        List<ClaimedTask> tasks = new ArrayList<>();
-        for (JsonNode node : taskNodes(data)) {
-            String id = ReviewTask.idOf(node);
-            if (id == null) {
-                List<String> fields = new ArrayList<>();
-                node.fieldNames().forEachRemaining(fields::add);
-                log.warn("poll answer holds a task without an id; it cannot be reported and is skipped (fields: {})", fields);
-                continue;
+        boolean minimal = dialect.minimalPoll();
+        CappedBody answer;
+        try {
+            answer = send(ServerCall.POLL, request(Dialect.pollPath(runnerId, maxTasks, wait, minimal), pollTimeout, true).GET().build());
+        } catch (ServerException e) {
+            if (minimal || !Dialect.refusedExtension(e)) {
+                throw e;
             }
-            try {
-                tasks.add(ClaimedTask.parsed(ReviewTask.fromJson(node), claimedAt));
-            } catch (BadTaskException e) {
-                tasks.add(ClaimedTask.bad(id, e.getMessage(), claimedAt));
-            }
+            log.warn("the server refused the poll parameters ({}); sending only the documented ones from now on", e.getMessage());
+            dialect.useMinimalPoll();
+            answer = send(ServerCall.POLL, request(Dialect.pollPath(runnerId, maxTasks, wait, true), pollTimeout, true).GET().build());
         }
-        return tasks;
+        return PollAnswer.read(answer, clock.instant());
     }
 
     @Override
@@ -168,29 +185,6 @@ public final class HttpServerClient implements ServerClient {
         return body;
     }
 
-    private static List<JsonNode> taskNodes(JsonNode data) {
-        List<JsonNode> nodes = new ArrayList<>();
-        if (data == null || data.isNull() || data.isMissingNode()) {
-            return nodes;
-        }
-        JsonNode list = data;
-        if (data.isObject()) {
-            JsonNode inner = Json.field(data, "tasks", "items");
-            if (inner != null) {
-                list = inner;
-            } else if (ReviewTask.idOf(data) != null) {
-                nodes.add(data);
-                return nodes;
-            } else {
-                return nodes;
-            }
-        }
-        if (list.isArray()) {
-            list.forEach(nodes::add);
-        }
-        return nodes;
-    }
-
     private String taskPath(String taskId, String what) {
         return "/api/runners/tasks/" + enc(taskId) + "/" + what;
     }
@@ -214,18 +208,26 @@ public final class HttpServerClient implements ServerClient {
         }
     }
 
-    /** Sends one request; returns the body of a 2xx answer (empty for 204), else throws a classified exception. */
-    private String send(ServerCall call, HttpRequest request) throws ServerException, InterruptedException {
+    /**
+     * Sends one request under its whole-call deadline; returns the body of a 2xx answer (empty for 204), else
+     * throws a classified exception.
+     */
+    private CappedBody send(ServerCall call, HttpRequest request) throws ServerException, InterruptedException {
         HttpRequest withType = request.method().equals("POST")
                 ? HttpRequest.newBuilder(request, (n, v) -> true).header("Content-Type", "application/json").build()
                 : request;
-        CompletableFuture<HttpResponse<String>> future = http.sendAsync(withType, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
-        HttpResponse<String> response;
+        Duration deadline = withType.timeout().orElse(requestTimeout);
+        CompletableFuture<HttpResponse<CappedBody>> future = http.sendAsync(withType, CappedBody.handler(call.maxBodyBytes()));
+        HttpResponse<CappedBody> response;
         try {
-            response = future.get();
+            response = future.get(deadline.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             future.cancel(true);
             throw e;
+        } catch (TimeoutException e) {
+            future.cancel(true);
+            throw new ServerException(call, ErrorClass.RETRYABLE, 0, null, call.label() + " timed out: no complete answer within "
+                    + deadline.toMillis() + " ms (connect, headers and body)", new HttpTimeoutException("whole-call deadline"));
         } catch (CancellationException e) {
             throw new InterruptedException("call cancelled");
         } catch (ExecutionException e) {
@@ -233,55 +235,57 @@ public final class HttpServerClient implements ServerClient {
             IOException io = cause instanceof IOException ioe ? ioe : new IOException(String.valueOf(cause), cause);
             String what = RetryClassifier.isTimeout(io) ? "timed out" : "failed (" + io.getClass().getSimpleName()
                     + (io.getMessage() == null ? "" : ": " + io.getMessage()) + ")";
-            throw new ServerException(call, RetryClassifier.classify(io), 0, null,
-                    call.name().toLowerCase() + " " + what, io);
+            throw new ServerException(call, RetryClassifier.classify(io), 0, null, call.label() + " " + what, io);
         }
         int status = response.statusCode();
+        CappedBody body = response.body() == null ? CappedBody.EMPTY : response.body();
         if (status >= 200 && status < 300) {
-            return status == 204 ? "" : response.body();
+            return status == 204 ? CappedBody.EMPTY : body;
         }
         Duration retryAfter = RetryClassifier.parseRetryAfter(response.headers().firstValue("Retry-After").orElse(null), clock.instant());
-        throw new ServerException(call, RetryClassifier.classify(call, status), status, retryAfter,
-                call.name().toLowerCase() + " answered HTTP " + status + errorText(response.body()), null);
+        String text = errorText(body);
+        throw new ServerException(call, RetryClassifier.classify(call, status, text), status, retryAfter,
+                call.label() + " answered HTTP " + status + (text.isEmpty() ? "" : ": " + text), null);
     }
 
-    /** The payload of an answer: {@code data} of an envelope, or the bare body; null when empty. */
-    static JsonNode data(ServerCall call, String body) throws ServerException {
-        if (body == null || body.isBlank()) {
+    /**
+     * The payload of an answer: {@code data} of an envelope, or the bare body; null when empty. An answer that is
+     * not readable JSON is {@link ErrorClass#RETRYABLE}: the call reached something that is not the server (a
+     * proxy's error page) or the server broke off; it is described by its shape, never its content.
+     */
+    static JsonNode data(ServerCall call, CappedBody body) throws ServerException {
+        if (body == null || body.isEmpty()) {
             return null;
         }
-        JsonNode root;
-        try {
-            root = Json.mapper().readTree(body);
-        } catch (IOException e) {
-            throw new ServerException(call, ErrorClass.BAD_REQUEST, 200, null,
-                    call.name().toLowerCase() + " answered unreadable JSON: " + abbreviate(body), e);
+        PartialJson.Result json = PartialJson.read(body.bytes());
+        if (!json.complete() || body.truncated()) {
+            String why = body.truncated() ? "larger than " + BodyShape.size(call.maxBodyBytes()) : json.error();
+            throw new ServerException(call, ErrorClass.RETRYABLE, 200, null, call.label() + " answered unreadable JSON ("
+                    + BodyShape.describe(body.bytes(), body.truncated()) + "): " + why, null);
         }
+        JsonNode root = json.root();
         if (root != null && root.isObject() && root.has("data")) {
             return root.get("data");
         }
         return root;
     }
 
-    private static String errorText(String body) {
-        if (body == null || body.isBlank()) {
+    /** The error's title and detail from a PROTOCOL.md error body; a body that is not one is described by its shape. */
+    private static String errorText(CappedBody body) {
+        if (body.isEmpty()) {
             return "";
         }
-        try {
-            JsonNode root = Json.mapper().readTree(body);
-            JsonNode err = Json.field(root, "error");
-            if (err != null && err.isObject()) {
-                String title = Json.text(err, "title", "message");
-                String detail = Json.text(err, "detail");
-                return ": " + abbreviate((title == null ? "" : title) + (detail == null ? "" : (title == null ? "" : " - ") + detail));
-            }
-            if (err != null) {
-                return ": " + abbreviate(err.asText());
-            }
-        } catch (IOException ignored) {
-            // not JSON: show the start of the text
+        PartialJson.Result json = PartialJson.read(body.bytes());
+        JsonNode err = json.complete() ? Json.field(json.root(), "error") : null;
+        if (err != null && err.isObject()) {
+            String title = Json.text(err, "title", "message");
+            String detail = Json.text(err, "detail");
+            return abbreviate((title == null ? "" : title) + (detail == null ? "" : (title == null ? "" : " - ") + detail));
         }
-        return ": " + abbreviate(body);
+        if (err != null && err.isValueNode()) {
+            return abbreviate(err.asText());
+        }
+        return "(body: " + BodyShape.describe(body.bytes(), body.truncated()) + ")";
     }
 
     private static String abbreviate(String s) {
@@ -289,7 +293,7 @@ public final class HttpServerClient implements ServerClient {
         return one.length() > MAX_ERROR_TEXT ? one.substring(0, MAX_ERROR_TEXT) + "…" : one;
     }
 
-    private static String enc(String s) {
+    static String enc(String s) {
         return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
     }
 

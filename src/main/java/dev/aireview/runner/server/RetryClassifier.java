@@ -18,6 +18,19 @@ public final class RetryClassifier {
 
     /** Classifies an HTTP status that is not a success (2xx). */
     public static ErrorClass classify(ServerCall call, int status) {
+        return classify(call, status, null);
+    }
+
+    /**
+     * Classifies an HTTP status that is not a success, with the error text of the answer (title and detail):
+     * a 404 on a task call means "unknown task" (drop it) unless the error names the runner and not the task
+     * ("unknown runner r1; register first"): then the server forgot the runner, which registers again and
+     * retries, instead of dropping a result the server would take once it knows the runner again.
+     */
+    public static ErrorClass classify(ServerCall call, int status, String errorText) {
+        if (status == 404 && call.taskCall() && unknownRunner(errorText)) {
+            return ErrorClass.REREGISTER;
+        }
         if (status == 401 || status == 403) {
             return ErrorClass.UNAUTHORIZED;
         }
@@ -31,6 +44,15 @@ public final class RetryClassifier {
             return ErrorClass.RETRYABLE;
         }
         return ErrorClass.BAD_REQUEST;
+    }
+
+    /** True when a 404's error text is about the runner, not the task. */
+    static boolean unknownRunner(String errorText) {
+        if (errorText == null) {
+            return false;
+        }
+        String t = errorText.toLowerCase(java.util.Locale.ROOT);
+        return t.contains("runner") && !t.contains("task");
     }
 
     /** Classifies a transport failure: connect errors, resets and timeouts are all retryable. */

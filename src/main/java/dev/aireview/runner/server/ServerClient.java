@@ -7,8 +7,11 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * The runner's side of PROTOCOL.md. One attempt per call: retry decisions belong to the caller, which gets a
- * classified {@link ServerException}. Implementations are thread-safe.
+ * The runner's side of PROTOCOL.md. One attempt per call: retry decisions belong to the caller (through
+ * {@link Retrier}), which gets a classified {@link ServerException}. Every call ends within its whole-call
+ * deadline (a stalled answer is a {@link ErrorClass#RETRYABLE} timeout), so no caller can hang on the network.
+ * The one exception to "one attempt": a 400 to the heartbeat or the poll is re-sent once in the upstream
+ * server's minimal documented form ({@link Dialect}). Implementations are thread-safe.
  */
 public interface ServerClient {
 
@@ -23,8 +26,9 @@ public interface ServerClient {
 
     /**
      * {@code GET /api/runners/tasks/pending}: long poll for up to {@code maxTasks} tasks, the server holding it up to
-     * {@code wait}. Every task with an id is returned (parse failures as {@link ClaimedTask#bad}); entries without
-     * an id cannot be reported and are logged and skipped.
+     * {@code wait}. Read task by task ({@link PollAnswer}): every task with an id is returned, one that cannot be read
+     * (wrong types, missing fields, its JSON cut off) as {@link ClaimedTask#bad}; entries without an id cannot be
+     * reported and are logged by shape and skipped. An answer of which nothing is readable is retryable.
      */
     List<ClaimedTask> poll(String runnerId, int maxTasks, Duration wait) throws ServerException, InterruptedException;
 

@@ -83,9 +83,15 @@ class SignalIT {
         assertEquals(0, kill.waitFor());
     }
 
+    /** The runner's state per heartbeat: its wire {@code status}, or "draining" for {@code busy} + {@code draining: true}. */
     private List<String> heartbeatStatuses() {
         return wm.findAll(postRequestedFor(urlEqualTo("/api/runners/sig-1/heartbeat"))).stream()
-                .map(r -> body(r).get("status").asText()).toList();
+                .map(r -> {
+                    JsonNode b = body(r);
+                    String status = b.get("status").asText();
+                    assertTrue(List.of("online", "busy", "offline").contains(status), "documented status only: " + status);
+                    return b.path("draining").asBoolean() && status.equals("busy") ? "draining" : status;
+                }).toList();
     }
 
     private static JsonNode body(LoggedRequest r) {

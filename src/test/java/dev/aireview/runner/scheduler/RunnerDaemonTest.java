@@ -228,7 +228,7 @@ class RunnerDaemonTest {
             }
         };
         ServerClient client = new HttpServerClient(URI.create(wm.baseUrl()), TOKEN, Duration.ofSeconds(2), Duration.ofSeconds(2), Clock.systemUTC());
-        ResultSender sender = new ResultSender(client, () -> "srv-1", Backoff.standard(new Random(3)), simulated, () -> true);
+        ResultSender sender = new ResultSender(client, registrar(client), Backoff.standard(new Random(3)), simulated, () -> true);
         long t0 = System.nanoTime();
         ResultSender.Delivery d = sender.deliver("t-out", TaskResult.failure(ErrorKind.CLONE_FAILED, "repo not found"));
         assertEquals(ResultSender.Delivery.DELIVERED, d);
@@ -240,11 +240,16 @@ class RunnerDaemonTest {
         assertTrue(Duration.ofNanos(System.nanoTime() - t0).toSeconds() < 20, "simulated, not real waiting");
     }
 
+    private static RunnerRegistrar registrar(ServerClient client) {
+        return new RunnerRegistrar(client, new dev.aireview.runner.server.Registration("srv-1", "srv-1", "v", 1, List.of(), "h", "o",
+                null, "img"));
+    }
+
     @Test
     void shouldDropAResultTheServerNoLongerWants() {
         wm.stubFor(post("/api/runners/tasks/t-gone/result").willReturn(aResponse().withStatus(410)));
         ServerClient client = new HttpServerClient(URI.create(wm.baseUrl()), TOKEN, Duration.ofSeconds(2), Duration.ofSeconds(2), Clock.systemUTC());
-        ResultSender sender = new ResultSender(client, () -> "srv-1", Backoff.standard(new Random(3)), recordingSleeper(), () -> true);
+        ResultSender sender = new ResultSender(client, registrar(client), Backoff.standard(new Random(3)), recordingSleeper(), () -> true);
         assertEquals(ResultSender.Delivery.DROPPED, sender.deliver("t-gone", TaskResult.failure(ErrorKind.TIMEOUT, "x")));
         wm.verify(1, postRequestedFor(urlEqualTo("/api/runners/tasks/t-gone/result")));
         assertTrue(slept.isEmpty());

@@ -229,7 +229,7 @@ class SchedulerTest {
         server.enqueue(FakeServer.task("gate-b"));
         await().atMost(Duration.ofSeconds(10)).until(() -> executor.running.get() == 2);
         daemon.stopGracefully();
-        await().atMost(Duration.ofSeconds(5)).until(() -> server.heartbeats.stream().anyMatch(h -> h.status() == RunnerStatus.DRAINING
+        await().atMost(Duration.ofSeconds(5)).until(() -> server.heartbeats.stream().anyMatch(h -> h.status() == RunnerStatus.BUSY && h.draining()
                 && h.runningTaskIds().equals(List.of("gate-a", "gate-b"))));
         int polls = server.pollSizes.size();
         server.enqueue(FakeServer.task("ok-late"));
@@ -266,7 +266,7 @@ class SchedulerTest {
         server.enqueue(FakeServer.task("hang-x"));
         await().atMost(Duration.ofSeconds(10)).until(() -> executor.running.get() == 1);
         daemon.stopGracefully();
-        await().atMost(Duration.ofSeconds(5)).until(() -> server.heartbeats.stream().anyMatch(h -> h.status() == RunnerStatus.DRAINING));
+        await().atMost(Duration.ofSeconds(5)).until(() -> server.heartbeats.stream().anyMatch(h -> h.status() == RunnerStatus.BUSY && h.draining()));
         assertFalse(daemon.isTerminated());
         daemon.stopGracefully(); // the second signal
         assertTrue(daemon.awaitTermination(Duration.ofSeconds(10)), "does not wait for the 10 min grace");

@@ -136,6 +136,7 @@ class HttpServerClientTest {
         LoggedRequest r = only("GET", "/api/runners/tasks/pending");
         assertEquals("runner-1", r.queryParameter("runnerId").firstValue());
         assertEquals("2", r.queryParameter("maxTasks").firstValue());
+        assertEquals("2", r.queryParameter("limit").firstValue(), "the upstream server's name for the same size");
         assertEquals("2500", r.queryParameter("waitMs").firstValue());
         assertEquals("Bearer " + TOKEN, r.getHeader("Authorization"));
         assertTrue(r.getHeader("User-Agent").startsWith("ai-review-runner/"));
@@ -246,11 +247,18 @@ class HttpServerClientTest {
     }
 
     @Test
-    void shouldReportAnUnreadableAnswerAsABadRequestNamingTheCall() {
-        wm.stubFor(get(urlPathEqualTo("/api/runners/tasks/pending")).willReturn(aResponse().withStatus(200).withBody("<html>proxy error</html>")));
+    void shouldReportAnUnreadableAnswerAsRetryableNamingTheCallByShapeNotContent() {
+        wm.stubFor(get(urlPathEqualTo("/api/runners/tasks/pending")).willReturn(aResponse().withStatus(200)
+                .withBody("<html>proxy error, session=s3cr3t</html>")));
         ServerException e = failure(() -> client.poll("r", 1, Duration.ZERO));
-        assertEquals(ErrorClass.BAD_REQUEST, e.errorClass());
+        assertEquals(ErrorClass.RETRYABLE, e.errorClass(), "a proxy page claimed nothing: poll again");
         assertEquals(ServerCall.POLL, e.call());
-        assertTrue(e.getMessage().contains("proxy error"), e.getMessage());
+        assertTrue(e.getMessage().contains("HTML"), e.getMessage());
+        assertFalse(e.getMessage().contains("s3cr3t"), "never the body's content: " + e.getMessage());
+
+        wm.stubFor(post("/api/runners/r/heartbeat").willReturn(okJson("{\"data\": {\"cancelTaskIds\": [")));
+        ServerException hb = failure(() -> client.heartbeat("r", new Heartbeat(RunnerStatus.ONLINE, 0, 1, List.of())));
+        assertEquals(ErrorClass.RETRYABLE, hb.errorClass());
+        assertTrue(hb.getMessage().contains("ends early"), hb.getMessage());
     }
 }

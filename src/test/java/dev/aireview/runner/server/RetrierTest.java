@@ -141,4 +141,89 @@ class RetrierTest {
         assertEquals(ErrorClass.BAD_REQUEST, RetryClassifier.classify(ServerCall.RESULT, 400));
         assertEquals(ErrorClass.BAD_REQUEST, RetryClassifier.classify(ServerCall.RESULT, 422));
     }
+
+    private static ServerException failure(ErrorClass c, int status) {
+        return new ServerException(ServerCall.RESULT, c, status, null, "result answered HTTP " + status, null);
+    }
+
+    @Test
+    void shouldStopAfterMaxAttemptsAndOnATerminalFailureAtOnce() throws Exception {
+        Retrier retrier = new Retrier(Backoff.standard(new Random(1)), recorder);
+        int[] calls = {0};
+        Retrier.Outcome<String> out = retrier.run(Retrier.policy("logs").maxAttempts(4), () -> {
+            calls[0]++;
+            throw failure(ErrorClass.RETRYABLE, 503);
+        });
+        assertEquals(Retrier.Stop.ATTEMPTS, out.stop());
+        assertEquals(4, calls[0]);
+        assertEquals(4, out.failures());
+        assertEquals(3, slept.size(), "a wait between attempts, none after the last");
+
+        calls[0] = 0;
+        slept.clear();
+        Retrier.Outcome<String> gone = retrier.run(Retrier.policy("result").retry(ErrorClass.RETRYABLE, ErrorClass.TASK_GONE)
+                .giveUpWhen(e -> e.httpStatus() == 410), () -> {
+            calls[0]++;
+            throw failure(ErrorClass.TASK_GONE, 410);
+        });
+        assertEquals(Retrier.Stop.TERMINAL, gone.stop());
+        assertEquals(410, gone.failure().httpStatus());
+        assertEquals(1, calls[0]);
+        assertTrue(slept.isEmpty());
+        assertThrows(ServerException.class, gone::orThrow);
+    }
+
+    @Test
+    void shouldNotStartAnAttemptPastTheOverallDeadline() throws Exception {
+        long[] now = {0};
+        Sleeper advancing = d -> {
+            slept.add(d);
+            now[0] += d.toNanos();
+        };
+        Random pinned = new Random() {
+            @Override
+            public double nextDouble() {
+                return 0.99;
+            }
+        };
+        Retrier retrier = new Retrier(new Backoff(Duration.ofSeconds(1), Duration.ofSeconds(8), 2.0, pinned), advancing, () -> now[0]);
+        int[] calls = {0};
+        Retrier.Outcome<Void> out = retrier.run(Retrier.policy("status").deadline(Duration.ofSeconds(10)), () -> {
+            calls[0]++;
+            now[0] += Duration.ofMillis(500).toNanos(); // each attempt takes 0.5 s
+            throw failure(ErrorClass.RETRYABLE, 502);
+        });
+        assertEquals(Retrier.Stop.DEADLINE, out.stop());
+        // attempts end at 0.5, 1.99, 4.47 and 8.93 s (waits 0.99, 1.98, 3.96 s); the next wait (7.92 s) would pass 10 s
+        assertEquals(4, calls[0], "slept " + slept);
+        assertEquals(3, slept.size());
+        assertTrue(now[0] <= Duration.ofSeconds(10).toNanos());
+    }
+
+    @Test
+    void shouldRecoverAndRetryAtOnceOnceThenBackOffAndHonourStop() throws Exception {
+        Retrier retrier = new Retrier(Backoff.standard(new Random(1)), recorder);
+        int[] recovered = {0};
+        int[] calls = {0};
+        Retrier.Outcome<String> out = retrier.run(Retrier.policy("result")
+                .recover(ErrorClass.REREGISTER, e -> ++recovered[0] > 0), () -> {
+            if (++calls[0] <= 2) {
+                throw failure(ErrorClass.REREGISTER, 404);
+            }
+            return "ok";
+        });
+        assertTrue(out.ok());
+        assertEquals("ok", out.value());
+        assertEquals(2, recovered[0]);
+        assertEquals(2, out.failures());
+        assertEquals(Duration.ZERO, slept.get(0), "first recovery: at once");
+        assertEquals(2, slept.size());
+
+        boolean[] go = {true};
+        Retrier.Outcome<String> stopped = retrier.run(Retrier.policy("poll").keepGoing(() -> go[0]), () -> {
+            go[0] = false;
+            throw failure(ErrorClass.RETRYABLE, 500);
+        });
+        assertEquals(Retrier.Stop.STOPPED, stopped.stop());
+    }
 }
