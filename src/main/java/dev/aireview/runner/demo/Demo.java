@@ -124,17 +124,31 @@ public final class Demo {
         return "completed".equals(done.resultStatus()) ? 0 : 1;
     }
 
+    /** Label on the demo's image: the SHA-256 of the jar inside, so an image from another build is rebuilt. */
+    static final String JAR_LABEL = "ai-review.demo.jar-sha256";
+
     private void ensureImage(DockerConnection docker) throws IOException, InterruptedException {
+        String jarHash;
+        try {
+            jarHash = sha256(runningJar());
+        } catch (IOException e) {
+            jarHash = null; // not running from the jar: a present image is used as it is, a missing one cannot be built
+        }
+        String builtFrom = null;
         boolean present;
         try {
-            docker.client().inspectImageCmd(options.image()).exec();
+            var config = docker.client().inspectImageCmd(options.image()).exec().getConfig();
+            builtFrom = config == null || config.getLabels() == null ? null : config.getLabels().get(JAR_LABEL);
             present = true;
         } catch (NotFoundException e) {
             present = false;
         }
-        if (present && !options.rebuildImage()) {
+        if (present && !options.rebuildImage() && (jarHash == null || jarHash.equals(builtFrom))) {
             say("Executor image " + options.image() + " is present");
             return;
+        }
+        if (present && !options.rebuildImage()) {
+            say("Executor image " + options.image() + " was built from another jar: rebuilding it");
         }
         say("Building the executor image " + options.image() + " (first run only; a few minutes)");
         Instant start = Instant.now();
@@ -143,10 +157,25 @@ public final class Demo {
                 throw new IOException("this build has no Dockerfile.executor inside; build the image by hand: "
                         + "docker build -f Dockerfile.executor -t " + options.image() + " .");
             }
-            ExecutorImageBuilder.build(options.image(), dockerfile, runningJar(), options.dockerHost(), List.of(),
+            ExecutorImageBuilder.build(options.image(), dockerfile, runningJar(), options.dockerHost(),
+                    jarHash == null ? List.of() : List.of("--label", JAR_LABEL + "=" + jarHash),
                     Duration.ofMinutes(30), line -> out.println("    | " + line));
         }
         say("Executor image built in " + Duration.between(start, Instant.now()).toSeconds() + " s");
+    }
+
+    private static String sha256(Path file) throws IOException {
+        try (InputStream in = Files.newInputStream(file)) {
+            java.security.MessageDigest d = java.security.MessageDigest.getInstance("SHA-256");
+            byte[] buf = new byte[1 << 16];
+            int n;
+            while ((n = in.read(buf)) > 0) {
+                d.update(buf, 0, n);
+            }
+            return HexFormat.of().formatHex(d.digest());
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private DevServer startServer(String token) throws IOException {

@@ -62,6 +62,8 @@ final class ContainerRunner {
         if (cancel.isCancelled()) {
             return new Outcome(End.CANCELLED, null, false, cancel.reason(), List.of());
         }
+        // the scheduler's escalation, from its own thread: this one may be stuck in the stop call
+        cancel.onKill(() -> kill(containerId));
         if (!alreadyStarted) {
             docker.startContainerCmd(containerId).exec();
         }
@@ -149,6 +151,8 @@ final class ContainerRunner {
         if (cancel.isCancelled()) {
             return new Outcome(End.CANCELLED, null, false, cancel.reason(), List.of());
         }
+        // the scheduler's escalation, from its own thread: this one may be stuck in the stop call
+        cancel.onKill(() -> kill(containerId));
         String execId = docker.execCreateCmd(containerId).withCmd("sh", "-c", script).withEnv(env).withUser(user)
                 .withWorkingDir(ContainerSpecs.WORKSPACE).withAttachStdin(false).withAttachStdout(true)
                 .withAttachStderr(true).withTty(false).exec().getId();

@@ -54,6 +54,7 @@ public final class DockerTaskExecutor implements TaskExecutor {
     private volatile ContainerRunner runner;
     private volatile ContainerPool pool;
     private volatile DiskWatch diskWatch;
+    private volatile List<String> leftoverTaskIds = List.of();
 
     /** Production constructor: connects to {@code config.host()} on {@link #start()}. */
     public DockerTaskExecutor(DockerConfig config) {
@@ -109,7 +110,7 @@ public final class DockerTaskExecutor implements TaskExecutor {
                 throw new DockerExecutorException("cannot create the workspace directory " + workspaces.runnerDir()
                         + " (DOCKER_WORKSPACE_BASE): " + e.getMessage(), e);
             }
-            new OrphanReaper(docker, config.runnerName(), workspaces, this::deleteWorkspace).reap();
+            leftoverTaskIds = new OrphanReaper(docker, config.runnerName(), workspaces, this::deleteWorkspace).reap().taskIds();
             WorkspaceMountCheck.verify(docker, specs, runner, workspaces);
             diskWatch = config.workspaceLimitBytes() > 0 ? new DiskWatch(config.workspaceLimitBytes(), diskWatchPeriod) : null;
             pool = new ContainerPool(docker, specs, workspaces, runner, this::deleteWorkspace, config.poolSize(), diskWatch);
@@ -123,6 +124,12 @@ public final class DockerTaskExecutor implements TaskExecutor {
             connection.close();
             throw e;
         }
+    }
+
+    /** The tasks whose containers or workspaces {@link #start()} reaped (an earlier process died running them). */
+    @Override
+    public List<String> leftoverTaskIds() {
+        return leftoverTaskIds;
     }
 
     /** Docker engine version, e.g. "26.1.5" (after {@link #start()}). */

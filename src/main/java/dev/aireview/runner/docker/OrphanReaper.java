@@ -1,28 +1,45 @@
 package dev.aireview.runner.docker;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.command.InspectVolumeResponse;
 import com.github.dockerjava.api.exception.NotFoundException;
 import com.github.dockerjava.api.model.Container;
+import dev.aireview.runner.model.Json;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.function.Predicate;
 
 /**
  * Removes what an earlier run of the same runner left behind (crash, kill -9): every container and volume labelled
  * {@code ai-review.runner=<name>} and every workspace under {@code <base>/<name>/}. Runs at start-up, before the pool.
+ *
+ * <p>It also tells which tasks those leftovers belonged to ({@link Reaped#taskIds()}), so the scheduler can report
+ * them {@code runner_shutdown}: the {@code ai-review.task} label of clone and review containers (and volumes), and,
+ * for a pre-warmed container (labelled {@code pool}), the {@code id} in its workspace's task.json. A pooled task that
+ * died before its task.json was written (while cloning) cannot be named; the server's heartbeat timeout re-queues it.
  */
 final class OrphanReaper {
     private static final Logger LOG = LoggerFactory.getLogger(OrphanReaper.class);
 
-    record Reaped(int containers, int volumes, int workspaces) {
+    record Reaped(int containers, int volumes, int workspaces, List<String> taskIds) {
     }
+
 
     private final DockerClient docker;
     private final String runnerName;
+    /** Larger task.json files are not read for their id. */
+    private static final long MAX_TASK_FILE_BYTES = 16L * 1024 * 1024;
     private final Workspaces workspaces;
     private final Predicate<Path> workspaceDeleter;
 
@@ -34,6 +51,7 @@ final class OrphanReaper {
     }
 
     Reaped reap() {
+        Set<String> tasks = new LinkedHashSet<>();
         int containers = 0;
         List<Container> found = docker.listContainersCmd().withShowAll(true)
                 .withLabelFilter(Labels.runnerFilter(runnerName)).exec();
@@ -41,6 +59,7 @@ final class OrphanReaper {
             try {
                 docker.removeContainerCmd(c.getId()).withForce(true).withRemoveVolumes(true).exec();
                 containers++;
+                taskOf(c.getLabels(), true).ifPresent(tasks::add);
                 LOG.info("reaped container {} ({}, task {}, state {})", ContainerRunner.shortId(c.getId()), c.getImage(),
                         c.getLabels() == null ? "?" : c.getLabels().get(Labels.TASK), c.getState());
             } catch (NotFoundException e) {
@@ -57,6 +76,7 @@ final class OrphanReaper {
                 try {
                     docker.removeVolumeCmd(v.getName()).exec();
                     volumes++;
+                    taskOf(v.getLabels(), false).ifPresent(tasks::add);
                     LOG.info("reaped volume {}", v.getName());
                 } catch (NotFoundException e) {
                     // removed meanwhile
@@ -67,16 +87,57 @@ final class OrphanReaper {
         }
         int dirs = 0;
         for (Path dir : workspaces.existing()) {
+            Optional<String> task = taskInWorkspace(dir);
             if (workspaceDeleter.test(dir)) {
+                task.ifPresent(tasks::add);
                 dirs++;
                 LOG.info("reaped workspace {}", dir);
             } else {
                 LOG.warn("could not reap workspace {}", dir);
             }
         }
-        Reaped reaped = new Reaped(containers, volumes, dirs);
-        LOG.info("reaper for runner '{}': removed {} container(s), {} volume(s), {} workspace(s) left by an earlier run",
-                runnerName, containers, volumes, dirs);
+        Reaped reaped = new Reaped(containers, volumes, dirs, List.copyOf(tasks));
+        LOG.info("reaper for runner '{}': removed {} container(s), {} volume(s), {} workspace(s) left by an earlier run; "
+                + "{} task(s) to report: {}", runnerName, containers, volumes, dirs, tasks.size(), tasks);
         return reaped;
+    }
+
+    /** The task a clone/review container (or volume) ran for; empty for pooled, clean-up and check ones. */
+    private static Optional<String> taskOf(Map<String, String> labels, boolean container) {
+        if (labels == null) {
+            return Optional.empty();
+        }
+        String task = labels.get(Labels.TASK);
+        String role = labels.get(Labels.ROLE);
+        if (task == null || task.isBlank() || Labels.POOL_TASK.equals(task)) {
+            return Optional.empty();
+        }
+        if (container && !("clone".equals(role) || "review".equals(role))) {
+            return Optional.empty();
+        }
+        return Optional.of(task);
+    }
+
+    /**
+     * The {@code id} in a workspace's task.json (how a pooled container's task is known), if readable. Read like
+     * result.json ({@link Workspaces#readWithin}): never through a link, bounded in size and time, since a container
+     * may have swapped the file.
+     */
+    private Optional<String> taskInWorkspace(Path dir) {
+        Path file = dir.resolve(Workspaces.TASK_FILE);
+        try {
+            if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
+                return Optional.empty();
+            }
+            byte[] bytes = workspaces.readWithin(file, Workspaces.READ_DEADLINE, MAX_TASK_FILE_BYTES);
+            if (bytes == null) {
+                return Optional.empty();
+            }
+            JsonNode id = Json.mapper().readTree(bytes).path("id");
+            return id.isTextual() && !id.asText().isBlank() ? Optional.of(id.asText()) : Optional.empty();
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("no task id in {}: {}", file, e.toString());
+            return Optional.empty();
+        }
     }
 }

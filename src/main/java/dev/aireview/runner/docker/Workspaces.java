@@ -295,7 +295,12 @@ public final class Workspaces {
      * once (without following links), which releases the blocked open.
      */
     byte[] readWithin(Path file, Duration deadline) throws IOException {
-        Future<byte[]> read = READERS.submit(() -> readBounded(file, resultLimitBytes));
+        return readWithin(file, deadline, resultLimitBytes);
+    }
+
+    /** As {@link #readWithin(Path, Duration)} with another size limit (e.g. task.json, for the reaper). */
+    byte[] readWithin(Path file, Duration deadline, long limit) throws IOException {
+        Future<byte[]> read = READERS.submit(() -> readBounded(file, limit));
         try {
             return read.get(deadline.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
@@ -336,18 +341,17 @@ public final class Workspaces {
 
     /** At most {@code limit} bytes of {@code file}, opened without following a link; null when it holds more. */
     private static byte[] readBounded(Path file, long limit) throws IOException {
-        ByteBuffer buf = ByteBuffer.allocate((int) Math.min(Integer.MAX_VALUE - 16, limit + 1));
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(8192);
+        ByteBuffer buf = ByteBuffer.allocate(64 * 1024);
         try (SeekableByteChannel ch = Files.newByteChannel(file, Set.<OpenOption>of(StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS))) {
-            while (buf.hasRemaining() && ch.read(buf) >= 0) {
-                // read until the end or one byte past the limit
+            // grows with what is really there (a file may grow after its size was checked), never past limit + 1
+            while (out.size() <= limit && ch.read(buf) >= 0) {
+                buf.flip();
+                out.write(buf.array(), 0, (int) Math.min(buf.remaining(), limit + 1 - out.size()));
+                buf.clear();
             }
         }
-        if (buf.position() > limit) {
-            return null;
-        }
-        byte[] out = new byte[buf.position()];
-        buf.flip().get(out);
-        return out;
+        return out.size() > limit ? null : out.toByteArray();
     }
 
     /** "a symbolic link", "a FIFO", … for messages. */

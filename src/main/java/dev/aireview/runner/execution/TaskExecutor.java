@@ -3,6 +3,8 @@ package dev.aireview.runner.execution;
 import dev.aireview.runner.model.ReviewTask;
 import dev.aireview.runner.model.TaskResult;
 
+import java.util.List;
+
 /**
  * Runs one claimed task. Implemented by the Docker executor; the scheduler calls it from a worker thread.
  *
@@ -10,6 +12,12 @@ import dev.aireview.runner.model.TaskResult;
  * it honours {@link TaskContext#cancel()} (stop, clean up, return a {@code cancelled} result) and
  * {@link TaskContext#timeout()} (kill, clean up, return {@code timed_out}). If it throws, the scheduler
  * reports {@code failed/executor_failed} with the exception message.
+ *
+ * <p>Escalation: a cancelled executor that has not returned within the scheduler's cancel grace gets
+ * {@link CancelSignal#kill} (listeners registered with {@link CancelSignal#onKill}: kill what still runs, from the
+ * scheduler's thread). If it still does not return, the task is reported, but its slot stays taken until
+ * {@code execute} returns: the scheduler never interrupts or abandons an executor thread, so {@code execute}
+ * returning means nothing of the task runs any more.
  */
 public interface TaskExecutor extends AutoCloseable {
 
@@ -18,6 +26,15 @@ public interface TaskExecutor extends AutoCloseable {
     }
 
     TaskResult execute(ReviewTask task, TaskContext context) throws Exception;
+
+    /**
+     * Ids of the tasks whose leftovers {@link #start()} removed (containers, volumes, workspaces of an earlier process
+     * of this runner that died while running them). The scheduler reports each {@code failed/runner_shutdown} once,
+     * after registering, so the server can retry it. Empty when nothing was found or the executor cannot tell.
+     */
+    default List<String> leftoverTaskIds() {
+        return List.of();
+    }
 
     /** Version of the engine behind the executor (e.g. Docker 26.1.5), once started; null when unknown. */
     default String engineVersion() {

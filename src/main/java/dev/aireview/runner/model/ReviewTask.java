@@ -23,13 +23,21 @@ public record ReviewTask(
         @JsonProperty("ai") AiConfig ai,
         @JsonProperty("rules") List<String> rules,
         @JsonProperty("prompt") String prompt,
-        @JsonProperty("timeoutSeconds") Integer timeoutSeconds) {
+        @JsonProperty("timeoutSeconds") Integer timeoutSeconds,
+        @JsonProperty("previousHeadSha") String previousHeadSha) {
 
     private static final Pattern SHA = Pattern.compile("[0-9a-fA-F]{7,64}");
+    private static final Pattern FULL_SHA = Pattern.compile("[0-9a-fA-F]{40}");
 
     public ReviewTask {
         files = files == null ? List.of() : List.copyOf(files);
         rules = rules == null ? List.of() : List.copyOf(rules);
+    }
+
+    /** A task without {@code previousHeadSha} (a full review). */
+    public ReviewTask(String id, String reviewId, Repository repository, String branch, String baseSha, String headSha,
+                      List<FileChange> files, AiConfig ai, List<String> rules, String prompt, Integer timeoutSeconds) {
+        this(id, reviewId, repository, branch, baseSha, headSha, files, ai, rules, prompt, timeoutSeconds, null);
     }
 
     /** The task id of a raw task node, or null when it has none. */
@@ -78,6 +86,11 @@ public record ReviewTask(
         }
         if (baseSha != null && !SHA.matcher(baseSha).matches()) {
             problems.add("field 'baseSha' is not a commit SHA: '" + abbreviate(baseSha) + "'");
+        }
+        // Optional: the head reviewed last time, for an incremental review (the review engine checks it is an ancestor).
+        String previousHeadSha = Json.text(node, "previousHeadSha", "previous_head_sha");
+        if (previousHeadSha != null && !FULL_SHA.matcher(previousHeadSha).matches()) {
+            problems.add("field 'previousHeadSha' is not a full (40 hex digit) commit SHA: '" + abbreviate(previousHeadSha) + "'");
         }
         List<FileChange> files = new ArrayList<>();
         JsonNode filesNode = Json.field(node, "files", "changedFiles", "changed_files");
@@ -128,7 +141,7 @@ public record ReviewTask(
         }
         return new ReviewTask(id, Json.text(node, "reviewId", "review_id"),
                 new Repository(url, fullName, cloneToken), branch, baseSha, headSha, files, ai, rules,
-                Json.text(node, "prompt", "promptTemplate", "prompt_template"), timeout);
+                Json.text(node, "prompt", "promptTemplate", "prompt_template"), timeout, previousHeadSha);
     }
 
     /**
@@ -152,7 +165,7 @@ public record ReviewTask(
     /** The task as handed to the executor container: everything but the clone token. */
     public ObjectNode toContainerJson() {
         ReviewTask copy = new ReviewTask(id, reviewId, repository == null ? null : repository.withoutToken(), branch,
-                baseSha, headSha, files, ai, rules, prompt, timeoutSeconds);
+                baseSha, headSha, files, ai, rules, prompt, timeoutSeconds, previousHeadSha);
         return Json.mapper().valueToTree(copy);
     }
 

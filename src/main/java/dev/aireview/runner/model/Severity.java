@@ -20,7 +20,7 @@ public enum Severity {
         switch (value.trim().toLowerCase(java.util.Locale.ROOT)) {
             case "error": case "critical": case "high": case "blocker": case "major":
                 return ERROR;
-            case "warning": case "warn": case "medium": case "minor":
+            case "warning": case "warn": case "medium": case "minor": case "moderate": case "should-fix":
                 return WARNING;
             default:
                 return INFO;

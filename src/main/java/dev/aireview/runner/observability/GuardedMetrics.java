@@ -23,7 +23,7 @@ final class GuardedMetrics implements RunnerMetrics {
     private void run(String what, Runnable call) {
         try {
             call.run();
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             if (warned.add(what)) {
                 log.warn("recording metric '{}' failed (further failures of it are not logged): {}", what, e.toString());
             }
@@ -68,5 +68,15 @@ final class GuardedMetrics implements RunnerMetrics {
     @Override
     public void logLinesDropped(long lines) {
         run("logLinesDropped", () -> delegate.logLinesDropped(lines));
+    }
+
+    @Override
+    public void threadDied(String thread) {
+        run("threadDied", () -> delegate.threadDied(thread));
+    }
+
+    @Override
+    public void executorEscalated(String step) {
+        run("executorEscalated", () -> delegate.executorEscalated(step));
     }
 }

@@ -59,6 +59,24 @@ public final class PrometheusMetrics implements RunnerMetrics {
                 .description("Result delivery attempts that failed and were retried").register(registry);
         logLinesDropped = Counter.builder(PREFIX + "log.lines.dropped")
                 .description("Task output lines dropped by the per-task log cap (RUNNER_LOG_LIMIT_BYTES)").register(registry);
+        // the long-lived threads and both escalation steps are there at zero from the start (so increase() alerts work)
+        for (String thread : new String[]{"poll-loop", "heartbeat", "task-worker"}) {
+            threadDeaths(thread);
+        }
+        escalations("kill");
+        escalations("stuck");
+    }
+
+    private Counter threadDeaths(String thread) {
+        return Counter.builder(PREFIX + "thread.deaths")
+                .description("Unexpected errors that escaped a runner thread (the thread died or its loop resumed), by thread")
+                .tag("thread", thread == null ? "unknown" : thread).register(registry);
+    }
+
+    private Counter escalations(String step) {
+        return Counter.builder(PREFIX + "executor.escalations")
+                .description("Cancelled executors that did not stop in time: kill = killed, stuck = still running after the kill")
+                .tag("step", step == null ? "unknown" : step).register(registry);
     }
 
     /** Registers the gauges; they hold {@code g} strongly (Micrometer's default weak reference would read NaN after a GC). */
@@ -122,6 +140,16 @@ public final class PrometheusMetrics implements RunnerMetrics {
         if (lines > 0) {
             logLinesDropped.increment(lines);
         }
+    }
+
+    @Override
+    public void threadDied(String thread) {
+        threadDeaths(thread).increment();
+    }
+
+    @Override
+    public void executorEscalated(String step) {
+        escalations(step).increment();
     }
 
     /** The Prometheus text exposition of every metric ({@link #CONTENT_TYPE}). */

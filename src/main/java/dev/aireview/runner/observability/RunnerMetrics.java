@@ -98,4 +98,18 @@ public interface RunnerMetrics {
     /** The per-task log cap dropped {@code lines} lines of a task's output. */
     default void logLinesDropped(long lines) {
     }
+
+    /**
+     * An unexpected throwable escaped the work of runner thread {@code thread} (a fixed name such as
+     * {@code poll-loop}, {@code heartbeat}, {@code task-worker}): the thread died, or its loop caught it and resumed.
+     */
+    default void threadDied(String thread) {
+    }
+
+    /**
+     * A cancelled executor did not return within the cancel grace: {@code step} is {@code kill} (it was killed) or
+     * {@code stuck} (it did not return after the kill either; its task was reported, its slot stays taken).
+     */
+    default void executorEscalated(String step) {
+    }
 }

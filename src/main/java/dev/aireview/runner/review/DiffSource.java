@@ -18,6 +18,10 @@ import java.util.Locale;
  * request's view; {@code baseSha} itself when there is no merge base in a shallow clone) to {@code headSha};
  * without {@code baseSha} from {@code headSha~1} (or the empty tree for a root commit). A shallow clone that
  * holds neither the base nor the parent of head is a failed review, not a review of the whole tree.
+ *
+ * <p>Incremental: a task with {@code previousHeadSha} that is in the clone and an ancestor of head is reviewed as
+ * {@code git diff previousHeadSha..head} only (also when it carries patches, which are the whole change); when that
+ * is not possible the whole change is reviewed and {@link ChangeSet#notes()} says why.
  */
 public final class DiffSource {
 
@@ -28,19 +32,65 @@ public final class DiffSource {
     }
 
     public ChangeSet load(ReviewTask task, Path repoDir) throws ReviewFailedException {
+        List<String> notes = new ArrayList<>();
+        if (task.previousHeadSha() != null) {
+            ChangeSet incremental = incremental(task, repoDir, notes);
+            if (incremental != null) {
+                return incremental;
+            }
+            progress.line(notes.get(0));
+        }
         boolean anyPatch = task.files().stream().anyMatch(f -> f.patch() != null && !f.patch().isEmpty());
         if (anyPatch) {
             progress.line("diff source: patches of " + task.files().size() + " file(s) from the task");
-            return fromPatches(task.files(), repoDir);
+            return fromPatches(task.files(), repoDir).withNotes(notes);
         }
         if (repoDir == null || !Files.isDirectory(repoDir)) {
             throw new ReviewFailedException("the task has no patches and there is no repository at " + repoDir);
         }
         try {
-            return fromGit(task, new GitRepo(repoDir));
+            return fromGit(task, new GitRepo(repoDir)).withNotes(notes);
         } catch (IOException e) {
             throw new ReviewFailedException("could not compute the diff from the repository: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * The diff {@code previousHeadSha..headSha} when the last reviewed head is in the clone and an ancestor of head
+     * (not after a force-push or rebase); otherwise null, with the reason added to {@code notes} (full review).
+     */
+    private ChangeSet incremental(ReviewTask task, Path repoDir, List<String> notes) throws ReviewFailedException {
+        String prev = task.previousHeadSha();
+        String why;
+        try {
+            if (repoDir == null || !Files.isDirectory(repoDir)) {
+                why = "there is no checkout to diff against the last reviewed head " + shortSha(prev);
+            } else {
+                GitRepo git = new GitRepo(repoDir);
+                String head = git.resolveCommit(task.headSha() != null ? task.headSha() : "HEAD");
+                String p = git.resolveCommit(prev);
+                if (head == null) {
+                    why = "head is not in the checkout";
+                } else if (p == null) {
+                    why = "the last reviewed head " + shortSha(prev) + " is not in the checkout";
+                } else if (p.equals(head)) {
+                    why = "the head has not changed since the last review (" + shortSha(prev) + ")";
+                } else if (!git.run("merge-base", "--is-ancestor", p, head).ok()) {
+                    why = "the last reviewed head " + shortSha(prev) + " is not an ancestor of head " + shortSha(head)
+                            + " (history rewritten)";
+                } else {
+                    String how = "the last reviewed head " + shortSha(p);
+                    ChangeSet change = diff(git, p, head, how);
+                    return new ChangeSet(change.files(), "git, incremental since " + how + " → head " + shortSha(head), true,
+                            List.of("**Incremental review**: only the changes since the last reviewed head `" + shortSha(p)
+                                    + "` are reviewed (`" + shortSha(p) + ".." + shortSha(head) + "`); earlier changes were reviewed before."));
+                }
+            }
+        } catch (IOException e) {
+            why = "git failed: " + e.getMessage();
+        }
+        notes.add("Full review: an incremental review was asked for, but " + why + ".");
+        return null;
     }
 
     static ChangeSet fromPatches(List<FileChange> changes, Path repoDir) {
@@ -102,6 +152,10 @@ public final class DiffSource {
                 base = empty.stdout().strip();
             }
         }
+        return diff(git, base, head, how);
+    }
+
+    private ChangeSet diff(GitRepo git, String base, String head, String how) throws IOException, ReviewFailedException {
         progress.line("diff source: git diff " + how + " .. head " + shortSha(head));
         GitRepo.Output diff = git.run("diff", "--no-color", "--no-ext-diff", "--no-textconv", "--find-renames", "--unified=3",
                 "--src-prefix=a/", "--dst-prefix=b/", base, head, "--");

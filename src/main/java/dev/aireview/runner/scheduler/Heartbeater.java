@@ -22,6 +22,10 @@ import java.util.function.Supplier;
  * Heartbeats on its own scheduled thread with its own client (and so its own connections and timeout): a held
  * poll or a slow result never delays it. A failed beat is not retried, the next tick is the retry; failures log
  * "last successful heartbeat was X ago". {@code cancelTaskIds} cancel those tasks; a 404 registers again.
+ *
+ * <p>A scheduled executor silently cancels a periodic task whose run throws, so a beat never lets anything escape:
+ * an unexpected throwable (an {@code Error} included) is logged and counted as a death of the {@code heartbeat}
+ * thread, and the next tick beats again.
  */
 final class Heartbeater {
     private static final Logger log = LoggerFactory.getLogger(Heartbeater.class);
@@ -33,7 +37,8 @@ final class Heartbeater {
     private final Duration interval;
     private final Clock clock;
     private final RunnerMetrics metrics;
-    private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(new NamedThreadFactory("heartbeat"));
+    static final String THREAD = "heartbeat";
+    private final ScheduledExecutorService scheduler;
     private final Instant started;
     private volatile Instant lastSuccess;
     private volatile boolean failing;
@@ -48,6 +53,7 @@ final class Heartbeater {
         this.interval = interval;
         this.clock = clock;
         this.started = clock.instant();
+        this.scheduler = Executors.newSingleThreadScheduledExecutor(new NamedThreadFactory(THREAD, metrics));
     }
 
     void start() {
@@ -56,14 +62,18 @@ final class Heartbeater {
 
     /** An extra beat now (e.g. to announce {@code draining}), on the heartbeat thread. */
     void beatNow() {
-        if (!scheduler.isShutdown()) {
+        try {
             scheduler.execute(this::beat);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            log.debug("heartbeat already stopped");
         }
     }
 
     void stop() throws InterruptedException {
         scheduler.shutdownNow();
-        scheduler.awaitTermination(5, TimeUnit.SECONDS);
+        if (!scheduler.awaitTermination(5, TimeUnit.SECONDS)) {
+            log.warn("a heartbeat is still in flight; sending the final one anyway");
+        }
     }
 
     /** One last beat on the calling thread (the {@code offline} one); failures only logged. */
@@ -121,9 +131,10 @@ final class Heartbeater {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        } catch (RuntimeException e) {
+        } catch (Throwable e) {
             metrics.heartbeatFailed();
-            log.error("heartbeat failed unexpectedly", e);
+            metrics.threadDied(THREAD);
+            log.error("heartbeat failed unexpectedly; the next one is sent on schedule", e);
         }
     }
 }

@@ -2,6 +2,7 @@ package dev.aireview.runner.scheduler;
 
 import dev.aireview.runner.config.RunnerConfig;
 import dev.aireview.runner.execution.CancelReason;
+import dev.aireview.runner.execution.CancelSignal;
 import dev.aireview.runner.execution.TaskExecutor;
 import dev.aireview.runner.observability.HealthReport;
 import dev.aireview.runner.observability.RunnerMetrics;
@@ -24,8 +25,6 @@ import java.net.InetAddress;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -40,12 +39,15 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * Connection problems are retried with backoff for as long as the runner lives; a refused token (401/403)
  * or an executor that cannot start is a {@link StartupException}.
  *
- * <p>Shutdown ({@link #stopGracefully()}): stop claiming, heartbeat {@code busy} + {@code draining: true}, let running tasks finish
- * within the shutdown grace, then cancel the rest ({@code runner_shutdown}) and report them, heartbeat
- * {@code offline}, {@code executor.close()}. {@link #stopNow()} (a second signal) cancels at once.
+ * <p>Its life cycle is one {@link RunnerState} ({@link #state()}): starting → running → draining → cancelling →
+ * stopped, moving only forward. Shutdown ({@link #stopGracefully()}) is the {@link ShutdownCoordinator}'s named steps,
+ * each under its own deadline: stop claiming (heartbeat {@code busy} + {@code draining: true}), drain (shutdown grace), cancel ({@code runner_shutdown}), flush
+ * results, go offline, close the executor. {@link #stopNow()} (a second signal) cancels at once.
+ * The threads involved are listed in this package's {@code package-info.java}.
  */
 public final class RunnerDaemon {
     private static final Logger log = LoggerFactory.getLogger(RunnerDaemon.class);
+    static final String WORKER_THREAD = "task-worker";
 
     private final RunnerConfig config;
     private final TaskExecutor executor;
@@ -61,13 +63,12 @@ public final class RunnerDaemon {
     private final Retrier startupRetrier;
     private final ClaimPause claimPause;
 
+    private final RunnerMetrics metrics;
+    private final Lifecycle lifecycle = new Lifecycle();
+    private final ShutdownCoordinator shutdown;
+    private final LeftoverReports leftovers;
     private final AtomicBoolean started = new AtomicBoolean();
-    private final AtomicBoolean stopping = new AtomicBoolean();
-    private final Object lifecycle = new Object();
-    private boolean running;
-    private volatile boolean forced;
-    private volatile boolean resultsGiveUp;
-    private final CountDownLatch terminated = new CountDownLatch(1);
+    private final AtomicBoolean shutdownBegun = new AtomicBoolean();
 
     /**
      * @param client          every call but the heartbeat
@@ -86,6 +87,7 @@ public final class RunnerDaemon {
     public RunnerDaemon(RunnerConfig config, TaskExecutor executor, ServerClient client, ServerClient heartbeatClient,
                         Registration registration, SchedulerSettings settings, RunnerMetrics metrics) {
         metrics = RunnerMetrics.guarded(metrics);
+        this.metrics = metrics;
         this.config = config;
         this.executor = executor;
         this.client = client;
@@ -96,15 +98,17 @@ public final class RunnerDaemon {
         this.heartbeater = new Heartbeater(heartbeatClient, registrar, this::heartbeatState, active,
                 config.heartbeatInterval(), settings.clock(), metrics);
         this.workers = new ThreadPoolExecutor(config.maxConcurrentJobs(), config.maxConcurrentJobs(), 0, TimeUnit.MILLISECONDS,
-                new LinkedBlockingQueue<>(), new NamedThreadFactory("task-worker"));
+                new LinkedBlockingQueue<>(), new NamedThreadFactory(WORKER_THREAD, metrics));
         ResultSender results = new ResultSender(client, registrar, settings.backoff(), settings.sleeper(),
-                () -> !resultsGiveUp, metrics);
+                this::resultsMayRetry, metrics);
+        this.leftovers = new LeftoverReports(results);
         this.supervisor = new TaskSupervisor(executor, client, registrar::runnerId, active, results, settings,
                 config.docker() == null ? Duration.ofSeconds(600) : config.docker().timeout(), config.logLimitBytes(),
                 SecretMasker.of(List.of(config.token())), metrics);
         this.claimPause = new ClaimPause(executor.claimGate());
-        this.pollLoop = new PollLoop(client, registrar, slots, this::dispatch, config.pollInterval(), config.pollWait(),
-                settings.backoff(), settings.sleeper(), settings.random(), metrics, claimPause);
+        this.pollLoop = new PollLoop(client, registrar, slots, active, this::dispatch, this::runHere, config.pollInterval(),
+                config.pollWait(), settings.backoff(), settings.sleeper(), settings.random(), metrics, claimPause);
+        this.shutdown = new ShutdownCoordinator(lifecycle, config, settings, pollLoop, heartbeater, active, slots, executor, workers);
         int pooled = executor.readyPoolContainers();
         metrics.bind(new RunnerMetrics.Gauges(config.maxConcurrentJobs(), this::busySlots,
                 () -> config.maxConcurrentJobs() - busySlots(), this::secondsSinceHeartbeat,
@@ -139,7 +143,7 @@ public final class RunnerDaemon {
 
     /**
      * Starts the runner; returns once it is registered and claiming. Blocks while the server is unreachable
-     * (retrying with backoff) unless a stop is requested meanwhile.
+     * (retrying with backoff) unless a stop is requested meanwhile (then it stops the runner and returns).
      */
     public void start() throws StartupException, InterruptedException {
         if (!started.compareAndSet(false, true)) {
@@ -147,88 +151,158 @@ public final class RunnerDaemon {
         }
         Secrets.register(config.token());
         log.info("starting runner {} ({}), {} slot(s), server {}", config.name(), RunnerVersion.userAgent(), config.maxConcurrentJobs(), config.serverUrl());
+        List<String> leftoverIds;
         try {
             executor.start();
             registrar.describeEngine(executor.engineVersion(), executor.apiVersion());
+            leftoverIds = List.copyOf(executor.leftoverTaskIds());
         } catch (Exception e) {
-            terminated.countDown();
+            failStart();
             throw new StartupException("the executor could not start: " + e.getMessage(), e);
         }
         try {
-            startupRetrier.run(Retrier.policy("health check of " + config.serverUrl()).keepGoing(() -> !stopping.get()), () -> {
+            startupRetrier.run(Retrier.policy("health check of " + config.serverUrl()).keepGoing(this::stillStarting), () -> {
                 client.health();
                 return null;
             }).orThrow();
-            startupRetrier.run(Retrier.policy("register").keepGoing(() -> !stopping.get()), () -> {
+            startupRetrier.run(Retrier.policy("register").keepGoing(this::stillStarting), () -> {
                 registrar.register();
                 return null;
             }).orThrow();
         } catch (ServerException e) {
-            executor.close();
-            terminated.countDown();
-            if (stopping.get() && e.errorClass() == ErrorClass.RETRYABLE) {
+            if (!stillStarting() && e.errorClass() == ErrorClass.RETRYABLE) {
                 log.info("stopped before the runner could register");
+                finishStopDuringStart();
                 return;
             }
+            failStart();
             if (e.errorClass() == ErrorClass.UNAUTHORIZED) {
                 throw new StartupException("the server refused the runner token (HTTP " + e.httpStatus() + " on "
                         + e.call().name().toLowerCase() + "): check RUNNER_TOKEN", e);
             }
             throw new StartupException(e.getMessage(), e);
         } catch (InterruptedException e) {
-            executor.close();
-            terminated.countDown();
+            failStart();
             throw e;
         }
         log.info("registered as runner {}", registrar.runnerId());
-        synchronized (lifecycle) {
-            if (stopping.get()) {
-                executor.close();
-                terminated.countDown();
-                return;
-            }
-            running = true;
+        boolean running = lifecycle.moveIf(RunnerState.STARTING, RunnerState.RUNNING, () -> {
             heartbeater.start();
-            pollLoop.start();
+            if (leftoverIds.isEmpty()) {
+                startClaiming();
+            } else {
+                Thread t = new NamedThreadFactory("leftover-reports", metrics).newThread(() -> {
+                    leftovers.report(leftoverIds);
+                    startClaiming();
+                });
+                t.start();
+            }
+        });
+        if (!running) {
+            finishStopDuringStart();
+        }
+    }
+
+    /** Result deliveries retry until the shutdown's flush step gives up. */
+    private boolean resultsMayRetry() {
+        return shutdown.resultsMayRetry();
+    }
+
+    private boolean stillStarting() {
+        return lifecycle.current() == RunnerState.STARTING;
+    }
+
+    /** Start-up failed: close the executor; the runner is stopped. */
+    private void failStart() {
+        closeExecutorQuietly();
+        lifecycle.moveTo(RunnerState.CANCELLING);
+        lifecycle.moveTo(RunnerState.STOPPED);
+    }
+
+    /** A stop came while starting (the state is cancelling): the coordinator finishes it on this thread. */
+    private void finishStopDuringStart() {
+        if (shutdownBegun.compareAndSet(false, true)) {
+            shutdown.run();
+        }
+    }
+
+    private void closeExecutorQuietly() {
+        try {
+            executor.close();
+        } catch (RuntimeException e) {
+            log.warn("executor close failed: {}", e.getMessage());
         }
     }
 
     /** Begins the graceful stop on a background thread; a second call escalates to {@link #stopNow()}. */
     public void stopGracefully() {
-        if (!stopping.compareAndSet(false, true)) {
-            stopNow();
+        if (lifecycle.moveIf(RunnerState.RUNNING, RunnerState.DRAINING, null)) {
+            beginShutdown();
             return;
         }
-        Thread t = new Thread(this::shutdownSequence, "runner-shutdown");
-        t.setDaemon(false);
-        t.start();
+        if (lifecycle.moveIf(RunnerState.STARTING, RunnerState.CANCELLING, null)) {
+            log.info("stop requested while starting");
+            return;
+        }
+        stopNow();
     }
 
     /** Cancels every running task at once (runner_shutdown) and finishes the stop. */
     public void stopNow() {
-        if (stopping.compareAndSet(false, true)) {
-            forced = true;
-            Thread t = new Thread(this::shutdownSequence, "runner-shutdown");
-            t.start();
+        if (lifecycle.moveIf(RunnerState.STARTING, RunnerState.CANCELLING, null)) {
+            log.info("stop requested while starting");
+            return;
         }
-        if (!forced) {
+        boolean fromRunning = lifecycle.moveIf(RunnerState.RUNNING, RunnerState.CANCELLING, null);
+        boolean fromDraining = !fromRunning && lifecycle.moveIf(RunnerState.DRAINING, RunnerState.CANCELLING, null);
+        if (fromDraining) {
             log.warn("second stop request: cancelling running tasks now");
         }
-        forced = true;
-        active.cancelAll(CancelReason.RUNNER_SHUTDOWN);
-        slots.wakeUp();
+        if (fromRunning || fromDraining) {
+            active.cancelAllFromNowOn(CancelReason.RUNNER_SHUTDOWN);
+            active.wakeUp();
+            slots.wakeUp();
+        }
+        if (fromRunning) {
+            beginShutdown();
+        }
+    }
+
+    private void beginShutdown() {
+        if (!shutdownBegun.compareAndSet(false, true)) {
+            return;
+        }
+        Thread t = new Thread(shutdown::run, "runner-shutdown");
+        t.setDaemon(false);
+        t.start();
+    }
+
+    /** The current life-cycle state. */
+    public RunnerState state() {
+        return lifecycle.current();
+    }
+
+    /** A test seam: another deadline for one shutdown step ({@link ShutdownCoordinator} names). */
+    void overrideShutdownDeadline(String step, Duration deadline) {
+        shutdown.overrideDeadline(step, deadline);
+    }
+
+    /** How each shutdown step ended (empty before the runner stopped). */
+    List<ShutdownCoordinator.StepReport> shutdownReport() {
+        return shutdown.reports();
     }
 
     public boolean awaitTermination(Duration timeout) throws InterruptedException {
-        return terminated.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        return lifecycle.awaitStopped(timeout);
     }
 
+    /** Whether a stop was requested (or has happened). */
     public boolean isStopping() {
-        return stopping.get();
+        return lifecycle.current().isStopping();
     }
 
     public boolean isTerminated() {
-        return terminated.getCount() == 0;
+        return lifecycle.isStopped();
     }
 
     public String runnerId() {
@@ -256,10 +330,8 @@ public final class RunnerDaemon {
         Instant last = heartbeater.lastSuccess();
         long age = last == null ? -1 : Math.max(0, Duration.between(last, now).toMillis());
         long staleAfter = config.heartbeatInterval().multipliedBy(3).plus(config.requestTimeout()).toMillis();
-        boolean registered;
-        synchronized (lifecycle) {
-            registered = running;
-        }
+        RunnerState state = lifecycle.current();
+        boolean registered = lifecycle.wasRunning();
         String status;
         String reason = null;
         if (isTerminated()) {
@@ -270,7 +342,9 @@ public final class RunnerDaemon {
             reason = "not registered with the server yet";
         } else {
             status = heartbeatState().healthStatus();
-            if (last == null) {
+            if (state == RunnerState.RUNNING && pollLoop.hasDied()) {
+                reason = "the poll loop is not running: no tasks are claimed";
+            } else if (last == null) {
                 reason = "no successful heartbeat yet";
             } else if (age > staleAfter) {
                 reason = "last successful heartbeat was " + age + " ms ago (limit " + staleAfter + " ms)";
@@ -298,40 +372,47 @@ public final class RunnerDaemon {
         return heartbeatState().status();
     }
 
-    private void dispatch(ClaimedTask task, boolean holdsSlot) {
-        CancelReason preCancel = stopping.get() ? CancelReason.RUNNER_SHUTDOWN : null;
-        Runnable job = () -> {
-            try {
-                supervisor.run(task, preCancel);
-            } finally {
-                if (holdsSlot) {
-                    slots.release(1);
-                }
-            }
-        };
+    private void startClaiming() {
+        pollLoop.start();
+    }
+
+    /** Runs a task taken over by the poll loop on a worker; it owns {@code permit} (null: none) from here on. */
+    private void dispatch(ClaimedTask task, CancelSignal cancel, SlotPermit permit) {
+        if (permit == null) {
+            // cancelled before it got a slot: it is only reported, and must not queue behind the workers' running tasks
+            new NamedThreadFactory("task-unslotted", metrics).newThread(() -> runHere(task, cancel, null)).start();
+            return;
+        }
         try {
-            workers.execute(job);
+            workers.execute(() -> runHere(task, cancel, permit));
         } catch (RejectedExecutionException e) {
             log.error("task {} could not be scheduled on a worker; reporting it from its own thread", task.id());
-            Thread t = new Thread(() -> {
-                try {
-                    supervisor.run(task, CancelReason.RUNNER_SHUTDOWN);
-                } finally {
-                    if (holdsSlot) {
-                        slots.release(1);
-                    }
-                }
-            }, "task-late-" + task.id());
-            t.start();
+            cancel.cancel(CancelReason.RUNNER_SHUTDOWN);
+            new NamedThreadFactory("task-late", metrics).newThread(() -> runHere(task, cancel, permit)).start();
+        }
+    }
+
+    /** Runs a task to its result on the calling thread; nothing escapes (an escaped error is counted as a death). */
+    private void runHere(ClaimedTask task, CancelSignal cancel, SlotPermit permit) {
+        try {
+            supervisor.run(task, cancel, permit);
+        } catch (Throwable t) {
+            metrics.threadDied(WORKER_THREAD);
+            log.error("task {}: the supervisor failed unexpectedly", task.id(), t);
+            active.finish(task.id());
+            if (permit != null) {
+                permit.release();
+            }
         }
     }
 
     private Heartbeat heartbeatState() {
         int running = active.size();
         RunnerStatus status;
-        if (isTerminated()) {
+        RunnerState state = lifecycle.current();
+        if (state == RunnerState.STOPPED) {
             status = RunnerStatus.OFFLINE;
-        } else if (stopping.get()) {
+        } else if (state.isStopping()) {
             return Heartbeat.draining(running, config.maxConcurrentJobs(), active.ids());
         } else if (running >= config.maxConcurrentJobs()) {
             status = RunnerStatus.BUSY;
@@ -340,55 +421,5 @@ public final class RunnerDaemon {
         }
         return new Heartbeat(status, running, config.maxConcurrentJobs(), active.ids(),
                 status == RunnerStatus.OFFLINE ? null : claimPause.check());
-    }
-
-    private void shutdownSequence() {
-        try {
-            log.info("stopping: no new tasks will be claimed");
-            boolean wasRunning;
-            synchronized (lifecycle) {
-                wasRunning = running;
-            }
-            if (wasRunning) {
-                pollLoop.stop(Duration.ofSeconds(10));
-                heartbeater.beatNow();
-                int running = slots.inUse();
-                if (running > 0 && !forced) {
-                    log.info("draining: waiting up to {} ms for {} running task(s) {}", config.shutdownGrace().toMillis(), running, active.ids());
-                    boolean idle = slots.awaitIdle(config.shutdownGrace(), () -> forced);
-                    if (!idle) {
-                        log.warn("{}: cancelling {} task(s) {}", forced ? "stop forced" : "shutdown grace period over",
-                                active.size(), active.ids());
-                    }
-                }
-                active.cancelAll(CancelReason.RUNNER_SHUTDOWN);
-                Duration finish = settings.cancelGrace().plus(settings.logFlushTimeout()).plus(settings.resultGrace());
-                if (!slots.awaitIdle(finish.minus(settings.resultGrace()), () -> false)) {
-                    log.warn("tasks still reporting; results are retried for up to {} ms more", settings.resultGrace().toMillis());
-                }
-                if (!slots.awaitIdle(settings.resultGrace(), () -> false)) {
-                    resultsGiveUp = true;
-                    log.error("giving up on {} task(s) still reporting: {}", slots.inUse(), active.ids());
-                }
-                workers.shutdown();
-                workers.awaitTermination(5, TimeUnit.SECONDS);
-                heartbeater.stop();
-                heartbeater.sendFinal(new Heartbeat(RunnerStatus.OFFLINE, 0, config.maxConcurrentJobs(), List.of()));
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            log.warn("shutdown interrupted");
-        } catch (RuntimeException e) {
-            log.error("shutdown failed", e);
-        } finally {
-            try {
-                executor.close();
-            } catch (RuntimeException e) {
-                log.warn("executor close failed: {}", e.getMessage());
-            }
-            workers.shutdownNow();
-            log.info("runner stopped");
-            terminated.countDown();
-        }
     }
 }

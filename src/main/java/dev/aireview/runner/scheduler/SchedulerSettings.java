@@ -20,7 +20,8 @@ import java.util.Random;
  * @param reportBackoff     retries of status and log batches
  * @param reportAttempts    attempts of one status/log send before it is dropped
  * @param timeoutMargin     how long past a task's time limit the executor may take before the runner cancels it
- * @param cancelGrace       how long a cancelled executor may take to return before its thread is abandoned
+ * @param cancelGrace       how long a cancelled executor may take to return before it is killed, and again after the
+ *                          kill before its task is reported (its slot then stays taken until it returns)
  * @param logFlushInterval  log lines are sent at least this often
  * @param logBatchBytes     a log batch is sent as soon as this many bytes are pending
  * @param logFlushTimeout   how long the final log flush may take before the result is sent anyway

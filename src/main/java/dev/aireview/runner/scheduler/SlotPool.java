@@ -1,6 +1,8 @@
 package dev.aireview.runner.scheduler;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -8,9 +10,9 @@ import java.util.function.BooleanSupplier;
 
 /**
  * The runner's execution slots: a counting semaphore (lock + condition, so that a drain can also wait until
- * every permit is back). The poll loop takes all free slots <em>before</em> it polls and asks the server for
- * exactly that many tasks; a slot goes back when its task's result is sent, or at once when the poll
- * brought fewer tasks.
+ * every permit is back) handing out {@link SlotPermit}s. The poll loop takes all free slots <em>before</em> it polls
+ * and asks the server for exactly that many tasks; a permit goes back when its task has its result and its
+ * executor has returned, or at once when the poll brought fewer tasks.
  */
 public final class SlotPool {
     private final int size;
@@ -26,8 +28,8 @@ public final class SlotPool {
         this.free = size;
     }
 
-    /** Waits until at least one slot is free, then takes every free slot; returns how many were taken (>= 1). */
-    public int acquireFree() throws InterruptedException {
+    /** Waits until at least one slot is free, then takes every free slot; returns their permits (at least one). */
+    List<SlotPermit> acquireFree() throws InterruptedException {
         lock.lockInterruptibly();
         try {
             while (free == 0) {
@@ -35,35 +37,48 @@ public final class SlotPool {
             }
             int n = free;
             free = 0;
-            return n;
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /** Waits for one free slot and takes it. */
-    public void acquireOne() throws InterruptedException {
-        lock.lockInterruptibly();
-        try {
-            while (free == 0) {
-                changed.await();
+            List<SlotPermit> permits = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                permits.add(new SlotPermit(this));
             }
-            free--;
+            return permits;
         } finally {
             lock.unlock();
         }
     }
 
-    public void release(int n) {
-        if (n <= 0) {
-            return;
-        }
+    /**
+     * Waits for one free slot and takes it, unless {@code giveUp} holds first (checked on every change and
+     * {@link #wakeUp}); returns the permit, or null when it gave up. Not interruptible: a waiting task is ended by
+     * its cancel (which must call {@link #wakeUp}), never dropped by an interrupt.
+     */
+    SlotPermit acquireOne(BooleanSupplier giveUp) {
         lock.lock();
         try {
-            if (free + n > size) {
-                throw new IllegalStateException("released more slots than taken: free=" + free + " + " + n + " > " + size);
+            while (free == 0) {
+                if (giveUp.getAsBoolean()) {
+                    return null;
+                }
+                changed.awaitUninterruptibly();
             }
-            free += n;
+            if (giveUp.getAsBoolean()) {
+                return null;
+            }
+            free--;
+            return new SlotPermit(this);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Only {@link SlotPermit#release()} calls this, once per permit. */
+    void giveBack() {
+        lock.lock();
+        try {
+            if (free + 1 > size) {
+                throw new IllegalStateException("released more slots than taken: free=" + free + " of " + size);
+            }
+            free++;
             changed.signalAll();
         } finally {
             lock.unlock();

@@ -37,11 +37,15 @@ import java.util.function.Supplier;
  *   <li>bad task JSON → {@code failed/bad_task} (the executor is not called);</li>
  *   <li>executor returns → its result (a cancelled result gets the kind of the cancel reason);</li>
  *   <li>executor throws → {@code failed/executor_failed} (or the cancel reason's kind when it was cancelled);</li>
- *   <li>executor still running at timeout + margin → cancel(TIMEOUT); if it still does not return within the
- *       cancel grace, its thread is interrupted and abandoned and the task is reported {@code timed_out};</li>
- *   <li>cancelled (server, 409/410, shutdown) and not returning within the cancel grace → reported with the
- *       reason's kind, thread interrupted and abandoned.</li>
+ *   <li>executor still running at timeout + margin → cancel(TIMEOUT);</li>
+ *   <li>a cancelled executor (timeout, server, 409/410, shutdown) not returning within the cancel grace is escalated:
+ *       {@link CancelSignal#kill} (from a helper thread, so a hung kill cannot hold this one), then one more cancel
+ *       grace; still running → the task is reported with the reason's kind ({@code timed_out}, {@code cancelled},
+ *       {@code runner_shutdown}).</li>
  * </ul>
+ * The executor's thread is never interrupted nor abandoned: the task's {@link SlotPermit} is released only once the
+ * result is sent <em>and</em> {@code execute} has returned (its container is gone), so a stuck executor keeps its
+ * slot (counted as {@code stuck} in the metrics) instead of a second container taking it.
  * Logs are flushed before the result is sent; the result's texts are masked; {@code durationMs} and
  * {@code queueToStartMs} (from the claim) are added.
  */
@@ -59,7 +63,12 @@ final class TaskSupervisor {
     private final SecretMasker baseMasker;
     private final Clock clock;
     private final RunnerMetrics metrics;
-    private final NamedThreadFactory execThreads = new NamedThreadFactory("task-exec");
+    private final NamedThreadFactory execThreads;
+    private final NamedThreadFactory killThreads;
+
+    /** What {@link #execute} ended with; {@code stillRunning} is the executor's outcome when it had not returned. */
+    private record Execution(TaskResult result, CompletableFuture<?> stillRunning) {
+    }
 
     TaskSupervisor(TaskExecutor executor, ServerClient client, Supplier<String> runnerId, ActiveTasks active,
                    ResultSender results, SchedulerSettings settings, Duration maxTaskTime, long logLimitBytes,
@@ -75,6 +84,8 @@ final class TaskSupervisor {
         this.logLimitBytes = logLimitBytes;
         this.baseMasker = baseMasker;
         this.clock = settings.clock();
+        this.execThreads = new NamedThreadFactory("task-exec", metrics);
+        this.killThreads = new NamedThreadFactory("task-kill", metrics);
     }
 
     /** Effective timeout: DOCKER_TIMEOUT_SECONDS, lowered (never raised) by the task's timeoutSeconds. */
@@ -87,10 +98,11 @@ final class TaskSupervisor {
     }
 
     /**
-     * Runs the task to its one result. {@code preCancel}, when not null, cancels before the executor starts
-     * (a task claimed while the runner is stopping).
+     * Runs the task, taken over with {@code cancel} ({@link ActiveTasks#admit}), to its one result, and releases
+     * {@code permit} (null: the task got no slot, it was cancelled while waiting) once the executor has returned.
+     * A task cancelled before it starts does not reach the executor.
      */
-    ResultSender.Delivery run(ClaimedTask claimed, CancelReason preCancel) {
+    ResultSender.Delivery run(ClaimedTask claimed, CancelSignal cancel, SlotPermit permit) {
         String taskId = claimed.id();
         MDC.put(Mdc.TASK_ID, taskId);
         Instant start = clock.instant();
@@ -102,28 +114,26 @@ final class TaskSupervisor {
         TaskRun run = null;
         TaskLog taskLog = null;
         TaskResult result;
+        CompletableFuture<?> stillRunning = null;
         try {
             if (claimed.isBad()) {
                 log.warn("task {} cannot be run: {}", taskId, claimed.parseError());
                 result = TaskResult.failure(ErrorKind.BAD_TASK, claimed.parseError());
             } else {
                 ReviewTask task = claimed.task();
-                CancelSignal cancel = new CancelSignal();
                 taskLog = new TaskLog(logLimitBytes, masker, clock);
                 TaskReporter reporter = new TaskReporter(client, runnerId, taskId, taskLog, cancel, settings.reportBackoff(),
                         settings.sleeper(), settings.logFlushInterval(), settings.logBatchBytes(), settings.reportAttempts());
                 run = new TaskRun(taskId, cancel, effectiveTimeout(maxTaskTime, task.timeoutSeconds()), reporter);
-                active.add(run);
                 reporter.start();
-                if (preCancel != null) {
-                    cancel.cancel(preCancel);
-                }
-                if (preCancel == null) {
+                if (!cancel.isCancelled()) {
                     metrics.taskStarted(Duration.ofMillis(queueToStart));
+                    log.info("task {} started (repository {}, timeout {} s, waited {} ms since claim)", taskId,
+                            task.repository() == null ? "?" : task.repository().url(), run.timeout().toSeconds(), queueToStart);
                 }
-                log.info("task {} started (repository {}, timeout {} s, waited {} ms since claim)", taskId,
-                        task.repository() == null ? "?" : task.repository().url(), run.timeout().toSeconds(), queueToStart);
-                result = execute(task, run);
+                Execution execution = execute(task, run);
+                result = execution.result();
+                stillRunning = execution.stillRunning();
                 if (!run.cancel().isCancelled() && run.lastPhase() != TaskPhase.SUBMITTING) {
                     // the executor may have reported it already (the Docker executor does, when judging the outcome)
                     run.phase(TaskPhase.SUBMITTING, "sending the result");
@@ -150,18 +160,33 @@ final class TaskSupervisor {
                     Duration.ofMillis(duration));
             return results.deliver(taskId, finalResult);
         } finally {
-            if (run != null) {
-                active.remove(run);
+            active.finish(taskId);
+            if (permit != null) {
+                if (stillRunning == null) {
+                    permit.release();
+                } else {
+                    stillRunning.whenComplete((r, t) -> {
+                        log.warn("task {}: the stuck executor returned at last; its slot is free again", taskId);
+                        permit.release();
+                    });
+                }
             }
-            Secrets.unregisterAll(secrets);
+            if (stillRunning == null) {
+                Secrets.unregisterAll(secrets);
+            } else {
+                // the executor may still log the task's secrets: keep masking them until it returns
+                List<String> held = secrets;
+                stillRunning.whenComplete((r, t) -> Secrets.unregisterAll(held));
+            }
             MDC.remove(Mdc.TASK_ID);
         }
     }
 
-    private TaskResult execute(ReviewTask task, TaskRun run) throws InterruptedException {
+    private Execution execute(ReviewTask task, TaskRun run) {
         CancelSignal cancel = run.cancel();
         if (cancel.isCancelled()) {
-            return TaskResult.failure(cancel.reason().errorKind(), "task cancelled before it started (" + describe(cancel.reason()) + ")");
+            return new Execution(TaskResult.failure(cancel.reason().errorKind(),
+                    "task cancelled before it started (" + describe(cancel.reason()) + ")"), null);
         }
         CompletableFuture<TaskResult> outcome = new CompletableFuture<>();
         CompletableFuture<Void> cancelled = new CompletableFuture<>();
@@ -191,32 +216,50 @@ final class TaskSupervisor {
                     cancel.cancel(CancelReason.TIMEOUT);
                     break;
                 }
-                try {
-                    CompletableFuture.anyOf(outcome, cancelled).get(left, TimeUnit.NANOSECONDS);
-                } catch (TimeoutException | ExecutionException ignored) {
-                    // loop re-checks
-                }
+                awaitQuietly(CompletableFuture.anyOf(outcome, cancelled), left);
             }
-            if (!outcome.isDone()) {
-                try {
-                    outcome.get(settings.cancelGrace().toNanos(), TimeUnit.NANOSECONDS);
-                } catch (TimeoutException e) {
-                    CancelReason reason = cancel.reason();
-                    log.error("task {}: executor did not stop within {} after {}; abandoning its thread", task.id(),
-                            settings.cancelGrace(), describe(reason));
-                    worker.interrupt();
-                    return TaskResult.failure(reason.errorKind(), reason == CancelReason.TIMEOUT
-                            ? "task exceeded its time limit of " + run.timeout().toSeconds() + " s and did not stop"
-                            : "task " + describe(reason) + "; the executor did not stop in time");
-                } catch (ExecutionException ignored) {
-                    // handled below
+            if (!outcome.isDone() && !awaitQuietly(outcome, settings.cancelGrace().toNanos())) {
+                CancelReason reason = cancel.reason();
+                log.warn("task {}: executor did not stop within {} after {}; killing it", task.id(), settings.cancelGrace(),
+                        describe(reason));
+                metrics.executorEscalated("kill");
+                Thread killer = killThreads.newThread(() -> cancel.kill(reason));
+                killer.setName("task-kill-" + task.id());
+                killer.start();
+                if (!awaitQuietly(outcome, settings.cancelGrace().toNanos())) {
+                    log.error("task {}: executor still running {} after the kill; reporting the task, its slot stays taken "
+                            + "until the executor returns", task.id(), settings.cancelGrace());
+                    metrics.executorEscalated("stuck");
+                    return new Execution(stuckResult(run, reason), outcome);
                 }
             }
         } catch (InterruptedException e) {
-            worker.interrupt();
-            throw e;
+            // the supervisor itself is told to stop: stop the task, report it, keep its slot until it returns
+            Thread.currentThread().interrupt();
+            cancel.cancel(CancelReason.RUNNER_SHUTDOWN);
+            if (!outcome.isDone()) {
+                return new Execution(stuckResult(run, cancel.reason()), outcome);
+            }
         }
-        return fromOutcome(outcome, cancel);
+        return new Execution(fromOutcome(outcome, cancel), null);
+    }
+
+    private static TaskResult stuckResult(TaskRun run, CancelReason reason) {
+        return TaskResult.failure(reason.errorKind(), reason == CancelReason.TIMEOUT
+                ? "task exceeded its time limit of " + run.timeout().toSeconds() + " s and did not stop"
+                : "task " + describe(reason) + "; the executor did not stop in time");
+    }
+
+    /** Waits up to {@code nanos} for {@code f}; true when it completed (normally or not). */
+    private static boolean awaitQuietly(CompletableFuture<?> f, long nanos) throws InterruptedException {
+        try {
+            f.get(Math.max(1, nanos), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            return false;
+        } catch (ExecutionException ignored) {
+            // completed exceptionally: done
+        }
+        return true;
     }
 
     private static TaskResult fromOutcome(CompletableFuture<TaskResult> outcome, CancelSignal cancel) {

@@ -80,6 +80,9 @@ class OrphanReaperTest {
         Files.createDirectories(old.resolve("repo/.git"));
         Files.writeString(old.resolve("repo/.git/HEAD"), "ref: refs/heads/main\n");
         Path pool = workspaces.create("pool-abc");
+        // a pre-warmed container's task is known only from its task.json
+        Files.writeString(pool.resolve(Workspaces.TASK_FILE), "{\"id\":\"task-pooled-3\",\"headSha\":\"abc\"}");
+        Path checkDir = workspaces.create("pool-empty");
         try {
             assertEquals(2, DockerTestSupport.containersOfRunner(runner).size());
 
@@ -91,6 +94,10 @@ class OrphanReaperTest {
                         "volume reaped");
                 assertFalse(Files.exists(old), "workspace reaped");
                 assertFalse(Files.exists(pool), "pool workspace reaped");
+                assertFalse(Files.exists(checkDir));
+                assertEquals(java.util.Set.of("task-old-1", "task-old-2", "task-pooled-3"),
+                        java.util.Set.copyOf(executor.leftoverTaskIds()), "the tasks to report runner_shutdown, once each");
+                assertEquals(3, executor.leftoverTaskIds().size());
                 assertEquals(1, DockerTestSupport.containersOfRunner(other).size(), "another runner's containers are left alone");
             }
         } finally {

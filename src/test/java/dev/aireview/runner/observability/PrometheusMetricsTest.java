@@ -87,7 +87,7 @@ class PrometheusMetricsTest {
         assertEquals(0.0, p.value("ai_review_runner_pool_containers_ready"));
 
         // every sample is ours, carries runner=<name>, and only bounded labels
-        Set<String> allowed = Set.of("runner", "outcome", "status", "error_kind", "le");
+        Set<String> allowed = Set.of("runner", "outcome", "status", "error_kind", "le", "thread", "step");
         assertFalse(p.samples().isEmpty());
         for (PromText.Sample s : p.samples()) {
             assertTrue(s.name().startsWith("ai_review_runner_"), s.toString());
@@ -183,5 +183,27 @@ class PrometheusMetricsTest {
                     HttpResponse.BodyHandlers.ofString());
             assertEquals(200, health.statusCode());
         }
+    }
+
+    @Test
+    void shouldCountThreadDeathsByThreadAndExecutorEscalationsByStep() {
+        PrometheusMetrics m = new PrometheusMetrics("unit-runner");
+        PromText idle = PromText.parse(m.scrape());
+        assertEquals(0.0, idle.value("ai_review_runner_thread_deaths_total", "thread", "poll-loop"), idle.text());
+        assertEquals(0.0, idle.value("ai_review_runner_thread_deaths_total", "thread", "heartbeat"));
+        assertEquals(0.0, idle.value("ai_review_runner_executor_escalations_total", "step", "stuck"));
+
+        m.threadDied("heartbeat");
+        m.threadDied("heartbeat");
+        m.threadDied("task-exec");
+        m.executorEscalated("kill");
+
+        PromText p = PromText.parse(m.scrape());
+        assertEquals(2.0, p.value("ai_review_runner_thread_deaths_total", "thread", "heartbeat"), p.text());
+        assertEquals(1.0, p.value("ai_review_runner_thread_deaths_total", "thread", "task-exec"));
+        assertEquals(0.0, p.value("ai_review_runner_thread_deaths_total", "thread", "poll-loop"));
+        assertEquals(1.0, p.value("ai_review_runner_executor_escalations_total", "step", "kill"));
+        assertEquals(0.0, p.value("ai_review_runner_executor_escalations_total", "step", "stuck"));
+        assertTrue(p.text().contains("runner=\"unit-runner\""));
     }
 }

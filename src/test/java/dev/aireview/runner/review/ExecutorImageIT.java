@@ -183,7 +183,7 @@ class ExecutorImageIT {
             assertTrue(result.summary().contains("One leftover log."), result.summary());
             assertTrue(!logs.contains(key) && !resultJson.contains(key), "the AI key leaked:\n" + logs);
             provider.verify(1, WireMock.postRequestedFor(WireMock.urlEqualTo("/v1/chat/completions"))
-                    .withRequestBody(WireMock.matchingJsonPath("$.response_format.type", WireMock.equalTo("json_object"))));
+                    .withRequestBody(WireMock.matchingJsonPath("$.response_format.type", WireMock.equalTo("json_schema"))));
         } finally {
             provider.stop();
         }

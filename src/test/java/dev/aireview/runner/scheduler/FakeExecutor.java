@@ -11,6 +11,7 @@ import dev.aireview.runner.model.TaskStats;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
@@ -21,7 +22,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * A test executor whose behaviour follows the task id's prefix:
  * {@code ok-} completes at once, {@code gate-} completes when {@link #gate} opens (or returns cancelled when
  * cancelled), {@code throw-} throws, {@code hang-} returns only when cancelled, {@code stuck-} ignores cancel and
- * interrupts until {@link #unstick} opens, {@code log-} prints the given lines then completes.
+ * interrupts until {@link #unstick} opens, {@code stubborn-} ignores cancel and interrupts but returns cancelled
+ * once killed ({@link dev.aireview.runner.execution.CancelSignal#kill}), {@code log-} prints the given lines then
+ * completes. {@link #executions} counts every start per id, {@link #interrupted} records ids whose thread saw an
+ * interrupt, {@link #leftovers} is what {@link #leftoverTaskIds()} returns.
  */
 final class FakeExecutor implements TaskExecutor {
     final AtomicInteger running = new AtomicInteger();
@@ -32,6 +36,12 @@ final class FakeExecutor implements TaskExecutor {
     final CountDownLatch unstick = new CountDownLatch(1);
     final AtomicBoolean started = new AtomicBoolean();
     final AtomicBoolean closed = new AtomicBoolean();
+    final Map<String, AtomicInteger> executions = new ConcurrentHashMap<>();
+    final Set<String> interrupted = ConcurrentHashMap.newKeySet();
+    final Set<String> killed = ConcurrentHashMap.newKeySet();
+    volatile List<String> leftovers = List.of();
+    /** When set, close() blocks until it opens (a hung executor close). */
+    volatile CountDownLatch closeBlocker;
     volatile List<String> linesToLog = List.of();
     volatile String summary = "looks good";
 
@@ -43,11 +53,36 @@ final class FakeExecutor implements TaskExecutor {
     @Override
     public void close() {
         closed.set(true);
+        CountDownLatch b = closeBlocker;
+        if (b != null) {
+            awaitIgnoringInterrupts(b);
+        }
+    }
+
+    @Override
+    public List<String> leftoverTaskIds() {
+        return leftovers;
+    }
+
+    int executionsOf(String id) {
+        AtomicInteger n = executions.get(id);
+        return n == null ? 0 : n.get();
+    }
+
+    private static void awaitIgnoringInterrupts(CountDownLatch latch) {
+        while (latch.getCount() > 0) {
+            try {
+                latch.await();
+            } catch (InterruptedException ignored) {
+                // a badly behaved executor
+            }
+        }
     }
 
     @Override
     public TaskResult execute(ReviewTask task, TaskContext ctx) throws Exception {
         executed.add(task.id());
+        executions.computeIfAbsent(task.id(), k -> new AtomicInteger()).incrementAndGet();
         int now = running.incrementAndGet();
         maxRunning.accumulateAndGet(now, Math::max);
         sawTimeout.add(task.id() + "=" + ctx.timeout().toSeconds());
@@ -67,9 +102,25 @@ final class FakeExecutor implements TaskExecutor {
                         unstick.await();
                     } catch (InterruptedException ignored) {
                         // a badly behaved executor: ignores interrupts too
+                        interrupted.add(id);
                     }
                 }
                 return TaskResult.completed("too late", List.of(), TaskStats.EMPTY);
+            }
+            if (id.startsWith("stubborn-")) {
+                CountDownLatch kill = new CountDownLatch(1);
+                ctx.cancel().onKill(() -> {
+                    killed.add(id);
+                    kill.countDown();
+                });
+                while (kill.getCount() > 0) {
+                    try {
+                        kill.await();
+                    } catch (InterruptedException ignored) {
+                        interrupted.add(id);
+                    }
+                }
+                return TaskResult.failure(ErrorKind.CANCELLED, "killed");
             }
             if (id.startsWith("gate-")) {
                 while (!gate.await(Duration.ofMillis(10).toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {

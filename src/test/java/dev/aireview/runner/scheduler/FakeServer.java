@@ -26,7 +26,7 @@ import java.util.concurrent.TimeUnit;
  * waitMs), records every call, and checks the claim invariant: a poll never asks for more tasks than the
  * runner has free slots (claimed tasks without a result count as busy).
  */
-final class FakeServer implements ServerClient {
+class FakeServer implements ServerClient {
     final int slots;
     final LinkedBlockingQueue<ClaimedTask> queue = new LinkedBlockingQueue<>();
     final Map<String, List<TaskResult>> results = new ConcurrentHashMap<>();
@@ -64,7 +64,7 @@ final class FakeServer implements ServerClient {
     }
 
     @Override
-    public void health() {
+    public void health() throws dev.aireview.runner.server.ServerException {
         events.add("health");
     }
 
@@ -86,6 +86,7 @@ final class FakeServer implements ServerClient {
     @Override
     public List<ClaimedTask> poll(String runnerId, int maxTasks, Duration wait) throws InterruptedException {
         pollSizes.add(maxTasks);
+        events.add("poll");
         int busy = outstanding.size();
         if (maxTasks < 1 || busy + maxTasks > slots) {
             violations.add("poll asked for " + maxTasks + " with " + busy + " of " + slots + " slots busy");

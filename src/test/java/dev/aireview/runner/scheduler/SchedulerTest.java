@@ -194,7 +194,7 @@ class SchedulerTest {
         assertEquals(ResultStatus.TIMED_OUT, hung.status(), "cancelled at its deadline: " + hung);
         assertEquals(ErrorKind.TIMEOUT, hung.error().kind());
         TaskResult stuck = onlyResult("stuck-1");
-        assertEquals(ResultStatus.TIMED_OUT, stuck.status(), "abandoned after the cancel grace: " + stuck);
+        assertEquals(ResultStatus.TIMED_OUT, stuck.status(), "reported after the kill escalation: " + stuck);
         assertEquals(ErrorKind.TIMEOUT, stuck.error().kind());
         TaskResult cancelled = onlyResult("hang-2");
         assertEquals(ResultStatus.CANCELLED, cancelled.status());

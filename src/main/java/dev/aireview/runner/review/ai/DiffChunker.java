@@ -7,11 +7,11 @@ import dev.aireview.runner.review.Hunk;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Set;
+import java.util.function.Function;
 
 /**
- * Renders the diff for the model and splits it into parts of at most {@code budget} characters. Every line
- * carries its new-file line number, so the model can cite lines exactly:
+ * Renders the diff for the model and packs it into parts by an estimated token budget ({@link TokenEstimate}).
+ * Every line carries its new-file line number, so the model can cite lines exactly:
  * <pre>
  * ### src/cart.ts (modified)
  * @@ -10,3 +10,4 @@ function total()
@@ -19,85 +19,153 @@ import java.util.Set;
  *   11 |+ console.log(items);
  *      |- return 0;
  * </pre>
- * Files are packed whole when they fit; a larger file is split at hunk boundaries, a huge hunk by lines.
+ * A hunk is never split: a file goes into the current part when it fits, else into the next; a file larger than a
+ * part is split at hunk boundaries (each piece repeats the file header). A hunk larger than a whole part, and
+ * everything beyond {@code maxParts} parts, is not sent; {@link Plan#notFitting()} lists it for the summary.
  * Binary files and files without hunks are listed by name only.
  */
 public final class DiffChunker {
 
+    /** One hunk (or a name-only file) as rendered, with its file header and estimated cost. */
+    public record Unit(String path, String header, String text, int tokens) {
+    }
+
     /** One request's worth of diff. */
-    public record Chunk(String text, List<String> paths) {
-    }
+    public record Chunk(String text, List<String> paths, List<Unit> units, int tokens) {
 
-    private final int budget;
-
-    public DiffChunker(int budget) {
-        if (budget < 200) {
-            throw new IllegalArgumentException("diff budget too small: " + budget);
+        static Chunk of(List<Unit> units) {
+            StringBuilder sb = new StringBuilder();
+            LinkedHashSet<String> paths = new LinkedHashSet<>();
+            String open = null;
+            int tokens = 0;
+            for (Unit u : units) {
+                if (!u.path().equals(open)) {
+                    if (open != null) {
+                        sb.append('\n');
+                    }
+                    sb.append(u.header());
+                    open = u.path();
+                }
+                sb.append(u.text());
+                paths.add(u.path());
+                tokens += u.tokens();
+            }
+            sb.append('\n');
+            return new Chunk(sb.toString(), List.copyOf(paths), List.copyOf(units), tokens);
         }
-        this.budget = budget;
+
+        /** This part in two halves (by hunks), or null when it is a single hunk. */
+        public List<Chunk> halves() {
+            if (units.size() < 2) {
+                return null;
+            }
+            int total = 0;
+            int half = tokens / 2;
+            int cut = 1;
+            for (int i = 0; i < units.size() - 1; i++) {
+                total += units.get(i).tokens();
+                cut = i + 1;
+                if (total >= half) {
+                    break;
+                }
+            }
+            return List.of(of(units.subList(0, cut)), of(units.subList(cut, units.size())));
+        }
     }
 
-    public List<Chunk> split(List<FileDiff> files) {
+    /** The parts to send and what did not fit (path and why). */
+    public record Plan(List<Chunk> chunks, List<String> notFitting) {
+    }
+
+    private final int tokenBudget;
+    private final int maxParts;
+    private final Function<String, String> languageOf;
+
+    /**
+     * @param tokenBudget estimated diff tokens per part
+     * @param maxParts    at most this many parts (requests) per review
+     * @param languageOf  a language hint per path (null: none), shown in the file header
+     */
+    public DiffChunker(int tokenBudget, int maxParts, Function<String, String> languageOf) {
+        if (tokenBudget < 50) {
+            throw new IllegalArgumentException("diff token budget too small: " + tokenBudget);
+        }
+        this.tokenBudget = tokenBudget;
+        this.maxParts = Math.max(1, maxParts);
+        this.languageOf = languageOf == null ? p -> null : languageOf;
+    }
+
+    public Plan split(List<FileDiff> files) {
         List<Chunk> chunks = new ArrayList<>();
-        StringBuilder current = new StringBuilder();
-        Set<String> paths = new LinkedHashSet<>();
+        List<String> notFitting = new ArrayList<>();
+        List<Unit> current = new ArrayList<>();
+        int used = 0;
         for (FileDiff f : files) {
-            for (String piece : renderFile(f)) {
-                if (current.length() > 0 && current.length() + piece.length() > budget) {
-                    chunks.add(new Chunk(current.toString(), List.copyOf(paths)));
-                    current.setLength(0);
-                    paths.clear();
+            List<Unit> units = units(f);
+            int fileTokens = units.stream().mapToInt(Unit::tokens).sum();
+            if (!current.isEmpty() && used + fileTokens > tokenBudget && fileTokens <= tokenBudget) {
+                chunks.add(Chunk.of(current));
+                current = new ArrayList<>();
+                used = 0;
+            }
+            for (Unit u : units) {
+                int cost = u.tokens() + (current.isEmpty() || !last(current).path().equals(u.path()) ? TokenEstimate.of(u.header()) : 0);
+                if (u.tokens() + TokenEstimate.of(u.header()) > tokenBudget) {
+                    notFitting.add("`" + u.path() + "` " + u.text().lines().findFirst().orElse("").strip()
+                            + " (about " + u.tokens() + " tokens, more than the " + tokenBudget + " of one request)");
+                    continue;
                 }
-                current.append(piece);
-                paths.add(f.path());
+                if (!current.isEmpty() && used + cost > tokenBudget) {
+                    chunks.add(Chunk.of(current));
+                    current = new ArrayList<>();
+                    used = 0;
+                    cost = u.tokens() + TokenEstimate.of(u.header());
+                }
+                current.add(u);
+                used += cost;
             }
         }
-        if (current.length() > 0) {
-            chunks.add(new Chunk(current.toString(), List.copyOf(paths)));
+        if (!current.isEmpty()) {
+            chunks.add(Chunk.of(current));
         }
-        return chunks;
+        if (chunks.size() > maxParts) {
+            LinkedHashSet<String> left = new LinkedHashSet<>();
+            for (Chunk c : chunks.subList(maxParts, chunks.size())) {
+                left.addAll(c.paths());
+            }
+            left.forEach(p -> notFitting.add("`" + p + "` (beyond the limit of " + maxParts + " requests per review)"));
+            chunks = new ArrayList<>(chunks.subList(0, maxParts));
+        }
+        return new Plan(chunks, notFitting);
     }
 
-    /** The file as one or more pieces, each within the budget and each starting with the file header. */
-    List<String> renderFile(FileDiff f) {
+    private static Unit last(List<Unit> units) {
+        return units.get(units.size() - 1);
+    }
+
+    /** The file's hunks as units (name-only files as one unit). */
+    List<Unit> units(FileDiff f) {
         String header = header(f);
-        List<String> pieces = new ArrayList<>();
+        List<Unit> units = new ArrayList<>();
         if (f.hunks().isEmpty()) {
-            pieces.add(header + (f.binary() ? "(binary file, not shown)\n" : "(no textual changes)\n") + "\n");
-            return pieces;
+            String text = f.binary() ? "(binary file, not shown)\n" : "(no textual changes)\n";
+            units.add(new Unit(f.path(), header, text, TokenEstimate.of(text)));
+            return units;
         }
-        StringBuilder piece = new StringBuilder(header);
         for (Hunk h : f.hunks()) {
-            for (String part : renderHunk(h, budget - header.length() - 1)) {
-                if (piece.length() > header.length() && piece.length() + part.length() > budget) {
-                    pieces.add(piece.append('\n').toString());
-                    piece = new StringBuilder(header);
-                }
-                piece.append(part);
-            }
+            String text = renderHunk(h);
+            units.add(new Unit(f.path(), header, text, TokenEstimate.of(text)));
         }
-        pieces.add(piece.append('\n').toString());
-        return pieces;
+        return units;
     }
 
-    private static List<String> renderHunk(Hunk h, int max) {
-        List<String> parts = new ArrayList<>();
-        String head = "@@ -" + h.oldStart() + "," + h.oldCount() + " +" + h.newStart() + "," + h.newCount() + " @@"
-                + (h.section().isEmpty() ? "" : " " + h.section()) + "\n";
-        StringBuilder sb = new StringBuilder(head);
+    private static String renderHunk(Hunk h) {
+        StringBuilder sb = new StringBuilder("@@ -" + h.oldStart() + "," + h.oldCount() + " +" + h.newStart() + "," + h.newCount() + " @@"
+                + (h.section().isEmpty() ? "" : " " + h.section()) + "\n");
         for (DiffLine l : h.lines()) {
-            String line = renderLine(l);
-            if (line.length() > max - head.length()) {
-                line = line.substring(0, Math.max(0, max - head.length() - 20)) + " …(line cut)\n";
-            }
-            if (sb.length() > head.length() && sb.length() + line.length() > max) {
-                parts.add(sb.toString());
-                sb = new StringBuilder("@@ (hunk continued) @@\n");
-            }
-            sb.append(line);
+            sb.append(renderLine(l));
         }
-        parts.add(sb.toString());
-        return parts;
+        return sb.toString();
     }
 
     private static String renderLine(DiffLine l) {
@@ -108,7 +176,7 @@ public final class DiffChunker {
         };
     }
 
-    private static String header(FileDiff f) {
+    private String header(FileDiff f) {
         String what = switch (f.change()) {
             case ADDED -> "added";
             case DELETED -> "deleted";
@@ -116,6 +184,7 @@ public final class DiffChunker {
             case COPIED -> "copied from " + f.oldPath();
             case MODIFIED -> "modified";
         };
-        return "### " + f.path() + " (" + what + ")\n";
+        String language = languageOf.apply(f.path());
+        return "### " + f.path() + " (" + what + (language == null ? "" : "; language: " + language) + ")\n";
     }
 }

@@ -1,5 +1,6 @@
 package dev.aireview.runner.review.ai;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.aireview.runner.model.Json;
 import dev.aireview.runner.model.ReviewComment;
@@ -8,37 +9,49 @@ import dev.aireview.runner.model.Severity;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
- * A parsed and validated model answer: {@code {"summary": "...", "comments": [...]}}. Tolerant of code fences
- * and text around the object, of {@code file}/{@code body}/{@code end_line} spellings and numeric strings.
- * An answer that is not a JSON object, or has neither {@code summary} nor a {@code comments} list, is
- * malformed; single comments without path, line or message are dropped and counted.
+ * A parsed and validated model answer: {@code {"summary": "...", "comments": [...]}}, as models actually write it:
+ * <ul>
+ *   <li>reasoning blocks ({@code <think>…</think>}, {@code <thinking>}, {@code <reasoning>}) are removed first;</li>
+ *   <li>a {@code ```json} fenced block is preferred; otherwise the first JSON object in the text that looks like a
+ *       review is taken, so prose before or after it (even with braces in it) does not matter;</li>
+ *   <li>{@code file}/{@code body}/{@code end_line} spellings, {@code line} as a string ({@code "12"}, {@code "L12"},
+ *       {@code "12-14"} for a range), and severities such as {@code critical}/{@code high}/{@code nit}.</li>
+ * </ul>
+ * An answer with no such object, or with neither {@code summary} nor a {@code comments} list, is malformed;
+ * single comments without path, line or message are dropped and counted.
  */
 public record ModelAnswer(String summary, List<ReviewComment> comments, int invalidComments) {
 
+    private static final Pattern THINK = Pattern.compile("(?is)<(think|thinking|reasoning)>.*?</\\1>");
+    private static final Pattern OPEN_THINK = Pattern.compile("(?is)^\\s*<(think|thinking|reasoning)>");
+    private static final Pattern FENCE = Pattern.compile("(?s)```(?:json|JSON|javascript)?\\s*\\n(.*?)```");
+    private static final Pattern LINE = Pattern.compile("^\\s*(?:[Ll](?:ine)?\\s*)?(\\d+)(?:\\s*(?:-|–|:|\\.\\.)\\s*[Ll]?(\\d+))?");
+
     public static ModelAnswer parse(String content) throws MalformedAnswerException {
-        String text = content == null ? "" : content.strip();
-        int open = text.indexOf('{');
-        int close = text.lastIndexOf('}');
-        if (open < 0 || close < open) {
-            throw new MalformedAnswerException("the model's answer is not a JSON object", content);
+        String text = content == null ? "" : THINK.matcher(content).replaceAll("").strip();
+        if (OPEN_THINK.matcher(text).find()) {
+            throw new MalformedAnswerException("the model's answer is an unfinished reasoning block with no review in it", content);
         }
-        JsonNode root;
-        try {
-            root = Json.mapper().readTree(text.substring(open, close + 1));
-        } catch (IOException e) {
-            throw new MalformedAnswerException("the model's answer is not valid JSON", content);
+        JsonNode root = null;
+        Matcher fence = FENCE.matcher(text);
+        while (root == null && fence.find()) {
+            root = firstReviewObject(fence.group(1));
         }
-        if (root == null || !root.isObject()) {
-            throw new MalformedAnswerException("the model's answer is not a JSON object", content);
+        if (root == null) {
+            root = firstReviewObject(text);
+        }
+        if (root == null) {
+            boolean anyObject = text.indexOf('{') >= 0;
+            throw new MalformedAnswerException(anyObject ? "the model's answer has no valid JSON review object"
+                    : "the model's answer is not a JSON object", content);
         }
         JsonNode commentsNode = Json.field(root, "comments", "findings", "issues");
         String summary = Json.text(root, "summary", "overview", "assessment");
-        if (summary == null && (commentsNode == null || !commentsNode.isArray())) {
-            throw new MalformedAnswerException("the model's answer has neither \"summary\" nor a \"comments\" list", content);
-        }
-        if (commentsNode != null && !commentsNode.isArray()) {
+        if (commentsNode != null && !commentsNode.isArray() && !commentsNode.isNull()) {
             throw new MalformedAnswerException("\"comments\" in the model's answer is not a list", content);
         }
         List<ReviewComment> comments = new ArrayList<>();
@@ -46,31 +59,68 @@ public record ModelAnswer(String summary, List<ReviewComment> comments, int inva
         if (commentsNode != null) {
             for (JsonNode c : commentsNode) {
                 String path = Json.text(c, "path", "file", "filename");
-                Integer line = intOf(Json.field(c, "line", "startLine", "start_line", "lineNumber", "line_number"));
+                JsonNode lineNode = Json.field(c, "line", "startLine", "start_line", "lineNumber", "line_number");
+                int[] range = lineOf(lineNode);
                 String message = Json.text(c, "message", "body", "comment", "text");
-                if (path == null || line == null || line < 1 || message == null) {
+                if (path == null || range == null || range[0] < 1 || message == null || message.isBlank()) {
                     invalid++;
                     continue;
                 }
-                Integer end = intOf(Json.field(c, "endLine", "end_line"));
-                comments.add(new ReviewComment(path, line, end, Severity.fromWire(Json.text(c, "severity", "level")),
-                        message, Json.text(c, "suggestion", "fix")));
+                Integer end = range[1] > 0 ? Integer.valueOf(range[1]) : endOf(Json.field(c, "endLine", "end_line"));
+                comments.add(new ReviewComment(path, range[0], end, Severity.fromWire(Json.text(c, "severity", "level", "priority")),
+                        message.strip(), blankToNull(Json.text(c, "suggestion", "fix"))));
             }
         }
         return new ModelAnswer(summary == null ? "" : summary, comments, invalid);
     }
 
-    private static Integer intOf(JsonNode n) {
-        if (n == null) {
+    /** The first JSON object in the text that has a {@code summary} or a {@code comments} field, or null. */
+    static JsonNode firstReviewObject(String text) {
+        for (int i = text.indexOf('{'); i >= 0; i = text.indexOf('{', i + 1)) {
+            JsonNode node;
+            try (JsonParser p = Json.mapper().getFactory().createParser(text.substring(i))) {
+                node = p.readValueAsTree();
+            } catch (IOException | RuntimeException e) {
+                continue;
+            }
+            if (node != null && node.isObject()
+                    && (Json.field(node, "comments", "findings", "issues") != null || Json.text(node, "summary", "overview", "assessment") != null)) {
+                return node;
+            }
+        }
+        return null;
+    }
+
+    /** {@code [line, endLine or 0]} from a number or a text such as {@code "12"}, {@code "L12"}, {@code "12-14"}; null if none. */
+    private static int[] lineOf(JsonNode n) {
+        if (n == null || n.isNull()) {
             return null;
         }
         if (n.isIntegralNumber()) {
-            return n.intValue();
+            return new int[]{n.intValue(), 0};
+        }
+        if (n.isNumber()) {
+            return new int[]{(int) n.doubleValue(), 0};
+        }
+        Matcher m = LINE.matcher(n.asText());
+        if (!m.find()) {
+            return null;
         }
         try {
-            return Integer.valueOf(n.asText().strip());
+            int start = Integer.parseInt(m.group(1));
+            int end = m.group(2) == null ? 0 : Integer.parseInt(m.group(2));
+            return new int[]{start, end > start ? end : 0};
         } catch (NumberFormatException e) {
             return null;
         }
+    }
+
+    private static Integer endOf(JsonNode n) {
+        int[] r = lineOf(n);
+        return r == null || r[0] < 1 ? null : r[0];
+    }
+
+    private static String blankToNull(String s) {
+        return s == null || s.isBlank() ? null : s;
     }
 }

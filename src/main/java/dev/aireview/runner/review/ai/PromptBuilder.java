@@ -1,7 +1,9 @@
 package dev.aireview.runner.review.ai;
 
 import dev.aireview.runner.model.ReviewTask;
+import dev.aireview.runner.review.config.RepoConfig;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -18,6 +20,10 @@ import java.util.Map;
  * </ul>
  * A template without {@code {{diff}}} is taken as extra instructions: it is placed before the default
  * template's content, so the diff is always sent.
+ *
+ * <p>The repository's {@code .ai-review.yml} adds its {@code rules} to the task's (and to {@code {{rules}}}), its
+ * {@code language} to the system prompt, and the {@code instructions} whose path glob matches a file of the part
+ * to that part's user message.
  */
 public final class PromptBuilder {
 
@@ -32,9 +38,15 @@ public final class PromptBuilder {
             """;
 
     private final ReviewTask task;
+    private final RepoConfig config;
 
     public PromptBuilder(ReviewTask task) {
+        this(task, RepoConfig.DEFAULTS);
+    }
+
+    public PromptBuilder(ReviewTask task, RepoConfig config) {
         this.task = task;
+        this.config = config;
     }
 
     public String system() {
@@ -52,10 +64,17 @@ public final class PromptBuilder {
                 {"summary": "markdown overall assessment (2-6 sentences)",
                  "comments": [{"path": "file path as shown", "line": 12, "endLine": 14, "severity": "warning", "message": "what is wrong and why", "suggestion": "optional replacement code"}]}
                 Use an empty "comments" list when there is nothing to say.
-                """ + "\nProject review rules (apply them strictly):\n" + rulesList() + "\n";
+                """ + "\nProject review rules (apply them strictly):\n" + rulesList() + "\n"
+                + (config.language() == null ? "" : "\nWrite the summary and every comment message in " + config.language()
+                + " (keep code, identifiers and the JSON keys as they are).\n");
     }
 
     public String user(DiffChunker.Chunk chunk, int part, int parts) {
+        return user(chunk, String.valueOf(part), parts);
+    }
+
+    /** The user message of one part; {@code part} is its label ({@code 2}, or {@code 2.1} for half of a split part). */
+    public String user(DiffChunker.Chunk chunk, String part, int parts) {
         String template = task.prompt();
         String text;
         if (template == null || template.isBlank()) {
@@ -74,7 +93,7 @@ public final class PromptBuilder {
                 "{{branch}}", nz(task.branch()),
                 "{{baseSha}}", nz(task.baseSha()),
                 "{{headSha}}", nz(task.headSha()),
-                "{{part}}", String.valueOf(part),
+                "{{part}}", part,
                 "{{parts}}", String.valueOf(parts));
         // One pass, so a placeholder inside the diff itself is never expanded.
         StringBuilder out = new StringBuilder();
@@ -95,11 +114,19 @@ public final class PromptBuilder {
                 i = open + 2;
             }
         }
+        List<RepoConfig.PathText> instructions = config.instructionsFor(chunk.paths());
+        if (!instructions.isEmpty()) {
+            out.append("\nInstructions of this repository for these files (follow them):\n");
+            for (RepoConfig.PathText in : instructions) {
+                out.append("- for ").append(in.glob()).append(": ").append(in.text().replace('\n', ' ')).append('\n');
+            }
+        }
         return out.toString();
     }
 
     private String rulesList() {
-        List<String> rules = task.rules();
+        List<String> rules = new ArrayList<>(task.rules());
+        rules.addAll(config.rules());
         if (rules.isEmpty()) {
             return "(none)";
         }

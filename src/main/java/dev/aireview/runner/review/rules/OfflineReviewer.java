@@ -5,6 +5,8 @@ import dev.aireview.runner.model.Severity;
 import dev.aireview.runner.model.TaskResult;
 import dev.aireview.runner.model.TaskStats;
 import dev.aireview.runner.review.ChangeSet;
+import dev.aireview.runner.review.CommentPolicy;
+import dev.aireview.runner.review.config.RepoConfig;
 import dev.aireview.runner.review.FileDiff;
 import dev.aireview.runner.review.Progress;
 
@@ -22,8 +24,6 @@ import java.util.Map;
  */
 public final class OfflineReviewer {
 
-    /** Comments beyond this many (after sorting by severity) are counted in the summary but not sent. */
-    public static final int MAX_COMMENTS = 200;
     private static final int MAX_FILES_LISTED = 50;
 
     private final List<Rule> rules;
@@ -53,27 +53,43 @@ public final class OfflineReviewer {
     }
 
     public TaskResult review(ChangeSet change, List<String> taskRules, Progress progress) {
+        return review(change, taskRules, RepoConfig.DEFAULTS, progress);
+    }
+
+    /**
+     * Reviews with the repository's settings: its {@code rules} are listed with the task's, {@code offline_rules}
+     * switches rules off, and the {@link CommentPolicy} (threshold and cap; findings are never merged) decides what
+     * is posted.
+     */
+    public TaskResult review(ChangeSet change, List<String> taskRules, RepoConfig config, Progress progress) {
+        OfflineReviewer active = config.offlineRules()
+                ? new OfflineReviewer(rules.stream().filter(r -> !config.disabledRules().contains(r.id())).toList())
+                : new OfflineReviewer(List.of());
+        return active.run(change, taskRules, config, progress);
+    }
+
+    private TaskResult run(ChangeSet change, List<String> taskRules, RepoConfig config, Progress progress) {
         progress.line("offline review: checking " + change.files().size() + " file(s) with " + rules.size() + " rules");
         List<Finding> findings = findings(change.files());
         List<ReviewComment> comments = new ArrayList<>();
         List<Finding> fileLevel = new ArrayList<>();
-        int dropped = 0;
         for (Finding f : findings) {
             if (!f.hasLine()) {
                 fileLevel.add(f);
-            } else if (comments.size() < MAX_COMMENTS) {
-                comments.add(f.toComment());
             } else {
-                dropped++;
+                comments.add(f.toComment());
             }
         }
-        comments.sort(Comparator.comparing(ReviewComment::path).thenComparing(ReviewComment::line));
-        progress.line("offline review: " + findings.size() + " finding(s), " + comments.size() + " line comment(s)");
-        String summary = summary(change, findings, fileLevel, dropped, taskRules);
-        return TaskResult.completed(summary, comments, new TaskStats(null, null, null, change.files().size()));
+        CommentPolicy.Outcome posted = CommentPolicy.apply(comments, config, false);
+        progress.line("offline review: " + findings.size() + " finding(s), " + posted.kept().size() + " line comment(s) posted");
+        List<String> allRules = new ArrayList<>(taskRules);
+        allRules.addAll(config.rules());
+        String summary = summary(change, findings, fileLevel, posted, allRules, config);
+        return TaskResult.completed(summary, posted.kept(), new TaskStats(null, null, null, change.files().size()));
     }
 
-    private String summary(ChangeSet change, List<Finding> findings, List<Finding> fileLevel, int dropped, List<String> taskRules) {
+    private String summary(ChangeSet change, List<Finding> findings, List<Finding> fileLevel, CommentPolicy.Outcome posted,
+                           List<String> taskRules, RepoConfig config) {
         Map<Severity, Integer> bySeverity = new EnumMap<>(Severity.class);
         Map<String, Integer> byRule = new LinkedHashMap<>();
         for (Rule r : rules) {
@@ -90,8 +106,11 @@ public final class OfflineReviewer {
         s.append("## Automated review (offline rules)\n\n");
         s.append("Reviewed **").append(change.files().size()).append(" file(s)** (+").append(change.additions())
                 .append(" −").append(change.deletions()).append(" lines, diff from ").append(change.source()).append(").\n\n");
-        if (findings.isEmpty()) {
-            s.append("No problems found by the built-in checks.\n\n");
+        if (rules.isEmpty()) {
+            s.append("The offline rules are switched off for this repository (`offline_rules: false` in `.ai-review.yml`), "
+                    + "so nothing was checked.\n\n");
+        } else if (findings.isEmpty()) {
+            s.append("**No findings**: the built-in checks found no problems in this change.\n\n");
         } else if (errors > 0) {
             s.append("**").append(errors).append(" error(s) must be fixed before merging.**\n\n");
         } else if (warnings > 0) {
@@ -109,8 +128,9 @@ public final class OfflineReviewer {
             parts.add(r.title() + " (" + byRule.getOrDefault(r.id(), 0) + ")");
         }
         s.append(String.join("; ", parts)).append(".\n");
-        if (dropped > 0) {
-            s.append("\n").append(dropped).append(" further finding(s) not posted as comments (limit ").append(MAX_COMMENTS).append(").\n");
+        if (!posted.notes().isEmpty()) {
+            s.append('\n');
+            posted.notes().forEach(n -> s.append("- ").append(n).append('\n'));
         }
         if (!fileLevel.isEmpty()) {
             s.append("\n### File-level findings\n\n");
@@ -127,11 +147,14 @@ public final class OfflineReviewer {
             }
             s.append("- `").append(f.path()).append("` (").append(describe(f)).append(")\n");
         }
-        if (!taskRules.isEmpty()) {
+        if (!taskRules.isEmpty() || !config.instructions().isEmpty()) {
             s.append("\n### Review rules of this project\n\n");
             s.append("These need judgement and were not checked automatically (no AI model configured for this review):\n\n");
             for (String r : taskRules) {
                 s.append("- ").append(r.replace('\n', ' ')).append('\n');
+            }
+            for (RepoConfig.PathText i : config.instructionsFor(change.files().stream().map(FileDiff::path).toList())) {
+                s.append("- for `").append(i.glob()).append("`: ").append(i.text().replace('\n', ' ')).append('\n');
             }
         }
         return s.toString();

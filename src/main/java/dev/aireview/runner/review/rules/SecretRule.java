@@ -11,11 +11,24 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Likely secrets in added lines: private key blocks, cloud/API tokens with a recognisable shape (AWS access
- * key ids and secret keys, GitHub, GitLab, Slack, Google, OpenAI-style keys) and string literals assigned to
- * variables named like a secret ({@code password}, {@code apiKey}, {@code client_secret}, …; in .env,
- * properties, YAML and INI files also unquoted values). Messages name the kind of secret and the variable,
- * never the value.
+ * Likely secrets in added lines, in two families:
+ * <ul>
+ *   <li><b>Recognisable formats</b>, flagged anywhere (also in tests): private key blocks, AWS access key ids and
+ *       secret keys, GitHub ({@code ghp_…}, {@code github_pat_…}), GitLab, Slack ({@code xox…}), Google, Stripe, npm,
+ *       SendGrid and {@code sk-…} API keys and JWT-like tokens.</li>
+ *   <li><b>Literal values assigned to secret-like names</b> ({@code password}, {@code apiKey}, {@code client_secret},
+ *       {@code AUTH_TOKEN}, …) as the main languages write them: Java/Kotlin fields and {@code val}s (with a type),
+ *       TypeScript/JS {@code const} and object keys, Python assignments and keyword arguments, Go {@code :=}, {@code var}
+ *       and struct fields, setters and {@code put("password", "…")}; in .env, properties, YAML and INI files also
+ *       unquoted values; and passwords written into a URL ({@code postgres://user:pw@db}, not on example hosts).</li>
+ * </ul>
+ * False positives are kept low on purpose, since a noisy secret rule gets switched off: a line that reads the value
+ * from the environment ({@code System.getenv}, {@code process.env}, {@code os.environ}, {@code os.Getenv}, …) is
+ * not a literal; placeholders ({@code changeme}, {@code <password>}, {@code ${VAR}}, {@code xxx}, an
+ * {@code UPPER_CASE} variable name, …) are skipped; and name-based findings are not reported in test code and
+ * fixtures or in {@code *.example}/{@code *.sample}/{@code *.template} files, where dummy credentials are normal
+ * (there, a token of a known format is still reported unless it calls itself a test value: {@code sk-test-…}).
+ * Messages name the kind of secret and the variable, never the value.
  */
 public final class SecretRule implements Rule {
 
@@ -28,20 +41,57 @@ public final class SecretRule implements Rule {
             new Token(Pattern.compile("(?i)aws_?secret_?access_?key[\"']?\\s*[:=]\\s*[\"']?[A-Za-z0-9/+=]{40}(?![A-Za-z0-9/+=])"), "an AWS secret access key"),
             new Token(Pattern.compile("\\bgh[pousr]_[A-Za-z0-9]{36,}\\b|\\bgithub_pat_[A-Za-z0-9_]{22,}"), "a GitHub token"),
             new Token(Pattern.compile("\\bglpat-[A-Za-z0-9_-]{20,}"), "a GitLab token"),
-            new Token(Pattern.compile("\\bxox[abprs]-[A-Za-z0-9-]{10,}"), "a Slack token"),
+            new Token(Pattern.compile("\\bxox[abposr]-[A-Za-z0-9-]{10,}"), "a Slack token"),
+            new Token(Pattern.compile("https://hooks\\.slack\\.com/services/T[A-Za-z0-9]+/B[A-Za-z0-9]+/[A-Za-z0-9]{16,}"), "a Slack webhook URL"),
             new Token(Pattern.compile("\\bAIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])"), "a Google API key"),
-            new Token(Pattern.compile("\\bsk-(proj-|live_|test_)?[A-Za-z0-9_-]{24,}"), "an API secret key (sk-…)"));
+            new Token(Pattern.compile("\\b[sr]k_live_[0-9A-Za-z]{16,}"), "a Stripe live key"),
+            new Token(Pattern.compile("\\bnpm_[A-Za-z0-9]{36}\\b"), "an npm access token"),
+            new Token(Pattern.compile("\\bSG\\.[A-Za-z0-9_-]{22}\\.[A-Za-z0-9_-]{43}\\b"), "a SendGrid API key"),
+            new Token(Pattern.compile("\\bsk-(proj-|ant-|live_|test_)?[A-Za-z0-9_-]{24,}"), "an API secret key (sk-…)"),
+            new Token(Pattern.compile("\\beyJ[A-Za-z0-9_-]{10,}\\.eyJ[A-Za-z0-9_-]{10,}\\.[A-Za-z0-9_-]{10,}"), "a JSON Web Token"));
+    /** {@code scheme://user:password@host}: the password part is group 1, the host group 2. */
+    private static final Pattern URL_CREDENTIALS = Pattern.compile("\\b[a-z][a-z0-9+.-]{1,20}://[^\\s:/@\"'`]+:([^\\s/@\"'`]{3,})@([\\w.-]+)");
+    private static final Pattern EXAMPLE_HOST = Pattern.compile("(?i)(^|\\.)(example\\.(com|org|net)|example|localhost|[^.]+\\.(invalid|test|example))$");
 
-    private static final String SECRET_NAME = "[A-Za-z0-9_.-]*?(?:password|passwd|passphrase|pwd|secret|token|api[_-]?key|"
-            + "access[_-]?key|private[_-]?key|auth[_-]?key|credentials?)s?";
-    /** {@code name = "value"}, {@code name: 'value'}, {@code "name": "value"}, {@code name := "value"}, {@code name => "value"}. */
-    private static final Pattern QUOTED_ASSIGNMENT = Pattern.compile("(?i)(?<![A-Za-z0-9_])(" + SECRET_NAME + ")[\"']?\\s*(?::=|=>|=|:)\\s*"
-            + "(?:[A-Za-z]\\w*\\()?[\"'`]([^\"'`\\s]{8,})[\"'`]");
+    private static final String SECRET_WORD = "(?:password|passwd|passphrase|pwd|secret|token|api[_-]?key|apikey|"
+            + "access[_-]?key|secret[_-]?key|private[_-]?key|auth[_-]?key|signing[_-]?key|encryption[_-]?key|credentials?|bearer)";
+    /** A name ending in a secret word: {@code dbPassword}, {@code CLIENT_SECRET}, {@code spring.datasource.password}. */
+    private static final String SECRET_NAME = "[A-Za-z0-9_.-]*?" + SECRET_WORD + "s?";
+    /** An optional type between the name and the operator: Kotlin/TS {@code : String}, Go {@code  string}. */
+    private static final String TYPE = "(?:\\s*:\\s*[A-Za-z_][\\w.<>?\\[\\]]*|\\s+string)?";
+    /**
+     * {@code name = "value"}, {@code name: 'value'}, {@code "name": "value"}, {@code name := "value"},
+     * {@code name => "value"}, {@code val name: String = "value"}, optionally through a call such as
+     * {@code SecretString("value")}.
+     */
+    private static final Pattern QUOTED_ASSIGNMENT = Pattern.compile("(?i)(?<![A-Za-z0-9_])(" + SECRET_NAME + ")[\"']?" + TYPE
+            + "\\s*(?::=|=>|=|:)\\s*(?:[A-Za-z]\\w*\\()?[\"'`]([^\"'`\\s]{6,})[\"'`]");
+    /** {@code setPassword("value")}, {@code withApiKey("value")}, {@code .password("value")} (builders). */
+    private static final Pattern SETTER = Pattern.compile("(?i)(?:\\bset|\\bwith|\\.)(" + SECRET_NAME + ")\\s*\\(\\s*[\"'`]([^\"'`\\s]{6,})[\"'`]\\s*\\)");
+    /** {@code put("password", "value")}, {@code Map.of("apiKey", "value")}, Kotlin {@code "apiKey" to "value"}. */
+    private static final Pattern KEY_VALUE_CALL = Pattern.compile("(?i)[\"'](" + SECRET_NAME + ")[\"']\\s*(?:,|\\sto\\s)\\s*[\"'`]([^\"'`\\s]{6,})[\"'`]");
     /** {@code NAME=value} in .env/properties/ini files, {@code name: value} in YAML. */
-    private static final Pattern BARE_ASSIGNMENT = Pattern.compile("(?i)^\\s*(?:export\\s+)?(" + SECRET_NAME + ")\\s*[:=]\\s*([^\\s\"'#]{8,})\\s*$");
+    private static final Pattern BARE_ASSIGNMENT = Pattern.compile("(?i)^\\s*(?:export\\s+)?-?\\s*(" + SECRET_NAME + ")\\s*[:=]\\s*([^\\s\"'#]{6,})\\s*$");
     private static final Set<String> CONFIG_EXTENSIONS = Set.of("env", "properties", "yaml", "yml", "ini", "cfg", "conf", "toml");
-    private static final Pattern PLACEHOLDER = Pattern.compile("(?i)^\\$|\\$\\{|\\{\\{|%\\(|%s|^<.*>$|example|placeholder|changeme|"
-            + "your[_-]|dummy|redacted|sample|^x+$|^\\*+$|^\\.+$|^[A-Z][A-Z0-9_]*$|^(true|false|null|none|undefined)$");
+
+    /** The line reads the value from the environment or a config lookup, so a literal on it is a name or a default. */
+    private static final Pattern ENV_LOOKUP = Pattern.compile("System\\.getenv|System\\.getProperty|process\\.env|import\\.meta\\.env|"
+            + "os\\.environ|os\\.getenv|os\\.Getenv|os\\.LookupEnv|getenv\\(|ENV\\[|ENV\\.fetch|Environment\\.GetEnvironmentVariable|"
+            + "\\benv\\(|config\\.get|getString\\(|viper\\.Get|secretsManager|vault\\.");
+    /** Values that are obviously not real secrets. Case-sensitive parts (an UPPER_CASE env-var name) are outside (?i). */
+    private static final Pattern PLACEHOLDER_ANY_CASE = Pattern.compile("(?i)^\\$|\\$\\{|\\{\\{|%\\(|%s|^%[A-Z_]+%$|^<.*>$|example|placeholder|"
+            + "change[_-]?me|changeit|your[_-]|dummy|redacted|sample|fake|mock|not[_-]?a[_-]?real|replace[_-]?me|todo|"
+            + "x{3,}|^\\*+$|^\\.+$|^(.)\\1+$|^(true|false|null|nil|none|undefined|password|secret|token|required|optional|bearer)$");
+    /** A value that is itself a secret-like name ({@code "apikey"}, {@code "db.password"}): a list of names, not a secret. */
+    private static final Pattern NAME_LIKE = Pattern.compile("(?i)[a-z_.-]*(password|passwd|secret|token|key|credentials?)[a-z_.-]*");
+    private static final Pattern PLACEHOLDER_EXACT_CASE = Pattern.compile("^[A-Z][A-Z0-9_]*$|^[a-z]+(?:[._][a-z]+)+$");
+    /** In test code a token saying it is a test value ({@code sk-test-…}, {@code …fake…}) is a fixture. */
+    private static final Pattern FIXTURE_WORD = Pattern.compile("(?i)test|fake|dummy|mock|sample|fixture");
+    /** Test code and fixtures: dummy credentials are normal there. */
+    private static final Pattern TEST_PATH = Pattern.compile("(?i)(^|/)(tests?|__tests__|spec|specs|testdata|test-data|fixtures?|mocks?|"
+            + "__mocks__|testing|e2e)/|(^|/)test_[^/]*\\.py$|_test\\.(go|py)$|(Test|Tests|Spec|IT)\\.(java|kt|scala|groovy)$|"
+            + "\\.(test|spec)\\.[jt]sx?$|(^|/)conftest\\.py$");
+    private static final Pattern TEMPLATE_FILE = Pattern.compile("(?i)\\.(example|sample|template|tmpl|dist)$|(^|/)\\.env\\.(example|sample|template)$");
 
     @Override
     public String id() {
@@ -59,9 +109,11 @@ public final class SecretRule implements Rule {
             if (f.binary() || FileKinds.isLockFile(f)) {
                 continue;
             }
-            boolean config = CONFIG_EXTENSIONS.contains(f.extension()) || f.fileName().toLowerCase(Locale.ROOT).startsWith(".env");
+            String name = f.fileName().toLowerCase(Locale.ROOT);
+            boolean config = CONFIG_EXTENSIONS.contains(f.extension()) || name.startsWith(".env");
+            boolean namesCount = !TEST_PATH.matcher(f.path()).find() && !TEMPLATE_FILE.matcher(f.path()).find();
             for (DiffLine l : f.addedLines()) {
-                String what = classify(l.text(), config);
+                String what = classify(l.text(), config, namesCount);
                 if (what != null) {
                     out.add(new Finding(id(), f.path(), l.newLine(), null, Severity.ERROR,
                             "Possible secret committed: " + what + ". Anyone with read access to the repository (and its "
@@ -72,30 +124,73 @@ public final class SecretRule implements Rule {
         }
     }
 
-    /** What kind of secret the line holds (never the secret itself), or null. */
+    /** What kind of secret the line holds (never the secret itself), or null; name-based checks on any file. */
     static String classify(String text, boolean configFile) {
+        return classify(text, configFile, true);
+    }
+
+    /**
+     * What kind of secret the line holds (never the secret itself), or null.
+     *
+     * @param namesCount whether literals assigned to secret-like names count (false in tests and template files)
+     */
+    static String classify(String text, boolean configFile, boolean namesCount) {
         if (PRIVATE_KEY.matcher(text).find()) {
             return "a private key block";
         }
         for (Token t : TOKENS) {
             Matcher m = t.pattern().matcher(text);
-            if (m.find() && !m.group().toUpperCase(Locale.ROOT).contains("EXAMPLE")) {
+            if (m.find() && !m.group().toUpperCase(Locale.ROOT).contains("EXAMPLE")
+                    && (namesCount || !FIXTURE_WORD.matcher(m.group()).find())) {
                 return t.what();
             }
         }
-        Matcher m = QUOTED_ASSIGNMENT.matcher(text);
-        while (m.find()) {
-            if (!PLACEHOLDER.matcher(m.group(2)).find()) {
-                return "a literal value assigned to `" + name(m.group(1)) + "`";
+        if (!namesCount || ENV_LOOKUP.matcher(text).find()) {
+            return null;
+        }
+        Matcher u = URL_CREDENTIALS.matcher(text);
+        while (u.find()) {
+            if (!placeholder(u.group(1)) && !EXAMPLE_HOST.matcher(u.group(2)).find()) {
+                return "a password written into a URL";
+            }
+        }
+        for (Pattern p : List.of(QUOTED_ASSIGNMENT, SETTER, KEY_VALUE_CALL)) {
+            Matcher m = p.matcher(text);
+            while (m.find()) {
+                if (!placeholder(m.group(2)) && !insideStringLiteral(text, m.start(1))) {
+                    return "a literal value assigned to `" + name(m.group(1)) + "`";
+                }
             }
         }
         if (configFile) {
             Matcher b = BARE_ASSIGNMENT.matcher(text);
-            if (b.find() && !PLACEHOLDER.matcher(b.group(2)).find()) {
+            if (b.find() && !placeholder(b.group(2))) {
                 return "a literal value assigned to `" + name(b.group(1)) + "`";
             }
         }
         return null;
+    }
+
+    static boolean placeholder(String value) {
+        return PLACEHOLDER_ANY_CASE.matcher(value).find() || PLACEHOLDER_EXACT_CASE.matcher(value).matches()
+                || NAME_LIKE.matcher(value).matches() || value.startsWith("-")
+                || value.startsWith("/") || value.startsWith("./") || value.startsWith("~/");
+    }
+
+    /**
+     * The name starts inside a string literal that it does not open ({@code "Tokens: " + n + " total"}): prose or
+     * code between two literals, not an assignment. A name right after a quote is a key ({@code "password": "…"}).
+     */
+    private static boolean insideStringLiteral(String text, int nameStart) {
+        int quotes = 0;
+        for (int i = 0; i < nameStart; i++) {
+            char c = text.charAt(i);
+            if (c == '"' && (i == 0 || text.charAt(i - 1) != '\\')) {
+                quotes++;
+            }
+        }
+        boolean opensAfterQuote = nameStart > 0 && (text.charAt(nameStart - 1) == '"' || text.charAt(nameStart - 1) == '\'');
+        return quotes % 2 == 1 && !opensAfterQuote;
     }
 
     private static String name(String n) {

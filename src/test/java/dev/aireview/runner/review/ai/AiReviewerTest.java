@@ -60,7 +60,8 @@ class AiReviewerTest {
                 .withHeader("Authorization", equalTo("Bearer " + KEY))
                 .withHeader("Content-Type", containing("application/json"))
                 .withRequestBody(matchingJsonPath("$.model", equalTo("review-model-1")))
-                .withRequestBody(matchingJsonPath("$.response_format.type", equalTo("json_object")))
+                .withRequestBody(matchingJsonPath("$.response_format.type", equalTo("json_schema")))
+                .withRequestBody(matchingJsonPath("$.response_format.json_schema.strict", equalTo("true")))
                 .withRequestBody(matchingJsonPath("$.temperature", equalTo("0.1")))
                 .withRequestBody(matchingJsonPath("$.max_tokens", equalTo("777")))
                 .withRequestBody(matchingJsonPath("$.messages[0].role", equalTo("system")))
@@ -102,7 +103,11 @@ class AiReviewerTest {
         assertEquals(new ReviewComment("src/cart.js", 12, null, Severity.WARNING, "Remove the console.log.", null), c.get(1));
         assertEquals(new ReviewComment("src/cart.js", 12, null, Severity.INFO, "(about line 14) Context line comment.", null), c.get(2));
         assertTrue(result.summary().contains("One bug, one leftover log."), result.summary());
-        assertTrue(result.summary().contains("1 comment(s) moved to the nearest changed line, 3 dropped"), result.summary());
+        assertTrue(result.summary().contains("1 comment(s) moved to the nearest changed line."), result.summary());
+        assertTrue(result.summary().contains("1 invalid comment(s) dropped"), result.summary());
+        assertTrue(result.summary().contains("### Comments outside the diff"), result.summary());
+        assertTrue(result.summary().contains("`src/cart.js:200` (info): Far away."), result.summary());
+        assertTrue(result.summary().contains("`src/other.js:3` (error): Not in the diff."), result.summary());
         assertEquals(1, result.stats().filesReviewed());
         assertNoKey(result);
     }
@@ -178,7 +183,7 @@ class AiReviewerTest {
     @Test
     void largeDiffIsSplitIntoSeveralRequestsAndMerged() throws Exception {
         ReviewEngine small = new ReviewEngine(new OfflineReviewer(),
-                new AiReviewer(700, new RetryPolicy(2, Duration.ofMillis(10), Duration.ofMillis(50)), Duration.ofSeconds(10)));
+                new AiReviewer(250, new RetryPolicy(2, Duration.ofMillis(10), Duration.ofMillis(50)), Duration.ofSeconds(10)));
         StringBuilder a = new StringBuilder("@@ -0,0 +1,8 @@\n");
         StringBuilder b = new StringBuilder("@@ -0,0 +1,8 @@\n");
         for (int i = 1; i <= 8; i++) {
@@ -197,28 +202,42 @@ class AiReviewerTest {
                 result.comments().stream().map(c -> c.path() + ":" + c.line() + ":" + c.message()).toList());
         assertEquals(2, provider.getAllServeEvents().size());
         assertTrue(result.summary().contains("part about a") && result.summary().contains("part about b"), result.summary());
-        assertTrue(result.summary().contains("in 2 parts"), result.summary());
+        assertTrue(result.summary().contains("in 2 requests"), result.summary());
     }
 
     @Test
-    void chunkerKeepsEveryPartWithinTheBudget() {
-        StringBuilder patch = new StringBuilder("@@ -0,0 +1,200 @@\n");
-        for (int i = 1; i <= 200; i++) {
-            patch.append("+line number ").append(i).append(" of a long added file\n");
+    void chunkerPacksWholeHunksWithinTheTokenBudgetAndListsWhatDoesNotFit() {
+        StringBuilder patch = new StringBuilder();
+        for (int h = 0; h < 40; h++) {
+            int start = 1 + h * 10;
+            patch.append("@@ -").append(start).append(",1 +").append(start).append(",2 @@\n ctx ").append(h).append('\n')
+                    .append("+line number ").append(h).append(" of a long file\n");
         }
         var file = dev.aireview.runner.review.UnifiedDiffParser.parsePatch("big.txt", null,
-                dev.aireview.runner.review.FileDiff.ChangeType.ADDED, patch.toString());
-        List<DiffChunker.Chunk> chunks = new DiffChunker(1000).split(List.of(file));
-        assertTrue(chunks.size() > 5, "split into " + chunks.size());
+                dev.aireview.runner.review.FileDiff.ChangeType.MODIFIED, patch.toString());
+        StringBuilder huge = new StringBuilder("@@ -0,0 +1,300 @@\n");
+        for (int i = 1; i <= 300; i++) {
+            huge.append("+generated value ").append(i).append('\n');
+        }
+        var hugeFile = dev.aireview.runner.review.UnifiedDiffParser.parsePatch("huge.txt", null,
+                dev.aireview.runner.review.FileDiff.ChangeType.ADDED, huge.toString());
+        DiffChunker.Plan plan = new DiffChunker(200, 100, null).split(List.of(file, hugeFile));
+        assertTrue(plan.chunks().size() > 3, "split into " + plan.chunks().size());
         StringBuilder all = new StringBuilder();
-        for (DiffChunker.Chunk c : chunks) {
-            assertTrue(c.text().length() <= 1000, "part of " + c.text().length() + " chars");
-            assertTrue(c.text().startsWith("### big.txt (added)"));
+        for (DiffChunker.Chunk c : plan.chunks()) {
+            assertTrue(TokenEstimate.of(c.text()) <= 200 + 10, "part of about " + TokenEstimate.of(c.text()) + " tokens");
+            assertTrue(c.text().startsWith("### big.txt (modified)"));
             all.append(c.text());
         }
-        for (int i = 1; i <= 200; i++) {
-            assertTrue(all.toString().contains(String.format("%5d |+line number %d of", i, i)), "line " + i + " lost");
+        for (int h = 0; h < 40; h++) {
+            int line = 2 + h * 10;
+            assertTrue(all.toString().contains(String.format("%5d |+line number %d of", line, h)), "hunk " + h + " lost or split");
         }
+        assertEquals(1, plan.notFitting().size(), plan.notFitting().toString());
+        assertTrue(plan.notFitting().get(0).startsWith("`huge.txt` @@ -0,0 +1,300 @@"), plan.notFitting().toString());
+        DiffChunker.Plan capped = new DiffChunker(200, 2, null).split(List.of(file));
+        assertEquals(2, capped.chunks().size());
+        assertTrue(capped.notFitting().get(0).contains("beyond the limit of 2 requests"), capped.notFitting().toString());
     }
 
     // --- helpers -------------------------------------------------------------------------------------------

@@ -1,0 +1,53 @@
+package dev.aireview.runner.review;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.function.Function;
+
+/**
+ * The content of a changed file at head, read from the checkout with {@code git cat-file} (the work tree may be
+ * anything), for the context the model is shown around each hunk. Null when there is no checkout, the file is
+ * larger than {@value #MAX_BYTES} bytes, or git cannot read it: then the diff's own context is all there is.
+ */
+public final class HeadFiles implements Function<String, List<String>> {
+
+    static final long MAX_BYTES = 1024 * 1024;
+
+    private final GitRepo git;
+    private final String head;
+
+    private HeadFiles(GitRepo git, String head) {
+        this.git = git;
+        this.head = head;
+    }
+
+    /** A lookup for the task's head; one that always answers null when there is no usable checkout. */
+    public static Function<String, List<String>> of(Path repoDir, String headSha) {
+        if (repoDir == null || !Files.exists(repoDir.resolve(".git"))) {
+            return p -> null;
+        }
+        try {
+            GitRepo git = new GitRepo(repoDir);
+            String head = git.resolveCommit(headSha == null ? "HEAD" : headSha);
+            return head == null ? p -> null : new HeadFiles(git, head);
+        } catch (IOException e) {
+            return p -> null;
+        }
+    }
+
+    @Override
+    public List<String> apply(String path) {
+        try {
+            GitRepo.Output size = git.run("cat-file", "-s", head + ":" + path);
+            if (!size.ok() || Long.parseLong(size.stdout().strip()) > MAX_BYTES) {
+                return null;
+            }
+            GitRepo.Output blob = git.run("cat-file", "blob", head + ":" + path);
+            return blob.ok() && blob.stdout().indexOf('\0') < 0 ? blob.stdout().lines().toList() : null;
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,60 @@
+package dev.aireview.runner.e2e;
+
+import dev.aireview.runner.devserver.TaskSnapshot;
+import dev.aireview.runner.docker.DockerTestSupport;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * Crash, then a quick restart: a runner killed with SIGKILL mid-review and started again under its name (well
+ * before the server's heartbeat timeout) reports the task it lost as {@code failed/runner_shutdown}, once, instead of
+ * leaving it in {@code reviewing} until the server notices.
+ */
+class RestartRecoveryIT {
+    /** Long enough that the server never re-queues the task by itself during the test. */
+    @RegisterExtension
+    static final E2eFixture fixture = E2eFixture.withTestImage(Duration.ofMinutes(10));
+
+    private static final List<AutoCloseable> toClose = new ArrayList<>();
+
+    @AfterAll
+    static void tearDown() throws Exception {
+        for (int i = toClose.size() - 1; i >= 0; i--) {
+            toClose.get(i).close();
+        }
+    }
+
+    @Test
+    void shouldReportTheTaskAKilledRunnerLostOnceWhenItRestarts() throws Exception {
+        String a = DockerTestSupport.runnerName("restart");
+        Map<String, String> env = E2e.env(fixture.server(), a, DockerTestSupport.IMAGE, 1);
+        E2e.RunnerProcess first = E2e.process(env);
+        toClose.add(first);
+        fixture.server().awaitRunners(rs -> rs.stream().anyMatch(r -> r.id().equals(a) && r.online()), Duration.ofSeconds(60));
+        String id = fixture.server().enqueue(E2e.task(fixture.git(), "slow").build());
+        fixture.server().awaitTask(id, t -> "reviewing".equals(t.phase()) && a.equals(t.runnerId()), Duration.ofSeconds(60));
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).until(() ->
+                E2e.containersOfTask(a, id).stream().anyMatch(c -> "running".equals(c.getState())));
+        assertEquals(137, first.kill9(), "killed by SIGKILL");
+
+        try (var again = E2e.inProcess(env)) {
+            TaskSnapshot done = fixture.server().awaitTerminal(id, Duration.ofSeconds(60));
+            assertEquals("failed", done.resultStatus(), done.toString());
+            assertEquals("runner_shutdown", done.errorKind());
+            assertEquals("the runner restarted while this review ran", done.errorMessage());
+            assertEquals(1, done.resultCalls(), "reported once");
+            assertEquals(1, done.claimCount());
+            assertEquals(List.of(), DockerTestSupport.containersOfRunner(a), "the reaper removed the leftover container");
+        }
+        E2e.assertNothingLeft();
+    }
+}
