@@ -21,8 +21,9 @@ import java.time.Instant;
  * @param resultStatus        status of the result this attempt ended with (also {@code runner_shutdown} reports
  *                            that re-queued it), else null
  * @param errorKind           {@code error.kind} of that result, else null
+ * @param errorMessage        {@code error.message} of that result (task secrets masked), else null
  */
 public record Attempt(int number, String runnerId, Instant claimedAt, Instant endedAt, String end, String endMessage,
                       int executions, int statusCalls, int rejectedStatusCalls, int resultCalls,
-                      int rejectedResultCalls, String resultStatus, String errorKind) {
+                      int rejectedResultCalls, String resultStatus, String errorKind, String errorMessage) {
 }

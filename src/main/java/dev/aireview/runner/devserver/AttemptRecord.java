@@ -25,6 +25,7 @@ final class AttemptRecord {
     int rejectedResultCalls;
     String resultStatus;
     String errorKind;
+    String errorMessage;
 
     AttemptRecord(int number, String runnerId, Instant claimedAt) {
         this.number = number;
@@ -52,9 +53,10 @@ final class AttemptRecord {
         }
     }
 
-    Attempt snapshot() {
+    /** With the task's secrets masked in the runner's error message. */
+    Attempt snapshot(java.util.List<String> secrets) {
         return new Attempt(number, runnerId, claimedAt, endedAt, end, endMessage,
                 reviewingStamps.size() + reviewingWithoutStamp, statusCalls, rejectedStatusCalls, resultCalls,
-                rejectedResultCalls, resultStatus, errorKind);
+                rejectedResultCalls, resultStatus, errorKind, Secrets.mask(errorMessage, secrets));
     }
 }

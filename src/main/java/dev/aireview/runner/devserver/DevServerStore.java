@@ -439,6 +439,9 @@ final class DevServerStore {
             if (Secrets.leaks(body, allSecrets(t))) {
                 t.secretLeaks++;
             }
+            if (attempt != null) {
+                attempt.errorMessage = Json.text(Json.field(body, "error"), "message");
+            }
             if ("runner_shutdown".equals(kind) && !t.cancelRequested && t.shutdownRequeues < maxShutdownRetries) {
                 return requeueAfterShutdown(t, attempt, status, runnerId, now);
             }

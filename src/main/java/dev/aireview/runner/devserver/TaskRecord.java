@@ -98,6 +98,6 @@ final class TaskRecord {
                 Secrets.mask(result, secrets), Secrets.mask(body, secrets), enqueuedAt, claimedAt, startedAt,
                 finishedAt, claimCount, resultCalls, statusCalls, logBatches, requeues, formerRunners, ph, lines,
                 duplicateLogLines, droppedLogLines, secretLeaks,
-                attempts.stream().map(AttemptRecord::snapshot).toList(), strayCalls, duplicatesSent, shutdownRequeues);
+                attempts.stream().map(a -> a.snapshot(secrets)).toList(), strayCalls, duplicatesSent, shutdownRequeues);
     }
 }

@@ -149,6 +149,7 @@ public record TaskSnapshot(
             o.put("rejectedResultCalls", a.rejectedResultCalls());
             o.put("resultStatus", a.resultStatus());
             o.put("errorKind", a.errorKind());
+            o.put("errorMessage", a.errorMessage());
         }
         n.set("task", task);
         n.set("result", result);

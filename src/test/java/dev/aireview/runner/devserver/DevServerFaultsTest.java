@@ -340,6 +340,7 @@ class DevServerFaultsTest {
         assertEquals(1, t.shutdownRequeues());
         assertEquals("requeued", t.attempts().get(0).end());
         assertEquals("runner_shutdown", t.attempts().get(0).errorKind());
+        assertEquals("the runner restarted while this review ran", t.attempts().get(0).errorMessage());
         assertEquals(409, api.post("/api/runners/tasks/" + id + "/result", shutdown.formatted("r1")).status(),
                 "the report again: the task is no longer r1's");
 

@@ -38,7 +38,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * The proof of issue 9: four runner processes with two slots each review more than 200 tasks against the dev server
  * while it misbehaves — 5xx and 429 bursts, stalled bodies on every call kind (for a while and for ever), a refused
  * outage and a 503 outage, one poll answer listing a task twice, colliding ids ({@code task/7}, {@code task_7})
- * handed out together, one task over Jackson's 20 MB string limit in a batch with a valid one — and while runners are
+ * handed out together, a task over Jackson's 20 MB string limit in a batch with a valid one (once behind it, once
+ * before it) — and while runners are
  * stopped (SIGTERM) and killed (SIGKILL) mid-review and started again, and reviews ignore SIGTERM, run out of memory
  * or into their timeout.
  *
@@ -60,7 +61,8 @@ class ChaosIT {
             "disk_limit", "executor_failed", "bad_task", "cancelled", "runner_shutdown");
 
     @RegisterExtension
-    static final E2eFixture fixture = E2eFixture.withoutTestImage(Duration.ofSeconds(5));
+    /** Longer than a runner process takes to start again, so a SIGKILLed runner restarted at once reports its loss. */
+    static final E2eFixture fixture = E2eFixture.withoutTestImage(Duration.ofSeconds(15));
 
     private static final List<Runner> runners = new ArrayList<>();
     /** Every wait of the run ends by then, so a run whose runners wedge still ends (and reports) in bounded time. */
@@ -124,13 +126,21 @@ class ChaosIT {
         String underscore = enqueue(server, "quick", "task_7", kindOf, secrets);
         kindOf.put(slash, "colliding");
         kindOf.put(underscore, "colliding");
+        // One task over Jackson's 20 MB string limit in a poll answer with a valid one, once behind it, once before it.
         String oversized = enqueue(server, "quick", null, kindOf, secrets);
-        String partner = enqueue(server, "quick", null, kindOf, secrets);
+        String behind = enqueue(server, "quick", null, kindOf, secrets);
+        String before = enqueue(server, "quick", null, kindOf, secrets);
+        String oversizedToo = enqueue(server, "quick", null, kindOf, secrets);
         kindOf.put(oversized, "oversized");
-        kindOf.put(partner, "oversized-partner");
+        kindOf.put(oversizedToo, "oversized");
+        kindOf.put(behind, "oversized-partner-behind");
+        kindOf.put(before, "oversized-partner-before");
+        List<String> bundled = List.of(slash, underscore, oversized, behind, before, oversizedToo);
         server.injectFault(Fault.bundle(List.of(slash, underscore)));
-        server.injectFault(Fault.bundle(List.of(oversized, partner)));
+        server.injectFault(Fault.bundle(List.of(oversized, behind)));
+        server.injectFault(Fault.bundle(List.of(before, oversizedToo)));
         server.injectFault(Fault.oversized(oversized, 20_000_001));
+        server.injectFault(Fault.oversized(oversizedToo, 20_000_001));
         for (int i = 0; i < QUICK; i++) {
             enqueue(server, i % 67 == 5 ? "leak" : "quick", null, kindOf, secrets);
             if (i % 20 == 10) {
@@ -154,8 +164,8 @@ class ChaosIT {
         }
 
         // The bundles go to the first polls with two free slots; the error bursts start after that.
-        awaitQuietly("both bundles handed out", Duration.ofSeconds(90), () ->
-                List.of(slash, underscore, oversized, partner).stream().allMatch(id -> server.task(id).claimCount() >= 1));
+        awaitQuietly("the bundles handed out", Duration.ofSeconds(90), () ->
+                bundled.stream().allMatch(id -> server.task(id).claimCount() >= 1));
         for (String call : List.of("poll", "heartbeat", "status", "logs", "result")) {
             server.injectFault(Fault.error(call, call.equals("heartbeat") ? 500 : 503, 4));
         }
