@@ -206,6 +206,13 @@ class ChaosIT {
         awaitQuietly("every task has finished", Duration.ofSeconds(240),
                 () -> server.tasks().stream().allMatch(TaskSnapshot::terminal));
         long reviewedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+        // Read before the final stop: a runner's offline heartbeat re-queues what it held, which would hide a task
+        // that sat forgotten while every runner was up.
+        List<String> unfinished = server.tasks().stream().filter(t -> !t.terminal())
+                .map(t -> t.id() + " (" + kindOf.get(t.id()) + "): phase " + t.phase() + " on "
+                        + (t.runnerId() == null ? "-" : t.runnerId().replace(DockerTestSupport.RUNNER_PREFIX, ""))
+                        + ", phases " + t.phaseNames() + ", attempts " + describe(t.attempts()))
+                .toList();
 
         // Every runner must stop on SIGTERM; the records are read after that (late result calls included).
         Map<String, String> exits = stopAll();
@@ -215,6 +222,10 @@ class ChaosIT {
         long wallMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
 
         List<String> problems = new ArrayList<>();
+        if (!unfinished.isEmpty()) {
+            problems.add("every task ends while the runners run: " + unfinished.size() + " had no result before the final stop, e.g. "
+                    + unfinished.subList(0, Math.min(5, unfinished.size())));
+        }
         exits.forEach((name, exit) -> {
             if (!exit.equals("0")) {
                 problems.add("runner " + name + " did not stop cleanly on the final SIGTERM: " + exit);
