@@ -203,8 +203,7 @@ class ChaosIT {
         awaitDone(server, 165);
         Runner killedAgain = disruptMidReview(server, true);
 
-        awaitQuietly("every task has finished", Duration.ofSeconds(240),
-                () -> server.tasks().stream().allMatch(TaskSnapshot::terminal));
+        awaitAllFinished(server);
         long reviewedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
         // Read before the final stop: a runner's offline heartbeat re-queues what it held, which would hide a task
         // that sat forgotten while every runner was up.
@@ -459,6 +458,23 @@ class ChaosIT {
     private static void awaitDone(DevServer server, int n) {
         awaitQuietly(n + " tasks finished", Duration.ofSeconds(90),
                 () -> server.tasks().stream().filter(TaskSnapshot::terminal).count() >= n);
+    }
+
+    /**
+     * Waits until every task has finished, at most 240 s, and gives up early when no task finished for 60 s (four
+     * heartbeat timeouts: nothing the server would still do by itself).
+     */
+    private static void awaitAllFinished(DevServer server) {
+        long[] last = {-1, System.nanoTime()};
+        awaitQuietly("every task has finished (or 60 s without progress)", Duration.ofSeconds(240), () -> {
+            List<TaskSnapshot> tasks = server.tasks();
+            long done = tasks.stream().filter(TaskSnapshot::terminal).count();
+            if (done != last[0]) {
+                last[0] = done;
+                last[1] = System.nanoTime();
+            }
+            return done == tasks.size() || System.nanoTime() - last[1] > TimeUnit.SECONDS.toNanos(60);
+        });
     }
 
     /** Waits for the condition; when the deadline passes it says so and goes on (the final assertions decide). */
