@@ -201,6 +201,12 @@ public final class ConfigLoader {
             missing(ConfigOption.SERVER_URL);
             return null;
         }
+        // quoted in messages without any user-info: a URL the parser rejects may still carry credentials
+        String shown = dev.aireview.runner.model.RepositoryUrl.redact(v);
+        if (!shown.equals(v)) {
+            problems.add(ConfigOption.SERVER_URL.env() + ": must not carry credentials in the URL (value not shown)");
+            return null;
+        }
         try {
             URI uri = new URI(v);
             String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);

@@ -125,7 +125,7 @@ public final class Demo {
     }
 
     /** Label on the demo's image: the SHA-256 of the jar inside, so an image from another build is rebuilt. */
-    static final String JAR_LABEL = "ai-review.demo.jar-sha256";
+    public static final String JAR_LABEL = "ai-review.demo.jar-sha256";
 
     private void ensureImage(DockerConnection docker) throws IOException, InterruptedException {
         String jarHash;

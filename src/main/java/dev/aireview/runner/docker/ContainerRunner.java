@@ -1,16 +1,19 @@
 package dev.aireview.runner.docker;
 
 import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.async.ResultCallback;
 import com.github.dockerjava.api.command.InspectContainerResponse;
 import com.github.dockerjava.api.command.WaitContainerResultCallback;
 import com.github.dockerjava.api.exception.NotFoundException;
 import com.github.dockerjava.api.exception.NotModifiedException;
+import com.github.dockerjava.api.model.Frame;
 import com.github.dockerjava.api.model.WaitResponse;
 import dev.aireview.runner.execution.CancelReason;
 import dev.aireview.runner.execution.CancelSignal;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.ByteArrayInputStream;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -57,6 +60,15 @@ final class ContainerRunner {
 
     /** Starts {@code containerId} unless {@code alreadyStarted}, then follows it to the end. */
     Outcome run(String containerId, boolean alreadyStarted, LogPump pump, Instant deadline, CancelSignal cancel) {
+        return run(containerId, alreadyStarted, pump, deadline, cancel, null);
+    }
+
+    /**
+     * As {@link #run(String, boolean, LogPump, Instant, CancelSignal)}, writing {@code stdin} (when not null) to the
+     * container's standard input after the start and closing it: secrets for the container's process that must not
+     * be in its configuration ({@code docker inspect}). The container must be created with stdin open, once.
+     */
+    Outcome run(String containerId, boolean alreadyStarted, LogPump pump, Instant deadline, CancelSignal cancel, byte[] stdin) {
         CompletableFuture<Object> ended = new CompletableFuture<>();
         cancel.onCancel(() -> ended.complete(End.CANCELLED));
         if (cancel.isCancelled()) {
@@ -66,6 +78,17 @@ final class ContainerRunner {
         cancel.onKill(() -> kill(containerId));
         if (!alreadyStarted) {
             docker.startContainerCmd(containerId).exec();
+        }
+        ResultCallback.Adapter<Frame> input = null;
+        if (stdin != null) {
+            try {
+                input = docker.attachContainerCmd(containerId).withStdIn(new ByteArrayInputStream(stdin)).withFollowStream(true)
+                        .withStdOut(false).withStdErr(false).exec(new ResultCallback.Adapter<>());
+            } catch (RuntimeException e) {
+                // the process would wait for its input until the deadline: end it now (it exits non-zero)
+                LOG.warn("could not write the standard input of container {} ({}); killing it", shortId(containerId), e.getMessage());
+                kill(containerId);
+            }
         }
         docker.logContainerCmd(containerId).withFollowStream(true).withStdOut(true).withStdErr(true).exec(pump);
         WaitContainerResultCallback waiter = docker.waitContainerCmd(containerId).exec(new WaitContainerResultCallback() {
@@ -102,6 +125,9 @@ final class ContainerRunner {
             }
         }
         closeQuietly(waiter);
+        if (input != null) {
+            closeQuietly(input);
+        }
         pump.drain(LOG_DRAIN_MILLIS);
         Integer exitCode = null;
         boolean oom = false;
@@ -146,6 +172,12 @@ final class ContainerRunner {
      */
     Outcome exec(String containerId, String user, String script, List<String> env, LogPump pump, Instant deadline,
                  CancelSignal cancel) {
+        return exec(containerId, user, script, env, pump, deadline, cancel, null);
+    }
+
+    /** As above, with {@code stdin} (when not null) written to the process's standard input and then closed. */
+    Outcome exec(String containerId, String user, String script, List<String> env, LogPump pump, Instant deadline,
+                 CancelSignal cancel, byte[] stdin) {
         CompletableFuture<Object> ended = new CompletableFuture<>();
         cancel.onCancel(() -> ended.complete(End.CANCELLED));
         if (cancel.isCancelled()) {
@@ -154,10 +186,14 @@ final class ContainerRunner {
         // the scheduler's escalation, from its own thread: this one may be stuck in the stop call
         cancel.onKill(() -> kill(containerId));
         String execId = docker.execCreateCmd(containerId).withCmd("sh", "-c", script).withEnv(env).withUser(user)
-                .withWorkingDir(ContainerSpecs.WORKSPACE).withAttachStdin(false).withAttachStdout(true)
+                .withWorkingDir(ContainerSpecs.WORKSPACE).withAttachStdin(stdin != null).withAttachStdout(true)
                 .withAttachStderr(true).withTty(false).exec().getId();
         pump.ended().whenComplete((v, t) -> ended.complete(End.EXITED));
-        docker.execStartCmd(execId).withDetach(false).withTty(false).exec(pump);
+        var start = docker.execStartCmd(execId).withDetach(false).withTty(false);
+        if (stdin != null) {
+            start.withStdIn(new ByteArrayInputStream(stdin));
+        }
+        start.exec(pump);
         Object how = awaitEnd(ended, deadline);
         End end = how instanceof End e ? e : End.EXITED;
         if (end == End.TIMED_OUT) {

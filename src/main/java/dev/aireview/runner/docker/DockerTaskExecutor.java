@@ -10,6 +10,7 @@ import dev.aireview.runner.execution.TaskExecutor;
 import dev.aireview.runner.observability.SecretMasker;
 import dev.aireview.runner.model.ErrorKind;
 import dev.aireview.runner.model.LogStream;
+import dev.aireview.runner.model.RepositoryUrl;
 import dev.aireview.runner.model.ReviewTask;
 import dev.aireview.runner.model.TaskPhase;
 import dev.aireview.runner.model.TaskResult;
@@ -192,23 +193,26 @@ public final class DockerTaskExecutor implements TaskExecutor {
                 return finish(ctx, started, TaskResult.failure(ErrorKind.CLONE_FAILED,
                         "refusing to clone: " + String.join("; ", problems)), null);
             }
-            ctx.phase(TaskPhase.CLONING, "cloning " + SecretMasker.of(task.secrets()).mask(withoutUserInfo(task.repository().url()))
+            ctx.phase(TaskPhase.CLONING, "cloning " + SecretMasker.of(task.secrets()).mask(RepositoryUrl.redact(task.repository().url()))
                     + (task.branch() == null ? "" : " branch " + task.branch()));
             ContainerRunner.Outcome clone;
             if (reviewId != null && specs.cloneFitsReviewContainer()) {
                 // pre-warmed: clone inside the already running container (same image, limits, user), no create/start
                 List<String> env = new java.util.ArrayList<>(GitClone.env(task, config.cloneDepth()));
                 env.add("HOME=/tmp");
-                clone = runner.exec(reviewId, config.user(), GitClone.SCRIPT, env, new LogPump(ctx::log), deadline, cancel);
+                clone = runner.exec(reviewId, config.user(), GitClone.SCRIPT, env, new LogPump(ctx::log), deadline, cancel,
+                        GitClone.stdin(task));
             } else {
                 // its own container: cold start, or a clone network / runtime other than the review's
                 try {
-                    cloneId = specs.clone(docker, workspace, task.id(), GitClone.env(task, config.cloneDepth())).exec().getId();
+                    // secrets go on stdin, never into the container's configuration
+                    cloneId = specs.clone(docker, workspace, task.id(), GitClone.env(task, config.cloneDepth()))
+                            .withAttachStdin(true).withStdinOpen(true).withStdInOnce(true).exec().getId();
                 } catch (NotFoundException e) {
                     return finish(ctx, started, imageMissing(e), null);
                 }
                 current.set(cloneId);
-                clone = runner.run(cloneId, false, new LogPump(ctx::log), deadline, cancel);
+                clone = runner.run(cloneId, false, new LogPump(ctx::log), deadline, cancel, GitClone.stdin(task));
                 current.set(reviewId);
                 runner.remove(cloneId);
                 cloneId = null;
@@ -317,11 +321,6 @@ public final class DockerTaskExecutor implements TaskExecutor {
         TaskStats stats = new TaskStats(Duration.between(started, Instant.now()).toMillis(), s.queueToStartMs(),
                 exitCode != null ? exitCode : s.exitCode(), s.filesReviewed());
         return result.withStats(stats);
-    }
-
-    /** A URL for messages: any {@code user:password@} part replaced by {@code ****@}. */
-    static String withoutUserInfo(String url) {
-        return url == null ? null : url.replaceFirst("^([A-Za-z][A-Za-z0-9+.-]*://)[^/@]+@", "$1****@");
     }
 
     private static String lastLines(List<String> tail, ReviewTask task, int n) {

@@ -4,6 +4,8 @@ import com.github.dockerjava.api.async.ResultCallback;
 import com.github.dockerjava.api.model.Frame;
 import com.github.dockerjava.api.model.StreamType;
 import dev.aireview.runner.model.LogStream;
+import dev.aireview.runner.observability.SecretMasker;
+import dev.aireview.runner.observability.Secrets;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -15,12 +17,17 @@ import java.util.Deque;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
+import java.util.function.Supplier;
 
 /**
  * Follows a container's demultiplexed stdout/stderr and hands it on line by line. Memory is bounded whatever the
  * container prints: only one partial line per stream (at most {@code maxLineBytes}, longer lines are cut into
  * pieces) and a ring of the last {@code tailLines} lines (for an {@code executor_failed} message) are held.
- * Masking, capping and batching are the sink's business.
+ *
+ * <p>Cutting a line is the one place where a secret could be split in two, each half passing every masker
+ * unnoticed. So a piece is masked here, with the registered secrets ({@link Secrets}), before it is handed on, and
+ * its end that may be the beginning of a secret is held back into the next piece ({@link SecretMasker#maskForCut});
+ * pieces also end on a UTF-8 character boundary. Masking whole lines, capping and batching are the sink's business.
  */
 public final class LogPump extends ResultCallback.Adapter<Frame> {
     private static final Logger LOG = LoggerFactory.getLogger(LogPump.class);
@@ -28,6 +35,7 @@ public final class LogPump extends ResultCallback.Adapter<Frame> {
     public static final int DEFAULT_TAIL_LINES = 20;
 
     private final BiConsumer<LogStream, String> sink;
+    private final Supplier<SecretMasker> masker;
     private final int maxLineBytes;
     private final int tailLines;
     private final ByteArrayOutputStream stdout = new ByteArrayOutputStream();
@@ -44,7 +52,13 @@ public final class LogPump extends ResultCallback.Adapter<Frame> {
     }
 
     public LogPump(BiConsumer<LogStream, String> sink, int maxLineBytes, int tailLines) {
+        this(sink, maxLineBytes, tailLines, Secrets::masker);
+    }
+
+    /** As above, masking cut pieces with {@code masker} (the registered secrets by default). */
+    LogPump(BiConsumer<LogStream, String> sink, int maxLineBytes, int tailLines, Supplier<SecretMasker> masker) {
         this.sink = sink;
+        this.masker = masker;
         this.maxLineBytes = maxLineBytes;
         this.tailLines = tailLines;
     }
@@ -78,9 +92,33 @@ public final class LogPump extends ResultCallback.Adapter<Frame> {
             offset += n;
             length -= n;
             if (buffer.size() >= maxLineBytes) {
-                emit(stream, buffer);
+                emitPiece(stream, buffer);
             }
         }
+    }
+
+    /** Hands on the start of an overlong line, masked, keeping back a possible secret start and a partial character. */
+    private void emitPiece(LogStream stream, ByteArrayOutputStream buffer) {
+        byte[] b = buffer.toByteArray();
+        int end = completeUtf8(b);
+        SecretMasker.Cut cut = masker.get().maskForCut(new String(b, 0, end, StandardCharsets.UTF_8));
+        buffer.reset();
+        buffer.writeBytes(cut.held().getBytes(StandardCharsets.UTF_8));
+        buffer.write(b, end, b.length - end);
+        deliver(stream, cut.masked());
+    }
+
+    /** The length of the longest prefix of {@code b} that does not end inside a UTF-8 sequence. */
+    static int completeUtf8(byte[] b) {
+        for (int back = 1; back <= Math.min(3, b.length); back++) {
+            int lead = b[b.length - back] & 0xff;
+            if ((lead & 0xC0) == 0x80) {
+                continue;
+            }
+            int need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+            return need > back && b.length - back > 0 ? b.length - back : b.length;
+        }
+        return b.length;
     }
 
     private void emit(LogStream stream, ByteArrayOutputStream buffer) {
@@ -90,6 +128,10 @@ public final class LogPump extends ResultCallback.Adapter<Frame> {
         }
         String line = new String(buffer.toByteArray(), 0, size, StandardCharsets.UTF_8);
         buffer.reset();
+        deliver(stream, line);
+    }
+
+    private void deliver(LogStream stream, String line) {
         lines++;
         tail.addLast(line);
         if (tail.size() > tailLines) {

@@ -146,7 +146,7 @@ public record ReviewTask(
 
     /**
      * Secrets carried by this task, to be masked in every log line: the clone token, the AI key, and credentials
-     * written into the repository URL ({@code https://user:password@host/...}).
+     * written into the repository URL or the AI base URL ({@code https://user:password@host/...}).
      */
     public List<String> secrets() {
         List<String> secrets = new ArrayList<>();
@@ -159,44 +159,27 @@ public record ReviewTask(
         if (ai != null && ai.apiKey() != null) {
             secrets.add(ai.apiKey());
         }
+        if (ai != null) {
+            secrets.addAll(RepositoryUrl.secretsOf(ai.baseUrl())); // a proxy URL may carry user:password@ too
+        }
         return secrets;
     }
 
-    /** The task as handed to the executor container: everything but the clone token. */
+    /**
+     * The task as handed to the executor container: everything but the clone credentials (the token, and the
+     * user-info of the repository URL: the review needs neither).
+     */
     public ObjectNode toContainerJson() {
-        ReviewTask copy = new ReviewTask(id, reviewId, repository == null ? null : repository.withoutToken(), branch,
+        Repository repo = repository == null ? null
+                : new Repository(RepositoryUrl.withoutUserInfo(repository.url()), repository.fullName(), null);
+        ReviewTask copy = new ReviewTask(id, reviewId, repo, branch,
                 baseSha, headSha, files, ai, rules, prompt, timeoutSeconds, previousHeadSha);
         return Json.mapper().valueToTree(copy);
     }
 
-    /** The user-info of a URL (raw and decoded) and its password part; empty when there is none. */
+    /** The credentials written into a repository URL, raw and decoded (see {@link RepositoryUrl#secrets()}). */
     static List<String> urlCredentials(String url) {
-        if (url == null) {
-            return List.of();
-        }
-        String rawUserInfo;
-        try {
-            rawUserInfo = java.net.URI.create(url.trim()).getRawUserInfo();
-        } catch (IllegalArgumentException e) {
-            int scheme = url.indexOf("://");
-            int at = url.indexOf('@', Math.max(0, scheme));
-            int slash = url.indexOf('/', scheme < 0 ? 0 : scheme + 3);
-            rawUserInfo = scheme >= 0 && at > scheme && (slash < 0 || at < slash) ? url.substring(scheme + 3, at) : null;
-        }
-        if (rawUserInfo == null || rawUserInfo.isEmpty()) {
-            return List.of();
-        }
-        List<String> out = new ArrayList<>();
-        out.add(rawUserInfo);
-        String decoded = java.net.URLDecoder.decode(rawUserInfo.replace("+", "%2B"), java.nio.charset.StandardCharsets.UTF_8);
-        if (!decoded.equals(rawUserInfo)) {
-            out.add(decoded);
-        }
-        int colon = decoded.indexOf(':');
-        if (colon >= 0 && colon < decoded.length() - 1) {
-            out.add(decoded.substring(colon + 1));
-        }
-        return out;
+        return RepositoryUrl.secretsOf(url);
     }
 
     /**

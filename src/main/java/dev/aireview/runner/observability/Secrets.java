@@ -1,5 +1,8 @@
 package dev.aireview.runner.observability;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -9,16 +12,26 @@ import java.util.concurrent.ConcurrentHashMap;
  * token (registered at start) and the secrets of the tasks that are running (registered and unregistered
  * per task; counted, so two tasks sharing a clone token keep it masked until both end). The Logback
  * converters {@link MaskingMessageConverter} and {@link MaskingThrowableConverter} mask every registered
- * value, so even an accidental {@code log.info("{}", token)} prints {@code ****}.
+ * value, so even an accidental {@code log.info("{}", token)} prints {@code ****}; the masking server client
+ * ({@code server.MaskingServerClient}) masks everything sent to the server with the same set.
  */
 public final class Secrets {
+    private static final Logger LOG = LoggerFactory.getLogger(Secrets.class);
     private static final Map<String, Integer> SECRETS = new ConcurrentHashMap<>();
     private static volatile SecretMasker masker = SecretMasker.none();
 
     private Secrets() {
     }
 
+    /**
+     * Adds a secret. A value shorter than {@link SecretMasker#MIN_LENGTH} cannot be masked in free text (see
+     * {@link SecretMasker}); it is not registered, and a warning says so (without the value).
+     */
     public static synchronized void register(String secret) {
+        if (secret != null && !secret.isEmpty() && secret.length() < SecretMasker.MIN_LENGTH) {
+            LOG.warn("a secret of {} character(s) is too short to be masked in log text; use secrets of at least {} characters",
+                    secret.length(), SecretMasker.MIN_LENGTH);
+        }
         if (secret != null && secret.length() >= SecretMasker.MIN_LENGTH) {
             if (SECRETS.merge(secret, 1, Integer::sum) == 1) {
                 rebuild();

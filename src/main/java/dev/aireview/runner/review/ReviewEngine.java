@@ -3,6 +3,8 @@ package dev.aireview.runner.review;
 import dev.aireview.runner.model.ErrorKind;
 import dev.aireview.runner.model.ReviewTask;
 import dev.aireview.runner.model.TaskResult;
+import dev.aireview.runner.model.TaskStats;
+import dev.aireview.runner.observability.SecretMasker;
 import dev.aireview.runner.review.ai.AiReviewer;
 import dev.aireview.runner.review.config.RepoConfig;
 import dev.aireview.runner.review.config.RepoConfigLoader;
@@ -109,9 +111,6 @@ public final class ReviewEngine {
     }
 
     static String mask(String text, String secret) {
-        if (text == null || secret == null || secret.length() < 4) {
-            return text;
-        }
-        return text.replace(secret, "****");
+        return secret == null ? text : SecretMasker.of(List.of(secret)).mask(text);
     }
 }

@@ -38,6 +38,8 @@ final class Heartbeater {
     private final Clock clock;
     private final RunnerMetrics metrics;
     static final String THREAD = "heartbeat";
+    /** How long {@link #stop()} lets a beat in flight finish before interrupting it. */
+    static final java.time.Duration IN_FLIGHT_WAIT = java.time.Duration.ofSeconds(10);
     private final ScheduledExecutorService scheduler;
     private final Instant started;
     private volatile Instant lastSuccess;
@@ -69,9 +71,18 @@ final class Heartbeater {
         }
     }
 
+    /**
+     * Ends the beats before the final one. A beat in flight is let finish first (it is bounded by the client's
+     * whole-call deadline): interrupting it would not take back a request already on its way, and its answer,
+     * arriving after the final {@code offline} one, would make the server see the runner back online.
+     */
     void stop() throws InterruptedException {
+        scheduler.shutdown(); // no more periodic beats; the one running, if any, goes on
+        if (scheduler.awaitTermination(IN_FLIGHT_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
+            return;
+        }
         scheduler.shutdownNow();
-        if (!scheduler.awaitTermination(5, TimeUnit.SECONDS)) {
+        if (!scheduler.awaitTermination(1, TimeUnit.SECONDS)) {
             log.warn("a heartbeat is still in flight; sending the final one anyway");
         }
     }

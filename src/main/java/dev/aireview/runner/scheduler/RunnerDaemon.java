@@ -13,6 +13,7 @@ import dev.aireview.runner.server.ClaimedTask;
 import dev.aireview.runner.server.ErrorClass;
 import dev.aireview.runner.server.Heartbeat;
 import dev.aireview.runner.server.HttpServerClient;
+import dev.aireview.runner.server.MaskingServerClient;
 import dev.aireview.runner.server.Registration;
 import dev.aireview.runner.server.Retrier;
 import dev.aireview.runner.server.RunnerStatus;
@@ -86,6 +87,8 @@ public final class RunnerDaemon {
      */
     public RunnerDaemon(RunnerConfig config, TaskExecutor executor, ServerClient client, ServerClient heartbeatClient,
                         Registration registration, SchedulerSettings settings, RunnerMetrics metrics) {
+        client = MaskingServerClient.wrap(client); // everything sent goes through the one masking boundary
+        heartbeatClient = MaskingServerClient.wrap(heartbeatClient);
         metrics = RunnerMetrics.guarded(metrics);
         this.metrics = metrics;
         this.config = config;

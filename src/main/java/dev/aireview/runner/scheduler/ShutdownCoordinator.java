@@ -165,7 +165,7 @@ final class ShutdownCoordinator {
             }
             return true;
         }));
-        done.add(step(GO_OFFLINE, config.requestTimeout().plus(SLACK).plus(SLACK), () -> {
+        done.add(step(GO_OFFLINE, config.requestTimeout().plus(Heartbeater.IN_FLIGHT_WAIT).plus(SLACK).plus(SLACK), () -> {
             heartbeater.stop();
             if (!wasRunning) {
                 return false;

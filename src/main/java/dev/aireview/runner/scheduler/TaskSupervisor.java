@@ -5,7 +5,7 @@ import dev.aireview.runner.execution.CancelSignal;
 import dev.aireview.runner.execution.TaskExecutor;
 import dev.aireview.runner.model.ErrorKind;
 import dev.aireview.runner.model.ResultStatus;
-import dev.aireview.runner.model.ReviewComment;
+import dev.aireview.runner.model.RepositoryUrl;
 import dev.aireview.runner.model.ReviewTask;
 import dev.aireview.runner.model.TaskError;
 import dev.aireview.runner.model.TaskPhase;
@@ -46,7 +46,7 @@ import java.util.function.Supplier;
  * The executor's thread is never interrupted nor abandoned: the task's {@link SlotPermit} is released only once the
  * result is sent <em>and</em> {@code execute} has returned (its container is gone), so a stuck executor keeps its
  * slot (counted as {@code stuck} in the metrics) instead of a second container taking it.
- * Logs are flushed before the result is sent; the result's texts are masked; {@code durationMs} and
+ * Logs are flushed before the result is sent; the result's texts are masked at the boundary (MaskingServerClient); {@code durationMs} and
  * {@code queueToStartMs} (from the claim) are added.
  */
 final class TaskSupervisor {
@@ -129,7 +129,7 @@ final class TaskSupervisor {
                 if (!cancel.isCancelled()) {
                     metrics.taskStarted(Duration.ofMillis(queueToStart));
                     log.info("task {} started (repository {}, timeout {} s, waited {} ms since claim)", taskId,
-                            task.repository() == null ? "?" : task.repository().url(), run.timeout().toSeconds(), queueToStart);
+                            task.repository() == null ? "?" : RepositoryUrl.redact(task.repository().url()), run.timeout().toSeconds(), queueToStart);
                 }
                 Execution execution = execute(task, run);
                 result = execution.result();
@@ -152,7 +152,7 @@ final class TaskSupervisor {
                 }
             }
             long duration = Math.max(0, (System.nanoTime() - startNanos) / 1_000_000);
-            TaskResult finalResult = finish(result, duration, queueToStart, masker);
+            TaskResult finalResult = finish(result, duration, queueToStart);
             if (taskLog != null) {
                 metrics.logLinesDropped(taskLog.droppedLines());
             }
@@ -298,8 +298,11 @@ final class TaskSupervisor {
         };
     }
 
-    /** Stats, status/error consistency and masking of every text of the result. */
-    private static TaskResult finish(TaskResult r, long durationMs, long queueToStartMs, SecretMasker masker) {
+    /**
+     * Stats and status/error consistency. Its texts are masked at the boundary ({@code MaskingServerClient}): the
+     * result is delivered while the task's secrets are registered.
+     */
+    private static TaskResult finish(TaskResult r, long durationMs, long queueToStartMs) {
         TaskStats stats = (r.stats() == null ? TaskStats.EMPTY : r.stats()).withDuration(durationMs, queueToStartMs);
         TaskError error = r.error();
         if (r.status() == ResultStatus.COMPLETED) {
@@ -312,12 +315,9 @@ final class TaskSupervisor {
             };
             error = new TaskError(kind, error == null ? null : error.message());
         }
-        if (error != null) {
-            error = new TaskError(error.kind(), masker.mask(error.message() == null ? error.kind().wire() : error.message()));
+        if (error != null && error.message() == null) {
+            error = new TaskError(error.kind(), error.kind().wire());
         }
-        List<ReviewComment> comments = r.comments().stream()
-                .map(c -> new ReviewComment(c.path(), c.line(), c.endLine(), c.severity(), masker.mask(c.message()), masker.mask(c.suggestion())))
-                .toList();
-        return new TaskResult(r.status(), masker.mask(r.summary()), comments, error, stats);
+        return new TaskResult(r.status(), r.summary(), r.comments(), error, stats);
     }
 }

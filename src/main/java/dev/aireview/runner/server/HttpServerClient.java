@@ -7,6 +7,7 @@ import dev.aireview.runner.model.ReviewTask;
 import dev.aireview.runner.model.TaskPhase;
 import dev.aireview.runner.model.TaskResult;
 import dev.aireview.runner.observability.RunnerVersion;
+import dev.aireview.runner.observability.Secrets;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -288,8 +289,9 @@ public final class HttpServerClient implements ServerClient {
         return "(body: " + BodyShape.describe(body.bytes(), body.truncated()) + ")";
     }
 
+    /** One line of at most MAX_ERROR_TEXT characters, masked before it is cut (a cut secret would escape masking). */
     private static String abbreviate(String s) {
-        String one = s.replaceAll("\\s+", " ").trim();
+        String one = Secrets.mask(s).replaceAll("\\s+", " ").trim();
         return one.length() > MAX_ERROR_TEXT ? one.substring(0, MAX_ERROR_TEXT) + "…" : one;
     }
 

@@ -291,6 +291,18 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void shouldRefuseCredentialsInTheServerUrlWithoutQuotingThemEvenWhenTheUrlDoesNotParse() {
+        for (String url : List.of("http://u:pw0rd-1@host:3000", "https://ci:Pa55@w0rd!@git_host.internal:3000", "http://u:pw0rd-1@")) {
+            Map<String, String> env = required();
+            env.put("RUNNER_SERVER_URL", url);
+            List<String> p = problems(env);
+            assertEquals(1, p.size(), p.toString());
+            assertTrue(p.get(0).startsWith("RUNNER_SERVER_URL: must not carry credentials"), p.toString());
+            assertFalse(p.get(0).contains("pw0rd") || p.get(0).contains("w0rd!"), p.toString());
+        }
+    }
+
+    @Test
     void shouldDocumentEveryOptionInConfigurationMd() throws Exception {
         String doc = java.nio.file.Files.readString(Path.of("docs/configuration.md"));
         for (ConfigOption o : ConfigOption.values()) {

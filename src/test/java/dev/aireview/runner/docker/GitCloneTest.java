@@ -44,20 +44,65 @@ class GitCloneTest {
         List<String> problems = GitClone.validate(task, 1);
         assertEquals(2, problems.size(), problems.toString());
         assertTrue(GitClone.validate(DockerTestSupport.task(null, "https://h/x.git", "main", SHA, SHA, null), 1).isEmpty());
+        assertEquals(List.of("clone token contains a line break or control character"),
+                GitClone.validate(DockerTestSupport.task(null, "https://h/x.git", "main", SHA, null, "tok\nfile:///etc"), 1),
+                "a token cannot smuggle a second stdin line (the URL) past validation");
     }
 
     @Test
-    void shouldPassValuesAndTheTokenOnlyThroughTheEnvironment() {
-        ReviewTask task = DockerTestSupport.task(null, "https://h/x.git", "main", SHA, null, "tok-secret-99");
+    void shouldPassSecretsOnlyOnStdinAndEverythingElseThroughTheEnvironment() {
+        String url = "https://u:p@ss_w0rd@git_host:8443/x.git";
+        ReviewTask task = DockerTestSupport.task(null, url, "main", SHA, null, "tok-secret-99");
         List<String> env = GitClone.env(task, 5);
-        assertTrue(env.contains("GIT_TOKEN=tok-secret-99"));
-        assertTrue(env.contains("GIT_URL=https://h/x.git"));
+        assertTrue(env.contains("GIT_SAFE_URL=https://git_host:8443/x.git"), env.toString());
         assertTrue(env.contains("GIT_HEAD_SHA=" + SHA));
         assertTrue(env.contains("GIT_DEPTH=5"));
+        assertTrue(env.contains("GIT_CRED_PROTOCOL=https"));
+        assertTrue(env.contains("GIT_CRED_HOST=git_host:8443"));
+        assertTrue(env.contains("GIT_FOLLOW_REDIRECTS=false"), "no redirects while credentials are in use");
+        assertFalse(String.join("\n", env).contains("tok-secret-99"));
+        assertFalse(String.join("\n", env).contains("p@ss_w0rd"));
+        assertEquals("tok-secret-99\n" + url + "\n", new String(GitClone.stdin(task), java.nio.charset.StandardCharsets.UTF_8));
         assertFalse(GitClone.SCRIPT.contains("tok-secret-99"));
-        assertFalse(GitClone.SCRIPT.contains("https://h/x.git"));
-        assertFalse(GitClone.env(DockerTestSupport.task(null, "https://h/x.git", "main", SHA, null, null), 1)
-                .stream().anyMatch(e -> e.startsWith("GIT_TOKEN=")));
+        assertFalse(GitClone.SCRIPT.contains("git_host"));
+
+        ReviewTask anonymous = DockerTestSupport.task(null, "https://h/x.git", "main", SHA, null, null);
+        assertTrue(GitClone.env(anonymous, 1).contains("GIT_FOLLOW_REDIRECTS=initial"), "git's default without credentials");
+        assertEquals("\nhttps://h/x.git\n", new String(GitClone.stdin(anonymous), java.nio.charset.StandardCharsets.UTF_8));
+        assertTrue(GitClone.env(DockerTestSupport.task(null, "http://127.0.0.1/x.git", "main", SHA, null, null), 1)
+                .contains("GIT_CRED_HOST=127.0.0.1"));
+        assertNull(GitClone.urlProblem("deploy@git_host.corp:acme/x.git"));
+    }
+
+    /** Runs the credential helper through the host's real git ({@code git credential fill}) for {@code request}. */
+    private static String fill(String request) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder("git", "-c", "credential.helper=", "-c", "credential.helper=" + GitClone.CREDENTIAL_HELPER,
+                "credential", "fill").redirectErrorStream(true);
+        pb.environment().put("GIT_TOKEN", "tok-scoped-123");
+        pb.environment().put("GIT_CRED_PROTOCOL", "http");
+        pb.environment().put("GIT_CRED_HOST", "127.0.0.1:8080");
+        pb.environment().put("GIT_TERMINAL_PROMPT", "0");
+        pb.environment().put("GIT_CONFIG_NOSYSTEM", "1");
+        pb.environment().put("GIT_ASKPASS", "/bin/false");
+        pb.environment().put("HOME", System.getProperty("java.io.tmpdir"));
+        Process p = pb.start();
+        try (var in = p.getOutputStream()) {
+            in.write((request + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        p.waitFor();
+        return out;
+    }
+
+    @Test
+    void shouldGiveTheTokenOnlyForTheRepositorysOwnProtocolHostAndPort() throws Exception {
+        assertTrue(fill("protocol=http\nhost=127.0.0.1:8080\npath=x.git\n").contains("password=tok-scoped-123"));
+        for (String other : List.of("protocol=http\nhost=127.0.0.1:8081\n", "protocol=http\nhost=127.0.0.1\n",
+                "protocol=https\nhost=127.0.0.1:8080\n", "protocol=http\nhost=evil.example:8080\n",
+                "protocol=http\nhost=127.0.0.1:8080.evil.example\n")) {
+            String out = fill(other);
+            assertFalse(out.contains("tok-scoped-123"), other + " -> " + out);
+        }
     }
 
     @Test

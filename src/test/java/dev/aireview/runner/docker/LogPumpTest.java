@@ -3,6 +3,7 @@ package dev.aireview.runner.docker;
 import com.github.dockerjava.api.model.Frame;
 import com.github.dockerjava.api.model.StreamType;
 import dev.aireview.runner.model.LogStream;
+import dev.aireview.runner.observability.SecretMasker;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
@@ -10,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class LogPumpTest {
@@ -41,6 +43,67 @@ class LogPumpTest {
         pump.onComplete();
         pump.drain(1000);
         assertEquals(List.of("abcd", "efgh", "ij", "xy"), seen);
+    }
+
+    @Test
+    void shouldNeverSplitASecretAcrossTheCutOfAnOverlongLine() {
+        String secret = "sk-live-Secr3t/Token+value=99";
+        SecretMasker masker = SecretMasker.of(List.of(secret));
+        int max = 256;
+        for (int offset = max - secret.length() - 2; offset <= max + 2; offset++) {
+            List<String> pieces = new ArrayList<>();
+            LogPump pump = new LogPump((st, l) -> pieces.add(l), max, 5, () -> masker);
+            String line = "a".repeat(offset) + secret + "b".repeat(3 * max) + "\n";
+            // in frames of 7 bytes, so the cut never coincides with a frame
+            byte[] bytes = line.getBytes(StandardCharsets.UTF_8);
+            for (int i = 0; i < bytes.length; i += 7) {
+                pump.onNext(new Frame(StreamType.STDOUT, java.util.Arrays.copyOfRange(bytes, i, Math.min(bytes.length, i + 7))));
+            }
+            pump.onComplete();
+            pump.drain(1000);
+
+            assertTrue(pieces.size() > 1, "the line was cut");
+            for (String piece : pieces) {
+                for (int n = 4; n <= secret.length(); n++) {
+                    for (int from = 0; from + n <= secret.length(); from += n) {
+                        String part = secret.substring(from, from + n);
+                        assertFalse(piece.contains(part) && !part.chars().allMatch(c -> c == 'a' || c == 'b'),
+                                "offset " + offset + ": piece leaks '" + part + "': " + piece);
+                    }
+                }
+            }
+            String joined = String.join("", pieces);
+            assertEquals(1, joined.split("\\*\\*\\*\\*", -1).length - 1, "masked once, offset " + offset + ": " + joined);
+            assertEquals("a".repeat(offset) + "****" + "b".repeat(3 * max), joined, "nothing else lost or changed");
+        }
+    }
+
+    @Test
+    void shouldMaskPiecesWithTheRegisteredSecretsByDefault() {
+        String secret = "registered-Secret-4711";
+        dev.aireview.runner.observability.Secrets.register(secret);
+        try {
+            LogPump pump = new LogPump((s, l) -> seen.add(l), 64, 5);
+            pump.onNext(frame(StreamType.STDOUT, "z".repeat(50) + secret + "z".repeat(100) + "\n"));
+            pump.onComplete();
+            pump.drain(1000);
+            assertTrue(seen.size() > 1, seen.toString());
+            assertTrue(seen.stream().noneMatch(l -> l.contains("registered") || l.contains("Secret-4711")), seen.toString());
+        } finally {
+            dev.aireview.runner.observability.Secrets.unregister(secret);
+        }
+    }
+
+    @Test
+    void shouldCutOnCharacterBoundaries() {
+        LogPump pump = new LogPump((s, l) -> seen.add(l), 8, 20, SecretMasker::none);
+        pump.onNext(frame(StreamType.STDOUT, "abcdeé€😀xyz\n"));
+        pump.onComplete();
+        pump.drain(1000);
+        assertEquals("abcdeé€😀xyz", String.join("", seen));
+        assertTrue(seen.stream().noneMatch(l -> l.contains("\uFFFD")), seen.toString());
+        assertEquals(0, LogPump.completeUtf8(new byte[0]));
+        assertEquals(1, LogPump.completeUtf8(java.util.Arrays.copyOf("a€".getBytes(StandardCharsets.UTF_8), 3)));
     }
 
     @Test

@@ -110,4 +110,24 @@ class TaskLogTest {
         log.append(LogStream.STDOUT, "after close");
         assertNull(log.take(100));
     }
+
+    @Test
+    void shouldMaskBeforeCuttingALongLine() {
+        String secret = "ghs_LongLineSecret_0123456789";
+        TaskLog log = new TaskLog(1 << 20, SecretMasker.of(List.of(secret)), clock);
+        for (int before : List.of(TaskLog.MAX_LINE_BYTES + 10, TaskLog.MAX_LINE_BYTES - 10, TaskLog.MAX_LINE_BYTES - secret.length() / 2)) {
+            log.append(LogStream.STDOUT, "a".repeat(before) + secret + " tail");
+        }
+        log.close();
+        TaskLog.Batch batch = log.take(1 << 20);
+        assertEquals(3, batch.lines().size());
+        assertTrue(batch.lines().get(0).text().contains("…[line truncated, "), "masked, then cut");
+        assertTrue(batch.lines().get(1).text().endsWith("**** tail"), "masked whole, then short enough");
+        assertTrue(batch.lines().get(2).text().endsWith("**** tail"), "masked whole across the cut, then short enough");
+        for (var line : batch.lines()) {
+            for (int n = 4; n < secret.length(); n++) {
+                assertFalse(line.text().contains(secret.substring(0, n)), "a piece of the secret after the cut: " + n);
+            }
+        }
+    }
 }

@@ -260,5 +260,11 @@ class HttpServerClientTest {
         ServerException hb = failure(() -> client.heartbeat("r", new Heartbeat(RunnerStatus.ONLINE, 0, 1, List.of())));
         assertEquals(ErrorClass.RETRYABLE, hb.errorClass());
         assertTrue(hb.getMessage().contains("ends early"), hb.getMessage());
+
+        wm.stubFor(post("/api/runners/tasks/t/status").willReturn(aResponse().withStatus(502)
+                .withBody("<html><body>upstream said Authorization: Bearer " + TOKEN + "</body></html>")));
+        ServerException bad = failure(() -> client.status("r", "t", TaskPhase.CLONING, null));
+        assertTrue(bad.getMessage().contains("status answered HTTP 502") && bad.getMessage().contains("HTML"), bad.getMessage());
+        assertFalse(bad.getMessage().contains(TOKEN), "never the body's content: " + bad.getMessage());
     }
 }

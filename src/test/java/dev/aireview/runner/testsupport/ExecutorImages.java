@@ -1,5 +1,7 @@
 package dev.aireview.runner.testsupport;
 
+import dev.aireview.runner.demo.Demo;
+
 import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.model.Image;
 import dev.aireview.runner.docker.DockerTestSupport;
@@ -50,24 +52,26 @@ public final class ExecutorImages {
     public static synchronized String ensureBuilt(DockerClient docker) throws Exception {
         Path jar = runnerJar();
         Path dockerfile = projectRoot().resolve("Dockerfile.executor");
+        byte[] jarBytes = Files.readAllBytes(jar);
         MessageDigest sha = MessageDigest.getInstance("SHA-256");
-        sha.update(Files.readAllBytes(jar));
+        sha.update(jarBytes);
         sha.update(Files.readAllBytes(dockerfile));
         String image = TAG_PREFIX + HexFormat.of().formatHex(sha.digest()).substring(0, 16);
         boolean present = docker.listImagesCmd().withImageNameFilter(image).exec().stream()
                 .anyMatch(i -> i.getRepoTags() != null && List.of(i.getRepoTags()).contains(image));
         if (!present) {
             removeStaleTestImages(docker);
-            build(image, dockerfile, jar);
+            // labelled like the demo's own build, so the demo (RealExecutorIT) uses this image instead of rebuilding it
+            build(image, dockerfile, jar, HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(jarBytes)));
         }
         return image;
     }
 
     /** {@code docker build} of the packaged jar, at most 10 minutes; the failure message carries the output's tail. */
-    private static void build(String image, Path dockerfile, Path jar) throws Exception {
+    private static void build(String image, Path dockerfile, Path jar, String jarSha256) throws Exception {
         StringBuilder log = new StringBuilder();
         try (InputStream in = Files.newInputStream(dockerfile)) {
-            ExecutorImageBuilder.build(image, in, jar, DockerTestSupport.dockerHost(), List.of("--label", LABEL + "=true"),
+            ExecutorImageBuilder.build(image, in, jar, DockerTestSupport.dockerHost(), List.of("--label", LABEL + "=true", "--label", Demo.JAR_LABEL + "=" + jarSha256),
                     Duration.ofMinutes(10), line -> {
                         synchronized (log) {
                             log.append(line).append('\n');

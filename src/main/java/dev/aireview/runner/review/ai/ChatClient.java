@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.aireview.runner.model.AiConfig;
 import dev.aireview.runner.model.Json;
+import dev.aireview.runner.observability.SecretMasker;
 import dev.aireview.runner.review.Progress;
 import dev.aireview.runner.review.ReviewFailedException;
 
@@ -17,6 +18,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Random;
@@ -311,15 +313,13 @@ public final class ChatClient {
             detail = body;
         }
         detail = detail.replaceAll("\\s+", " ").strip();
-        return "(" + mask(detail.length() > 200 ? detail.substring(0, 200) + "…" : detail) + ")";
+        String masked = mask(detail); // before the cut: a cut key would escape masking
+        return "(" + (masked.length() > 200 ? masked.substring(0, 200) + "…" : masked) + ")";
     }
 
-    /** Replaces the API key wherever it appears. */
+    /** Replaces the API key wherever it appears, raw, URL-encoded or base64 ({@link SecretMasker}). */
     public String mask(String text) {
         String key = config.apiKey();
-        if (text == null || key == null || key.length() < 4) {
-            return text;
-        }
-        return text.replace(key, "****");
+        return key == null ? text : SecretMasker.of(List.of(key)).mask(text);
     }
 }

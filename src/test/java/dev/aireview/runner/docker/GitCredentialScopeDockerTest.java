@@ -1,0 +1,216 @@
+package dev.aireview.runner.docker;
+
+import com.github.dockerjava.api.command.InspectContainerResponse;
+import com.github.dockerjava.api.model.Container;
+import dev.aireview.runner.execution.CancelSignal;
+import dev.aireview.runner.execution.TaskContext;
+import dev.aireview.runner.model.ErrorKind;
+import dev.aireview.runner.model.LogStream;
+import dev.aireview.runner.model.ResultStatus;
+import dev.aireview.runner.model.ReviewTask;
+import dev.aireview.runner.model.TaskPhase;
+import dev.aireview.runner.model.TaskResult;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.Timeout;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Issue 13, clone credentials: over git's smart HTTP protocol (two servers on 127.0.0.1 that record every
+ * Authorization header), the clone token reaches the task repository's own host and port only, never a host it is
+ * redirected to, and is in neither the clone container's configuration (env, argv) nor the workspace after the clone.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@Timeout(value = 180, unit = TimeUnit.SECONDS)
+class GitCredentialScopeDockerTest {
+    private static final String TOKEN = "ghs_Sc0ped+Token/77xyz";
+    private static final String ENCODED = "ghs_Sc0ped%2BToken%2F77xyz";
+
+    private GitFixture git;
+    private String runner;
+    private DockerTaskExecutor executor;
+    private final List<AutoCloseable> servers = new ArrayList<>();
+
+    @BeforeAll
+    void setUp() throws Exception {
+        DockerTestSupport.buildImage();
+        git = GitFixture.start();
+        runner = DockerTestSupport.runnerName("credscope");
+        executor = new DockerTaskExecutor(DockerTestSupport.config(runner, "host", 0));
+        executor.start();
+    }
+
+    @AfterAll
+    void tearDown() throws Exception {
+        executor.close();
+        for (AutoCloseable s : servers) {
+            s.close();
+        }
+        git.close();
+        assertEquals(List.of(), DockerTestSupport.leftovers(), "containers, volumes or workspaces left behind");
+        DockerTestSupport.removeRunnerDirs();
+    }
+
+    private GitHttpServer server(String token, boolean challenge) throws Exception {
+        GitHttpServer s = GitHttpServer.start(git.root(), token, challenge);
+        servers.add(s);
+        return s;
+    }
+
+    /** Everything the engine knows about how a container was started: env, entrypoint, command, args. */
+    private static String configOf(InspectContainerResponse info) {
+        return String.join("\n", Arrays.asList(info.getConfig().getEnv())) + "\n" + Arrays.toString(info.getConfig().getEntrypoint())
+                + "\n" + Arrays.toString(info.getConfig().getCmd()) + "\n" + info.getPath() + "\n" + Arrays.toString(info.getArgs());
+    }
+
+    /** Inspects the running clone container of {@code taskId} (called while git waits for the server's answer). */
+    private static Runnable inspectClone(String taskId, List<String> into) {
+        return () -> {
+            for (Container c : DockerTestSupport.containersOfTask(taskId)) {
+                if ("clone".equals(c.getLabels().get(Labels.ROLE))) {
+                    into.add(configOf(DockerTestSupport.docker().inspectContainerCmd(c.getId()).exec()));
+                }
+            }
+        };
+    }
+
+    @Test
+    void shouldSendTheTokenToTheRepositoryHostOnlyAndFollowNoRedirectToAnotherPort() throws Exception {
+        GitHttpServer elsewhere = server(null, true);
+        ReviewTask[] task = new ReviewTask[1];
+        List<String> cloneConfig = new CopyOnWriteArrayList<>();
+        GitHttpServer origin = server(TOKEN, true).redirectTo(elsewhere);
+        task[0] = DockerTestSupport.task(null, origin.url("shop.git"), "feature/x", git.head(), null, TOKEN);
+        origin.onFirstRequest(inspectClone(task[0].id(), cloneConfig));
+        RecordingContext ctx = new RecordingContext(Duration.ofSeconds(90));
+
+        TaskResult result = executor.execute(task[0], ctx);
+
+        assertEquals(ErrorKind.CLONE_FAILED, result.error().kind(), () -> result + "\n" + ctx.lines());
+        assertTrue(result.error().message().contains("redirect"), result.error().message());
+        assertTrue(origin.authorizations().contains(GitHttpServer.basic("x-access-token", TOKEN)),
+                "the repository's own host got the token: " + origin.seen);
+        // under git's default http.followRedirects=initial the redirected first request does reach the other port
+        // (observed with git 2.39: unauthenticated there, but the clone then continues against the new base URL)
+        assertEquals(List.of(), elsewhere.seen, "the host redirected to got no request, let alone the token");
+        assertEquals(1, cloneConfig.size(), "the clone container was inspected while it ran");
+        assertFalse(cloneConfig.get(0).contains(TOKEN), "token in the clone container's configuration: " + cloneConfig.get(0));
+        assertTrue(cloneConfig.get(0).contains("GIT_CRED_HOST=127.0.0.1:"), cloneConfig.get(0));
+        assertFalse(ctx.lines().stream().anyMatch(l -> l.contains(TOKEN)), ctx.lines().toString());
+    }
+
+    @Test
+    void shouldLeaveNoCredentialInTheWorkspaceOrTheCloneContainerConfiguration() throws Exception {
+        for (boolean inUrl : List.of(false, true)) {
+            GitHttpServer origin = server(TOKEN, true);
+            String plain = origin.url("shop.git");
+            String url = inUrl ? plain.replace("http://", "http://x-access-token:" + ENCODED + "@") : plain;
+            ReviewTask task = DockerTestSupport.task(null, url, "feature/x", git.head(), null, inUrl ? null : TOKEN);
+            List<String> cloneConfig = new CopyOnWriteArrayList<>();
+            origin.onFirstRequest(inspectClone(task.id(), cloneConfig));
+            List<String> workspaceFindings = new CopyOnWriteArrayList<>();
+            List<String> gitConfig = new CopyOnWriteArrayList<>();
+            RecordingContext recording = new RecordingContext(Duration.ofSeconds(90));
+            TaskContext ctx = new TaskContext() {
+                @Override
+                public void phase(TaskPhase phase, String message) {
+                    recording.phase(phase, message);
+                    if (phase == TaskPhase.REVIEWING) {
+                        scanWorkspace(task.id(), workspaceFindings, gitConfig);
+                    }
+                }
+
+                @Override
+                public void log(LogStream stream, String line) {
+                    recording.log(stream, line);
+                }
+
+                @Override
+                public CancelSignal cancel() {
+                    return recording.cancel();
+                }
+
+                @Override
+                public Duration timeout() {
+                    return recording.timeout();
+                }
+            };
+
+            TaskResult result = executor.execute(task, ctx);
+
+            String how = inUrl ? "credentials in the URL" : "clone token";
+            assertEquals(ResultStatus.COMPLETED, result.status(), () -> how + ": " + result + "\n" + recording.lines());
+            assertTrue(origin.authorizations().contains(GitHttpServer.basic("x-access-token", TOKEN)), how + ": " + origin.seen);
+            assertEquals(1, cloneConfig.size(), how);
+            assertFalse(cloneConfig.get(0).contains(TOKEN) || cloneConfig.get(0).contains(ENCODED),
+                    how + ": token in the clone container's configuration: " + cloneConfig.get(0));
+            assertEquals(1, gitConfig.size(), how + ": the workspace was scanned while the review ran");
+            assertTrue(gitConfig.get(0).contains("url = " + plain), how + ": " + gitConfig.get(0));
+            assertEquals(List.of(), workspaceFindings, how + ": files in the workspace holding the token");
+        }
+    }
+
+    @Test
+    void shouldCloneWithTheTokenOnStdinInAPreWarmedContainerToo() throws Exception {
+        String poolRunner = DockerTestSupport.runnerName("credpool");
+        try (DockerTaskExecutor pooled = new DockerTaskExecutor(DockerTestSupport.config(poolRunner, "host", 1))) {
+            pooled.start();
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> pooled.readyPoolContainers() == 1);
+            GitHttpServer origin = server(TOKEN, true);
+            ReviewTask task = DockerTestSupport.task(null, origin.url("shop.git"), "feature/x", git.head(), null, TOKEN);
+            List<String> containerConfig = new CopyOnWriteArrayList<>();
+            origin.onFirstRequest(() -> DockerTestSupport.containersOfRunner(poolRunner).forEach(c ->
+                    containerConfig.add(configOf(DockerTestSupport.docker().inspectContainerCmd(c.getId()).exec()))));
+            RecordingContext ctx = new RecordingContext(Duration.ofSeconds(90));
+
+            TaskResult result = pooled.execute(task, ctx);
+
+            assertEquals(ResultStatus.COMPLETED, result.status(), () -> result + "\n" + ctx.lines());
+            assertTrue(ctx.logged("using pre-warmed container"), ctx.lines().toString());
+            assertTrue(origin.authorizations().contains(GitHttpServer.basic("x-access-token", TOKEN)), origin.seen.toString());
+            assertFalse(containerConfig.isEmpty(), "the pooled container was inspected during the clone");
+            containerConfig.forEach(c -> assertFalse(c.contains(TOKEN), "token in a container's configuration: " + c));
+        }
+    }
+
+    /** Finds the workspace mounted into the task's review container and every file in it that holds the token. */
+    private static void scanWorkspace(String taskId, List<String> findings, List<String> gitConfig) {
+        for (Container c : DockerTestSupport.containersOfTask(taskId)) {
+            InspectContainerResponse info = DockerTestSupport.docker().inspectContainerCmd(c.getId()).exec();
+            for (InspectContainerResponse.Mount m : info.getMounts()) {
+                if (!ContainerSpecs.WORKSPACE.equals(m.getDestination().getPath())) {
+                    continue;
+                }
+                Path ws = Path.of(m.getSource());
+                try (Stream<Path> files = Files.walk(ws)) {
+                    for (Path f : files.filter(Files::isRegularFile).toList()) {
+                        byte[] bytes = Files.readAllBytes(f);
+                        String text = new String(bytes, StandardCharsets.ISO_8859_1);
+                        if (text.contains(TOKEN) || text.contains(ENCODED)) {
+                            findings.add(ws.relativize(f).toString());
+                        }
+                    }
+                    gitConfig.add(Files.readString(ws.resolve("repo/.git/config")));
+                } catch (java.io.IOException e) {
+                    findings.add("cannot scan: " + e);
+                }
+            }
+        }
+    }
+}
