@@ -40,6 +40,10 @@ public final class DevServerCommand implements Callable<Integer> {
             description = "Cap on the waitMs of a long poll. Default: ${DEFAULT-VALUE}.")
     long maxPollWaitMs;
 
+    @Option(names = "--max-shutdown-retries", defaultValue = "3",
+            description = "A runner_shutdown result re-queues its task as a new attempt up to this many times. Default: ${DEFAULT-VALUE}.")
+    int maxShutdownRetries;
+
     @Override
     public Integer call() throws Exception {
         boolean generated = token == null || token.isBlank();
@@ -50,6 +54,7 @@ public final class DevServerCommand implements Callable<Integer> {
                 .adminToken(adminToken)
                 .heartbeatTimeout(Duration.ofMillis(heartbeatTimeoutMs))
                 .maxPollWait(Duration.ofMillis(maxPollWaitMs))
+                .maxShutdownRetries(maxShutdownRetries)
                 .build();
         DevServer server = DevServer.start(options);
         CountDownLatch stopped = new CountDownLatch(1);

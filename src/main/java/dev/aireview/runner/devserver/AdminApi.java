@@ -18,11 +18,22 @@ import java.util.Map;
 final class AdminApi extends JsonHandler {
     static final String PREFIX = "/api/admin";
 
+    /** The fault injection calls, kept by {@link DevServer} (an outage closes its port). */
+    interface FaultControl {
+        JsonNode inject(JsonNode spec);
+
+        JsonNode list();
+
+        void clear();
+    }
+
     private final DevServerStore store;
     private final List<String> tokens;
+    private final FaultControl faults;
 
-    AdminApi(DevServerStore store, DevServerOptions options) {
+    AdminApi(DevServerStore store, DevServerOptions options, FaultControl faults) {
         this.store = store;
+        this.faults = faults;
         List<String> t = new ArrayList<>();
         t.add(options.token());
         if (options.adminToken() != null) {
@@ -49,6 +60,18 @@ final class AdminApi extends JsonHandler {
         } else if (seg.size() == 3 && seg.get(0).equals("tasks") && seg.get(2).equals("cancel")) {
             requireMethod(ex, "POST");
             Http.sendData(ex, 200, store.cancel(seg.get(1)).toJson(false));
+        } else if (seg.size() == 1 && seg.get(0).equals("faults")) {
+            switch (method) {
+                case "POST" -> Http.sendData(ex, 201, faults.inject(Http.readJson(ex)));
+                case "DELETE" -> {
+                    faults.clear();
+                    Http.sendData(ex, 200, faults.list());
+                }
+                default -> {
+                    requireMethod(ex, "GET");
+                    Http.sendData(ex, 200, faults.list());
+                }
+            }
         } else if (seg.size() == 1 && seg.get(0).equals("runners")) {
             requireMethod(ex, "GET");
             ArrayNode data = Json.mapper().createArrayNode();

@@ -48,6 +48,7 @@ public final class DevServer implements AutoCloseable {
 
     private final DevServerOptions options;
     private final DevServerStore store;
+    private final Faults faults = new Faults();
     private final ExecutorService httpThreads;
     private final ScheduledExecutorService sweeper;
     private final Object lifecycle = new Object();
@@ -58,7 +59,7 @@ public final class DevServer implements AutoCloseable {
 
     private DevServer(DevServerOptions options) {
         this.options = options;
-        this.store = new DevServerStore(options);
+        this.store = new DevServerStore(options, faults);
         this.httpThreads = Executors.newCachedThreadPool(threads("dev-server-http-"));
         this.sweeper = Executors.newSingleThreadScheduledExecutor(threads("dev-server-heartbeat-timeout-"));
     }
@@ -86,6 +87,9 @@ public final class DevServer implements AutoCloseable {
         s.createContext("/api/health", new JsonHandler() {
             @Override
             void route(com.sun.net.httpserver.HttpExchange ex) throws IOException {
+                if (faults.unavailable()) {
+                    throw new ApiException(503, "the server is unavailable (injected outage)");
+                }
                 ObjectNode data = Json.mapper().createObjectNode();
                 data.put("status", "ok");
                 data.put("server", "ai-review-runner dev server");
@@ -93,8 +97,23 @@ public final class DevServer implements AutoCloseable {
                 Http.sendData(ex, 200, data);
             }
         });
-        s.createContext(RunnerApi.PREFIX + "/", new RunnerApi(store, options));
-        s.createContext(AdminApi.PREFIX + "/", new AdminApi(store, options));
+        s.createContext(RunnerApi.PREFIX + "/", new RunnerApi(store, options, faults));
+        s.createContext(AdminApi.PREFIX + "/", new AdminApi(store, options, new AdminApi.FaultControl() {
+            @Override
+            public JsonNode inject(JsonNode spec) {
+                return injectFault(spec, true);
+            }
+
+            @Override
+            public JsonNode list() {
+                return faults();
+            }
+
+            @Override
+            public void clear() {
+                clearFaults();
+            }
+        }));
         s.createContext("/api/", new JsonHandler() {
             @Override
             void route(com.sun.net.httpserver.HttpExchange ex) {
@@ -217,6 +236,86 @@ public final class DevServer implements AutoCloseable {
         return store.awaitRunners(condition, timeout);
     }
 
+    // ------------------------------------------------------------------ faults
+
+    /**
+     * Injects a fault (the body of {@code POST /api/admin/faults}, see {@link Fault} and docs/dev-server.md); returns
+     * the rule as stored, or for an outage its description. An outage of kind {@code refused} closes the port now
+     * and opens it again after {@code durationMs}; kind {@code 503} answers every runner call 503 meanwhile.
+     */
+    public JsonNode injectFault(JsonNode spec) {
+        return call(() -> injectFault(spec, false));
+    }
+
+    private JsonNode injectFault(JsonNode spec, boolean fromHandler) {
+        if (spec != null && "outage".equalsIgnoreCase(Json.text(spec, "mode"))) {
+            return outage(spec, fromHandler);
+        }
+        return faults.add(spec);
+    }
+
+    private JsonNode outage(JsonNode spec, boolean fromHandler) {
+        Integer ms = Http.intField(spec, "durationMs", "duration_ms");
+        if (ms == null || ms < 1) {
+            throw ApiException.badRequest("an outage needs a positive 'durationMs'");
+        }
+        String kind = Json.text(spec, "kind");
+        kind = kind == null ? "refused" : kind.trim().toLowerCase(java.util.Locale.ROOT);
+        Duration d = Duration.ofMillis(ms);
+        switch (kind) {
+            case "refused" -> {
+                // From a request handler the port cannot be closed under the answer being written: one moment later.
+                if (fromHandler) {
+                    sweeper.schedule(() -> refusedOutage(d), 100, TimeUnit.MILLISECONDS);
+                } else {
+                    refusedOutage(d);
+                }
+            }
+            case "503" -> {
+                faults.unavailableFor(d);
+                faults.countOutage("503");
+                log.info("dev server answers 503 to every runner call for {} ms (injected outage)", ms);
+            }
+            default -> throw ApiException.badRequest("unknown outage kind '" + kind + "'; one of refused, 503");
+        }
+        ObjectNode out = Json.mapper().createObjectNode();
+        out.put("mode", "outage");
+        out.put("kind", kind);
+        out.put("durationMs", ms);
+        return out;
+    }
+
+    private void refusedOutage(Duration d) {
+        suspend();
+        faults.countOutage("refused");
+        sweeper.schedule(() -> {
+            try {
+                resume();
+            } catch (IOException e) {
+                log.warn("dev server could not listen again after the injected outage", e);
+            }
+        }, d.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** The fault rules (with what is left of each) and every injection so far, counted by {@code call:mode}. */
+    public JsonNode faults() {
+        ObjectNode n = faults.toJson();
+        synchronized (lifecycle) {
+            n.put("suspended", suspended);
+        }
+        return n;
+    }
+
+    /** Every injection so far by {@code call:mode} ({@code outage:refused}, {@code outage:503} for outages). */
+    public java.util.Map<String, Integer> injectedFaults() {
+        return faults.injected();
+    }
+
+    /** Removes every rule, ends a 503 outage, releases every stalled call. A closed port stays closed until resumed. */
+    public void clearFaults() {
+        faults.clear();
+    }
+
     // ------------------------------------------------------------------ lifecycle
 
     /**
@@ -255,6 +354,7 @@ public final class DevServer implements AutoCloseable {
                 return;
             }
             stopped = true;
+            faults.close();
             store.close();
             if (!suspended) {
                 http.stop(0);

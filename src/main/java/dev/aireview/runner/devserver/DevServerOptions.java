@@ -16,6 +16,7 @@ public final class DevServerOptions {
     private final Duration heartbeatTimeout;
     private final Duration maxPollWait;
     private final int maxLogLinesPerTask;
+    private final int maxShutdownRetries;
     private final Clock clock;
 
     private DevServerOptions(Builder b) {
@@ -26,6 +27,7 @@ public final class DevServerOptions {
         this.heartbeatTimeout = b.heartbeatTimeout;
         this.maxPollWait = b.maxPollWait;
         this.maxLogLinesPerTask = b.maxLogLinesPerTask;
+        this.maxShutdownRetries = b.maxShutdownRetries;
         this.clock = b.clock;
     }
 
@@ -43,6 +45,7 @@ public final class DevServerOptions {
         b.heartbeatTimeout = existing.heartbeatTimeout;
         b.maxPollWait = existing.maxPollWait;
         b.maxLogLinesPerTask = existing.maxLogLinesPerTask;
+        b.maxShutdownRetries = existing.maxShutdownRetries;
         b.clock = existing.clock;
         return b;
     }
@@ -76,6 +79,11 @@ public final class DevServerOptions {
         return maxLogLinesPerTask;
     }
 
+    /** How often a task goes back to the queue after a {@code runner_shutdown} result before that result is kept. */
+    public int maxShutdownRetries() {
+        return maxShutdownRetries;
+    }
+
     public Clock clock() {
         return clock;
     }
@@ -84,7 +92,8 @@ public final class DevServerOptions {
     public String toString() {
         return "DevServerOptions[bind=" + bindAddress + ", port=" + port + ", token=****, adminToken="
                 + (adminToken == null ? "none" : "****") + ", heartbeatTimeout=" + heartbeatTimeout
-                + ", maxPollWait=" + maxPollWait + ", maxLogLinesPerTask=" + maxLogLinesPerTask + "]";
+                + ", maxPollWait=" + maxPollWait + ", maxLogLinesPerTask=" + maxLogLinesPerTask
+                + ", maxShutdownRetries=" + maxShutdownRetries + "]";
     }
 
     public static final class Builder {
@@ -95,6 +104,7 @@ public final class DevServerOptions {
         private Duration heartbeatTimeout = Duration.ofSeconds(30);
         private Duration maxPollWait = Duration.ofSeconds(30);
         private int maxLogLinesPerTask = 100_000;
+        private int maxShutdownRetries = 3;
         private Clock clock = Clock.systemUTC();
 
         private Builder(String token) {
@@ -137,6 +147,15 @@ public final class DevServerOptions {
             return this;
         }
 
+        /**
+         * A {@code runner_shutdown} result re-queues its task as a new attempt (another runner retries it) up to this
+         * many times per task; the next one is stored as the result. 0 keeps the first. Default 3.
+         */
+        public Builder maxShutdownRetries(int maxShutdownRetries) {
+            this.maxShutdownRetries = maxShutdownRetries;
+            return this;
+        }
+
         /** Clock for every timestamp and the heartbeat timeout; default UTC system clock. */
         public Builder clock(Clock clock) {
             this.clock = Objects.requireNonNull(clock, "clock");
@@ -155,6 +174,9 @@ public final class DevServerOptions {
             }
             if (maxPollWait.isNegative()) {
                 throw new IllegalArgumentException("maxPollWait must not be negative");
+            }
+            if (maxShutdownRetries < 0) {
+                throw new IllegalArgumentException("maxShutdownRetries must not be negative");
             }
             if (maxLogLinesPerTask < 1) {
                 throw new IllegalArgumentException("maxLogLinesPerTask must be positive");

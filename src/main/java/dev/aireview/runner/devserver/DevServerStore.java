@@ -40,12 +40,20 @@ final class DevServerStore {
     private final Duration heartbeatTimeout;
     private final int maxLogLines;
     private final List<String> serverSecrets;
+    private final Faults faults;
+    private final int maxShutdownRetries;
     private long taskSeq;
     private long reviewSeq;
     private boolean closed;
     private boolean paused;
 
     DevServerStore(DevServerOptions options) {
+        this(options, new Faults());
+    }
+
+    DevServerStore(DevServerOptions options, Faults faults) {
+        this.faults = faults;
+        this.maxShutdownRetries = options.maxShutdownRetries();
         this.clock = options.clock();
         this.heartbeatTimeout = options.heartbeatTimeout();
         this.maxLogLines = options.maxLogLinesPerTask();
@@ -63,7 +71,8 @@ final class DevServerStore {
     record LogOutcome(int accepted, int duplicates, long nextOffset) {
     }
 
-    record ResultOutcome(TaskSnapshot task, boolean duplicate) {
+    /** {@code requeued}: a {@code runner_shutdown} report that put the task back in the queue as a new attempt. */
+    record ResultOutcome(TaskSnapshot task, boolean duplicate, boolean requeued) {
     }
 
     // ---------------------------------------------------------------- runner calls
@@ -182,6 +191,7 @@ final class DevServerStore {
             t.runnerId = null;
             t.phase = "pending";
             t.requeues++;
+            t.endAttempt("requeued", "runner never acknowledged the task", now);
             t.record("requeued", r.id, "runner never acknowledged the task", null, now);
             queue.addFirst(t.id);
             log.warn("task {} re-queued: runner {} never acknowledged it", t.id, r.id);
@@ -222,29 +232,66 @@ final class DevServerStore {
         }
     }
 
+    /**
+     * Oldest pending tasks first. Tasks of an injected {@code bundle} fault are held back until one poll can take
+     * the whole bundle (all of its tasks pending, room for all of them); an injected {@code duplicate} fault lists
+     * the first task of the answer twice (claimed once).
+     */
     private List<ObjectNode> claim(RunnerRecord r, int maxTasks) {
         List<ObjectNode> out = new ArrayList<>();
         Instant now = now();
-        while (out.size() < maxTasks && !queue.isEmpty()) {
-            TaskRecord t = tasks.get(queue.pollFirst());
+        for (List<String> bundle : faults.bundles()) {
+            if (bundle.size() <= maxTasks - out.size() && bundle.stream().allMatch(id -> tasks.containsKey(id) && tasks.get(id).pending())) {
+                for (String id : bundle) {
+                    queue.remove(id);
+                    claimOne(r, tasks.get(id), out, now);
+                }
+                faults.bundleClaimed(bundle);
+                log.info("tasks {} handed out together to runner {} (injected bundle)", bundle, r.id);
+            }
+        }
+        java.util.Set<String> held = faults.heldForBundles();
+        java.util.Iterator<String> it = queue.iterator();
+        while (out.size() < maxTasks && it.hasNext()) {
+            String id = it.next();
+            TaskRecord t = tasks.get(id);
             if (t == null || !t.pending()) {
+                it.remove();
                 continue;
             }
-            t.runnerId = r.id;
-            t.phase = "claimed";
-            t.claimedAt = now;
-            t.claimCount++;
-            t.record("claimed", r.id, null, null, now);
-            r.claimed.add(t.id);
-            r.tasksClaimed++;
-            r.maxClaimed = Math.max(r.maxClaimed, r.claimed.size());
-            out.add(t.body.deepCopy());
-            log.info("task {} claimed by runner {}", t.id, r.id);
+            if (held.contains(id)) {
+                continue;
+            }
+            it.remove();
+            claimOne(r, t, out, now);
+        }
+        if (!out.isEmpty() && faults.duplicateNext()) {
+            ObjectNode first = out.get(0);
+            out.add(first.deepCopy());
+            TaskRecord t = tasks.get(ReviewTask.idOf(first));
+            if (t != null) {
+                t.duplicatesSent++;
+                log.info("task {} listed twice in the poll answer to runner {} (injected duplicate)", t.id, r.id);
+            }
         }
         if (!out.isEmpty()) {
             changed.signalAll();
         }
         return out;
+    }
+
+    private void claimOne(RunnerRecord r, TaskRecord t, List<ObjectNode> out, Instant now) {
+        t.runnerId = r.id;
+        t.phase = "claimed";
+        t.claimedAt = now;
+        t.claimCount++;
+        t.attempts.add(new AttemptRecord(t.attempts.size() + 1, r.id, now));
+        t.record("claimed", r.id, null, null, now);
+        r.claimed.add(t.id);
+        r.tasksClaimed++;
+        r.maxClaimed = Math.max(r.maxClaimed, r.claimed.size());
+        out.add(t.body.deepCopy());
+        log.info("task {} claimed by runner {}", t.id, r.id);
     }
 
     /** Puts back tasks whose poll response could not be delivered: they were never handed out. */
@@ -259,6 +306,7 @@ final class DevServerStore {
                     continue;
                 }
                 t.claimCount--;
+                t.endAttempt("undelivered", "poll response to " + runnerId + " not delivered", now);
                 t.runnerId = null;
                 t.phase = "pending";
                 t.record("pending", null, "poll response to " + runnerId + " not delivered", null, now);
@@ -282,12 +330,30 @@ final class DevServerStore {
             TaskRecord t = knownTask(taskId);
             t.statusCalls++;
             touch(runnerId);
-            requireRunning(t, runnerId);
-            if (status == null || status.isBlank()) {
+            AttemptRecord attempt = t.attemptOf(runnerId);
+            String phase = status == null ? null : status.trim().toLowerCase(Locale.ROOT);
+            if (attempt == null) {
+                t.strayCalls++;
+            } else {
+                attempt.statusCalls++;
+                if ("reviewing".equals(phase)) {
+                    attempt.reviewing(at);
+                }
+            }
+            try {
+                requireRunning(t, runnerId);
+            } catch (ApiException e) {
+                if (attempt != null) {
+                    attempt.rejectedStatusCalls++;
+                }
+                changed.signalAll();
+                throw e;
+            }
+            if (phase == null || phase.isBlank()) {
                 throw ApiException.badRequest("missing field 'status'");
             }
             Instant now = now();
-            t.phase = status.trim().toLowerCase(Locale.ROOT);
+            t.phase = phase;
             if (t.startedAt == null) {
                 t.startedAt = now;
             }
@@ -349,26 +415,46 @@ final class DevServerStore {
             t.resultCalls++;
             touch(runnerId);
             String status = resultStatus(body);
+            String kind = Json.text(Json.field(body, "error"), "kind");
+            AttemptRecord attempt = t.attemptOf(runnerId);
+            if (attempt == null) {
+                t.strayCalls++;
+            } else {
+                attempt.resultCalls++;
+            }
             if (t.result != null) {
                 if (runnerId.equals(t.runnerId) && status.equals(t.resultStatus)) {
                     changed.signalAll();
-                    return new ResultOutcome(t.snapshot(false), true);
+                    return new ResultOutcome(t.snapshot(false), true, false);
                 }
+                rejected(attempt);
                 throw ApiException.conflict("task " + taskId + " already has a result (" + t.resultStatus
                         + ") from runner " + t.runnerId);
             }
             if (!runnerId.equals(t.runnerId)) {
+                rejected(attempt);
                 throw ApiException.conflict(notYours(t, runnerId));
             }
             Instant now = now();
+            if (Secrets.leaks(body, allSecrets(t))) {
+                t.secretLeaks++;
+            }
+            if (attempt != null) {
+                attempt.errorMessage = Json.text(Json.field(body, "error"), "message");
+            }
+            if ("runner_shutdown".equals(kind) && !t.cancelRequested && t.shutdownRequeues < maxShutdownRetries) {
+                return requeueAfterShutdown(t, attempt, status, runnerId, now);
+            }
+            if (attempt != null) {
+                attempt.resultStatus = status;
+                attempt.errorKind = kind;
+                attempt.end("result", null, now);
+            }
             t.result = body.deepCopy();
             t.resultStatus = status;
             t.phase = status;
             t.finishedAt = now;
-            if (Secrets.leaks(body, allSecrets(t))) {
-                t.secretLeaks++;
-            }
-            t.record(status, runnerId, Json.text(Json.field(body, "error"), "kind"), null, now);
+            t.record(status, runnerId, kind, null, now);
             RunnerRecord r = runners.get(runnerId);
             if (r != null) {
                 r.claimed.remove(taskId);
@@ -376,10 +462,48 @@ final class DevServerStore {
             }
             changed.signalAll();
             log.info("task {} finished: {} (runner {})", taskId, status, runnerId);
-            return new ResultOutcome(t.snapshot(false), false);
+            return new ResultOutcome(t.snapshot(false), false, false);
         } finally {
             lock.unlock();
         }
+    }
+
+    private static void rejected(AttemptRecord attempt) {
+        if (attempt != null) {
+            attempt.rejectedResultCalls++;
+        }
+    }
+
+    /**
+     * A {@code runner_shutdown} result (the runner stopped, or restarted and found the task left over from its
+     * previous process) does not end the task: it goes back to the front of the queue as a new attempt, so another
+     * runner reviews it, at most {@code maxShutdownRetries} times; after that the report is stored as the result.
+     * A task whose cancel was requested is not retried (the report ends it).
+     */
+    private ResultOutcome requeueAfterShutdown(TaskRecord t, AttemptRecord attempt, String status, String runnerId,
+                                               Instant now) {
+        if (attempt != null) {
+            attempt.resultStatus = status;
+            attempt.errorKind = "runner_shutdown";
+        }
+        String why = "runner " + runnerId + " reported runner_shutdown; retried as a new attempt";
+        t.endAttempt("requeued", why, now);
+        t.shutdownRequeues++;
+        t.requeues++;
+        t.formerRunners.add(runnerId);
+        t.runnerId = null;
+        t.phase = "pending";
+        t.record("requeued", runnerId, why, null, now);
+        RunnerRecord r = runners.get(runnerId);
+        if (r != null) {
+            r.claimed.remove(t.id);
+        }
+        queue.addFirst(t.id);
+        taskQueued.signalAll();
+        changed.signalAll();
+        log.info("task {} re-queued: runner {} reported runner_shutdown ({} of {} retries)", t.id, runnerId,
+                t.shutdownRequeues, maxShutdownRetries);
+        return new ResultOutcome(t.snapshot(false), false, true);
     }
 
     private static String resultStatus(JsonNode body) {
@@ -598,6 +722,7 @@ final class DevServerStore {
                 continue;
             }
             if (t.cancelRequested) {
+                t.endAttempt("cancelled", "runner offline before it confirmed the cancel", now);
                 t.phase = "cancelled";
                 t.finishedAt = now;
                 t.record("cancelled", r.id, "runner offline before it confirmed the cancel", null, now);
@@ -607,6 +732,7 @@ final class DevServerStore {
             t.runnerId = null;
             t.phase = "pending";
             t.requeues++;
+            t.endAttempt("requeued", reason, now);
             t.record("requeued", r.id, reason, null, now);
             queue.addFirst(t.id);
         }

@@ -20,6 +20,11 @@ import java.util.Map;
 /** Small helpers shared by the handlers: envelopes, body reading, query parsing, token checks. */
 final class Http {
     static final int MAX_BODY_BYTES = 16 * 1024 * 1024;
+    /**
+     * Exchanges whose headers went out early (an injected stall). Not an exchange attribute: the JDK server keeps
+     * those per context, shared by every exchange of it.
+     */
+    private static final java.util.Set<HttpExchange> HEADERS_SENT = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     private Http() {
     }
@@ -79,7 +84,31 @@ final class Http {
         send(ex, status, "application/json; charset=utf-8", Json.mapper().writeValueAsBytes(body));
     }
 
+    /**
+     * Sends {@code status} and the headers now, with a chunked body to follow (an injected stall): the next
+     * {@link #send} writes only the body.
+     */
+    static void sendHeadersNow(HttpExchange ex, int status) throws IOException {
+        ex.getResponseHeaders().set("Content-Type", "application/json; charset=utf-8");
+        ex.getResponseHeaders().set("Cache-Control", "no-store");
+        ex.sendResponseHeaders(status, 0);
+        ex.getResponseBody().flush();
+        HEADERS_SENT.add(ex);
+    }
+
+    /** Forgets an exchange once it is done (see {@link #sendHeadersNow}). */
+    static void done(HttpExchange ex) {
+        HEADERS_SENT.remove(ex);
+    }
+
     static void send(HttpExchange ex, int status, String contentType, byte[] bytes) throws IOException {
+        if (HEADERS_SENT.remove(ex)) {
+            try (OutputStream out = ex.getResponseBody()) {
+                out.write(bytes);
+            }
+            ex.close();
+            return;
+        }
         ex.getResponseHeaders().set("Content-Type", contentType);
         ex.getResponseHeaders().set("Cache-Control", "no-store");
         ex.sendResponseHeaders(status, bytes.length == 0 ? -1 : bytes.length);

@@ -31,6 +31,8 @@ abstract class JsonHandler implements HttpHandler {
         } catch (RuntimeException e) {
             log.warn("{} {} failed", ex.getRequestMethod(), ex.getRequestURI().getPath(), e);
             Http.sendError(ex, 500, "internal error: " + e.getClass().getSimpleName());
+        } finally {
+            Http.done(ex);
         }
     }
 

@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import dev.aireview.runner.model.Json;
 import dev.aireview.runner.model.ReviewTask;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.time.Duration;
@@ -19,18 +21,26 @@ final class RunnerApi extends JsonHandler {
     static final String PREFIX = "/api/runners";
     private static final int MAX_TASKS_PER_POLL = 100;
 
+    private static final Logger log = LoggerFactory.getLogger(RunnerApi.class);
+
     private final DevServerStore store;
     private final DevServerOptions options;
+    private final Faults faults;
 
-    RunnerApi(DevServerStore store, DevServerOptions options) {
+    RunnerApi(DevServerStore store, DevServerOptions options, Faults faults) {
         this.store = store;
         this.options = options;
+        this.faults = faults;
     }
 
     @Override
     void route(HttpExchange ex) throws IOException, InterruptedException {
         Http.requireToken(ex, List.of(options.token()));
         List<String> seg = Http.segments(ex, PREFIX);
+        Faults.Call call = callOf(seg);
+        if (call != null && !survivesFault(ex, call)) {
+            return;
+        }
         if (seg.size() == 1 && seg.get(0).equals("register")) {
             requireMethod(ex, "POST");
             register(ex);
@@ -51,6 +61,57 @@ final class RunnerApi extends JsonHandler {
         } else {
             throw ApiException.notFound("no such call: " + ex.getRequestURI().getPath());
         }
+    }
+
+    private static Faults.Call callOf(List<String> seg) {
+        if (seg.size() == 1 && seg.get(0).equals("register")) {
+            return Faults.Call.REGISTER;
+        }
+        if (seg.size() == 2 && seg.get(0).equals("tasks") && seg.get(1).equals("pending")) {
+            return Faults.Call.POLL;
+        }
+        if (seg.size() == 2 && seg.get(1).equals("heartbeat")) {
+            return Faults.Call.HEARTBEAT;
+        }
+        if (seg.size() == 3 && seg.get(0).equals("tasks")) {
+            return switch (seg.get(2)) {
+                case "status" -> Faults.Call.STATUS;
+                case "logs" -> Faults.Call.LOGS;
+                case "result" -> Faults.Call.RESULT;
+                default -> null;
+            };
+        }
+        return null;
+    }
+
+    /**
+     * Applies the injected fault of this call, if any, before the call is processed: an error answers it (nothing
+     * changes on the server); a stall sends {@code 200} and the headers, then holds the body until the stall ends
+     * (then the call is processed and its answer is the body) or the server stops (never processed). Returns
+     * whether the call is to be processed.
+     */
+    private boolean survivesFault(HttpExchange ex, Faults.Call call) throws IOException, InterruptedException {
+        Faults.Action action = faults.next(call);
+        if (action == null) {
+            return true;
+        }
+        if (action instanceof Faults.Error e) {
+            log.debug("{} {}: injected HTTP {}", ex.getRequestMethod(), ex.getRequestURI().getPath(), e.status());
+            if (e.retryAfterSeconds() != null) {
+                ex.getResponseHeaders().set("Retry-After", Integer.toString(e.retryAfterSeconds()));
+            }
+            Http.sendError(ex, e.status(), e.detail());
+            return false;
+        }
+        Faults.Stall stall = (Faults.Stall) action;
+        log.debug("{} {}: injected stall of {}", ex.getRequestMethod(), ex.getRequestURI().getPath(),
+                stall.stall() == null ? "ever" : stall.stall().toMillis() + " ms");
+        Http.sendHeadersNow(ex, 200);
+        if (!faults.awaitStall(stall.stall())) {
+            ex.close();
+            return false;
+        }
+        return true;
     }
 
     private void register(HttpExchange ex) throws IOException {
@@ -120,7 +181,10 @@ final class RunnerApi extends JsonHandler {
         long wait = Math.max(0, Math.min(waitMs == null ? 0 : waitMs, options.maxPollWait().toMillis()));
         List<ObjectNode> claimed = store.poll(runnerId, max, Duration.ofMillis(wait));
         ArrayNode data = Json.mapper().createArrayNode();
-        claimed.forEach(data::add);
+        for (ObjectNode t : claimed) {
+            faults.padIfOversized(t, ReviewTask.idOf(t));
+            data.add(t);
+        }
         try {
             Http.sendData(ex, 200, data);
         } catch (IOException e) {
@@ -196,6 +260,7 @@ final class RunnerApi extends JsonHandler {
         data.put("id", taskId);
         data.put("status", out.task().resultStatus());
         data.put("duplicate", out.duplicate());
+        data.put("requeued", out.requeued());
         Http.sendData(ex, 200, data);
     }
 

@@ -30,6 +30,13 @@ final class TaskRecord {
     long duplicateLogLines;
     long droppedLogLines;
     int secretLeaks;
+    /** Status/result calls from a runner that never held the task (no attempt to count them in). */
+    int strayCalls;
+    /** Extra copies of the task sent in one poll answer (injected {@code duplicate} fault). */
+    int duplicatesSent;
+    /** Times the task went back to the queue after its runner reported {@code runner_shutdown}. */
+    int shutdownRequeues;
+    final List<AttemptRecord> attempts = new ArrayList<>();
     final List<String> formerRunners = new ArrayList<>();
     final List<PhaseChange> phases = new ArrayList<>();
     final List<LogLine> logs = new ArrayList<>();
@@ -54,6 +61,23 @@ final class TaskRecord {
         return r == null || r.isNull() ? null : r.asText();
     }
 
+    /** The latest attempt of {@code runnerId}, or null when it never held the task. */
+    AttemptRecord attemptOf(String runnerId) {
+        for (int i = attempts.size() - 1; i >= 0; i--) {
+            if (attempts.get(i).runnerId.equals(runnerId)) {
+                return attempts.get(i);
+            }
+        }
+        return null;
+    }
+
+    /** Ends the open attempt, if any. */
+    void endAttempt(String how, String message, Instant now) {
+        if (!attempts.isEmpty()) {
+            attempts.get(attempts.size() - 1).end(how, message, now);
+        }
+    }
+
     void record(String newPhase, String by, String message, String at, Instant now) {
         phases.add(new PhaseChange(newPhase, by, message, at, now));
     }
@@ -73,6 +97,7 @@ final class TaskRecord {
         return new TaskSnapshot(id, reviewId(), phase, runnerId, terminal(), cancelRequested, resultStatus,
                 Secrets.mask(result, secrets), Secrets.mask(body, secrets), enqueuedAt, claimedAt, startedAt,
                 finishedAt, claimCount, resultCalls, statusCalls, logBatches, requeues, formerRunners, ph, lines,
-                duplicateLogLines, droppedLogLines, secretLeaks);
+                duplicateLogLines, droppedLogLines, secretLeaks,
+                attempts.stream().map(a -> a.snapshot(secrets)).toList(), strayCalls, duplicatesSent, shutdownRequeues);
     }
 }

@@ -24,6 +24,10 @@ import java.util.List;
  * @param formerRunners runners that held the claim before it was re-queued
  * @param secretLeaks   how many log lines, status messages and results arrived with one of the task's secrets or
  *                      a server token in clear (the server masks them in every view; a correct runner sends 0)
+ * @param attempts      every hand-out of the task, in order (see {@link Attempt})
+ * @param strayCalls    status/result calls from runners that never held the task
+ * @param duplicatesSent extra copies of the task sent in one poll answer (injected fault)
+ * @param shutdownRequeues times the task was re-queued after a {@code runner_shutdown} result
  */
 public record TaskSnapshot(
         String id,
@@ -49,9 +53,14 @@ public record TaskSnapshot(
         List<LogLine> logs,
         long duplicateLogLines,
         long droppedLogLines,
-        int secretLeaks) {
+        int secretLeaks,
+        List<Attempt> attempts,
+        int strayCalls,
+        int duplicatesSent,
+        int shutdownRequeues) {
 
     public TaskSnapshot {
+        attempts = List.copyOf(attempts);
         formerRunners = List.copyOf(formerRunners);
         phases = List.copyOf(phases);
         logs = List.copyOf(logs);
@@ -110,6 +119,9 @@ public record TaskSnapshot(
         counters.put("duplicateLogLines", duplicateLogLines);
         counters.put("droppedLogLines", droppedLogLines);
         counters.put("secretLeaks", secretLeaks);
+        counters.put("strayCalls", strayCalls);
+        counters.put("duplicatesSent", duplicatesSent);
+        counters.put("shutdownRequeues", shutdownRequeues);
         ArrayNode former = n.putArray("formerRunners");
         formerRunners.forEach(former::add);
         ArrayNode ph = n.putArray("phases");
@@ -120,6 +132,24 @@ public record TaskSnapshot(
             o.put("message", p.message());
             o.put("at", p.at());
             o.put("receivedAt", str(p.receivedAt()));
+        }
+        ArrayNode att = n.putArray("attempts");
+        for (Attempt a : attempts) {
+            ObjectNode o = att.addObject();
+            o.put("number", a.number());
+            o.put("runnerId", a.runnerId());
+            o.put("claimedAt", str(a.claimedAt()));
+            o.put("endedAt", str(a.endedAt()));
+            o.put("end", a.end());
+            o.put("endMessage", a.endMessage());
+            o.put("executions", a.executions());
+            o.put("statusCalls", a.statusCalls());
+            o.put("rejectedStatusCalls", a.rejectedStatusCalls());
+            o.put("resultCalls", a.resultCalls());
+            o.put("rejectedResultCalls", a.rejectedResultCalls());
+            o.put("resultStatus", a.resultStatus());
+            o.put("errorKind", a.errorKind());
+            o.put("errorMessage", a.errorMessage());
         }
         n.set("task", task);
         n.set("result", result);

@@ -79,7 +79,7 @@ class ContainerPoolTest {
 
             await().atMost(Duration.ofSeconds(60)).until(() -> pooled(runner).stream()
                     .anyMatch(c -> !c.getId().equals(info.getId()) && "running".equals(c.getState())));
-            await().atMost(Duration.ofSeconds(10)).until(() -> executor.readyPoolContainers() == 1);
+            await().atMost(Duration.ofSeconds(60)).until(() -> executor.readyPoolContainers() == 1);
             assertNotEquals(info.getId(), pooled(runner).get(0).getId());
         } finally {
             executor.close();

@@ -66,7 +66,7 @@ public final class GitFixture implements AutoCloseable {
                 "--base-path=" + root, "--export-all", root.toString())
                 .redirectErrorStream(true).redirectOutput(root.resolve("daemon.log").toFile()).start();
         GitFixture fixture = new GitFixture(root, repo, daemon, port, base, middle, head);
-        await().atMost(Duration.ofSeconds(20)).ignoreExceptions().until(() -> {
+        await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> {
             try (Socket socket = new Socket()) {
                 socket.connect(new InetSocketAddress("127.0.0.1", port), 500);
                 return true;

@@ -40,7 +40,7 @@ class CancelIT {
             assertEquals(0, t.secretLeaks());
             assertEquals(List.of(), E2e.containersOfTask(name, id), "container stopped and removed");
             assertFalse(Files.exists(E2e.workspace(name, id)), "workspace removed");
-            await().atMost(Duration.ofSeconds(10)).until(() -> runner.daemon().runningTaskIds().isEmpty());
+            await().atMost(Duration.ofSeconds(60)).until(() -> runner.daemon().runningTaskIds().isEmpty());
 
             // The slot is free again: the next review runs normally.
             String next = fixture.server().enqueue(E2e.task(fixture.git(), null).build());

@@ -1,5 +1,6 @@
 package dev.aireview.runner.e2e;
 
+import dev.aireview.runner.devserver.Attempt;
 import dev.aireview.runner.devserver.TaskSnapshot;
 import dev.aireview.runner.docker.DockerTestSupport;
 import org.junit.jupiter.api.AfterAll;
@@ -17,7 +18,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 /**
  * Crash, then a quick restart: a runner killed with SIGKILL mid-review and started again under its name (well
  * before the server's heartbeat timeout) reports the task it lost as {@code failed/runner_shutdown}, once, instead of
- * leaving it in {@code reviewing} until the server notices.
+ * leaving it in {@code reviewing} until the server notices. The dev server takes that report as a retry request
+ * (docs/dev-server.md): the task goes back to the queue as a second attempt, which the restarted runner completes.
  */
 class RestartRecoveryIT {
     /** Long enough that the server never re-queues the task by itself during the test. */
@@ -48,11 +50,16 @@ class RestartRecoveryIT {
 
         try (var again = E2e.inProcess(env)) {
             TaskSnapshot done = fixture.server().awaitTerminal(id, Duration.ofSeconds(60));
-            assertEquals("failed", done.resultStatus(), done.toString());
-            assertEquals("runner_shutdown", done.errorKind());
-            assertEquals("the runner restarted while this review ran", done.errorMessage());
-            assertEquals(1, done.resultCalls(), "reported once");
-            assertEquals(1, done.claimCount());
+            Attempt lost = done.attempts().get(0);
+            assertEquals("failed", lost.resultStatus(), done.toString());
+            assertEquals("runner_shutdown", lost.errorKind());
+            assertEquals("the runner restarted while this review ran", lost.errorMessage());
+            assertEquals(1, lost.resultCalls(), "reported once");
+            assertEquals("requeued", lost.end(), "the report re-queued the task");
+            assertEquals(1, done.shutdownRequeues());
+            assertEquals(2, done.claimCount(), "claimed again after the report");
+            assertEquals("completed", done.resultStatus(), "the retry completed: " + done.errorKind() + " " + done.errorMessage());
+            assertEquals(2, done.resultCalls(), "the report and the retry's result");
             assertEquals(List.of(), DockerTestSupport.containersOfRunner(a), "the reaper removed the leftover container");
         }
         E2e.assertNothingLeft();

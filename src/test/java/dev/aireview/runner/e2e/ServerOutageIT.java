@@ -21,7 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class ServerOutageIT {
     @RegisterExtension
-    static final E2eFixture fixture = E2eFixture.withTestImage(Duration.ofSeconds(5));
+    static final E2eFixture fixture = E2eFixture.withTestImage(Duration.ofSeconds(10));
 
     @Test
     void runnersFinishTheirReviewsDuringAnOutageAndDeliverEachResultOnceWhenTheServerReturns() throws Exception {

@@ -1,0 +1,487 @@
+package dev.aireview.runner.devserver;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.aireview.runner.model.Json;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Faults injected into the runner calls, for chaos tests: set through {@code POST /api/admin/faults} (or
+ * {@link DevServer#injectFault}), listed with every injection counted by {@code GET /api/admin/faults}. See the
+ * "Fault injection" section of {@code docs/dev-server.md}.
+ *
+ * <p>Rules are consumed in the order they were added: the first rule of a call kind with injections left
+ * decides the next call of that kind. An error or a stall happens <em>before</em> the call is processed, so a
+ * call answered with a fault changed nothing on the server (a stalled call that is released later is processed
+ * then). The poll rules ({@code duplicate}, {@code bundle}, {@code oversized}) change what a poll hands out and are
+ * asked by {@link DevServerStore} and {@link RunnerApi}. One lock of its own; it never calls the store, so the
+ * store may call it under its lock.
+ */
+final class Faults {
+    /** The runner calls a fault can target; {@code wire} is the name used in the admin API. */
+    enum Call {
+        REGISTER, HEARTBEAT, POLL, STATUS, LOGS, RESULT;
+
+        String wire() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+
+        static Call fromWire(String s) {
+            for (Call c : values()) {
+                if (c.wire().equals(s)) {
+                    return c;
+                }
+            }
+            throw ApiException.badRequest("unknown call '" + s + "'; one of register, heartbeat, poll, status, logs, result");
+        }
+    }
+
+    /** What happens to one call: answered with an error, or its body stalled (null {@code stall}: until released). */
+    sealed interface Action permits Error, Stall {
+    }
+
+    record Error(int status, Integer retryAfterSeconds, String detail) implements Action {
+    }
+
+    record Stall(Duration stall) implements Action {
+    }
+
+    private static final class Rule {
+        final long id;
+        final Call call;
+        final String mode;
+        final int count;
+        int remaining;
+        int applied;
+        final int status;
+        final Integer retryAfterSeconds;
+        final Duration stall;
+        final List<String> taskIds;
+        final int bytes;
+        final String field;
+
+        Rule(long id, Call call, String mode, int count, int status, Integer retryAfterSeconds, Duration stall,
+             List<String> taskIds, int bytes, String field) {
+            this.id = id;
+            this.call = call;
+            this.mode = mode;
+            this.count = count;
+            this.remaining = count;
+            this.status = status;
+            this.retryAfterSeconds = retryAfterSeconds;
+            this.stall = stall;
+            this.taskIds = taskIds;
+            this.bytes = bytes;
+            this.field = field;
+        }
+
+        ObjectNode toJson() {
+            ObjectNode n = Json.mapper().createObjectNode();
+            n.put("id", id);
+            n.put("call", call.wire());
+            n.put("mode", mode);
+            n.put("count", count);
+            n.put("remaining", remaining);
+            n.put("applied", applied);
+            switch (mode) {
+                case "error" -> n.put("status", status);
+                case "rate_limit" -> n.put("retryAfterSeconds", retryAfterSeconds);
+                case "stall" -> {
+                    if (stall == null) {
+                        n.putNull("stallMs");
+                    } else {
+                        n.put("stallMs", stall.toMillis());
+                    }
+                }
+                case "bundle" -> n.set("taskIds", ids(taskIds));
+                case "oversized" -> {
+                    n.put("taskId", taskIds.get(0));
+                    n.put("bytes", bytes);
+                    n.put("field", field);
+                }
+                default -> {
+                }
+            }
+            return n;
+        }
+    }
+
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition released = lock.newCondition();
+    private final List<Rule> rules = new ArrayList<>();
+    private final Map<String, Integer> injected = new LinkedHashMap<>();
+    private long ruleSeq;
+    /** Bumped by {@link #release()}: a stall started under an older generation ends. */
+    private long generation;
+    private boolean closed;
+    private long unavailableUntilNanos;
+    private boolean unavailable;
+
+    // ---------------------------------------------------------------- rules
+
+    /**
+     * Adds a rule from its admin JSON; returns the rule as JSON (with its id). Outages are not rules: see
+     * {@link DevServer#injectFault}.
+     */
+    ObjectNode add(JsonNode spec) {
+        if (spec == null || !spec.isObject()) {
+            throw ApiException.badRequest("a fault must be a JSON object");
+        }
+        String mode = Json.text(spec, "mode");
+        if (mode == null) {
+            throw ApiException.badRequest("missing field 'mode'");
+        }
+        mode = mode.trim().toLowerCase(Locale.ROOT);
+        int count = intOr(spec, "count", 1);
+        if (count < 1) {
+            throw ApiException.badRequest("'count' must be at least 1");
+        }
+        Rule rule = switch (mode) {
+            case "error" -> {
+                int status = intOr(spec, "status", 503);
+                if (status < 500 || status > 599) {
+                    throw ApiException.badRequest("'status' of an error fault must be a 5xx code");
+                }
+                yield new Rule(0, call(spec), mode, count, status, retryAfter(spec, null), null, List.of(), 0, null);
+            }
+            case "rate_limit" -> new Rule(0, call(spec), mode, count, 429, retryAfter(spec, 1), null, List.of(), 0, null);
+            case "stall" -> {
+                JsonNode ms = Json.field(spec, "stallMs", "stall_ms");
+                Duration stall = null;
+                if (ms != null && !ms.isNull()) {
+                    if (!ms.canConvertToLong() || ms.asLong() < 0) {
+                        throw ApiException.badRequest("'stallMs' must be a non-negative number, or null for a stall that never ends");
+                    }
+                    stall = Duration.ofMillis(ms.asLong());
+                }
+                yield new Rule(0, call(spec), mode, count, 200, null, stall, List.of(), 0, null);
+            }
+            case "duplicate" -> new Rule(0, Call.POLL, mode, count, 200, null, null, List.of(), 0, null);
+            case "bundle" -> {
+                List<String> ids = new ArrayList<>();
+                JsonNode list = Json.field(spec, "taskIds", "task_ids");
+                if (list != null && list.isArray()) {
+                    list.forEach(i -> ids.add(i.asText()));
+                }
+                if (ids.size() < 2 || new LinkedHashSet<>(ids).size() != ids.size()) {
+                    throw ApiException.badRequest("'taskIds' of a bundle must list at least two distinct task ids");
+                }
+                yield new Rule(0, Call.POLL, mode, 1, 200, null, null, List.copyOf(ids), 0, null);
+            }
+            case "oversized" -> {
+                String taskId = Json.text(spec, "taskId", "task_id");
+                if (taskId == null) {
+                    throw ApiException.badRequest("missing field 'taskId'");
+                }
+                int bytes = intOr(spec, "bytes", 20_000_001);
+                if (bytes < 1) {
+                    throw ApiException.badRequest("'bytes' must be positive");
+                }
+                String field = Json.text(spec, "field");
+                yield new Rule(0, Call.POLL, mode, count, 200, null, null, List.of(taskId), bytes,
+                        field == null ? "padding" : field);
+            }
+            default -> throw ApiException.badRequest("unknown fault mode '" + mode
+                    + "'; one of error, rate_limit, stall, duplicate, bundle, oversized, outage");
+        };
+        lock.lock();
+        try {
+            Rule r = new Rule(++ruleSeq, rule.call, rule.mode, rule.count, rule.status, rule.retryAfterSeconds,
+                    rule.stall, rule.taskIds, rule.bytes, rule.field);
+            rules.add(r);
+            return r.toJson();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Removes every rule, ends a 503 outage and releases every stalled call (they are processed now). */
+    void clear() {
+        lock.lock();
+        try {
+            rules.clear();
+            unavailable = false;
+            release();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Ends every stall in progress; released calls are processed and answered. */
+    void release() {
+        lock.lock();
+        try {
+            generation++;
+            released.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** At server stop: every stall ends, and none starts again. */
+    void close() {
+        lock.lock();
+        try {
+            closed = true;
+            release();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ---------------------------------------------------------------- outage (503 kind)
+
+    /** For {@code duration}, every runner call (and {@code /api/health}) answers 503 without being processed. */
+    void unavailableFor(Duration duration) {
+        lock.lock();
+        try {
+            unavailable = true;
+            unavailableUntilNanos = System.nanoTime() + duration.toNanos();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Counts an outage that closes the port (kept by {@link DevServer}). */
+    void countOutage(String kind) {
+        lock.lock();
+        try {
+            injected.merge("outage:" + kind, 1, Integer::sum);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** True while a 503 outage lasts; the first call that sees it over ends it. */
+    boolean unavailable() {
+        lock.lock();
+        try {
+            if (unavailable && System.nanoTime() - unavailableUntilNanos >= 0) {
+                unavailable = false;
+            }
+            return unavailable;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ---------------------------------------------------------------- per call
+
+    /** The fault for the next call of {@code call}, or null: consumes one injection of the first matching rule. */
+    Action next(Call call) {
+        lock.lock();
+        try {
+            if (unavailable()) {
+                count("outage:503:" + call.wire());
+                return new Error(503, 1, "the server is unavailable (injected outage)");
+            }
+            for (Rule r : rules) {
+                if (r.call != call || r.remaining <= 0) {
+                    continue;
+                }
+                Action a = switch (r.mode) {
+                    case "error" -> new Error(r.status, r.retryAfterSeconds, "injected fault: HTTP " + r.status);
+                    case "rate_limit" -> new Error(429, r.retryAfterSeconds, "injected fault: rate limited");
+                    case "stall" -> new Stall(r.stall);
+                    default -> null;
+                };
+                if (a == null) {
+                    continue;
+                }
+                consume(r);
+                return a;
+            }
+            return null;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Waits out a stall: until it has lasted {@code stall} (forever when null), {@link #release()} or
+     * {@link #close()}. Returns false when the server closed meanwhile (the call is then not processed).
+     */
+    boolean awaitStall(Duration stall) throws InterruptedException {
+        lock.lock();
+        try {
+            long gen = generation;
+            long deadline = stall == null ? 0 : System.nanoTime() + stall.toNanos();
+            while (!closed && gen == generation) {
+                if (stall == null) {
+                    released.await();
+                } else {
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0) {
+                        break;
+                    }
+                    released.awaitNanos(left);
+                }
+            }
+            return !closed;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** True when the next poll answer that hands out tasks lists its first task twice (consumes one injection). */
+    boolean duplicateNext() {
+        lock.lock();
+        try {
+            for (Rule r : rules) {
+                if (r.mode.equals("duplicate") && r.remaining > 0) {
+                    consume(r);
+                    return true;
+                }
+            }
+            return false;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Task ids held back for an unclaimed bundle (the store hands them out together, or not at all). */
+    Set<String> heldForBundles() {
+        lock.lock();
+        try {
+            Set<String> held = new LinkedHashSet<>();
+            for (Rule r : rules) {
+                if (r.mode.equals("bundle") && r.remaining > 0) {
+                    held.addAll(r.taskIds);
+                }
+            }
+            return held;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Unclaimed bundles, oldest first, as lists of task ids. */
+    List<List<String>> bundles() {
+        lock.lock();
+        try {
+            List<List<String>> out = new ArrayList<>();
+            for (Rule r : rules) {
+                if (r.mode.equals("bundle") && r.remaining > 0) {
+                    out.add(r.taskIds);
+                }
+            }
+            return out;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Marks the bundle with these ids handed out. */
+    void bundleClaimed(List<String> taskIds) {
+        lock.lock();
+        try {
+            for (Rule r : rules) {
+                if (r.mode.equals("bundle") && r.remaining > 0 && r.taskIds.equals(taskIds)) {
+                    consume(r);
+                    return;
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Pads the copy of a task about to be sent with an oversized string field when a rule targets it (consumes one
+     * injection); returns whether it did.
+     */
+    boolean padIfOversized(ObjectNode taskCopy, String taskId) {
+        Rule match = null;
+        lock.lock();
+        try {
+            for (Rule r : rules) {
+                if (r.mode.equals("oversized") && r.remaining > 0 && r.taskIds.get(0).equals(taskId)) {
+                    consume(r);
+                    match = r;
+                    break;
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+        if (match == null) {
+            return false;
+        }
+        taskCopy.put(match.field, "x".repeat(match.bytes));
+        return true;
+    }
+
+    private void consume(Rule r) {
+        r.remaining--;
+        r.applied++;
+        count(r.call.wire() + ":" + r.mode);
+    }
+
+    private void count(String key) {
+        injected.merge(key, 1, Integer::sum);
+    }
+
+    /** {@code GET /api/admin/faults}: the rules (with what is left of each) and every injection counted by kind. */
+    ObjectNode toJson() {
+        lock.lock();
+        try {
+            ObjectNode n = Json.mapper().createObjectNode();
+            ArrayNode list = n.putArray("rules");
+            rules.forEach(r -> list.add(r.toJson()));
+            ObjectNode counts = n.putObject("injected");
+            injected.forEach(counts::put);
+            n.put("unavailable", unavailable());
+            return n;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Every injection so far, by {@code call:mode} (and {@code outage:<kind>}). */
+    Map<String, Integer> injected() {
+        lock.lock();
+        try {
+            return Map.copyOf(injected);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private static Call call(JsonNode spec) {
+        String c = Json.text(spec, "call");
+        if (c == null) {
+            throw ApiException.badRequest("missing field 'call'");
+        }
+        return Call.fromWire(c.trim().toLowerCase(Locale.ROOT));
+    }
+
+    private static Integer retryAfter(JsonNode spec, Integer dflt) {
+        Integer v = Http.intField(spec, "retryAfterSeconds", "retry_after_seconds");
+        if (v != null && v < 0) {
+            throw ApiException.badRequest("'retryAfterSeconds' must not be negative");
+        }
+        return v == null ? dflt : v;
+    }
+
+    private static int intOr(JsonNode spec, String name, int dflt) {
+        Integer v = Http.intField(spec, name);
+        return v == null ? dflt : v;
+    }
+
+    private static ArrayNode ids(List<String> ids) {
+        ArrayNode a = Json.mapper().createArrayNode();
+        ids.forEach(a::add);
+        return a;
+    }
+}

@@ -1,0 +1,357 @@
+package dev.aireview.runner.devserver;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * Fault injection of the dev server, each mode against a started server with a plain HTTP client: errors and 429s
+ * (not processed), stalled bodies (headers first, the call processed only when the stall ends), both kinds of
+ * outage, duplicate and bundled (colliding) ids in a poll answer, an oversized task; and the records that prove
+ * exactly-once: attempts, executions per attempt, {@code runner_shutdown} re-queues.
+ */
+class DevServerFaultsTest {
+    private static final String TOKEN = "faults-token-0123456789";
+    private static final String SHA = "0123456789abcdef0123456789abcdef01234567";
+
+    private DevServer server;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    @AfterEach
+    void stop() {
+        if (server != null) {
+            server.stop();
+        }
+    }
+
+    private Api start(DevServerOptions.Builder options) throws Exception {
+        server = DevServer.start(options.build());
+        return new Api(server.baseUrl(), TOKEN);
+    }
+
+    private Api start() throws Exception {
+        return start(DevServerOptions.builder(TOKEN).heartbeatTimeout(Duration.ofMinutes(5)));
+    }
+
+    private String enqueue(String id) {
+        NewTask.Builder b = NewTask.forRepository("https://git.example/acme/shop.git").headSha(SHA);
+        if (id != null) {
+            b.id(id);
+        }
+        return server.enqueue(b.build());
+    }
+
+    private static List<String> ids(Api.Reply poll) {
+        List<String> out = new java.util.ArrayList<>();
+        poll.data().forEach(t -> out.add(t.get("id").asText()));
+        return out;
+    }
+
+    private HttpRequest.Builder request(String path) {
+        return HttpRequest.newBuilder(URI.create(server.baseUrl() + path)).timeout(Duration.ofSeconds(60))
+                .header("Authorization", "Bearer " + TOKEN);
+    }
+
+    @Test
+    void shouldAnswerInjectedServerErrorsWithoutProcessingTheCall() throws Exception {
+        Api api = start();
+        api.register("r1", 2);
+        String id = enqueue(null);
+        Api.Reply added = api.post("/api/admin/faults", "{\"call\":\"poll\",\"mode\":\"error\",\"status\":502,\"count\":2}");
+        assertEquals(201, added.status(), added.toString());
+        assertEquals(2, added.data().get("remaining").asInt());
+
+        for (int i = 0; i < 2; i++) {
+            Api.Reply r = api.poll("r1", 2, 0);
+            assertEquals(502, r.status(), r.toString());
+            assertEquals(502, r.json().get("error").get("status").asInt());
+        }
+        assertEquals(0, server.task(id).claimCount(), "an answered fault claims nothing");
+        assertEquals(List.of(id), ids(api.poll("r1", 2, 0)), "the third poll is served");
+        assertEquals(1, server.task(id).claimCount());
+
+        JsonNode faults = api.get("/api/admin/faults").data();
+        assertEquals(2, faults.get("injected").get("poll:error").asInt());
+        assertEquals(0, faults.get("rules").get(0).get("remaining").asInt());
+        assertEquals(2, faults.get("rules").get(0).get("applied").asInt());
+    }
+
+    @Test
+    void shouldAnswerRateLimitsWithRetryAfterAndNotRecordTheHeartbeat() throws Exception {
+        Api api = start();
+        api.register("r1", 2);
+        server.injectFault(Fault.rateLimit("heartbeat", 7, 1));
+
+        HttpResponse<String> r = http.send(request("/api/runners/r1/heartbeat").header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"status\":\"online\",\"activeJobs\":0}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+
+        assertEquals(429, r.statusCode(), r.body());
+        assertEquals("7", r.headers().firstValue("Retry-After").orElse(null));
+        assertEquals(0, server.runner("r1").orElseThrow().heartbeats(), "the limited heartbeat was not processed");
+        assertEquals(200, api.heartbeat("r1", "online").status());
+        assertEquals(1, server.runner("r1").orElseThrow().heartbeats());
+        assertEquals(1, server.injectedFaults().get("heartbeat:rate_limit"));
+    }
+
+    @Test
+    void shouldSendHeadersThenStallTheBodyForTheGivenTimeAndProcessTheCallAfterwards() throws Exception {
+        Api api = start();
+        api.register("r1", 2);
+        String id = enqueue(null);
+        assertEquals(List.of(id), ids(api.poll("r1", 1, 0)));
+        long stallMs = 1500;
+        server.injectFault(Fault.stall("result", Duration.ofMillis(stallMs), 1));
+
+        HttpResponse<InputStream> r = http.send(request("/api/runners/tasks/" + id + "/result").header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"runnerId\":\"r1\",\"status\":\"completed\",\"summary\":\"ok\"}")).build(),
+                HttpResponse.BodyHandlers.ofInputStream());
+        long headersAt = System.nanoTime();
+        assertEquals(200, r.statusCode(), "headers arrive at once");
+        String body;
+        try (InputStream in = r.body()) {
+            body = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+        long bodyMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - headersAt);
+
+        assertTrue(bodyMs >= stallMs - 100, "the body came " + bodyMs + " ms after the headers");
+        assertTrue(body.contains("\"status\":\"completed\""), body);
+        assertEquals("completed", server.task(id).resultStatus(), "the call was processed after the stall");
+        assertEquals(1, server.injectedFaults().get("result:stall"));
+        Api.Reply next = api.result(id, "r1", "completed");
+        assertEquals(200, next.status(), "the next call of the kind is answered normally: " + next);
+        assertTrue(next.data().get("duplicate").asBoolean());
+    }
+
+    @Test
+    void shouldStallABodyUntilReleasedWithoutProcessingTheCallMeanwhile() throws Exception {
+        Api api = start();
+        api.register("r1", 2);
+        String id = enqueue(null);
+        assertEquals(List.of(id), ids(api.poll("r1", 1, 0)));
+        server.injectFault(Fault.stall("status", null, 1));
+
+        HttpResponse<InputStream> r = http.send(request("/api/runners/tasks/" + id + "/status").header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"runnerId\":\"r1\",\"status\":\"reviewing\",\"at\":\"2026-01-01T00:00:00Z\"}")).build(),
+                HttpResponse.BodyHandlers.ofInputStream());
+        assertEquals(200, r.statusCode());
+        CompletableFuture<String> body = CompletableFuture.supplyAsync(() -> {
+            try (InputStream in = r.body()) {
+                return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        assertThrows(TimeoutException.class, () -> body.get(1, TimeUnit.SECONDS), "no body while stalled");
+        assertEquals("claimed", server.task(id).phase(), "a stalled call is not processed");
+
+        assertEquals(200, api.status(id, "r1", "cloning").status(), "other calls go on meanwhile");
+
+        server.clearFaults();
+
+        String released = body.get(30, TimeUnit.SECONDS);
+        assertTrue(released.contains("reviewing"), released);
+        assertEquals("reviewing", server.task(id).phase(), "released: processed now");
+        assertEquals(1, server.task(id).attempts().get(0).executions());
+    }
+
+    @Test
+    void shouldRefuseConnectionsDuringAnOutageAndServeAgainAfterIt() throws Exception {
+        Api api = start(DevServerOptions.builder(TOKEN).heartbeatTimeout(Duration.ofMillis(500)));
+        api.register("r1", 2);
+        Api.Reply r = api.post("/api/admin/faults", "{\"mode\":\"outage\",\"kind\":\"refused\",\"durationMs\":2000}");
+        assertEquals(201, r.status(), r.toString());
+
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50)).until(() -> refused(api));
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).ignoreExceptions()
+                .until(() -> api.get("/api/health").status() == 200);
+
+        assertEquals(1, server.injectedFaults().get("outage:refused"));
+        assertTrue(server.runner("r1").orElseThrow().online(), "no runner timed out during the outage");
+        assertEquals(200, api.heartbeat("r1", "online").status());
+    }
+
+    private static boolean refused(Api api) throws InterruptedException {
+        try {
+            api.get("/api/health");
+            return false;
+        } catch (ConnectException e) {
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    @Test
+    void shouldAnswer503ToRunnerCallsDuringA503OutageButServeTheAdminApi() throws Exception {
+        Api api = start();
+        api.register("r1", 2);
+        server.injectFault(Fault.outage(Duration.ofMinutes(5), "503"));
+
+        assertEquals(503, api.poll("r1", 1, 0).status());
+        assertEquals(503, api.heartbeat("r1", "online").status());
+        assertEquals(503, api.get("/api/health").status());
+        assertEquals(200, api.get("/api/admin/tasks").status(), "the admin API stays up");
+        assertTrue(server.injectedFaults().get("outage:503:poll") >= 1);
+
+        server.clearFaults();
+        assertEquals(200, api.poll("r1", 1, 0).status());
+        assertEquals(200, api.get("/api/health").status());
+    }
+
+    @Test
+    void shouldListTheFirstTaskTwiceInOneAnswerButClaimItOnce() throws Exception {
+        Api api = start();
+        api.register("r1", 4);
+        String id = enqueue(null);
+        server.injectFault(Fault.duplicate(1));
+
+        assertEquals(List.of(id, id), ids(api.poll("r1", 4, 0)));
+        TaskSnapshot t = server.task(id);
+        assertEquals(1, t.claimCount());
+        assertEquals(1, t.attempts().size());
+        assertEquals(1, t.duplicatesSent());
+        assertEquals(List.of(id), server.runner("r1").orElseThrow().claimedTaskIds());
+    }
+
+    @Test
+    void shouldHandOutCollidingIdsTogetherInOneAnswer() throws Exception {
+        Api api = start();
+        api.register("r1", 4);
+        String other = enqueue(null);
+        String slash = enqueue("task/7");
+        String underscore = enqueue("task_7");
+        server.injectFault(Fault.bundle(List.of(slash, underscore)));
+
+        assertEquals(List.of(other), ids(api.poll("r1", 1, 0)), "bundled tasks are held back");
+        assertEquals(List.of(), ids(api.poll("r1", 1, 0)), "a poll without room for the whole bundle gets none");
+        assertEquals(List.of(slash, underscore), ids(api.poll("r1", 2, 0)));
+
+        assertEquals(200, api.status("task%2F7", "r1", "reviewing").status(), "an encoded slash addresses task/7");
+        assertEquals("reviewing", server.task(slash).phase());
+        assertEquals("claimed", server.task(underscore).phase());
+        assertEquals(1, server.injectedFaults().get("poll:bundle"));
+    }
+
+    @Test
+    void shouldPadAnOversizedTaskOnlyInTheAnswer() throws Exception {
+        Api api = start();
+        api.register("r1", 4);
+        String big = enqueue(null);
+        String small = enqueue(null);
+        JsonNode rule = server.injectFault(Fault.oversized(big, 2_000_000));
+        assertEquals(2_000_000, rule.get("bytes").asInt());
+
+        JsonNode data = api.poll("r1", 4, 0).data();
+
+        assertEquals(2, data.size());
+        assertEquals(2_000_000, data.get(0).get("padding").asText().length());
+        assertNull(data.get(1).get("padding"), small + " is not padded");
+        assertNull(server.task(big).task().get("padding"), "the stored task is unchanged");
+    }
+
+    @Test
+    void shouldDefaultAnOversizedFieldToJustOverJacksonsStringLimit() throws Exception {
+        Api api = start();
+        Api.Reply r = api.post("/api/admin/faults", "{\"mode\":\"oversized\",\"taskId\":\"t1\"}");
+        assertEquals(201, r.status(), r.toString());
+        assertEquals(20_000_001, r.data().get("bytes").asInt());
+        assertEquals("padding", r.data().get("field").asText());
+    }
+
+    @Test
+    void shouldRejectMalformedFaults() throws Exception {
+        Api api = start();
+        assertEquals(400, api.post("/api/admin/faults", "{\"call\":\"poll\",\"mode\":\"explode\"}").status());
+        assertEquals(400, api.post("/api/admin/faults", "{\"call\":\"nope\",\"mode\":\"error\"}").status());
+        assertEquals(400, api.post("/api/admin/faults", "{\"call\":\"poll\",\"mode\":\"error\",\"status\":404}").status());
+        assertEquals(400, api.post("/api/admin/faults", "{\"mode\":\"bundle\",\"taskIds\":[\"a\"]}").status());
+        assertEquals(400, api.post("/api/admin/faults", "{\"mode\":\"outage\",\"kind\":\"refused\"}").status());
+        assertEquals(0, api.get("/api/admin/faults").data().get("rules").size());
+    }
+
+    @Test
+    void shouldCountExecutionsPerAttemptAndRunnerWithRetriedReportsOnce() throws Exception {
+        Api api = start();
+        api.register("r1", 2);
+        api.register("r2", 2);
+        String id = enqueue(null);
+        assertEquals(List.of(id), ids(api.poll("r1", 1, 0)));
+        api.status(id, "r1", "reviewing");
+        api.status(id, "r1", "reviewing"); // a retry: same "at"
+        assertEquals(1, server.task(id).attempts().get(0).executions());
+
+        api.heartbeat("r1", "offline"); // its claim goes back to the queue: attempt 1 ends
+        assertEquals(List.of(id), ids(api.poll("r2", 1, 0)));
+        assertEquals(409, api.status(id, "r1", "reviewing").status(), "r1 no longer holds it");
+        api.post("/api/runners/tasks/" + id + "/status", "{\"runnerId\":\"r2\",\"status\":\"reviewing\",\"at\":\"2026-01-01T00:00:01Z\"}");
+        api.post("/api/runners/tasks/" + id + "/status", "{\"runnerId\":\"r2\",\"status\":\"reviewing\",\"at\":\"2026-01-01T00:00:02Z\"}");
+        assertEquals(200, api.result(id, "r2", "completed").status());
+
+        TaskSnapshot t = server.task(id);
+        assertEquals(2, t.attempts().size());
+        Attempt first = t.attempts().get(0);
+        assertEquals("r1", first.runnerId());
+        assertEquals("requeued", first.end());
+        assertEquals(1, first.executions(), "the refused report repeats the first stamp");
+        assertEquals(1, first.rejectedStatusCalls());
+        Attempt second = t.attempts().get(1);
+        assertEquals("r2", second.runnerId());
+        assertEquals(2, second.executions(), "two distinct reviewing reports within one claim: executed twice");
+        assertEquals("result", second.end());
+        assertEquals("completed", second.resultStatus());
+        assertEquals(0, t.strayCalls());
+    }
+
+    @Test
+    void shouldRequeueARunnerShutdownResultAsANewAttemptUpToTheLimit() throws Exception {
+        Api api = start(DevServerOptions.builder(TOKEN).heartbeatTimeout(Duration.ofMinutes(5)).maxShutdownRetries(1));
+        api.register("r1", 2);
+        api.register("r2", 2);
+        String id = enqueue(null);
+        String shutdown = "{\"runnerId\":\"%s\",\"status\":\"failed\",\"error\":{\"kind\":\"runner_shutdown\","
+                + "\"message\":\"the runner restarted while this review ran\"}}";
+        assertEquals(List.of(id), ids(api.poll("r1", 1, 0)));
+
+        Api.Reply first = api.post("/api/runners/tasks/" + id + "/result", shutdown.formatted("r1"));
+
+        assertEquals(200, first.status(), first.toString());
+        assertTrue(first.data().get("requeued").asBoolean());
+        TaskSnapshot t = server.task(id);
+        assertEquals("pending", t.phase());
+        assertFalse(t.terminal());
+        assertEquals(1, t.shutdownRequeues());
+        assertEquals("requeued", t.attempts().get(0).end());
+        assertEquals("runner_shutdown", t.attempts().get(0).errorKind());
+        assertEquals("the runner restarted while this review ran", t.attempts().get(0).errorMessage());
+        assertEquals(409, api.post("/api/runners/tasks/" + id + "/result", shutdown.formatted("r1")).status(),
+                "the report again: the task is no longer r1's");
+
+        assertEquals(List.of(id), ids(api.poll("r2", 1, 0)), "retried by another runner");
+        Api.Reply second = api.post("/api/runners/tasks/" + id + "/result", shutdown.formatted("r2"));
+        assertFalse(second.data().get("requeued").asBoolean(), "over the limit the report is the result");
+        t = server.task(id);
+        assertTrue(t.terminal());
+        assertEquals("failed", t.resultStatus());
+        assertEquals("runner_shutdown", t.errorKind());
+        assertEquals(2, t.attempts().size());
+        assertEquals("result", t.attempts().get(1).end());
+    }
+}

@@ -1,0 +1,542 @@
+package dev.aireview.runner.e2e;
+
+import com.github.dockerjava.api.model.Container;
+import dev.aireview.runner.devserver.Attempt;
+import dev.aireview.runner.devserver.DevServer;
+import dev.aireview.runner.devserver.Fault;
+import dev.aireview.runner.devserver.NewTask;
+import dev.aireview.runner.devserver.RunnerSnapshot;
+import dev.aireview.runner.devserver.TaskSnapshot;
+import dev.aireview.runner.docker.DockerTestSupport;
+import dev.aireview.runner.docker.Labels;
+import dev.aireview.runner.docker.Workspaces;
+import org.awaitility.core.ConditionTimeoutException;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.io.File;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * The proof of issue 9: four runner processes with two slots each review more than 200 tasks against the dev server
+ * while it misbehaves — 5xx and 429 bursts, stalled bodies on every call kind (for a while and for ever), a refused
+ * outage and a 503 outage, one poll answer listing a task twice, colliding ids ({@code task/7}, {@code task_7})
+ * handed out together, a task over Jackson's 20 MB string limit in a batch with a valid one (once behind it, once
+ * before it) — and while runners are
+ * stopped (SIGTERM) and killed (SIGKILL) mid-review and started again, and reviews ignore SIGTERM, run out of memory
+ * or into their timeout.
+ *
+ * <p>It ends asserting from the dev server's own records (see "Attempts" in docs/dev-server.md): every task has
+ * exactly one accepted result; no attempt executed twice and no task ran in two attempts unless the runner of the
+ * earlier one was killed or stopped by this test; no runner the test left alone lost a claim to the heartbeat
+ * timeout; every failure names its kind, and each special task ends as it must; no container, volume or workspace
+ * of any runner is left; no planted secret (runner token, clone tokens, AI keys) reached the server in clear or a
+ * runner's output; every runner stops on SIGTERM. Every wait is on a condition with a deadline; the counts are
+ * printed at the end.
+ */
+@Timeout(value = 12, unit = TimeUnit.MINUTES)
+class ChaosIT {
+    private static final String IMAGE = "ai-review-test/chaos:test";
+    private static final int RUNNERS = 4;
+    private static final int SLOTS = 2;
+    private static final int QUICK = 200;
+    private static final Set<String> ERROR_KINDS = Set.of("clone_failed", "image_missing", "timeout", "oom_killed",
+            "disk_limit", "executor_failed", "bad_task", "cancelled", "runner_shutdown");
+
+    @RegisterExtension
+    /** Longer than a runner process takes to start again, so a SIGKILLed runner restarted at once reports its loss. */
+    static final E2eFixture fixture = E2eFixture.withoutTestImage(Duration.ofSeconds(15));
+
+    private static final List<Runner> runners = new ArrayList<>();
+    /** Every wait of the run ends by then, so a run whose runners wedge still ends (and reports) in bounded time. */
+    private static long deadlineNanos;
+
+    /** One runner name: its settings, the process running now, every process it ever had, when it was disrupted. */
+    private static final class Runner {
+        final String name;
+        final Map<String, String> env;
+        final List<E2e.RunnerProcess> processes = new ArrayList<>();
+        final List<Instant> disruptedAt = new ArrayList<>();
+        final List<String> stopProblems = new ArrayList<>();
+
+        Runner(String name, Map<String, String> env) {
+            this.name = name;
+            this.env = env;
+        }
+
+        E2e.RunnerProcess current() {
+            return processes.get(processes.size() - 1);
+        }
+
+        void start() throws Exception {
+            processes.add(E2e.process(env));
+        }
+
+        boolean alive() {
+            return !processes.isEmpty() && current().process().isAlive();
+        }
+    }
+
+    @AfterAll
+    static void stopEverything() throws Exception {
+        try {
+            for (Runner r : runners) {
+                for (E2e.RunnerProcess p : r.processes) {
+                    p.close();
+                }
+            }
+        } finally {
+            // A runner that hung or was killed at the end may have left things: the assertions have seen them, now
+            // they go, so that the fixture's own check and the other test classes start clean.
+            for (Runner r : runners) {
+                forceRemove(r.name);
+            }
+        }
+    }
+
+    @Test
+    void everyTaskEndsWithExactlyOneResultWhileServerRunnersAndReviewsMisbehave() throws Exception {
+        long started = System.nanoTime();
+        deadlineNanos = started + TimeUnit.MINUTES.toNanos(6);
+        buildImage();
+        DevServer server = fixture.server();
+        Map<String, String> kindOf = new LinkedHashMap<>();
+        List<String> secrets = new ArrayList<>();
+        secrets.add(server.token());
+
+        // Colliding ids first: the server's own ids are task_<n>, so task_7 must exist before they are assigned.
+        String slash = enqueue(server, "quick", "task/7", kindOf, secrets);
+        String underscore = enqueue(server, "quick", "task_7", kindOf, secrets);
+        kindOf.put(slash, "colliding");
+        kindOf.put(underscore, "colliding");
+        // One task over Jackson's 20 MB string limit in a poll answer with a valid one, once behind it, once before it.
+        String oversized = enqueue(server, "quick", null, kindOf, secrets);
+        String behind = enqueue(server, "quick", null, kindOf, secrets);
+        String before = enqueue(server, "quick", null, kindOf, secrets);
+        String oversizedToo = enqueue(server, "quick", null, kindOf, secrets);
+        kindOf.put(oversized, "oversized");
+        kindOf.put(oversizedToo, "oversized");
+        kindOf.put(behind, "oversized-partner-behind");
+        kindOf.put(before, "oversized-partner-before");
+        List<String> bundled = List.of(slash, underscore, oversized, behind, before, oversizedToo);
+        server.injectFault(Fault.bundle(List.of(slash, underscore)));
+        server.injectFault(Fault.bundle(List.of(oversized, behind)));
+        server.injectFault(Fault.bundle(List.of(before, oversizedToo)));
+        server.injectFault(Fault.oversized(oversized, 20_000_001));
+        server.injectFault(Fault.oversized(oversizedToo, 20_000_001));
+        for (int i = 0; i < QUICK; i++) {
+            enqueue(server, i % 67 == 5 ? "leak" : "quick", null, kindOf, secrets);
+            if (i % 20 == 10) {
+                enqueue(server, "slow", null, kindOf, secrets);
+            }
+            if (i % 50 == 25) {
+                for (String special : List.of("hang", "stubborn", "oom")) {
+                    enqueue(server, special, null, kindOf, secrets);
+                }
+            }
+        }
+        int total = kindOf.size();
+
+        for (int i = 0; i < RUNNERS; i++) {
+            String name = DockerTestSupport.runnerName("chaos-" + i);
+            Map<String, String> env = E2e.env(server, name, IMAGE, SLOTS);
+            env.put("DOCKER_POOL_SIZE", i == RUNNERS - 1 ? "0" : "1"); // pre-warmed containers, and one cold runner
+            Runner r = new Runner(name, env);
+            runners.add(r);
+            r.start();
+        }
+
+        // The bundles go to the first polls with two free slots; the error bursts start after that.
+        awaitQuietly("the bundles handed out", Duration.ofSeconds(90), () ->
+                bundled.stream().allMatch(id -> server.task(id).claimCount() >= 1));
+        for (String call : List.of("poll", "heartbeat", "status", "logs", "result")) {
+            server.injectFault(Fault.error(call, call.equals("heartbeat") ? 500 : 503, 4));
+        }
+        server.injectFault(Fault.error("register", 502, 2));
+
+        awaitDone(server, 25);
+        for (String call : List.of("poll", "heartbeat", "status", "logs", "result", "register")) {
+            server.injectFault(Fault.rateLimit(call, 1, 3));
+        }
+
+        awaitDone(server, 45);
+        for (String call : List.of("heartbeat", "status", "logs", "result", "register")) {
+            server.injectFault(Fault.stall(call, Duration.ofMillis(800), 2));
+        }
+        server.injectFault(Fault.stall("poll", Duration.ofMillis(300), 2));
+        for (String call : List.of("poll", "heartbeat", "status", "logs", "result", "register")) {
+            server.injectFault(Fault.stall(call, null, 1)); // never ends: the runner's deadline must
+        }
+
+        awaitDone(server, 65);
+        Runner stopped = disruptMidReview(server, false);
+        server.injectFault(Fault.duplicate(2));
+
+        awaitDone(server, 95);
+        server.injectFault(Fault.outage(Duration.ofSeconds(3), "refused"));
+        awaitQuietly("the refused outage is over", Duration.ofSeconds(60),
+                () -> server.injectedFaults().containsKey("outage:refused") && !server.faults().get("suspended").asBoolean());
+
+        awaitDone(server, 120);
+        Runner killed = disruptMidReview(server, true);
+
+        awaitDone(server, 145);
+        server.injectFault(Fault.outage(Duration.ofSeconds(2), "503"));
+
+        awaitDone(server, 165);
+        Runner killedAgain = disruptMidReview(server, true);
+
+        awaitAllFinished(server);
+        long reviewedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+        // Read before the final stop: a runner's offline heartbeat re-queues what it held, which would hide a task
+        // that sat forgotten while every runner was up.
+        List<String> unfinished = server.tasks().stream().filter(t -> !t.terminal())
+                .map(t -> t.id() + " (" + kindOf.get(t.id()) + "): phase " + t.phase() + " on "
+                        + (t.runnerId() == null ? "-" : t.runnerId().replace(DockerTestSupport.RUNNER_PREFIX, ""))
+                        + ", phases " + t.phaseNames() + ", attempts " + describe(t.attempts()))
+                .toList();
+
+        // Every runner must stop on SIGTERM; the records are read after that (late result calls included).
+        Map<String, String> exits = stopAll();
+        List<String> leftovers = DockerTestSupport.leftovers().stream()
+                .filter(l -> runners.stream().anyMatch(r -> l.contains(r.name))).toList();
+        List<TaskSnapshot> tasks = server.tasks();
+        long wallMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+
+        List<String> problems = new ArrayList<>();
+        if (!unfinished.isEmpty()) {
+            problems.add("every task ends while the runners run: " + unfinished.size() + " had no result before the final stop, e.g. "
+                    + unfinished.subList(0, Math.min(5, unfinished.size())));
+        }
+        exits.forEach((name, exit) -> {
+            if (!exit.equals("0")) {
+                problems.add("runner " + name + " did not stop cleanly on the final SIGTERM: " + exit);
+            }
+        });
+        for (Runner r : runners) {
+            r.stopProblems.forEach(p -> problems.add("runner " + r.name + " " + p));
+        }
+        check(problems, tasks, kindOf, total);
+        checkRunners(problems, server);
+        if (!leftovers.isEmpty()) {
+            problems.add("left behind: " + leftovers);
+        }
+        checkSecrets(problems, tasks, secrets);
+
+        printCounts(server, tasks, total, stopped, killed, killedAgain, reviewedMs, wallMs);
+        assertEquals(List.of(), problems, "chaos invariants broken (" + problems.size() + ")");
+    }
+
+    // ------------------------------------------------------------------ the invariants
+
+    private static void check(List<String> problems, List<TaskSnapshot> tasks, Map<String, String> kindOf, int total) {
+        if (tasks.size() != total) {
+            problems.add("the server holds " + tasks.size() + " tasks, " + total + " were enqueued");
+        }
+        Map<String, List<String>> byRule = new LinkedHashMap<>();
+        for (TaskSnapshot t : tasks) {
+            String kind = kindOf.getOrDefault(t.id(), "?");
+            String where = t.id() + " (" + kind + ")";
+            long results = t.attempts().stream().filter(a -> "result".equals(a.end())).count();
+            if (!t.terminal() || t.resultStatus() == null || results != 1) {
+                note(byRule, "every task has exactly one accepted result", where + ": phase " + t.phase() + ", result "
+                        + t.resultStatus() + ", attempts ending in a result " + results + ", runner " + t.runnerId()
+                        + ", attempts " + describe(t.attempts()));
+            }
+            for (Attempt a : t.attempts()) {
+                if (a.executions() > 1) {
+                    note(byRule, "no attempt executes its task twice", where + ": attempt " + a.number() + " on "
+                            + a.runnerId() + " reported reviewing " + a.executions() + " times");
+                }
+                if ("requeued".equals(a.end()) && a.endMessage() != null && a.endMessage().startsWith("no heartbeat")
+                        && !disruptedDuring(a)) {
+                    note(byRule, "only a killed or stopped runner loses a claim to the heartbeat timeout", where
+                            + ": attempt " + a.number() + " of " + a.runnerId() + " re-queued: " + a.endMessage());
+                }
+            }
+            List<Attempt> executed = t.attempts().stream().filter(a -> a.executions() > 0).toList();
+            for (int i = 0; i + 1 < executed.size(); i++) {
+                Attempt earlier = executed.get(i);
+                if (!disruptedDuring(earlier)) {
+                    note(byRule, "a task runs in a second attempt only after its runner was killed or stopped", where
+                            + ": executed in attempts " + executed.stream().map(a -> a.number() + "@" + a.runnerId()).toList()
+                            + ", attempt " + earlier.number() + " ended " + earlier.end() + " (" + earlier.endMessage() + ")");
+                }
+            }
+            if (t.strayCalls() > 0) {
+                note(byRule, "no runner reports on a task it never held", where + ": " + t.strayCalls() + " stray calls");
+            }
+            if (t.resultStatus() != null && !"completed".equals(t.resultStatus())
+                    && (t.errorKind() == null || !ERROR_KINDS.contains(t.errorKind()))) {
+                note(byRule, "every failure names its kind", where + ": " + t.resultStatus() + " with kind "
+                        + t.errorKind() + ": " + t.errorMessage());
+            }
+            String expected = switch (kind) {
+                case "hang", "stubborn" -> "timed_out/timeout";
+                case "oom" -> "failed/oom_killed";
+                case "oversized" -> null;
+                default -> "completed";
+            };
+            String actual = t.resultStatus() + (t.errorKind() == null ? "" : "/" + t.errorKind());
+            if (kind.equals("oversized")) {
+                if (!actual.equals("completed") && !actual.equals("failed/bad_task")) {
+                    note(byRule, "the oversized task is reviewed or ends failed/bad_task", where + ": " + actual);
+                }
+            } else if (t.resultStatus() != null && !actual.equals(expected)) {
+                note(byRule, "each task ends as its review does", where + ": " + actual + ", expected " + expected
+                        + (t.errorMessage() == null ? "" : " (" + t.errorMessage() + ")"));
+            }
+            if (kind.startsWith("oversized") || kind.equals("colliding")) {
+                if (t.attempts().size() != 1) {
+                    note(byRule, "a bundled task (colliding ids, oversized batch) is settled by the runner that got it",
+                            where + ": attempts " + describe(t.attempts()));
+                }
+            }
+        }
+        byRule.forEach((rule, cases) -> problems.add(rule + ": " + cases.size() + " broken, e.g. "
+                + cases.subList(0, Math.min(5, cases.size()))));
+    }
+
+    private static void checkRunners(List<String> problems, DevServer server) {
+        for (Runner r : runners) {
+            RunnerSnapshot s = server.runner(r.name).orElse(null);
+            if (s == null) {
+                problems.add("runner " + r.name + " never registered");
+            } else if (s.maxActiveJobs() > SLOTS) {
+                problems.add("runner " + r.name + " reported " + s.maxActiveJobs() + " active jobs with " + SLOTS + " slots");
+            }
+        }
+    }
+
+    private static void checkSecrets(List<String> problems, List<TaskSnapshot> tasks, List<String> secrets) {
+        int leaks = tasks.stream().mapToInt(TaskSnapshot::secretLeaks).sum();
+        if (leaks > 0) {
+            problems.add("secrets reached the server in clear " + leaks + " times, in "
+                    + tasks.stream().filter(t -> t.secretLeaks() > 0).map(TaskSnapshot::id).limit(5).toList());
+        }
+        for (Runner r : runners) {
+            for (E2e.RunnerProcess p : r.processes) {
+                String out = p.output();
+                for (String secret : secrets) {
+                    int at = out.indexOf(secret);
+                    if (at >= 0) {
+                        String around = out.substring(Math.max(0, at - 200), Math.min(out.length(), at + secret.length() + 100))
+                                .replace(secret, "<SECRET>");
+                        problems.add("a secret (" + secret.substring(0, 4) + "…) in the output of runner " + r.name + ": …" + around + "…");
+                    }
+                }
+            }
+        }
+    }
+
+    /** True when the test killed or stopped the attempt's runner while the attempt was open. */
+    private static boolean disruptedDuring(Attempt a) {
+        for (Runner r : runners) {
+            if (r.name.equals(a.runnerId())) {
+                Instant end = a.endedAt() == null ? Instant.MAX : a.endedAt();
+                return r.disruptedAt.stream().anyMatch(d -> !d.isBefore(a.claimedAt().minusSeconds(1)) && !d.isAfter(end));
+            }
+        }
+        return false;
+    }
+
+    private static void note(Map<String, List<String>> byRule, String rule, String detail) {
+        byRule.computeIfAbsent(rule, k -> new ArrayList<>()).add(detail);
+    }
+
+    private static String describe(List<Attempt> attempts) {
+        return attempts.stream().map(a -> "#" + a.number() + " " + a.runnerId().replace(DockerTestSupport.RUNNER_PREFIX, "")
+                + " end=" + a.end() + (a.endMessage() == null ? "" : " (" + a.endMessage() + ")") + " exec=" + a.executions()
+                + " status=" + a.statusCalls() + "/" + a.rejectedStatusCalls() + " results=" + a.resultCalls() + "/"
+                + a.rejectedResultCalls()).collect(Collectors.joining("; ", "[", "]"));
+    }
+
+    // ------------------------------------------------------------------ the disruptions
+
+    /**
+     * Waits for a runner with a review in progress, then SIGKILLs it ({@code kill}) or SIGTERMs it and waits for it
+     * to exit; starts it again under the same name at once. Returns it (null when no review was found in time).
+     */
+    private static Runner disruptMidReview(DevServer server, boolean kill) throws Exception {
+        Runner[] victim = new Runner[1];
+        awaitQuietly("a runner with a review in progress", Duration.ofSeconds(60), () -> {
+            for (TaskSnapshot t : server.tasks()) {
+                if ("reviewing".equals(t.phase())) {
+                    for (Runner r : runners) {
+                        if (r.name.equals(t.runnerId()) && r.alive()) {
+                            victim[0] = r;
+                            return true;
+                        }
+                    }
+                }
+            }
+            return false;
+        });
+        Runner r = victim[0];
+        if (r == null) {
+            return null;
+        }
+        r.disruptedAt.add(Instant.now());
+        if (kill) {
+            r.current().kill9();
+        } else {
+            r.current().process().destroy();
+            if (!r.current().process().waitFor(60, TimeUnit.SECONDS)) {
+                r.current().process().destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+                r.stopProblems.add("did not exit within 60 s of the SIGTERM mid-run (killed)");
+            } else if (r.current().process().exitValue() != 0) {
+                r.stopProblems.add("exited " + r.current().process().exitValue() + " after the SIGTERM mid-run");
+            }
+        }
+        r.disruptedAt.add(Instant.now());
+        r.start();
+        return r;
+    }
+
+    /** SIGTERM to every runner at once; each gets 60 s to exit. Returns each one's exit ("0", "143", "hung: killed"). */
+    private static Map<String, String> stopAll() throws Exception {
+        Map<String, CompletableFuture<String>> exits = new LinkedHashMap<>();
+        for (Runner r : runners) {
+            Process p = r.current().process();
+            if (!p.isAlive()) {
+                exits.put(r.name, CompletableFuture.completedFuture("exited early: " + p.exitValue()));
+                continue;
+            }
+            p.destroy();
+            exits.put(r.name, p.onExit().thenApply(x -> Integer.toString(x.exitValue())));
+        }
+        Map<String, String> out = new LinkedHashMap<>();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        for (Runner r : runners) {
+            try {
+                out.put(r.name, exits.get(r.name).get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
+            } catch (java.util.concurrent.TimeoutException e) {
+                r.current().process().destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+                out.put(r.name, "hung for 60 s after SIGTERM: killed");
+            }
+        }
+        return out;
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    private static String enqueue(DevServer server, String mode, String id, Map<String, String> kindOf, List<String> secrets) {
+        String key = "sk-chaos-" + UUID.randomUUID().toString().replace("-", "");
+        String cloneToken = "ghp_chaos" + UUID.randomUUID().toString().replace("-", "");
+        NewTask.Builder b = E2e.task(fixture.git(), mode.equals("quick") ? null : mode).cloneToken(cloneToken)
+                .ai("openai", "http://127.0.0.1:9/v1", "chaos-model", key);
+        if (id != null) {
+            b.id(id);
+        }
+        if (mode.equals("hang") || mode.equals("stubborn")) {
+            b.timeoutSeconds(4);
+        }
+        String taskId = server.enqueue(b.build());
+        secrets.add(key);
+        secrets.add(cloneToken);
+        kindOf.put(taskId, mode);
+        return taskId;
+    }
+
+    private static void awaitDone(DevServer server, int n) {
+        awaitQuietly(n + " tasks finished", Duration.ofSeconds(90),
+                () -> server.tasks().stream().filter(TaskSnapshot::terminal).count() >= n);
+    }
+
+    /**
+     * Waits until every task has finished, at most 240 s, and gives up early when no task finished for 60 s (four
+     * heartbeat timeouts: nothing the server would still do by itself).
+     */
+    private static void awaitAllFinished(DevServer server) {
+        long[] last = {-1, System.nanoTime()};
+        awaitQuietly("every task has finished (or 60 s without progress)", Duration.ofSeconds(240), () -> {
+            List<TaskSnapshot> tasks = server.tasks();
+            long done = tasks.stream().filter(TaskSnapshot::terminal).count();
+            if (done != last[0]) {
+                last[0] = done;
+                last[1] = System.nanoTime();
+            }
+            return done == tasks.size() || System.nanoTime() - last[1] > TimeUnit.SECONDS.toNanos(60);
+        });
+    }
+
+    /** Waits for the condition; when the deadline passes it says so and goes on (the final assertions decide). */
+    private static void awaitQuietly(String what, Duration atMost, java.util.concurrent.Callable<Boolean> condition) {
+        Duration left = Duration.ofNanos(Math.max(TimeUnit.SECONDS.toNanos(1), deadlineNanos - System.nanoTime()));
+        try {
+            await().atMost(atMost.compareTo(left) < 0 ? atMost : left).pollInterval(Duration.ofMillis(250)).until(condition);
+        } catch (ConditionTimeoutException e) {
+            System.out.println("[chaos] not reached within " + atMost.toSeconds() + " s: " + what);
+        }
+    }
+
+    private static void printCounts(DevServer server, List<TaskSnapshot> tasks, int total, Runner stopped, Runner killed,
+                                    Runner killedAgain, long reviewedMs, long wallMs) {
+        Map<String, Long> byStatus = tasks.stream().collect(Collectors.groupingBy(
+                t -> t.resultStatus() == null ? "none (" + t.phase() + ")" : t.resultStatus()
+                        + (t.errorKind() == null ? "" : "/" + t.errorKind()), TreeMap::new, Collectors.counting()));
+        long attempts = tasks.stream().mapToLong(t -> t.attempts().size()).sum();
+        Map<String, Long> ends = tasks.stream().flatMap(t -> t.attempts().stream()).collect(Collectors.groupingBy(
+                a -> a.end() == null ? "open" : a.end() + (a.endMessage() == null ? "" : ": " + a.endMessage()
+                        .replaceAll("runner \\S+", "runner R").replaceAll("\\d+ ms", "N ms")), TreeMap::new, Collectors.counting()));
+        System.out.println("[chaos] tasks " + total + " (" + QUICK + " quick + specials) on " + RUNNERS + " runners x " + SLOTS + " slots");
+        System.out.println("[chaos] faults injected " + new TreeMap<>(server.injectedFaults()));
+        System.out.println("[chaos] runners disrupted: SIGTERM " + name(stopped) + ", SIGKILL " + name(killed) + ", " + name(killedAgain));
+        System.out.println("[chaos] results by status " + byStatus);
+        System.out.println("[chaos] attempts " + attempts + " by end " + ends);
+        System.out.println("[chaos] all tasks finished after " + reviewedMs + " ms; wall time with the final stop " + wallMs + " ms");
+    }
+
+    private static String name(Runner r) {
+        return r == null ? "(none found)" : r.name.replace(DockerTestSupport.RUNNER_PREFIX, "");
+    }
+
+    private static void buildImage() {
+        File dir = new File(ChaosIT.class.getResource("/docker/chaos-executor/Dockerfile").getFile()).getParentFile();
+        DockerTestSupport.docker().buildImageCmd(dir).withTags(Set.of(IMAGE)).withLabels(Map.of("ai-review.managed", "true"))
+                .withPull(false).start().awaitImageId();
+    }
+
+    /** Removes whatever a runner left: containers (forced), volumes, workspaces. */
+    private static void forceRemove(String runnerName) {
+        var docker = DockerTestSupport.docker();
+        for (Container c : DockerTestSupport.containersOfRunner(runnerName)) {
+            try {
+                docker.removeContainerCmd(c.getId()).withForce(true).withRemoveVolumes(true).exec();
+            } catch (RuntimeException e) {
+                System.out.println("[chaos] could not remove container " + c.getId() + ": " + e);
+            }
+        }
+        var volumes = docker.listVolumesCmd().withFilter("label", List.of(Labels.RUNNER + "=" + runnerName)).exec().getVolumes();
+        if (volumes != null) {
+            for (var v : volumes) {
+                try {
+                    docker.removeVolumeCmd(v.getName()).exec();
+                } catch (RuntimeException e) {
+                    System.out.println("[chaos] could not remove volume " + v.getName() + ": " + e);
+                }
+            }
+        }
+        Workspaces ws = new Workspaces(DockerTestSupport.WORKSPACE_BASE, runnerName);
+        for (Path p : ws.existing()) {
+            ws.delete(p);
+        }
+    }
+}
