@@ -56,6 +56,8 @@ public final class DockerTaskExecutor implements TaskExecutor {
     private final DiskPressureGuard diskGuard;
     private final Duration diskWatchPeriod;
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** Set once an exec with stdin could not start (see {@link #execute}): pooled tasks then clone in their own container. */
+    private volatile boolean execCloneUnavailable;
     /**
      * Docker calls a task runs beside its critical path (the cold review container's create/start during the clone,
      * removals, the pooled container's CPU weight). Threads are made on demand and end after 30 s idle, so an idle
@@ -214,13 +216,23 @@ public final class DockerTaskExecutor implements TaskExecutor {
                 String pooledId = reviewId;
                 promoted = CompletableFuture.runAsync(() -> pool.promote(pooledId), async);
             }
-            if (reviewId != null && specs.cloneFitsReviewContainer()) {
+            clone = null;
+            if (reviewId != null && specs.cloneFitsReviewContainer() && !execCloneUnavailable) {
                 // pre-warmed: clone inside the already running container (same image, limits, user), no create/start
                 List<String> env = new java.util.ArrayList<>(GitClone.env(task, config.cloneDepth()));
                 env.add("HOME=/tmp");
                 clone = runner.exec(reviewId, config.user(), GitClone.SCRIPT, env, new LogPump(ctx::log), deadline, cancel,
                         GitClone.stdin(task));
-            } else {
+                if (clone.end() == ContainerRunner.End.EXITED && clone.exitCode() == null) {
+                    // the exec never ran: an endpoint that does not upgrade an exec with stdin (some socket proxies
+                    // answer 200 instead of 101); from now on the clone gets its own container, which needs no exec
+                    execCloneUnavailable = true;
+                    LOG.warn("the Docker endpoint could not start the clone inside the pre-warmed container (exec with "
+                            + "stdin); cloning in a separate container from now on");
+                    clone = null;
+                }
+            }
+            if (clone == null) {
                 // its own container: cold start, or a clone network / runtime other than the review's
                 if (reviewId == null) {
                     // cold: the review container is created and started while the clone runs; its entrypoint waits
