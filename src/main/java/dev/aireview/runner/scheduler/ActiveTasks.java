@@ -12,7 +12,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
@@ -132,23 +131,7 @@ public final class ActiveTasks {
 
     /** Waits until no task is active, the timeout passes or {@code giveUp} holds (checked on every change / {@link #wakeUp}). */
     boolean awaitEmpty(Duration timeout, BooleanSupplier giveUp) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        lock.lockInterruptibly();
-        try {
-            while (!runs.isEmpty()) {
-                if (giveUp.getAsBoolean()) {
-                    return false;
-                }
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    return false;
-                }
-                changed.await(left, TimeUnit.NANOSECONDS);
-            }
-            return true;
-        } finally {
-            lock.unlock();
-        }
+        return GuardedWait.until(lock, changed, runs::isEmpty, timeout, giveUp);
     }
 
     public List<String> ids() {

@@ -3,7 +3,6 @@ package dev.aireview.runner.scheduler;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
@@ -114,22 +113,6 @@ public final class SlotPool {
 
     /** Waits until every slot is free, the timeout passes or {@code giveUp} holds (checked on every change / {@link #wakeUp}). */
     public boolean awaitIdle(Duration timeout, BooleanSupplier giveUp) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        lock.lockInterruptibly();
-        try {
-            while (free < size) {
-                if (giveUp.getAsBoolean()) {
-                    return false;
-                }
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    return false;
-                }
-                changed.await(left, TimeUnit.NANOSECONDS);
-            }
-            return true;
-        } finally {
-            lock.unlock();
-        }
+        return GuardedWait.until(lock, changed, () -> free >= size, timeout, giveUp);
     }
 }
