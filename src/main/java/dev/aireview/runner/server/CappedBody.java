@@ -23,9 +23,9 @@ public record CappedBody(byte[] bytes, boolean truncated) {
         return bytes.length == 0;
     }
 
-    /** A body handler keeping at most {@code cap} bytes of the answer. */
-    static HttpResponse.BodyHandler<CappedBody> handler(int cap) {
-        return info -> new Subscriber(cap);
+    /** A body subscriber keeping at most {@code cap} bytes of the answer. */
+    static HttpResponse.BodySubscriber<CappedBody> subscriber(int cap) {
+        return new Subscriber(cap);
     }
 
     private static final class Subscriber implements HttpResponse.BodySubscriber<CappedBody> {
