@@ -112,4 +112,29 @@ class TaskListScannerTest {
         assertFalse(scan("{\"meta\":{\"x\":", 4).readable(), "an object cut before naming a list or a task");
         assertTrue(scan("{\"id\":\"x\",\"repo", 4).readable(), "a single task cut off is still that task");
     }
+
+    @Test
+    void shouldStopAtTheScanBoundWithTheTasksReadSoFar() {
+        TaskListScanner s = new TaskListScanner();
+        byte[] start = "[{\"id\":\"a\"},{\"id\":\"b\",\"p\":\"".getBytes(StandardCharsets.UTF_8);
+        s.feed(start, 0, start.length);
+        byte[] mib = "x".repeat(1 << 20).getBytes(StandardCharsets.US_ASCII);
+        long fed = start.length;
+        while (!s.stopped() && fed < 2L * TaskListScanner.MAX_SCAN_BYTES) {
+            s.feed(mib, 0, mib.length);
+            fed += mib.length;
+        }
+        assertTrue(s.stopped(), "stops at the bound");
+        TaskListScanner.Result r = s.finish();
+        assertTrue(r.truncated());
+        assertEquals(TaskListScanner.MAX_SCAN_BYTES, r.size());
+        assertEquals(List.of("a", "b"), ids(r));
+        assertFalse(r.entries().get(1).complete());
+        assertEquals(TaskListScanner.Skip.TOO_LARGE, r.entries().get(1).skip());
+
+        String many = "[" + "{},".repeat(TaskListScanner.MAX_ENTRIES) + "{\"id\":\"one-too-many\"}]";
+        TaskListScanner.Result over = scan(many, 1 << 16);
+        assertTrue(over.error().contains("more than " + TaskListScanner.MAX_ENTRIES + " entries"), over.error());
+        assertEquals(TaskListScanner.MAX_ENTRIES, over.entries().size());
+    }
 }
