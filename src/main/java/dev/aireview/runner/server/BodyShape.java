@@ -15,6 +15,11 @@ public final class BodyShape {
         return size(body.length) + (truncated ? " (cut off)" : "") + ", " + kind(body);
     }
 
+    /** A body read as a stream: its size, and its kind judged from its first bytes. */
+    static String describe(long size, byte[] head, boolean truncated) {
+        return size(size) + (truncated ? " (cut off)" : "") + ", " + kind(head);
+    }
+
     static String size(long n) {
         if (n < 1024) {
             return n + " bytes";

@@ -11,7 +11,8 @@ import java.util.concurrent.Flow;
 /**
  * An answer body read up to a byte cap. Past the cap the subscription is cancelled (the connection is closed,
  * not drained) and the body is marked {@link #truncated()}: the caller decides whether the kept prefix is of
- * use (a poll answer's complete tasks are) or the answer is unreadable.
+ * use or the answer is unreadable. Every answer but the poll's is read so (a poll answer is streamed, see
+ * {@link TaskListScanner}).
  *
  * @param bytes     the body, at most the cap
  * @param truncated true when the server sent more than the cap
@@ -23,9 +24,9 @@ public record CappedBody(byte[] bytes, boolean truncated) {
         return bytes.length == 0;
     }
 
-    /** A body handler keeping at most {@code cap} bytes of the answer. */
-    static HttpResponse.BodyHandler<CappedBody> handler(int cap) {
-        return info -> new Subscriber(cap);
+    /** A body subscriber keeping at most {@code cap} bytes of the answer. */
+    static HttpResponse.BodySubscriber<CappedBody> subscriber(int cap) {
+        return new Subscriber(cap);
     }
 
     private static final class Subscriber implements HttpResponse.BodySubscriber<CappedBody> {

@@ -40,8 +40,9 @@ import java.util.concurrent.TimeoutException;
  * sends headers and then stalls the body would hang the caller for ever; here the exchange is cancelled at the
  * deadline and the call fails {@link ErrorClass#RETRYABLE} ("timed out"). Bodies are read up to
  * {@link ServerCall#maxBodyBytes()}; an unreadable 2xx answer is retryable too (a proxy's HTML page claimed
- * nothing). A poll answer is read task by task ({@link PollAnswer}). A blocked call returns promptly when its
- * thread is interrupted.
+ * nothing). A poll answer is streamed and read task by task ({@link TaskListScanner}, {@link PollAnswer}), so one
+ * oversized task costs neither memory nor the tasks after it. A blocked call returns promptly when its thread
+ * is interrupted.
  *
  * <p>It also speaks the upstream server's dialect ({@link Dialect}): the poll sends {@code limit} next to
  * {@code maxTasks}, and a 400 to the heartbeat or the poll is answered by re-sending that call once in the
@@ -50,6 +51,8 @@ import java.util.concurrent.TimeoutException;
 public final class HttpServerClient implements ServerClient {
     private static final Logger log = LoggerFactory.getLogger(HttpServerClient.class);
     private static final int MAX_ERROR_TEXT = 300;
+    /** Most bytes of an error answer read (its title and detail are all that is used). */
+    static final int MAX_ERROR_BODY_BYTES = 1 << 20;
 
     private final URI base;
     private final String token;
@@ -128,16 +131,18 @@ public final class HttpServerClient implements ServerClient {
     @Override
     public List<ClaimedTask> poll(String runnerId, int maxTasks, Duration wait) throws ServerException, InterruptedException {
         boolean minimal = dialect.minimalPoll();
-        CappedBody answer;
+        TaskListScanner.Result answer;
         try {
-            answer = send(ServerCall.POLL, request(Dialect.pollPath(runnerId, maxTasks, wait, minimal), pollTimeout, true).GET().build());
+            answer = send(ServerCall.POLL, request(Dialect.pollPath(runnerId, maxTasks, wait, minimal), pollTimeout, true).GET().build(),
+                    info -> TaskListScanner.subscriber(), TaskListScanner.Result.EMPTY);
         } catch (ServerException e) {
             if (minimal || !Dialect.refusedExtension(e)) {
                 throw e;
             }
             log.warn("the server refused the poll parameters ({}); sending only the documented ones from now on", e.getMessage());
             dialect.useMinimalPoll();
-            answer = send(ServerCall.POLL, request(Dialect.pollPath(runnerId, maxTasks, wait, true), pollTimeout, true).GET().build());
+            answer = send(ServerCall.POLL, request(Dialect.pollPath(runnerId, maxTasks, wait, true), pollTimeout, true).GET().build(),
+                    info -> TaskListScanner.subscriber(), TaskListScanner.Result.EMPTY);
         }
         return PollAnswer.read(answer, clock.instant());
     }
@@ -210,16 +215,33 @@ public final class HttpServerClient implements ServerClient {
     }
 
     /**
-     * Sends one request under its whole-call deadline; returns the body of a 2xx answer (empty for 204), else
-     * throws a classified exception.
+     * Sends one request under its whole-call deadline; returns the body of a 2xx answer (empty for 204), read into
+     * memory up to {@link ServerCall#maxBodyBytes()}, else throws a classified exception.
      */
     private CappedBody send(ServerCall call, HttpRequest request) throws ServerException, InterruptedException {
+        return send(call, request, info -> CappedBody.subscriber(call.maxBodyBytes()), CappedBody.EMPTY);
+    }
+
+    /** The answer of one exchange: the 2xx body as {@code okBody} reads it, or an error answer's capped body. */
+    private record Answer<T>(T ok, CappedBody error) {
+    }
+
+    /**
+     * Sends one request under its whole-call deadline, which covers the body too: {@code okBody} reads a 2xx
+     * answer as it arrives (the future completes only when it is read), an error answer is read up to
+     * {@link #MAX_ERROR_BODY_BYTES}. Returns {@code empty} for 204, else throws a classified exception.
+     */
+    private <T> T send(ServerCall call, HttpRequest request, HttpResponse.BodyHandler<T> okBody, T empty)
+            throws ServerException, InterruptedException {
         HttpRequest withType = request.method().equals("POST")
                 ? HttpRequest.newBuilder(request, (n, v) -> true).header("Content-Type", "application/json").build()
                 : request;
         Duration deadline = withType.timeout().orElse(requestTimeout);
-        CompletableFuture<HttpResponse<CappedBody>> future = http.sendAsync(withType, CappedBody.handler(call.maxBodyBytes()));
-        HttpResponse<CappedBody> response;
+        HttpResponse.BodyHandler<Answer<T>> handler = info -> info.statusCode() >= 200 && info.statusCode() < 300
+                ? HttpResponse.BodySubscribers.mapping(okBody.apply(info), b -> new Answer<>(b, null))
+                : HttpResponse.BodySubscribers.mapping(CappedBody.subscriber(MAX_ERROR_BODY_BYTES), b -> new Answer<>(null, b));
+        CompletableFuture<HttpResponse<Answer<T>>> future = http.sendAsync(withType, handler);
+        HttpResponse<Answer<T>> response;
         try {
             response = future.get(deadline.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
@@ -239,10 +261,11 @@ public final class HttpServerClient implements ServerClient {
             throw new ServerException(call, RetryClassifier.classify(io), 0, null, call.label() + " " + what, io);
         }
         int status = response.statusCode();
-        CappedBody body = response.body() == null ? CappedBody.EMPTY : response.body();
+        Answer<T> answer = response.body();
         if (status >= 200 && status < 300) {
-            return status == 204 ? CappedBody.EMPTY : body;
+            return status == 204 || answer == null || answer.ok() == null ? empty : answer.ok();
         }
+        CappedBody body = answer == null || answer.error() == null ? CappedBody.EMPTY : answer.error();
         Duration retryAfter = RetryClassifier.parseRetryAfter(response.headers().firstValue("Retry-After").orElse(null), clock.instant());
         String text = errorText(body);
         throw new ServerException(call, RetryClassifier.classify(call, status, text), status, retryAfter,

@@ -20,19 +20,19 @@ import java.util.IdentityHashMap;
 import java.util.Set;
 
 /**
- * Reads a server answer into a tree and keeps what it read when the document breaks off: a poll answer cut at
- * the byte cap, or one task in it that Jackson refuses, must not hide the tasks before it. Every container
- * whose end was not reached is listed in {@link Result#incomplete()}; the caller decides what a partial tree
- * is worth.
+ * Reads a server answer (or one task of a poll answer, see {@link TaskListScanner}) into a tree and keeps what
+ * it read when the document breaks off. Every container whose end was not reached is listed in
+ * {@link Result#incomplete()}; the caller decides what a partial tree is worth.
  *
- * <p>Limits, deliberately: a string may be as long as the largest body the runner reads at all
- * ({@link #MAX_STRING_CHARS}, above {@link ServerCall#maxBodyBytes()}), so one long field, e.g. a big patch, never
- * makes a whole answer unreadable (Jackson's default is 20 M chars, and a lower default once made it so).
+ * <p>Limits, deliberately: a string may be as long as the largest document read into memory
+ * ({@link #MAX_STRING_CHARS}, above {@link TaskListScanner#MAX_TASK_BYTES} and every other answer's
+ * {@link ServerCall#maxBodyBytes()}), so the byte caps, not Jackson's default of 20 M chars, bound a long field
+ * such as a big patch.
  * Numbers (1000 digits) and nesting depth keep Jackson's defaults: nothing legitimate comes near them.
  * Error messages name the position and the kind of problem, never the text, since the body may echo secrets.
  */
 final class PartialJson {
-    /** Longest string value read: twice the largest body cap, so the byte cap is always what bounds a string. */
+    /** Longest string value read: twice the largest document held in memory, so a byte cap always bounds a string. */
     static final int MAX_STRING_CHARS = 32 << 20;
 
     private static final JsonFactory FACTORY = JsonFactory.builder()

@@ -2,11 +2,13 @@ package dev.aireview.runner.server;
 
 /**
  * The calls of the runner protocol (PROTOCOL.md "Calls"), with the most answer bytes the runner reads from each:
- * generous (a poll answer carries whole patches: 16 MiB; every other answer is small: 1 MiB), but explicit, so a
- * proxy or a broken server cannot make the runner buffer an unbounded body.
+ * generous but explicit, so a proxy or a broken server cannot make the runner read an unbounded body. Every
+ * answer but the poll's is small and read into memory (1 MiB). A poll answer carries whole patches: it is
+ * streamed, task by task, and only its tasks are kept ({@link TaskListScanner}: 16 MiB per task and per
+ * answer), so its bound is on bytes scanned (256 MiB), not held.
  */
 public enum ServerCall {
-    HEALTH(false, 1 << 20), REGISTER(false, 1 << 20), HEARTBEAT(false, 1 << 20), POLL(false, 16 << 20),
+    HEALTH(false, 1 << 20), REGISTER(false, 1 << 20), HEARTBEAT(false, 1 << 20), POLL(false, 256 << 20),
     STATUS(true, 1 << 20), LOGS(true, 1 << 20), RESULT(true, 1 << 20);
 
     private final boolean taskCall;

@@ -90,6 +90,14 @@ class CallDeadlineTest {
     }
 
     @Test
+    void shouldEndAStreamedPollAnswerWhoseBodyDribblesPastTheDeadline() {
+        wm.stubFor(get(urlPathEqualTo("/api/runners/tasks/pending")).willReturn(okJson("{\"data\":[{\"id\":\"t1\",\"pad\":\""
+                + "p".repeat(2000) + "\"}]}").withChunkedDribbleDelay(40, 20_000)));
+        HttpServerClient client = new HttpServerClient(URI.create(wm.baseUrl()), TOKEN, REQUEST, POLL, Clock.systemUTC());
+        timesOut("dribbled poll", POLL, () -> client.poll("r", 1, Duration.ZERO));
+    }
+
+    @Test
     void shouldTreatABodyOverTheCapAsRetryableButIgnoreItWhereTheAnswerIsNotRead() throws Exception {
         String big = "{\"data\":{\"pad\":\"" + "x".repeat(ServerCall.HEARTBEAT.maxBodyBytes() + 10) + "\"}}";
         wm.stubFor(post("/api/runners/r/heartbeat").willReturn(okJson(big)));

@@ -68,15 +68,44 @@ class PollAnswerTest {
     }
 
     @Test
-    void shouldKeepTheTasksBeforeAnAnswerCutOffAtTheCapAndFailTheOneItCutThrough() throws Exception {
-        String huge = "z".repeat(ServerCall.POLL.maxBodyBytes());
-        List<ClaimedTask> tasks = poll("[" + task("before-1", "") + ",{\"id\":\"huge-1\",\"prompt\":\"" + huge + "\"}," + task("after-1", "") + "]");
-        assertEquals(List.of("before-1", "huge-1"), tasks.stream().map(ClaimedTask::id).toList());
-        assertFalse(tasks.get(0).isBad());
-        ClaimedTask cut = tasks.get(1);
-        assertTrue(cut.isBad());
-        assertTrue(cut.parseError().contains("larger than 16 MiB"), cut.parseError());
-        assertFalse(cut.parseError().contains("zzzz"), "never the content");
+    void shouldReadTheTasksAroundOneOverJacksonsStringLimitAndFailItByItsIdWhereverTheIdStands() throws Exception {
+        String huge = "z".repeat(20_000_001);
+        List<ClaimedTask> tasks = poll("{\"data\":[" + task("before-1", "") + ",{\"id\":\"huge-1\",\"prompt\":\"" + huge + "\"},"
+                + task("middle-1", "") + ",{\"prompt\":\"" + huge + "\",\"repository\":{\"id\":\"not-this\"},\"taskId\":\"huge-2\"},"
+                + task("after-1", "\"files\":[{\"path\":\"a.ts\",\"patch\":\"+ok\"}]") + "]}");
+        assertEquals(List.of("before-1", "huge-1", "middle-1", "huge-2", "after-1"), tasks.stream().map(ClaimedTask::id).toList());
+        for (String good : List.of("before-1", "middle-1", "after-1")) {
+            assertFalse(byId(tasks, good).isBad(), good + ": " + byId(tasks, good).parseError());
+        }
+        assertEquals("+ok", byId(tasks, "after-1").task().files().get(0).patch(), "the task after the big ones is read whole");
+        for (String bad : List.of("huge-1", "huge-2")) {
+            ClaimedTask big = byId(tasks, bad);
+            assertTrue(big.isBad(), bad);
+            assertTrue(big.parseError().contains("task is larger than " + TaskListScanner.MAX_TASK_BYTES + " bytes"), big.parseError());
+            assertTrue(big.parseError().contains("not read"), big.parseError());
+            assertFalse(big.parseError().contains("zzzz"), "never the content");
+        }
+    }
+
+    @Test
+    void shouldSkipAnOversizedEntryWithoutAnIdAndReadTheRest() throws Exception {
+        String huge = "q".repeat(TaskListScanner.MAX_TASK_BYTES + 1);
+        List<ClaimedTask> tasks = poll("[" + task("first", "") + ",{\"prompt\":\"" + huge + "\",\"meta\":{\"id\":\"deep\"}},"
+                + task("last", "") + "]");
+        assertEquals(List.of("first", "last"), tasks.stream().map(ClaimedTask::id).toList(), "an id at depth 2 is not the entry's");
+        assertTrue(tasks.stream().noneMatch(ClaimedTask::isBad));
+    }
+
+    @Test
+    void shouldFailTasksPastTheAnswersBudgetByTheirIdsNotDropThem() throws Exception {
+        String patch = "p".repeat(TaskListScanner.MAX_KEPT_BYTES / 2 + 100);
+        String files = "\"files\":[{\"path\":\"a.ts\",\"patch\":\"" + patch + "\"}]";
+        List<ClaimedTask> tasks = poll("[" + task("big-1", files) + "," + task("big-2", files) + "," + task("small", "") + "]");
+        assertEquals(List.of("big-1", "big-2", "small"), tasks.stream().map(ClaimedTask::id).toList());
+        assertFalse(byId(tasks, "big-1").isBad());
+        assertTrue(byId(tasks, "big-2").isBad());
+        assertTrue(byId(tasks, "big-2").parseError().contains("together"), byId(tasks, "big-2").parseError());
+        assertFalse(byId(tasks, "small").isBad(), "a small task still fits");
     }
 
     @Test
