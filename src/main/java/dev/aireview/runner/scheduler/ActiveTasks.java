@@ -57,8 +57,9 @@ public final class ActiveTasks {
     }
 
     /**
-     * Takes over a claimed task id (recorded in the claim journal first): its cancel signal (already fired when the runner is cancelling its tasks), or
-     * null when the id is active or recently finished in this process (logged; the caller must not run it).
+     * Takes over a claimed task id (recorded in the claim journal first): its cancel signal (already fired when the
+     * runner is cancelling its tasks), or null when the id is active or recently finished in this process (logged;
+     * the caller must not run it).
      */
     CancelSignal admit(String taskId) {
         CancelSignal signal;

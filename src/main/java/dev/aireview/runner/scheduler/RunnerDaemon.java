@@ -38,7 +38,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * The runner: wires the slot pool, the poll loop, a fixed pool of {@code maxConcurrentJobs} workers, the
  * heartbeater and the shutdown sequence around a {@link TaskExecutor} and a {@link ServerClient}.
  *
- * <p>Start-up ({@link #start()}): {@code executor.start()} → health → register → heartbeater + poll loop.
+ * <p>Start-up ({@link #start()}): {@code executor.start()} → health → register → heartbeater + poll loop; the tasks an
+ * earlier process owed a result (the executor's leftovers and the claim journal, {@link #leftoverIds}) are reported
+ * {@code failed/runner_shutdown} between registering and the first poll.
  * Connection problems are retried with backoff for as long as the runner lives; a refused token (401/403)
  * or an executor that cannot start is a {@link StartupException}.
  *
