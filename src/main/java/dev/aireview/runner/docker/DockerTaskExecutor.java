@@ -5,6 +5,8 @@ import com.github.dockerjava.api.exception.NotFoundException;
 import dev.aireview.runner.config.DockerConfig;
 import dev.aireview.runner.execution.CancelReason;
 import dev.aireview.runner.execution.CancelSignal;
+import dev.aireview.runner.execution.ClaimJournal;
+import dev.aireview.runner.execution.DirectoryClaimJournal;
 import dev.aireview.runner.execution.TaskContext;
 import dev.aireview.runner.execution.TaskExecutor;
 import dev.aireview.runner.observability.SecretMasker;
@@ -70,6 +72,7 @@ public final class DockerTaskExecutor implements TaskExecutor {
     private volatile ContainerPool pool;
     private volatile DiskWatch diskWatch;
     private volatile List<String> leftoverTaskIds = List.of();
+    private final DirectoryClaimJournal claimJournal;
 
     /** Production constructor: connects to {@code config.host()} on {@link #start()}. */
     public DockerTaskExecutor(DockerConfig config) {
@@ -100,6 +103,7 @@ public final class DockerTaskExecutor implements TaskExecutor {
         this.config = config;
         this.maxApiVersion = maxApiVersion;
         this.workspaces = new Workspaces(config.workspaceBase(), config.runnerName(), config.user(), config.resultLimitBytes());
+        this.claimJournal = new DirectoryClaimJournal(workspaces.claimsDir());
         this.specs = new ContainerSpecs(config);
         this.diskGuard = new DiskPressureGuard(config.workspaceBase(), config.minFreeDisk(), freeSpace);
         this.diskWatchPeriod = diskWatchPeriod;
@@ -145,6 +149,15 @@ public final class DockerTaskExecutor implements TaskExecutor {
     @Override
     public List<String> leftoverTaskIds() {
         return leftoverTaskIds;
+    }
+
+    /**
+     * {@code <DOCKER_WORKSPACE_BASE>/<runner>/claims/}: inside the root-owned 0700 runner directory, mounted into no
+     * container, skipped by the reaper (it is the scheduler's, not a workspace).
+     */
+    @Override
+    public ClaimJournal claimJournal() {
+        return claimJournal;
     }
 
     /** Docker engine version, e.g. "26.1.5" (after {@link #start()}). */

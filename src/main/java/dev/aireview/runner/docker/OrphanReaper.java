@@ -22,12 +22,14 @@ import java.util.function.Predicate;
 
 /**
  * Removes what an earlier run of the same runner left behind (crash, kill -9): every container and volume labelled
- * {@code ai-review.runner=<name>} and every workspace under {@code <base>/<name>/}. Runs at start-up, before the pool.
+ * {@code ai-review.runner=<name>} and every workspace under {@code <base>/<name>/} (not the scheduler's claim journal,
+ * {@code <base>/<name>/claims/}: {@link Workspaces#existing()} leaves it out). Runs at start-up, before the pool.
  *
  * <p>It also tells which tasks those leftovers belonged to ({@link Reaped#taskIds()}), so the scheduler can report
  * them {@code runner_shutdown}: the {@code ai-review.task} label of clone and review containers (and volumes), and,
  * for a pre-warmed container (labelled {@code pool}), the {@code id} in its workspace's task.json. A pooled task that
- * died before its task.json was written (while cloning) cannot be named; the server's heartbeat timeout re-queues it.
+ * died before its task.json was written (while cloning) cannot be named here; the scheduler's claim journal
+ * ({@code TaskExecutor.claimJournal()}) still names it, and the scheduler reports the union of both, once each.
  */
 final class OrphanReaper {
     private static final Logger LOG = LoggerFactory.getLogger(OrphanReaper.class);

@@ -70,6 +70,11 @@ public final class Workspaces {
     private static final Logger LOG = LoggerFactory.getLogger(Workspaces.class);
     public static final String TASK_FILE = "task.json";
     public static final String RESULT_FILE = "result.json";
+    /**
+     * The scheduler's claim journal inside the runner directory ({@link #claimsDir()}). Never a workspace: a workspace
+     * name always ends in {@code -<12 hex digits>}, and {@link #existing()} (what the reaper deletes) leaves it out.
+     */
+    public static final String CLAIMS_DIR = "claims";
     /** How long reading result.json may take (it is at most DOCKER_RESULT_LIMIT_BYTES from a local disk). */
     static final Duration READ_DEADLINE = Duration.ofSeconds(10);
     private static final int PREFIX_LENGTH = 40;
@@ -112,6 +117,11 @@ public final class Workspaces {
     /** {@code <base>/<runnerName>}: everything below belongs to this runner. */
     public Path runnerDir() {
         return runnerDir;
+    }
+
+    /** {@code <base>/<runnerName>/claims}: the claim journal's directory (root-owned like the runner directory, seen by no container). */
+    public Path claimsDir() {
+        return runnerDir.resolve(CLAIMS_DIR);
     }
 
     /** Where the workspace of {@code id} is (whether or not it exists). */
@@ -376,14 +386,18 @@ public final class Workspaces {
         }
     }
 
-    /** Workspaces left under this runner's directory (from an earlier run). */
+    /** Workspaces left under this runner's directory (from an earlier run); the claim journal's directory is not one. */
     public List<Path> existing() {
         List<Path> dirs = new ArrayList<>();
         if (!Files.isDirectory(runnerDir, LinkOption.NOFOLLOW_LINKS)) {
             return dirs;
         }
         try (DirectoryStream<Path> stream = Files.newDirectoryStream(runnerDir)) {
-            stream.forEach(dirs::add);
+            for (Path p : stream) {
+                if (!CLAIMS_DIR.equals(p.getFileName().toString())) {
+                    dirs.add(p);
+                }
+            }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -36,6 +36,15 @@ public interface TaskExecutor extends AutoCloseable {
         return List.of();
     }
 
+    /**
+     * Where the scheduler records the tasks it has claimed and still owes a result, so that a restart after a crash
+     * reports them ({@link ClaimJournal}); it must survive the process (the Docker executor's is in its runner
+     * directory). Asked once, when the scheduler is built; listed after {@link #start()}. {@link ClaimJournal#NONE} (the default) keeps nothing.
+     */
+    default ClaimJournal claimJournal() {
+        return ClaimJournal.NONE;
+    }
+
     /** Version of the engine behind the executor (e.g. Docker 26.1.5), once started; null when unknown. */
     default String engineVersion() {
         return null;

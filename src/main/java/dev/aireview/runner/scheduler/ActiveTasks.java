@@ -2,6 +2,7 @@ package dev.aireview.runner.scheduler;
 
 import dev.aireview.runner.execution.CancelReason;
 import dev.aireview.runner.execution.CancelSignal;
+import dev.aireview.runner.execution.ClaimJournal;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,6 +23,9 @@ import java.util.function.BooleanSupplier;
  * identity of the process: {@link #admit} refuses an id that is active, or finished among the last
  * {@value #REMEMBERED_FINISHED} tasks, so one id never runs twice here (the first claim keeps it and gives its
  * one result; the duplicate is only logged).
+ *
+ * <p>An admitted id is recorded in the {@link ClaimJournal} before {@link #admit} returns, so before any executor
+ * sees the task; {@link ResultSender} removes it once the task's result call has ended for good.
  */
 public final class ActiveTasks {
     private static final Logger log = LoggerFactory.getLogger(ActiveTasks.class);
@@ -37,12 +41,24 @@ public final class ActiveTasks {
             return size() > REMEMBERED_FINISHED;
         }
     };
+    private final ClaimJournal journal;
     /** Once set, every admitted task is cancelled with this reason at once (the runner is shutting down). */
     private CancelReason cancelNewWith;
 
+    /** Active tasks recorded nowhere (tests). */
+    ActiveTasks() {
+        this(ClaimJournal.NONE);
+    }
+
+    /** @param journal where each admitted id is recorded before the task is handed on */
+    ActiveTasks(ClaimJournal journal) {
+        this.journal = journal;
+    }
+
     /**
-     * Takes over a claimed task id: its cancel signal (already fired when the runner is cancelling its tasks), or
-     * null when the id is active or recently finished in this process (logged; the caller must not run it).
+     * Takes over a claimed task id (recorded in the claim journal first): its cancel signal (already fired when the
+     * runner is cancelling its tasks), or null when the id is active or recently finished in this process (logged;
+     * the caller must not run it).
      */
     CancelSignal admit(String taskId) {
         CancelSignal signal;
@@ -64,6 +80,7 @@ public final class ActiveTasks {
         } finally {
             lock.unlock();
         }
+        journal.record(taskId); // outside the lock (an fsync); the task is handed on only after it
         if (cancelAtOnce != null) {
             signal.cancel(cancelAtOnce);
         }

@@ -1,5 +1,6 @@
 package dev.aireview.runner.scheduler;
 
+import dev.aireview.runner.execution.ClaimJournal;
 import dev.aireview.runner.model.ErrorKind;
 import dev.aireview.runner.model.TaskResult;
 import dev.aireview.runner.observability.RunnerMetrics;
@@ -19,6 +20,10 @@ import java.util.function.BooleanSupplier;
  * and retries; a 413 (too large) sends a small {@code failed/executor_failed} result instead, so the task still
  * ends; only a 404/409/410 for the task (it is no longer this runner's) or another 400-class rejection drops it,
  * with a log line; and a runner past its final shutdown deadline gives up.
+ *
+ * <p>It also closes the task's entry in the {@link ClaimJournal}: once the result is delivered or the server has
+ * refused it for good (dropped), the entry is removed. An abandoned delivery (the runner stopped first, or was
+ * interrupted) keeps it: the server never got a result, so the next start reports {@code failed/runner_shutdown}.
  */
 final class ResultSender {
     private static final Logger log = LoggerFactory.getLogger(ResultSender.class);
@@ -31,14 +36,16 @@ final class ResultSender {
     private final Retrier retrier;
     private final BooleanSupplier keepTrying;
     private final RunnerMetrics metrics;
+    private final ClaimJournal journal;
 
     ResultSender(ServerClient client, RunnerRegistrar registrar, Backoff backoff, Sleeper sleeper, BooleanSupplier keepTrying) {
-        this(client, registrar, backoff, sleeper, keepTrying, RunnerMetrics.NOOP);
+        this(client, registrar, backoff, sleeper, keepTrying, RunnerMetrics.NOOP, ClaimJournal.NONE);
     }
 
     ResultSender(ServerClient client, RunnerRegistrar registrar, Backoff backoff, Sleeper sleeper, BooleanSupplier keepTrying,
-                 RunnerMetrics metrics) {
+                 RunnerMetrics metrics, ClaimJournal journal) {
         this.metrics = metrics;
+        this.journal = journal;
         this.client = client;
         this.registrar = registrar;
         this.retrier = new Retrier(backoff, sleeper);
@@ -46,6 +53,14 @@ final class ResultSender {
     }
 
     Delivery deliver(String taskId, TaskResult result) {
+        Delivery d = deliverTo(taskId, result);
+        if (d != Delivery.ABANDONED) {
+            journal.remove(taskId);
+        }
+        return d;
+    }
+
+    private Delivery deliverTo(String taskId, TaskResult result) {
         Delivery d = deliverOnce(taskId, result);
         if (d == Delivery.TOO_LARGE) {
             // PROTOCOL.md: the task still ends, with a small result saying why the real one is missing

@@ -3,6 +3,7 @@ package dev.aireview.runner.scheduler;
 import dev.aireview.runner.config.RunnerConfig;
 import dev.aireview.runner.execution.CancelReason;
 import dev.aireview.runner.execution.CancelSignal;
+import dev.aireview.runner.execution.ClaimJournal;
 import dev.aireview.runner.execution.TaskExecutor;
 import dev.aireview.runner.observability.HealthReport;
 import dev.aireview.runner.observability.RunnerMetrics;
@@ -25,6 +26,7 @@ import org.slf4j.LoggerFactory;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
@@ -36,7 +38,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * The runner: wires the slot pool, the poll loop, a fixed pool of {@code maxConcurrentJobs} workers, the
  * heartbeater and the shutdown sequence around a {@link TaskExecutor} and a {@link ServerClient}.
  *
- * <p>Start-up ({@link #start()}): {@code executor.start()} → health → register → heartbeater + poll loop.
+ * <p>Start-up ({@link #start()}): {@code executor.start()} → health → register → heartbeater + poll loop; the tasks an
+ * earlier process owed a result (the executor's leftovers and the claim journal, {@link #leftoverIds}) are reported
+ * {@code failed/runner_shutdown} between registering and the first poll.
  * Connection problems are retried with backoff for as long as the runner lives; a refused token (401/403)
  * or an executor that cannot start is a {@link StartupException}.
  *
@@ -55,7 +59,8 @@ public final class RunnerDaemon {
     private final ServerClient client;
     private final SchedulerSettings settings;
     private final SlotPool slots;
-    private final ActiveTasks active = new ActiveTasks();
+    private final ActiveTasks active;
+    private final ClaimJournal journal;
     private final RunnerRegistrar registrar;
     private final Heartbeater heartbeater;
     private final PollLoop pollLoop;
@@ -96,6 +101,8 @@ public final class RunnerDaemon {
         this.client = client;
         this.settings = settings;
         this.slots = new SlotPool(config.maxConcurrentJobs());
+        this.journal = executor.claimJournal();
+        this.active = new ActiveTasks(journal);
         this.startupRetrier = new Retrier(settings.backoff(), settings.sleeper());
         this.registrar = new RunnerRegistrar(client, registration, startupRetrier);
         this.heartbeater = new Heartbeater(heartbeatClient, registrar, this::heartbeatState, active,
@@ -103,7 +110,7 @@ public final class RunnerDaemon {
         this.workers = new ThreadPoolExecutor(config.maxConcurrentJobs(), config.maxConcurrentJobs(), 0, TimeUnit.MILLISECONDS,
                 new LinkedBlockingQueue<>(), new NamedThreadFactory(WORKER_THREAD, metrics));
         ResultSender results = new ResultSender(client, registrar, settings.backoff(), settings.sleeper(),
-                this::resultsMayRetry, metrics);
+                this::resultsMayRetry, metrics, journal);
         this.leftovers = new LeftoverReports(results);
         this.supervisor = new TaskSupervisor(executor, client, registrar::runnerId, active, results, settings,
                 config.docker() == null ? Duration.ofSeconds(600) : config.docker().timeout(), config.logLimitBytes(),
@@ -158,7 +165,7 @@ public final class RunnerDaemon {
         try {
             executor.start();
             registrar.describeEngine(executor.engineVersion(), executor.apiVersion());
-            leftoverIds = List.copyOf(executor.leftoverTaskIds());
+            leftoverIds = leftoverIds(executor.leftoverTaskIds(), journal.list());
         } catch (Exception e) {
             failStart();
             throw new StartupException("the executor could not start: " + e.getMessage(), e);
@@ -204,6 +211,21 @@ public final class RunnerDaemon {
         if (!running) {
             finishStopDuringStart();
         }
+    }
+
+    /**
+     * The tasks an earlier process owed a result: those whose leftovers the executor removed, and those still in the
+     * claim journal (claimed, result never delivered: killed before a container existed, while a pre-warmed one
+     * cloned, or while delivering). Each once; read before the first poll, so no task of this process is among them.
+     */
+    static List<String> leftoverIds(List<String> reaped, List<String> journaled) {
+        LinkedHashSet<String> ids = new LinkedHashSet<>(reaped);
+        ids.addAll(journaled);
+        if (!journaled.isEmpty()) {
+            log.info("claim journal: {} task(s) claimed by an earlier process of this runner without a delivered result: {}",
+                    journaled.size(), journaled);
+        }
+        return List.copyOf(ids);
     }
 
     /** Result deliveries retry until the shutdown's flush step gives up. */

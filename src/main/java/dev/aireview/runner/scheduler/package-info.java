@@ -26,7 +26,7 @@
  *       released and the loop resumes after a backoff; a task whose dispatch failed runs on the loop's own thread;
  *       should the thread still be gone while running, {@code /health} is red</td></tr>
  *   <tr><td>{@code leftover-reports-1}</td><td>the {@code runner_shutdown} reports of tasks an earlier process
- *       left, before the first poll</td><td>after the reports, it starts the poll loop</td>
+ *       left (the executor's leftovers and the claim journal's entries, once each), before the first poll</td><td>after the reports, it starts the poll loop</td>
  *       <td>counted ({@code thread="leftover-reports"})</td></tr>
  *   <tr><td>{@code task-worker-N} (fixed pool, {@code RUNNER_MAX_CONCURRENT_JOBS})</td><td>one task's
  *       {@code TaskSupervisor.run}: deadline, cancel, kill escalation, log flush, the result delivery; its slot
@@ -42,6 +42,9 @@
  *       away from the possibly stuck executor thread</td><td>after the kill listeners</td><td>logged, counted</td></tr>
  *   <tr><td>{@code task-report-<taskId>-1}</td><td>one task's status and log batches ({@code TaskReporter})</td>
  *       <td>the final flush before the result (bounded by the log flush timeout)</td><td>logged, counted</td></tr>
+ *   <tr><td>{@code claim-journal-reader} ({@code DirectoryClaimJournal}, daemon)</td><td>reading the claim journal
+ *       at start-up, so a FIFO or a slow disk cannot block the caller</td><td>after the read; the caller stops waiting
+ *       after 10 s and uses what was read</td><td>the caller logs it and uses what was read</td></tr>
  *   <tr><td>{@code runner-shutdown} (not a daemon: keeps the JVM up while stopping)</td><td>the
  *       {@code ShutdownCoordinator} sequence</td><td>state stopped</td><td>each step is caught and reported
  *       {@code failed}; the next step runs</td></tr>
@@ -55,5 +58,12 @@
  * active or among the last 10 000 finished (logged; the first claim gives the one result). Tasks a server sends
  * beyond the requested number are taken over too (heartbeat {@code runningTaskIds}, cancellable) and wait for a slot
  * in order; cancelled while waiting, they are reported without running.
+ *
+ * <h2>Claim journal</h2>
+ * Every admitted id is recorded in the executor's {@code ClaimJournal} (durably, for the Docker executor) before the
+ * task is handed on, and removed by {@code ResultSender} once its result call has ended for good (delivered, or
+ * refused by the server: 404/409/410/400-class); an abandoned delivery keeps it. At start-up, before the first
+ * poll, every id still listed is reported {@code failed/runner_shutdown} with the executor's leftovers, once each:
+ * a process killed anywhere between the claim and the delivered result leaves no task stuck on the server.
  */
 package dev.aireview.runner.scheduler;

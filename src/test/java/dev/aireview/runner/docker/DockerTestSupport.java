@@ -138,7 +138,9 @@ public final class DockerTestSupport {
             try (Stream<Path> runners = Files.list(WORKSPACE_BASE)) {
                 for (Path r : runners.filter(p -> p.getFileName().toString().startsWith(RUNNER_PREFIX)).toList()) {
                     try (Stream<Path> ws = Files.list(r)) {
-                        ws.forEach(w -> left.add("workspace " + w));
+                        // the claim journal's directory exists only while a claim is unanswered
+                        ws.forEach(w -> left.add((w.getFileName().toString().equals(Workspaces.CLAIMS_DIR)
+                                ? "unanswered claims " : "workspace ") + w));
                     }
                 }
             } catch (IOException e) {

@@ -83,6 +83,8 @@ class OrphanReaperTest {
         // a pre-warmed container's task is known only from its task.json
         Files.writeString(pool.resolve(Workspaces.TASK_FILE), "{\"id\":\"task-pooled-3\",\"headSha\":\"abc\"}");
         Path checkDir = workspaces.create("pool-empty");
+        // the scheduler's claim journal lives beside the workspaces: the reaper must leave it alone
+        new dev.aireview.runner.execution.DirectoryClaimJournal(workspaces.claimsDir()).record("task-claimed-4");
         try {
             assertEquals(2, DockerTestSupport.containersOfRunner(runner).size());
 
@@ -99,6 +101,9 @@ class OrphanReaperTest {
                         java.util.Set.copyOf(executor.leftoverTaskIds()), "the tasks to report runner_shutdown, once each");
                 assertEquals(3, executor.leftoverTaskIds().size());
                 assertEquals(1, DockerTestSupport.containersOfRunner(other).size(), "another runner's containers are left alone");
+                assertEquals(List.of("task-claimed-4"), executor.claimJournal().list(), "the claim journal survives the reaper");
+                executor.claimJournal().remove("task-claimed-4");
+                assertFalse(Files.exists(workspaces.claimsDir()), "its directory goes with its last entry");
             }
         } finally {
             docker.removeContainerCmd(foreign).withForce(true).exec();

@@ -70,6 +70,9 @@ class WorkspacesTest {
         assertNotEquals(a, b);
         assertTrue(Files.isDirectory(a) && Files.isDirectory(b), "creating the second did not replace the first");
         assertEquals(2, workspaces.existing().size());
+        Files.createDirectory(workspaces.claimsDir());
+        assertEquals(2, workspaces.existing().size(), "the claim journal's directory is not a workspace");
+        assertNotEquals(Workspaces.CLAIMS_DIR, Workspaces.dirName(Workspaces.CLAIMS_DIR), "no task id maps onto it");
     }
 
     @Test

@@ -172,14 +172,14 @@ final class E2e {
         return new dev.aireview.runner.docker.Workspaces(DockerTestSupport.WORKSPACE_BASE, runnerName).workspaceOf(taskId);
     }
 
-    /** Entries left in a runner's workspace directory (none when it does not exist). */
+    /** Workspaces left in a runner's directory (none when it does not exist); its claim journal is not one. */
     static List<Path> workspacesOf(String runnerName) throws IOException {
         Path dir = DockerTestSupport.WORKSPACE_BASE.resolve(runnerName);
         if (!Files.isDirectory(dir)) {
             return List.of();
         }
         try (Stream<Path> s = Files.list(dir)) {
-            return s.toList();
+            return s.filter(p -> !p.getFileName().toString().equals(dev.aireview.runner.docker.Workspaces.CLAIMS_DIR)).toList();
         }
     }
 

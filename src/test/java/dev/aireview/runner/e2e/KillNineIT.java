@@ -78,6 +78,10 @@ class KillNineIT {
                 Duration.ofSeconds(60));
         assertEquals(List.of(), DockerTestSupport.containersOfRunner(a), "reaper removed the leftover container");
         assertEquals(List.of(), E2e.workspacesOf(a), "reaper removed the leftover workspace");
+        // its claim journal still named the task: reported after registering (the server answers 409, the other
+        // runner completed it), then removed, and the journal's directory with it
+        java.nio.file.Path claims = new dev.aireview.runner.docker.Workspaces(DockerTestSupport.WORKSPACE_BASE, a).claimsDir();
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() -> !Files.exists(claims));
         String out = again.output();
         assertTrue(Pattern.compile("removed [1-9]\\d* container\\(s\\), \\d+ volume\\(s\\), [1-9]\\d* workspace\\(s\\)").matcher(out).find(),
                 "the reaper logs what it removed:\n" + out);

@@ -1,5 +1,6 @@
 package dev.aireview.runner.scheduler;
 
+import dev.aireview.runner.execution.ClaimJournal;
 import dev.aireview.runner.execution.TaskContext;
 import dev.aireview.runner.execution.TaskExecutor;
 import dev.aireview.runner.model.ErrorKind;
@@ -25,7 +26,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * interrupts until {@link #unstick} opens, {@code stubborn-} ignores cancel and interrupts but returns cancelled
  * once killed ({@link dev.aireview.runner.execution.CancelSignal#kill}), {@code log-} prints the given lines then
  * completes. {@link #executions} counts every start per id, {@link #interrupted} records ids whose thread saw an
- * interrupt, {@link #leftovers} is what {@link #leftoverTaskIds()} returns.
+ * interrupt, {@link #leftovers} is what {@link #leftoverTaskIds()} returns, {@link #journal} what
+ * {@link #claimJournal()} returns ({@link #journaledAtStart}: the ids that were in it when their execute began).
  */
 final class FakeExecutor implements TaskExecutor {
     final AtomicInteger running = new AtomicInteger();
@@ -40,6 +42,8 @@ final class FakeExecutor implements TaskExecutor {
     final Set<String> interrupted = ConcurrentHashMap.newKeySet();
     final Set<String> killed = ConcurrentHashMap.newKeySet();
     volatile List<String> leftovers = List.of();
+    volatile ClaimJournal journal = ClaimJournal.NONE;
+    final Set<String> journaledAtStart = ConcurrentHashMap.newKeySet();
     /** When set, close() blocks until it opens (a hung executor close). */
     volatile CountDownLatch closeBlocker;
     volatile List<String> linesToLog = List.of();
@@ -64,6 +68,11 @@ final class FakeExecutor implements TaskExecutor {
         return leftovers;
     }
 
+    @Override
+    public ClaimJournal claimJournal() {
+        return journal;
+    }
+
     int executionsOf(String id) {
         AtomicInteger n = executions.get(id);
         return n == null ? 0 : n.get();
@@ -82,6 +91,9 @@ final class FakeExecutor implements TaskExecutor {
     @Override
     public TaskResult execute(ReviewTask task, TaskContext ctx) throws Exception {
         executed.add(task.id());
+        if (journal.list().contains(task.id())) {
+            journaledAtStart.add(task.id());
+        }
         executions.computeIfAbsent(task.id(), k -> new AtomicInteger()).incrementAndGet();
         int now = running.incrementAndGet();
         maxRunning.accumulateAndGet(now, Math::max);

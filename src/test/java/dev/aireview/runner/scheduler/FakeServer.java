@@ -123,7 +123,7 @@ class FakeServer implements ServerClient {
     }
 
     @Override
-    public void result(String runnerId, String taskId, TaskResult result) {
+    public void result(String runnerId, String taskId, TaskResult result) throws dev.aireview.runner.server.ServerException {
         results.computeIfAbsent(taskId, k -> new CopyOnWriteArrayList<>()).add(result);
         events.add("result:" + taskId);
         outstanding.remove(taskId);
