@@ -195,7 +195,12 @@ class GitCredentialScopeDockerTest {
         // being removed beside the review)
         java.util.Set<String> scanned = new java.util.HashSet<>();
         for (Container c : DockerTestSupport.containersOfTask(taskId)) {
-            InspectContainerResponse info = DockerTestSupport.docker().inspectContainerCmd(c.getId()).exec();
+            InspectContainerResponse info;
+            try {
+                info = DockerTestSupport.docker().inspectContainerCmd(c.getId()).exec();
+            } catch (com.github.dockerjava.api.exception.NotFoundException gone) {
+                continue; // the clone container, removed beside the review meanwhile
+            }
             for (InspectContainerResponse.Mount m : info.getMounts()) {
                 if (!ContainerSpecs.WORKSPACE.equals(m.getDestination().getPath()) || !scanned.add(m.getSource())) {
                     continue;

@@ -68,7 +68,12 @@ class IsolationTest {
             CompletableFuture<TaskResult> running = CompletableFuture.supplyAsync(() -> ex.execute(task, ctx));
             await().atMost(Duration.ofSeconds(120)).until(() -> {
                 for (Container c : DockerTestSupport.containersOfTask(task.id())) {
-                    InspectContainerResponse info = DockerTestSupport.docker().inspectContainerCmd(c.getId()).exec();
+                    InspectContainerResponse info;
+                    try {
+                        info = DockerTestSupport.docker().inspectContainerCmd(c.getId()).exec();
+                    } catch (com.github.dockerjava.api.exception.NotFoundException gone) {
+                        continue; // removed between the listing and the inspection
+                    }
                     String role = info.getConfig().getLabels().get(Labels.ROLE);
                     String entry = role + " runtime=" + info.getHostConfig().getRuntime() + " network=" + info.getHostConfig().getNetworkMode();
                     if (!seen.contains(entry)) {
