@@ -249,18 +249,6 @@ public final class Retrier {
         }
     }
 
-    /**
-     * Calls until it succeeds. A failure whose class is in {@code retried} is retried after the backoff delay (or
-     * the server's Retry-After) while {@code keepGoing} holds; any other failure, or the last one when
-     * {@code keepGoing} turns false, is thrown.
-     */
-    public <T> T call(String what, Attempt<T> attempt, Set<ErrorClass> retried, BooleanSupplier keepGoing)
-            throws ServerException, InterruptedException {
-        Policy p = policy(what).keepGoing(keepGoing);
-        p = p.with(retried, p.giveUp, p.recoveries, 0, null, keepGoing, null, p.onRetry, false);
-        return run(p, attempt).orThrow();
-    }
-
     public Backoff backoff() {
         return backoff;
     }

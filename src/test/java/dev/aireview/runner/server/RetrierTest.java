@@ -11,7 +11,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Random;
 
@@ -51,10 +50,10 @@ class RetrierTest {
     void shouldHonourRetryAfterOn429() throws Exception {
         failThenSucceed(2, aResponse().withStatus(429).withHeader("Retry-After", "7"));
         Retrier retrier = new Retrier(Backoff.standard(new Random(1)), recorder);
-        retrier.call("health", () -> {
+        retrier.run(Retrier.policy("health").keepGoing(() -> true), () -> {
             client.health();
             return null;
-        }, EnumSet.of(ErrorClass.RETRYABLE), () -> true);
+        }).orThrow();
         assertEquals(List.of(Duration.ofSeconds(7), Duration.ofSeconds(7)), slept);
         wm.verify(3, getRequestedFor(urlEqualTo("/api/health")));
     }
@@ -63,10 +62,10 @@ class RetrierTest {
     void shouldRetryA5xxStormWithGrowingJitteredDelaysThenSucceed() throws Exception {
         failThenSucceed(6, aResponse().withStatus(503));
         Backoff backoff = new Backoff(Duration.ofMillis(100), Duration.ofSeconds(2), 2.0, new Random(42));
-        new Retrier(backoff, recorder).call("health", () -> {
+        new Retrier(backoff, recorder).run(Retrier.policy("health").keepGoing(() -> true), () -> {
             client.health();
             return null;
-        }, EnumSet.of(ErrorClass.RETRYABLE), () -> true);
+        }).orThrow();
         wm.verify(7, getRequestedFor(urlEqualTo("/api/health")));
         assertEquals(6, slept.size());
         // each delay is a full-jitter draw under its cap, and the caps grow (then stop at the maximum)
@@ -98,19 +97,19 @@ class RetrierTest {
     void shouldNotRetryUnauthorizedOrBadRequestAndStopWhenToldTo() {
         wm.stubFor(get("/api/health").willReturn(aResponse().withStatus(401)));
         Retrier retrier = new Retrier(Backoff.standard(new Random(1)), recorder);
-        ServerException e = assertThrows(ServerException.class, () -> retrier.call("health", () -> {
+        ServerException e = assertThrows(ServerException.class, () -> retrier.run(Retrier.policy("health").keepGoing(() -> true), () -> {
             client.health();
             return null;
-        }, EnumSet.of(ErrorClass.RETRYABLE), () -> true));
+        }).orThrow());
         assertEquals(ErrorClass.UNAUTHORIZED, e.errorClass());
         assertTrue(slept.isEmpty());
 
         wm.stubFor(get("/api/health").willReturn(aResponse().withStatus(500)));
         int[] allowed = {3};
-        ServerException last = assertThrows(ServerException.class, () -> retrier.call("health", () -> {
+        ServerException last = assertThrows(ServerException.class, () -> retrier.run(Retrier.policy("health").keepGoing(() -> allowed[0]-- > 0), () -> {
             client.health();
             return null;
-        }, EnumSet.of(ErrorClass.RETRYABLE), () -> allowed[0]-- > 0));
+        }).orThrow());
         assertEquals(500, last.httpStatus());
         assertEquals(3, slept.size());
     }
