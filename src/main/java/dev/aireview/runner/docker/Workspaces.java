@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.aireview.runner.config.DockerConfig;
+import dev.aireview.runner.execution.NoFollowFiles;
 import dev.aireview.runner.model.Json;
 import dev.aireview.runner.model.TaskResult;
 import org.slf4j.Logger;
@@ -310,7 +311,7 @@ public final class Workspaces {
 
     /** As {@link #readWithin(Path, Duration)} with another size limit (e.g. task.json, for the reaper). */
     byte[] readWithin(Path file, Duration deadline, long limit) throws IOException {
-        Future<byte[]> read = READERS.submit(() -> readBounded(file, limit));
+        Future<byte[]> read = READERS.submit(() -> NoFollowFiles.readBounded(file, limit));
         try {
             return read.get(deadline.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
@@ -347,21 +348,6 @@ public final class Workspaces {
     private String overLimit(String size) {
         return "result.json is larger than DOCKER_RESULT_LIMIT_BYTES (" + size + ", limit " + resultLimitBytes
                 + " bytes); it was not read";
-    }
-
-    /** At most {@code limit} bytes of {@code file}, opened without following a link; null when it holds more. */
-    private static byte[] readBounded(Path file, long limit) throws IOException {
-        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(8192);
-        ByteBuffer buf = ByteBuffer.allocate(64 * 1024);
-        try (SeekableByteChannel ch = Files.newByteChannel(file, Set.<OpenOption>of(StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS))) {
-            // grows with what is really there (a file may grow after its size was checked), never past limit + 1
-            while (out.size() <= limit && ch.read(buf) >= 0) {
-                buf.flip();
-                out.write(buf.array(), 0, (int) Math.min(buf.remaining(), limit + 1 - out.size()));
-                buf.clear();
-            }
-        }
-        return out.size() > limit ? null : out.toByteArray();
     }
 
     /** "a symbolic link", "a FIFO", … for messages. */

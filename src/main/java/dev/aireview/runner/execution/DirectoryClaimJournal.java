@@ -218,16 +218,11 @@ public final class DirectoryClaimJournal implements ClaimJournal {
                 LOG.warn("claim journal entry {} is not a regular file of 1..{} bytes; skipped", p, MAX_ID_BYTES);
                 return null;
             }
-            ByteBuffer buf = ByteBuffer.allocate(MAX_ID_BYTES + 1);
-            try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
-                while (buf.hasRemaining() && ch.read(buf) >= 0) {
-                    // fills at most MAX_ID_BYTES + 1 bytes, however the file grew
-                }
-            }
-            if (buf.position() > MAX_ID_BYTES) {
+            byte[] bytes = NoFollowFiles.readBounded(p, MAX_ID_BYTES);
+            if (bytes == null) {
                 return null;
             }
-            String id = new String(buf.array(), 0, buf.position(), StandardCharsets.UTF_8);
+            String id = new String(bytes, StandardCharsets.UTF_8);
             if (!entryName(id).equals(name)) {
                 LOG.warn("claim journal entry {} does not hold the id its name is the hash of; skipped", p);
                 return null;
