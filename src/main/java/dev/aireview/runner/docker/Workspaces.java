@@ -12,8 +12,6 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.SeekableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
@@ -27,7 +25,6 @@ import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
@@ -215,23 +212,12 @@ public final class Workspaces {
     void writeNew(Path dir, String name, byte[] bytes) throws IOException {
         Path tmp = dir.resolve("." + name + "." + HexFormat.of().formatHex(randomBytes()) + ".tmp");
         boolean owned = uid != null && canHandOver;
-        Set<OpenOption> options = Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
-        FileAttribute<Set<PosixFilePermission>> mode = PosixFilePermissions.asFileAttribute(
-                PosixFilePermissions.fromString(owned ? "rw-------" : "rw-r--r--"));
         try {
-            try (SeekableByteChannel ch = Files.newByteChannel(tmp, options, mode)) {
-                ByteBuffer buf = ByteBuffer.wrap(bytes);
-                while (buf.hasRemaining()) {
-                    ch.write(buf);
-                }
-            }
+            NoFollowFiles.createNew(tmp, bytes, owned ? "rw-------" : "rw-r--r--", false);
             if (owned && !handOver(tmp)) {
                 // not root after all: the owner-only file must become readable for the container user
                 Files.delete(tmp);
-                try (SeekableByteChannel ch = Files.newByteChannel(tmp, options,
-                        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-r--r--")))) {
-                    ch.write(ByteBuffer.wrap(bytes));
-                }
+                NoFollowFiles.createNew(tmp, bytes, "rw-r--r--", false);
             }
             Files.move(tmp, dir.resolve(name), StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {

@@ -3,15 +3,20 @@ package dev.aireview.runner.execution;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Set;
 
-/** The one bounded read of a file another party may swap: the workspace's result and task files, the claim journal. */
+/**
+ * File reads and writes where another party may swap a path (workspace files, the claim journal): never through a
+ * link, reads bounded.
+ */
 public final class NoFollowFiles {
     private NoFollowFiles() {
     }
@@ -31,5 +36,22 @@ public final class NoFollowFiles {
             }
         }
         return out.size() > limit ? null : out.toByteArray();
+    }
+
+    /**
+     * Creates {@code file} exclusively (never through a link; an existing file or link is an error) with the POSIX
+     * mode {@code perms} set at creation, writes all of {@code bytes}, and with {@code sync} forces them to disk.
+     */
+    public static void createNew(Path file, byte[] bytes, String perms, boolean sync) throws IOException {
+        Set<OpenOption> options = Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
+        try (FileChannel ch = FileChannel.open(file, options, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(perms)))) {
+            ByteBuffer buf = ByteBuffer.wrap(bytes);
+            while (buf.hasRemaining()) {
+                ch.write(buf);
+            }
+            if (sync) {
+                ch.force(true);
+            }
+        }
     }
 }
