@@ -88,6 +88,10 @@ public final class Bench {
             writeClassList(Path.of(a.get("classlist")));
             return;
         }
+        if ("throughput".equals(a.get("only"))) {
+            throughputProfile();
+            return;
+        }
         List<String> shipped = Arrays.asList(a.get("flags").trim().split("\\s+"));
         Map<String, String> shippedEnv = new HashMap<>();
         for (String kv : a.getOrDefault("flagsEnv", "").trim().split("\\s+")) {
@@ -219,6 +223,10 @@ public final class Bench {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(flags);
+        String extra = System.getenv("BENCH_RUNNER_FLAGS"); // e.g. a flight recording while profiling
+        if (extra != null && !extra.isBlank()) {
+            cmd.addAll(Arrays.asList(extra.trim().split("\\s+")));
+        }
         cmd.addAll(List.of("-jar", jar.toString(), "run"));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(wsBase.resolve(name + ".log").toFile());
@@ -406,6 +414,82 @@ public final class Bench {
         } catch (IOException | RuntimeException e) {
             return -1;
         }
+    }
+
+    // --- CPU accounting (the throughput profile) ---------------------------------------------------------------
+
+    /** CPU seconds so far: the whole machine (busy, not idle/iowait), the runner, dockerd and containerd. */
+    record Cpu(double machine, double runner, double dockerd, double containerd) {
+        Cpu minus(Cpu o) {
+            return new Cpu(machine - o.machine, runner - o.runner, dockerd - o.dockerd, containerd - o.containerd);
+        }
+
+        String fmt() {
+            return String.format(Locale.ROOT, "machine %.2f s (runner JVM %.2f, dockerd %.2f, containerd %.2f, rest %.2f)",
+                    machine, runner, dockerd, containerd, machine - runner - dockerd - containerd);
+        }
+    }
+
+    private static Cpu cpuNow(Process runner) {
+        double machine = 0;
+        try {
+            String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+            for (int i : new int[] {1, 2, 3, 6, 7, 8}) { // user nice system irq softirq steal
+                machine += Long.parseLong(f[i]);
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        return new Cpu(machine / 100.0, procCpu(runner.pid()), procCpu(pidOf("dockerd")), procCpu(pidOf("containerd")));
+    }
+
+    private static long pidOf(String name) {
+        try {
+            String out = exec(List.of("pgrep", "-xo", name)).strip();
+            return out.isEmpty() ? -1 : Long.parseLong(out);
+        } catch (Exception e) {
+            return -1;
+        }
+    }
+
+    private static double procCpu(long pid) {
+        try {
+            String s = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            String[] f = s.substring(s.lastIndexOf(')') + 2).split(" ");
+            return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0; // utime stime (fields 14, 15)
+        } catch (IOException | RuntimeException e) {
+            return 0;
+        }
+    }
+
+    /**
+     * Throughput only (bash bench/run.sh --throughput): batches of 16 tasks on a 4-slot runner against xargs -P 4
+     * of the raw pair, each with the CPU it cost, split by process. Prints; does not touch BENCHMARKS.md.
+     */
+    private void throughputProfile() throws Exception {
+        List<String> shipped = Arrays.asList(a.get("flags").trim().split("\\s+"));
+        Map<String, String> shippedEnv = new HashMap<>();
+        for (String kv : a.getOrDefault("flagsEnv", "").trim().split("\\s+")) {
+            if (kv.contains("=")) {
+                shippedEnv.put(kv.substring(0, kv.indexOf('=')), kv.substring(kv.indexOf('=') + 1));
+            }
+        }
+        int tasks = 16;
+        Process runner = startRunner("bench-busy", 4, 0, shipped, shippedEnv);
+        batch(runner, tasks); // warm-up batch
+        xargsRaw(4);
+        StringBuilder out = new StringBuilder();
+        for (int i = 0; i < rounds; i++) {
+            Cpu c0 = cpuNow(runner);
+            long ms = batch(runner, tasks);
+            Cpu c1 = cpuNow(runner);
+            long rawMs = xargsRaw(tasks);
+            Cpu c2 = cpuNow(runner);
+            out.append(String.format(Locale.ROOT, "round %d: runner %d ms, %s%n         xargs  %d ms, %s  ratio %.2f%n",
+                    i + 1, ms, c1.minus(c0).fmt(), rawMs, c2.minus(c1).fmt(), (double) rawMs / ms));
+            System.out.print(out.substring(out.lastIndexOf("round ")));
+        }
+        stop(runner);
     }
 
     // --- the raw commands --------------------------------------------------------------------------------------

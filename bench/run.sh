@@ -7,6 +7,10 @@
 #   bash bench/run.sh --quick    one round of each, 4 tasks (about a minute with a cached image build); shows the
 #                                harness works, asserts nothing about speed; writes target/bench-quick.md
 #   bash bench/run.sh --rounds N rounds for the latency figures (default 7)
+#   bash bench/run.sh --throughput  only the 16-task batches at 4 slots against xargs -P 4, with the CPU each cost
+#                                (machine, runner JVM, dockerd, containerd): the profile behind the throughput figure;
+#                                prints, does not touch BENCHMARKS.md (--rounds N batches, default 3)
+#                                BENCH_RUNNER_FLAGS="..." adds JVM flags to the runner (e.g. a flight recording)
 #   bash bench/run.sh --classlist  rewrite src/main/cds/runner.classlist (the classes the runner loads, from which
 #                                Dockerfile.runner dumps its class-data-sharing archive) and stop
 #
@@ -18,12 +22,15 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 QUICK=false
 CLASSLIST=false
+ONLY=
+ROUNDS_SET=
 ROUNDS=7
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) QUICK=true; ROUNDS=1 ;;
-    --rounds) ROUNDS="$2"; shift ;;
+    --rounds) ROUNDS="$2"; ROUNDS_SET="$2"; shift ;;
     --classlist) CLASSLIST=true ;;
+    --throughput) ONLY=throughput; ROUNDS=${ROUNDS_SET:-3} ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -86,6 +93,13 @@ if [ -n "$ARCHIVE" ]; then
   FLAGS=${FLAGS//$ARCHIVE/$WORK/runner.jsa}
 fi
 echo "[bench] runner flags as shipped: $FLAGS ${ARENA:+(env $ARENA)}"
+
+if [ "$ONLY" = throughput ]; then
+  LOG_LEVEL=WARN java -cp "$JAR" bench/Bench.java jar="$JAR" ws="$WORK/ws" image="$IMAGE" url="git://127.0.0.1:$PORT/bench.git" \
+    branch=feature/bench head="$HEAD_SHA" rawPair="$ROOT/bench/raw-pair.sh" rounds="$ROUNDS" only=throughput \
+    flags="$FLAGS" flagsEnv="$ARENA"
+  exit 0
+fi
 
 if $QUICK; then OUT=$ROOT/target/bench-quick.md; else OUT=$WORK/table.md; fi
 mkdir -p "$(dirname "$OUT")"

@@ -38,7 +38,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The Docker executor: one claimed task becomes a clone container and a limited, hardened review container
+ * The Docker executor: one claimed task becomes a limited, hardened review container that first runs the clone (an
+ * exec; a clone container of its own when the clone's network or runtime differs) and then the review
  * (docs/executor-contract.md, docs/docker-executor.md), and leaves nothing behind.
  *
  * <p>Life cycle: {@link #start()} connects (negotiating the API version), checks the image against the pull policy,
@@ -230,8 +231,19 @@ public final class DockerTaskExecutor implements TaskExecutor {
                 promoted = CompletableFuture.runAsync(() -> pool.promote(pooledId), async);
             }
             clone = null;
-            if (reviewId != null && specs.cloneFitsReviewContainer() && !execCloneUnavailable) {
-                // pre-warmed: clone inside the already running container (same image, limits, user), no create/start
+            boolean cloneInReview = specs.cloneFitsReviewContainer() && !execCloneUnavailable;
+            if (reviewId == null && cloneInReview) {
+                // cold: the review container is started first (its entrypoint waits for task.json) and the clone runs
+                // inside it, as in a pre-warmed one: one container per task instead of a clone container beside it
+                try {
+                    reviewId = startReview(workspace, task.id());
+                } catch (NotFoundException e) {
+                    return finish(ctx, started, imageMissing(e), null);
+                }
+                live.add(reviewId);
+            }
+            if (reviewId != null && cloneInReview) {
+                // clone inside the running review container (same image, limits, user), no container create/start
                 List<String> env = new java.util.ArrayList<>(GitClone.env(task, config.cloneDepth()));
                 env.add("HOME=/tmp");
                 clone = runner.exec(reviewId, config.user(), GitClone.SCRIPT, env, new LogPump(ctx::log), deadline, cancel,
@@ -246,7 +258,7 @@ public final class DockerTaskExecutor implements TaskExecutor {
                 }
             }
             if (clone == null) {
-                // its own container: cold start, or a clone network / runtime other than the review's
+                // its own container: a clone network / runtime other than the review's, or an endpoint without exec
                 if (reviewId == null) {
                     // cold: the review container is created and started while the clone runs; its entrypoint waits
                     // for task.json like a pooled one, so its start-up is off the critical path

@@ -34,7 +34,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Issue 13, clone credentials: over git's smart HTTP protocol (two servers on 127.0.0.1 that record every
  * Authorization header), the clone token reaches the task repository's own host and port only, never a host it is
- * redirected to, and is in neither the clone container's configuration (env, argv) nor the workspace after the clone.
+ * redirected to, and is in neither the configuration (env, argv) of the container the clone runs in (the cold review
+ * container, or a clone container of its own when the clone's network differs) nor the workspace after the clone.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
@@ -79,28 +80,57 @@ class GitCredentialScopeDockerTest {
                 + "\n" + Arrays.toString(info.getConfig().getCmd()) + "\n" + info.getPath() + "\n" + Arrays.toString(info.getArgs());
     }
 
-    /** Inspects the running clone container of {@code taskId} (called while git waits for the server's answer). */
+    /**
+     * What the engine knows about the clone of {@code taskId} while it runs (called while git waits for the server's
+     * answer): the configuration of every container of the task (a clone container, or the review container the
+     * clone runs in) and of the processes executed in them, prefixed by the container's role.
+     */
     private static Runnable inspectClone(String taskId, List<String> into) {
         return () -> {
+            StringBuilder seen = new StringBuilder();
             for (Container c : DockerTestSupport.containersOfTask(taskId)) {
-                if ("clone".equals(c.getLabels().get(Labels.ROLE))) {
-                    into.add(configOf(DockerTestSupport.docker().inspectContainerCmd(c.getId()).exec()));
+                InspectContainerResponse info = DockerTestSupport.docker().inspectContainerCmd(c.getId()).exec();
+                seen.append("role=").append(c.getLabels().get(Labels.ROLE)).append('\n').append(configOf(info)).append('\n');
+                for (String execId : info.getExecIds() == null ? List.<String>of() : info.getExecIds()) {
+                    var process = DockerTestSupport.docker().inspectExecCmd(execId).exec().getProcessConfig();
+                    seen.append("exec ").append(process.getEntryPoint()).append(' ').append(process.getArguments()).append('\n');
                 }
             }
+            into.add(seen.toString());
         };
+    }
+
+    /** The captured configuration is that of the running clone: a clone container, or the clone's exec. */
+    private static void assertCloneSeen(String config) {
+        assertTrue(config.contains("role=clone\n") && config.contains("GIT_CRED_HOST=127.0.0.1:")
+                || config.contains("role=review\n") && config.contains("exec sh [-c, " + GitClone.SCRIPT.substring(0, 20)),
+                "the clone was inspected while it ran: " + config);
+    }
+
+    /** A second executor whose clone needs its own container (clone network other than the review's). */
+    private DockerTaskExecutor splitExecutor() throws Exception {
+        DockerTaskExecutor split = new DockerTaskExecutor(DockerTestSupport.config(runner + "-split", "none", 0).withIsolation(null, "host"));
+        split.start();
+        return split;
     }
 
     @Test
     void shouldSendTheTokenToTheRepositoryHostOnlyAndFollowNoRedirectToAnotherPort() throws Exception {
+        try (DockerTaskExecutor split = splitExecutor()) {
+            redirectedClone(executor, false);
+            redirectedClone(split, true);
+        }
+    }
+
+    private void redirectedClone(DockerTaskExecutor ex, boolean ownContainer) throws Exception {
         GitHttpServer elsewhere = server(null, true);
-        ReviewTask[] task = new ReviewTask[1];
         List<String> cloneConfig = new CopyOnWriteArrayList<>();
         GitHttpServer origin = server(TOKEN, true).redirectTo(elsewhere);
-        task[0] = DockerTestSupport.task(null, origin.url("shop.git"), "feature/x", git.head(), null, TOKEN);
-        origin.onFirstRequest(inspectClone(task[0].id(), cloneConfig));
+        ReviewTask task = DockerTestSupport.task(null, origin.url("shop.git"), "feature/x", git.head(), null, TOKEN);
+        origin.onFirstRequest(inspectClone(task.id(), cloneConfig));
         RecordingContext ctx = new RecordingContext(Duration.ofSeconds(90));
 
-        TaskResult result = executor.execute(task[0], ctx);
+        TaskResult result = ex.execute(task, ctx);
 
         assertEquals(ErrorKind.CLONE_FAILED, result.error().kind(), () -> result + "\n" + ctx.lines());
         assertTrue(result.error().message().contains("redirect"), result.error().message());
@@ -109,9 +139,10 @@ class GitCredentialScopeDockerTest {
         // under git's default http.followRedirects=initial the redirected first request does reach the other port
         // (observed with git 2.39: unauthenticated there, but the clone then continues against the new base URL)
         assertEquals(List.of(), elsewhere.seen, "the host redirected to got no request, let alone the token");
-        assertEquals(1, cloneConfig.size(), "the clone container was inspected while it ran");
-        assertFalse(cloneConfig.get(0).contains(TOKEN), "token in the clone container's configuration: " + cloneConfig.get(0));
-        assertTrue(cloneConfig.get(0).contains("GIT_CRED_HOST=127.0.0.1:"), cloneConfig.get(0));
+        assertEquals(1, cloneConfig.size(), "the task's containers were inspected while the clone ran");
+        assertCloneSeen(cloneConfig.get(0));
+        assertEquals(ownContainer, cloneConfig.get(0).contains("role=clone\n"), "a clone container of its own: " + cloneConfig.get(0));
+        assertFalse(cloneConfig.get(0).contains(TOKEN), "token in a container's configuration: " + cloneConfig.get(0));
         assertFalse(ctx.lines().stream().anyMatch(l -> l.contains(TOKEN)), ctx.lines().toString());
     }
 
@@ -158,8 +189,9 @@ class GitCredentialScopeDockerTest {
             assertEquals(ResultStatus.COMPLETED, result.status(), () -> how + ": " + result + "\n" + recording.lines());
             assertTrue(origin.authorizations().contains(GitHttpServer.basic("x-access-token", TOKEN)), how + ": " + origin.seen);
             assertEquals(1, cloneConfig.size(), how);
+            assertCloneSeen(cloneConfig.get(0));
             assertFalse(cloneConfig.get(0).contains(TOKEN) || cloneConfig.get(0).contains(ENCODED),
-                    how + ": token in the clone container's configuration: " + cloneConfig.get(0));
+                    how + ": token in a container's configuration: " + cloneConfig.get(0));
             assertEquals(1, gitConfig.size(), how + ": the workspace was scanned while the review ran");
             assertTrue(gitConfig.get(0).contains("url = " + plain), how + ": " + gitConfig.get(0));
             assertEquals(List.of(), workspaceFindings, how + ": files in the workspace holding the token");
