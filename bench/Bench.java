@@ -92,13 +92,12 @@ public final class Bench {
             throughputProfile();
             return;
         }
-        List<String> shipped = Arrays.asList(a.get("flags").trim().split("\\s+"));
-        Map<String, String> shippedEnv = new HashMap<>();
-        for (String kv : a.getOrDefault("flagsEnv", "").trim().split("\\s+")) {
-            if (kv.contains("=")) {
-                shippedEnv.put(kv.substring(0, kv.indexOf('=')), kv.substring(kv.indexOf('=') + 1));
-            }
+        if ("pooled".equals(a.get("only"))) {
+            pooledTimeline();
+            return;
         }
+        List<String> shipped = shippedFlags();
+        Map<String, String> shippedEnv = shippedEnv();
         int tasks = quick ? 4 : 16;
         int throughputRounds = quick ? 1 : 3;
         long t0 = System.nanoTime();
@@ -416,6 +415,43 @@ public final class Bench {
         }
     }
 
+    /**
+     * Pooled tasks only (bash bench/run.sh --pooled): for each, claim → result split at the phase changes as the
+     * runner stamped them (ms since the claim). Prints; does not touch BENCHMARKS.md.
+     */
+    private void pooledTimeline() throws Exception {
+        Process runner = startRunner("bench-pool", 1, 1, shippedFlags(), shippedEnv());
+        awaitWarmPool("bench-pool");
+        task(runner);
+        for (int i = 0; i < rounds; i++) {
+            awaitWarmPool("bench-pool");
+            String id = enqueue();
+            TaskSnapshot t = server.awaitTerminal(id, Duration.ofMinutes(3));
+            StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "task %d: claim→result %d ms;", i + 1,
+                    Duration.between(t.claimedAt(), t.finishedAt()).toMillis()));
+            for (PhaseChange c : t.phases()) {
+                Instant at = c.at() == null ? c.receivedAt() : Instant.parse(c.at());
+                line.append(' ').append(c.phase()).append(" +").append(Duration.between(t.claimedAt(), at).toMillis());
+            }
+            System.out.println(line);
+        }
+        stop(runner);
+    }
+
+    private List<String> shippedFlags() {
+        return Arrays.asList(a.get("flags").trim().split("\\s+"));
+    }
+
+    private Map<String, String> shippedEnv() {
+        Map<String, String> env = new HashMap<>();
+        for (String kv : a.getOrDefault("flagsEnv", "").trim().split("\\s+")) {
+            if (kv.contains("=")) {
+                env.put(kv.substring(0, kv.indexOf('=')), kv.substring(kv.indexOf('=') + 1));
+            }
+        }
+        return env;
+    }
+
     // --- CPU accounting (the throughput profile) ---------------------------------------------------------------
 
     /** CPU seconds so far: the whole machine (busy, not idle/iowait), the runner, dockerd and containerd. */
@@ -467,13 +503,8 @@ public final class Bench {
      * of the raw pair, each with the CPU it cost, split by process. Prints; does not touch BENCHMARKS.md.
      */
     private void throughputProfile() throws Exception {
-        List<String> shipped = Arrays.asList(a.get("flags").trim().split("\\s+"));
-        Map<String, String> shippedEnv = new HashMap<>();
-        for (String kv : a.getOrDefault("flagsEnv", "").trim().split("\\s+")) {
-            if (kv.contains("=")) {
-                shippedEnv.put(kv.substring(0, kv.indexOf('=')), kv.substring(kv.indexOf('=') + 1));
-            }
-        }
+        List<String> shipped = shippedFlags();
+        Map<String, String> shippedEnv = shippedEnv();
         int tasks = 16;
         Process runner = startRunner("bench-busy", 4, 0, shipped, shippedEnv);
         batch(runner, tasks); // warm-up batch

@@ -10,6 +10,8 @@
 #   bash bench/run.sh --throughput  only the 16-task batches at 4 slots against xargs -P 4, with the CPU each cost
 #                                (machine, runner JVM, dockerd, containerd): the profile behind the throughput figure;
 #                                prints, does not touch BENCHMARKS.md (--rounds N batches, default 3)
+#   bash bench/run.sh --pooled   only pooled tasks, each split at its phase changes (ms since the claim, as the runner
+#                                stamped them); prints (--rounds N tasks, default 7)
 #                                BENCH_RUNNER_FLAGS="..." adds JVM flags to the runner (e.g. a flight recording)
 #   bash bench/run.sh --classlist  rewrite src/main/cds/runner.classlist (the classes the runner loads, from which
 #                                Dockerfile.runner dumps its class-data-sharing archive) and stop
@@ -31,6 +33,7 @@ while [ $# -gt 0 ]; do
     --rounds) ROUNDS="$2"; ROUNDS_SET="$2"; shift ;;
     --classlist) CLASSLIST=true ;;
     --throughput) ONLY=throughput; ROUNDS=${ROUNDS_SET:-3} ;;
+    --pooled) ONLY=pooled; ROUNDS=${ROUNDS_SET:-7} ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -94,9 +97,9 @@ if [ -n "$ARCHIVE" ]; then
 fi
 echo "[bench] runner flags as shipped: $FLAGS ${ARENA:+(env $ARENA)}"
 
-if [ "$ONLY" = throughput ]; then
+if [ -n "$ONLY" ]; then
   LOG_LEVEL=WARN java -cp "$JAR" bench/Bench.java jar="$JAR" ws="$WORK/ws" image="$IMAGE" url="git://127.0.0.1:$PORT/bench.git" \
-    branch=feature/bench head="$HEAD_SHA" rawPair="$ROOT/bench/raw-pair.sh" rounds="$ROUNDS" only=throughput \
+    branch=feature/bench head="$HEAD_SHA" rawPair="$ROOT/bench/raw-pair.sh" rounds="$ROUNDS" only="$ONLY" \
     flags="$FLAGS" flagsEnv="$ARENA"
   exit 0
 fi

@@ -13,8 +13,12 @@ import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardWatchEventKinds;
+import java.nio.file.WatchKey;
+import java.nio.file.WatchService;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The executor side of docs/executor-contract.md: wait for the task file (polling), read it, review, write the
@@ -83,20 +87,64 @@ public final class ReviewExecution {
         return write(files.resultFile(), result, started);
     }
 
+    /**
+     * Waits for {@code file}: woken by the directory's change notification (inotify on Linux) as soon as the runner
+     * renames it into place, and in any case looks again every {@link #pollInterval} (a file system without
+     * notifications, e.g. some network or desktop-VM mounts, only costs that latency).
+     */
     private boolean waitFor(Path file) {
         long deadline = waitTimeout.isZero() || waitTimeout.isNegative() ? Long.MAX_VALUE : System.nanoTime() + waitTimeout.toNanos();
-        while (!Files.exists(file)) {
-            if (System.nanoTime() - deadline > 0) {
-                return false;
+        WatchService watcher = watch(file.toAbsolutePath().getParent());
+        try {
+            while (!Files.exists(file)) {
+                if (System.nanoTime() - deadline > 0) {
+                    return false;
+                }
+                try {
+                    if (watcher == null) {
+                        Thread.sleep(pollInterval.toMillis());
+                    } else {
+                        WatchKey key = watcher.poll(pollInterval.toMillis(), TimeUnit.MILLISECONDS);
+                        if (key != null) {
+                            key.pollEvents();
+                            key.reset();
+                        }
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return false;
+                }
             }
+            return true;
+        } finally {
+            closeQuietly(watcher);
+        }
+    }
+
+    /** A watch for entries created in {@code dir}, or null when the file system offers none (polling then). */
+    private static WatchService watch(Path dir) {
+        if (dir == null) {
+            return null;
+        }
+        WatchService watcher = null;
+        try {
+            watcher = dir.getFileSystem().newWatchService();
+            dir.register(watcher, StandardWatchEventKinds.ENTRY_CREATE);
+            return watcher;
+        } catch (IOException | UnsupportedOperationException | SecurityException e) {
+            closeQuietly(watcher);
+            return null;
+        }
+    }
+
+    private static void closeQuietly(WatchService watcher) {
+        if (watcher != null) {
             try {
-                Thread.sleep(pollInterval.toMillis());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return false;
+                watcher.close();
+            } catch (IOException ignored) {
+                // nothing to release beyond what close already did
             }
         }
-        return true;
     }
 
     /** Reads the task; a file that is still being written (not valid JSON yet) is read again for up to a second. */

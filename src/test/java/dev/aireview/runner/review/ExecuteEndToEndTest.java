@@ -121,6 +121,23 @@ class ExecuteEndToEndTest {
     }
 
     @Test
+    void isWokenByTheTaskFilesArrivalNotByItsPollInterval() throws Exception {
+        // a poll interval far beyond the test's limits: only the directory's change notification can wake it in time
+        ByteArrayOutputStream progress = new ByteArrayOutputStream();
+        PrintStream progressStream = new PrintStream(progress, true, StandardCharsets.UTF_8);
+        ReviewExecution execution = new ReviewExecution(new ReviewEngine(), progressStream, progressStream,
+                Duration.ofMinutes(10), Duration.ofMinutes(30));
+        CompletableFuture<Integer> run = CompletableFuture.supplyAsync(() -> execution.run(paths()));
+        await().atMost(Duration.ofSeconds(10)).until(() -> progress.toString(StandardCharsets.UTF_8).contains("waiting for"));
+        Path tmpTask = workspace.resolve("task.json.tmp");
+        Files.writeString(tmpTask, task(repo.headSha, repo.baseSha).toString());
+        Files.move(tmpTask, workspace.resolve("task.json"), StandardCopyOption.ATOMIC_MOVE);
+        await().atMost(Duration.ofSeconds(30)).until(run::isDone);
+        assertEquals(0, run.get());
+        assertEquals(5, readResult().comments().size());
+    }
+
+    @Test
     void giveUpWaitingAfterTheTimeoutWithoutAResult() {
         int code = Main.commandLine().execute("execute", "--task", workspace.resolve("never.json").toString(),
                 "--out", workspace.resolve("result.json").toString(), "--wait-timeout", "1");
