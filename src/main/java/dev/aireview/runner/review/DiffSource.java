@@ -26,15 +26,31 @@ import java.util.Locale;
 public final class DiffSource {
 
     private final Progress progress;
+    private final GitRepo shared;
 
     public DiffSource(Progress progress) {
+        this(progress, null);
+    }
+
+    /** With {@code git} (the review's, on the checkout; may be null) asked instead of a repository of its own. */
+    public DiffSource(Progress progress, GitRepo git) {
         this.progress = progress;
+        this.shared = git;
     }
 
     public ChangeSet load(ReviewTask task, Path repoDir) throws ReviewFailedException {
+        if (shared != null || repoDir == null || !Files.isDirectory(repoDir)) {
+            return load(task, repoDir, shared);
+        }
+        try (GitRepo own = new GitRepo(repoDir)) {
+            return load(task, repoDir, own);
+        }
+    }
+
+    private ChangeSet load(ReviewTask task, Path repoDir, GitRepo git) throws ReviewFailedException {
         List<String> notes = new ArrayList<>();
         if (task.previousHeadSha() != null) {
-            ChangeSet incremental = incremental(task, repoDir, notes);
+            ChangeSet incremental = incremental(task, repoDir, git, notes);
             if (incremental != null) {
                 return incremental;
             }
@@ -49,7 +65,7 @@ public final class DiffSource {
             throw new ReviewFailedException("the task has no patches and there is no repository at " + repoDir);
         }
         try {
-            return fromGit(task, new GitRepo(repoDir)).withNotes(notes);
+            return fromGit(task, git).withNotes(notes);
         } catch (IOException e) {
             throw new ReviewFailedException("could not compute the diff from the repository: " + e.getMessage(), e);
         }
@@ -59,14 +75,13 @@ public final class DiffSource {
      * The diff {@code previousHeadSha..headSha} when the last reviewed head is in the clone and an ancestor of head
      * (not after a force-push or rebase); otherwise null, with the reason added to {@code notes} (full review).
      */
-    private ChangeSet incremental(ReviewTask task, Path repoDir, List<String> notes) throws ReviewFailedException {
+    private ChangeSet incremental(ReviewTask task, Path repoDir, GitRepo git, List<String> notes) throws ReviewFailedException {
         String prev = task.previousHeadSha();
         String why;
         try {
             if (repoDir == null || !Files.isDirectory(repoDir)) {
                 why = "there is no checkout to diff against the last reviewed head " + shortSha(prev);
             } else {
-                GitRepo git = new GitRepo(repoDir);
                 String head = git.resolveCommit(task.headSha() != null ? task.headSha() : "HEAD");
                 String p = git.resolveCommit(prev);
                 if (head == null) {
@@ -165,13 +180,9 @@ public final class DiffSource {
         List<FileDiff> files = new ArrayList<>();
         for (FileDiff f : UnifiedDiffParser.parse(diff.stdout())) {
             if (f.binary() && f.change() != FileDiff.ChangeType.DELETED) {
-                GitRepo.Output size = git.run("cat-file", "-s", head + ":" + f.path());
-                if (size.ok()) {
-                    try {
-                        f = f.withSize(Long.parseLong(size.stdout().strip()));
-                    } catch (NumberFormatException ignored) {
-                        // size stays unknown
-                    }
+                GitRepo.ObjectInfo info = git.info(head + ":" + f.path());
+                if (info != null) {
+                    f = f.withSize(info.size());
                 }
             }
             files.add(f);
@@ -184,8 +195,8 @@ public final class DiffSource {
 
     /** Whether the commit object names a parent (true for the tip of a shallow clone, false for a root commit). */
     private static boolean hasParentRecorded(GitRepo git, String commit) throws IOException {
-        GitRepo.Output raw = git.run("cat-file", "-p", commit);
-        return raw.ok() && raw.stdout().lines().takeWhile(l -> !l.isEmpty()).anyMatch(l -> l.startsWith("parent "));
+        String raw = git.text(commit, GitRepo.MAX_OUTPUT_BYTES);
+        return raw != null && raw.lines().takeWhile(l -> !l.isEmpty()).anyMatch(l -> l.startsWith("parent "));
     }
 
     static FileDiff.ChangeType changeType(String status) {

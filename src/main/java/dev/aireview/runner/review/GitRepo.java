@@ -13,9 +13,10 @@ import java.util.concurrent.TimeUnit;
 /**
  * Runs {@code git} (the binary in the image) on a checked-out repository, read-only. Every call passes
  * {@code safe.directory=*} (the checkout belongs to another user), disables colour, pagers and external diff
- * drivers, and is bounded in time and output size.
+ * drivers, and is bounded in time and output size. Object questions (commits, sizes, blobs) go to one
+ * {@code git cat-file --batch-command} process per instance ({@link GitObjects}); {@link #close()} ends it.
  */
-public final class GitRepo {
+public final class GitRepo implements AutoCloseable {
 
     /** Output beyond this is cut off (the diff is then marked truncated). */
     public static final int MAX_OUTPUT_BYTES = 32 * 1024 * 1024;
@@ -23,6 +24,11 @@ public final class GitRepo {
 
     private final Path dir;
     private final String git;
+    private final GitObjects objects;
+
+    /** What git knows of one object: its id, type ({@code commit}, {@code blob}, …) and size in bytes. */
+    public record ObjectInfo(String oid, String type, long size) {
+    }
 
     public GitRepo(Path dir) {
         this(dir, "git");
@@ -31,6 +37,7 @@ public final class GitRepo {
     public GitRepo(Path dir, String gitExecutable) {
         this.dir = dir;
         this.git = gitExecutable;
+        this.objects = new GitObjects(gitExecutable, dir);
     }
 
     public Path dir() {
@@ -98,7 +105,61 @@ public final class GitRepo {
 
     /** The full commit id of {@code rev}, or null when it does not resolve to a commit here. */
     public String resolveCommit(String rev) throws IOException {
-        Output o = run("rev-parse", "--verify", "--quiet", rev + "^{commit}");
+        String name = rev + "^{commit}";
+        if (objects.canServe(name) && !rev.startsWith("-")) {
+            try {
+                ObjectInfo info = objects.info(name);
+                return info == null || !"commit".equals(info.type()) ? null : info.oid();
+            } catch (IOException e) {
+                // the batch process is gone: one git process per question from now on
+            }
+        }
+        Output o = run("rev-parse", "--verify", "--quiet", name);
         return o.ok() && !o.stdout().isBlank() ? o.stdout().strip() : null;
+    }
+
+    /** The object {@code name} ({@code <commit>:<path>}, a commit id, …): id, type and size; null when it does not exist. */
+    public ObjectInfo info(String name) throws IOException {
+        if (objects.canServe(name)) {
+            try {
+                return objects.info(name);
+            } catch (IOException e) {
+                // fall back below
+            }
+        }
+        Output type = run("cat-file", "-t", name);
+        Output size = type.ok() ? run("cat-file", "-s", name) : type;
+        if (!size.ok()) {
+            return null;
+        }
+        try {
+            return new ObjectInfo(null, type.stdout().strip(), Long.parseLong(size.stdout().strip()));
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+
+    /** The content of the object {@code name} as UTF-8 text; null when it does not exist or has more than {@code maxBytes}. */
+    public String text(String name, long maxBytes) throws IOException {
+        if (objects.canServe(name)) {
+            try {
+                byte[] bytes = objects.contents(name, maxBytes);
+                return bytes == null ? null : new String(bytes, StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                // fall back below
+            }
+        }
+        ObjectInfo info = info(name);
+        if (info == null || info.size() > maxBytes) {
+            return null;
+        }
+        Output o = run("cat-file", info.type(), name);
+        return o.ok() ? o.stdout() : null;
+    }
+
+    /** Ends the batch process, if one was started. */
+    @Override
+    public void close() {
+        objects.close();
     }
 }

@@ -2,7 +2,6 @@ package dev.aireview.runner.review;
 
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.function.Function;
 
@@ -23,13 +22,12 @@ public final class HeadFiles implements Function<String, List<String>> {
         this.head = head;
     }
 
-    /** A lookup for the task's head; one that always answers null when there is no usable checkout. */
-    public static Function<String, List<String>> of(Path repoDir, String headSha) {
-        if (repoDir == null || !Files.exists(repoDir.resolve(".git"))) {
+    /** A lookup for the task's head in {@code git} (the review's; null: no checkout), answering null when there is none. */
+    public static Function<String, List<String>> of(GitRepo git, String headSha) {
+        if (git == null || !Files.exists(git.dir().resolve(".git"))) {
             return p -> null;
         }
         try {
-            GitRepo git = new GitRepo(repoDir);
             String head = git.resolveCommit(headSha == null ? "HEAD" : headSha);
             return head == null ? p -> null : new HeadFiles(git, head);
         } catch (IOException e) {
@@ -40,12 +38,8 @@ public final class HeadFiles implements Function<String, List<String>> {
     @Override
     public List<String> apply(String path) {
         try {
-            GitRepo.Output size = git.run("cat-file", "-s", head + ":" + path);
-            if (!size.ok() || Long.parseLong(size.stdout().strip()) > MAX_BYTES) {
-                return null;
-            }
-            GitRepo.Output blob = git.run("cat-file", "blob", head + ":" + path);
-            return blob.ok() && blob.stdout().indexOf('\0') < 0 ? blob.stdout().lines().toList() : null;
+            String text = git.text(head + ":" + path, MAX_BYTES);
+            return text != null && text.indexOf('\0') < 0 ? text.lines().toList() : null;
         } catch (IOException | RuntimeException e) {
             return null;
         }

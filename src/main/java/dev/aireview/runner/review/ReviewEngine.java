@@ -39,11 +39,23 @@ public final class ReviewEngine {
     }
 
     public TaskResult review(ReviewTask task, Path repoDir, Progress progress) {
+        // one git for the whole review: its object questions share one cat-file process
+        GitRepo git = repoDir == null || !java.nio.file.Files.isDirectory(repoDir) ? null : new GitRepo(repoDir);
+        try {
+            return review(task, repoDir, git, progress);
+        } finally {
+            if (git != null) {
+                git.close();
+            }
+        }
+    }
+
+    private TaskResult review(ReviewTask task, Path repoDir, GitRepo git, Progress progress) {
         String key = task.ai() == null ? null : task.ai().apiKey();
         try {
-            ChangeSet change = new DiffSource(progress).load(task, repoDir);
+            ChangeSet change = new DiffSource(progress, git).load(task, repoDir);
             progress.line("change: " + change.files().size() + " file(s), +" + change.additions() + " −" + change.deletions());
-            RepoConfigLoader.Loaded loaded = RepoConfigLoader.load(repoDir, task, progress);
+            RepoConfigLoader.Loaded loaded = RepoConfigLoader.load(git, task, progress);
             RepoConfig config = loaded.config();
             List<FileDiff> kept = new ArrayList<>();
             List<String> excluded = new ArrayList<>();
@@ -58,7 +70,7 @@ public final class ReviewEngine {
                 progress.line("repository config: " + excluded.size() + " file(s) excluded from the review");
             }
             ChangeSet scoped = change.withFiles(kept);
-            TaskResult result = task.ai() != null ? ai.review(task, scoped, config, HeadFiles.of(repoDir, task.headSha()), progress)
+            TaskResult result = task.ai() != null ? ai.review(task, scoped, config, HeadFiles.of(git, task.headSha()), progress)
                     : offline.review(scoped, task.rules(), config, progress);
             String summary = withNotes(result.summary(), change, loaded, excluded);
             return new TaskResult(result.status(), summary, result.comments(), result.error(),

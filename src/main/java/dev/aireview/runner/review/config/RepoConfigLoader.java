@@ -73,8 +73,17 @@ public final class RepoConfigLoader {
         if (repoDir == null || !Files.isDirectory(repoDir.resolve(".git")) && !Files.isRegularFile(repoDir.resolve(".git"))) {
             return Loaded.none("no checkout");
         }
+        try (GitRepo git = new GitRepo(repoDir)) {
+            return load(git, task, progress);
+        }
+    }
+
+    /** As {@link #load(Path, ReviewTask, Progress)}, asking {@code git} (the review's, on the checkout). */
+    public static Loaded load(GitRepo git, ReviewTask task, Progress progress) {
+        if (git == null || !Files.isDirectory(git.dir().resolve(".git")) && !Files.isRegularFile(git.dir().resolve(".git"))) {
+            return Loaded.none("no checkout");
+        }
         try {
-            GitRepo git = new GitRepo(repoDir);
             String base = task.baseSha() == null ? null : git.resolveCommit(task.baseSha());
             String what = "base " + shortSha(base);
             if (base == null && task.headSha() != null) {
@@ -85,20 +94,20 @@ public final class RepoConfigLoader {
                 return Loaded.none("no base commit in the checkout");
             }
             for (String name : FILE_NAMES) {
-                GitRepo.Output size = git.run("cat-file", "-s", base + ":" + name);
-                if (!size.ok()) {
+                GitRepo.ObjectInfo info = git.info(base + ":" + name);
+                if (info == null) {
                     continue;
                 }
                 String source = name + " at " + what;
-                long bytes = Long.parseLong(size.stdout().strip());
+                long bytes = info.size();
                 if (bytes > MAX_BYTES) {
                     return invalid(source, List.of("the file has " + bytes + " bytes, more than the " + MAX_BYTES + " allowed"), progress);
                 }
-                GitRepo.Output text = git.run("cat-file", "blob", base + ":" + name);
-                if (!text.ok()) {
-                    return invalid(source, List.of("git could not read it: " + text.reason()), progress);
+                String text = git.text(base + ":" + name, MAX_BYTES);
+                if (text == null) {
+                    return invalid(source, List.of("git could not read it"), progress);
                 }
-                Loaded loaded = parse(text.stdout(), source);
+                Loaded loaded = parse(text, source);
                 if (loaded.problems().isEmpty()) {
                     progress.line("repository config: " + source + ": " + loaded.config().describe());
                 } else {
