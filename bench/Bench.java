@@ -138,11 +138,20 @@ public final class Bench {
         List<Long> tputRaw = new ArrayList<>();
         List<Long> busyShipped = new ArrayList<>();
         batch(busyRunner, tasks); // warm-up batch
+        List<Double> cpuRunnerPath = new ArrayList<>(); // machine CPU per task, ms
+        List<Double> cpuRunnerJvm = new ArrayList<>();
+        List<Double> cpuRawPath = new ArrayList<>();
         for (int i = 0; i < throughputRounds; i++) {
             AtomicLong maxRss = new AtomicLong();
+            Cpu c0 = cpuNow(busyRunner);
             tput.add(withRssSampling(busyRunner, maxRss, () -> batch(busyRunner, tasks)));
+            Cpu c1 = cpuNow(busyRunner);
             busyShipped.add(maxRss.get());
             tputRaw.add(xargsRaw(tasks));
+            Cpu c2 = cpuNow(busyRunner);
+            cpuRunnerPath.add(c1.minus(c0).machine() * 1000 / tasks);
+            cpuRunnerJvm.add(c1.minus(c0).runner() * 1000 / tasks);
+            cpuRawPath.add(c2.minus(c1).machine() * 1000 / tasks);
         }
         stop(busyRunner);
 
@@ -179,6 +188,11 @@ public final class Bench {
                 + String.format(Locale.ROOT, " = %.1f tasks/min", tasksPerMin), ratio(tasksPerMin, rawPerMin) + " × `xargs -P 4`", "≥ 1.0 ×"));
         md.append(row("  `xargs -P 4` of the raw pair, " + tasks + " tasks", sTputRaw.fmt("ms")
                 + String.format(Locale.ROOT, " = %.1f tasks/min", rawPerMin), "1.00", ""));
+        md.append(row("  machine CPU per task, runner (of which its JVM)", String.format(Locale.ROOT, "%.0f ms (%.0f ms)",
+                Stat.of(cpuRunnerPath).median, Stat.of(cpuRunnerJvm).median), ratio(Stat.of(cpuRunnerPath).median,
+                Stat.of(cpuRawPath).median) + " × raw", ""));
+        md.append(row("  machine CPU per task, `xargs -P 4` of the raw pair", String.format(Locale.ROOT, "%.0f ms",
+                Stat.of(cpuRawPath).median), "1.00", ""));
         md.append(row("runner RSS idle, as shipped", Stat.of(idleShipped).fmt("MB"), "", "≤ 80 MB"));
         md.append(row("runner RSS, 4 busy slots, as shipped (max while busy)", Stat.of(busyShipped).fmt("MB"), "", "≤ 120 MB"));
         md.append(row("runner RSS idle, `java -jar` without flags", Stat.of(idlePlain).fmt("MB"), "", "—"));

@@ -12,7 +12,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Object reads (commit lookups, sizes, blobs) of one review served by a single {@code git cat-file --batch-command}
- * process instead of a git process per question: a change of 40 files asks well over a hundred of them. Each
+ * process instead of a git process per question (an AI review asks two per changed file for the context). Each
  * request has a deadline (the process is killed past it and the reader falls back to one git process per
  * question, as it does when the image's git predates {@code --batch-command}, 2.36, or a name cannot be sent on one
  * line). Not thread-safe; one per {@link GitRepo}.
