@@ -103,32 +103,24 @@ class ExecuteEndToEndTest {
 
     @Test
     void waitsForTheTaskFileThatAppearsLater() throws Exception {
-        ByteArrayOutputStream progress = new ByteArrayOutputStream();
-        PrintStream progressStream = new PrintStream(progress, true, StandardCharsets.UTF_8);
-        ReviewExecution execution = new ReviewExecution(new ReviewEngine(), progressStream, progressStream,
-                Duration.ofMillis(20), Duration.ofSeconds(60));
-        CompletableFuture<Integer> run = CompletableFuture.supplyAsync(() -> execution.run(paths()));
-        await().atMost(Duration.ofSeconds(10)).until(() -> progress.toString(StandardCharsets.UTF_8).contains("waiting for"));
-        assertFalse(run.isDone());
-        assertFalse(Files.exists(workspace.resolve("result.json")));
-        // As the runner does it: write a temp file, then rename.
-        Path tmpTask = workspace.resolve("task.json.tmp");
-        Files.writeString(tmpTask, task(repo.headSha, repo.baseSha).toString());
-        Files.move(tmpTask, workspace.resolve("task.json"), StandardCopyOption.ATOMIC_MOVE);
-        await().atMost(Duration.ofSeconds(20)).until(run::isDone);
-        assertEquals(0, run.get());
-        assertEquals(5, readResult().comments().size());
+        waitThenDeliverTheTask(Duration.ofMillis(20), Duration.ofSeconds(60));
     }
 
     @Test
     void isWokenByTheTaskFilesArrivalNotByItsPollInterval() throws Exception {
         // a poll interval far beyond the test's limits: only the directory's change notification can wake it in time
+        waitThenDeliverTheTask(Duration.ofMinutes(10), Duration.ofMinutes(30));
+    }
+
+    /** Starts {@code execute} before the task file exists, then renames it into place as the runner does. */
+    private void waitThenDeliverTheTask(Duration poll, Duration waitTimeout) throws Exception {
         ByteArrayOutputStream progress = new ByteArrayOutputStream();
         PrintStream progressStream = new PrintStream(progress, true, StandardCharsets.UTF_8);
-        ReviewExecution execution = new ReviewExecution(new ReviewEngine(), progressStream, progressStream,
-                Duration.ofMinutes(10), Duration.ofMinutes(30));
+        ReviewExecution execution = new ReviewExecution(new ReviewEngine(), progressStream, progressStream, poll, waitTimeout);
         CompletableFuture<Integer> run = CompletableFuture.supplyAsync(() -> execution.run(paths()));
         await().atMost(Duration.ofSeconds(10)).until(() -> progress.toString(StandardCharsets.UTF_8).contains("waiting for"));
+        assertFalse(run.isDone());
+        assertFalse(Files.exists(workspace.resolve("result.json")));
         Path tmpTask = workspace.resolve("task.json.tmp");
         Files.writeString(tmpTask, task(repo.headSha, repo.baseSha).toString());
         Files.move(tmpTask, workspace.resolve("task.json"), StandardCopyOption.ATOMIC_MOVE);
