@@ -108,6 +108,28 @@ final class E2e {
         return new RunnerProcess(env.get("RUNNER_NAME"), pb.start(), out);
     }
 
+    /** {@link #process} with {@code env}, once the server sees it online; it is added to {@code toClose}. */
+    static RunnerProcess startOnline(DevServer server, Map<String, String> env, List<AutoCloseable> toClose) throws Exception {
+        String name = env.get("RUNNER_NAME");
+        RunnerProcess p = process(env);
+        toClose.add(p);
+        server.awaitRunners(rs -> rs.stream().anyMatch(r -> r.id().equals(name) && r.online()), Duration.ofSeconds(60));
+        return p;
+    }
+
+    /**
+     * Enqueues a slow task, waits until {@code runner} reviews it in a running container, then kills the runner
+     * with SIGKILL (no shutdown hook, no clean-up); the task's id.
+     */
+    static String killNineWhileReviewing(DevServer server, GitFixture git, RunnerProcess runner) throws Exception {
+        String id = server.enqueue(task(git, "slow").build());
+        server.awaitTask(id, t -> "reviewing".equals(t.phase()) && runner.name().equals(t.runnerId()), Duration.ofSeconds(60));
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).until(() ->
+                containersOfTask(runner.name(), id).stream().anyMatch(c -> "running".equals(c.getState())));
+        assertEquals(137, runner.kill9(), "killed by SIGKILL");
+        return id;
+    }
+
     record RunnerProcess(String name, Process process, Path outputFile) implements AutoCloseable {
         String output() {
             try {

@@ -41,15 +41,8 @@ class KillNineIT {
         String a = DockerTestSupport.runnerName("kill-a");
         String b = DockerTestSupport.runnerName("kill-b");
         Map<String, String> envA = E2e.env(fixture.server(), a, DockerTestSupport.IMAGE, 1);
-        E2e.RunnerProcess first = E2e.process(envA);
-        toClose.add(first);
-        fixture.server().awaitRunners(rs -> rs.stream().anyMatch(r -> r.id().equals(a) && r.online()), Duration.ofSeconds(60));
-
-        String id = fixture.server().enqueue(E2e.task(fixture.git(), "slow").build());
-        fixture.server().awaitTask(id, t -> "reviewing".equals(t.phase()) && a.equals(t.runnerId()), Duration.ofSeconds(60));
-        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).until(() ->
-                E2e.containersOfTask(a, id).stream().anyMatch(c -> "running".equals(c.getState())));
-        assertEquals(137, first.kill9(), "killed by SIGKILL");
+        E2e.RunnerProcess first = E2e.startOnline(fixture.server(), envA, toClose);
+        String id = E2e.killNineWhileReviewing(fixture.server(), fixture.git(), first);
 
         // The other runner starts only now, so the task can reach it only through the re-queue.
         try (var other = E2e.inProcess(E2e.env(fixture.server(), b, DockerTestSupport.IMAGE, 1))) {

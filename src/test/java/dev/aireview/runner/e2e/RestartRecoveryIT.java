@@ -42,14 +42,8 @@ class RestartRecoveryIT {
     void shouldReportTheTaskAKilledRunnerLostOnceWhenItRestarts() throws Exception {
         String a = DockerTestSupport.runnerName("restart");
         Map<String, String> env = E2e.env(fixture.server(), a, DockerTestSupport.IMAGE, 1);
-        E2e.RunnerProcess first = E2e.process(env);
-        toClose.add(first);
-        fixture.server().awaitRunners(rs -> rs.stream().anyMatch(r -> r.id().equals(a) && r.online()), Duration.ofSeconds(60));
-        String id = fixture.server().enqueue(E2e.task(fixture.git(), "slow").build());
-        fixture.server().awaitTask(id, t -> "reviewing".equals(t.phase()) && a.equals(t.runnerId()), Duration.ofSeconds(60));
-        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).until(() ->
-                E2e.containersOfTask(a, id).stream().anyMatch(c -> "running".equals(c.getState())));
-        assertEquals(137, first.kill9(), "killed by SIGKILL");
+        E2e.RunnerProcess first = E2e.startOnline(fixture.server(), env, toClose);
+        String id = E2e.killNineWhileReviewing(fixture.server(), fixture.git(), first);
 
         try (var again = E2e.inProcess(env)) {
             TaskSnapshot done = fixture.server().awaitTerminal(id, Duration.ofSeconds(60));
@@ -72,9 +66,7 @@ class RestartRecoveryIT {
     void shouldReportATaskWhoseResultCallWasInFlightWhenTheRunnerWasKilled() throws Exception {
         String b = DockerTestSupport.runnerName("journal");
         Map<String, String> env = E2e.env(fixture.server(), b, DockerTestSupport.IMAGE, 1);
-        E2e.RunnerProcess first = E2e.process(env);
-        toClose.add(first);
-        fixture.server().awaitRunners(rs -> rs.stream().anyMatch(r -> r.id().equals(b) && r.online()), Duration.ofSeconds(60));
+        E2e.RunnerProcess first = E2e.startOnline(fixture.server(), env, toClose);
         // the result call gets its headers, then its body stalls: the runner is killed while delivering
         fixture.server().injectFault(Fault.stall("result", null, 1));
         String id = fixture.server().enqueue(E2e.task(fixture.git(), null).build());
