@@ -303,17 +303,17 @@ public final class Workspaces {
         } catch (TimeoutException e) {
             read.cancel(true);
             release(file);
-            throw new IOException("result.json could not be read within " + deadline.toMillis()
+            throw new IOException(file.getFileName() + " could not be read within " + deadline.toMillis()
                     + " ms (a FIFO or device?); it was not used");
         } catch (InterruptedException e) {
             read.cancel(true);
             Thread.currentThread().interrupt();
-            throw new IOException("reading result.json was interrupted");
+            throw new IOException("reading " + file.getFileName() + " was interrupted");
         } catch (ExecutionException e) {
             Throwable c = e.getCause();
             String why = c instanceof java.nio.file.FileSystemException fse && fse.getReason() != null ? fse.getReason()
                     : c.getClass().getSimpleName();
-            throw new IOException("result.json could not be opened as a regular file without following links (" + why + ")");
+            throw new IOException(file.getFileName() + " could not be opened as a regular file without following links (" + why + ")");
         }
     }
 
