@@ -500,6 +500,9 @@ public final class DockerTaskExecutor implements TaskExecutor {
         if (pool != null) {
             pool.close();
         }
+        if (docker != null) {
+            workspaces.removeRunnerDirIfEmpty();
+        }
         if (diskWatch != null) {
             diskWatch.close();
         }

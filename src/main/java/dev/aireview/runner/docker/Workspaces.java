@@ -152,6 +152,23 @@ public final class Workspaces {
     }
 
     /**
+     * Removes the runner directory when nothing is left in it (no workspace, no claim journal): a runner that stops
+     * cleanly leaves no trace. Kept when anything is in it (a workspace the reaper must see at the next start).
+     */
+    public void removeRunnerDirIfEmpty() {
+        try {
+            BasicFileAttributes a = Files.readAttributes(runnerDir, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            if (a.isDirectory()) {
+                Files.delete(runnerDir);
+            }
+        } catch (java.nio.file.DirectoryNotEmptyException | NoSuchFileException e) {
+            // something is still in it, or it is gone already
+        } catch (IOException e) {
+            LOG.debug("runner directory {} not removed: {}", runnerDir, e.toString());
+        }
+    }
+
+    /**
      * Creates (fresh) the workspace for {@code id}: mode 0700, owned by the container user. What was left at that
      * path is deleted first (without following links).
      */

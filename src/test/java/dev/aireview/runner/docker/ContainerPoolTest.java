@@ -18,6 +18,7 @@ import java.util.concurrent.TimeUnit;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -86,6 +87,8 @@ class ContainerPoolTest {
         }
         assertEquals(List.of(), DockerTestSupport.containersOfRunner(runner), "close() empties the pool");
         assertEquals(List.of(), new Workspaces(DockerTestSupport.WORKSPACE_BASE, runner).existing(), "pool workspaces deleted");
+        assertFalse(java.nio.file.Files.exists(new Workspaces(DockerTestSupport.WORKSPACE_BASE, runner).runnerDir(),
+                java.nio.file.LinkOption.NOFOLLOW_LINKS), "a clean close leaves no runner directory");
     }
 
     @Test
