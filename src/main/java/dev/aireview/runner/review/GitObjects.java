@@ -15,7 +15,7 @@ import java.util.concurrent.TimeUnit;
  * process instead of a git process per question (an AI review asks two per changed file for the context). Each
  * request has a deadline (the process is killed past it and the reader falls back to one git process per
  * question, as it does when the image's git predates {@code --batch-command}, 2.36, or a name cannot be sent on one
- * line). Not thread-safe; one per {@link GitRepo}.
+ * line). One per {@link GitRepo}; one request at a time.
  */
 final class GitObjects implements AutoCloseable {
     static final long REQUEST_TIMEOUT_MS = 30_000;
@@ -37,13 +37,15 @@ final class GitObjects implements AutoCloseable {
     }
 
     /** The object's id, type and size; null when it is missing. Throws when the batch process failed. */
-    GitRepo.ObjectInfo info(String name) throws IOException {
+    synchronized GitRepo.ObjectInfo info(String name) throws IOException {
         send("info " + name);
-        return header(name);
+        GitRepo.ObjectInfo info = header(name);
+        requestDeadline = 0;
+        return info;
     }
 
     /** The object's content when it exists and has at most {@code maxBytes}; null otherwise. */
-    byte[] contents(String name, long maxBytes) throws IOException {
+    synchronized byte[] contents(String name, long maxBytes) throws IOException {
         GitRepo.ObjectInfo info = info(name);
         if (info == null || info.size() > maxBytes) {
             return null;
@@ -105,7 +107,6 @@ final class GitObjects implements AutoCloseable {
     private GitRepo.ObjectInfo header(String name) throws IOException {
         String line = readLine();
         if (line.endsWith(" missing") || line.endsWith(" ambiguous")) {
-            requestDeadline = 0;
             return null;
         }
         String[] parts = line.split(" ");
@@ -113,9 +114,7 @@ final class GitObjects implements AutoCloseable {
             throw fail("unexpected answer for " + name);
         }
         try {
-            long size = Long.parseLong(parts[2]);
-            requestDeadline = 0;
-            return new GitRepo.ObjectInfo(parts[0], parts[1], size);
+            return new GitRepo.ObjectInfo(parts[0], parts[1], Long.parseLong(parts[2]));
         } catch (NumberFormatException e) {
             throw fail("unexpected answer for " + name);
         }
@@ -152,7 +151,7 @@ final class GitObjects implements AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
         requestDeadline = 0;
         if (process != null) {
             try {
