@@ -20,6 +20,7 @@ import java.util.concurrent.TimeUnit;
 final class GitObjects implements AutoCloseable {
     static final long REQUEST_TIMEOUT_MS = 30_000;
 
+    private final long requestTimeoutMs;
     private final List<String> command;
     private Process process;
     private OutputStream requests;
@@ -27,7 +28,8 @@ final class GitObjects implements AutoCloseable {
     private boolean broken;
     private volatile long requestDeadline;
 
-    GitObjects(String git, Path dir) {
+    GitObjects(String git, Path dir, long requestTimeoutMs) {
+        this.requestTimeoutMs = requestTimeoutMs;
         this.command = List.of(git, "-c", "safe.directory=*", "-C", dir.toString(), "cat-file", "--batch-command");
     }
 
@@ -68,7 +70,7 @@ final class GitObjects implements AutoCloseable {
             if (process == null) {
                 start();
             }
-            requestDeadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(REQUEST_TIMEOUT_MS);
+            requestDeadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(requestTimeoutMs);
             requests.write((line + "\n").getBytes(StandardCharsets.UTF_8));
             requests.flush();
         } catch (IOException e) {

@@ -35,9 +35,14 @@ public final class GitRepo implements AutoCloseable {
     }
 
     public GitRepo(Path dir, String gitExecutable) {
+        this(dir, gitExecutable, GitObjects.REQUEST_TIMEOUT_MS);
+    }
+
+    /** With another deadline for each request to the batch process (tests). */
+    GitRepo(Path dir, String gitExecutable, long objectRequestTimeoutMs) {
         this.dir = dir;
         this.git = gitExecutable;
-        this.objects = new GitObjects(gitExecutable, dir);
+        this.objects = new GitObjects(gitExecutable, dir, objectRequestTimeoutMs);
     }
 
     public Path dir() {

@@ -26,10 +26,15 @@ class GitRepoObjectsTest {
 
     /** A git that logs its arguments to {@code calls} and runs the real one; {@code --batch-command} refused when asked. */
     private Path wrapper(Path calls, boolean refuseBatch) throws Exception {
-        Path script = tmp.resolve(refuseBatch ? "old-git" : "git-logged");
-        String refuse = refuseBatch
-                ? "case \"$*\" in *--batch-command*) echo \"error: unknown option \\`batch-command'\" >&2; exit 129;; esac\n" : "";
-        Files.writeString(script, "#!/bin/sh\necho \"$*\" >> '" + calls + "'\n" + refuse + "exec git \"$@\"\n");
+        return wrapper(calls, refuseBatch ? "old-git" : "git-logged", refuseBatch
+                ? "echo \"error: unknown option \\`batch-command'\" >&2; exit 129" : "exec git \"$@\"");
+    }
+
+    /** A git that logs its arguments to {@code calls}, runs {@code batch} for --batch-command and the real git otherwise. */
+    private Path wrapper(Path calls, String name, String batch) throws Exception {
+        Path script = tmp.resolve(name);
+        Files.writeString(script, "#!/bin/sh\necho \"$*\" >> '" + calls + "'\ncase \"$*\" in *--batch-command*) " + batch
+                + ";; esac\nexec git \"$@\"\n");
         Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwx------"));
         return script;
     }
@@ -81,5 +86,23 @@ class GitRepoObjectsTest {
                 "the batch process is tried once, then one process per question: " + invoked);
         assertTrue(invoked.size() > 8, invoked.toString());
         assertNotNull(batched.get(0));
+    }
+
+    @Test
+    void endsABatchProcessThatDoesNotAnswerWithinItsDeadlineAndAnswersWithoutIt() throws Exception {
+        FixtureRepo repo = FixtureRepo.create(tmp.resolve("repo"));
+        Path calls = tmp.resolve("calls.txt");
+        Path pid = tmp.resolve("batch.pid");
+        // a batch process that reads nothing and never answers
+        Path hung = wrapper(calls, "hung-git", "echo $$ > '" + pid + "'; exec sleep 600");
+        try (GitRepo git = new GitRepo(repo.dir, hung.toString(), 300)) {
+            assertEquals(repo.headSha, git.resolveCommit(repo.headSha), "answered by a git process of its own");
+            assertEquals(repo.baseSha, git.resolveCommit(repo.headSha + "~1"));
+        }
+        long batchPid = Long.parseLong(Files.readString(pid).strip());
+        assertTrue(ProcessHandle.of(batchPid).map(p -> !p.isAlive()).orElse(true), "the hung batch process was ended");
+        List<String> invoked = Files.readAllLines(calls);
+        assertEquals(1, invoked.stream().filter(l -> l.contains("--batch-command")).count(), invoked.toString());
+        assertEquals(3, invoked.size(), "the batch, then one process per question: " + invoked);
     }
 }
