@@ -26,7 +26,10 @@ public final class GitRepo implements AutoCloseable {
     private final String git;
     private final GitObjects objects;
 
-    /** What git knows of one object: its id, type ({@code commit}, {@code blob}, …) and size in bytes. */
+    /**
+     * What git knows of one object: its id (null when it was answered without the batch process), type
+     * ({@code commit}, {@code blob}, {@code tree}, …) and size in bytes.
+     */
     public record ObjectInfo(String oid, String type, long size) {
     }
 

@@ -77,6 +77,20 @@ class RepositoryConfigAndIncrementalReviewTest {
     }
 
     @Test
+    void aConfigPathThatIsADirectoryIsIgnoredWithThatReason() throws Exception {
+        write(".ai-review.yml/x", "exclude: [\"**\"]\n");
+        write("src/cart.js", "export const a = 1;\n");
+        String base = commit("base");
+        write("src/cart.js", "export const a = 1;\nconsole.log(a);\n");
+        String head = commit("change");
+
+        TaskResult result = new ReviewEngine().review(task(base, head, null), dir, progress::add);
+
+        assertEquals(1, result.comments().size(), "defaults: the finding is still posted");
+        assertTrue(result.summary().contains("it is not a file (a tree)"), result.summary());
+    }
+
+    @Test
     void offlineRulesCanBeSwitchedOffPerRule() throws Exception {
         write(".ai-review.yml", "offline_rules:\n  todo: false\nseverity_threshold: warning\n");
         write("app.py", "def f():\n    return 1\n");

@@ -99,6 +99,9 @@ public final class RepoConfigLoader {
                     continue;
                 }
                 String source = name + " at " + what;
+                if (!"blob".equals(info.type())) {
+                    return invalid(source, List.of("it is not a file (a " + info.type() + ")"), progress);
+                }
                 long bytes = info.size();
                 if (bytes > MAX_BYTES) {
                     return invalid(source, List.of("the file has " + bytes + " bytes, more than the " + MAX_BYTES + " allowed"), progress);
