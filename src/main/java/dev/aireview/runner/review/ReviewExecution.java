@@ -21,9 +21,9 @@ import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The executor side of docs/executor-contract.md: wait for the task file (polling), read it, review, write the
- * result file atomically (temp file + rename in the same directory). Progress goes to {@code out}, one line per
- * event; a failure to produce a result ends with one line on {@code err}.
+ * The executor side of docs/executor-contract.md: wait for the task file (a change notification, polling as the
+ * fallback), read it, review, write the result file atomically (temp file + rename in the same directory).
+ * Progress goes to {@code out}, one line per event; a failure to produce a result ends with one line on {@code err}.
  *
  * <p>Exit codes: {@value #EXIT_OK} a result was written (also for failed reviews and bad tasks);
  * {@value #EXIT_NO_RESULT} the result file could not be written; {@value #EXIT_NO_TASK} no task file appeared
