@@ -1,13 +1,12 @@
 package dev.aireview.runner.server;
 
-import com.github.tomakehurst.wiremock.WireMockServer;
+import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import dev.aireview.runner.model.ErrorKind;
 import dev.aireview.runner.model.LogStream;
 import dev.aireview.runner.model.TaskPhase;
 import dev.aireview.runner.model.TaskResult;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.net.URI;
 import java.time.Clock;
@@ -29,18 +28,11 @@ class CallDeadlineTest {
     /** Slack for a loaded 2-core machine: the point is "returns", not "returns exactly at the deadline". */
     static final Duration SLACK = Duration.ofSeconds(8);
 
-    WireMockServer wm;
+    /** A fresh WireMock server for every test (an instance extension: started before, stopped after each). */
+    @RegisterExtension
+    final WireMockExtension wm = WireMockExtension.newInstance().options(options().dynamicPort()).build();
 
-    @BeforeEach
-    void setUp() {
-        wm = new WireMockServer(options().dynamicPort());
-        wm.start();
-    }
 
-    @AfterEach
-    void tearDown() {
-        wm.stop();
-    }
 
     private interface Call {
         void run() throws Exception;

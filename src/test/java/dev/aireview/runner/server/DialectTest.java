@@ -1,14 +1,14 @@
 package dev.aireview.runner.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.github.tomakehurst.wiremock.WireMockServer;
+import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
 import dev.aireview.runner.model.ErrorKind;
 import dev.aireview.runner.model.Json;
 import dev.aireview.runner.model.TaskResult;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.net.URI;
 import java.time.Clock;
@@ -21,20 +21,16 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /** The upstream server's dialect: documented heartbeat statuses, {@code limit}, and a strict server's 400s. */
 class DialectTest {
-    WireMockServer wm;
+    /** A fresh WireMock server for every test (an instance extension: started before, stopped after each). */
+    @RegisterExtension
+    final WireMockExtension wm = WireMockExtension.newInstance().options(options().dynamicPort()).build();
     HttpServerClient client;
 
     @BeforeEach
     void setUp() {
-        wm = new WireMockServer(options().dynamicPort());
-        wm.start();
         client = new HttpServerClient(URI.create(wm.baseUrl()), "tok-dialect-1", Duration.ofSeconds(5), Duration.ofSeconds(5), Clock.systemUTC());
     }
 
-    @AfterEach
-    void tearDown() {
-        wm.stop();
-    }
 
     private static JsonNode body(LoggedRequest r) {
         try {

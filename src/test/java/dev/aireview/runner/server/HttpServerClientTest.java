@@ -1,7 +1,7 @@
 package dev.aireview.runner.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.github.tomakehurst.wiremock.WireMockServer;
+import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
 import dev.aireview.runner.model.ErrorKind;
 import dev.aireview.runner.model.Json;
@@ -12,9 +12,9 @@ import dev.aireview.runner.model.TaskPhase;
 import dev.aireview.runner.model.TaskResult;
 import dev.aireview.runner.model.TaskStats;
 import dev.aireview.runner.observability.RunnerVersion;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.net.ServerSocket;
 import java.net.URI;
@@ -33,21 +33,17 @@ class HttpServerClientTest {
     static final String TASK = """
             {"id":"t1","repository":{"url":"https://git.example/a/b.git","cloneToken":"ghs_x"},"headSha":"0123456789abcdef0123456789abcdef01234567"}""";
 
-    WireMockServer wm;
+    /** A fresh WireMock server for every test (an instance extension: started before, stopped after each). */
+    @RegisterExtension
+    final WireMockExtension wm = WireMockExtension.newInstance().options(options().dynamicPort()).build();
     HttpServerClient client;
     final Clock clock = Clock.fixed(Instant.parse("2026-01-02T03:04:05Z"), ZoneOffset.UTC);
 
     @BeforeEach
     void setUp() {
-        wm = new WireMockServer(options().dynamicPort());
-        wm.start();
         client = new HttpServerClient(URI.create(wm.baseUrl() + "/"), TOKEN, Duration.ofSeconds(2), Duration.ofSeconds(3), clock);
     }
 
-    @AfterEach
-    void tearDown() {
-        wm.stop();
-    }
 
     private static JsonNode body(LoggedRequest r) throws Exception {
         return Json.mapper().readTree(r.getBodyAsString());

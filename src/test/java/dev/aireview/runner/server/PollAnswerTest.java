@@ -1,9 +1,9 @@
 package dev.aireview.runner.server;
 
-import com.github.tomakehurst.wiremock.WireMockServer;
-import org.junit.jupiter.api.AfterEach;
+import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.net.URI;
 import java.time.Clock;
@@ -18,20 +18,16 @@ import static org.junit.jupiter.api.Assertions.*;
 class PollAnswerTest {
     static final String SHA = "0123456789abcdef0123456789abcdef01234567";
 
-    WireMockServer wm;
+    /** A fresh WireMock server for every test (an instance extension: started before, stopped after each). */
+    @RegisterExtension
+    final WireMockExtension wm = WireMockExtension.newInstance().options(options().dynamicPort()).build();
     HttpServerClient client;
 
     @BeforeEach
     void setUp() {
-        wm = new WireMockServer(options().dynamicPort());
-        wm.start();
         client = new HttpServerClient(URI.create(wm.baseUrl()), "tok-poll-1", Duration.ofSeconds(10), Duration.ofSeconds(30), Clock.systemUTC());
     }
 
-    @AfterEach
-    void tearDown() {
-        wm.stop();
-    }
 
     static String task(String id, String extra) {
         return "{\"id\":\"" + id + "\",\"repository\":{\"url\":\"https://git.example/a/b.git\"},\"headSha\":\"" + SHA + "\""

@@ -1,10 +1,10 @@
 package dev.aireview.runner.server;
 
-import com.github.tomakehurst.wiremock.WireMockServer;
+import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import com.github.tomakehurst.wiremock.stubbing.Scenario;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.net.URI;
 import java.time.Clock;
@@ -19,22 +19,18 @@ import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options
 import static org.junit.jupiter.api.Assertions.*;
 
 class RetrierTest {
-    WireMockServer wm;
+    /** A fresh WireMock server for every test (an instance extension: started before, stopped after each). */
+    @RegisterExtension
+    final WireMockExtension wm = WireMockExtension.newInstance().options(options().dynamicPort()).build();
     HttpServerClient client;
     final List<Duration> slept = new ArrayList<>();
     final Sleeper recorder = slept::add;
 
     @BeforeEach
     void setUp() {
-        wm = new WireMockServer(options().dynamicPort());
-        wm.start();
         client = new HttpServerClient(URI.create(wm.baseUrl()), "tok-123456", Duration.ofSeconds(2), Duration.ofSeconds(2), Clock.systemUTC());
     }
 
-    @AfterEach
-    void tearDown() {
-        wm.stop();
-    }
 
     private void failThenSucceed(int failures, com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder failure) {
         String state = Scenario.STARTED;
