@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.stubbing.Scenario;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
-import dev.aireview.runner.model.Json;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -20,6 +19,7 @@ import static com.github.tomakehurst.wiremock.client.WireMock.*;
 import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.*;
+import static dev.aireview.runner.testsupport.Requests.body;
 
 /** The daemon as a real process (stand-in executor) receiving SIGTERM: drain, report, offline, exit 0. */
 class SignalIT {
@@ -92,14 +92,6 @@ class SignalIT {
                     assertTrue(List.of("online", "busy", "offline").contains(status), "documented status only: " + status);
                     return b.path("draining").asBoolean() && status.equals("busy") ? "draining" : status;
                 }).toList();
-    }
-
-    private static JsonNode body(LoggedRequest r) {
-        try {
-            return Json.mapper().readTree(r.getBodyAsString());
-        } catch (Exception e) {
-            throw new AssertionError(e);
-        }
     }
 
     private JsonNode result(String taskId) {

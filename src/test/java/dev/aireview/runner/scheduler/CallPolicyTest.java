@@ -17,6 +17,7 @@ import java.util.Map;
 import static com.github.tomakehurst.wiremock.client.WireMock.*;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.*;
+import static dev.aireview.runner.testsupport.Requests.body;
 
 /**
  * The daemon against a misbehaving server (WireMock): a stalled body on any call, a 404 for the runner on a
@@ -56,14 +57,6 @@ class CallPolicyTest {
 
     private List<LoggedRequest> results(String id) {
         return wm.findAll(postRequestedFor(urlEqualTo("/api/runners/tasks/" + id + "/result")));
-    }
-
-    private static JsonNode body(LoggedRequest r) {
-        try {
-            return Json.mapper().readTree(r.getBodyAsString());
-        } catch (Exception e) {
-            throw new AssertionError(e);
-        }
     }
 
     /** Poll answers in order: each body once, then empty lists. */

@@ -6,7 +6,6 @@ import com.github.tomakehurst.wiremock.stubbing.Scenario;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
 import dev.aireview.runner.config.RunnerConfig;
 import dev.aireview.runner.model.ErrorKind;
-import dev.aireview.runner.model.Json;
 import dev.aireview.runner.model.TaskResult;
 import dev.aireview.runner.observability.RunnerMetrics;
 import dev.aireview.runner.server.Backoff;
@@ -29,6 +28,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import static com.github.tomakehurst.wiremock.client.WireMock.*;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.*;
+import static dev.aireview.runner.testsupport.Requests.body;
 
 /** The daemon in-process against WireMock as the server, with a fake executor. */
 class RunnerDaemonTest {
@@ -81,14 +81,6 @@ class RunnerDaemonTest {
                 .willReturn(okJson(body)).willSetStateTo("served"));
         wm.stubFor(get(urlPathEqualTo("/api/runners/tasks/pending")).inScenario("poll").whenScenarioStateIs("served")
                 .willReturn(aResponse().withStatus(204)));
-    }
-
-    private static JsonNode body(LoggedRequest r) {
-        try {
-            return Json.mapper().readTree(r.getBodyAsString());
-        } catch (Exception e) {
-            throw new AssertionError(e);
-        }
     }
 
     @Test

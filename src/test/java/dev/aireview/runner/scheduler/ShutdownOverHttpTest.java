@@ -3,7 +3,6 @@ package dev.aireview.runner.scheduler;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
-import dev.aireview.runner.model.Json;
 import dev.aireview.runner.observability.RunnerMetrics;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -16,6 +15,7 @@ import java.util.Map;
 import static com.github.tomakehurst.wiremock.client.WireMock.*;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.*;
+import static dev.aireview.runner.testsupport.Requests.body;
 
 /** The life cycle over real HTTP (WireMock as the server): a stalled final heartbeat, and crash-recovery reports. */
 class ShutdownOverHttpTest {
@@ -37,14 +37,6 @@ class ShutdownOverHttpTest {
             assertTrue(daemon.awaitTermination(Duration.ofSeconds(30)));
         }
         wm.stop();
-    }
-
-    private static JsonNode body(LoggedRequest r) {
-        try {
-            return Json.mapper().readTree(r.getBodyAsString());
-        } catch (Exception e) {
-            throw new AssertionError(e);
-        }
     }
 
     @Test

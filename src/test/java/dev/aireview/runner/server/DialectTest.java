@@ -5,6 +5,7 @@ import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
 import dev.aireview.runner.model.ErrorKind;
 import dev.aireview.runner.model.Json;
+import dev.aireview.runner.testsupport.Requests;
 import dev.aireview.runner.model.TaskResult;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -32,16 +33,8 @@ class DialectTest {
     }
 
 
-    private static JsonNode body(LoggedRequest r) {
-        try {
-            return Json.mapper().readTree(r.getBodyAsString());
-        } catch (Exception e) {
-            throw new AssertionError(e);
-        }
-    }
-
     private List<JsonNode> heartbeats() {
-        return wm.findAll(postRequestedFor(urlEqualTo("/api/runners/r/heartbeat"))).stream().map(DialectTest::body).toList();
+        return wm.findAll(postRequestedFor(urlEqualTo("/api/runners/r/heartbeat"))).stream().map(Requests::body).toList();
     }
 
     @Test

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
 import dev.aireview.runner.model.ErrorKind;
-import dev.aireview.runner.model.Json;
 import dev.aireview.runner.model.LogStream;
 import dev.aireview.runner.model.ReviewComment;
 import dev.aireview.runner.model.Severity;
@@ -27,6 +26,7 @@ import java.util.List;
 import static com.github.tomakehurst.wiremock.client.WireMock.*;
 import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
 import static org.junit.jupiter.api.Assertions.*;
+import static dev.aireview.runner.testsupport.Requests.body;
 
 class HttpServerClientTest {
     static final String TOKEN = "runner-token-abc123";
@@ -44,10 +44,6 @@ class HttpServerClientTest {
         client = new HttpServerClient(URI.create(wm.baseUrl() + "/"), TOKEN, Duration.ofSeconds(2), Duration.ofSeconds(3), clock);
     }
 
-
-    private static JsonNode body(LoggedRequest r) throws Exception {
-        return Json.mapper().readTree(r.getBodyAsString());
-    }
 
     private LoggedRequest only(String method, String url) {
         List<LoggedRequest> reqs = wm.findAll(com.github.tomakehurst.wiremock.matching.RequestPatternBuilder
