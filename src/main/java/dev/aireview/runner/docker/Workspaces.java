@@ -19,11 +19,9 @@ import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
-import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -36,9 +34,6 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Matcher;
@@ -79,12 +74,6 @@ public final class Workspaces {
     private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rwx------");
     private static final Pattern NUMERIC_USER = Pattern.compile("(\\d+)(?::(\\d+))?");
     private static final SecureRandom RANDOM = new SecureRandom();
-    /** Reader threads for result.json: daemon threads, so one stuck on a swapped-in FIFO never holds the JVM. */
-    private static final ExecutorService READERS = java.util.concurrent.Executors.newCachedThreadPool(r -> {
-        Thread t = new Thread(r, "result-reader");
-        t.setDaemon(true);
-        return t;
-    });
 
     private final Path runnerDir;
     private final Integer uid;
@@ -314,16 +303,13 @@ public final class Workspaces {
 
     /** As {@link #readWithin(Path, Duration)} with another size limit (e.g. task.json, for the reaper). */
     byte[] readWithin(Path file, Duration deadline, long limit) throws IOException {
-        Future<byte[]> read = READERS.submit(() -> NoFollowFiles.readBounded(file, limit));
         try {
-            return read.get(deadline.toMillis(), TimeUnit.MILLISECONDS);
+            return NoFollowFiles.within(deadline, () -> NoFollowFiles.readBounded(file, limit));
         } catch (TimeoutException e) {
-            read.cancel(true);
-            release(file);
+            NoFollowFiles.unblock(file);
             throw new IOException(file.getFileName() + " could not be read within " + deadline.toMillis()
                     + " ms (a FIFO or device?); it was not used");
         } catch (InterruptedException e) {
-            read.cancel(true);
             Thread.currentThread().interrupt();
             throw new IOException("reading " + file.getFileName() + " was interrupted");
         } catch (ExecutionException e) {
@@ -332,20 +318,6 @@ public final class Workspaces {
                     : c.getClass().getSimpleName();
             throw new IOException(file.getFileName() + " could not be opened as a regular file without following links (" + why + ")");
         }
-    }
-
-    /** Unblocks a reader stuck opening a FIFO: opens it for writing (never through a link) and closes it at once. */
-    private static void release(Path file) {
-        READERS.execute(() -> {
-            try {
-                BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-                if (a.isOther()) {
-                    Files.newByteChannel(file, Set.<OpenOption>of(StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)).close();
-                }
-            } catch (IOException | RuntimeException ignored) {
-                // gone or not a FIFO: nothing blocks on it
-            }
-        });
     }
 
     private String overLimit(String size) {

@@ -26,9 +26,6 @@ import java.util.Collections;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.regex.Pattern;
 
@@ -60,11 +57,6 @@ public final class DirectoryClaimJournal implements ClaimJournal {
     private static final Pattern ENTRY_NAME = Pattern.compile("[0-9a-f]{64}");
     private static final String TMP_PREFIX = ".tmp-";
     private static final SecureRandom RANDOM = new SecureRandom();
-    private static final ExecutorService READERS = java.util.concurrent.Executors.newCachedThreadPool(r -> {
-        Thread t = new Thread(r, "claim-journal-reader");
-        t.setDaemon(true);
-        return t;
-    });
 
     private final Path dir;
     private final Object lock = new Object();
@@ -153,18 +145,15 @@ public final class DirectoryClaimJournal implements ClaimJournal {
             return List.of();
         }
         List<String> found = Collections.synchronizedList(new ArrayList<>());
-        Future<?> read = READERS.submit(() -> {
-            readAll(found);
-            return null;
-        });
         try {
-            read.get(READ_DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
+            NoFollowFiles.within(READ_DEADLINE, () -> {
+                readAll(found);
+                return null;
+            });
         } catch (TimeoutException e) {
-            read.cancel(true);
             LOG.warn("the claim journal {} could not be read within {} ms (a FIFO?); using the {} entries read so far",
                     dir, READ_DEADLINE.toMillis(), found.size());
         } catch (InterruptedException e) {
-            read.cancel(true);
             Thread.currentThread().interrupt();
         } catch (ExecutionException e) {
             LOG.warn("the claim journal {} could not be read ({}); using the {} entries read so far", dir,

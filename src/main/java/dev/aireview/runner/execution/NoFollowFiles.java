@@ -10,15 +10,61 @@ import java.nio.file.LinkOption;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * File reads and writes where another party may swap a path (workspace files, the claim journal): never through a
  * link, reads bounded.
  */
 public final class NoFollowFiles {
+    /** Reader threads: daemon threads, so one stuck opening a swapped-in FIFO never holds the caller or the JVM. */
+    private static final ExecutorService READERS = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "no-follow-reader");
+        t.setDaemon(true);
+        return t;
+    });
+
     private NoFollowFiles() {
+    }
+
+    /**
+     * Runs {@code read} on a reader thread and waits for it at most {@code deadline}: its value, or its own failure as
+     * an {@link ExecutionException}. Past the deadline (TimeoutException) or on an interrupt of the caller the read is
+     * cancelled; a read blocked opening a FIFO is released by {@link #unblock}.
+     */
+    public static <T> T within(Duration deadline, Callable<T> read)
+            throws TimeoutException, ExecutionException, InterruptedException {
+        Future<T> f = READERS.submit(read);
+        try {
+            return f.get(deadline.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException | InterruptedException e) {
+            f.cancel(true);
+            throw e;
+        }
+    }
+
+    /** Unblocks a reader stuck opening {@code file} if it is a FIFO: opens it for writing (never through a link) once. */
+    public static void unblock(Path file) {
+        READERS.execute(() -> {
+            try {
+                BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+                if (a.isOther()) {
+                    Files.newByteChannel(file, Set.<OpenOption>of(StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)).close();
+                }
+            } catch (IOException | RuntimeException ignored) {
+                // gone or not a FIFO: nothing blocks on it
+            }
+        });
     }
 
     /**

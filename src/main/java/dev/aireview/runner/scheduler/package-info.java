@@ -42,8 +42,8 @@
  *       away from the possibly stuck executor thread</td><td>after the kill listeners</td><td>logged, counted</td></tr>
  *   <tr><td>{@code task-report-<taskId>-1}</td><td>one task's status and log batches ({@code TaskReporter})</td>
  *       <td>the final flush before the result (bounded by the log flush timeout)</td><td>logged, counted</td></tr>
- *   <tr><td>{@code claim-journal-reader} ({@code DirectoryClaimJournal}, daemon)</td><td>reading the claim journal
- *       at start-up, so a FIFO or a slow disk cannot block the caller</td><td>after the read; the caller stops waiting
+ *   <tr><td>{@code no-follow-reader} ({@code NoFollowFiles.within}, daemon)</td><td>reading the claim journal
+ *       at start-up (and a workspace's result.json or task.json), so a FIFO or a slow disk cannot block the caller</td><td>after the read; the caller stops waiting
  *       after 10 s and uses what was read</td><td>the caller logs it and uses what was read</td></tr>
  *   <tr><td>{@code runner-shutdown} (not a daemon: keeps the JVM up while stopping)</td><td>the
  *       {@code ShutdownCoordinator} sequence</td><td>state stopped</td><td>each step is caught and reported

@@ -146,7 +146,7 @@ class WorkspacesTest {
         assertEquals("result.json could not be read within 300 ms (a FIFO or device?); it was not used", e.getMessage());
         assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(20), "returned at the deadline");
         org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() -> Thread.getAllStackTraces().keySet().stream()
-                .filter(t -> t.getName().equals("result-reader")).noneMatch(t -> t.getState() == Thread.State.RUNNABLE
+                .filter(t -> t.getName().equals("no-follow-reader")).noneMatch(t -> t.getState() == Thread.State.RUNNABLE
                         && java.util.Arrays.stream(t.getStackTrace()).anyMatch(f -> f.getMethodName().equals("open0") || f.getMethodName().equals("open"))));
     }
 
