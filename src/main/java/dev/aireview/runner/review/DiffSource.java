@@ -26,31 +26,18 @@ import java.util.Locale;
 public final class DiffSource {
 
     private final Progress progress;
-    private final GitRepo shared;
+    private final GitRepo git;
 
-    public DiffSource(Progress progress) {
-        this(progress, null);
-    }
-
-    /** With {@code git} (the review's, on the checkout; may be null) asked instead of a repository of its own. */
+    /** Asking {@code git}: the review's, on the checkout at {@code repoDir} of {@link #load}; null when there is none. */
     public DiffSource(Progress progress, GitRepo git) {
         this.progress = progress;
-        this.shared = git;
+        this.git = git;
     }
 
     public ChangeSet load(ReviewTask task, Path repoDir) throws ReviewFailedException {
-        if (shared != null || repoDir == null || !Files.isDirectory(repoDir)) {
-            return load(task, repoDir, shared);
-        }
-        try (GitRepo own = new GitRepo(repoDir)) {
-            return load(task, repoDir, own);
-        }
-    }
-
-    private ChangeSet load(ReviewTask task, Path repoDir, GitRepo git) throws ReviewFailedException {
         List<String> notes = new ArrayList<>();
         if (task.previousHeadSha() != null) {
-            ChangeSet incremental = incremental(task, repoDir, git, notes);
+            ChangeSet incremental = incremental(task, repoDir, notes);
             if (incremental != null) {
                 return incremental;
             }
@@ -61,7 +48,7 @@ public final class DiffSource {
             progress.line("diff source: patches of " + task.files().size() + " file(s) from the task");
             return fromPatches(task.files(), repoDir).withNotes(notes);
         }
-        if (repoDir == null || !Files.isDirectory(repoDir)) {
+        if (git == null || repoDir == null || !Files.isDirectory(repoDir)) {
             throw new ReviewFailedException("the task has no patches and there is no repository at " + repoDir);
         }
         try {
@@ -75,11 +62,11 @@ public final class DiffSource {
      * The diff {@code previousHeadSha..headSha} when the last reviewed head is in the clone and an ancestor of head
      * (not after a force-push or rebase); otherwise null, with the reason added to {@code notes} (full review).
      */
-    private ChangeSet incremental(ReviewTask task, Path repoDir, GitRepo git, List<String> notes) throws ReviewFailedException {
+    private ChangeSet incremental(ReviewTask task, Path repoDir, List<String> notes) throws ReviewFailedException {
         String prev = task.previousHeadSha();
         String why;
         try {
-            if (repoDir == null || !Files.isDirectory(repoDir)) {
+            if (git == null || repoDir == null || !Files.isDirectory(repoDir)) {
                 why = "there is no checkout to diff against the last reviewed head " + shortSha(prev);
             } else {
                 String head = git.resolveCommit(task.headSha() != null ? task.headSha() : "HEAD");

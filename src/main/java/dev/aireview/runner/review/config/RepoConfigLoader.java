@@ -13,7 +13,6 @@ import org.yaml.snakeyaml.LoaderOptions;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
@@ -68,17 +67,10 @@ public final class RepoConfigLoader {
     private RepoConfigLoader() {
     }
 
-    /** Loads the config of a task's repository (defaults when there is no checkout, no base or no file). */
-    public static Loaded load(Path repoDir, ReviewTask task, Progress progress) {
-        if (repoDir == null || !Files.isDirectory(repoDir.resolve(".git")) && !Files.isRegularFile(repoDir.resolve(".git"))) {
-            return Loaded.none("no checkout");
-        }
-        try (GitRepo git = new GitRepo(repoDir)) {
-            return load(git, task, progress);
-        }
-    }
-
-    /** As {@link #load(Path, ReviewTask, Progress)}, asking {@code git} (the review's, on the checkout). */
+    /**
+     * Loads the config of a task's repository from {@code git} (the review's, on the checkout; null when there is
+     * none): the defaults when there is no checkout, no base or no file.
+     */
     public static Loaded load(GitRepo git, ReviewTask task, Progress progress) {
         if (git == null || !Files.isDirectory(git.dir().resolve(".git")) && !Files.isRegularFile(git.dir().resolve(".git"))) {
             return Loaded.none("no checkout");

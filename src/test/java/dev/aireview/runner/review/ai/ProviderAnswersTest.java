@@ -313,7 +313,7 @@ class ProviderAnswersTest {
                   {"path": "src/cart.js", "line": 32, "severity": "warning", "message": "Discounts of exactly 1 pass."},
                   {"path": "src/cart.js", "line": 32, "severity": "info", "message": "Style."}]}""", "stop"));
         ReviewTask task = ReviewTask.fromJson(task(null, null, false));
-        ChangeSet change = new DiffSource(Progress.none()).load(task, null);
+        ChangeSet change = new DiffSource(Progress.none(), null).load(task, null);
         TaskResult result = reviewer(AiReviewer.DEFAULT_DIFF_BUDGET).review(task, change, loaded.config(), p -> null, progress::add);
         assertEquals(List.of("src/cart.js:11:error"), keys(result));
         assertTrue(result.comments().get(0).message().endsWith("(Similar on line 12.)"), result.comments().get(0).message());
@@ -336,7 +336,7 @@ class ProviderAnswersTest {
             head.add(i == 2 ? "function total(cart) {" : i == 9 ? "  // totals in cents" : "  step" + i + "();");
         }
         ReviewTask task = ReviewTask.fromJson(task(null, null, false));
-        ChangeSet change = new DiffSource(Progress.none()).load(task, null);
+        ChangeSet change = new DiffSource(Progress.none(), null).load(task, null);
         TaskResult result = reviewer(AiReviewer.DEFAULT_DIFF_BUDGET).review(task, change, RepoConfig.DEFAULTS,
                 p -> p.equals("src/cart.js") ? head : null, progress::add);
         assertSound(result, 1200, 150);
