@@ -224,13 +224,12 @@ public final class DockerTaskExecutor implements TaskExecutor {
             }
             ctx.phase(TaskPhase.CLONING, "cloning " + SecretMasker.of(task.secrets()).mask(RepositoryUrl.redact(task.repository().url()))
                     + (task.branch() == null ? "" : " branch " + task.branch()));
-            ContainerRunner.Outcome clone;
             if (reviewId != null) {
                 // pre-warmed: its CPU weight is raised to a task's while the clone runs
                 String pooledId = reviewId;
                 promoted = CompletableFuture.runAsync(() -> pool.promote(pooledId), async);
             }
-            clone = null;
+            ContainerRunner.Outcome clone = null;
             boolean cloneInReview = specs.cloneFitsReviewContainer() && !execCloneUnavailable;
             if (reviewId == null && cloneInReview) {
                 // cold: the review container is started first (its entrypoint waits for task.json) and the clone runs
@@ -243,19 +242,7 @@ public final class DockerTaskExecutor implements TaskExecutor {
                 live.add(reviewId);
             }
             if (reviewId != null && cloneInReview) {
-                // clone inside the running review container (same image, limits, user), no container create/start
-                List<String> env = new java.util.ArrayList<>(GitClone.env(task, config.cloneDepth()));
-                env.add("HOME=/tmp");
-                clone = runner.exec(reviewId, config.user(), GitClone.SCRIPT, env, new LogPump(ctx::log), deadline, cancel,
-                        GitClone.stdin(task));
-                if (clone.end() == ContainerRunner.End.EXITED && clone.exitCode() == null) {
-                    // the exec never ran: an endpoint that does not upgrade an exec with stdin (some socket proxies
-                    // answer 200 instead of 101); from now on the clone gets its own container, which needs no exec
-                    execCloneUnavailable = true;
-                    LOG.warn("the Docker endpoint could not start the clone inside the pre-warmed container (exec with "
-                            + "stdin); cloning in a separate container from now on");
-                    clone = null;
-                }
+                clone = cloneInside(reviewId, task, ctx, deadline, cancel);
             }
             if (clone == null) {
                 // its own container: a clone network / runtime other than the review's, or an endpoint without exec
@@ -359,6 +346,27 @@ public final class DockerTaskExecutor implements TaskExecutor {
             }
             ContainerRunner.restoreInterrupt();
         }
+    }
+
+    /**
+     * Runs the clone inside the running review container {@code reviewId} (same image, limits, user; no container
+     * create/start), its secrets on the exec's stdin. Null when the exec never ran: an endpoint that does not upgrade
+     * an exec with stdin (some socket proxies answer 200 instead of 101); from then on the clone gets a container of
+     * its own, which needs no exec.
+     */
+    private ContainerRunner.Outcome cloneInside(String reviewId, ReviewTask task, TaskContext ctx, Instant deadline,
+                                                CancelSignal cancel) {
+        List<String> env = new java.util.ArrayList<>(GitClone.env(task, config.cloneDepth()));
+        env.add("HOME=/tmp");
+        ContainerRunner.Outcome clone = runner.exec(reviewId, config.user(), GitClone.SCRIPT, env, new LogPump(ctx::log),
+                deadline, cancel, GitClone.stdin(task));
+        if (clone.end() == ContainerRunner.End.EXITED && clone.exitCode() == null) {
+            execCloneUnavailable = true;
+            LOG.warn("the Docker endpoint could not start the clone inside the review container (exec with stdin); "
+                    + "cloning in a container of its own from now on");
+            return null;
+        }
+        return clone;
     }
 
     /**
