@@ -61,12 +61,8 @@ class RepositoryConfigAndIncrementalReviewTest {
     @Test
     void invalidConfigIsNamedInTheSummaryAndTheDefaultsApply() throws Exception {
         write(".ai-review.yml", "max_comments: lots\nseverity: high\n");
-        write("src/cart.js", "export const a = 1;\n");
-        String base = commit("base");
-        write("src/cart.js", "export const a = 1;\nconsole.log(a);\n");
-        String head = commit("change");
-
-        TaskResult result = new ReviewEngine().review(task(base, head, null), dir, progress::add);
+        String base = commitBaseAndALeftoverLog();
+        TaskResult result = new ReviewEngine().review(task(base, commit("change"), null), dir, progress::add);
 
         assertEquals(ResultStatus.COMPLETED, result.status());
         assertEquals(1, result.comments().size(), "defaults: the finding is still posted");
@@ -79,12 +75,8 @@ class RepositoryConfigAndIncrementalReviewTest {
     @Test
     void aConfigPathThatIsADirectoryIsIgnoredWithThatReason() throws Exception {
         write(".ai-review.yml/x", "exclude: [\"**\"]\n");
-        write("src/cart.js", "export const a = 1;\n");
-        String base = commit("base");
-        write("src/cart.js", "export const a = 1;\nconsole.log(a);\n");
-        String head = commit("change");
-
-        TaskResult result = new ReviewEngine().review(task(base, head, null), dir, progress::add);
+        String base = commitBaseAndALeftoverLog();
+        TaskResult result = new ReviewEngine().review(task(base, commit("change"), null), dir, progress::add);
 
         assertEquals(1, result.comments().size(), "defaults: the finding is still posted");
         assertTrue(result.summary().contains("it is not a file (a tree)"), result.summary());
@@ -161,6 +153,14 @@ class RepositoryConfigAndIncrementalReviewTest {
             node.put("previousHeadSha", previous);
         }
         return node;
+    }
+
+    /** Commits the base (src/cart.js and whatever was written), then adds a console.log to be committed as the change; the base's id. */
+    private String commitBaseAndALeftoverLog() throws Exception {
+        write("src/cart.js", "export const a = 1;\n");
+        String base = commit("base");
+        write("src/cart.js", "export const a = 1;\nconsole.log(a);\n");
+        return base;
     }
 
     private void write(String path, String content) throws Exception {
