@@ -31,7 +31,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * leftovers checks.
  */
 public final class DockerTestSupport {
-    public static final String IMAGE = "ai-review-test/executor:test";
+    public static final String IMAGE = dev.aireview.runner.testsupport.CheckoutTag.image("ai-review-test/executor:test");
     /** Every runner name used by these tests starts with this, so leftovers can be found by label. */
     public static final String RUNNER_PREFIX = "it-docker-" + UUID.randomUUID().toString().substring(0, 8) + "-";
     public static final Path WORKSPACE_BASE = Path.of(System.getProperty("java.io.tmpdir"), "ai-review-docker-tests");

@@ -43,7 +43,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 public class HostileExecutorTest {
-    public static final String IMAGE = "ai-review-test/hostile-executor:test";
+    public static final String IMAGE = dev.aireview.runner.testsupport.CheckoutTag.image("ai-review-test/hostile-executor:test");
     /** Where the image's links point (fixed in its entrypoint). */
     public static final Path HOST = Path.of("/tmp/ai-review-hostile-targets");
     static final long WORKSPACE_LIMIT = 32L * 1024 * 1024;

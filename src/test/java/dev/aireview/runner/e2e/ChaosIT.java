@@ -53,7 +53,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  */
 @Timeout(value = 12, unit = TimeUnit.MINUTES)
 class ChaosIT {
-    private static final String IMAGE = "ai-review-test/chaos:test";
+    private static final String IMAGE = dev.aireview.runner.testsupport.CheckoutTag.image("ai-review-test/chaos:test");
     private static final int RUNNERS = 4;
     private static final int SLOTS = 2;
     private static final int QUICK = 200;

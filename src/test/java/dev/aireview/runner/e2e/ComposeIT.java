@@ -45,8 +45,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * volume remains.
  */
 class ComposeIT {
-    static final String RUNNER_IMAGE = "ai-review-test/compose-runner:it";
-    static final String EXECUTOR_IMAGE = "ai-review-test/compose-executor:it";
+    static final String RUNNER_IMAGE = dev.aireview.runner.testsupport.CheckoutTag.image("ai-review-test/compose-runner:it");
+    static final String EXECUTOR_IMAGE = dev.aireview.runner.testsupport.CheckoutTag.image("ai-review-test/compose-executor:it");
     static final Duration COMPOSE_TIMEOUT = Duration.ofMinutes(12);
 
     @Test

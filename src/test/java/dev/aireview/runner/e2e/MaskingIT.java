@@ -27,7 +27,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * characters and base64-encoded at each alignment; not a piece of it reaches the server or the runner's log.
  */
 class MaskingIT {
-    static final String IMAGE = "ai-review-test/masking:test";
+    static final String IMAGE = dev.aireview.runner.testsupport.CheckoutTag.image("ai-review-test/masking:test");
 
     @RegisterExtension
     static final E2eFixture fixture = E2eFixture.withoutTestImage(Duration.ofSeconds(10));

@@ -47,7 +47,7 @@ class SocketProxyIT {
     @RegisterExtension
     static final E2eFixture fixture = E2eFixture.withTestImage(Duration.ofSeconds(10));
 
-    static final String PROXY_IMAGE = "ai-review-test/socket-proxy:it";
+    static final String PROXY_IMAGE = dev.aireview.runner.testsupport.CheckoutTag.image("ai-review-test/socket-proxy:it");
     static String proxyId;
     static int port;
 

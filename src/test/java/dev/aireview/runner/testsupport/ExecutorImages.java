@@ -31,7 +31,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 public final class ExecutorImages {
     /** Label on the images built here (and on test containers of the image test). */
     public static final String LABEL = "ai-review.test";
-    private static final String TAG_PREFIX = "ai-review-executor:test-";
+    private static final String TAG_PREFIX = "ai-review-executor:test-" + CheckoutTag.value() + "-";
 
     private ExecutorImages() {
     }
