@@ -105,7 +105,7 @@ public final class HealthServer implements AutoCloseable {
         }
     }
 
-    static String toJson(HealthReport r) {
+    public static String toJson(HealthReport r) {
         ObjectNode n = JSON.createObjectNode();
         n.put("healthy", r.healthy());
         n.put("status", r.status());
@@ -129,6 +129,7 @@ public final class HealthServer implements AutoCloseable {
         if (r.claimsPaused() != null) {
             n.put("claimsPaused", r.claimsPaused());
         }
+        n.put("unreportedLeftovers", r.unreportedLeftovers());
         return n.toString();
     }
 

@@ -55,34 +55,46 @@ final class ResultSender {
     }
 
     Delivery deliver(String taskId, TaskResult result) {
-        Delivery d = deliverTo(taskId, result);
+        return deliver(taskId, result, 0, keepTrying);
+    }
+
+    /**
+     * Delivers with at most {@code maxAttempts} attempts (0: no bound) while {@code keepGoing} (and the runner's own
+     * condition) holds; a delivery that runs out of either is {@link Delivery#ABANDONED} and keeps its journal entry.
+     */
+    Delivery deliver(String taskId, TaskResult result, int maxAttempts, BooleanSupplier keepGoing) {
+        BooleanSupplier both = keepGoing == keepTrying ? keepTrying : () -> keepTrying.getAsBoolean() && keepGoing.getAsBoolean();
+        Delivery d = deliverTo(taskId, result, maxAttempts, both);
         if (d == Delivery.DELIVERED || d == Delivery.DROPPED) {
             journal.remove(taskId);
         }
         return d;
     }
 
-    private Delivery deliverTo(String taskId, TaskResult result) {
-        Delivery d = deliverOnce(taskId, result);
+    private Delivery deliverTo(String taskId, TaskResult result, int maxAttempts, BooleanSupplier keepGoing) {
+        Delivery d = deliverOnce(taskId, result, maxAttempts, keepGoing);
         if (d == Delivery.TOO_LARGE) {
             // PROTOCOL.md: the task still ends, with a small result saying why the real one is missing
             TaskResult small = TaskResult.failure(ErrorKind.EXECUTOR_FAILED, "the server refused the result as too large (HTTP 413; "
                     + result.comments().size() + " comment(s), summary of " + (result.summary() == null ? 0 : result.summary().length())
                     + " chars); it was not delivered").withStats(result.stats());
             log.warn("task {} result too large for the server (HTTP 413); sending a failed/executor_failed result instead", taskId);
-            d = deliverOnce(taskId, small);
+            d = deliverOnce(taskId, small, maxAttempts, keepGoing);
             return d == Delivery.TOO_LARGE ? Delivery.REJECTED : d;
         }
         return d;
     }
 
-    private Delivery deliverOnce(String taskId, TaskResult result) {
+    private Delivery deliverOnce(String taskId, TaskResult result, int maxAttempts, BooleanSupplier keepGoing) {
         Retrier.Policy policy = Retrier.policy("task " + taskId + " result")
                 .retry(ErrorClass.RETRYABLE, ErrorClass.UNAUTHORIZED)
                 .recover(ErrorClass.REREGISTER, e -> registrar.reRegister("the result call answered HTTP " + e.httpStatus()
                         + " for the runner"))
-                .keepGoing(keepTrying)
+                .keepGoing(keepGoing)
                 .onRetry(e -> metrics.resultRetry());
+        if (maxAttempts > 0) {
+            policy = policy.maxAttempts(maxAttempts);
+        }
         Retrier.Outcome<Void> out;
         try {
             out = retrier.run(policy, () -> {
@@ -113,7 +125,8 @@ final class ResultSender {
                     + "reported failed/runner_shutdown at the next start", taskId, out.failure().getMessage());
             return Delivery.REJECTED;
         }
-        log.error("task {} result could not be delivered before the runner stopped ({}); giving up", taskId,
+        log.error("task {} result could not be delivered {} ({}); giving up", taskId,
+                out.stop() == Retrier.Stop.ATTEMPTS ? "in " + out.failures() + " attempt(s)" : "before the runner stopped",
                 out.failure().getMessage());
         return Delivery.ABANDONED;
     }
