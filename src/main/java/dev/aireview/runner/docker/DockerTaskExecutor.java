@@ -72,6 +72,7 @@ public final class DockerTaskExecutor implements TaskExecutor {
     private volatile ContainerRunner runner;
     private volatile ContainerPool pool;
     private volatile DiskWatch diskWatch;
+    private volatile ContainerVerifier verifier;
     private volatile List<String> leftoverTaskIds = List.of();
     private final DirectoryClaimJournal claimJournal;
 
@@ -124,6 +125,10 @@ public final class DockerTaskExecutor implements TaskExecutor {
         try {
             RuntimeCheck.verify(docker, config.runtime());
             ImageCheck.ensure(docker, config.executorImage(), config.pullPolicy());
+            verifier = new ContainerVerifier(docker, connection.engineLabel(), runner);
+            if (connection.isPodman()) {
+                adaptToPodman();
+            }
             try {
                 workspaces.ensureRunnerDir();
             } catch (IOException e) {
@@ -131,9 +136,14 @@ public final class DockerTaskExecutor implements TaskExecutor {
                         + " (DOCKER_WORKSPACE_BASE): " + e.getMessage(), e);
             }
             leftoverTaskIds = new OrphanReaper(docker, config.runnerName(), workspaces, this::deleteWorkspace).reap().taskIds();
+            verifier.probe(specs, workspaces);
             WorkspaceMountCheck.verify(docker, specs, runner, workspaces);
             diskWatch = config.workspaceLimitBytes() > 0 ? new DiskWatch(config.workspaceLimitBytes(), diskWatchPeriod) : null;
             pool = new ContainerPool(docker, specs, workspaces, runner, this::deleteWorkspace, config.poolSize(), diskWatch);
+            pool.useVerifier(verifier);
+            if (connection.isPodman()) {
+                pool.useCpuWeightFallback(this::libpodCpuShares);
+            }
             pool.refill();
             LOG.info("Docker executor ready: image {}, workspaces under {}, pool size {}", config.executorImage(),
                     workspaces.runnerDir(), config.poolSize());
@@ -144,6 +154,40 @@ public final class DockerTaskExecutor implements TaskExecutor {
             connection.close();
             throw e;
         }
+    }
+
+    /**
+     * Podman's Docker API writes {@code host-gateway} literally into /etc/hosts (4.3): {@code host.docker.internal}
+     * gets the network's own gateway address instead.
+     */
+    private void adaptToPodman() {
+        var gateways = specs.useGatewayAddresses(network -> {
+            try {
+                var ipam = docker.inspectNetworkCmd().withNetworkId(network).exec().getIpam();
+                return ipam == null || ipam.getConfig() == null ? null : ipam.getConfig().stream()
+                        .map(com.github.dockerjava.api.model.Network.Ipam.Config::getGateway)
+                        .filter(g -> g != null && !g.isBlank() && !g.contains(":")).findFirst().orElse(null);
+            } catch (RuntimeException e) {
+                LOG.warn("cannot read the gateway of network {} from {}: {}", network, connection.engineLabel(), e.getMessage());
+                return null;
+            }
+        });
+        gateways.forEach((network, gateway) -> {
+            if (gateway.isEmpty()) {
+                LOG.warn("{}: network {} has no IPv4 gateway, so its containers get no host.docker.internal entry "
+                        + "(Podman's own host.containers.internal still names the host)", connection.engineLabel(), network);
+            } else {
+                LOG.info("{}: host.docker.internal is {} (gateway of network {}) in the containers, as Podman does not resolve "
+                        + "host-gateway", connection.engineLabel(), gateway, network);
+            }
+        });
+    }
+
+    /** Podman's own CPU-weight change ({@code POST /libpod/containers/{id}/update}, Podman 4.3+): null when done. */
+    private String libpodCpuShares(String containerId, int shares) {
+        DockerConnection.RawResponse r = connection.post("/v4.0.0/libpod/containers/" + containerId + "/update",
+                "{\"cpu\":{\"shares\":" + shares + "}}");
+        return r.status() / 100 == 2 ? null : "HTTP " + r.status() + " " + r.body().strip();
     }
 
     /** The tasks whose containers or workspaces {@link #start()} reaped (an earlier process died running them). */
@@ -258,8 +302,8 @@ public final class DockerTaskExecutor implements TaskExecutor {
                 }
                 try {
                     // secrets go on stdin, never into the container's configuration
-                    cloneId = specs.clone(docker, workspace, task.id(), GitClone.env(task, config.cloneDepth()))
-                            .withAttachStdin(true).withStdinOpen(true).withStdInOnce(true).exec().getId();
+                    cloneId = verifier.create(specs.clone(docker, workspace, task.id(), GitClone.env(task, config.cloneDepth()))
+                            .withAttachStdin(true).withStdinOpen(true).withStdInOnce(true));
                 } catch (NotFoundException e) {
                     return finish(ctx, started, imageMissing(e), null);
                 }
@@ -285,6 +329,9 @@ public final class DockerTaskExecutor implements TaskExecutor {
                         "clone failed (exit " + clone.exitCode() + "): " + why), clone.exitCode());
             }
 
+            if (reviewId != null) {
+                ExecutorContract.requireWaiting(docker, config.executorImage(), reviewId);
+            }
             workspaces.writeTask(workspace, task.toContainerJson());
             if (reviewId == null) {
                 try {
@@ -297,6 +344,7 @@ public final class DockerTaskExecutor implements TaskExecutor {
                 } finally {
                     earlyReview = null;
                 }
+                ExecutorContract.requireWaiting(docker, config.executorImage(), reviewId);
             }
             ctx.phase(TaskPhase.REVIEWING, "reviewing in container " + ContainerRunner.shortId(reviewId));
             LogPump pump = new LogPump(ctx::log);
@@ -314,6 +362,9 @@ public final class DockerTaskExecutor implements TaskExecutor {
         } catch (IOException e) {
             return finish(ctx, started, TaskResult.failure(ErrorKind.EXECUTOR_FAILED,
                     "workspace error: " + SecretMasker.of(task.secrets()).mask(e.getMessage())), null);
+        } catch (ExecutorContract.Violation | ContainerVerifier.EngineMismatchException e) {
+            LOG.warn("task {}: {}", task.id(), e.getMessage());
+            return finish(ctx, started, TaskResult.failure(ErrorKind.EXECUTOR_FAILED, e.getMessage()), null);
         } finally {
             if (watch != null) {
                 watch.close();
@@ -358,12 +409,23 @@ public final class DockerTaskExecutor implements TaskExecutor {
                                                 CancelSignal cancel) {
         List<String> env = new java.util.ArrayList<>(GitClone.env(task, config.cloneDepth()));
         env.add("HOME=/tmp");
-        ContainerRunner.Outcome clone = runner.exec(reviewId, config.user(), GitClone.SCRIPT, env, new LogPump(ctx::log),
-                deadline, cancel, GitClone.stdin(task));
+        ContainerRunner.Outcome clone;
+        try {
+            clone = runner.exec(reviewId, config.user(), GitClone.SCRIPT, env, new LogPump(ctx::log),
+                    deadline, cancel, GitClone.stdin(task));
+        } catch (com.github.dockerjava.api.exception.ConflictException e) {
+            // 409 "container is not running": the image broke the contract; anything else is the engine's to explain
+            ExecutorContract.requireWaiting(docker, config.executorImage(), reviewId);
+            throw e;
+        }
         if (clone.end() == ContainerRunner.End.EXITED && clone.exitCode() == null) {
+            // either cause leaves the exec without an exit code: the review container ended (the image's fault, this
+            // task fails naming the contract) or the endpoint did not upgrade the exec (the engine's: clone beside it)
+            ExecutorContract.requireWaiting(docker, config.executorImage(), reviewId);
             execCloneUnavailable = true;
-            LOG.warn("the Docker endpoint could not start the clone inside the review container (exec with stdin); "
-                    + "cloning in a container of its own from now on");
+            LOG.warn("the Docker endpoint at DOCKER_HOST did not run the clone inside the running review container {} "
+                    + "(an exec with stdin ended without an exit code: the endpoint does not upgrade it, as some socket proxies "
+                    + "do not); this and every later task clone in a container of their own", ContainerRunner.shortId(reviewId));
             return null;
         }
         return clone;
@@ -377,13 +439,13 @@ public final class DockerTaskExecutor implements TaskExecutor {
     private String startReview(Path workspace, String taskId) {
         List<String> env = new java.util.ArrayList<>(ContainerSpecs.reviewEnv());
         env.add("AI_REVIEW_WARM_UP=false");
-        String id = specs.review(docker, workspace, taskId).withEnv(env).exec().getId();
+        String id = verifier.create(specs.review(docker, workspace, taskId).withEnv(env));
         try {
             docker.startContainerCmd(id).exec();
             return id;
         } catch (RuntimeException e) {
             runner.remove(id);
-            throw e;
+            throw EngineHints.explain(e, connection.engineLabel());
         }
     }
 
