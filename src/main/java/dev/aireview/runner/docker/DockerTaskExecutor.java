@@ -215,7 +215,12 @@ public final class DockerTaskExecutor implements TaskExecutor {
         return connection == null ? null : connection.apiVersion();
     }
 
-    /** Pre-warmed containers ready right now. */
+    /** True once an endpoint that cannot exec with stdin made every later clone run in a container of its own. */
+    boolean cloneFallbackInUse() {
+        return execCloneUnavailable;
+    }
+
+        /** Pre-warmed containers ready right now. */
     @Override
     public int readyPoolContainers() {
         return pool == null ? 0 : pool.readyCount();
@@ -285,8 +290,10 @@ public final class DockerTaskExecutor implements TaskExecutor {
                 }
                 live.add(reviewId);
             }
+            boolean clonedInside = false;
             if (reviewId != null && cloneInReview) {
                 clone = cloneInside(reviewId, task, ctx, deadline, cancel);
+                clonedInside = clone != null;
             }
             if (clone == null) {
                 // its own container: a clone network / runtime other than the review's, or an endpoint without exec
@@ -321,6 +328,11 @@ public final class DockerTaskExecutor implements TaskExecutor {
             }
             if (clone.end() != ContainerRunner.End.EXITED) {
                 return finish(ctx, started, interrupted(clone, "while cloning"), clone.exitCode());
+            }
+            if (clonedInside && !clone.oomKilled() && (clone.exitCode() == null || clone.exitCode() != 0)) {
+                // a clone that failed inside a review container that is no longer running: the image's entrypoint
+                // ended before its task (exec answers "cannot exec in a stopped container"), not a clone failure
+                ExecutorContract.requireWaiting(docker, config.executorImage(), reviewId);
             }
             if (clone.exitCode() == null || clone.exitCode() != 0) {
                 String why = clone.oomKilled() ? "the clone ran out of memory (DOCKER_MEMORY_LIMIT)"
@@ -418,10 +430,9 @@ public final class DockerTaskExecutor implements TaskExecutor {
             ExecutorContract.requireWaiting(docker, config.executorImage(), reviewId);
             throw e;
         }
-        if (clone.end() == ContainerRunner.End.EXITED && clone.exitCode() == null) {
-            // either cause leaves the exec without an exit code: the review container ended (the image's fault, this
-            // task fails naming the contract) or the endpoint did not upgrade the exec (the engine's: clone beside it)
-            ExecutorContract.requireWaiting(docker, config.executorImage(), reviewId);
+        if (clone.end() == ContainerRunner.End.EXITED && clone.exitCode() == null && ExecutorContract.isRunning(docker, reviewId)) {
+            // the container runs and the exec has no exit code: the endpoint did not upgrade the exec (the engine's
+            // cause: clone beside it). A container that ended is the image's cause: judged by the caller (contract)
             execCloneUnavailable = true;
             LOG.warn("the Docker endpoint at DOCKER_HOST did not run the clone inside the running review container {} "
                     + "(an exec with stdin ended without an exit code: the endpoint does not upgrade it, as some socket proxies "

@@ -23,6 +23,16 @@ final class ExecutorContract {
     private ExecutorContract() {
     }
 
+    /** True while {@code containerId} runs (false when it ended or is gone). */
+    static boolean isRunning(DockerClient docker, String containerId) {
+        try {
+            InspectContainerResponse.ContainerState state = docker.inspectContainerCmd(containerId).exec().getState();
+            return state == null || Boolean.TRUE.equals(state.getRunning());
+        } catch (NotFoundException e) {
+            return false;
+        }
+    }
+
     /** Throws {@link Violation} when {@code containerId} is no longer running (or is gone); returns otherwise. */
     static void requireWaiting(DockerClient docker, String image, String containerId) {
         InspectContainerResponse.ContainerState state;
