@@ -172,7 +172,8 @@ final class ContainerVerifier {
         LogConfig askedLog = asked.getLogConfig();
         if (askedLog != null && askedLog.getType() != null) {
             LogConfig gotLog = got.getLogConfig();
-            if (gotLog == null || gotLog.getType() != askedLog.getType()) {
+            // by name: docker-java has two constants for "json-file" (DEFAULT and JSON_FILE)
+            if (gotLog == null || gotLog.getType() == null || !askedLog.getType().getType().equals(gotLog.getType().getType())) {
                 out.add(new Mismatch("log driver", askedLog.getType().getType(),
                         gotLog == null || gotLog.getType() == null ? "none reported" : gotLog.getType().getType(), HARDENING_FIX));
             } else if (askedLog.getConfig() != null && gotLog.getConfig() != null) {
