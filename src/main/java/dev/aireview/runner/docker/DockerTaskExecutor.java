@@ -349,19 +349,7 @@ public final class DockerTaskExecutor implements TaskExecutor {
                         "clone failed (exit " + clone.exitCode() + "): " + why), clone.exitCode());
             }
 
-            if (reviewId != null) {
-                ExecutorContract.requireWaiting(docker, config.executorImage(), reviewId);
-            }
-            workspaces.writeTask(workspace, task.toContainerJson());
-            if (reviewId == null && earlyReview == null) {
-                try {
-                    reviewId = startReview(workspace, task.id());
-                } catch (NotFoundException e) {
-                    return finish(ctx, started, imageMissing(e), null);
-                }
-                live.add(reviewId);
-            }
-            if (reviewId == null) {
+            if (reviewId == null && earlyReview != null) {
                 try {
                     reviewId = earlyReview.join();
                 } catch (CompletionException e) {
@@ -372,7 +360,20 @@ public final class DockerTaskExecutor implements TaskExecutor {
                 } finally {
                     earlyReview = null;
                 }
+            }
+            if (reviewId != null) {
+                // checked before task.json is written: afterwards a fast review may legitimately have ended
                 ExecutorContract.requireWaiting(docker, config.executorImage(), reviewId);
+            }
+            workspaces.writeTask(workspace, task.toContainerJson());
+            if (reviewId == null) {
+                // under a sandboxing runtime the review container starts only now, after its clone (task.json is there)
+                try {
+                    reviewId = startReview(workspace, task.id());
+                } catch (NotFoundException e) {
+                    return finish(ctx, started, imageMissing(e), null);
+                }
+                live.add(reviewId);
             }
             ctx.phase(TaskPhase.REVIEWING, "reviewing in container " + ContainerRunner.shortId(reviewId));
             LogPump pump = new LogPump(ctx::log);
