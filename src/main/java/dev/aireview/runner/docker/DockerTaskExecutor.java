@@ -442,8 +442,10 @@ public final class DockerTaskExecutor implements TaskExecutor {
         try {
             clone = runner.exec(reviewId, config.user(), GitClone.SCRIPT, env, new LogPump(ctx::log),
                     deadline, cancel, GitClone.stdin(task));
-        } catch (com.github.dockerjava.api.exception.ConflictException e) {
-            // 409 "container is not running": the image broke the contract; anything else is the engine's to explain
+        } catch (RuntimeException e) {
+            // the exec refused because the container ended (Docker: 409 "container ... is not running"; Podman 4.3:
+            // 500 "can only create exec sessions on running containers"): the image broke the contract. Anything else
+            // while the container runs is the engine's to explain
             ExecutorContract.requireWaiting(docker, config.executorImage(), reviewId);
             throw e;
         }
