@@ -314,7 +314,7 @@ public final class DockerTaskExecutor implements TaskExecutor {
             workspaces.writeTask(workspace, task.toContainerJson());
             if (reviewId == null && earlyReview == null) {
                 try {
-                    reviewId = startReview(workspace, task.id());
+                    reviewId = startReview(workspace, task.id(), null);
                 } catch (NotFoundException e) {
                     return finish(ctx, started, imageMissing(e), null);
                 }

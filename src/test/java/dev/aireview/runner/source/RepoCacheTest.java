@@ -111,6 +111,21 @@ class RepoCacheTest {
     }
 
     @Test
+    void theCheckoutInTheReviewContainerGetsNoTokenAndAReadOnlyEntry() {
+        RepoCache c = cache(1L << 30);
+        ReviewTask t = task(git.url().replace("git://", "git://user:pw_Secr3t@"), "feature/x", git.head());
+        RepoCache.Prepared p = prepare(c, task(git.url(), "feature/x", git.head()));
+        try (RepoCache.Lease lease = p.lease()) {
+            String env = String.join("\n", CachedCheckout.env(t, lease));
+            assertFalse(env.contains("tok_cache_Secr3t") || env.contains("pw_Secr3t"), env);
+            assertTrue(env.contains("GIT_HEAD_SHA=" + git.head()), env);
+            var bind = CachedCheckout.bind(lease);
+            assertEquals(com.github.dockerjava.api.model.AccessMode.ro, bind.getAccessMode());
+            assertEquals(CachedCheckout.MOUNT, bind.getVolume().getPath());
+        }
+    }
+
+    @Test
     void aMissingRepositoryFailsAndIsNotServed() {
         RepoCache c = cache(1L << 30);
         RepoCache.Prepared p = prepare(c, task(git.missingUrl(), "feature/x", null));
