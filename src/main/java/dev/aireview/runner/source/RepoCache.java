@@ -181,6 +181,8 @@ public final class RepoCache {
                     touch(dir);
                 }
                 return p;
+            } catch (UncheckedIOException e) {
+                return Prepared.failed(ErrorKind.CLONE_FAILED, "repository cache error: " + e.getMessage());
             } finally {
                 entry.lock.unlock();
                 if (leased) {
