@@ -136,6 +136,7 @@ public final class ConfigLoader {
         if (cloneNetwork != null && cloneNetwork.chars().anyMatch(Character::isWhitespace)) {
             bad(ConfigOption.CLONE_NETWORK_MODE, cloneNetwork, "a network mode has no whitespace");
         }
+        long repoCacheLimit = size(ConfigOption.REPO_CACHE_LIMIT, 0);
         LogFormat logFormat = logFormat();
 
         if (!problems.isEmpty()) {
@@ -143,7 +144,7 @@ public final class ConfigLoader {
         }
         DockerConfig docker = new DockerConfig(dockerHost, image, pullPolicy, memory, cpus, network, workspace,
                 Duration.ofSeconds(timeout), poolSize, cloneDepth, pids, user, Duration.ofSeconds(stopGrace), name,
-                resultLimit, workspaceLimit, minFree, runtime, cloneNetwork);
+                resultLimit, workspaceLimit, minFree, runtime, cloneNetwork, repoCacheLimit);
         RunnerConfig config = new RunnerConfig(serverUrl, token, name, runnerId, tags, maxJobs,
                 Duration.ofMillis(pollInterval), Duration.ofMillis(pollTimeout), Duration.ofMillis(heartbeat),
                 Duration.ofMillis(requestTimeout), Duration.ofMillis(shutdownGrace), logLimit, docker,
@@ -443,6 +444,7 @@ public final class ConfigLoader {
             m.put(ConfigOption.MIN_FREE_DISK.env(), String.valueOf(d.minFreeDisk()));
             m.put(ConfigOption.RUNTIME.env(), d.runtime() == null ? "(engine default)" : d.runtime());
             m.put(ConfigOption.CLONE_NETWORK_MODE.env(), d.cloneNetworkMode());
+            m.put(ConfigOption.REPO_CACHE_LIMIT.env(), d.repoCacheLimitBytes() == 0 ? "0 (off)" : Long.toString(d.repoCacheLimitBytes()));
         }
         m.put(ConfigOption.HEALTH_PORT.env(), c.healthEnabled() ? c.healthBind() + ":" + c.healthPort() : "0 (off)");
         m.put(ConfigOption.LOG_FORMAT.env(), c.logFormat().wire());

@@ -17,6 +17,8 @@ import dev.aireview.runner.model.ReviewTask;
 import dev.aireview.runner.model.TaskPhase;
 import dev.aireview.runner.model.TaskResult;
 import dev.aireview.runner.model.TaskStats;
+import dev.aireview.runner.source.CachedCheckout;
+import dev.aireview.runner.source.RepoCache;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -39,7 +41,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The Docker executor: one claimed task becomes a limited, hardened review container that first runs the clone (an
- * exec; a clone container of its own when the clone's network or runtime differs) and then the review
+ * exec; a clone container of its own when the clone's network or runtime differs; for a cold task of an http(s) or
+ * git:// repository, a checkout from the runner's repository cache, dev.aireview.runner.source) and then the review
  * (docs/executor-contract.md, docs/docker-executor.md), and leaves nothing behind.
  *
  * <p>Life cycle: {@link #start()} connects (negotiating the API version), checks the image against the pull policy,
@@ -73,6 +76,8 @@ public final class DockerTaskExecutor implements TaskExecutor {
     private volatile ContainerPool pool;
     private volatile DiskWatch diskWatch;
     private volatile ContainerVerifier verifier;
+    /** The runner's repository cache (RUNNER_REPO_CACHE_LIMIT), null when off. */
+    private volatile RepoCache repoCache;
     private volatile List<String> leftoverTaskIds = List.of();
     private final DirectoryClaimJournal claimJournal;
 
@@ -135,6 +140,7 @@ public final class DockerTaskExecutor implements TaskExecutor {
                 throw new DockerExecutorException("cannot create the workspace directory " + workspaces.runnerDir()
                         + " (DOCKER_WORKSPACE_BASE): " + e.getMessage(), e);
             }
+            repoCache = RepoCache.open(workspaces.runnerDir().resolve(Workspaces.REPO_CACHE_DIR), config.repoCacheLimitBytes());
             leftoverTaskIds = new OrphanReaper(docker, config.runnerName(), workspaces, this::deleteWorkspace).reap().taskIds();
             verifier.probe(specs, workspaces);
             WorkspaceMountCheck.verify(docker, specs, runner, workspaces);
@@ -252,6 +258,7 @@ public final class DockerTaskExecutor implements TaskExecutor {
         CompletableFuture<String> earlyReview = null;
         CompletableFuture<Void> cloneRemoved = null;
         CompletableFuture<Void> promoted = null;
+        RepoCache.Lease source = null;
         try {
             ctx.phase(TaskPhase.PREPARING, "preparing the workspace");
             pooled = pool.take();
@@ -287,11 +294,21 @@ public final class DockerTaskExecutor implements TaskExecutor {
             }
             ContainerRunner.Outcome clone = null;
             boolean cloneInReview = specs.cloneFitsReviewContainer() && !execCloneUnavailable;
+            if (reviewId == null && cloneInReview && repoCache != null && repoCache.accepts(task)) {
+                // trusted: the runner fetches into its cache with the task's credentials; the review container only
+                // reads the entry (read-only mount) and gets no token
+                RepoCache.Prepared prepared = repoCache.prepare(task, config.cloneDepth(), deadline, cancel,
+                        line -> ctx.log(LogStream.SYSTEM, line));
+                if (prepared.lease() == null) {
+                    return finish(ctx, started, TaskResult.failure(prepared.failureKind(), prepared.failure()), null);
+                }
+                source = prepared.lease();
+            }
             if (reviewId == null && cloneInReview) {
                 // cold: the review container is started first (its entrypoint waits for task.json) and the clone runs
                 // inside it, as in a pre-warmed one: one container per task instead of a clone container beside it
                 try {
-                    reviewId = startReview(workspace, task.id());
+                    reviewId = startReview(workspace, task.id(), source);
                 } catch (NotFoundException e) {
                     return finish(ctx, started, imageMissing(e), null);
                 }
@@ -299,7 +316,8 @@ public final class DockerTaskExecutor implements TaskExecutor {
             }
             boolean clonedInside = false;
             if (reviewId != null && cloneInReview) {
-                clone = cloneInside(reviewId, task, ctx, deadline, cancel);
+                clone = source != null ? checkoutFromCache(reviewId, task, source, ctx, deadline, cancel)
+                        : cloneInside(reviewId, task, ctx, deadline, cancel);
                 clonedInside = clone != null;
             }
             if (clone == null) {
@@ -310,7 +328,7 @@ public final class DockerTaskExecutor implements TaskExecutor {
                     // sandboxing runtime: it starts after the clone, below, so that it sees the finished checkout)
                     Path reviewWorkspace = workspace;
                     earlyReview = CompletableFuture.supplyAsync(() -> {
-                        String id = startReview(reviewWorkspace, task.id());
+                        String id = startReview(reviewWorkspace, task.id(), null);
                         live.add(id);
                         return id;
                     }, async);
@@ -369,7 +387,7 @@ public final class DockerTaskExecutor implements TaskExecutor {
             if (reviewId == null) {
                 // under a sandboxing runtime the review container starts only now, after its clone (task.json is there)
                 try {
-                    reviewId = startReview(workspace, task.id());
+                    reviewId = startReview(workspace, task.id(), null);
                 } catch (NotFoundException e) {
                     return finish(ctx, started, imageMissing(e), null);
                 }
@@ -413,6 +431,9 @@ public final class DockerTaskExecutor implements TaskExecutor {
                 LOG.warn("workspace {} could not be deleted; the reaper will retry at the next start", workspace);
             }
             joinQuietly(reviewRemoved);
+            if (source != null) {
+                source.close();
+            }
             joinQuietly(cloneRemoved);
             joinQuietly(promoted);
             // the task no longer needs the CPU: now the pool may warm a replacement
@@ -462,14 +483,35 @@ public final class DockerTaskExecutor implements TaskExecutor {
     }
 
     /**
+     * The clone of a cold task whose repository the runner fetched into its cache: a checkout inside the review
+     * container from the read-only entry (no network, no token). A checkout that fails marks the entry broken.
+     */
+    private ContainerRunner.Outcome checkoutFromCache(String reviewId, ReviewTask task, RepoCache.Lease source, TaskContext ctx,
+                                                      Instant deadline, CancelSignal cancel) {
+        ContainerRunner.Outcome clone = runner.exec(reviewId, config.user(), CachedCheckout.SCRIPT, CachedCheckout.env(task, source),
+                new LogPump(ctx::log), deadline, cancel);
+        if (clone.end() == ContainerRunner.End.EXITED && clone.exitCode() != null && clone.exitCode() != 0 && !clone.oomKilled()) {
+            source.broken();
+        }
+        return clone;
+    }
+
+    /**
      * Creates and starts the review container of a cold task (its entrypoint waits for task.json); its id. Its task is
      * only a clone away, so it is asked not to warm up ({@code AI_REVIEW_WARM_UP=false}, docs/executor-contract.md):
      * sample reviews would take CPU from the clone and from the review itself.
      */
-    private String startReview(Path workspace, String taskId) {
+    private String startReview(Path workspace, String taskId, RepoCache.Lease source) {
         List<String> env = new java.util.ArrayList<>(ContainerSpecs.reviewEnv());
         env.add("AI_REVIEW_WARM_UP=false");
-        String id = verifier.create(specs.review(docker, workspace, taskId).withEnv(env));
+        var cmd = specs.review(docker, workspace, taskId).withEnv(env);
+        if (source != null) {
+            // the task's cache entry, read-only: it reads the objects and can change nothing
+            List<com.github.dockerjava.api.model.Bind> binds = new java.util.ArrayList<>(List.of(cmd.getHostConfig().getBinds()));
+            binds.add(CachedCheckout.bind(source));
+            cmd.getHostConfig().withBinds(binds);
+        }
+        String id = verifier.create(cmd);
         try {
             docker.startContainerCmd(id).exec();
             return id;

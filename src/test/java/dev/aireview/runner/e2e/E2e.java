@@ -194,14 +194,15 @@ public final class E2e {
         return new dev.aireview.runner.docker.Workspaces(DockerTestSupport.WORKSPACE_BASE, runnerName).workspaceOf(taskId);
     }
 
-    /** Workspaces left in a runner's directory (none when it does not exist); its claim journal is not one. */
+    /** Workspaces left in a runner's directory (none when it does not exist); its claim journal and repository cache are not. */
     static List<Path> workspacesOf(String runnerName) throws IOException {
         Path dir = DockerTestSupport.WORKSPACE_BASE.resolve(runnerName);
         if (!Files.isDirectory(dir)) {
             return List.of();
         }
         try (Stream<Path> s = Files.list(dir)) {
-            return s.filter(p -> !p.getFileName().toString().equals(dev.aireview.runner.docker.Workspaces.CLAIMS_DIR)).toList();
+            return s.filter(p -> !p.getFileName().toString().equals(dev.aireview.runner.docker.Workspaces.CLAIMS_DIR)
+                    && !p.getFileName().toString().equals(dev.aireview.runner.docker.Workspaces.REPO_CACHE_DIR)).toList();
         }
     }
 
