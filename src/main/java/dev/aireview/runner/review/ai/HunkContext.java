@@ -84,7 +84,7 @@ final class HunkContext {
             }
             previousEnd = Math.max(to, lastShown);
         }
-        return new FileDiff(f.path(), f.oldPath(), f.change(), f.binary(), out, f.sizeBytes());
+        return f.withHunks(out);
     }
 
     private static int indent(String line) {

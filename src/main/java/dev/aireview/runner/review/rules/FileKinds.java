@@ -89,6 +89,12 @@ public final class FileKinds {
      * reviewed: {@code binary}, {@code lock file}, {@code minified}, {@code generated}, {@code vendored or build output}.
      */
     public static String skipReason(FileDiff f) {
+        if (f.submodule()) {
+            return "submodule";
+        }
+        if (f.symlink()) {
+            return "symbolic link";
+        }
         if (f.binary()) {
             return "binary";
         }

@@ -185,7 +185,7 @@ class ProviderAnswersTest {
         TaskResult result = review(task(null, null, false));
         assertEquals(ResultStatus.FAILED, result.status());
         assertEquals(ErrorKind.EXECUTOR_FAILED, result.error().kind());
-        assertTrue(result.error().message().contains("AI provider returned an error: meta-llama/unknown is not a valid model ID"), result.error().message());
+        assertTrue(result.error().message().matches("AI provider [^,]+, part 1/1: the provider returned an error: meta-llama/unknown is not a valid model ID.*"), result.error().message());
         provider.verify(1, postRequestedFor(urlEqualTo(PATH)));
     }
 
