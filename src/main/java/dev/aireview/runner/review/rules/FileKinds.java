@@ -84,6 +84,13 @@ public final class FileKinds {
         return PRINTING_IS_THE_POINT.matcher(f.path()).find();
     }
 
+    private static final Pattern FIXTURE = Pattern.compile("(^|/)(fixtures?|testdata|test-data|__snapshots__|snapshots|golden|expected)/");
+
+    /** Test data whose bytes are the point (fixtures, golden files, snapshots): a missing final newline may be intended. */
+    public static boolean isTestData(FileDiff f) {
+        return FIXTURE.matcher(f.path()).find();
+    }
+
     /** The Gradle and Maven wrapper jars: committed on purpose, they bootstrap the build. */
     public static boolean isBuildWrapper(FileDiff f) {
         return f.path().endsWith("gradle/wrapper/gradle-wrapper.jar") || f.path().endsWith(".mvn/wrapper/maven-wrapper.jar");
