@@ -23,7 +23,7 @@ import java.util.function.UnaryOperator;
  * fenced with prose around it, the requested format restated before the answer). Prints one line per commit and
  * the totals: completed / partial / failed per path, internal errors, comments, offline findings per rule.
  *
- *   java -cp CLASSPATH bench/RealCommits.java repo=/path/to/clone count=240 [out=file.tsv]
+ *   java -cp CLASSPATH bench/RealCommits.java repo=/path/to/clone count=240 [out=file.tsv] [show=1: print every offline comment]
  */
 public class RealCommits {
     public static void main(String[] args) throws Exception {
@@ -86,6 +86,10 @@ public class RealCommits {
                         offlineComments += r.comments().size();
                         offlineMs += ms;
                         r.comments().forEach(c -> byRule.merge(rule(c.message()), 1, Integer::sum));
+                        if (a.containsKey("show")) {
+                            r.comments().forEach(c -> System.out.println("  " + sha.substring(0, 12) + " " + rule(c.message()) + " " + c.path() + ":" + c.line()
+                                    + " " + (c.message().length() > 90 ? c.message().substring(0, 90) : c.message())));
+                        }
                         for (String l : progress) {
                             if (l.startsWith("change: ")) {
                                 java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\+(\\d+) −(\\d+)").matcher(l);

@@ -86,6 +86,14 @@ public final class FileKinds {
 
     private static final Pattern FIXTURE = Pattern.compile("(^|/)(fixtures?|testdata|test-data|__snapshots__|snapshots|golden|expected)/");
 
+    private static final Set<String> TEMPLATES = Set.of("ejs", "jade", "pug", "hbs", "handlebars", "mustache", "erb", "twig", "liquid",
+            "njk", "tmpl", "tpl", "j2", "jinja", "jinja2", "haml", "slim");
+
+    /** A view template: a trailing newline would be output, so its absence may be intended. */
+    public static boolean isTemplate(FileDiff f) {
+        return TEMPLATES.contains(f.extension());
+    }
+
     /** Test data whose bytes are the point (fixtures, golden files, snapshots): a missing final newline may be intended. */
     public static boolean isTestData(FileDiff f) {
         return FIXTURE.matcher(f.path()).find();
