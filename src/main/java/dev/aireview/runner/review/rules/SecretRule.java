@@ -91,6 +91,8 @@ public final class SecretRule implements Rule {
     private static final Pattern TEST_PATH = Pattern.compile("(?i)(^|/)(tests?|__tests__|spec|specs|testdata|test-data|fixtures?|mocks?|"
             + "__mocks__|testing|e2e)/|(^|/)test_[^/]*\\.py$|_test\\.(go|py)$|(Test|Tests|Spec|IT)\\.(java|kt|scala|groovy)$|"
             + "\\.(test|spec)\\.[jt]sx?$|(^|/)conftest\\.py$");
+    /** Documentation and examples: names with literals there are illustrations (a docs site's public search key, …). */
+    private static final Pattern DOCS_PATH = Pattern.compile("(?i)(^|/)(docs?|documentation|examples?|samples?)/");
     private static final Pattern TEMPLATE_FILE = Pattern.compile("(?i)\\.(example|sample|template|tmpl|dist)$|(^|/)\\.env\\.(example|sample|template)$");
 
     @Override
@@ -111,8 +113,12 @@ public final class SecretRule implements Rule {
             }
             String name = f.fileName().toLowerCase(Locale.ROOT);
             boolean config = CONFIG_EXTENSIONS.contains(f.extension()) || name.startsWith(".env");
-            boolean namesCount = !TEST_PATH.matcher(f.path()).find() && !TEMPLATE_FILE.matcher(f.path()).find();
+            boolean test = TEST_PATH.matcher(f.path()).find();
+            boolean namesCount = !test && !TEMPLATE_FILE.matcher(f.path()).find() && !DOCS_PATH.matcher(f.path()).find();
             for (DiffLine l : f.addedLines()) {
+                if (test && PRIVATE_KEY.matcher(l.text()).find()) {
+                    continue; // a test's key pair (TLS and SSH tests carry their own), not a credential
+                }
                 String what = classify(l.text(), config, namesCount);
                 if (what != null) {
                     out.add(new Finding(id(), f.path(), l.newLine(), null, Severity.ERROR,
