@@ -17,12 +17,16 @@ import java.util.regex.Pattern;
  * Breakpoints are errors (they stop the program); stray output is a warning; output that is often
  * intended (Python {@code print}, Go {@code fmt.Println}) is info. Commented-out lines are ignored. Output is what
  * tests, examples, benchmarks, scripts and command-line entry points are for: their stray output is not reported
- * (breakpoints still are), nor is output in a Python {@code if __name__ == "__main__":} block or in a file whose
+ * (breakpoints and debugging-only output such as Go's builtin {@code println} or Rust's {@code dbg!} still are), nor is output in a Python {@code if __name__ == "__main__":} block or in a file whose
  * shown lines declare a program entry ({@code static void main(}, {@code fun main(}, {@code package main}).
  */
 public final class DebugOutputRule implements Rule {
 
-    private record Check(Pattern pattern, Severity severity, String message, String suggestion) {
+    /** @param debugOnly output that is for debugging in any code (Go's builtin {@code println}, Rust's {@code dbg!}) */
+    private record Check(Pattern pattern, Severity severity, String message, String suggestion, boolean debugOnly) {
+        Check(Pattern pattern, Severity severity, String message, String suggestion) {
+            this(pattern, severity, message, suggestion, false);
+        }
     }
 
     private static final Set<String> JS = Set.of("js", "jsx", "ts", "tsx", "mjs", "cjs", "mts", "cts", "vue", "svelte");
@@ -52,7 +56,7 @@ public final class DebugOutputRule implements Rule {
             new Check(Pattern.compile("\\bfmt\\.Print(ln|f)?\\s*\\("), Severity.INFO,
                     "`fmt.Print…` writes straight to stdout: use the logger unless this is intended output.", null),
             new Check(Pattern.compile("^\\s*print(ln)?\\s*\\("), Severity.WARNING,
-                    "Built-in `print`/`println` writes to stderr and is meant for debugging only.", null));
+                    "Built-in `print`/`println` writes to stderr and is meant for debugging only.", null, true));
     private static final List<Check> PHP_CHECKS = List.of(
             new Check(Pattern.compile("\\b(var_dump|print_r|var_export|dd|dump|debug_zval_dump)\\s*\\("), Severity.WARNING,
                     "Leftover `%s()` debug output: remove it before merging.", null));
@@ -61,7 +65,7 @@ public final class DebugOutputRule implements Rule {
                     "Debugger breakpoint left in: the process will stop here.", "Remove the breakpoint."));
     private static final List<Check> RUST_CHECKS = List.of(
             new Check(Pattern.compile("\\bdbg!\\s*\\("), Severity.WARNING,
-                    "Leftover `dbg!` macro: it prints to stderr; remove it before merging.", null));
+                    "Leftover `dbg!` macro: it prints to stderr; remove it before merging.", null, true));
     private static final List<Check> CS_CHECKS = List.of(
             new Check(Pattern.compile("\\bDebugger\\.Break\\s*\\("), Severity.ERROR,
                     "`Debugger.Break()` left in.", "Remove the breakpoint."),
@@ -100,7 +104,7 @@ public final class DebugOutputRule implements Rule {
                 }
                 boolean intended = outputIsThePoint || mainBlockFrom > 0 && l.newLine() > mainBlockFrom;
                 for (Check c : checks) {
-                    if (intended && c.severity() != Severity.ERROR) {
+                    if (intended && c.severity() != Severity.ERROR && !c.debugOnly()) {
                         continue;
                     }
                     var m = c.pattern().matcher(l.text());

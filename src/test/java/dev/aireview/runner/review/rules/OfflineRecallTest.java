@@ -154,6 +154,7 @@ class OfflineRecallTest {
             g.add(clean("src/main/java/shop/" + pkg + "/Tool.java", "public final class Tool {", "  public static void main(String[] args) {",
                     "    System.out.println(run(args));", "  }", "}"));
             g.add(clean("cmd/" + pkg + "/main.go", "package main", "", "func main() {", "\tfmt.Println(version)", "}"));
+            g.add(planted("cmd/" + pkg + "/debug.go", "debug-output", "package main", "", "func check() {", "!\tprintln(\"here\")", "}"));
             g.add(clean("benchmarks/" + pkg + "_bench.py", "print(timeit.timeit(run, number=100))"));
             g.add(clean("src/" + pkg + "/links.ts", "// see https://example.org/docs//api for the format", "const u = \"https://example.org/a\";"));
             g.add(clean("src/" + pkg + "/format.py", "PHONE_MASK = \"555-XXXX\"", "ACCOUNT = 'XXX-XXX'  # masked in logs", "state = \"TODO\""));
