@@ -587,10 +587,10 @@ public final class DockerTaskExecutor implements TaskExecutor {
                 + "' is not present: " + e.getMessage());
     }
 
-    private static TaskResult finish(TaskContext ctx, Instant started, TaskResult result, Integer exitCode) {
+    static TaskResult finish(TaskContext ctx, Instant started, TaskResult result, Integer exitCode) {
         TaskStats s = result.stats();
-        TaskStats stats = new TaskStats(Duration.between(started, Instant.now()).toMillis(), s.queueToStartMs(),
-                exitCode != null ? exitCode : s.exitCode(), s.filesReviewed());
+        // keeps the review's own figures (tokens, partial) from the result file
+        TaskStats stats = s.withExecution(Duration.between(started, Instant.now()).toMillis(), exitCode != null ? exitCode : s.exitCode());
         return result.withStats(stats);
     }
 
