@@ -15,12 +15,13 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
+import java.nio.file.SecureDirectoryStream;
+import java.nio.file.DirectoryIteratorException;
+import java.nio.file.attribute.BasicFileAttributeView;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
@@ -376,35 +377,54 @@ public final class Workspaces {
         }
     }
 
-    /** Deletes {@code dir} and everything below it (links are removed, not followed); nothing when it is absent. */
+    /**
+     * Deletes {@code dir} and everything below it (links are removed, not followed); nothing when it is absent. Goes
+     * through directory descriptors ({@link SecureDirectoryStream}: {@code unlinkat} by name), so no path length or
+     * rename inside the tree gets in the way.
+     */
     public static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+        BasicFileAttributes attrs;
+        try {
+            attrs = Files.readAttributes(dir, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        } catch (NoSuchFileException e) {
             return;
         }
-        Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                Files.deleteIfExists(file);
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult visitFileFailed(Path file, IOException exc) throws IOException {
-                if (exc instanceof NoSuchFileException) {
-                    return FileVisitResult.CONTINUE;
+        if (attrs.isDirectory()) {
+            try (DirectoryStream<Path> stream = Files.newDirectoryStream(dir)) {
+                if (!(stream instanceof SecureDirectoryStream<Path> secure)) {
+                    throw new IOException("this platform offers no directory descriptors (SecureDirectoryStream) to delete " + dir + " safely");
                 }
-                throw exc;
+                empty(secure);
+            } catch (DirectoryIteratorException e) {
+                throw e.getCause();
             }
+        }
+        Files.deleteIfExists(dir);
+    }
 
-            @Override
-            public FileVisitResult postVisitDirectory(Path d, IOException exc) throws IOException {
-                if (exc != null && !(exc instanceof NoSuchFileException)) {
-                    throw exc;
-                }
-                Files.deleteIfExists(d);
-                return FileVisitResult.CONTINUE;
+    /** Deletes everything in the directory open as {@code dir}, depth first, by name relative to it. */
+    private static void empty(SecureDirectoryStream<Path> dir) throws IOException {
+        for (Path entry : dir) {
+            Path name = entry.getFileName();
+            BasicFileAttributes attrs;
+            try {
+                attrs = dir.getFileAttributeView(name, BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS).readAttributes();
+            } catch (NoSuchFileException gone) {
+                continue;
             }
-        });
+            try {
+                if (attrs.isDirectory()) {
+                    try (SecureDirectoryStream<Path> sub = dir.newDirectoryStream(name, LinkOption.NOFOLLOW_LINKS)) {
+                        empty(sub);
+                    }
+                    dir.deleteDirectory(name);
+                } else {
+                    dir.deleteFile(name);
+                }
+            } catch (NoSuchFileException gone) {
+                // deleted meanwhile
+            }
+        }
     }
 
     /**
