@@ -136,9 +136,54 @@ public final class Workspaces {
                 throw new IOException(runnerDir + " exists and is not a directory (a link?); refusing to use it");
             }
         }
+        checkOwnership();
         if (!Files.getPosixFilePermissions(runnerDir, LinkOption.NOFOLLOW_LINKS).equals(OWNER_ONLY)) {
             Files.setPosixFilePermissions(runnerDir, OWNER_ONLY);
         }
+    }
+
+    /**
+     * Ownership is checked, not assumed: the runner directory must be the runner's own (its uid) and the base the
+     * runner's or root's, neither writable by group or others, and no directory above the base writable by others
+     * without the sticky bit (where another user could rename the base away). Otherwise another local user could
+     * have made the directory first, or could swap what is in it: an {@link IOException} naming the directory, its
+     * owner and mode, and the fix.
+     */
+    void checkOwnership() throws IOException {
+        int self = runnerUid();
+        Path base = runnerDir.getParent();
+        checkOwned(base, self, true);
+        checkOwned(runnerDir, self, false);
+        for (Path p = base.getParent(); p != null; p = p.getParent()) {
+            int mode = (Integer) Files.getAttribute(p, "unix:mode");
+            if ((mode & 0002) != 0 && (mode & 01000) == 0) {
+                throw new IOException(p + " (above DOCKER_WORKSPACE_BASE) is writable by every user without the sticky bit ("
+                        + String.format("%04o", mode & 07777) + "): another user could replace " + base
+                        + "; use a base under directories only root (or the runner) can write");
+            }
+        }
+    }
+
+    private static void checkOwned(Path dir, int self, boolean rootWillDo) throws IOException {
+        int owner = (Integer) Files.getAttribute(dir, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+        int mode = (Integer) Files.getAttribute(dir, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+        if (owner != self && !(rootWillDo && owner == 0)) {
+            throw new IOException(dir + " belongs to uid " + owner + ", not to the runner (uid " + self + ")"
+                    + (rootWillDo ? " or root" : "") + ": another user may have made it first and could read or replace"
+                    + " the workspaces in it; remove it (or chown it to the runner's user) and start again");
+        }
+        if (!rootWillDo) {
+            return; // the runner directory's mode is set to 0700 by the runner itself
+        }
+        if ((mode & 0022) != 0) {
+            throw new IOException(dir + " is writable by other users (mode " + String.format("%04o", mode & 07777)
+                    + "): they could replace the runner directory in it; chmod go-w " + dir);
+        }
+    }
+
+    /** The uid this process runs as (the owner of what it creates). */
+    static int runnerUid() {
+        return (int) new com.sun.security.auth.module.UnixSystem().getUid();
     }
 
     /**

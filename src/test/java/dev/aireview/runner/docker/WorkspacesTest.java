@@ -7,6 +7,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -18,6 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Host-side workspace operations against planted links and special files (no Docker; the runner runs as root). */
@@ -251,5 +253,35 @@ class WorkspacesTest {
         assertTrue(u.over(10 * 1024 * 1024), "fails closed: " + u);
         assertTrue(u.unmeasured().contains("nested deeper than " + DiskWatch.MAX_DEPTH), u.unmeasured());
         assertTrue(workspaces.delete(ws));
+    }
+
+    @Test
+    void shouldRefuseARunnerDirectoryAnotherUserMadeFirst() throws Exception {
+        Path base = Files.createDirectories(root.resolve("base"));
+        Path planted = Files.createDirectory(base.resolve("runner-a"));
+        Files.setAttribute(planted, "unix:uid", 12345);
+
+        IOException e = assertThrows(IOException.class, workspaces::ensureRunnerDir);
+
+        assertTrue(e.getMessage().contains("belongs to uid 12345, not to the runner"), e.getMessage());
+        assertThrows(IOException.class, () -> workspaces.create("task-1"), "no workspace in it either");
+        assertEquals(0, Files.list(planted).count());
+    }
+
+    @Test
+    void shouldRefuseABaseOthersCanWriteOrOneUnderAnOpenDirectory() throws Exception {
+        Path base = Files.createDirectories(root.resolve("base"));
+        Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwxrwxrwx"));
+        IOException e = assertThrows(IOException.class, workspaces::ensureRunnerDir);
+        assertTrue(e.getMessage().contains("writable by other users (mode 0777)"), e.getMessage());
+
+        Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.setPosixFilePermissions(root, PosixFilePermissions.fromString("rwxrwxrwx"));
+        e = assertThrows(IOException.class, workspaces::ensureRunnerDir);
+        assertTrue(e.getMessage().contains("writable by every user without the sticky bit"), e.getMessage());
+
+        Files.setPosixFilePermissions(root, PosixFilePermissions.fromString("rwx------"));
+        workspaces.ensureRunnerDir();
+        assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(workspaces.runnerDir())));
     }
 }
