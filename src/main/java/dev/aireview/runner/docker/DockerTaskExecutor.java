@@ -22,6 +22,7 @@ import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -285,7 +286,6 @@ public final class DockerTaskExecutor implements TaskExecutor {
                         "clone failed (exit " + clone.exitCode() + "): " + why), clone.exitCode());
             }
 
-            workspaces.writeTask(workspace, task.toContainerJson());
             if (reviewId == null) {
                 try {
                     reviewId = earlyReview.join();
@@ -300,7 +300,20 @@ public final class DockerTaskExecutor implements TaskExecutor {
             }
             ctx.phase(TaskPhase.REVIEWING, "reviewing in container " + ContainerRunner.shortId(reviewId));
             LogPump pump = new LogPump(ctx::log);
-            ContainerRunner.Outcome review = runner.run(reviewId, true, pump, deadline, cancel);
+            // the task file sets the started review going: written once its output is followed, so no line is missed
+            Path taskDir = workspace;
+            ContainerRunner.Outcome review;
+            try {
+                review = runner.run(reviewId, true, pump, deadline, cancel, null, () -> {
+                    try {
+                        workspaces.writeTask(taskDir, task.toContainerJson());
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                });
+            } catch (UncheckedIOException e) {
+                throw e.getCause();
+            }
             over = overLimit(watch);
             if (over != null) {
                 return finish(ctx, started, TaskResult.failure(ErrorKind.DISK_LIMIT, over + " during the review; the container was killed"),
@@ -430,6 +443,11 @@ public final class DockerTaskExecutor implements TaskExecutor {
     }
 
     private static TaskResult interrupted(ContainerRunner.Outcome outcome, String when) {
+        if (outcome.end() == ContainerRunner.End.LOST) {
+            // an infrastructure failure, not the review's doing: runner_shutdown asks the server to retry the task
+            return TaskResult.failure(ErrorKind.RUNNER_SHUTDOWN, outcome.lost() + " " + when
+                    + "; the container was killed (an infrastructure failure: the task may be retried)");
+        }
         if (outcome.end() == ContainerRunner.End.TIMED_OUT) {
             return TaskResult.failure(ErrorKind.TIMEOUT, "the task ran out of its wall time " + when + "; the container was killed");
         }
