@@ -237,12 +237,19 @@ final class ContainerRunner {
         }
     }
 
-    /** Waits (bounded by the deadline and {@link #ATTACH_MILLIS}) until the output stream is established. */
-    private static void awaitAttached(String containerId, LogPump pump, Instant deadline) {
+    /**
+     * Waits (bounded by the deadline and {@link #ATTACH_MILLIS}) until the output stream is established; when it is
+     * not, kills the container and throws {@link DockerExecutorException} (an infrastructure failure).
+     */
+    private void awaitAttached(String containerId, LogPump pump, Instant deadline) {
         long wait = Math.min(ATTACH_MILLIS, Math.max(1, Duration.between(Instant.now(), deadline).toMillis()));
         try {
             if (!pump.awaitFollowing(wait)) {
-                LOG.warn("the output of container {} could not be followed within {} ms; going on without waiting", shortId(containerId), wait);
+                // an infrastructure failure (no connection free, the engine refused): never judged as the container's exit
+                kill(containerId);
+                Throwable why = pump.failure();
+                throw new DockerExecutorException("cannot follow the output of container " + shortId(containerId) + ": "
+                        + (why == null ? "not established within " + wait + " ms" : why.getMessage()), why);
             }
         } catch (InterruptedException e) {
             INTERRUPTED.set(Boolean.TRUE);

@@ -73,6 +73,7 @@ public final class DockerTaskExecutor implements TaskExecutor {
     private volatile ContainerRunner runner;
     private volatile ContainerPool pool;
     private volatile DiskWatch diskWatch;
+    private volatile int slots = 16;
     private volatile List<String> leftoverTaskIds = List.of();
     private final DirectoryClaimJournal claimJournal;
 
@@ -117,9 +118,20 @@ public final class DockerTaskExecutor implements TaskExecutor {
         return diskGuard;
     }
 
+    /**
+     * The number of tasks that run at once (RUNNER_MAX_CONCURRENT_JOBS), which sizes the Docker connection pools
+     * ({@link ConnectionBudget}); call before {@link #start()}. Default 16.
+     */
+    public DockerTaskExecutor withSlots(int slots) {
+        this.slots = slots;
+        return this;
+    }
+
     @Override
     public void start() {
-        connection = DockerConnection.open(config.host(), maxApiVersion, timeouts);
+        ConnectionBudget budget = ConnectionBudget.of(slots, config.poolSize());
+        budget.check(ConnectionBudget.maxOpenFiles(), slots, config.poolSize());
+        connection = DockerConnection.open(config.host(), maxApiVersion, timeouts, budget);
         docker = connection.client();
         runner = new ContainerRunner(docker, config.stopGrace());
         try {

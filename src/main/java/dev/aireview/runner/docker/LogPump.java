@@ -47,6 +47,7 @@ public final class LogPump extends ResultCallback.Adapter<Frame> {
     private boolean flushed;
     private final java.util.concurrent.CompletableFuture<Void> ended = new java.util.concurrent.CompletableFuture<>();
     private final java.util.concurrent.CompletableFuture<Void> started = new java.util.concurrent.CompletableFuture<>();
+    private volatile Throwable failure;
 
     public LogPump(BiConsumer<LogStream, String> sink) {
         this(sink, DEFAULT_MAX_LINE_BYTES, DEFAULT_TAIL_LINES);
@@ -172,8 +173,14 @@ public final class LogPump extends ResultCallback.Adapter<Frame> {
 
     @Override
     public void onError(Throwable throwable) {
+        failure = throwable;
         super.onError(throwable);
         ended.complete(null);
+    }
+
+    /** What ended the stream with an error, or null. */
+    public Throwable failure() {
+        return failure;
     }
 
     /** Completes when the followed stream ends (normally or with an error). */
