@@ -12,6 +12,9 @@
 #                                prints, does not touch BENCHMARKS.md (--rounds N batches, default 3)
 #   bash bench/run.sh --pooled   only pooled tasks, each split at its phase changes (ms since the claim, as the runner
 #                                stamped them); prints (--rounds N tasks, default 7)
+#   bash bench/run.sh --pickup   2 slots, fast-failing tasks (a missing repository) arriving every 0.4-0.9 s: enqueue ->
+#                                claim, and a failing task's claim -> result against a raw `docker run` of the same
+#                                failing clone; prints (--rounds N: 4N tasks, default 7)
 #                                BENCH_RUNNER_FLAGS="..." adds JVM flags to the runner (e.g. a flight recording)
 #   bash bench/run.sh --classlist  rewrite src/main/cds/runner.classlist (the classes the runner loads, from which
 #                                Dockerfile.runner dumps its class-data-sharing archive) and stop
@@ -34,6 +37,7 @@ while [ $# -gt 0 ]; do
     --classlist) CLASSLIST=true ;;
     --throughput) ONLY=throughput; ROUNDS=${ROUNDS_SET:-3} ;;
     --pooled) ONLY=pooled; ROUNDS=${ROUNDS_SET:-7} ;;
+    --pickup) ONLY=pickup; ROUNDS=${ROUNDS_SET:-7} ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -46,7 +50,7 @@ DAEMON=
 cleanup() {
   [ -n "$DAEMON" ] && kill "$DAEMON" 2>/dev/null || true
   docker ps -aq --filter label=ai-review.bench=raw | xargs -r docker rm -f >/dev/null 2>&1 || true
-  for r in bench-cold bench-pool bench-busy bench-plain bench-cds; do
+  for r in bench-cold bench-pool bench-busy bench-plain bench-cds bench-pickup; do
     docker ps -aq --filter "label=ai-review.runner=$r" | xargs -r docker rm -f >/dev/null 2>&1 || true
   done
   rm -rf "$WORK"

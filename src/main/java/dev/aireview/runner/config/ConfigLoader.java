@@ -159,7 +159,7 @@ public final class ConfigLoader {
             return new String[]{a.address(), Integer.toString(a.port())};
         } catch (HealthAddress.InvalidException e) {
             bad(ConfigOption.HEALTH_PORT, v, e.getMessage());
-            return new String[]{"0.0.0.0", "0"};
+            return new String[]{HealthAddress.DEFAULT_BIND, "0"};
         }
     }
 

@@ -35,7 +35,7 @@ public enum ConfigOption {
     MIN_FREE_DISK("DOCKER_MIN_FREE_DISK", "--min-free-disk", "5g", "Free space under DOCKER_WORKSPACE_BASE below which the runner stops claiming tasks (a size like 5g, or a percentage like 10%; 0 = off). It resumes by itself when space returns."),
     RUNTIME("DOCKER_RUNTIME", "--docker-runtime", "(engine default)", "OCI runtime of the review container, e.g. runsc (gVisor); the engine must list it (docker info), else the runner exits 1 at start-up."),
     CLONE_NETWORK_MODE("DOCKER_CLONE_NETWORK_MODE", "--clone-network-mode", "= DOCKER_NETWORK_MODE", "Docker network mode of the clone container, so an offline review (DOCKER_NETWORK_MODE=none) can still clone."),
-    HEALTH_PORT("RUNNER_HEALTH_PORT", "--health-port", "0", "Port of the GET /health and GET /metrics endpoint ([address:]port; 0 = off). Without an address it listens on all interfaces; e.g. 127.0.0.1:8081 keeps it local."),
+    HEALTH_PORT("RUNNER_HEALTH_PORT", "--health-port", "0", "Port of the GET /health and GET /metrics endpoint ([address:]port; 0 = off). Without an address it listens on loopback only (127.0.0.1); 0.0.0.0:8081 exposes it on all interfaces (e.g. for a Kubernetes probe)."),
     LOG_FORMAT("RUNNER_LOG_FORMAT", "--log-format", "text", "Format of the runner's own log lines on stdout: text (one readable line each) or json (one JSON object per line for log pipelines: @timestamp, level, thread_name, logger_name, message, taskId, runner, stack_trace). Secrets are masked in both.");
 
     private final String env;

@@ -1,4 +1,7 @@
-package dev.aireview.runner.e2e;
+package dev.aireview.runner.chaos;
+
+import dev.aireview.runner.e2e.E2e;
+import dev.aireview.runner.e2e.E2eFixture;
 
 import com.github.dockerjava.api.model.Container;
 import dev.aireview.runner.devserver.Attempt;
