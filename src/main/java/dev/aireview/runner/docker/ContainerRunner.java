@@ -90,7 +90,8 @@ final class ContainerRunner {
      *
      * <p>The output is followed by attaching to the container before it is started (or before {@code go}), not by
      * reading the engine's log: that log is bounded (json-file, 2 files of 1 MB, {@link ContainerSpecs}) and rotates, so a reader
-     * that lags would lose lines, while an attached stream holds the container back instead.
+     * that lags would lose lines, while an attached stream holds the container back instead. A container started
+     * earlier gets what it printed before (at most that bounded log) replayed first.
      *
      * <p>A wait stream that ends without an exit status (a proxy or the engine closed it) is not an exit: the
      * container is inspected and, while it runs, followed again until the deadline; when it cannot be inspected the
@@ -106,7 +107,8 @@ final class ContainerRunner {
         }
         // the scheduler's escalation, from its own thread: this one may be stuck in the stop call
         cancel.onKill(() -> kill(containerId));
-        docker.attachContainerCmd(containerId).withFollowStream(true).withStdOut(true).withStdErr(true).withLogs(false)
+        // a started container's earlier output (a pooled one's, before its task) is replayed from its log first
+        docker.attachContainerCmd(containerId).withFollowStream(true).withStdOut(true).withStdErr(true).withLogs(alreadyStarted)
                 .exec(pump);
         awaitAttached(containerId, pump, deadline);
         if (!alreadyStarted) {
