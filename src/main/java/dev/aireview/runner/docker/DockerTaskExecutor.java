@@ -74,6 +74,7 @@ public final class DockerTaskExecutor implements TaskExecutor {
     private volatile ContainerPool pool;
     private volatile DiskWatch diskWatch;
     private volatile int slots = 16;
+    private volatile ContainerVerifier verifier;
     private volatile List<String> leftoverTaskIds = List.of();
     private final DirectoryClaimJournal claimJournal;
 
@@ -137,6 +138,10 @@ public final class DockerTaskExecutor implements TaskExecutor {
         try {
             RuntimeCheck.verify(docker, config.runtime());
             ImageCheck.ensure(docker, config.executorImage(), config.pullPolicy());
+            verifier = new ContainerVerifier(docker, connection.engineLabel(), runner);
+            if (connection.isPodman()) {
+                adaptToPodman();
+            }
             try {
                 workspaces.ensureRunnerDir();
             } catch (IOException e) {
@@ -144,6 +149,7 @@ public final class DockerTaskExecutor implements TaskExecutor {
                         + " (DOCKER_WORKSPACE_BASE): " + e.getMessage(), e);
             }
             leftoverTaskIds = new OrphanReaper(docker, config.runnerName(), workspaces, this::deleteWorkspace).reap().taskIds();
+            verifier.probe(specs, workspaces);
             WorkspaceMountCheck.verify(docker, specs, runner, workspaces);
             diskWatch = config.workspaceLimitBytes() > 0 ? new DiskWatch(config.workspaceLimitBytes(), diskWatchPeriod) : null;
             int poolSize = config.poolSize();
@@ -154,6 +160,10 @@ public final class DockerTaskExecutor implements TaskExecutor {
                 poolSize = 0;
             }
             pool = new ContainerPool(docker, specs, workspaces, runner, this::deleteWorkspace, poolSize, diskWatch);
+            pool.useVerifier(verifier);
+            if (connection.isPodman()) {
+                pool.useCpuWeightFallback(this::libpodCpuShares);
+            }
             pool.refill();
             LOG.info("Docker executor ready: image {}, workspaces under {}, pool size {}", config.executorImage(),
                     workspaces.runnerDir(), poolSize);
@@ -164,6 +174,40 @@ public final class DockerTaskExecutor implements TaskExecutor {
             connection.close();
             throw e;
         }
+    }
+
+    /**
+     * Podman's Docker API writes {@code host-gateway} literally into /etc/hosts (4.3): {@code host.docker.internal}
+     * gets the network's own gateway address instead.
+     */
+    private void adaptToPodman() {
+        var gateways = specs.useGatewayAddresses(network -> {
+            try {
+                var ipam = docker.inspectNetworkCmd().withNetworkId(network).exec().getIpam();
+                return ipam == null || ipam.getConfig() == null ? null : ipam.getConfig().stream()
+                        .map(com.github.dockerjava.api.model.Network.Ipam.Config::getGateway)
+                        .filter(g -> g != null && !g.isBlank() && !g.contains(":")).findFirst().orElse(null);
+            } catch (RuntimeException e) {
+                LOG.warn("cannot read the gateway of network {} from {}: {}", network, connection.engineLabel(), e.getMessage());
+                return null;
+            }
+        });
+        gateways.forEach((network, gateway) -> {
+            if (gateway.isEmpty()) {
+                LOG.warn("{}: network {} has no IPv4 gateway, so its containers get no host.docker.internal entry "
+                        + "(Podman's own host.containers.internal still names the host)", connection.engineLabel(), network);
+            } else {
+                LOG.info("{}: host.docker.internal is {} (gateway of network {}) in the containers, as Podman does not resolve "
+                        + "host-gateway", connection.engineLabel(), gateway, network);
+            }
+        });
+    }
+
+    /** Podman's own CPU-weight change ({@code POST /libpod/containers/{id}/update}, Podman 4.3+): null when done. */
+    private String libpodCpuShares(String containerId, int shares) {
+        DockerConnection.RawResponse r = connection.post("/v4.0.0/libpod/containers/" + containerId + "/update",
+                "{\"cpu\":{\"shares\":" + shares + "}}");
+        return r.status() / 100 == 2 ? null : "HTTP " + r.status() + " " + r.body().strip();
     }
 
     /** The tasks whose containers or workspaces {@link #start()} reaped (an earlier process died running them). */
@@ -191,7 +235,12 @@ public final class DockerTaskExecutor implements TaskExecutor {
         return connection == null ? null : connection.apiVersion();
     }
 
-    /** Pre-warmed containers ready right now. */
+    /** True once an endpoint that cannot exec with stdin made every later clone run in a container of its own. */
+    boolean cloneFallbackInUse() {
+        return execCloneUnavailable;
+    }
+
+        /** Pre-warmed containers ready right now. */
     @Override
     public int readyPoolContainers() {
         return pool == null ? 0 : pool.readyCount();
@@ -261,8 +310,10 @@ public final class DockerTaskExecutor implements TaskExecutor {
                 }
                 live.add(reviewId);
             }
+            boolean clonedInside = false;
             if (reviewId != null && cloneInReview) {
                 clone = cloneInside(reviewId, task, ctx, deadline, cancel);
+                clonedInside = clone != null;
             }
             if (clone == null) {
                 // its own container: a clone network / runtime other than the review's, or an endpoint without exec
@@ -279,8 +330,8 @@ public final class DockerTaskExecutor implements TaskExecutor {
                 }
                 try {
                     // secrets go on stdin, never into the container's configuration
-                    cloneId = specs.clone(docker, workspace, task.id(), GitClone.env(task, config.cloneDepth()))
-                            .withAttachStdin(true).withStdinOpen(true).withStdInOnce(true).exec().getId();
+                    cloneId = verifier.create(specs.clone(docker, workspace, task.id(), GitClone.env(task, config.cloneDepth()))
+                            .withAttachStdin(true).withStdinOpen(true).withStdInOnce(true));
                 } catch (NotFoundException e) {
                     return finish(ctx, started, imageMissing(e), null);
                 }
@@ -299,6 +350,11 @@ public final class DockerTaskExecutor implements TaskExecutor {
             if (clone.end() != ContainerRunner.End.EXITED) {
                 return finish(ctx, started, interrupted(clone, "while cloning"), clone.exitCode());
             }
+            if (clonedInside && !clone.oomKilled() && (clone.exitCode() == null || clone.exitCode() != 0)) {
+                // a clone that failed inside a review container that is no longer running: the image's entrypoint
+                // ended before its task (exec answers "cannot exec in a stopped container"), not a clone failure
+                ExecutorContract.requireWaiting(docker, config.executorImage(), reviewId);
+            }
             if (clone.exitCode() == null || clone.exitCode() != 0) {
                 String why = clone.oomKilled() ? "the clone ran out of memory (DOCKER_MEMORY_LIMIT)"
                         : lastLines(clone.tail(), task, MESSAGE_TAIL_LINES);
@@ -307,19 +363,7 @@ public final class DockerTaskExecutor implements TaskExecutor {
             }
 
             boolean reviewStarted = true;
-            if (reviewId == null && earlyReview == null) {
-                // under a sandboxing runtime the review starts after the clone with its task file already there:
-                // created here, started once its output is followed
-                workspaces.writeTask(workspace, task.toContainerJson());
-                try {
-                    reviewId = createReview(workspace, task.id());
-                } catch (NotFoundException e) {
-                    return finish(ctx, started, imageMissing(e), null);
-                }
-                live.add(reviewId);
-                reviewStarted = false;
-            }
-            if (reviewId == null) {
+            if (reviewId == null && earlyReview != null) {
                 try {
                     reviewId = earlyReview.join();
                 } catch (CompletionException e) {
@@ -330,6 +374,22 @@ public final class DockerTaskExecutor implements TaskExecutor {
                 } finally {
                     earlyReview = null;
                 }
+            }
+            if (reviewId != null) {
+                // checked before task.json is written: afterwards a fast review may legitimately have ended
+                ExecutorContract.requireWaiting(docker, config.executorImage(), reviewId);
+            }
+            if (reviewId == null) {
+                // under a sandboxing runtime the review starts after the clone with its task file already there:
+                // created here, started once its output is followed
+                workspaces.writeTask(workspace, task.toContainerJson());
+                try {
+                    reviewId = createReview(workspace, task.id());
+                } catch (NotFoundException e) {
+                    return finish(ctx, started, imageMissing(e), null);
+                }
+                live.add(reviewId);
+                reviewStarted = false;
             }
             ctx.phase(TaskPhase.REVIEWING, "reviewing in container " + ContainerRunner.shortId(reviewId));
             LogPump pump = new LogPump(ctx::log);
@@ -360,6 +420,9 @@ public final class DockerTaskExecutor implements TaskExecutor {
         } catch (IOException e) {
             return finish(ctx, started, TaskResult.failure(ErrorKind.EXECUTOR_FAILED,
                     "workspace error: " + SecretMasker.of(task.secrets()).mask(e.getMessage())), null);
+        } catch (ExecutorContract.Violation | ContainerVerifier.EngineMismatchException e) {
+            LOG.warn("task {}: {}", task.id(), e.getMessage());
+            return finish(ctx, started, TaskResult.failure(ErrorKind.EXECUTOR_FAILED, e.getMessage()), null);
         } finally {
             if (watch != null) {
                 watch.close();
@@ -404,12 +467,24 @@ public final class DockerTaskExecutor implements TaskExecutor {
                                                 CancelSignal cancel) {
         List<String> env = new java.util.ArrayList<>(GitClone.env(task, config.cloneDepth()));
         env.add("HOME=/tmp");
-        ContainerRunner.Outcome clone = runner.exec(reviewId, config.user(), GitClone.SCRIPT, env, new LogPump(ctx::log),
-                deadline, cancel, GitClone.stdin(task));
-        if (clone.end() == ContainerRunner.End.EXITED && clone.exitCode() == null) {
+        ContainerRunner.Outcome clone;
+        try {
+            clone = runner.exec(reviewId, config.user(), GitClone.SCRIPT, env, new LogPump(ctx::log),
+                    deadline, cancel, GitClone.stdin(task));
+        } catch (RuntimeException e) {
+            // the exec refused because the container ended (Docker: 409 "container ... is not running"; Podman 4.3:
+            // 500 "can only create exec sessions on running containers"): the image broke the contract. Anything else
+            // while the container runs is the engine's to explain
+            ExecutorContract.requireWaiting(docker, config.executorImage(), reviewId);
+            throw e;
+        }
+        if (clone.end() == ContainerRunner.End.EXITED && clone.exitCode() == null && ExecutorContract.isRunning(docker, reviewId)) {
+            // the container runs and the exec has no exit code: the endpoint did not upgrade the exec (the engine's
+            // cause: clone beside it). A container that ended is the image's cause: judged by the caller (contract)
             execCloneUnavailable = true;
-            LOG.warn("the Docker endpoint could not start the clone inside the review container (exec with stdin); "
-                    + "cloning in a container of its own from now on");
+            LOG.warn("the Docker endpoint at DOCKER_HOST did not run the clone inside the running review container {} "
+                    + "(an exec with stdin ended without an exit code: the endpoint does not upgrade it, as some socket proxies "
+                    + "do not); this and every later task clone in a container of their own", ContainerRunner.shortId(reviewId));
             return null;
         }
         return clone;
@@ -427,7 +502,7 @@ public final class DockerTaskExecutor implements TaskExecutor {
             return id;
         } catch (RuntimeException e) {
             runner.remove(id);
-            throw e;
+            throw EngineHints.explain(e, connection.engineLabel());
         }
     }
 
@@ -435,7 +510,7 @@ public final class DockerTaskExecutor implements TaskExecutor {
     private String createReview(Path workspace, String taskId) {
         List<String> env = new java.util.ArrayList<>(ContainerSpecs.reviewEnv());
         env.add("AI_REVIEW_WARM_UP=false");
-        return specs.review(docker, workspace, taskId).withEnv(env).exec().getId();
+        return verifier.create(specs.review(docker, workspace, taskId).withEnv(env));
     }
 
     /** The id of an early-started review container, or null when its start failed (it then removed itself). */
