@@ -10,6 +10,6 @@ public final class Executors {
     }
 
     public static TaskExecutor create(RunnerConfig config) {
-        return new DockerTaskExecutor(config.docker());
+        return new DockerTaskExecutor(config.docker()).withSlots(config.maxConcurrentJobs());
     }
 }

@@ -21,19 +21,31 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * Runs one started container to its end: follows its logs into a {@link LogPump}, waits for it to exit, and stops it
+ * Runs one container to its end: follows its output into a {@link LogPump}, waits for it to exit, and stops it
  * at the deadline (kill) or on cancel (stop with grace, then kill). The caller removes the container.
  */
 final class ContainerRunner {
     private static final Logger LOG = LoggerFactory.getLogger(ContainerRunner.class);
     private static final long LOG_DRAIN_MILLIS = 10_000;
+    /** How long attaching to a container's output may take before it is started anyway. */
+    private static final long ATTACH_MILLIS = 30_000;
+    /** A wait cut this many times while the container keeps running is given up (the outcome is {@link End#LOST}). */
+    static final int MAX_REFOLLOWS = 20;
 
-    enum End { EXITED, TIMED_OUT, CANCELLED }
+    /** How waiting ended; {@code LOST}: the container could not be followed to its end (an infrastructure failure). */
+    enum End { EXITED, TIMED_OUT, CANCELLED, LOST }
 
-    /** How a container ended: exit code and OOM flag as Docker reports them, and the last log lines. */
-    record Outcome(End end, Integer exitCode, boolean oomKilled, CancelReason cancelReason, List<String> tail) {
+    /**
+     * How a container ended: exit code and OOM flag as Docker reports them, the last log lines, and for
+     * {@link End#LOST} why it was lost.
+     */
+    record Outcome(End end, Integer exitCode, boolean oomKilled, CancelReason cancelReason, List<String> tail, String lost) {
+        Outcome(End end, Integer exitCode, boolean oomKilled, CancelReason cancelReason, List<String> tail) {
+            this(end, exitCode, oomKilled, cancelReason, tail, null);
+        }
     }
 
     /**
@@ -69,15 +81,41 @@ final class ContainerRunner {
      * be in its configuration ({@code docker inspect}). The container must be created with stdin open, once.
      */
     Outcome run(String containerId, boolean alreadyStarted, LogPump pump, Instant deadline, CancelSignal cancel, byte[] stdin) {
-        CompletableFuture<Object> ended = new CompletableFuture<>();
-        cancel.onCancel(() -> ended.complete(End.CANCELLED));
+        return run(containerId, alreadyStarted, pump, deadline, cancel, stdin, null);
+    }
+
+    /**
+     * As above; {@code go} (when not null) runs once the output is followed, before the wait: what sets a started
+     * container going (its task file), so that nothing it prints is missed.
+     *
+     * <p>The output is followed by attaching to the container before it is started (or before {@code go}), not by
+     * reading the engine's log: that log is bounded (json-file, 2 files of 1 MB, {@link ContainerSpecs}) and rotates, so a reader
+     * that lags would lose lines, while an attached stream holds the container back instead. A container started
+     * earlier gets what it printed before (at most that bounded log) replayed first.
+     *
+     * <p>A wait stream that ends without an exit status (a proxy or the engine closed it) is not an exit: the
+     * container is inspected and, while it runs, followed again until the deadline; when it cannot be inspected the
+     * outcome is {@link End#LOST} (an infrastructure failure, the container killed). The exit code is read only once
+     * the container has stopped.
+     */
+    Outcome run(String containerId, boolean alreadyStarted, LogPump pump, Instant deadline, CancelSignal cancel, byte[] stdin,
+                Runnable go) {
+        AtomicReference<CompletableFuture<Object>> current = new AtomicReference<>(new CompletableFuture<>());
+        cancel.onCancel(() -> current.get().complete(End.CANCELLED));
         if (cancel.isCancelled()) {
             return new Outcome(End.CANCELLED, null, false, cancel.reason(), List.of());
         }
         // the scheduler's escalation, from its own thread: this one may be stuck in the stop call
         cancel.onKill(() -> kill(containerId));
+        // a started container's earlier output (a pooled one's, before its task) is replayed from its log first
+        docker.attachContainerCmd(containerId).withFollowStream(true).withStdOut(true).withStdErr(true).withLogs(alreadyStarted)
+                .exec(pump);
+        awaitAttached(containerId, pump, deadline);
         if (!alreadyStarted) {
             docker.startContainerCmd(containerId).exec();
+        }
+        if (go != null) {
+            go.run();
         }
         ResultCallback.Adapter<Frame> input = null;
         if (stdin != null) {
@@ -90,65 +128,134 @@ final class ContainerRunner {
                 kill(containerId);
             }
         }
-        docker.logContainerCmd(containerId).withFollowStream(true).withStdOut(true).withStdErr(true).exec(pump);
-        WaitContainerResultCallback waiter = docker.waitContainerCmd(containerId).exec(new WaitContainerResultCallback() {
-            @Override
-            public void onNext(WaitResponse response) {
-                ended.complete(response.getStatusCode());
-                super.onNext(response);
+        End end = null;
+        Integer waitedCode = null;
+        String lost = null;
+        int refollows = 0;
+        while (end == null) {
+            CompletableFuture<Object> ended = current.get();
+            if (cancel.isCancelled()) {
+                ended.complete(End.CANCELLED);
             }
-
-            @Override
-            public void onError(Throwable throwable) {
-                ended.complete(throwable);
-                super.onError(throwable);
-            }
-
-            @Override
-            public void onComplete() {
-                ended.complete(End.EXITED);
-                super.onComplete();
-            }
-        });
-        Object how = awaitEnd(ended, deadline);
-        End end;
-        if (how == End.TIMED_OUT) {
-            end = End.TIMED_OUT;
-            kill(containerId);
-        } else if (how == End.CANCELLED) {
-            end = End.CANCELLED;
-            stop(containerId);
-        } else {
-            end = End.EXITED;
-            if (how instanceof Throwable t) {
-                LOG.debug("waiting for container {} failed: {}", shortId(containerId), t.toString());
+            WaitContainerResultCallback waiter = follow(containerId, ended);
+            Object how = awaitEnd(ended, deadline);
+            closeQuietly(waiter);
+            if (how == End.TIMED_OUT) {
+                end = End.TIMED_OUT;
+                kill(containerId);
+            } else if (how == End.CANCELLED) {
+                end = End.CANCELLED;
+                stop(containerId);
+            } else if (how instanceof Integer code) {
+                end = End.EXITED;
+                waitedCode = code;
+            } else {
+                // the wait ended without an exit status: look before judging
+                LOG.debug("the wait on container {} ended without a status ({})", shortId(containerId), how);
+                Boolean running = runningOrNull(containerId);
+                if (running == null) {
+                    end = End.LOST;
+                    lost = "the engine's wait on container " + shortId(containerId) + " was cut and the container cannot be inspected";
+                    kill(containerId);
+                } else if (!running) {
+                    end = End.EXITED;
+                } else if (++refollows > MAX_REFOLLOWS) {
+                    end = End.LOST;
+                    lost = "the engine's wait on container " + shortId(containerId) + " was cut " + refollows
+                            + " times while it kept running";
+                    kill(containerId);
+                } else {
+                    LOG.warn("the wait on running container {} was cut ({}); following it again", shortId(containerId), how);
+                    current.set(new CompletableFuture<>());
+                }
             }
         }
-        closeQuietly(waiter);
         if (input != null) {
             closeQuietly(input);
         }
         pump.drain(LOG_DRAIN_MILLIS);
-        if (end == End.EXITED && Integer.valueOf(0).equals(how)) {
+        if (end == End.EXITED && Integer.valueOf(0).equals(waitedCode)) {
             // The wait answered exit 0: not OOM-killed (that is 137) and not running; no inspect round trip needed.
-            return new Outcome(end, 0, false, null, pump.tail());
+            return new Outcome(end, 0, false, null, pump.tail(), null);
         }
         Integer exitCode = null;
         boolean oom = false;
         try {
             InspectContainerResponse.ContainerState state = docker.inspectContainerCmd(containerId).exec().getState();
-            if (state != null) {
+            if (state != null && !Boolean.TRUE.equals(state.getRunning())) {
+                // read only once it has stopped: a running container's exit code is not one
                 exitCode = state.getExitCodeLong() == null ? null : state.getExitCodeLong().intValue();
                 oom = Boolean.TRUE.equals(state.getOOMKilled());
-                if (end == End.EXITED && Boolean.TRUE.equals(state.getRunning())) {
-                    LOG.warn("container {} still running after its wait ended; killing it", shortId(containerId));
-                    kill(containerId);
-                }
             }
         } catch (NotFoundException e) {
             LOG.debug("container {} vanished before inspection", shortId(containerId));
+        } catch (RuntimeException e) {
+            LOG.debug("inspecting container {} failed: {}", shortId(containerId), e.toString());
         }
-        return new Outcome(end, exitCode, oom, end == End.CANCELLED ? cancelReasonOf(cancel) : null, pump.tail());
+        if (exitCode == null && waitedCode != null) {
+            exitCode = waitedCode;
+        }
+        return new Outcome(end, exitCode, oom, end == End.CANCELLED ? cancelReasonOf(cancel) : null, pump.tail(), lost);
+    }
+
+    /** Follows the container's wait into {@code ended}: its exit status, or what ended the stream without one. */
+    private WaitContainerResultCallback follow(String containerId, CompletableFuture<Object> ended) {
+        try {
+            return docker.waitContainerCmd(containerId).exec(new WaitContainerResultCallback() {
+                @Override
+                public void onNext(WaitResponse response) {
+                    ended.complete(response.getStatusCode());
+                    super.onNext(response);
+                }
+
+                @Override
+                public void onError(Throwable throwable) {
+                    ended.complete(throwable);
+                    super.onError(throwable);
+                }
+
+                @Override
+                public void onComplete() {
+                    ended.complete("the stream ended");
+                    super.onComplete();
+                }
+            });
+        } catch (RuntimeException e) {
+            ended.complete(e);
+            return null;
+        }
+    }
+
+    /** True while running, false once stopped (or gone), null when the engine cannot say. */
+    private Boolean runningOrNull(String containerId) {
+        try {
+            InspectContainerResponse.ContainerState state = docker.inspectContainerCmd(containerId).exec().getState();
+            return state == null ? null : Boolean.TRUE.equals(state.getRunning());
+        } catch (NotFoundException e) {
+            return false;
+        } catch (RuntimeException e) {
+            LOG.debug("inspecting container {} failed: {}", shortId(containerId), e.toString());
+            return null;
+        }
+    }
+
+    /**
+     * Waits (bounded by the deadline and {@link #ATTACH_MILLIS}) until the output stream is established; when it is
+     * not, kills the container and throws {@link DockerExecutorException} (an infrastructure failure).
+     */
+    private void awaitAttached(String containerId, LogPump pump, Instant deadline) {
+        long wait = Math.min(ATTACH_MILLIS, Math.max(1, Duration.between(Instant.now(), deadline).toMillis()));
+        try {
+            if (!pump.awaitFollowing(wait)) {
+                // an infrastructure failure (no connection free, the engine refused): never judged as the container's exit
+                kill(containerId);
+                Throwable why = pump.failure();
+                throw new DockerExecutorException("cannot follow the output of container " + shortId(containerId) + ": "
+                        + (why == null ? "not established within " + wait + " ms" : why.getMessage()), why);
+            }
+        } catch (InterruptedException e) {
+            INTERRUPTED.set(Boolean.TRUE);
+        }
     }
 
     /**

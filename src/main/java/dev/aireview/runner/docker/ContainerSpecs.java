@@ -6,6 +6,7 @@ import com.github.dockerjava.api.model.AccessMode;
 import com.github.dockerjava.api.model.Bind;
 import com.github.dockerjava.api.model.Capability;
 import com.github.dockerjava.api.model.HostConfig;
+import com.github.dockerjava.api.model.LogConfig;
 import com.github.dockerjava.api.model.Volume;
 import dev.aireview.runner.config.DockerConfig;
 
@@ -83,7 +84,8 @@ public final class ContainerSpecs {
                 .withSecurityOpts(List.of("no-new-privileges"))
                 .withReadonlyRootfs(true)
                 .withTmpFs(Map.of("/tmp", TMPFS_OPTIONS))
-                .withInit(true);
+                .withInit(true)
+                .withLogConfig(new LogConfig(LogConfig.LoggingType.JSON_FILE, Map.of("max-size", "1m", "max-file", "2"))); // the engine's log of a container stays small: the runner follows the output itself
         if (config.memoryBytes() > 0) {
             host.withMemory(config.memoryBytes()).withMemorySwap(config.memoryBytes());
         }

@@ -4,11 +4,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.nio.file.FileVisitResult;
+import java.nio.file.DirectoryIteratorException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
+import java.nio.file.SecureDirectoryStream;
+import java.nio.file.attribute.BasicFileAttributeView;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.concurrent.Executors;
@@ -23,12 +26,15 @@ import java.util.concurrent.TimeUnit;
  * {@code disk_limit}). A walk is used rather than a quota because it needs nothing from the host's file system
  * (no project quotas, no loop devices) and works the same for a runner in a container; the price is that a
  * container can overshoot the limit by what it writes in one period (the free-space guard covers the host).
- * Apparent file sizes are counted, so a sparse file counts whole: that errs on the side of stopping.
+ * Apparent file sizes are counted, so a sparse file counts whole: that errs on the side of stopping. The walk goes
+ * through directory descriptors and fails closed: what it cannot measure counts as over the limit.
  */
 final class DiskWatch implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(DiskWatch.class);
     /** More directory entries than this in one workspace count as over the limit (an inode flood). */
     static final long MAX_ENTRIES = 500_000;
+    /** A tree nested deeper than this cannot be measured (one open descriptor per level): it counts as over. */
+    static final int MAX_DEPTH = 256;
     static final Duration DEFAULT_PERIOD = Duration.ofSeconds(2);
 
     private final long limitBytes;
@@ -79,7 +85,9 @@ final class DiskWatch implements AutoCloseable {
             }
             Usage u = measure(workspace, limitBytes, MAX_ENTRIES);
             if (u.over(limitBytes)) {
-                exceeded = u.entries() > MAX_ENTRIES
+                exceeded = u.unmeasured() != null
+                        ? "the workspace cannot be measured: " + u.unmeasured() + " (DOCKER_WORKSPACE_LIMIT fails closed)"
+                        : u.entries() > MAX_ENTRIES
                         ? "the workspace holds more than " + MAX_ENTRIES + " files and directories (DOCKER_WORKSPACE_LIMIT counts them too)"
                         : "the workspace grew past DOCKER_WORKSPACE_LIMIT (" + limitBytes + " bytes; at least " + u.bytes() + " written)";
                 LOG.warn("{}: {}", workspace.getFileName(), exceeded);
@@ -118,46 +126,111 @@ final class DiskWatch implements AutoCloseable {
         return w;
     }
 
-    /** Bytes and entries found; the walk stops early once either is over its bound. */
-    record Usage(long bytes, long entries) {
+    /**
+     * Bytes and entries found; the walk stops early once either is over its bound. {@code unmeasured} says why (part
+     * of) the workspace could not be measured, null when it was: anything the walk cannot measure counts as over.
+     */
+    record Usage(long bytes, long entries, String unmeasured) {
+        Usage(long bytes, long entries) {
+            this(bytes, entries, null);
+        }
+
         boolean over(long limit) {
-            return bytes > limit || entries > MAX_ENTRIES;
+            return unmeasured != null || bytes > limit || entries > MAX_ENTRIES;
         }
     }
 
-    /** Sums apparent sizes below {@code dir} without following links; stops past {@code stopAbove} bytes or {@code maxEntries}. */
-    static Usage measure(Path dir, long stopAbove, long maxEntries) {
-        long[] bytes = {0};
-        long[] entries = {0};
-        try {
-            Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-                @Override
-                public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes attrs) {
-                    return add(attrs);
-                }
-
-                @Override
-                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
-                    return add(attrs);
-                }
-
-                @Override
-                public FileVisitResult visitFileFailed(Path file, IOException exc) {
-                    return FileVisitResult.CONTINUE;
-                }
-
-                private FileVisitResult add(BasicFileAttributes attrs) {
-                    bytes[0] += attrs.size();
-                    entries[0]++;
-                    return bytes[0] > stopAbove || entries[0] > maxEntries ? FileVisitResult.TERMINATE : FileVisitResult.CONTINUE;
-                }
-            });
-        } catch (NoSuchFileException e) {
-            // deleted meanwhile
-        } catch (IOException e) {
-            LOG.debug("walking {} failed: {}", dir, e.toString());
+    /** Thrown inside the walk when a part of the workspace cannot be measured. */
+    private static final class Unmeasurable extends IOException {
+        Unmeasurable(String message) {
+            super(message);
         }
-        return new Usage(bytes[0], entries[0]);
+    }
+
+    /** Running totals of one walk. */
+    private static final class Totals {
+        private final long stopAbove;
+        private final long maxEntries;
+        long bytes;
+        long entries;
+
+        Totals(long stopAbove, long maxEntries) {
+            this.stopAbove = stopAbove;
+            this.maxEntries = maxEntries;
+        }
+
+        /** Counts one entry; true once the walk may stop (over a bound). */
+        boolean add(long size) {
+            bytes += size;
+            entries++;
+            return done();
+        }
+
+        boolean done() {
+            return bytes > stopAbove || entries > maxEntries;
+        }
+    }
+
+    /**
+     * Sums apparent sizes below {@code dir}; stops past {@code stopAbove} bytes or {@code maxEntries}. The walk goes
+     * through directory descriptors ({@link SecureDirectoryStream}: {@code openat}/{@code fstatat} by name, never a
+     * path from the root, never following a link), so no path length, rename or link planted by the container hides
+     * anything. It fails closed: an entry it cannot stat, a directory it cannot open or list, or a tree deeper than
+     * {@link #MAX_DEPTH} makes the usage {@link Usage#unmeasured() unmeasured}, which is over the limit.
+     */
+    static Usage measure(Path dir, long stopAbove, long maxEntries) {
+        Totals totals = new Totals(stopAbove, maxEntries);
+        try (DirectoryStream<Path> root = Files.newDirectoryStream(dir)) {
+            if (!(root instanceof SecureDirectoryStream<Path> secure)) {
+                return new Usage(0, 0, "this platform offers no directory descriptors (SecureDirectoryStream) to measure it safely");
+            }
+            totals.add(Files.readAttributes(dir, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).size());
+            walk(secure, totals, 1);
+        } catch (NoSuchFileException e) {
+            return new Usage(totals.bytes, totals.entries); // the workspace itself is gone: nothing to hold
+        } catch (IOException e) {
+            return new Usage(totals.bytes, totals.entries, describe(e));
+        } catch (DirectoryIteratorException e) {
+            return new Usage(totals.bytes, totals.entries, describe(e.getCause()));
+        }
+        return new Usage(totals.bytes, totals.entries);
+    }
+
+    private static String describe(IOException e) {
+        return e instanceof Unmeasurable ? e.getMessage()
+                : "part of it cannot be read by the runner (" + e.getClass().getSimpleName() + ": " + e.getMessage() + ")";
+    }
+
+    private static void walk(SecureDirectoryStream<Path> dir, Totals totals, int depth) throws IOException {
+        for (Path entry : dir) {
+            Path name = entry.getFileName();
+            BasicFileAttributes attrs;
+            try {
+                attrs = dir.getFileAttributeView(name, BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS).readAttributes();
+            } catch (NoSuchFileException gone) {
+                continue; // deleted meanwhile: takes no space
+            }
+            if (totals.add(attrs.size())) {
+                return;
+            }
+            if (attrs.isDirectory()) {
+                if (depth >= MAX_DEPTH) {
+                    throw new Unmeasurable("its directories are nested deeper than " + MAX_DEPTH + " levels");
+                }
+                SecureDirectoryStream<Path> sub;
+                try {
+                    sub = dir.newDirectoryStream(name, LinkOption.NOFOLLOW_LINKS);
+                } catch (NoSuchFileException gone) {
+                    continue;
+                }
+                try (sub) {
+                    walk(sub, totals, depth + 1);
+                }
+                if (totals.done()) {
+                    return;
+                }
+            }
+        }
     }
 
     @Override

@@ -85,6 +85,11 @@ public final class DockerConnection implements AutoCloseable {
      * ({@link TimedDockerHttpClient}).
      */
     public static DockerConnection open(String host, String maxApiVersion, Timeouts timeouts) {
+        return open(host, maxApiVersion, timeouts, ConnectionBudget.of(16, 0));
+    }
+
+    /** As above, the connection pools sized by {@code budget} (a call waits for a free connection at most its lease wait). */
+    public static DockerConnection open(String host, String maxApiVersion, Timeouts timeouts, ConnectionBudget budget) {
         if (host == null || host.isBlank()) {
             throw new DockerExecutorException("DOCKER_HOST is empty: set it to e.g. unix:///var/run/docker.sock or tcp://127.0.0.1:2375");
         }
@@ -100,7 +105,7 @@ public final class DockerConnection implements AutoCloseable {
         String engineName;
         String engineApi;
         String engineMinApi;
-        DockerHttpClient probeHttp = httpClient(probeConfig, timeouts.connect(), timeouts.probe());
+        DockerHttpClient probeHttp = httpClient(probeConfig, timeouts.connect(), timeouts.probe(), 2);
         try (DockerHttpClient probe = new TimedDockerHttpClient(probeHttp, probeHttp, host, timeouts.probe(), timeouts.probe())) {
             DockerHttpClient.Request request = DockerHttpClient.Request.builder()
                     .method(DockerHttpClient.Request.Method.GET).path("/version").build();
@@ -136,8 +141,8 @@ public final class DockerConnection implements AutoCloseable {
         }
         DefaultDockerClientConfig config = tls(DefaultDockerClientConfig.createDefaultConfigBuilder()
                 .withDockerHost(host).withApiVersion(api), host, System.getenv()).build();
-        DockerHttpClient transport = new TimedDockerHttpClient(httpClient(config, timeouts.connect(), timeouts.response()),
-                httpClient(config, timeouts.connect(), null), host, timeouts.response(), timeouts.call());
+        DockerHttpClient transport = new TimedDockerHttpClient(httpClient(config, timeouts.connect(), timeouts.response(), budget.ordinary()),
+                httpClient(config, timeouts.connect(), null, budget.streaming()), host, timeouts.response(), timeouts.call(), budget);
         DockerClient client = DockerClientImpl.getInstance(config, transport);
         LOG.info("connected to {} {} at {} (engine API {}, using API {})", engineName, engineVersion, host, engineApi, api);
         return new DockerConnection(client, transport, engineName, engineVersion, api);
@@ -170,12 +175,13 @@ public final class DockerConnection implements AutoCloseable {
         return builder.withDockerTlsVerify(true).withDockerCertPath(dir.toString());
     }
 
-    /** An httpclient5 transport; {@code responseTimeout} null for none (streaming calls). */
-    private static DockerHttpClient httpClient(DefaultDockerClientConfig config, Duration connect, Duration responseTimeout) {
+    /** An httpclient5 transport of {@code maxConnections}; {@code responseTimeout} null for none (streaming calls). */
+    private static DockerHttpClient httpClient(DefaultDockerClientConfig config, Duration connect, Duration responseTimeout,
+                                               int maxConnections) {
         ApacheDockerHttpClient.Builder b = new ApacheDockerHttpClient.Builder()
                 .dockerHost(config.getDockerHost())
                 .sslConfig(config.getSSLConfig())
-                .maxConnections(64)
+                .maxConnections(maxConnections)
                 .connectionTimeout(connect);
         if (responseTimeout != null) {
             b.responseTimeout(responseTimeout);

@@ -24,6 +24,7 @@ import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -75,6 +76,7 @@ public final class DockerTaskExecutor implements TaskExecutor {
     private volatile ContainerRunner runner;
     private volatile ContainerPool pool;
     private volatile DiskWatch diskWatch;
+    private volatile int slots = 16;
     private volatile ContainerVerifier verifier;
     /** The runner's repository cache (RUNNER_REPO_CACHE_LIMIT), null when off. */
     private volatile RepoCache repoCache;
@@ -122,9 +124,20 @@ public final class DockerTaskExecutor implements TaskExecutor {
         return diskGuard;
     }
 
+    /**
+     * The number of tasks that run at once (RUNNER_MAX_CONCURRENT_JOBS), which sizes the Docker connection pools
+     * ({@link ConnectionBudget}); call before {@link #start()}. Default 16.
+     */
+    public DockerTaskExecutor withSlots(int slots) {
+        this.slots = slots;
+        return this;
+    }
+
     @Override
     public void start() {
-        connection = DockerConnection.open(config.host(), maxApiVersion, timeouts);
+        ConnectionBudget budget = ConnectionBudget.of(slots, config.poolSize());
+        budget.check(ConnectionBudget.maxOpenFiles(), slots, config.poolSize());
+        connection = DockerConnection.open(config.host(), maxApiVersion, timeouts, budget);
         docker = connection.client();
         runner = new ContainerRunner(docker, config.stopGrace());
         try {
@@ -367,6 +380,7 @@ public final class DockerTaskExecutor implements TaskExecutor {
                         "clone failed (exit " + clone.exitCode() + "): " + why), clone.exitCode());
             }
 
+            boolean reviewStarted = true;
             if (reviewId == null && earlyReview != null) {
                 try {
                     reviewId = earlyReview.join();
@@ -383,19 +397,34 @@ public final class DockerTaskExecutor implements TaskExecutor {
                 // checked before task.json is written: afterwards a fast review may legitimately have ended
                 ExecutorContract.requireWaiting(docker, config.executorImage(), reviewId);
             }
-            workspaces.writeTask(workspace, task.toContainerJson());
             if (reviewId == null) {
-                // under a sandboxing runtime the review container starts only now, after its clone (task.json is there)
+                // under a sandboxing runtime the review starts after the clone with its task file already there:
+                // created here, started once its output is followed
+                workspaces.writeTask(workspace, task.toContainerJson());
                 try {
-                    reviewId = startReview(workspace, task.id(), null);
+                    reviewId = createReview(workspace, task.id(), null);
                 } catch (NotFoundException e) {
                     return finish(ctx, started, imageMissing(e), null);
                 }
                 live.add(reviewId);
+                reviewStarted = false;
             }
             ctx.phase(TaskPhase.REVIEWING, "reviewing in container " + ContainerRunner.shortId(reviewId));
             LogPump pump = new LogPump(ctx::log);
-            ContainerRunner.Outcome review = runner.run(reviewId, true, pump, deadline, cancel);
+            // the task file sets the started review going: written once its output is followed, so no line is missed
+            Path taskDir = workspace;
+            ContainerRunner.Outcome review;
+            try {
+                review = runner.run(reviewId, reviewStarted, pump, deadline, cancel, null, !reviewStarted ? null : () -> {
+                    try {
+                        workspaces.writeTask(taskDir, task.toContainerJson());
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                });
+            } catch (UncheckedIOException e) {
+                throw e.getCause();
+            }
             over = overLimit(watch);
             if (over != null) {
                 return finish(ctx, started, TaskResult.failure(ErrorKind.DISK_LIMIT, over + " during the review; the container was killed"),
@@ -502,16 +531,7 @@ public final class DockerTaskExecutor implements TaskExecutor {
      * sample reviews would take CPU from the clone and from the review itself.
      */
     private String startReview(Path workspace, String taskId, RepoCache.Lease source) {
-        List<String> env = new java.util.ArrayList<>(ContainerSpecs.reviewEnv());
-        env.add("AI_REVIEW_WARM_UP=false");
-        var cmd = specs.review(docker, workspace, taskId).withEnv(env);
-        if (source != null) {
-            // the task's cache entry, read-only: it reads the objects and can change nothing
-            List<com.github.dockerjava.api.model.Bind> binds = new java.util.ArrayList<>(List.of(cmd.getHostConfig().getBinds()));
-            binds.add(CachedCheckout.bind(source));
-            cmd.getHostConfig().withBinds(binds);
-        }
-        String id = verifier.create(cmd);
+        String id = createReview(workspace, taskId, source);
         try {
             docker.startContainerCmd(id).exec();
             return id;
@@ -519,6 +539,22 @@ public final class DockerTaskExecutor implements TaskExecutor {
             runner.remove(id);
             throw EngineHints.explain(e, connection.engineLabel());
         }
+    }
+
+    /**
+     * Creates (does not start) a cold review container: its entrypoint waits for task.json. With a repository cache
+     * entry, the entry is mounted read-only: it reads the objects and can change nothing.
+     */
+    private String createReview(Path workspace, String taskId, RepoCache.Lease source) {
+        List<String> env = new java.util.ArrayList<>(ContainerSpecs.reviewEnv());
+        env.add("AI_REVIEW_WARM_UP=false");
+        var cmd = specs.review(docker, workspace, taskId).withEnv(env);
+        if (source != null) {
+            List<com.github.dockerjava.api.model.Bind> binds = new java.util.ArrayList<>(List.of(cmd.getHostConfig().getBinds()));
+            binds.add(CachedCheckout.bind(source));
+            cmd.getHostConfig().withBinds(binds);
+        }
+        return verifier.create(cmd);
     }
 
     /** The id of an early-started review container, or null when its start failed (it then removed itself). */
@@ -575,6 +611,11 @@ public final class DockerTaskExecutor implements TaskExecutor {
     }
 
     private static TaskResult interrupted(ContainerRunner.Outcome outcome, String when) {
+        if (outcome.end() == ContainerRunner.End.LOST) {
+            // an infrastructure failure, not the review's doing: runner_shutdown asks the server to retry the task
+            return TaskResult.failure(ErrorKind.RUNNER_SHUTDOWN, outcome.lost() + " " + when
+                    + "; the container was killed (an infrastructure failure: the task may be retried)");
+        }
         if (outcome.end() == ContainerRunner.End.TIMED_OUT) {
             return TaskResult.failure(ErrorKind.TIMEOUT, "the task ran out of its wall time " + when + "; the container was killed");
         }

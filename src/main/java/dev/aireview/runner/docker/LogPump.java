@@ -46,6 +46,8 @@ public final class LogPump extends ResultCallback.Adapter<Frame> {
     private long bytes;
     private boolean flushed;
     private final java.util.concurrent.CompletableFuture<Void> ended = new java.util.concurrent.CompletableFuture<>();
+    private final java.util.concurrent.CompletableFuture<Void> started = new java.util.concurrent.CompletableFuture<>();
+    private volatile Throwable failure;
 
     public LogPump(BiConsumer<LogStream, String> sink) {
         this(sink, DEFAULT_MAX_LINE_BYTES, DEFAULT_TAIL_LINES);
@@ -145,6 +147,25 @@ public final class LogPump extends ResultCallback.Adapter<Frame> {
     }
 
     @Override
+    public void onStart(java.io.Closeable stream) {
+        super.onStart(stream);
+        started.complete(null);
+    }
+
+    /**
+     * Waits at most {@code timeoutMillis} until the stream is established (true) or has ended without being
+     * established (false).
+     */
+    public boolean awaitFollowing(long timeoutMillis) throws InterruptedException {
+        try {
+            java.util.concurrent.CompletableFuture.anyOf(started, ended).get(timeoutMillis, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+            return started.isDone();
+        }
+        return started.isDone();
+    }
+
+    @Override
     public void onComplete() {
         super.onComplete();
         ended.complete(null);
@@ -152,8 +173,14 @@ public final class LogPump extends ResultCallback.Adapter<Frame> {
 
     @Override
     public void onError(Throwable throwable) {
+        failure = throwable;
         super.onError(throwable);
         ended.complete(null);
+    }
+
+    /** What ended the stream with an error, or null. */
+    public Throwable failure() {
+        return failure;
     }
 
     /** Completes when the followed stream ends (normally or with an error). */

@@ -36,6 +36,10 @@ final class TimedDockerHttpClient implements DockerHttpClient {
     private final String host;
     private final Duration responseTimeout;
     private final Duration callTimeout;
+    /** Free connections of each client (null: not counted, the probe); a call waits {@link #leaseWait} for one. */
+    private final java.util.concurrent.Semaphore ordinaryLeases;
+    private final java.util.concurrent.Semaphore streamingLeases;
+    private final Duration leaseWait;
 
     /**
      * @param ordinary        a client with {@code responseTimeout} set
@@ -45,11 +49,95 @@ final class TimedDockerHttpClient implements DockerHttpClient {
      * @param callTimeout     whole-call deadline of an ordinary call
      */
     TimedDockerHttpClient(DockerHttpClient ordinary, DockerHttpClient streaming, String host, Duration responseTimeout, Duration callTimeout) {
+        this(ordinary, streaming, host, responseTimeout, callTimeout, null);
+    }
+
+    /**
+     * As above, each client allowed {@code budget}'s connections (the clients' pools must be sized the same): a call
+     * that finds none free waits {@link ConnectionBudget#leaseWait()} and then fails with an {@link UncheckedIOException}
+     * naming the pool, an infrastructure error.
+     */
+    TimedDockerHttpClient(DockerHttpClient ordinary, DockerHttpClient streaming, String host, Duration responseTimeout,
+                          Duration callTimeout, ConnectionBudget budget) {
         this.ordinary = ordinary;
         this.streaming = streaming;
         this.host = host;
         this.responseTimeout = responseTimeout;
         this.callTimeout = callTimeout;
+        this.ordinaryLeases = budget == null ? null : new java.util.concurrent.Semaphore(budget.ordinary(), true);
+        this.streamingLeases = budget == null ? null : new java.util.concurrent.Semaphore(budget.streaming(), true);
+        this.leaseWait = budget == null ? null : budget.leaseWait();
+    }
+
+    /** Takes a connection of {@code leases} (null: none counted); fails after {@link #leaseWait}. */
+    private void lease(java.util.concurrent.Semaphore leases, Request request, String pool) {
+        if (leases == null) {
+            return;
+        }
+        boolean got;
+        try {
+            got = leases.tryAcquire(leaseWait.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new UncheckedIOException(new java.io.InterruptedIOException("interrupted waiting for a Docker connection"));
+        }
+        if (!got) {
+            throw new UncheckedIOException(new IOException("no " + pool + " connection to the Docker engine at DOCKER_HOST '" + host
+                    + "' came free within " + leaseWait.toSeconds() + " s for " + request.method() + " " + stripQuery(request.path())
+                    + " (all " + (leases.availablePermits() + leases.getQueueLength()) + " in use; an infrastructure failure, not the task's)"));
+        }
+    }
+
+    /** {@code response}, giving its connection back to {@code leases} once closed. */
+    private static Response leased(Response response, java.util.concurrent.Semaphore leases) {
+        if (leases == null) {
+            return response;
+        }
+        java.util.concurrent.atomic.AtomicBoolean released = new java.util.concurrent.atomic.AtomicBoolean();
+        return new Response() {
+            @Override
+            public int getStatusCode() {
+                return response.getStatusCode();
+            }
+
+            @Override
+            public Map<String, List<String>> getHeaders() {
+                return response.getHeaders();
+            }
+
+            @Override
+            public String getHeader(String name) {
+                return response.getHeader(name);
+            }
+
+            @Override
+            public InputStream getBody() {
+                return response.getBody();
+            }
+
+            @Override
+            public void close() {
+                try {
+                    response.close();
+                } finally {
+                    if (released.compareAndSet(false, true)) {
+                        leases.release();
+                    }
+                }
+            }
+        };
+    }
+
+    private Response executeLeased(DockerHttpClient client, java.util.concurrent.Semaphore leases, Request request, String pool) {
+        lease(leases, request, pool);
+        try {
+            return leased(client.execute(request), leases);
+        } catch (RuntimeException | Error e) {
+            if (leases != null) {
+                leases.release();
+            }
+            throw e;
+        }
     }
 
     /** True for calls that legitimately stay silent while a container runs. */
@@ -69,12 +157,12 @@ final class TimedDockerHttpClient implements DockerHttpClient {
     @Override
     public Response execute(Request request) {
         if (isStreaming(request)) {
-            return streaming.execute(request);
+            return executeLeased(streaming, streamingLeases, request, "streaming");
         }
         long deadline = System.nanoTime() + callTimeout.toNanos();
         Response response;
         try {
-            response = ordinary.execute(request);
+            response = executeLeased(ordinary, ordinaryLeases, request, "short-call");
         } catch (RuntimeException e) {
             if (isTimeout(e)) {
                 IOException io = timeout(request, "no answer within the response timeout of " + responseTimeout.toSeconds() + " s");

@@ -15,12 +15,13 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
+import java.nio.file.SecureDirectoryStream;
+import java.nio.file.DirectoryIteratorException;
+import java.nio.file.attribute.BasicFileAttributeView;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
@@ -137,9 +138,54 @@ public final class Workspaces {
                 throw new IOException(runnerDir + " exists and is not a directory (a link?); refusing to use it");
             }
         }
+        checkOwnership();
         if (!Files.getPosixFilePermissions(runnerDir, LinkOption.NOFOLLOW_LINKS).equals(OWNER_ONLY)) {
             Files.setPosixFilePermissions(runnerDir, OWNER_ONLY);
         }
+    }
+
+    /**
+     * Ownership is checked, not assumed: the runner directory must be the runner's own (its uid) and the base the
+     * runner's or root's, neither writable by group or others, and no directory above the base writable by others
+     * without the sticky bit (where another user could rename the base away). Otherwise another local user could
+     * have made the directory first, or could swap what is in it: an {@link IOException} naming the directory, its
+     * owner and mode, and the fix.
+     */
+    void checkOwnership() throws IOException {
+        int self = runnerUid();
+        Path base = runnerDir.getParent();
+        checkOwned(base, self, true);
+        checkOwned(runnerDir, self, false);
+        for (Path p = base.getParent(); p != null; p = p.getParent()) {
+            int mode = (Integer) Files.getAttribute(p, "unix:mode");
+            if ((mode & 0002) != 0 && (mode & 01000) == 0) {
+                throw new IOException(p + " (above DOCKER_WORKSPACE_BASE) is writable by every user without the sticky bit ("
+                        + String.format("%04o", mode & 07777) + "): another user could replace " + base
+                        + "; use a base under directories only root (or the runner) can write");
+            }
+        }
+    }
+
+    private static void checkOwned(Path dir, int self, boolean rootWillDo) throws IOException {
+        int owner = (Integer) Files.getAttribute(dir, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+        int mode = (Integer) Files.getAttribute(dir, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+        if (owner != self && !(rootWillDo && owner == 0)) {
+            throw new IOException(dir + " belongs to uid " + owner + ", not to the runner (uid " + self + ")"
+                    + (rootWillDo ? " or root" : "") + ": another user may have made it first and could read or replace"
+                    + " the workspaces in it; remove it (or chown it to the runner's user) and start again");
+        }
+        if (!rootWillDo) {
+            return; // the runner directory's mode is set to 0700 by the runner itself
+        }
+        if ((mode & 0022) != 0) {
+            throw new IOException(dir + " is writable by other users (mode " + String.format("%04o", mode & 07777)
+                    + "): they could replace the runner directory in it; chmod go-w " + dir);
+        }
+    }
+
+    /** The uid this process runs as (the owner of what it creates). */
+    static int runnerUid() {
+        return (int) new com.sun.security.auth.module.UnixSystem().getUid();
     }
 
     /**
@@ -379,35 +425,54 @@ public final class Workspaces {
         }
     }
 
-    /** Deletes {@code dir} and everything below it (links are removed, not followed); nothing when it is absent. */
+    /**
+     * Deletes {@code dir} and everything below it (links are removed, not followed); nothing when it is absent. Goes
+     * through directory descriptors ({@link SecureDirectoryStream}: {@code unlinkat} by name), so no path length or
+     * rename inside the tree gets in the way.
+     */
     public static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+        BasicFileAttributes attrs;
+        try {
+            attrs = Files.readAttributes(dir, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        } catch (NoSuchFileException e) {
             return;
         }
-        Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                Files.deleteIfExists(file);
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult visitFileFailed(Path file, IOException exc) throws IOException {
-                if (exc instanceof NoSuchFileException) {
-                    return FileVisitResult.CONTINUE;
+        if (attrs.isDirectory()) {
+            try (DirectoryStream<Path> stream = Files.newDirectoryStream(dir)) {
+                if (!(stream instanceof SecureDirectoryStream<Path> secure)) {
+                    throw new IOException("this platform offers no directory descriptors (SecureDirectoryStream) to delete " + dir + " safely");
                 }
-                throw exc;
+                empty(secure);
+            } catch (DirectoryIteratorException e) {
+                throw e.getCause();
             }
+        }
+        Files.deleteIfExists(dir);
+    }
 
-            @Override
-            public FileVisitResult postVisitDirectory(Path d, IOException exc) throws IOException {
-                if (exc != null && !(exc instanceof NoSuchFileException)) {
-                    throw exc;
-                }
-                Files.deleteIfExists(d);
-                return FileVisitResult.CONTINUE;
+    /** Deletes everything in the directory open as {@code dir}, depth first, by name relative to it. */
+    private static void empty(SecureDirectoryStream<Path> dir) throws IOException {
+        for (Path entry : dir) {
+            Path name = entry.getFileName();
+            BasicFileAttributes attrs;
+            try {
+                attrs = dir.getFileAttributeView(name, BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS).readAttributes();
+            } catch (NoSuchFileException gone) {
+                continue;
             }
-        });
+            try {
+                if (attrs.isDirectory()) {
+                    try (SecureDirectoryStream<Path> sub = dir.newDirectoryStream(name, LinkOption.NOFOLLOW_LINKS)) {
+                        empty(sub);
+                    }
+                    dir.deleteDirectory(name);
+                } else {
+                    dir.deleteFile(name);
+                }
+            } catch (NoSuchFileException gone) {
+                // deleted meanwhile
+            }
+        }
     }
 
     /**

@@ -83,6 +83,16 @@ public record RepositoryUrl(String scheme, String userInfo, String user, String 
         return u == null ? List.of() : u.secrets();
     }
 
+    /**
+     * True when {@code url}'s user-info holds a raw {@code @}: git's credential parser ends it at the first {@code @},
+     * curl and this class at the last, so the two would send, and git would print, different parts of it. Such a
+     * task is refused ({@code bad_task}).
+     */
+    public static boolean hasAmbiguousUserInfo(String url) {
+        RepositoryUrl u = parse(url);
+        return u != null && !u.scpLike && u.userInfo != null && u.userInfo.indexOf('@') >= 0;
+    }
+
     /** See {@link #secretsOf}. */
     public List<String> secrets() {
         if (scpLike || userInfo == null || userInfo.isEmpty()) {
@@ -98,8 +108,14 @@ public record RepositoryUrl(String scheme, String userInfo, String user, String 
             addBoth(out, password);
             int firstAt = userInfo.indexOf('@');
             if (firstAt >= 0 && firstAt > userInfo.indexOf(':')) {
-                // git's credential parser stops at the first '@': its password is the part before it
+                // git's credential parser stops at the first '@': its password is the part before it, and what
+                // follows each '@' is what git takes for (the start of) the host and prints back
                 addBoth(out, userInfo.substring(userInfo.indexOf(':') + 1, firstAt));
+                for (int at = firstAt; at >= 0; at = userInfo.indexOf('@', at + 1)) {
+                    addBoth(out, userInfo.substring(at + 1));
+                    int next = userInfo.indexOf('@', at + 1);
+                    addBoth(out, userInfo.substring(at + 1, next < 0 ? userInfo.length() : next));
+                }
             }
         } else {
             addBoth(out, user); // over HTTP a lone user name is a token

@@ -1,5 +1,6 @@
 package dev.aireview.runner.model;
 
+import dev.aireview.runner.observability.LogFormat;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -57,6 +58,9 @@ public record ReviewTask(
         String id = idOf(node);
         if (id == null) {
             problems.add("missing field 'id'");
+        } else if (id.chars().anyMatch(c -> LogFormat.isControl((char) c))) {
+            id = LogFormat.escapeControls(id);
+            problems.add("field 'id' holds control characters (shown escaped)");
         }
         JsonNode repo = Json.field(node, "repository", "repo");
         String url = null;
@@ -74,6 +78,9 @@ public record ReviewTask(
         }
         if (url == null) {
             problems.add("missing field 'repository.url'");
+        } else if (RepositoryUrl.hasAmbiguousUserInfo(url)) {
+            problems.add("the credentials in 'repository.url' hold a raw '@' (git and the runner would split them"
+                    + " differently, and git would print a part of the password): write it as %40");
         }
         String branch = Json.text(node, "branch", "ref");
         String headSha = Json.text(node, "headSha", "head_sha", "sha", "commitSha", "commit_sha");

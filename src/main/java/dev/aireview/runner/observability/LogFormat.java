@@ -42,6 +42,49 @@ public enum LogFormat {
         }
     }
 
+    /**
+     * {@code text} with every control character written as an escape (CR as {@code \\r}, LF as {@code \\n}, the
+     * others as {@code \\uXXXX}; a tab stays), so that no value a server or container chose (a task id, a runner id, a message) can end a
+     * line of the text log and forge the next one. Null stays null.
+     */
+    public static String escapeControls(String text) {
+        if (text == null) {
+            return null;
+        }
+        int i = 0;
+        while (i < text.length() && !needsEscape(text.charAt(i))) {
+            i++;
+        }
+        if (i == text.length()) {
+            return text;
+        }
+        StringBuilder b = new StringBuilder(text.length() + 16).append(text, 0, i);
+        for (; i < text.length(); i++) {
+            char c = text.charAt(i);
+            switch (c) {
+                case '\r' -> b.append("\\r");
+                case '\n' -> b.append("\\n");
+                default -> {
+                    if (needsEscape(c)) {
+                        b.append(String.format("\\u%04x", (int) c));
+                    } else {
+                        b.append(c);
+                    }
+                }
+            }
+        }
+        return b.toString();
+    }
+
+    private static boolean needsEscape(char c) {
+        return c != '\t' && isControl(c);
+    }
+
+    /** C0 and C1 controls, DEL, and the Unicode line and paragraph separators. */
+    public static boolean isControl(char c) {
+        return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == '\u2028' || c == '\u2029';
+    }
+
     public String wire() {
         return name().toLowerCase(Locale.ROOT);
     }

@@ -13,11 +13,17 @@ import java.util.List;
 
 /**
  * One task's log on its way to the server: masks secrets, truncates long lines, caps the volume and cuts
- * batches with their {@code offset}. Memory stays bounded whatever the executor prints:
+ * batches with their {@code offset}. Memory stays bounded whatever the executor prints, by shape as well as by
+ * bytes:
  * <ul>
- *   <li>the first half of {@code limitBytes} (the head) is sent as it comes;</li>
- *   <li>after that, lines go to a ring buffer holding at most the other half (the tail); older tail lines are
- *       dropped and counted;</li>
+ *   <li>every line costs its UTF-8 bytes plus {@link #LINE_OVERHEAD_BYTES} (what holding it costs on the heap), so
+ *       empty and 1-byte lines cannot pile up for free;</li>
+ *   <li>the first half of {@code limitBytes} (the head, at most {@link #MAX_PART_LINES} lines) is sent as it
+ *       comes;</li>
+ *   <li>after that, lines go to a ring buffer holding at most the other half (the tail, at most
+ *       {@link #MAX_PART_LINES} lines); older tail lines are dropped and counted;</li>
+ *   <li>a run of empty lines of one stream is kept as one line saying how many there were;</li>
+ *   <li>a batch holds at most {@link #MAX_BATCH_LINES} lines;</li>
  *   <li>{@link #close()} appends one {@code system} line saying how many lines/bytes were dropped (if any), then
  *       the tail.</li>
  * </ul>
@@ -26,12 +32,33 @@ import java.util.List;
 public final class TaskLog {
     /** Longer lines are cut to this many bytes (UTF-8, roughly) plus a marker. */
     public static final int MAX_LINE_BYTES = 16 * 1024;
+    /**
+     * What a held line costs besides its text, charged against the head and the tail budgets: the heap a line takes
+     * besides its characters (entry, line record, instant, string header, queue slot: about 120 bytes).
+     */
+    public static final int LINE_OVERHEAD_BYTES = 128;
+    /** At most this many lines in the head, and as many in the tail, whatever the byte limit. */
+    public static final int MAX_PART_LINES = 50_000;
+    /** At most this many lines in one batch. */
+    public static final int MAX_BATCH_LINES = 1_000;
+
+    /**
+     * The heap one running task's output may hold, whatever its container prints: the log's held lines (at most
+     * {@code limitBytes} of cost; a held character takes at most 2 bytes, the rest is in the per-line overhead), plus
+     * 1 MiB for the follower's partial lines and last-lines ring and the batch in flight. 9 MiB at the default 4m.
+     */
+    public static long heapBytesPerSlot(long limitBytes) {
+        return 2 * limitBytes + (1L << 20);
+    }
 
     /** A batch of consecutive lines; {@code offset} is the index of its first line in the task's log. */
     public record Batch(long offset, List<LogLine> lines, long bytes) {
     }
 
     private record Entry(LogLine line, int bytes) {
+        long cost() {
+            return (long) bytes + LINE_OVERHEAD_BYTES;
+        }
     }
 
     private final long limitBytes;
@@ -44,6 +71,7 @@ public final class TaskLog {
     private final Deque<Entry> tail = new ArrayDeque<>();
     private long pendingBytes;
     private long headBytes;
+    private int headLines;
     private long tailBytes;
     private boolean tailMode;
     private boolean closed;
@@ -51,6 +79,9 @@ public final class TaskLog {
     private long droppedLines;
     private long droppedBytes;
     private long acceptedLines;
+    private LogStream emptyRunStream;
+    private long emptyRun;
+    private long coalescedLines;
 
     public TaskLog(long limitBytes, SecretMasker masker, Clock clock) {
         this.limitBytes = limitBytes;
@@ -60,27 +91,54 @@ public final class TaskLog {
         this.clock = clock;
     }
 
-    /** Adds one line (masked, truncated, capped). Ignored after {@link #close()}. */
+    /** Adds one line (masked, truncated, capped; a run of empty lines is counted and kept as one). Ignored after {@link #close()}. */
     public synchronized void append(LogStream stream, String text) {
         if (closed) {
             return;
         }
-        String line = truncate(masker.mask(stripEol(text == null ? "" : text)));
-        int bytes = utf8Length(line);
-        Entry e = new Entry(new LogLine(clock.instant(), stream == null ? LogStream.SYSTEM : stream, line), bytes);
+        LogStream s = stream == null ? LogStream.SYSTEM : stream;
+        String raw = stripEol(text == null ? "" : text);
         acceptedLines++;
-        if (!tailMode && headBytes + bytes <= headBudget) {
-            headBytes += bytes;
+        if (raw.isEmpty()) {
+            if (emptyRun > 0 && emptyRunStream != s) {
+                flushEmptyRun();
+            }
+            emptyRunStream = s;
+            emptyRun++;
+            return;
+        }
+        flushEmptyRun();
+        keep(s, truncate(masker.mask(raw)));
+    }
+
+    /** Keeps the pending run of empty lines: one empty line as itself, a longer run as one line with its count. */
+    private void flushEmptyRun() {
+        if (emptyRun == 0) {
+            return;
+        }
+        long run = emptyRun;
+        emptyRun = 0;
+        if (run > 1) {
+            coalescedLines += run - 1;
+        }
+        keep(emptyRunStream, run == 1 ? "" : "[" + run + " empty lines]");
+    }
+
+    private void keep(LogStream stream, String line) {
+        Entry e = new Entry(new LogLine(clock.instant(), stream, line), utf8Length(line));
+        if (!tailMode && headBytes + e.cost() <= headBudget && headLines < MAX_PART_LINES) {
+            headBytes += e.cost();
+            headLines++;
             pending.addLast(e);
-            pendingBytes += bytes;
+            pendingBytes += e.cost();
             return;
         }
         tailMode = true;
         tail.addLast(e);
-        tailBytes += bytes;
-        while (tailBytes > tailBudget && !tail.isEmpty()) {
+        tailBytes += e.cost();
+        while ((tailBytes > tailBudget || tail.size() > MAX_PART_LINES) && !tail.isEmpty()) {
             Entry dropped = tail.removeFirst();
-            tailBytes -= dropped.bytes();
+            tailBytes -= dropped.cost();
             droppedLines++;
             droppedBytes += dropped.bytes();
         }
@@ -91,40 +149,54 @@ public final class TaskLog {
         if (closed) {
             return;
         }
+        flushEmptyRun();
         closed = true;
         if (droppedLines > 0) {
             String notice = droppedLines + " line(s) (" + droppedBytes + " bytes) of output dropped: over the per-task log limit of "
-                    + limitBytes + " bytes; the first and the last part are kept";
+                    + limitBytes + " bytes (each line counting " + LINE_OVERHEAD_BYTES + " bytes more than its text, at most "
+                    + MAX_PART_LINES + " lines in each part); the first and the last part are kept";
             Entry n = new Entry(new LogLine(clock.instant(), LogStream.SYSTEM, notice), utf8Length(notice));
             pending.addLast(n);
-            pendingBytes += n.bytes();
+            pendingBytes += n.cost();
         }
         while (!tail.isEmpty()) {
             Entry e = tail.removeFirst();
             pending.addLast(e);
-            pendingBytes += e.bytes();
+            pendingBytes += e.cost();
         }
         tailBytes = 0;
     }
 
-    /** Takes the next batch of at most {@code maxBytes} (but at least one line); null when nothing is pending. */
+    /**
+     * Takes the next batch of at most {@code maxBytes} of text and {@link #MAX_BATCH_LINES} lines (but at least one
+     * line); null when nothing is pending.
+     */
     public synchronized Batch take(long maxBytes) {
         if (pending.isEmpty()) {
             return null;
         }
         List<LogLine> lines = new ArrayList<>();
         long bytes = 0;
-        while (!pending.isEmpty() && (lines.isEmpty() || bytes + pending.peekFirst().bytes() <= maxBytes)) {
+        long cost = 0;
+        while (!pending.isEmpty() && lines.size() < MAX_BATCH_LINES
+                && (lines.isEmpty() || bytes + pending.peekFirst().bytes() <= maxBytes)) {
             Entry e = pending.removeFirst();
             lines.add(e.line());
             bytes += e.bytes();
+            cost += e.cost();
         }
-        pendingBytes -= bytes;
+        pendingBytes -= cost;
         Batch batch = new Batch(nextOffset, List.copyOf(lines), bytes);
         nextOffset += lines.size();
         return batch;
     }
 
+    /** Empty lines not kept as lines of their own: counted in a run's one line. */
+    public synchronized long coalescedLines() {
+        return coalescedLines;
+    }
+
+    /** What the pending lines cost (text bytes plus {@link #LINE_OVERHEAD_BYTES} each). */
     public synchronized long pendingBytes() {
         return pendingBytes;
     }
@@ -145,7 +217,7 @@ public final class TaskLog {
         return acceptedLines;
     }
 
-    /** Bytes held in memory right now (pending + tail). */
+    /** What the lines held right now cost (pending + tail; text bytes plus {@link #LINE_OVERHEAD_BYTES} each). */
     public synchronized long bufferedBytes() {
         return pendingBytes + tailBytes;
     }

@@ -7,6 +7,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -18,6 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Host-side workspace operations against planted links and special files (no Docker; the runner runs as root). */
@@ -215,5 +217,71 @@ class WorkspacesTest {
 
         assertTrue(u.bytes() >= 300_000 && u.bytes() < 400_000, "only the workspace's own bytes: " + u);
         assertTrue(DiskWatch.measure(ws, 100_000, DiskWatch.MAX_ENTRIES).over(100_000));
+    }
+
+    /** Runs {@code script} with bash in {@code dir}: builds what Java's path-based calls cannot reach. */
+    private static void sh(Path dir, String script) throws Exception {
+        Process p = new ProcessBuilder("bash", "-ec", script).directory(dir.toFile()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertEquals(0, p.waitFor(), out);
+    }
+
+    @Test
+    void shouldMeasureFilesBelowAPathLongerThanPathMaxAndDeleteThem() throws Exception {
+        Path ws = workspaces.create("task-long");
+        // 50 levels of 90-character names: the file's absolute path is over 4500 characters (PATH_MAX is 4096)
+        sh(ws, "d=$(printf 'd%.0s' $(seq 90)); for i in $(seq 50); do mkdir $d; cd -P $d; done; "
+                + "dd if=/dev/zero of=big bs=1024 count=2048 2>/dev/null");
+
+        DiskWatch.Usage u = DiskWatch.measure(ws, Long.MAX_VALUE, DiskWatch.MAX_ENTRIES);
+
+        assertNull(u.unmeasured(), u.toString());
+        assertTrue(u.bytes() >= 2048 * 1024, "the deep file counted: " + u);
+        assertTrue(DiskWatch.measure(ws, 1024 * 1024, DiskWatch.MAX_ENTRIES).over(1024 * 1024));
+        assertTrue(workspaces.delete(ws), "deleted through directory descriptors");
+        assertFalse(Files.exists(ws, LinkOption.NOFOLLOW_LINKS));
+    }
+
+    @Test
+    void shouldCountWhatItCannotMeasureAsOverTheLimit() throws Exception {
+        Path ws = workspaces.create("task-deep");
+        sh(ws, "for i in $(seq " + (DiskWatch.MAX_DEPTH + 5) + "); do mkdir d; cd -P d; done; echo x > f");
+
+        DiskWatch.Usage u = DiskWatch.measure(ws, Long.MAX_VALUE, DiskWatch.MAX_ENTRIES);
+
+        assertTrue(u.bytes() < 10 * 1024 * 1024, "little written: " + u);
+        assertTrue(u.over(10 * 1024 * 1024), "fails closed: " + u);
+        assertTrue(u.unmeasured().contains("nested deeper than " + DiskWatch.MAX_DEPTH), u.unmeasured());
+        assertTrue(workspaces.delete(ws));
+    }
+
+    @Test
+    void shouldRefuseARunnerDirectoryAnotherUserMadeFirst() throws Exception {
+        Path base = Files.createDirectories(root.resolve("base"));
+        Path planted = Files.createDirectory(base.resolve("runner-a"));
+        Files.setAttribute(planted, "unix:uid", 12345);
+
+        IOException e = assertThrows(IOException.class, workspaces::ensureRunnerDir);
+
+        assertTrue(e.getMessage().contains("belongs to uid 12345, not to the runner"), e.getMessage());
+        assertThrows(IOException.class, () -> workspaces.create("task-1"), "no workspace in it either");
+        assertEquals(0, Files.list(planted).count());
+    }
+
+    @Test
+    void shouldRefuseABaseOthersCanWriteOrOneUnderAnOpenDirectory() throws Exception {
+        Path base = Files.createDirectories(root.resolve("base"));
+        Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwxrwxrwx"));
+        IOException e = assertThrows(IOException.class, workspaces::ensureRunnerDir);
+        assertTrue(e.getMessage().contains("writable by other users (mode 0777)"), e.getMessage());
+
+        Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.setPosixFilePermissions(root, PosixFilePermissions.fromString("rwxrwxrwx"));
+        e = assertThrows(IOException.class, workspaces::ensureRunnerDir);
+        assertTrue(e.getMessage().contains("writable by every user without the sticky bit"), e.getMessage());
+
+        Files.setPosixFilePermissions(root, PosixFilePermissions.fromString("rwx------"));
+        workspaces.ensureRunnerDir();
+        assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(workspaces.runnerDir())));
     }
 }

@@ -6,6 +6,7 @@ import java.net.URI;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -95,5 +96,19 @@ class RepositoryUrlTest {
                 "headSha", "0123456789abcdef0123456789abcdef01234567",
                 "ai", java.util.Map.of("model", "m", "apiKey", "sk-key-123", "baseUrl", "https://proxy:pr0xy_Pass@ai_gw/v1"))));
         assertTrue(task.secrets().containsAll(List.of("tok-12345", "sk-key-123", "r3po_Pass", "pr0xy_Pass")), task.secrets().toString());
+    }
+
+    @Test
+    void shouldMaskEveryPartGitMayPrintOfAPasswordWithARawAtSign() {
+        String url = "https://us_er:Secr3t@Pass99@host.example/repo.git";
+        List<String> secrets = RepositoryUrl.secretsOf(url);
+        assertTrue(secrets.containsAll(List.of("Secr3t", "Pass99", "Secr3t@Pass99")), secrets.toString());
+        // what git prints after anonymising at the first '@'
+        String gitLine = "fatal: unable to access 'https://Pass99@host.example/repo.git/': Could not resolve host";
+        String masked = dev.aireview.runner.observability.SecretMasker.of(secrets).mask(gitLine);
+        assertFalse(masked.contains("Pass99"), masked);
+        assertTrue(RepositoryUrl.hasAmbiguousUserInfo(url));
+        assertFalse(RepositoryUrl.hasAmbiguousUserInfo("https://us_er:Secr3t%40Pass99@host.example/repo.git"));
+        assertFalse(RepositoryUrl.hasAmbiguousUserInfo("git@host.example:repo.git"));
     }
 }

@@ -70,4 +70,22 @@ class ReviewTaskTest {
                 {"id":"t5","repository":{"url":"https://git.example/a/b.git"},"headSha":"abcdef1"}"""));
         assertEquals(java.util.List.of(), plain.secrets());
     }
+
+    @Test
+    void shouldRefuseCredentialsWithARawAtSignWithoutEchoingThem() {
+        BadTaskException e = assertThrows(BadTaskException.class, () -> ReviewTask.fromJson(json("""
+                {"id":"t9","repository":{"url":"https://us_er:Secr3t@Pass99@host.example/repo.git"},"headSha":"abcdef1"}""")));
+        assertTrue(e.getMessage().contains("raw '@'"), e.getMessage());
+        assertTrue(e.getMessage().startsWith("bad task t9: "), e.getMessage());
+        assertFalse(e.getMessage().contains("Pass99") || e.getMessage().contains("Secr3t"), e.getMessage());
+    }
+
+    @Test
+    void shouldRefuseAnIdWithControlCharactersNamingItEscaped() {
+        BadTaskException e = assertThrows(BadTaskException.class, () -> ReviewTask.fromJson(json("""
+                {"id":"t10\\nINFO result delivered\\r","repository":"file:///repo","headSha":"abcdef1"}""")));
+        assertTrue(e.getMessage().startsWith("bad task t10\\nINFO result delivered\\r: "), e.getMessage());
+        assertTrue(e.getMessage().contains("control characters"), e.getMessage());
+        assertFalse(e.getMessage().contains("\n") || e.getMessage().contains("\r"), e.getMessage());
+    }
 }

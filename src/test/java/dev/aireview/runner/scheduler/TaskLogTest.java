@@ -78,12 +78,12 @@ class TaskLogTest {
             assertEquals(sent.size(), b.offset());
             sent.addAll(b.lines());
         }
-        long headLines = 5_000 / 11;
+        long headLines = 5_000 / (11 + TaskLog.LINE_OVERHEAD_BYTES);
         assertEquals("line 000000", sent.get(0).text());
         assertEquals(String.format("line %06d", headLines - 1), sent.get((int) headLines - 1).text());
         LogLine notice = sent.get((int) headLines);
         assertEquals(LogStream.SYSTEM, notice.stream());
-        long tailLines = 5_000 / 11;
+        long tailLines = 5_000 / (11 + TaskLog.LINE_OVERHEAD_BYTES);
         long dropped = total - headLines - tailLines;
         assertEquals(dropped, log.droppedLines());
         assertEquals(dropped * 11, log.droppedBytes());
@@ -129,5 +129,69 @@ class TaskLogTest {
                 assertFalse(line.text().contains(secret.substring(0, n)), "a piece of the secret after the cut: " + n);
             }
         }
+    }
+
+    @Test
+    void shouldChargeEveryLineAFixedCostSoEmptyAndOneByteLinesAreCapped() {
+        long limit = 64 * 1024;
+        for (String text : List.of("", "x")) {
+            TaskLog log = new TaskLog(limit, SecretMasker.none(), clock);
+            for (int i = 0; i < 200_000; i++) {
+                log.append(LogStream.STDOUT, text);
+                log.append(LogStream.STDERR, text); // alternating streams: no run to coalesce
+                assertTrue(log.bufferedBytes() <= limit, "held cost within the limit: " + log.bufferedBytes());
+            }
+            log.close();
+            List<LogLine> sent = drain(log, 1 << 20, new ArrayList<>());
+            long perLine = text.length() + TaskLog.LINE_OVERHEAD_BYTES;
+            assertTrue(sent.size() <= limit / perLine + 1, "lines kept bounded by the limit: " + sent.size());
+            assertEquals(400_000 - (sent.size() - 1), log.droppedLines(), "the rest dropped and counted");
+        }
+    }
+
+    @Test
+    void shouldCapLinesPerPartWhateverTheByteLimit() {
+        TaskLog log = new TaskLog(1L << 40, SecretMasker.none(), clock);
+        for (int i = 0; i < 3 * TaskLog.MAX_PART_LINES; i++) {
+            log.append(i % 2 == 0 ? LogStream.STDOUT : LogStream.STDERR, "y");
+        }
+        log.close();
+        List<LogLine> sent = drain(log, Long.MAX_VALUE, new ArrayList<>());
+        assertEquals(2L * TaskLog.MAX_PART_LINES + 1, sent.size(), "head, notice, tail");
+        assertEquals(TaskLog.MAX_PART_LINES, log.droppedLines());
+    }
+
+    @Test
+    void shouldCoalesceRunsOfEmptyLinesAndCountThem() {
+        TaskLog log = new TaskLog(1 << 20, SecretMasker.none(), clock);
+        log.append(LogStream.STDOUT, "start");
+        for (int i = 0; i < 1_000_000; i++) {
+            log.append(LogStream.STDOUT, "\n");
+        }
+        log.append(LogStream.STDOUT, "middle");
+        log.append(LogStream.STDOUT, "");
+        log.append(LogStream.STDOUT, "one");
+        log.append(LogStream.STDERR, "");
+        log.append(LogStream.STDERR, "");
+        log.close();
+        List<LogLine> sent = drain(log, 1 << 20, new ArrayList<>());
+        assertEquals(List.of("start", "[1000000 empty lines]", "middle", "", "one", "[2 empty lines]"),
+                sent.stream().map(LogLine::text).toList());
+        assertEquals(LogStream.STDERR, sent.get(5).stream());
+        assertEquals(999_999 + 1, log.coalescedLines());
+        assertEquals(1_000_006, log.acceptedLines());
+    }
+
+    @Test
+    void shouldCapLinesPerBatch() {
+        TaskLog log = new TaskLog(1 << 20, SecretMasker.none(), clock);
+        for (int i = 0; i < 2_500; i++) {
+            log.append(LogStream.STDOUT, Integer.toString(i));
+        }
+        log.close();
+        List<Long> offsets = new ArrayList<>();
+        List<LogLine> sent = drain(log, Long.MAX_VALUE, offsets);
+        assertEquals(2_500, sent.size());
+        assertEquals(List.of(0L, (long) TaskLog.MAX_BATCH_LINES, 2L * TaskLog.MAX_BATCH_LINES), offsets);
     }
 }
