@@ -54,7 +54,7 @@ class ContainerVerifierTest {
         List<ContainerVerifier.Mismatch> found = ContainerVerifier.compare(asked(), "10001:10001", inspect(weak, "0"));
         List<String> settings = found.stream().map(ContainerVerifier.Mismatch::setting).toList();
         assertEquals(List.of("memory+swap (no extra swap)", "read-only root filesystem", "capabilities", "user (DOCKER_USER)",
-                "no-new-privileges", "init"), settings);
+                "no-new-privileges", "log driver", "init"), settings);
         assertTrue(ContainerVerifier.describe("Docker 20.10.24", found).startsWith("the Docker 20.10.24 engine at DOCKER_HOST"));
     }
 

@@ -51,7 +51,7 @@ class GitCloneTest {
 
     @Test
     void shouldPassSecretsOnlyOnStdinAndEverythingElseThroughTheEnvironment() {
-        String url = "https://u:p@ss_w0rd@git_host:8443/x.git";
+        String url = "https://u:p%40ss_w0rd@git_host:8443/x.git";
         ReviewTask task = DockerTestSupport.task(null, url, "main", SHA, null, "tok-secret-99");
         List<String> env = GitClone.env(task, 5);
         assertTrue(env.contains("GIT_SAFE_URL=https://git_host:8443/x.git"), env.toString());
@@ -61,7 +61,7 @@ class GitCloneTest {
         assertTrue(env.contains("GIT_CRED_HOST=git_host:8443"));
         assertTrue(env.contains("GIT_FOLLOW_REDIRECTS=false"), "no redirects while credentials are in use");
         assertFalse(String.join("\n", env).contains("tok-secret-99"));
-        assertFalse(String.join("\n", env).contains("p@ss_w0rd"));
+        assertFalse(String.join("\n", env).contains("p%40ss_w0rd"));
         assertEquals("tok-secret-99\n" + url + "\n", new String(GitClone.stdin(task), java.nio.charset.StandardCharsets.UTF_8));
         assertFalse(GitClone.SCRIPT.contains("tok-secret-99"));
         assertFalse(GitClone.SCRIPT.contains("git_host"));
