@@ -36,7 +36,10 @@ public enum ConfigOption {
     RUNTIME("DOCKER_RUNTIME", "--docker-runtime", "(engine default)", "OCI runtime of the review container, e.g. runsc (gVisor); the engine must list it (docker info), else the runner exits 1 at start-up."),
     CLONE_NETWORK_MODE("DOCKER_CLONE_NETWORK_MODE", "--clone-network-mode", "= DOCKER_NETWORK_MODE", "Docker network mode of the clone container, so an offline review (DOCKER_NETWORK_MODE=none) can still clone."),
     HEALTH_PORT("RUNNER_HEALTH_PORT", "--health-port", "0", "Port of the GET /health and GET /metrics endpoint ([address:]port; 0 = off). Without an address it listens on all interfaces; e.g. 127.0.0.1:8081 keeps it local."),
-    LOG_FORMAT("RUNNER_LOG_FORMAT", "--log-format", "text", "Format of the runner's own log lines on stdout: text (one readable line each) or json (one JSON object per line for log pipelines: @timestamp, level, thread_name, logger_name, message, taskId, runner, stack_trace). Secrets are masked in both.");
+    LOG_FORMAT("RUNNER_LOG_FORMAT", "--log-format", "text", "Format of the runner's own log lines on stdout: text (one readable line each) or json (one JSON object per line for log pipelines: @timestamp, level, thread_name, logger_name, message, taskId, runner, stack_trace). Secrets are masked in both."),
+    EXECUTOR("RUNNER_EXECUTOR", "--executor", "docker", "Where tasks run: docker (one container per task on DOCKER_HOST) or kubernetes (one pod per task on the cluster the runner's service account or kubeconfig reaches; see docs/kubernetes.md)."),
+    KUBERNETES_NAMESPACE("KUBERNETES_NAMESPACE", "--kubernetes-namespace", "(the client's namespace)", "Namespace of the task pods and Secrets (RUNNER_EXECUTOR=kubernetes); by default the runner pod's own namespace, else the kubeconfig context's, else default."),
+    KUBERNETES_PENDING_TIMEOUT_SECONDS("KUBERNETES_PENDING_TIMEOUT_SECONDS", "--pending-timeout-seconds", "300", "How long a task pod may stay unscheduled or keep failing to pull its image (s, > 0); then the task fails (unschedulable: runner_shutdown, so the server retries it; image: executor_failed) with the cluster's words.");
 
     private final String env;
     private final String flag;

@@ -309,6 +309,6 @@ class ConfigLoaderTest {
             assertTrue(doc.contains("`" + o.env() + "`"), o.env());
             assertTrue(doc.contains("`" + o.flag() + "`"), o.flag());
         }
-        assertEquals(32, ConfigOption.values().length);
+        assertEquals(35, ConfigOption.values().length);
     }
 }
