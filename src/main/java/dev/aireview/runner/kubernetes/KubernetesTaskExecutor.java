@@ -239,7 +239,7 @@ public final class KubernetesTaskExecutor implements TaskExecutor {
             }
             return finish(started, judge(task, name, verdict, last, cloneLogged, ctx, masker), verdict.exitCode());
         } finally {
-            if (podMade) {
+            if (podMade && !podDeleted.get()) {
                 deletePod(name, 0, podDeleted);
             }
             if (secretMade) {

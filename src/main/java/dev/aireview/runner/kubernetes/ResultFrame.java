@@ -29,7 +29,7 @@ public final class ResultFrame {
     /** Fixed script of the report container (no task value in it; the cap comes from the environment). */
     static final String SCRIPT = String.join("\n",
             "set -u",
-            "f=/workspace/result.json",
+            "f=\"${AI_REVIEW_RESULT_FILE:-/workspace/result.json}\"",
             "if [ -L \"$f\" ]; then echo '" + MAGIC + " not-regular symbolic-link'; exit 0; fi",
             "if [ ! -e \"$f\" ]; then echo '" + MAGIC + " missing'; exit 0; fi",
             "if [ ! -f \"$f\" ]; then echo '" + MAGIC + " not-regular special-file'; exit 0; fi",
