@@ -42,6 +42,11 @@ case "$mode" in
   noresult)
     exit 0
     ;;
+  unseen)
+    # the executor contract's "this container does not see the checkout" (exit 5)
+    echo "3 tracked file(s) are not visible in /workspace/repo" >&2
+    exit 5
+    ;;
   forkbomb)
     # Bounded work: every bomb process starts two more and then waits (exec sleep: no further fork, no CPU), so the
     # count climbs to the pids limit within a few generations and stays there; forks beyond it fail. The watcher

@@ -96,6 +96,20 @@ final class Http {
         HEADERS_SENT.add(ex);
     }
 
+    /**
+     * Sends {@code status} and the headers now (unless an injected stall sent them already) and returns the body's
+     * stream, chunked: the caller writes the body as it makes it and closes the exchange.
+     */
+    static java.io.OutputStream stream(HttpExchange ex, int status) throws IOException {
+        if (!HEADERS_SENT.remove(ex)) {
+            ex.getResponseHeaders().set("Content-Type", "application/json; charset=utf-8");
+            ex.getResponseHeaders().set("Cache-Control", "no-store");
+            ex.sendResponseHeaders(status, 0);
+            ex.getResponseBody().flush();
+        }
+        return ex.getResponseBody();
+    }
+
     /** Forgets an exchange once it is done (see {@link #sendHeadersNow}). */
     static void done(HttpExchange ex) {
         HEADERS_SENT.remove(ex);

@@ -180,23 +180,45 @@ final class RunnerApi extends JsonHandler {
         int max = Math.max(0, Math.min(maxTasks == null ? 1 : maxTasks, MAX_TASKS_PER_POLL));
         long wait = Math.max(0, Math.min(waitMs == null ? 0 : waitMs, options.maxPollWait().toMillis()));
         List<ObjectNode> claimed = store.poll(runnerId, max, Duration.ofMillis(wait));
-        ArrayNode data = Json.mapper().createArrayNode();
-        for (ObjectNode t : claimed) {
-            faults.padIfOversized(t, ReviewTask.idOf(t));
-            data.add(t);
+        if (claimed.isEmpty()) {
+            Http.sendData(ex, 200, Json.mapper().createArrayNode());
+            return;
         }
-        try {
-            Http.sendData(ex, 200, data);
+        streamTasks(ex, runnerId, claimed);
+    }
+
+    /**
+     * Sends claimed tasks as the upstream server should: the headers at once, then the tasks one by one as they are
+     * written, so that a large answer shows its progress to the runner (whose poll deadline is a liveness bound). When
+     * the connection breaks, only the tasks not yet written whole go back to the queue: the runner keeps the tasks it
+     * read whole, and one it did not get after all is re-queued as never acknowledged.
+     */
+    private void streamTasks(HttpExchange ex, String runnerId, List<ObjectNode> claimed) throws IOException {
+        int written = 0;
+        try (java.io.OutputStream out = Http.stream(ex, 200);
+             com.fasterxml.jackson.core.JsonGenerator g = Json.mapper().getFactory().createGenerator(out)) {
+            g.writeStartObject();
+            g.writeFieldName("data");
+            g.writeStartArray();
+            for (ObjectNode t : claimed) {
+                faults.padIfOversized(t, ReviewTask.idOf(t));
+                Json.mapper().writeTree(g, t);
+                g.flush();
+                written++;
+            }
+            g.writeEndArray();
+            g.writeEndObject();
         } catch (IOException e) {
-            if (!claimed.isEmpty()) {
-                List<String> ids = new ArrayList<>();
-                for (ObjectNode t : claimed) {
-                    String id = ReviewTask.idOf(t);
-                    ids.add(id);
-                }
+            List<String> ids = new ArrayList<>();
+            for (ObjectNode t : claimed.subList(written, claimed.size())) {
+                ids.add(ReviewTask.idOf(t));
+            }
+            if (!ids.isEmpty()) {
                 store.unclaim(runnerId, ids);
             }
             throw e;
+        } finally {
+            ex.close();
         }
     }
 

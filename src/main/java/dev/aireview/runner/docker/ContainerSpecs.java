@@ -111,6 +111,17 @@ public final class ContainerSpecs {
      * True when the clone may run inside a pre-warmed review container (exec): only when the clone would get the
      * same network and runtime as the review anyway.
      */
+    /**
+     * True when a review container sees what is written into its workspace from outside after it started (the clone
+     * container's files): the host's runc and crun share the bind mount's page cache. A sandboxing runtime (gVisor's
+     * runsc, Kata, ...) may serve the mount through its own cache and show the repository in part, so its review
+     * container is started only after the clone has finished, and is never pre-warmed.
+     */
+    public boolean reviewSeesOutsideWrites() {
+        String runtime = config.runtime();
+        return runtime == null || runtime.isBlank() || java.util.Set.of("runc", "crun", "io.containerd.runc.v2").contains(runtime);
+    }
+
     public boolean cloneFitsReviewContainer() {
         return config.runtime() == null && java.util.Objects.equals(config.cloneNetworkMode(), config.networkMode());
     }

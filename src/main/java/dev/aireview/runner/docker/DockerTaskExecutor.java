@@ -133,10 +133,17 @@ public final class DockerTaskExecutor implements TaskExecutor {
             leftoverTaskIds = new OrphanReaper(docker, config.runnerName(), workspaces, this::deleteWorkspace).reap().taskIds();
             WorkspaceMountCheck.verify(docker, specs, runner, workspaces);
             diskWatch = config.workspaceLimitBytes() > 0 ? new DiskWatch(config.workspaceLimitBytes(), diskWatchPeriod) : null;
-            pool = new ContainerPool(docker, specs, workspaces, runner, this::deleteWorkspace, config.poolSize(), diskWatch);
+            int poolSize = config.poolSize();
+            if (poolSize > 0 && !specs.reviewSeesOutsideWrites()) {
+                LOG.warn("DOCKER_POOL_SIZE={} is not used with DOCKER_RUNTIME={}: a sandbox started before its clone may see the"
+                        + " checkout only in part, so each review container starts after its clone has finished", poolSize,
+                        config.runtime());
+                poolSize = 0;
+            }
+            pool = new ContainerPool(docker, specs, workspaces, runner, this::deleteWorkspace, poolSize, diskWatch);
             pool.refill();
             LOG.info("Docker executor ready: image {}, workspaces under {}, pool size {}", config.executorImage(),
-                    workspaces.runnerDir(), config.poolSize());
+                    workspaces.runnerDir(), poolSize);
         } catch (RuntimeException e) {
             if (diskWatch != null) {
                 diskWatch.close();
@@ -246,9 +253,10 @@ public final class DockerTaskExecutor implements TaskExecutor {
             }
             if (clone == null) {
                 // its own container: a clone network / runtime other than the review's, or an endpoint without exec
-                if (reviewId == null) {
+                if (reviewId == null && specs.reviewSeesOutsideWrites()) {
                     // cold: the review container is created and started while the clone runs; its entrypoint waits
-                    // for task.json like a pooled one, so its start-up is off the critical path
+                    // for task.json like a pooled one, so its start-up is off the critical path (not under a
+                    // sandboxing runtime: it starts after the clone, below, so that it sees the finished checkout)
                     Path reviewWorkspace = workspace;
                     earlyReview = CompletableFuture.supplyAsync(() -> {
                         String id = startReview(reviewWorkspace, task.id());
@@ -286,6 +294,14 @@ public final class DockerTaskExecutor implements TaskExecutor {
             }
 
             workspaces.writeTask(workspace, task.toContainerJson());
+            if (reviewId == null && earlyReview == null) {
+                try {
+                    reviewId = startReview(workspace, task.id());
+                } catch (NotFoundException e) {
+                    return finish(ctx, started, imageMissing(e), null);
+                }
+                live.add(reviewId);
+            }
             if (reviewId == null) {
                 try {
                     reviewId = earlyReview.join();
@@ -406,11 +422,22 @@ public final class DockerTaskExecutor implements TaskExecutor {
         }
     }
 
+    /**
+     * The executor contract's exit code for "this container does not see the checkout the runner made"
+     * (docs/executor-contract.md; the review engine's {@code ReviewExecution.EXIT_CHECKOUT_UNSEEN}).
+     */
+    static final int EXIT_CHECKOUT_UNSEEN = 5;
+
     private TaskResult judge(ReviewTask task, Path workspace, ContainerRunner.Outcome review) {
         int exit = review.exitCode() == null ? -1 : review.exitCode();
         if (exit != 0 && review.oomKilled()) {
             return TaskResult.failure(ErrorKind.OOM_KILLED, "the review container was killed for exceeding its memory limit ("
                     + config.memoryBytes() + " bytes, DOCKER_MEMORY_LIMIT), exit code " + exit);
+        }
+        if (exit == EXIT_CHECKOUT_UNSEEN) {
+            return TaskResult.failure(ErrorKind.EXECUTOR_FAILED, "infrastructure failure, not a review: the review container"
+                    + " did not see the checkout the runner made (runtime " + (config.runtime() == null ? "default" : config.runtime())
+                    + "); the task may be retried: " + lastLines(review.tail(), task, 1));
         }
         if (exit != 0) {
             return TaskResult.failure(ErrorKind.EXECUTOR_FAILED, "the review container exited with code " + exit + ": "

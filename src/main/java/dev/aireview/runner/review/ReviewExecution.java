@@ -34,6 +34,11 @@ public final class ReviewExecution {
     public static final int EXIT_OK = 0;
     public static final int EXIT_NO_RESULT = 3;
     public static final int EXIT_NO_TASK = 4;
+    /**
+     * The checkout is not what the runner made, as seen from this container ({@link CheckoutCheck}): no result is
+     * written, the runner ends the task with an infrastructure failure.
+     */
+    public static final int EXIT_CHECKOUT_UNSEEN = 5;
 
     /** Where the task comes from and the result goes. */
     public record ContractPaths(Path taskFile, Path repoDir, Path resultFile) {
@@ -82,6 +87,11 @@ public final class ReviewExecution {
             progress("cannot read the task file: " + e.getMessage());
             result = TaskResult.failure(ErrorKind.BAD_TASK, "cannot read the task file: " + e.getMessage());
             return write(files.resultFile(), result, started);
+        }
+        String unseen = CheckoutCheck.problem(files.repoDir());
+        if (unseen != null) {
+            err.println("[review] the checkout is not as the runner made it, as seen from this container: " + unseen);
+            return EXIT_CHECKOUT_UNSEEN;
         }
         result = engine.review(task, files.repoDir(), this::progress);
         return write(files.resultFile(), result, started);

@@ -29,6 +29,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * {@link ServerClient} over the JDK {@link HttpClient} (HTTP/1.1, so a held long poll never shares a
@@ -133,18 +134,30 @@ public final class HttpServerClient implements ServerClient {
         boolean minimal = dialect.minimalPoll();
         TaskListScanner.Result answer;
         try {
-            answer = send(ServerCall.POLL, request(Dialect.pollPath(runnerId, maxTasks, wait, minimal), pollTimeout, true).GET().build(),
-                    info -> TaskListScanner.subscriber(), TaskListScanner.Result.EMPTY);
+            answer = sendPoll(Dialect.pollPath(runnerId, maxTasks, wait, minimal));
         } catch (ServerException e) {
             if (minimal || !Dialect.refusedExtension(e)) {
                 throw e;
             }
             log.warn("the server refused the poll parameters ({}); sending only the documented ones from now on", e.getMessage());
             dialect.useMinimalPoll();
-            answer = send(ServerCall.POLL, request(Dialect.pollPath(runnerId, maxTasks, wait, true), pollTimeout, true).GET().build(),
-                    info -> TaskListScanner.subscriber(), TaskListScanner.Result.EMPTY);
+            answer = sendPoll(Dialect.pollPath(runnerId, maxTasks, wait, true));
         }
         return PollAnswer.read(answer, clock.instant());
+    }
+
+    /**
+     * One poll exchange. Its headers must arrive within {@code pollTimeout}; its body then is read as long as it keeps
+     * arriving ({@link PollBodyDeadline}), so that neither the answer's size nor the machine's speed can cost the
+     * tasks in it: at a deadline the tasks read whole are kept.
+     */
+    private TaskListScanner.Result sendPoll(String path) throws ServerException, InterruptedException {
+        AtomicReference<TaskListScanner.Subscriber> body = new AtomicReference<>();
+        return send(ServerCall.POLL, request(path, pollTimeout, true).GET().build(), info -> {
+            TaskListScanner.Subscriber s = TaskListScanner.subscriber();
+            body.set(s);
+            return s;
+        }, TaskListScanner.Result.EMPTY, new PollBodyDeadline(requestTimeout, body::get));
     }
 
     @Override
@@ -219,7 +232,7 @@ public final class HttpServerClient implements ServerClient {
      * memory up to {@link ServerCall#maxBodyBytes()}, else throws a classified exception.
      */
     private CappedBody send(ServerCall call, HttpRequest request) throws ServerException, InterruptedException {
-        return send(call, request, info -> CappedBody.subscriber(call.maxBodyBytes()), CappedBody.EMPTY);
+        return send(call, request, info -> CappedBody.subscriber(call.maxBodyBytes()), CappedBody.EMPTY, null);
     }
 
     /** The answer of one exchange: the 2xx body as {@code okBody} reads it, or an error answer's capped body. */
@@ -229,10 +242,11 @@ public final class HttpServerClient implements ServerClient {
     /**
      * Sends one request under its whole-call deadline, which covers the body too: {@code okBody} reads a 2xx
      * answer as it arrives (the future completes only when it is read), an error answer is read up to
-     * {@link #MAX_ERROR_BODY_BYTES}. Returns {@code empty} for 204, else throws a classified exception.
+     * {@link #MAX_ERROR_BODY_BYTES}. Returns {@code empty} for 204, else throws a classified exception. With a
+     * {@code bodyDeadline}, a 2xx body that has begun is read under it instead (see {@link PollBodyDeadline}).
      */
-    private <T> T send(ServerCall call, HttpRequest request, HttpResponse.BodyHandler<T> okBody, T empty)
-            throws ServerException, InterruptedException {
+    private <T> T send(ServerCall call, HttpRequest request, HttpResponse.BodyHandler<T> okBody, T empty,
+                       PollBodyDeadline bodyDeadline) throws ServerException, InterruptedException {
         HttpRequest withType = request.method().equals("POST")
                 ? HttpRequest.newBuilder(request, (n, v) -> true).header("Content-Type", "application/json").build()
                 : request;
@@ -243,7 +257,8 @@ public final class HttpServerClient implements ServerClient {
         CompletableFuture<HttpResponse<Answer<T>>> future = http.sendAsync(withType, handler);
         HttpResponse<Answer<T>> response;
         try {
-            response = future.get(deadline.toMillis(), TimeUnit.MILLISECONDS);
+            response = bodyDeadline == null ? future.get(deadline.toMillis(), TimeUnit.MILLISECONDS)
+                    : bodyDeadline.await(future, deadline);
         } catch (InterruptedException e) {
             future.cancel(true);
             throw e;

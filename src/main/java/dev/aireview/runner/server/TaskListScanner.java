@@ -184,7 +184,7 @@ final class TaskListScanner {
     private int keepFrom = -1;
 
     /** A body subscriber that scans a poll answer as it arrives, asking for one buffer at a time. */
-    static HttpResponse.BodySubscriber<Result> subscriber() {
+    static Subscriber subscriber() {
         return new Subscriber();
     }
 
@@ -236,6 +236,23 @@ final class TaskListScanner {
         flush(i);
         chunk = null;
         keepFrom = -1;
+    }
+
+    /**
+     * The answer read up to here and no further, {@code why} naming the reason (a deadline): entries read whole
+     * are kept, an entry still open is cut off.
+     */
+    Result cut(String why) {
+        if (state != State.DONE && state != State.ERROR && !truncated) {
+            if (state == State.LITERAL) {
+                endLiteral();
+            }
+            if (state != State.DONE) {
+                error = why + " (at byte " + pos + ")";
+                state = State.ERROR;
+            }
+        }
+        return finish();
     }
 
     /** The end of the answer (or of what is read of it). */
@@ -683,27 +700,54 @@ final class TaskListScanner {
         return c == ' ' || c == '\n' || c == '\r' || c == '\t';
     }
 
-    private static final class Subscriber implements HttpResponse.BodySubscriber<Result> {
+    /**
+     * Scans a poll answer as it arrives, asking for one buffer at a time. It tells the caller when bytes last
+     * arrived, and {@link #cutOff} ends the read with what arrived: the entries read whole are kept, the one in
+     * progress is cut off (reported by its id when it was seen).
+     */
+    static final class Subscriber implements HttpResponse.BodySubscriber<Result> {
         private final TaskListScanner scanner = new TaskListScanner();
         private final CompletableFuture<Result> result = new CompletableFuture<>();
         private Flow.Subscription subscription;
+        private volatile long lastProgressNanos = System.nanoTime();
 
         @Override
         public CompletionStage<Result> getBody() {
             return result;
         }
 
+        /** {@link System#nanoTime()} when the headers or the last body bytes arrived. */
+        long lastProgressNanos() {
+            return lastProgressNanos;
+        }
+
+        /** Ends the read now with what arrived; {@code why} says why the answer counts as cut off there. */
+        synchronized void cutOff(String why) {
+            if (result.isDone()) {
+                return;
+            }
+            if (subscription != null) {
+                subscription.cancel(); // the connection is closed, not drained
+            }
+            result.complete(scanner.cut(why));
+        }
+
         @Override
-        public void onSubscribe(Flow.Subscription s) {
+        public synchronized void onSubscribe(Flow.Subscription s) {
             subscription = s;
+            if (result.isDone()) {
+                s.cancel();
+                return;
+            }
             s.request(1);
         }
 
         @Override
-        public void onNext(List<ByteBuffer> items) {
+        public synchronized void onNext(List<ByteBuffer> items) {
             if (result.isDone()) {
                 return;
             }
+            lastProgressNanos = System.nanoTime();
             try {
                 for (ByteBuffer b : items) {
                     if (b.hasArray()) {
@@ -728,12 +772,12 @@ final class TaskListScanner {
         }
 
         @Override
-        public void onError(Throwable t) {
+        public synchronized void onError(Throwable t) {
             result.completeExceptionally(t);
         }
 
         @Override
-        public void onComplete() {
+        public synchronized void onComplete() {
             if (!result.isDone()) {
                 result.complete(scanner.finish());
             }

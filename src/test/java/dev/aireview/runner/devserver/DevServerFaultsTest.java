@@ -268,6 +268,34 @@ class DevServerFaultsTest {
     }
 
     @Test
+    void shouldStreamAPollAnswerAndPutBackOnlyTheTasksNotWrittenWholeWhenTheRunnerHangsUp() throws Exception {
+        Api api = start();
+        api.register("r1", 4);
+        String first = enqueue(null);
+        String big = enqueue(null);
+        String last = enqueue(null);
+        server.injectFault(Fault.oversized(big, 64_000_000));
+        try (java.net.Socket s = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), URI.create(server.baseUrl()).getPort())) {
+            s.getOutputStream().write(("GET /api/runners/tasks/pending?runnerId=r1&maxTasks=4 HTTP/1.1\r\nHost: x\r\n"
+                    + "Authorization: Bearer " + TOKEN + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            InputStream in = s.getInputStream();
+            StringBuilder seen = new StringBuilder();
+            byte[] buf = new byte[8192];
+            int n;
+            // the headers and the first task arrive before the large one is written whole: read into the padding, hang up
+            while (!seen.toString().contains("\"padding\"") && (n = in.read(buf)) > 0) {
+                seen.append(new String(buf, 0, n, StandardCharsets.ISO_8859_1));
+            }
+            assertTrue(seen.toString().startsWith("HTTP/1.1 200"), seen.substring(0, Math.min(200, seen.length())));
+            assertTrue(seen.toString().contains("\"id\":\"" + first + "\""), "the first task was streamed before the large one");
+        }
+        await("the tasks not written whole go back to the queue").atMost(Duration.ofSeconds(30))
+                .until(() -> server.task(big).phase().equals("pending") && server.task(last).phase().equals("pending"));
+        assertEquals("claimed", server.task(first).phase(), "the task written whole stays with the runner that may have read it");
+        assertEquals("r1", server.task(first).runnerId());
+    }
+
+    @Test
     void shouldDefaultAnOversizedFieldToJustOverJacksonsStringLimit() throws Exception {
         Api api = start();
         Api.Reply r = api.post("/api/admin/faults", "{\"mode\":\"oversized\",\"taskId\":\"t1\"}");

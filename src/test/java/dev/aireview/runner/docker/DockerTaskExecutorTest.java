@@ -234,6 +234,19 @@ class DockerTaskExecutorTest {
     }
 
     @Test
+    void shouldReportAnUnseenCheckoutAsAnInfrastructureFailureNotAJudgedExit() {
+        assertEquals(dev.aireview.runner.review.ReviewExecution.EXIT_CHECKOUT_UNSEEN, DockerTaskExecutor.EXIT_CHECKOUT_UNSEEN,
+                "the runner and the review engine speak the same contract");
+        RecordingContext ctx = new RecordingContext(Duration.ofSeconds(60));
+        TaskResult result = run(executor, DockerTestSupport.task("unseen", git), ctx);
+
+        assertEquals(ErrorKind.EXECUTOR_FAILED, result.error().kind());
+        assertTrue(result.error().message().startsWith("infrastructure failure, not a review"), result.error().message());
+        assertTrue(result.error().message().contains("not visible"), result.error().message());
+        assertEquals(5, result.stats().exitCode());
+    }
+
+    @Test
     void shouldReportExecutorFailedWhenNoResultFileIsWritten() {
         RecordingContext ctx = new RecordingContext(Duration.ofSeconds(60));
         TaskResult result = run(executor, DockerTestSupport.task("noresult", git), ctx);

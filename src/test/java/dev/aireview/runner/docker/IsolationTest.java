@@ -65,6 +65,18 @@ class IsolationTest {
             ReviewTask task = DockerTestSupport.task("slow", git);
             RecordingContext ctx = new RecordingContext(Duration.ofSeconds(150));
             List<String> seen = new CopyOnWriteArrayList<>();
+            // the engine's own record of the task's containers, in order: the review must be created after the clone died
+            List<String> events = new CopyOnWriteArrayList<>();
+            com.github.dockerjava.api.async.ResultCallback.Adapter<com.github.dockerjava.api.model.Event> listener =
+                    DockerTestSupport.docker().eventsCmd().withLabelFilter(Labels.TASK + "=" + task.id())
+                            .withEventFilter("create", "start", "die")
+                            .exec(new com.github.dockerjava.api.async.ResultCallback.Adapter<>() {
+                                @Override
+                                public void onNext(com.github.dockerjava.api.model.Event e) {
+                                    Map<String, String> attrs = e.getActor() == null ? Map.of() : e.getActor().getAttributes();
+                                    events.add(attrs.get(Labels.ROLE) + " " + e.getAction());
+                                }
+                            });
             CompletableFuture<TaskResult> running = CompletableFuture.supplyAsync(() -> ex.execute(task, ctx));
             await().atMost(Duration.ofSeconds(120)).until(() -> {
                 for (Container c : DockerTestSupport.containersOfTask(task.id())) {
@@ -83,6 +95,12 @@ class IsolationTest {
                 return seen.stream().anyMatch(s -> s.startsWith("review")) || running.isDone();
             });
             TaskResult result = running.get(150, TimeUnit.SECONDS);
+            await("the engine reported the review container's end").atMost(Duration.ofSeconds(30))
+                    .until(() -> events.contains("review die"));
+            listener.close();
+            assertTrue(events.indexOf("clone die") >= 0 && events.indexOf("clone die") < events.indexOf("review create"),
+                    "under gVisor the review sandbox starts only once the clone has finished, so it sees the whole checkout: "
+                            + events);
 
             assertEquals(ResultStatus.COMPLETED, result.status(), () -> result + "\n" + ctx.lines());
             assertTrue(result.summary().contains("head=" + git.head()), "the clone reached the git host: " + result.summary());

@@ -208,6 +208,26 @@ class ExecuteEndToEndTest {
     }
 
     @Test
+    void aCheckoutMissingTrackedFilesIsNotReviewedButReportedAsUnseen() throws Exception {
+        // what a sandbox that cached the bind mount before the clone finished sees: the head, not all of its files
+        Files.delete(repo.dir.resolve("src/cart.js"));
+        writeTask(task(repo.headSha, repo.baseSha));
+        int code = execute();
+        assertEquals(ReviewExecution.EXIT_CHECKOUT_UNSEEN, code);
+        assertFalse(Files.exists(workspace.resolve("result.json")), "no review is written on a half-seen checkout");
+        String stderr = err.toString(StandardCharsets.UTF_8);
+        assertTrue(stderr.contains("tracked file(s)") && stderr.contains("src/cart.js"), stderr);
+    }
+
+    @Test
+    void aCheckoutWithoutAReadableHeadIsReportedAsUnseen() throws Exception {
+        Files.writeString(repo.dir.resolve(".git/HEAD"), "ref: refs/heads/nowhere\n");
+        writeTask(task(repo.headSha, repo.baseSha));
+        assertEquals(ReviewExecution.EXIT_CHECKOUT_UNSEEN, execute());
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("no readable head commit"), err.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
     void selfTestPasses() {
         assertEquals(0, Main.commandLine().execute("execute", "--self-test"));
         assertTrue(out.toString(StandardCharsets.UTF_8).contains("self-test ok"));

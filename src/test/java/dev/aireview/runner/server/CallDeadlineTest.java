@@ -65,7 +65,8 @@ class CallDeadlineTest {
             for (Map.Entry<String, Call> c : calls.entrySet()) {
                 timesOut(c.getKey(), REQUEST, c.getValue());
             }
-            ServerException poll = timesOut("poll", POLL, () -> client.poll("r", 1, Duration.ofMillis(100)));
+            // the poll's headers came in time: its body is read while it keeps arriving, ended after REQUEST without a byte
+            ServerException poll = timesOut("poll", REQUEST, () -> client.poll("r", 1, Duration.ofMillis(100)));
             assertEquals(ServerCall.POLL, poll.call());
             assertEquals(calls.size() + 1, stall.requests(), "every call reached the server and got its headers");
             org.awaitility.Awaitility.await("each cancelled exchange closed its connection, none is left hanging")
@@ -82,11 +83,18 @@ class CallDeadlineTest {
     }
 
     @Test
-    void shouldEndAStreamedPollAnswerWhoseBodyDribblesPastTheDeadline() {
+    void shouldEndAStreamedPollAnswerThatNeverFinishesAtItsWholeCallBoundAndReportTheTaskItWasReading() throws Exception {
         wm.stubFor(get(urlPathEqualTo("/api/runners/tasks/pending")).willReturn(okJson("{\"data\":[{\"id\":\"t1\",\"pad\":\""
-                + "p".repeat(2000) + "\"}]}").withChunkedDribbleDelay(40, 20_000)));
+                + "p".repeat(4000) + "\"}]}").withChunkedDribbleDelay(400, 40_000)));
         HttpServerClient client = new HttpServerClient(URI.create(wm.baseUrl()), TOKEN, REQUEST, POLL, Clock.systemUTC());
-        timesOut("dribbled poll", POLL, () -> client.poll("r", 1, Duration.ZERO));
+        Duration bound = POLL.plus(REQUEST.multipliedBy(PollBodyDeadline.MAX_BODY_IDLES));
+        long t0 = System.nanoTime();
+        List<ClaimedTask> tasks = client.poll("r", 1, Duration.ZERO);
+        Duration took = Duration.ofNanos(System.nanoTime() - t0);
+        assertEquals(1, tasks.size(), "the task whose id arrived is claimed: " + tasks);
+        assertTrue(tasks.get(0).isBad() && tasks.get(0).id().equals("t1"), "and ends bad_task by its id: " + tasks);
+        assertTrue(tasks.get(0).parseError().contains("the answer"), tasks.get(0).parseError());
+        assertTrue(took.compareTo(bound.plus(SLACK)) < 0, "returned after " + took.toMillis() + " ms");
     }
 
     @Test

@@ -23,7 +23,15 @@ public final class StallingServer implements AutoCloseable {
     private final AtomicInteger closedByClient = new AtomicInteger();
     private final Thread acceptor;
 
+    private final byte[] prefix;
+
     public StallingServer() throws IOException {
+        this("{\"data\":");
+    }
+
+    /** A server whose every answer is {@code prefix}, then a stall. */
+    public StallingServer(String prefix) throws IOException {
+        this.prefix = prefix.getBytes(StandardCharsets.UTF_8);
         socket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         acceptor = new Thread(this::accept, "stalling-server");
         acceptor.setDaemon(true);
@@ -73,8 +81,9 @@ public final class StallingServer implements AutoCloseable {
             }
             requests.incrementAndGet();
             OutputStream out = s.getOutputStream();
-            out.write(("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{\"data\":")
-                    .getBytes(StandardCharsets.US_ASCII));
+            out.write(("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + (prefix.length + 100000)
+                    + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.write(prefix);
             out.flush();
             // stall: hold the connection open until the client gives up or the server is closed
             while (in.read() >= 0) {
