@@ -117,7 +117,12 @@ public final class KubernetesTaskExecutor implements TaskExecutor {
             logs = new PodLogs(client, namespace);
             watch = new PodWatch(client, namespace, config.runnerName());
         } catch (KubernetesClientException e) {
-            throw new IllegalStateException("the Kubernetes API (namespace " + namespace + ") cannot be used: HTTP "
+            if (e.getCode() <= 0) {
+                Throwable cause = e.getCause() == null ? e : e.getCause();
+                throw new IllegalStateException("the Kubernetes API at " + client.getMasterUrl() + " cannot be reached: "
+                        + cause + " (in-cluster service account or KUBECONFIG: docs/kubernetes.md)", e);
+            }
+            throw new IllegalStateException("the Kubernetes API (namespace " + namespace + ") refused the runner: HTTP "
                     + e.getCode() + " " + e.getMessage() + " (check the runner's Role: docs/kubernetes.md)", e);
         }
         LOG.info("Kubernetes executor ready: namespace {}, image {}, pending timeout {} s", namespace,

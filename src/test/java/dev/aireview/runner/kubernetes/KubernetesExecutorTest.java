@@ -62,6 +62,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @EnableKubernetesMockClient(crud = true)
 class KubernetesExecutorTest {
+    /** The mock server logs every request at INFO through java.util.logging; only its warnings are kept (held: JUL loggers are weak). */
+    static final java.util.logging.Logger MOCK_LOG = java.util.logging.Logger.getLogger("io.fabric8.mockwebserver");
+
+    static {
+        MOCK_LOG.setLevel(java.util.logging.Level.WARNING);
+    }
+
     static final String NS = "ai-review-tasks";
     static final String TOKEN = "tok-Sup3rSecret-99";
     /** User agent of the executor's client: tells its requests from the fake kubelet's and the assertions'. */
