@@ -96,6 +96,10 @@ public final class Bench {
             pooledTimeline();
             return;
         }
+        if ("pickup".equals(a.get("only"))) {
+            pickupProfile();
+            return;
+        }
         List<String> shipped = shippedFlags();
         Map<String, String> shippedEnv = shippedEnv();
         int tasks = quick ? 4 : 16;
@@ -344,6 +348,85 @@ public final class Bench {
         }
         return new Timed(Duration.between(t.claimedAt(), t.finishedAt()).toMillis(),
                 between(t, "cloning", "reviewing"), between(t, "reviewing", "submitting"));
+    }
+
+    /**
+     * Pickup with 2 slots and tasks that fail fast (a repository the git daemon does not have: the clone fails),
+     * arriving every 0.4–0.9 s (seeded): enqueue → claim for each task, split by whether a slot was free when it
+     * was enqueued (fewer than 2 of the runner's tasks claimed and not finished), and claim → result of the failing
+     * task against a raw `docker run` of the same failing clone. Prints; touches nothing.
+     */
+    private void pickupProfile() throws Exception {
+        Process runner = startRunner("bench-pickup", 2, 0, shippedFlags(), shippedEnv());
+        String missing = a.get("url").replace("bench.git", "missing-" + System.nanoTime() + ".git");
+        java.util.Random random = new java.util.Random(18);
+        int n = Math.max(8, rounds * 4);
+        failing(missing); // warm-up, not counted
+        List<String> ids = new ArrayList<>();
+        List<Boolean> slotFree = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            long busy = ids.stream().map(server::task).filter(t -> t.claimedAt() != null && t.finishedAt() == null).count()
+                    + ids.stream().map(server::task).filter(t -> t.claimedAt() == null).count();
+            slotFree.add(busy < 2);
+            ids.add(server.enqueue(NewTask.forRepository(missing).branch(a.get("branch")).headSha(a.get("head")).build()));
+            Thread.sleep(400 + random.nextInt(501)); // the arrival process being measured, not a wait for a result
+        }
+        List<Long> free = new ArrayList<>();
+        List<Long> all = new ArrayList<>();
+        List<Long> failMs = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            TaskSnapshot t = server.awaitTerminal(ids.get(i), Duration.ofMinutes(3));
+            long pickup = Duration.between(t.enqueuedAt(), t.claimedAt()).toMillis();
+            all.add(pickup);
+            if (slotFree.get(i)) {
+                free.add(pickup);
+            }
+            failMs.add(Duration.between(t.claimedAt(), t.finishedAt()).toMillis());
+        }
+        stop(runner);
+        List<Long> raw = new ArrayList<>();
+        for (int i = 0; i < Math.max(3, rounds); i++) {
+            raw.add(rawFailingClone(missing));
+        }
+        System.out.printf(Locale.ROOT, "pickup (enqueue -> claim), a slot free at enqueue: %s%n", Stat.of(free).fmt("ms"));
+        System.out.printf(Locale.ROOT, "pickup (enqueue -> claim), every task:             %s%n", Stat.of(all).fmt("ms"));
+        System.out.printf(Locale.ROOT, "failing task, claim -> result:                    %s%n", Stat.of(failMs).fmt("ms"));
+        System.out.printf(Locale.ROOT, "raw `docker run` of the same failing clone:        %s%n", Stat.of(raw).fmt("ms"));
+        System.out.printf(Locale.ROOT, "ratio failing task / raw (medians): %s%n", ratio(Stat.of(failMs).median, Stat.of(raw).median));
+        System.out.println("per task pickup (ms): " + all + "; slot free: " + slotFree + "; claim -> result: " + failMs + "; raw: " + raw);
+    }
+
+    private void failing(String url) throws Exception {
+        String id = server.enqueue(NewTask.forRepository(url).branch(a.get("branch")).headSha(a.get("head")).build());
+        TaskSnapshot t = server.awaitTerminal(id, Duration.ofMinutes(3));
+        if (!"clone_failed".equals(t.errorKind())) {
+            throw new IllegalStateException("the failing task ended " + t.resultStatus() + "/" + t.errorKind());
+        }
+    }
+
+    /** The clone half of bench/raw-pair.sh against a missing repository: it must fail; its wall time. */
+    private long rawFailingClone(String url) throws Exception {
+        Path ws = Files.createTempDirectory(wsBase, "raw-fail");
+        ws.toFile().setWritable(true, false);
+        List<String> cmd = new ArrayList<>(List.of("docker", "run", "--rm", "--label", "ai-review.managed=true", "--label",
+                "ai-review.bench=raw", "--network", "host", "--user", "10001:10001", "--read-only", "--tmpfs",
+                "/tmp:rw,nosuid,nodev,size=256m", "--cap-drop", "ALL", "--security-opt", "no-new-privileges", "--init",
+                "--memory", "2g", "--memory-swap", "2g", "--cpus", "1", "--pids-limit", "512", "-v", ws + ":/workspace",
+                "-w", "/workspace", "-e", "HOME=/tmp", "-e", "U=" + url, "-e", "B=" + a.get("branch"), "--entrypoint", "sh",
+                a.get("image"), "-c", "set -e; git init -q /workspace/repo; cd /workspace/repo; git remote add origin \"$U\"; "
+                        + "git fetch -q --no-tags --depth=50 origin \"+refs/heads/$B:refs/remotes/origin/$B\""));
+        long t = System.nanoTime();
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        if (!p.waitFor(2, TimeUnit.MINUTES)) {
+            p.destroyForcibly();
+            throw new IllegalStateException("raw failing clone did not end");
+        }
+        long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t);
+        if (p.exitValue() == 0) {
+            throw new IllegalStateException("the raw clone of a missing repository succeeded");
+        }
+        exec(List.of("rm", "-rf", ws.toString()));
+        return ms;
     }
 
     private static long between(TaskSnapshot t, String from, String to) {

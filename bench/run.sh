@@ -12,7 +12,15 @@
 #                                prints, does not touch BENCHMARKS.md (--rounds N batches, default 3)
 #   bash bench/run.sh --pooled   only pooled tasks, each split at its phase changes (ms since the claim, as the runner
 #                                stamped them); prints (--rounds N tasks, default 7)
+#   bash bench/run.sh --pickup   2 slots, fast-failing tasks (a missing repository) arriving every 0.4-0.9 s: enqueue ->
+#                                claim, and a failing task's claim -> result against a raw `docker run` of the same
+#                                failing clone; prints (--rounds N: 4N tasks, default 7)
 #                                BENCH_RUNNER_FLAGS="..." adds JVM flags to the runner (e.g. a flight recording)
+#   bash bench/run.sh --real-repo DIR  a real repository (a bare or non-bare git directory, e.g. a mirror of git/git)
+#                                served by git daemon: the runner's first review, a repeat review of another commit
+#                                and of the same commit (repository cache) between two raw clone+review pairs of the
+#                                same run (bench/RealRepo.java); prints, does not touch BENCHMARKS.md.
+#                                BENCH_REAL_BRANCH (default master) names the branch reviewed
 #   bash bench/run.sh --classlist  rewrite src/main/cds/runner.classlist (the classes the runner loads, from which
 #                                Dockerfile.runner dumps its class-data-sharing archive) and stop
 #
@@ -34,6 +42,8 @@ while [ $# -gt 0 ]; do
     --classlist) CLASSLIST=true ;;
     --throughput) ONLY=throughput; ROUNDS=${ROUNDS_SET:-3} ;;
     --pooled) ONLY=pooled; ROUNDS=${ROUNDS_SET:-7} ;;
+    --real-repo) ONLY=real; REAL_REPO=$(cd "$2" && pwd); shift ;;
+    --pickup) ONLY=pickup; ROUNDS=${ROUNDS_SET:-7} ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -46,7 +56,7 @@ DAEMON=
 cleanup() {
   [ -n "$DAEMON" ] && kill "$DAEMON" 2>/dev/null || true
   docker ps -aq --filter label=ai-review.bench=raw | xargs -r docker rm -f >/dev/null 2>&1 || true
-  for r in bench-cold bench-pool bench-busy bench-plain bench-cds; do
+  for r in bench-cold bench-pool bench-busy bench-plain bench-cds bench-pickup; do
     docker ps -aq --filter "label=ai-review.runner=$r" | xargs -r docker rm -f >/dev/null 2>&1 || true
   done
   rm -rf "$WORK"
@@ -72,6 +82,25 @@ PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 git daemon --reuseaddr --listen=127.0.0.1 --port="$PORT" --base-path="$WORK/repos" --export-all "$WORK/repos" 2>"$WORK/daemon.log" &
 DAEMON=$!
 for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/"$PORT") 2>/dev/null && break; sleep 0.1; done
+
+if [ "$ONLY" = real ]; then
+  RB=${BENCH_REAL_BRANCH:-master}
+  H1=$(git -C "$REAL_REPO" rev-parse "$RB"); B1=$(git -C "$REAL_REPO" rev-parse "$RB~1")
+  H2=$(git -C "$REAL_REPO" rev-parse "$RB~3"); B2=$(git -C "$REAL_REPO" rev-parse "$RB~4")
+  RPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  git daemon --reuseaddr --listen=127.0.0.1 --port="$RPORT" --base-path="$(dirname "$REAL_REPO")" --export-all \
+    "$(dirname "$REAL_REPO")" 2>"$WORK/real-daemon.log" &
+  RDAEMON=$!
+  for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/"$RPORT") 2>/dev/null && break; sleep 0.1; done
+  mkdir -p "$WORK/ws" && chmod 0755 "$WORK/ws"
+  set +e
+  LOG_LEVEL=WARN java -cp "$JAR" bench/RealRepo.java image="$IMAGE" url="git://127.0.0.1:$RPORT/$(basename "$REAL_REPO")" \
+    branch="$RB" head="$H1" base="$B1" head2="$H2" base2="$B2" ws="$WORK/ws" rawPair="$ROOT/bench/raw-pair.sh"
+  rc=$?
+  kill "$RDAEMON" 2>/dev/null || true
+  docker ps -aq --filter "label=ai-review.runner=bench-real" | xargs -r docker rm -f >/dev/null 2>&1 || true
+  exit $rc
+fi
 
 if $CLASSLIST; then
   LOG_LEVEL=WARN java -cp "$JAR" bench/Bench.java jar="$JAR" ws="$WORK/ws" image="$IMAGE" url="git://127.0.0.1:$PORT/bench.git" \

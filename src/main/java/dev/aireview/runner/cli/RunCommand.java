@@ -118,6 +118,8 @@ public final class RunCommand implements Callable<Integer> {
     String runtime;
     @Option(names = "--clone-network-mode", paramLabel = "MODE", description = "[DOCKER_CLONE_NETWORK_MODE] Clone container network mode. Default: DOCKER_NETWORK_MODE.")
     String cloneNetwork;
+    @Option(names = "--repo-cache-limit", paramLabel = "SIZE", description = "[RUNNER_REPO_CACHE_LIMIT] Repository cache cap (LRU); 0 = no cache. Default: 5g.")
+    String repoCacheLimit;
     @Option(names = "--health-port", paramLabel = "[ADDR:]PORT", description = "[RUNNER_HEALTH_PORT] GET /health and /metrics endpoint; 0 = off. Default: 0.")
     String healthPort;
     @Option(names = "--executor", paramLabel = "KIND", description = "[RUNNER_EXECUTOR] docker | kubernetes (one pod per task). Default: docker.")
@@ -162,6 +164,7 @@ public final class RunCommand implements Callable<Integer> {
         put(m, ConfigOption.MIN_FREE_DISK, minFreeDisk);
         put(m, ConfigOption.RUNTIME, runtime);
         put(m, ConfigOption.CLONE_NETWORK_MODE, cloneNetwork);
+        put(m, ConfigOption.REPO_CACHE_LIMIT, repoCacheLimit);
         put(m, ConfigOption.HEALTH_PORT, healthPort);
         put(m, ConfigOption.LOG_FORMAT, logFormat);
         put(m, ConfigOption.EXECUTOR, executor);

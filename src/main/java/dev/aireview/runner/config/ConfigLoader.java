@@ -137,6 +137,7 @@ public final class ConfigLoader {
         if (cloneNetwork != null && cloneNetwork.chars().anyMatch(Character::isWhitespace)) {
             bad(ConfigOption.CLONE_NETWORK_MODE, cloneNetwork, "a network mode has no whitespace");
         }
+        long repoCacheLimit = size(ConfigOption.REPO_CACHE_LIMIT, 0);
         LogFormat logFormat = logFormat();
         ExecutorKind executor = executorKind();
         String namespace = raw(ConfigOption.KUBERNETES_NAMESPACE);
@@ -150,7 +151,7 @@ public final class ConfigLoader {
         }
         DockerConfig docker = new DockerConfig(dockerHost, image, pullPolicy, memory, cpus, network, workspace,
                 Duration.ofSeconds(timeout), poolSize, cloneDepth, pids, user, Duration.ofSeconds(stopGrace), name,
-                resultLimit, workspaceLimit, minFree, runtime, cloneNetwork);
+                resultLimit, workspaceLimit, minFree, runtime, cloneNetwork, repoCacheLimit);
         RunnerConfig config = new RunnerConfig(serverUrl, token, name, runnerId, tags, maxJobs,
                 Duration.ofMillis(pollInterval), Duration.ofMillis(pollTimeout), Duration.ofMillis(heartbeat),
                 Duration.ofMillis(requestTimeout), Duration.ofMillis(shutdownGrace), logLimit, docker,
@@ -167,7 +168,7 @@ public final class ConfigLoader {
             return new String[]{a.address(), Integer.toString(a.port())};
         } catch (HealthAddress.InvalidException e) {
             bad(ConfigOption.HEALTH_PORT, v, e.getMessage());
-            return new String[]{"0.0.0.0", "0"};
+            return new String[]{HealthAddress.DEFAULT_BIND, "0"};
         }
     }
 
@@ -461,6 +462,7 @@ public final class ConfigLoader {
             m.put(ConfigOption.MIN_FREE_DISK.env(), String.valueOf(d.minFreeDisk()));
             m.put(ConfigOption.RUNTIME.env(), d.runtime() == null ? "(engine default)" : d.runtime());
             m.put(ConfigOption.CLONE_NETWORK_MODE.env(), d.cloneNetworkMode());
+            m.put(ConfigOption.REPO_CACHE_LIMIT.env(), d.repoCacheLimitBytes() == 0 ? "0 (off)" : Long.toString(d.repoCacheLimitBytes()));
         }
         m.put(ConfigOption.HEALTH_PORT.env(), c.healthEnabled() ? c.healthBind() + ":" + c.healthPort() : "0 (off)");
         m.put(ConfigOption.LOG_FORMAT.env(), c.logFormat().wire());

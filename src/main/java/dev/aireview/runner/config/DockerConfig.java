@@ -25,6 +25,7 @@ import java.time.Duration;
  * @param minFreeDisk        DOCKER_MIN_FREE_DISK: claims pause below this much free space
  * @param runtime            DOCKER_RUNTIME of the review container, null for the engine's default
  * @param cloneNetworkMode   DOCKER_CLONE_NETWORK_MODE of the clone container
+ * @param repoCacheLimitBytes RUNNER_REPO_CACHE_LIMIT: size cap of the runner's repository cache (0 = no cache)
  */
 public record DockerConfig(
         String host,
@@ -45,10 +46,12 @@ public record DockerConfig(
         long workspaceLimitBytes,
         FreeDiskThreshold minFreeDisk,
         String runtime,
-        String cloneNetworkMode) {
+        String cloneNetworkMode,
+        long repoCacheLimitBytes) {
 
     public static final long DEFAULT_RESULT_LIMIT_BYTES = 1L << 20;
     public static final long DEFAULT_WORKSPACE_LIMIT_BYTES = 2L << 30;
+    public static final long DEFAULT_REPO_CACHE_LIMIT_BYTES = 5L << 30;
 
     public DockerConfig {
         runtime = runtime == null || runtime.isBlank() ? null : runtime.trim();
@@ -56,7 +59,17 @@ public record DockerConfig(
         minFreeDisk = minFreeDisk == null ? FreeDiskThreshold.OFF : minFreeDisk;
     }
 
-    /** The settings before the hostile-workspace options: their defaults, no disk-pressure guard (tests, tools). */
+    /** As the canonical constructor without a repository cache (the settings before RUNNER_REPO_CACHE_LIMIT). */
+    public DockerConfig(String host, String executorImage, PullPolicy pullPolicy, long memoryBytes, double cpus,
+                        String networkMode, Path workspaceBase, Duration timeout, int poolSize, int cloneDepth,
+                        long pidsLimit, String user, Duration stopGrace, String runnerName, long resultLimitBytes,
+                        long workspaceLimitBytes, FreeDiskThreshold minFreeDisk, String runtime, String cloneNetworkMode) {
+        this(host, executorImage, pullPolicy, memoryBytes, cpus, networkMode, workspaceBase, timeout, poolSize, cloneDepth,
+                pidsLimit, user, stopGrace, runnerName, resultLimitBytes, workspaceLimitBytes, minFreeDisk, runtime,
+                cloneNetworkMode, 0);
+    }
+
+    /** The settings before the hostile-workspace options: their defaults, no disk-pressure guard, no repository cache (tests, tools). */
     public DockerConfig(String host, String executorImage, PullPolicy pullPolicy, long memoryBytes, double cpus,
                         String networkMode, Path workspaceBase, Duration timeout, int poolSize, int cloneDepth,
                         long pidsLimit, String user, Duration stopGrace, String runnerName) {
@@ -69,20 +82,27 @@ public record DockerConfig(
     public DockerConfig withWorkspaceGuards(long resultLimit, long workspaceLimit, FreeDiskThreshold minFree) {
         return new DockerConfig(host, executorImage, pullPolicy, memoryBytes, cpus, networkMode, workspaceBase, timeout,
                 poolSize, cloneDepth, pidsLimit, user, stopGrace, runnerName, resultLimit, workspaceLimit, minFree, runtime,
-                cloneNetworkMode);
+                cloneNetworkMode, repoCacheLimitBytes);
     }
 
     /** A copy with another review runtime and clone network mode. */
     public DockerConfig withIsolation(String newRuntime, String newCloneNetworkMode) {
         return new DockerConfig(host, executorImage, pullPolicy, memoryBytes, cpus, networkMode, workspaceBase, timeout,
                 poolSize, cloneDepth, pidsLimit, user, stopGrace, runnerName, resultLimitBytes, workspaceLimitBytes,
-                minFreeDisk, newRuntime, newCloneNetworkMode);
+                minFreeDisk, newRuntime, newCloneNetworkMode, repoCacheLimitBytes);
     }
 
     /** A copy with another pool size. */
     public DockerConfig withPoolSize(int newPoolSize) {
         return new DockerConfig(host, executorImage, pullPolicy, memoryBytes, cpus, networkMode, workspaceBase, timeout,
                 newPoolSize, cloneDepth, pidsLimit, user, stopGrace, runnerName, resultLimitBytes, workspaceLimitBytes,
-                minFreeDisk, runtime, cloneNetworkMode);
+                minFreeDisk, runtime, cloneNetworkMode, repoCacheLimitBytes);
+    }
+
+    /** A copy with another repository cache cap (RUNNER_REPO_CACHE_LIMIT; 0 = no cache). */
+    public DockerConfig withRepoCacheLimit(long newRepoCacheLimitBytes) {
+        return new DockerConfig(host, executorImage, pullPolicy, memoryBytes, cpus, networkMode, workspaceBase, timeout,
+                poolSize, cloneDepth, pidsLimit, user, stopGrace, runnerName, resultLimitBytes, workspaceLimitBytes,
+                minFreeDisk, runtime, cloneNetworkMode, newRepoCacheLimitBytes);
     }
 }

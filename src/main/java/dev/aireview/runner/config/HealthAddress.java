@@ -5,10 +5,13 @@ package dev.aireview.runner.config;
  * {@code run} command (where the endpoint listens) and the {@code health} command (where it asks), so both read
  * the same variable the same way.
  *
- * @param address bind address; {@code 0.0.0.0} (all interfaces) when the value has none
+ * @param address bind address; {@code 127.0.0.1} (loopback only: the endpoint is not reachable from other hosts unless
+ *                the operator names an address, e.g. {@code 0.0.0.0:8081}) when the value has none
  * @param port    0 = the endpoint is off
  */
 public record HealthAddress(String address, int port) {
+    /** The bind address when RUNNER_HEALTH_PORT names none: loopback, so probes and metrics are not exposed by default. */
+    public static final String DEFAULT_BIND = "127.0.0.1";
     static final String USAGE = "use port or address:port, e.g. 8081 or 127.0.0.1:8081";
 
     /** Thrown for a malformed value; the message says what is wrong (without the value). */
@@ -20,7 +23,7 @@ public record HealthAddress(String address, int port) {
 
     public static HealthAddress parse(String value) {
         String v = value == null ? "0" : value.trim();
-        String address = "0.0.0.0";
+        String address = DEFAULT_BIND;
         String port = v;
         int colon = v.lastIndexOf(':');
         if (colon >= 0) {

@@ -22,7 +22,7 @@ import java.util.List;
  * @param shutdownGrace      how long a graceful stop lets running tasks finish
  * @param logLimitBytes      per-task cap of shipped log bytes (head and tail kept)
  * @param docker             Docker executor settings
- * @param healthBind         address of the /health endpoint ({@code 0.0.0.0} = all interfaces)
+ * @param healthBind         address of the /health endpoint ({@code 127.0.0.1} by default; {@code 0.0.0.0} = all interfaces)
  * @param healthPort         RUNNER_HEALTH_PORT: port of the /health endpoint, 0 = no endpoint
  * @param logFormat          RUNNER_LOG_FORMAT: text or json log lines on stdout
  * @param executor           RUNNER_EXECUTOR: docker or kubernetes
@@ -50,7 +50,7 @@ public record RunnerConfig(
 
     public RunnerConfig {
         tags = tags == null ? List.of() : List.copyOf(tags);
-        healthBind = healthBind == null || healthBind.isBlank() ? "0.0.0.0" : healthBind;
+        healthBind = healthBind == null || healthBind.isBlank() ? HealthAddress.DEFAULT_BIND : healthBind;
         logFormat = logFormat == null ? LogFormat.TEXT : logFormat;
         executor = executor == null ? ExecutorKind.DOCKER : executor;
         kubernetes = kubernetes == null ? KubernetesConfig.DEFAULT : kubernetes;

@@ -130,7 +130,7 @@ final class ContainerPool implements AutoCloseable {
         try {
             var create = specs.review(docker, workspace, Labels.POOL_TASK);
             create.getHostConfig().withCpuShares(WARMING_CPU_SHARES);
-            id = create.exec().getId();
+            id = verifier == null ? create.exec().getId() : verifier.create(create);
             docker.startContainerCmd(id).exec();
             String started = id;
             DiskWatch.Watch watch = diskWatch == null ? null : diskWatch.watch(workspace, () -> runner.kill(started));
@@ -160,13 +160,64 @@ final class ContainerPool implements AutoCloseable {
         return Optional.empty();
     }
 
-    /** Gives a taken container the CPU weight of a task container (it was created with {@link #WARMING_CPU_SHARES}). */
-    void promote(String containerId) {
+    /**
+     * Another way to set a container's CPU weight, for an engine without Docker's {@code /containers/{id}/update}
+     * (Podman answers 404 there and has its own endpoint): null when done, else why it could not.
+     */
+    interface CpuWeight {
+        String set(String containerId, int shares);
+    }
+
+    private volatile CpuWeight cpuWeightFallback;
+    private volatile ContainerVerifier verifier;
+
+    /** Every pooled container is created through {@code verifier} (read back and compared). */
+    void useVerifier(ContainerVerifier verifier) {
+        this.verifier = verifier;
+    }
+    private final AtomicBoolean promoteWarned = new AtomicBoolean();
+
+    /** Used when the engine answers 404 to Docker's update endpoint (Podman: its libpod update endpoint). */
+    void useCpuWeightFallback(CpuWeight fallback) {
+        this.cpuWeightFallback = fallback;
+    }
+
+    /**
+     * Gives a taken container the CPU weight of a task container (it was created with {@link #WARMING_CPU_SHARES});
+     * true when done. An engine without Docker's update endpoint gets {@link #useCpuWeightFallback its own}; when no
+     * way works, the reason is logged as a warning (once per process, then at debug): the task runs at the warming weight.
+     */
+    boolean promote(String containerId) {
+        String why;
         try {
             docker.updateContainerCmd(containerId).withCpuShares(TASK_CPU_SHARES).exec();
+            return true;
+        } catch (NotFoundException e) {
+            CpuWeight fallback = cpuWeightFallback;
+            if (fallback == null) {
+                why = "the engine has no container update endpoint (HTTP 404: " + e.getMessage() + ")";
+            } else {
+                try {
+                    why = fallback.set(containerId, TASK_CPU_SHARES);
+                } catch (RuntimeException f) {
+                    why = f.getMessage();
+                }
+                if (why == null) {
+                    return true;
+                }
+                why = "the engine has no Docker container update endpoint (HTTP 404), and its own failed: " + why;
+            }
         } catch (RuntimeException e) {
-            LOG.debug("could not raise the CPU weight of {}: {}", ContainerRunner.shortId(containerId), e.getMessage());
+            why = e.getMessage();
         }
+        String message = "could not raise the CPU weight of pre-warmed container {} from " + WARMING_CPU_SHARES + " to "
+                + TASK_CPU_SHARES + " shares, so its task competes for the CPU at the warming weight: {}";
+        if (promoteWarned.compareAndSet(false, true)) {
+            LOG.warn(message, ContainerRunner.shortId(containerId), why);
+        } else {
+            LOG.debug(message, ContainerRunner.shortId(containerId), why);
+        }
+        return false;
     }
 
     private boolean isRunning(String id) {

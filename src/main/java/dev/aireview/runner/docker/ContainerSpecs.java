@@ -32,9 +32,42 @@ public final class ContainerSpecs {
     public static final String HOST_GATEWAY_ENTRY = "host.docker.internal:host-gateway";
 
     private final DockerConfig config;
+    /**
+     * Per network, the address {@code host.docker.internal} gets instead of {@code host-gateway} (engines that write
+     * {@code host-gateway} literally into /etc/hosts: Podman 4.3); empty for an engine that resolves it (Docker).
+     */
+    private volatile Map<String, String> gatewayAddresses = Map.of();
 
     public ContainerSpecs(DockerConfig config) {
         this.config = config;
+    }
+
+    /**
+     * For engines that do not resolve {@code host-gateway} (Podman before 5.3 writes it literally into /etc/hosts):
+     * {@code host.docker.internal} then gets each network's own gateway address, as {@code gatewayOf} (a network
+     * inspect) tells. A network without one gets no entry (its containers still have Podman's
+     * {@code host.containers.internal}). The networks' names and addresses, for the log.
+     */
+    public Map<String, String> useGatewayAddresses(java.util.function.Function<String, String> gatewayOf) {
+        Map<String, String> found = new java.util.TreeMap<>();
+        for (String network : new String[]{config.networkMode(), config.cloneNetworkMode()}) {
+            String name = network == null || network.isBlank() ? "bridge" : network.trim();
+            if (hasOwnNetwork(name) && !found.containsKey(name)) {
+                String gateway = gatewayOf.apply(name);
+                found.put(name, gateway == null || gateway.isBlank() ? "" : gateway.trim());
+            }
+        }
+        gatewayAddresses = Map.copyOf(found);
+        return gatewayAddresses;
+    }
+
+    /** The extra host entry for a container on {@code networkMode} (which has its own network), or null for none. */
+    String hostGatewayEntry(String networkMode) {
+        if (gatewayAddresses.isEmpty()) {
+            return HOST_GATEWAY_ENTRY;
+        }
+        String gateway = gatewayAddresses.get(networkMode == null || networkMode.isBlank() ? "bridge" : networkMode.trim());
+        return gateway == null || gateway.isEmpty() ? null : "host.docker.internal:" + gateway;
     }
 
     /** Limits and hardening of a review container, with {@code workspace} bind-mounted read-write at /workspace. */
@@ -60,8 +93,9 @@ public final class ContainerSpecs {
         if (networkMode != null && !networkMode.isBlank()) {
             host.withNetworkMode(networkMode);
         }
-        if (hasOwnNetwork(networkMode)) {
-            host.withExtraHosts(HOST_GATEWAY_ENTRY);
+        String gatewayEntry = hasOwnNetwork(networkMode) ? hostGatewayEntry(networkMode) : null;
+        if (gatewayEntry != null) {
+            host.withExtraHosts(gatewayEntry);
         }
         if (config.pidsLimit() > 0) {
             host.withPidsLimit(config.pidsLimit());

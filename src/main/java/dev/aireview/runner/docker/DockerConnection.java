@@ -26,14 +26,32 @@ public final class DockerConnection implements AutoCloseable {
     /** The oldest engine API this executor supports (Docker 20.10). */
     public static final String MIN_API_VERSION = "1.41";
 
+    /** {@link #engineName()} of Podman's Docker-compatible API. */
+    public static final String PODMAN = "Podman";
+
     private final DockerClient client;
+    private final DockerHttpClient transport;
+    private final String engineName;
     private final String engineVersion;
     private final String apiVersion;
 
-    private DockerConnection(DockerClient client, String engineVersion, String apiVersion) {
+    private DockerConnection(DockerClient client, DockerHttpClient transport, String engineName, String engineVersion, String apiVersion) {
         this.client = client;
+        this.transport = transport;
+        this.engineName = engineName;
         this.engineVersion = engineVersion;
         this.apiVersion = apiVersion;
+    }
+
+    /** "Podman" when {@code /version} names a Podman engine component (Podman's Docker API), else "Docker". */
+    static String engineName(JsonNode version) {
+        JsonNode components = version.path("Components");
+        for (JsonNode c : components) {
+            if (c.path("Name").asText("").toLowerCase(java.util.Locale.ROOT).contains("podman")) {
+                return PODMAN;
+            }
+        }
+        return version.path("Platform").path("Name").asText("").toLowerCase(java.util.Locale.ROOT).contains("podman") ? PODMAN : "Docker";
     }
 
     /**
@@ -79,6 +97,7 @@ public final class DockerConnection implements AutoCloseable {
             throw new DockerExecutorException("DOCKER_HOST '" + host + "' is not a valid Docker host: " + e.getMessage(), e);
         }
         String engineVersion;
+        String engineName;
         String engineApi;
         String engineMinApi;
         DockerHttpClient probeHttp = httpClient(probeConfig, timeouts.connect(), timeouts.probe());
@@ -87,11 +106,12 @@ public final class DockerConnection implements AutoCloseable {
                     .method(DockerHttpClient.Request.Method.GET).path("/version").build();
             try (DockerHttpClient.Response response = probe.execute(request); InputStream body = response.getBody()) {
                 if (response.getStatusCode() != 200) {
-                    throw new DockerExecutorException("Docker engine at DOCKER_HOST '" + host + "' answered /version with HTTP "
-                            + response.getStatusCode());
+                    throw new DockerExecutorException(EngineHints.versionRefused(host, response.getStatusCode(),
+                            new String(body.readNBytes(4096), java.nio.charset.StandardCharsets.UTF_8)));
                 }
                 JsonNode version = Json.mapper().readTree(body);
                 engineVersion = Json.text(version, "Version");
+                engineName = engineName(version);
                 engineApi = Json.text(version, "ApiVersion");
                 engineMinApi = Json.text(version, "MinAPIVersion");
             }
@@ -119,8 +139,8 @@ public final class DockerConnection implements AutoCloseable {
         DockerHttpClient transport = new TimedDockerHttpClient(httpClient(config, timeouts.connect(), timeouts.response()),
                 httpClient(config, timeouts.connect(), null), host, timeouts.response(), timeouts.call());
         DockerClient client = DockerClientImpl.getInstance(config, transport);
-        LOG.info("connected to Docker {} at {} (engine API {}, using API {})", engineVersion, host, engineApi, api);
-        return new DockerConnection(client, engineVersion, api);
+        LOG.info("connected to {} {} at {} (engine API {}, using API {})", engineName, engineVersion, host, engineApi, api);
+        return new DockerConnection(client, transport, engineName, engineVersion, api);
     }
 
     /**
@@ -188,6 +208,41 @@ public final class DockerConnection implements AutoCloseable {
 
     public DockerClient client() {
         return client;
+    }
+
+    /** "Docker" or {@link #PODMAN}, as the engine's {@code /version} tells. */
+    public String engineName() {
+        return engineName;
+    }
+
+    /** True for Podman's Docker-compatible API. */
+    public boolean isPodman() {
+        return PODMAN.equals(engineName);
+    }
+
+    /** The engine as named in messages, e.g. "Podman 4.3.1" or "Docker 26.1.5". */
+    public String engineLabel() {
+        return engineName + " " + engineVersion;
+    }
+
+    /**
+     * POSTs {@code jsonBody} to {@code path} (an unversioned path such as Podman's {@code /v4.0.0/libpod/...}, which
+     * docker-java has no command for) with the ordinary call deadline; the HTTP status and up to 4 KiB of the body.
+     */
+    public RawResponse post(String path, String jsonBody) {
+        DockerHttpClient.Request request = DockerHttpClient.Request.builder().method(DockerHttpClient.Request.Method.POST)
+                .path(path).putHeader("Content-Type", "application/json")
+                .body(new java.io.ByteArrayInputStream(jsonBody.getBytes(java.nio.charset.StandardCharsets.UTF_8))).build();
+        try (DockerHttpClient.Response response = transport.execute(request); InputStream body = response.getBody()) {
+            return new RawResponse(response.getStatusCode(),
+                    body == null ? "" : new String(body.readNBytes(4096), java.nio.charset.StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new DockerExecutorException("POST " + path + " to DOCKER_HOST failed: " + rootMessage(e), e);
+        }
+    }
+
+    /** Status and (bounded) body of a {@link #post}. */
+    public record RawResponse(int status, String body) {
     }
 
     /** The engine's version, e.g. "26.1.5". */

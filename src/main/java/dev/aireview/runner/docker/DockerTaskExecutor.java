@@ -17,6 +17,8 @@ import dev.aireview.runner.model.ReviewTask;
 import dev.aireview.runner.model.TaskPhase;
 import dev.aireview.runner.model.TaskResult;
 import dev.aireview.runner.model.TaskStats;
+import dev.aireview.runner.source.CachedCheckout;
+import dev.aireview.runner.source.RepoCache;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -39,7 +41,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The Docker executor: one claimed task becomes a limited, hardened review container that first runs the clone (an
- * exec; a clone container of its own when the clone's network or runtime differs) and then the review
+ * exec; a clone container of its own when the clone's network or runtime differs; for a cold task of an http(s) or
+ * git:// repository, a checkout from the runner's repository cache, dev.aireview.runner.source) and then the review
  * (docs/executor-contract.md, docs/docker-executor.md), and leaves nothing behind.
  *
  * <p>Life cycle: {@link #start()} connects (negotiating the API version), checks the image against the pull policy,
@@ -72,6 +75,9 @@ public final class DockerTaskExecutor implements TaskExecutor {
     private volatile ContainerRunner runner;
     private volatile ContainerPool pool;
     private volatile DiskWatch diskWatch;
+    private volatile ContainerVerifier verifier;
+    /** The runner's repository cache (RUNNER_REPO_CACHE_LIMIT), null when off. */
+    private volatile RepoCache repoCache;
     private volatile List<String> leftoverTaskIds = List.of();
     private final DirectoryClaimJournal claimJournal;
 
@@ -124,13 +130,19 @@ public final class DockerTaskExecutor implements TaskExecutor {
         try {
             RuntimeCheck.verify(docker, config.runtime());
             ImageCheck.ensure(docker, config.executorImage(), config.pullPolicy());
+            verifier = new ContainerVerifier(docker, connection.engineLabel(), runner);
+            if (connection.isPodman()) {
+                adaptToPodman();
+            }
             try {
                 workspaces.ensureRunnerDir();
             } catch (IOException e) {
                 throw new DockerExecutorException("cannot create the workspace directory " + workspaces.runnerDir()
                         + " (DOCKER_WORKSPACE_BASE): " + e.getMessage(), e);
             }
+            repoCache = RepoCache.open(workspaces.runnerDir().resolve(Workspaces.REPO_CACHE_DIR), config.repoCacheLimitBytes());
             leftoverTaskIds = new OrphanReaper(docker, config.runnerName(), workspaces, this::deleteWorkspace).reap().taskIds();
+            verifier.probe(specs, workspaces);
             WorkspaceMountCheck.verify(docker, specs, runner, workspaces);
             diskWatch = config.workspaceLimitBytes() > 0 ? new DiskWatch(config.workspaceLimitBytes(), diskWatchPeriod) : null;
             int poolSize = config.poolSize();
@@ -141,6 +153,10 @@ public final class DockerTaskExecutor implements TaskExecutor {
                 poolSize = 0;
             }
             pool = new ContainerPool(docker, specs, workspaces, runner, this::deleteWorkspace, poolSize, diskWatch);
+            pool.useVerifier(verifier);
+            if (connection.isPodman()) {
+                pool.useCpuWeightFallback(this::libpodCpuShares);
+            }
             pool.refill();
             LOG.info("Docker executor ready: image {}, workspaces under {}, pool size {}", config.executorImage(),
                     workspaces.runnerDir(), poolSize);
@@ -151,6 +167,40 @@ public final class DockerTaskExecutor implements TaskExecutor {
             connection.close();
             throw e;
         }
+    }
+
+    /**
+     * Podman's Docker API writes {@code host-gateway} literally into /etc/hosts (4.3): {@code host.docker.internal}
+     * gets the network's own gateway address instead.
+     */
+    private void adaptToPodman() {
+        var gateways = specs.useGatewayAddresses(network -> {
+            try {
+                var ipam = docker.inspectNetworkCmd().withNetworkId(network).exec().getIpam();
+                return ipam == null || ipam.getConfig() == null ? null : ipam.getConfig().stream()
+                        .map(com.github.dockerjava.api.model.Network.Ipam.Config::getGateway)
+                        .filter(g -> g != null && !g.isBlank() && !g.contains(":")).findFirst().orElse(null);
+            } catch (RuntimeException e) {
+                LOG.warn("cannot read the gateway of network {} from {}: {}", network, connection.engineLabel(), e.getMessage());
+                return null;
+            }
+        });
+        gateways.forEach((network, gateway) -> {
+            if (gateway.isEmpty()) {
+                LOG.warn("{}: network {} has no IPv4 gateway, so its containers get no host.docker.internal entry "
+                        + "(Podman's own host.containers.internal still names the host)", connection.engineLabel(), network);
+            } else {
+                LOG.info("{}: host.docker.internal is {} (gateway of network {}) in the containers, as Podman does not resolve "
+                        + "host-gateway", connection.engineLabel(), gateway, network);
+            }
+        });
+    }
+
+    /** Podman's own CPU-weight change ({@code POST /libpod/containers/{id}/update}, Podman 4.3+): null when done. */
+    private String libpodCpuShares(String containerId, int shares) {
+        DockerConnection.RawResponse r = connection.post("/v4.0.0/libpod/containers/" + containerId + "/update",
+                "{\"cpu\":{\"shares\":" + shares + "}}");
+        return r.status() / 100 == 2 ? null : "HTTP " + r.status() + " " + r.body().strip();
     }
 
     /** The tasks whose containers or workspaces {@link #start()} reaped (an earlier process died running them). */
@@ -178,7 +228,12 @@ public final class DockerTaskExecutor implements TaskExecutor {
         return connection == null ? null : connection.apiVersion();
     }
 
-    /** Pre-warmed containers ready right now. */
+    /** True once an endpoint that cannot exec with stdin made every later clone run in a container of its own. */
+    boolean cloneFallbackInUse() {
+        return execCloneUnavailable;
+    }
+
+        /** Pre-warmed containers ready right now. */
     @Override
     public int readyPoolContainers() {
         return pool == null ? 0 : pool.readyCount();
@@ -203,6 +258,7 @@ public final class DockerTaskExecutor implements TaskExecutor {
         CompletableFuture<String> earlyReview = null;
         CompletableFuture<Void> cloneRemoved = null;
         CompletableFuture<Void> promoted = null;
+        RepoCache.Lease source = null;
         try {
             ctx.phase(TaskPhase.PREPARING, "preparing the workspace");
             pooled = pool.take();
@@ -238,18 +294,31 @@ public final class DockerTaskExecutor implements TaskExecutor {
             }
             ContainerRunner.Outcome clone = null;
             boolean cloneInReview = specs.cloneFitsReviewContainer() && !execCloneUnavailable;
+            if (reviewId == null && cloneInReview && repoCache != null && repoCache.accepts(task)) {
+                // trusted: the runner fetches into its cache with the task's credentials; the review container only
+                // reads the entry (read-only mount) and gets no token
+                RepoCache.Prepared prepared = repoCache.prepare(task, config.cloneDepth(), deadline, cancel,
+                        line -> ctx.log(LogStream.SYSTEM, line));
+                if (prepared.lease() == null) {
+                    return finish(ctx, started, TaskResult.failure(prepared.failureKind(), prepared.failure()), null);
+                }
+                source = prepared.lease();
+            }
             if (reviewId == null && cloneInReview) {
                 // cold: the review container is started first (its entrypoint waits for task.json) and the clone runs
                 // inside it, as in a pre-warmed one: one container per task instead of a clone container beside it
                 try {
-                    reviewId = startReview(workspace, task.id());
+                    reviewId = startReview(workspace, task.id(), source);
                 } catch (NotFoundException e) {
                     return finish(ctx, started, imageMissing(e), null);
                 }
                 live.add(reviewId);
             }
+            boolean clonedInside = false;
             if (reviewId != null && cloneInReview) {
-                clone = cloneInside(reviewId, task, ctx, deadline, cancel);
+                clone = source != null ? checkoutFromCache(reviewId, task, source, ctx, deadline, cancel)
+                        : cloneInside(reviewId, task, ctx, deadline, cancel);
+                clonedInside = clone != null;
             }
             if (clone == null) {
                 // its own container: a clone network / runtime other than the review's, or an endpoint without exec
@@ -259,15 +328,15 @@ public final class DockerTaskExecutor implements TaskExecutor {
                     // sandboxing runtime: it starts after the clone, below, so that it sees the finished checkout)
                     Path reviewWorkspace = workspace;
                     earlyReview = CompletableFuture.supplyAsync(() -> {
-                        String id = startReview(reviewWorkspace, task.id());
+                        String id = startReview(reviewWorkspace, task.id(), null);
                         live.add(id);
                         return id;
                     }, async);
                 }
                 try {
                     // secrets go on stdin, never into the container's configuration
-                    cloneId = specs.clone(docker, workspace, task.id(), GitClone.env(task, config.cloneDepth()))
-                            .withAttachStdin(true).withStdinOpen(true).withStdInOnce(true).exec().getId();
+                    cloneId = verifier.create(specs.clone(docker, workspace, task.id(), GitClone.env(task, config.cloneDepth()))
+                            .withAttachStdin(true).withStdinOpen(true).withStdInOnce(true));
                 } catch (NotFoundException e) {
                     return finish(ctx, started, imageMissing(e), null);
                 }
@@ -286,6 +355,11 @@ public final class DockerTaskExecutor implements TaskExecutor {
             if (clone.end() != ContainerRunner.End.EXITED) {
                 return finish(ctx, started, interrupted(clone, "while cloning"), clone.exitCode());
             }
+            if (clonedInside && !clone.oomKilled() && (clone.exitCode() == null || clone.exitCode() != 0)) {
+                // a clone that failed inside a review container that is no longer running: the image's entrypoint
+                // ended before its task (exec answers "cannot exec in a stopped container"), not a clone failure
+                ExecutorContract.requireWaiting(docker, config.executorImage(), reviewId);
+            }
             if (clone.exitCode() == null || clone.exitCode() != 0) {
                 String why = clone.oomKilled() ? "the clone ran out of memory (DOCKER_MEMORY_LIMIT)"
                         : lastLines(clone.tail(), task, MESSAGE_TAIL_LINES);
@@ -293,16 +367,7 @@ public final class DockerTaskExecutor implements TaskExecutor {
                         "clone failed (exit " + clone.exitCode() + "): " + why), clone.exitCode());
             }
 
-            workspaces.writeTask(workspace, task.toContainerJson());
-            if (reviewId == null && earlyReview == null) {
-                try {
-                    reviewId = startReview(workspace, task.id());
-                } catch (NotFoundException e) {
-                    return finish(ctx, started, imageMissing(e), null);
-                }
-                live.add(reviewId);
-            }
-            if (reviewId == null) {
+            if (reviewId == null && earlyReview != null) {
                 try {
                     reviewId = earlyReview.join();
                 } catch (CompletionException e) {
@@ -313,6 +378,20 @@ public final class DockerTaskExecutor implements TaskExecutor {
                 } finally {
                     earlyReview = null;
                 }
+            }
+            if (reviewId != null) {
+                // checked before task.json is written: afterwards a fast review may legitimately have ended
+                ExecutorContract.requireWaiting(docker, config.executorImage(), reviewId);
+            }
+            workspaces.writeTask(workspace, task.toContainerJson());
+            if (reviewId == null) {
+                // under a sandboxing runtime the review container starts only now, after its clone (task.json is there)
+                try {
+                    reviewId = startReview(workspace, task.id(), null);
+                } catch (NotFoundException e) {
+                    return finish(ctx, started, imageMissing(e), null);
+                }
+                live.add(reviewId);
             }
             ctx.phase(TaskPhase.REVIEWING, "reviewing in container " + ContainerRunner.shortId(reviewId));
             LogPump pump = new LogPump(ctx::log);
@@ -330,6 +409,9 @@ public final class DockerTaskExecutor implements TaskExecutor {
         } catch (IOException e) {
             return finish(ctx, started, TaskResult.failure(ErrorKind.EXECUTOR_FAILED,
                     "workspace error: " + SecretMasker.of(task.secrets()).mask(e.getMessage())), null);
+        } catch (ExecutorContract.Violation | ContainerVerifier.EngineMismatchException e) {
+            LOG.warn("task {}: {}", task.id(), e.getMessage());
+            return finish(ctx, started, TaskResult.failure(ErrorKind.EXECUTOR_FAILED, e.getMessage()), null);
         } finally {
             if (watch != null) {
                 watch.close();
@@ -349,6 +431,9 @@ public final class DockerTaskExecutor implements TaskExecutor {
                 LOG.warn("workspace {} could not be deleted; the reaper will retry at the next start", workspace);
             }
             joinQuietly(reviewRemoved);
+            if (source != null) {
+                source.close();
+            }
             joinQuietly(cloneRemoved);
             joinQuietly(promoted);
             // the task no longer needs the CPU: now the pool may warm a replacement
@@ -374,13 +459,39 @@ public final class DockerTaskExecutor implements TaskExecutor {
                                                 CancelSignal cancel) {
         List<String> env = new java.util.ArrayList<>(GitClone.env(task, config.cloneDepth()));
         env.add("HOME=/tmp");
-        ContainerRunner.Outcome clone = runner.exec(reviewId, config.user(), GitClone.SCRIPT, env, new LogPump(ctx::log),
-                deadline, cancel, GitClone.stdin(task));
-        if (clone.end() == ContainerRunner.End.EXITED && clone.exitCode() == null) {
+        ContainerRunner.Outcome clone;
+        try {
+            clone = runner.exec(reviewId, config.user(), GitClone.SCRIPT, env, new LogPump(ctx::log),
+                    deadline, cancel, GitClone.stdin(task));
+        } catch (RuntimeException e) {
+            // the exec refused because the container ended (Docker: 409 "container ... is not running"; Podman 4.3:
+            // 500 "can only create exec sessions on running containers"): the image broke the contract. Anything else
+            // while the container runs is the engine's to explain
+            ExecutorContract.requireWaiting(docker, config.executorImage(), reviewId);
+            throw e;
+        }
+        if (clone.end() == ContainerRunner.End.EXITED && clone.exitCode() == null && ExecutorContract.isRunning(docker, reviewId)) {
+            // the container runs and the exec has no exit code: the endpoint did not upgrade the exec (the engine's
+            // cause: clone beside it). A container that ended is the image's cause: judged by the caller (contract)
             execCloneUnavailable = true;
-            LOG.warn("the Docker endpoint could not start the clone inside the review container (exec with stdin); "
-                    + "cloning in a container of its own from now on");
+            LOG.warn("the Docker endpoint at DOCKER_HOST did not run the clone inside the running review container {} "
+                    + "(an exec with stdin ended without an exit code: the endpoint does not upgrade it, as some socket proxies "
+                    + "do not); this and every later task clone in a container of their own", ContainerRunner.shortId(reviewId));
             return null;
+        }
+        return clone;
+    }
+
+    /**
+     * The clone of a cold task whose repository the runner fetched into its cache: a checkout inside the review
+     * container from the read-only entry (no network, no token). A checkout that fails marks the entry broken.
+     */
+    private ContainerRunner.Outcome checkoutFromCache(String reviewId, ReviewTask task, RepoCache.Lease source, TaskContext ctx,
+                                                      Instant deadline, CancelSignal cancel) {
+        ContainerRunner.Outcome clone = runner.exec(reviewId, config.user(), CachedCheckout.SCRIPT, CachedCheckout.env(task, source),
+                new LogPump(ctx::log), deadline, cancel);
+        if (clone.end() == ContainerRunner.End.EXITED && clone.exitCode() != null && clone.exitCode() != 0 && !clone.oomKilled()) {
+            source.broken();
         }
         return clone;
     }
@@ -390,16 +501,23 @@ public final class DockerTaskExecutor implements TaskExecutor {
      * only a clone away, so it is asked not to warm up ({@code AI_REVIEW_WARM_UP=false}, docs/executor-contract.md):
      * sample reviews would take CPU from the clone and from the review itself.
      */
-    private String startReview(Path workspace, String taskId) {
+    private String startReview(Path workspace, String taskId, RepoCache.Lease source) {
         List<String> env = new java.util.ArrayList<>(ContainerSpecs.reviewEnv());
         env.add("AI_REVIEW_WARM_UP=false");
-        String id = specs.review(docker, workspace, taskId).withEnv(env).exec().getId();
+        var cmd = specs.review(docker, workspace, taskId).withEnv(env);
+        if (source != null) {
+            // the task's cache entry, read-only: it reads the objects and can change nothing
+            List<com.github.dockerjava.api.model.Bind> binds = new java.util.ArrayList<>(List.of(cmd.getHostConfig().getBinds()));
+            binds.add(CachedCheckout.bind(source));
+            cmd.getHostConfig().withBinds(binds);
+        }
+        String id = verifier.create(cmd);
         try {
             docker.startContainerCmd(id).exec();
             return id;
         } catch (RuntimeException e) {
             runner.remove(id);
-            throw e;
+            throw EngineHints.explain(e, connection.engineLabel());
         }
     }
 
@@ -469,10 +587,10 @@ public final class DockerTaskExecutor implements TaskExecutor {
                 + "' is not present: " + e.getMessage());
     }
 
-    private static TaskResult finish(TaskContext ctx, Instant started, TaskResult result, Integer exitCode) {
+    static TaskResult finish(TaskContext ctx, Instant started, TaskResult result, Integer exitCode) {
         TaskStats s = result.stats();
-        TaskStats stats = new TaskStats(Duration.between(started, Instant.now()).toMillis(), s.queueToStartMs(),
-                exitCode != null ? exitCode : s.exitCode(), s.filesReviewed());
+        // keeps the review's own figures (tokens, partial) from the result file
+        TaskStats stats = s.withExecution(Duration.between(started, Instant.now()).toMillis(), exitCode != null ? exitCode : s.exitCode());
         return result.withStats(stats);
     }
 

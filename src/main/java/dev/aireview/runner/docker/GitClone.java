@@ -37,7 +37,7 @@ public final class GitClone {
      * The credential helper (a git config value, so no single quotes): answers {@code get} with the token only
      * when git asks for exactly GIT_CRED_PROTOCOL and GIT_CRED_HOST.
      */
-    static final String CREDENTIAL_HELPER = "!f() { test \"$1\" = get || exit 0; test -n \"${GIT_TOKEN:-}\" || exit 0; "
+    public static final String CREDENTIAL_HELPER = "!f() { test \"$1\" = get || exit 0; test -n \"${GIT_TOKEN:-}\" || exit 0; "
             + "p=; h=; while IFS= read -r l; do case \"$l\" in protocol=*) p=\"${l#protocol=}\";; host=*) h=\"${l#host=}\";; esac; done; "
             + "test \"$p\" = \"$GIT_CRED_PROTOCOL\" && test \"$h\" = \"$GIT_CRED_HOST\" || exit 0; "
             + "echo username=x-access-token; echo \"password=$GIT_TOKEN\"; }; f";

@@ -2,15 +2,13 @@ package dev.aireview.runner.docker;
 
 import com.github.dockerjava.api.DockerClient;
 import dev.aireview.runner.execution.CancelSignal;
+import dev.aireview.runner.execution.NoFollowFiles;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -59,9 +57,9 @@ final class WorkspaceMountCheck {
     static void verify(DockerClient docker, ContainerSpecs specs, ContainerRunner runner, Path runnerSide, Path daemonSide) {
         String token = UUID.randomUUID().toString();
         try {
-            // a fresh directory no container has seen yet; still created exclusively, never through a link
-            Files.write(runnerSide.resolve(FILE), (token + "\n").getBytes(StandardCharsets.UTF_8),
-                    StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
+            // a fresh directory no container has seen yet; still created exclusively, never through a link, and
+            // readable by the container user whatever the runner's umask (systemd UMask=0027)
+            NoFollowFiles.createNew(runnerSide.resolve(FILE), (token + "\n").getBytes(StandardCharsets.UTF_8), "rw-r--r--", false);
         } catch (IOException e) {
             throw new DockerExecutorException("cannot write into " + runnerSide + " (DOCKER_WORKSPACE_BASE): " + e.getMessage(), e);
         }

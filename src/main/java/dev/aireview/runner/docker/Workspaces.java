@@ -68,6 +68,8 @@ public final class Workspaces {
      * name always ends in {@code -<12 hex digits>}, and {@link #existing()} (what the reaper deletes) leaves it out.
      */
     public static final String CLAIMS_DIR = "claims";
+    /** The runner's repository cache inside the runner directory (dev.aireview.runner.source.RepoCache); never a workspace either. */
+    public static final String REPO_CACHE_DIR = "cache";
     /** How long reading result.json may take (it is at most DOCKER_RESULT_LIMIT_BYTES from a local disk). */
     static final Duration READ_DEADLINE = Duration.ofSeconds(10);
     private static final int PREFIX_LENGTH = 40;
@@ -347,7 +349,7 @@ public final class Workspaces {
         }
     }
 
-    /** Workspaces left under this runner's directory (from an earlier run); the claim journal's directory is not one. */
+    /** Workspaces left under this runner's directory (from an earlier run); the claim journal's and the repository cache's directories are not. */
     public List<Path> existing() {
         List<Path> dirs = new ArrayList<>();
         if (!Files.isDirectory(runnerDir, LinkOption.NOFOLLOW_LINKS)) {
@@ -355,7 +357,8 @@ public final class Workspaces {
         }
         try (DirectoryStream<Path> stream = Files.newDirectoryStream(runnerDir)) {
             for (Path p : stream) {
-                if (!CLAIMS_DIR.equals(p.getFileName().toString())) {
+                String name = p.getFileName().toString();
+                if (!CLAIMS_DIR.equals(name) && !REPO_CACHE_DIR.equals(name)) {
                     dirs.add(p);
                 }
             }

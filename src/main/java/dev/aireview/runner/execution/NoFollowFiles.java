@@ -11,6 +11,8 @@ import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.Set;
@@ -85,12 +87,23 @@ public final class NoFollowFiles {
     }
 
     /**
-     * Creates {@code file} exclusively (never through a link; an existing file or link is an error) with the POSIX
-     * mode {@code perms} set at creation, writes all of {@code bytes}, and with {@code sync} forces them to disk.
+     * Creates {@code file} exclusively (never through a link; an existing file or link is an error) with exactly the
+     * POSIX mode {@code perms}, writes all of {@code bytes}, and with {@code sync} forces them to disk.
+     *
+     * <p>The mode given at creation is filtered by the process umask (systemd's {@code UMask=0027} turns 0644 into
+     * 0640: a file the container user must read would be unreadable), so it is set again while the file is open,
+     * never following a link (an {@code fchmod} on a descriptor opened with {@code O_NOFOLLOW}): the mode no longer
+     * depends on the umask.
      */
     public static void createNew(Path file, byte[] bytes, String perms, boolean sync) throws IOException {
         Set<OpenOption> options = Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
-        try (FileChannel ch = FileChannel.open(file, options, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(perms)))) {
+        Set<PosixFilePermission> mode = PosixFilePermissions.fromString(perms);
+        try (FileChannel ch = FileChannel.open(file, options, PosixFilePermissions.asFileAttribute(mode))) {
+            PosixFileAttributeView view = Files.getFileAttributeView(file, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS);
+            if (view == null) {
+                throw new IOException("cannot set the mode of " + file + ": not a POSIX file system");
+            }
+            view.setPermissions(mode);
             ByteBuffer buf = ByteBuffer.wrap(bytes);
             while (buf.hasRemaining()) {
                 ch.write(buf);

@@ -21,6 +21,9 @@ import java.util.List;
  * @param reason           why the runner is not healthy, null when healthy
  * @param claimsPaused     why the runner is not claiming tasks right now (e.g. low disk space), null when it claims;
  *                         a paused runner stays healthy: it recovers by itself
+ * @param unreportedLeftovers tasks an earlier process of this runner left owing a result whose
+ *                         {@code failed/runner_shutdown} report this start is still sending (in the background,
+ *                         while tasks are claimed; what is not delivered stays in the claim journal)
  */
 public record HealthReport(
         boolean healthy,
@@ -34,11 +37,19 @@ public record HealthReport(
         int busySlots,
         List<String> runningTasks,
         String reason,
-        String claimsPaused) {
+        String claimsPaused,
+        int unreportedLeftovers) {
 
     public HealthReport(boolean healthy, String status, String runnerId, String name, String version, Instant lastHeartbeat,
                         long heartbeatAgeMs, int slots, int busySlots, List<String> runningTasks, String reason) {
         this(healthy, status, runnerId, name, version, lastHeartbeat, heartbeatAgeMs, slots, busySlots, runningTasks, reason, null);
+    }
+
+    public HealthReport(boolean healthy, String status, String runnerId, String name, String version, Instant lastHeartbeat,
+                        long heartbeatAgeMs, int slots, int busySlots, List<String> runningTasks, String reason,
+                        String claimsPaused) {
+        this(healthy, status, runnerId, name, version, lastHeartbeat, heartbeatAgeMs, slots, busySlots, runningTasks, reason,
+                claimsPaused, 0);
     }
 
     public HealthReport {

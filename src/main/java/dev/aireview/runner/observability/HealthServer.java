@@ -3,36 +3,38 @@ package dev.aireview.runner.observability;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.time.Duration;
+import java.util.Map;
 import java.util.function.Supplier;
 
 /**
- * A small HTTP endpoint for probes (JDK {@link HttpServer}, one thread): {@code GET /health} answers the current
- * {@link HealthReport} as JSON, with status 200 when it is healthy and 503 otherwise (a compose or Kubernetes
- * health check needs nothing else). {@code HEAD /health} answers the status only. {@code GET /metrics} answers
- * the Prometheus text exposition when a metrics source was given ({@link PrometheusMetrics#scrape()}). Any other
- * path is 404, any other method 405. Neither answer carries a secret.
+ * A small HTTP endpoint for probes ({@link ProbeListener}: a few workers, one deadline per connection, so a client
+ * that sends one byte and waits cannot wedge it): {@code GET /health} answers the current {@link HealthReport} as
+ * JSON, with status 200 when it is healthy and 503 otherwise (a compose or Kubernetes health check needs nothing
+ * else). {@code HEAD /health} answers the status only. {@code GET /metrics} answers the Prometheus text exposition
+ * when a metrics source was given ({@link PrometheusMetrics#scrape()}). Any other path is 404, any other method 405.
+ * Neither answer carries a secret. RUNNER_HEALTH_PORT without an address binds loopback only.
  */
 public final class HealthServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(HealthServer.class);
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Deadline of one connection: reading the request and writing the answer. */
+    static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(5);
+    /** Workers answering at the same time, and connections that may wait for one. */
+    static final int THREADS = 4;
+    static final int QUEUED = 32;
+    private static final String JSON_TYPE = "application/json; charset=utf-8";
 
-    private final HttpServer server;
-    private final ExecutorService thread;
+    private final ProbeListener listener;
 
-    private HealthServer(HttpServer server, ExecutorService thread) {
-        this.server = server;
-        this.thread = thread;
+    private HealthServer(ProbeListener listener) {
+        this.listener = listener;
     }
 
     /**
@@ -50,62 +52,57 @@ public final class HealthServer implements AutoCloseable {
      */
     public static HealthServer start(String bindAddress, int port, Supplier<HealthReport> report,
                                      Supplier<String> metrics) throws IOException {
-        HttpServer server = HttpServer.create(new InetSocketAddress(bindAddress, port), 16);
-        ExecutorService thread = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "health-http");
-            t.setDaemon(true);
-            return t;
-        });
-        server.setExecutor(thread);
-        server.createContext("/", exchange -> handle(exchange, report, metrics));
-        server.start();
-        log.info("health endpoint listening on http://{}:{}/health{}", bindAddress, server.getAddress().getPort(),
+        return start(bindAddress, port, report, metrics, REQUEST_TIMEOUT, THREADS);
+    }
+
+    /** With another connection deadline and pool size (tests). */
+    static HealthServer start(String bindAddress, int port, Supplier<HealthReport> report, Supplier<String> metrics,
+                              Duration requestTimeout, int threads) throws IOException {
+        ProbeListener listener = new ProbeListener(new InetSocketAddress(bindAddress, port),
+                (method, path) -> handle(method, path, report, metrics), requestTimeout, threads, QUEUED);
+        log.info("health endpoint listening on http://{}:{}/health{}", bindAddress, listener.port(),
                 metrics == null ? "" : " (and /metrics)");
-        return new HealthServer(server, thread);
+        return new HealthServer(listener);
     }
 
     public int port() {
-        return server.getAddress().getPort();
+        return listener.port();
     }
 
     @Override
     public void close() {
-        server.stop(0);
-        thread.shutdownNow();
+        listener.close();
     }
 
-    private static void handle(HttpExchange exchange, Supplier<HealthReport> report, Supplier<String> metrics) throws IOException {
-        try (exchange) {
-            String path = exchange.getRequestURI().getPath();
-            boolean metricsPath = metrics != null && (path.equals("/metrics") || path.equals("/metrics/"));
-            if (!metricsPath && !path.equals("/health") && !path.equals("/health/")) {
-                send(exchange, 404, "{\"error\":\"not found: use GET /health" + (metrics == null ? "" : " or GET /metrics") + "\"}", true);
-                return;
-            }
-            String method = exchange.getRequestMethod();
-            boolean head = method.equals("HEAD");
-            if (!head && !method.equals("GET")) {
-                exchange.getResponseHeaders().set("Allow", "GET, HEAD");
-                send(exchange, 405, "{\"error\":\"method not allowed\"}", true);
-                return;
-            }
-            if (metricsPath) {
-                serveMetrics(exchange, metrics, !head);
-                return;
-            }
-            HealthReport r;
-            try {
-                r = report.get();
-            } catch (RuntimeException e) {
-                log.warn("health report failed: {}", e.toString());
-                send(exchange, 500, "{\"healthy\":false,\"reason\":\"health report failed\"}", !head);
-                return;
-            }
-            send(exchange, r.healthy() ? 200 : 503, toJson(r), !head);
+    private static ProbeListener.Response handle(String method, String path, Supplier<HealthReport> report, Supplier<String> metrics) {
+        boolean metricsPath = metrics != null && (path.equals("/metrics") || path.equals("/metrics/"));
+        if (!metricsPath && !path.equals("/health") && !path.equals("/health/")) {
+            return new ProbeListener.Response(404, JSON_TYPE,
+                    "{\"error\":\"not found: use GET /health" + (metrics == null ? "" : " or GET /metrics") + "\"}");
         }
+        if (!method.equals("HEAD") && !method.equals("GET")) {
+            return new ProbeListener.Response(405, JSON_TYPE, "{\"error\":\"method not allowed\"}".getBytes(StandardCharsets.UTF_8),
+                    Map.of("Allow", "GET, HEAD"));
+        }
+        if (metricsPath) {
+            try {
+                return new ProbeListener.Response(200, PrometheusMetrics.CONTENT_TYPE, metrics.get());
+            } catch (RuntimeException e) {
+                log.warn("metrics scrape failed: {}", e.toString());
+                return new ProbeListener.Response(500, JSON_TYPE, "{\"error\":\"metrics scrape failed\"}");
+            }
+        }
+        HealthReport r;
+        try {
+            r = report.get();
+        } catch (RuntimeException e) {
+            log.warn("health report failed: {}", e.toString());
+            return new ProbeListener.Response(500, JSON_TYPE, "{\"healthy\":false,\"reason\":\"health report failed\"}");
+        }
+        return new ProbeListener.Response(r.healthy() ? 200 : 503, JSON_TYPE, toJson(r));
     }
 
-    static String toJson(HealthReport r) {
+    public static String toJson(HealthReport r) {
         ObjectNode n = JSON.createObjectNode();
         n.put("healthy", r.healthy());
         n.put("status", r.status());
@@ -129,36 +126,7 @@ public final class HealthServer implements AutoCloseable {
         if (r.claimsPaused() != null) {
             n.put("claimsPaused", r.claimsPaused());
         }
+        n.put("unreportedLeftovers", r.unreportedLeftovers());
         return n.toString();
-    }
-
-    private static void serveMetrics(HttpExchange exchange, Supplier<String> metrics, boolean withBody) throws IOException {
-        String body;
-        try {
-            body = metrics.get();
-        } catch (RuntimeException e) {
-            log.warn("metrics scrape failed: {}", e.toString());
-            send(exchange, 500, "{\"error\":\"metrics scrape failed\"}", withBody);
-            return;
-        }
-        send(exchange, 200, body, withBody, PrometheusMetrics.CONTENT_TYPE);
-    }
-
-    private static void send(HttpExchange exchange, int status, String body, boolean withBody) throws IOException {
-        send(exchange, status, body, withBody, "application/json; charset=utf-8");
-    }
-
-    private static void send(HttpExchange exchange, int status, String body, boolean withBody, String contentType) throws IOException {
-        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-        exchange.getResponseHeaders().set("Content-Type", contentType);
-        exchange.getResponseHeaders().set("Cache-Control", "no-store");
-        if (!withBody) {
-            exchange.sendResponseHeaders(status, -1);
-            return;
-        }
-        exchange.sendResponseHeaders(status, bytes.length);
-        try (OutputStream out = exchange.getResponseBody()) {
-            out.write(bytes);
-        }
     }
 }

@@ -91,6 +91,9 @@ public final class PrometheusMetrics implements RunnerMetrics {
         Gauge.builder(PREFIX + "seconds.since.last.heartbeat", g, x -> x.secondsSinceHeartbeat().getAsDouble())
                 .description("Seconds since the last heartbeat the server accepted (since start before the first one)")
                 .strongReference(true).register(registry);
+        Gauge.builder(PREFIX + "leftover.reports.pending", g, x -> x.leftoverReportsPending().getAsInt())
+                .description("Reports of tasks an earlier process left owing a result, still being sent (undelivered ones "
+                        + "stay in the claim journal for the next start)").strongReference(true).register(registry);
         if (g.pooledContainersReady() != null) {
             Gauge.builder(PREFIX + "pool.containers.ready", g, x -> x.pooledContainersReady().getAsInt())
                     .description("Pre-warmed containers ready to take a task").strongReference(true).register(registry);

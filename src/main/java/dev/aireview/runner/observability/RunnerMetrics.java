@@ -42,13 +42,20 @@ public interface RunnerMetrics {
      * @param freeSlots             slots not taken by a running task
      * @param secondsSinceHeartbeat seconds since the last heartbeat the server accepted (since start before the first)
      * @param pooledContainersReady pre-warmed containers ready now; null when the executor cannot tell
+     * @param leftoverReportsPending reports of tasks an earlier process left owing a result, still being sent
      */
     record Gauges(int maxSlots, IntSupplier activeTasks, IntSupplier freeSlots, DoubleSupplier secondsSinceHeartbeat,
-                  IntSupplier pooledContainersReady) {
+                  IntSupplier pooledContainersReady, IntSupplier leftoverReportsPending) {
         public Gauges {
             Objects.requireNonNull(activeTasks);
             Objects.requireNonNull(freeSlots);
             Objects.requireNonNull(secondsSinceHeartbeat);
+            leftoverReportsPending = leftoverReportsPending == null ? () -> 0 : leftoverReportsPending;
+        }
+
+        public Gauges(int maxSlots, IntSupplier activeTasks, IntSupplier freeSlots, DoubleSupplier secondsSinceHeartbeat,
+                      IntSupplier pooledContainersReady) {
+            this(maxSlots, activeTasks, freeSlots, secondsSinceHeartbeat, pooledContainersReady, null);
         }
     }
 

@@ -174,10 +174,34 @@ public final class DiffSource {
             }
             files.add(f);
         }
+        ChangeSet change = new ChangeSet(files, "git, " + how + " → head " + shortSha(head));
         if (diff.truncated()) {
-            progress.line("diff larger than " + GitRepo.MAX_OUTPUT_BYTES / (1024 * 1024) + " MiB: reviewing the first part only");
+            int total = changedFiles(git, base, head);
+            int cut = Math.max(1, total - files.size() + 1);
+            String note = "**Partial review**: the diff is larger than " + GitRepo.MAX_OUTPUT_BYTES / (1024 * 1024) + " MiB, so only its first "
+                    + "part was read: " + (total > 0 ? cut + " of " + total + " changed file(s)" : "the files after `" + (files.isEmpty() ? "?" : files.get(files.size() - 1).path()) + "`")
+                    + " were not reviewed (the last file read may be incomplete).";
+            progress.line("diff larger than " + GitRepo.MAX_OUTPUT_BYTES / (1024 * 1024) + " MiB: reviewing the first part only; "
+                    + cut + " file(s) not reviewed");
+            if (!files.isEmpty()) {
+                files.remove(files.size() - 1);
+            }
+            return new ChangeSet(files, change.source()).withCut(cut, note);
         }
-        return new ChangeSet(files, "git, " + how + " → head " + shortSha(head));
+        return change;
+    }
+
+    /** How many files the diff changes ({@code git diff --name-only}), 0 when git cannot say. */
+    private static int changedFiles(GitRepo git, String base, String head) throws IOException {
+        GitRepo.Output names = git.run("diff", "--no-color", "--find-renames", "--name-only", "-z", base, head, "--");
+        if (!names.ok() || names.truncated()) {
+            return 0;
+        }
+        int n = 0;
+        for (String s : names.stdout().split("\0")) {
+            n += s.isEmpty() ? 0 : 1;
+        }
+        return n;
     }
 
     /** Whether the commit object names a parent (true for the tip of a shallow clone, false for a root commit). */

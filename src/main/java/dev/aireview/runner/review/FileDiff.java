@@ -6,9 +6,14 @@ import java.util.List;
 /**
  * The diff of one file. {@code path} is the new path ({@code oldPath} for a deleted file), {@code oldPath} the
  * path before a rename or copy (equal to {@code path} otherwise). {@code sizeBytes} is the size of the new
- * version when known (binary files looked up in the repository), else -1.
+ * version when known (binary files looked up in the repository), else -1. {@code mode} is git's mode of the new version
+ * ({@code 100644}, {@code 100755}, {@code 120000} a symbolic link, {@code 160000} a submodule; the old one for a
+ * deleted file), or null when the diff does not say (a bare patch).
  */
-public record FileDiff(String path, String oldPath, ChangeType change, boolean binary, List<Hunk> hunks, long sizeBytes) {
+public record FileDiff(String path, String oldPath, ChangeType change, boolean binary, List<Hunk> hunks, long sizeBytes, String mode) {
+
+    public static final String SYMLINK_MODE = "120000";
+    public static final String SUBMODULE_MODE = "160000";
 
     public enum ChangeType { ADDED, MODIFIED, DELETED, RENAMED, COPIED }
 
@@ -16,12 +21,30 @@ public record FileDiff(String path, String oldPath, ChangeType change, boolean b
         hunks = List.copyOf(hunks);
     }
 
+    /** A file whose mode the diff does not tell. */
+    public FileDiff(String path, String oldPath, ChangeType change, boolean binary, List<Hunk> hunks, long sizeBytes) {
+        this(path, oldPath, change, binary, hunks, sizeBytes, null);
+    }
+
     public FileDiff withSize(long size) {
-        return new FileDiff(path, oldPath, change, binary, hunks, size);
+        return new FileDiff(path, oldPath, change, binary, hunks, size, mode);
     }
 
     public FileDiff withPaths(String newPath, String previousPath, ChangeType type) {
-        return new FileDiff(newPath, previousPath, type, binary, hunks, sizeBytes);
+        return new FileDiff(newPath, previousPath, type, binary, hunks, sizeBytes, mode);
+    }
+
+    /** The same file with other hunks (wider context, or none). */
+    public FileDiff withHunks(List<Hunk> other) {
+        return new FileDiff(path, oldPath, change, binary, other, sizeBytes, mode);
+    }
+
+    public boolean symlink() {
+        return SYMLINK_MODE.equals(mode);
+    }
+
+    public boolean submodule() {
+        return SUBMODULE_MODE.equals(mode);
     }
 
     /** All added lines, in order. */

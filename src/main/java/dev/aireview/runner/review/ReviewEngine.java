@@ -73,8 +73,9 @@ public final class ReviewEngine {
             TaskResult result = task.ai() != null ? ai.review(task, scoped, config, HeadFiles.of(git, task.headSha()), progress)
                     : offline.review(scoped, task.rules(), config, progress);
             String summary = withNotes(result.summary(), change, loaded, excluded);
-            return new TaskResult(result.status(), summary, result.comments(), result.error(),
-                    result.stats().withReview(scoped.files().size(), result.stats().promptTokens(), result.stats().completionTokens()));
+            TaskStats stats = result.stats().withReview(scoped.files().size(), result.stats().promptTokens(), result.stats().completionTokens())
+                    .withNotReviewed(change.filesCut(), change.truncated());
+            return new TaskResult(result.status(), summary, result.comments(), result.error(), stats);
         } catch (ReviewFailedException e) {
             String message = mask(e.getMessage(), key);
             progress.line("review failed: " + message);

@@ -77,6 +77,7 @@ public final class UnifiedDiffParser {
         String newPath = headerPaths[1];
         FileDiff.ChangeType type = FileDiff.ChangeType.MODIFIED;
         boolean binary = false;
+        String mode = null;
         List<Hunk> hunks = new ArrayList<>();
         int i = start + 1;
         while (i < lines.size()) {
@@ -91,8 +92,14 @@ public final class UnifiedDiffParser {
                 }
             } else if (line.startsWith("new file mode")) {
                 type = FileDiff.ChangeType.ADDED;
+                mode = modeOf(line);
             } else if (line.startsWith("deleted file mode")) {
                 type = FileDiff.ChangeType.DELETED;
+                mode = modeOf(line);
+            } else if (line.startsWith("new mode ")) {
+                mode = modeOf(line);
+            } else if (line.startsWith("index ") && mode == null) {
+                mode = modeOf(line); // "index a..b 100644": the mode, when it did not change
             } else if (line.startsWith("rename from ")) {
                 oldPath = unquote(line.substring("rename from ".length()));
                 type = FileDiff.ChangeType.RENAMED;
@@ -125,7 +132,7 @@ public final class UnifiedDiffParser {
             i++;
         }
         String path = type == FileDiff.ChangeType.DELETED ? oldPath : newPath;
-        out.add(new FileDiff(path, type == FileDiff.ChangeType.ADDED ? path : oldPath, type, binary, hunks, -1));
+        out.add(new FileDiff(path, type == FileDiff.ChangeType.ADDED ? path : oldPath, type, binary, hunks, -1, mode));
         return i;
     }
 
@@ -203,6 +210,12 @@ public final class UnifiedDiffParser {
         }
         out.add(new Hunk(oldStart, oldCount, newStart, newCount, section, body));
         return i;
+    }
+
+    /** The six-digit octal mode at the end of a mode or index line, or null. */
+    private static String modeOf(String line) {
+        String last = line.substring(line.lastIndexOf(' ') + 1);
+        return last.length() == 6 && last.chars().allMatch(c -> c >= '0' && c <= '7') ? last : null;
     }
 
     /** Paths of a {@code diff --git a/X b/Y} header; {@code [old, new]}. */

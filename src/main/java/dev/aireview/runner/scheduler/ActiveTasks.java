@@ -87,6 +87,16 @@ public final class ActiveTasks {
         return signal;
     }
 
+    /** Whether {@code taskId} was taken over by this process (running now or finished here). */
+    boolean known(String taskId) {
+        lock.lock();
+        try {
+            return runs.containsKey(taskId) || finished.containsKey(taskId);
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** The task has its result: no longer active, and remembered as finished. */
     void finish(String taskId) {
         lock.lock();

@@ -18,18 +18,20 @@ import java.util.function.BooleanSupplier;
  * Delivers a task's one result through the {@link Retrier}, until the server takes it: an outage of minutes
  * delays a result, it does not lose it. A 404 saying the server does not know the <em>runner</em> registers again
  * and retries; a 413 (too large) sends a small {@code failed/executor_failed} result instead, so the task still
- * ends; only a 404/409/410 for the task (it is no longer this runner's) or another 400-class rejection drops it,
- * with a log line; and a runner past its final shutdown deadline gives up.
+ * ends; a redirect (3xx, never followed) is retried like an outage; only a 404/409/410 for the task (it is no longer
+ * this runner's) drops it, and another 400-class rejection ends this delivery with a log line; a runner past its
+ * final shutdown deadline gives up.
  *
- * <p>It also closes the task's entry in the {@link ClaimJournal}: once the result is delivered or the server has
- * refused it for good (dropped), the entry is removed. An abandoned delivery (the runner stopped first, or was
- * interrupted) keeps it: the server never got a result, so the next start reports {@code failed/runner_shutdown}.
+ * <p>It also closes the task's entry in the {@link ClaimJournal}: only once the result is delivered or the server has
+ * said the task is not this runner's (404/409/410) is the entry removed. A rejected or abandoned delivery (another
+ * 4xx, the runner stopped first, or was interrupted) keeps it: the server never got a result, so the next start
+ * reports {@code failed/runner_shutdown}.
  */
 final class ResultSender {
     private static final Logger log = LoggerFactory.getLogger(ResultSender.class);
 
     /** How a delivery ended ({@code TOO_LARGE} only inside: {@link #deliver} turns it into a small result). */
-    enum Delivery { DELIVERED, DROPPED, ABANDONED, TOO_LARGE }
+    enum Delivery { DELIVERED, DROPPED, REJECTED, ABANDONED, TOO_LARGE }
 
     private final ServerClient client;
     private final RunnerRegistrar registrar;
@@ -53,34 +55,46 @@ final class ResultSender {
     }
 
     Delivery deliver(String taskId, TaskResult result) {
-        Delivery d = deliverTo(taskId, result);
-        if (d != Delivery.ABANDONED) {
+        return deliver(taskId, result, 0, keepTrying);
+    }
+
+    /**
+     * Delivers with at most {@code maxAttempts} attempts (0: no bound) while {@code keepGoing} (and the runner's own
+     * condition) holds; a delivery that runs out of either is {@link Delivery#ABANDONED} and keeps its journal entry.
+     */
+    Delivery deliver(String taskId, TaskResult result, int maxAttempts, BooleanSupplier keepGoing) {
+        BooleanSupplier both = keepGoing == keepTrying ? keepTrying : () -> keepTrying.getAsBoolean() && keepGoing.getAsBoolean();
+        Delivery d = deliverTo(taskId, result, maxAttempts, both);
+        if (d == Delivery.DELIVERED || d == Delivery.DROPPED) {
             journal.remove(taskId);
         }
         return d;
     }
 
-    private Delivery deliverTo(String taskId, TaskResult result) {
-        Delivery d = deliverOnce(taskId, result);
+    private Delivery deliverTo(String taskId, TaskResult result, int maxAttempts, BooleanSupplier keepGoing) {
+        Delivery d = deliverOnce(taskId, result, maxAttempts, keepGoing);
         if (d == Delivery.TOO_LARGE) {
             // PROTOCOL.md: the task still ends, with a small result saying why the real one is missing
             TaskResult small = TaskResult.failure(ErrorKind.EXECUTOR_FAILED, "the server refused the result as too large (HTTP 413; "
                     + result.comments().size() + " comment(s), summary of " + (result.summary() == null ? 0 : result.summary().length())
                     + " chars); it was not delivered").withStats(result.stats());
             log.warn("task {} result too large for the server (HTTP 413); sending a failed/executor_failed result instead", taskId);
-            d = deliverOnce(taskId, small);
-            return d == Delivery.TOO_LARGE ? Delivery.DROPPED : d;
+            d = deliverOnce(taskId, small, maxAttempts, keepGoing);
+            return d == Delivery.TOO_LARGE ? Delivery.REJECTED : d;
         }
         return d;
     }
 
-    private Delivery deliverOnce(String taskId, TaskResult result) {
+    private Delivery deliverOnce(String taskId, TaskResult result, int maxAttempts, BooleanSupplier keepGoing) {
         Retrier.Policy policy = Retrier.policy("task " + taskId + " result")
                 .retry(ErrorClass.RETRYABLE, ErrorClass.UNAUTHORIZED)
                 .recover(ErrorClass.REREGISTER, e -> registrar.reRegister("the result call answered HTTP " + e.httpStatus()
                         + " for the runner"))
-                .keepGoing(keepTrying)
+                .keepGoing(keepGoing)
                 .onRetry(e -> metrics.resultRetry());
+        if (maxAttempts > 0) {
+            policy = policy.maxAttempts(maxAttempts);
+        }
         Retrier.Outcome<Void> out;
         try {
             out = retrier.run(policy, () -> {
@@ -107,10 +121,12 @@ final class ResultSender {
             return Delivery.TOO_LARGE;
         }
         if (out.stop() == Retrier.Stop.TERMINAL) {
-            log.error("task {} result dropped: the server rejected it ({})", taskId, out.failure().getMessage());
-            return Delivery.DROPPED;
+            log.error("task {} result not delivered: the server rejected it ({}); the task stays in the claim journal and is "
+                    + "reported failed/runner_shutdown at the next start", taskId, out.failure().getMessage());
+            return Delivery.REJECTED;
         }
-        log.error("task {} result could not be delivered before the runner stopped ({}); giving up", taskId,
+        log.error("task {} result could not be delivered {} ({}); giving up", taskId,
+                out.stop() == Retrier.Stop.ATTEMPTS ? "in " + out.failures() + " attempt(s)" : "before the runner stopped",
                 out.failure().getMessage());
         return Delivery.ABANDONED;
     }

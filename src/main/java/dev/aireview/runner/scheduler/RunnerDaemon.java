@@ -40,7 +40,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *
  * <p>Start-up ({@link #start()}): {@code executor.start()} → health → register → heartbeater + poll loop; the tasks an
  * earlier process owed a result (the executor's leftovers and the claim journal, {@link #leftoverIds}) are reported
- * {@code failed/runner_shutdown} between registering and the first poll.
+ * {@code failed/runner_shutdown} in the background once registered, while the poll loop claims ({@link LeftoverReports}).
  * Connection problems are retried with backoff for as long as the runner lives; a refused token (401/403)
  * or an executor that cannot start is a {@link StartupException}.
  *
@@ -111,7 +111,7 @@ public final class RunnerDaemon {
                 new LinkedBlockingQueue<>(), new NamedThreadFactory(WORKER_THREAD, metrics));
         ResultSender results = new ResultSender(client, registrar, settings.backoff(), settings.sleeper(),
                 this::resultsMayRetry, metrics, journal);
-        this.leftovers = new LeftoverReports(results);
+        this.leftovers = new LeftoverReports(results, active::known, LeftoverReports.ATTEMPTS);
         this.supervisor = new TaskSupervisor(executor, client, registrar::runnerId, active, results, settings,
                 config.docker() == null ? Duration.ofSeconds(600) : config.docker().timeout(), config.logLimitBytes(),
                 SecretMasker.of(List.of(config.token())), metrics);
@@ -122,7 +122,7 @@ public final class RunnerDaemon {
         int pooled = executor.readyPoolContainers();
         metrics.bind(new RunnerMetrics.Gauges(config.maxConcurrentJobs(), this::busySlots,
                 () -> config.maxConcurrentJobs() - busySlots(), this::secondsSinceHeartbeat,
-                pooled < 0 ? null : executor::readyPoolContainers));
+                pooled < 0 ? null : executor::readyPoolContainers, leftovers::pending));
     }
 
     /** The production daemon: HTTP clients from the config, default settings, no metrics. */
@@ -198,14 +198,12 @@ public final class RunnerDaemon {
         log.info("registered as runner {}", registrar.runnerId());
         boolean running = lifecycle.moveIf(RunnerState.STARTING, RunnerState.RUNNING, () -> {
             heartbeater.start();
-            if (leftoverIds.isEmpty()) {
-                startClaiming();
-            } else {
-                Thread t = new NamedThreadFactory("leftover-reports", metrics).newThread(() -> {
-                    leftovers.report(leftoverIds);
-                    startClaiming();
-                });
-                t.start();
+            List<String> owed = leftovers.expect(leftoverIds);
+            owed.forEach(journal::record); // a reaped task not in the journal is kept for the next start too
+            startClaiming();
+            if (!owed.isEmpty()) {
+                // in the background: a server that refuses them (or is slow) must not keep the runner from claiming
+                new NamedThreadFactory("leftover-reports", metrics).newThread(() -> leftovers.report(owed)).start();
             }
         });
         if (!running) {
@@ -369,6 +367,8 @@ public final class RunnerDaemon {
             status = heartbeatState().healthStatus();
             if (state == RunnerState.RUNNING && pollLoop.hasDied()) {
                 reason = "the poll loop is not running: no tasks are claimed";
+            } else if (state == RunnerState.RUNNING && !pollLoop.isAlive()) {
+                reason = "the poll loop has not started: no tasks are claimed";
             } else if (last == null) {
                 reason = "no successful heartbeat yet";
             } else if (age > staleAfter) {
@@ -377,7 +377,7 @@ public final class RunnerDaemon {
         }
         return new HealthReport(reason == null, status, registered ? registrar.runnerId() : null, config.name(),
                 RunnerVersion.get(), last, age, config.maxConcurrentJobs(), Math.min(active.size(), config.maxConcurrentJobs()),
-                active.ids(), reason, registered && !isTerminated() ? claimPause.check() : null);
+                active.ids(), reason, registered && !isTerminated() ? claimPause.check() : null, leftovers.pending());
     }
 
     /** Slots taken by a running task (a waiting poll holds none), as {@code GET /health} counts them. */

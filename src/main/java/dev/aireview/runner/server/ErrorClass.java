@@ -3,7 +3,8 @@ package dev.aireview.runner.server;
 /** What the runner does about a failed call; decided in one place, {@link RetryClassifier}. */
 public enum ErrorClass {
     /**
-     * Connect error, timeout (the whole-call deadline included), 408, 429, 5xx, and a 2xx answer that is not
+     * Connect error, timeout (the whole-call deadline included), 408, 429, 5xx, a 3xx redirect (never followed) or
+     * unexpected 1xx, and a 2xx answer that is not
      * readable JSON (a proxy's page): retry with backoff (after Retry-After when sent).
      */
     RETRYABLE,

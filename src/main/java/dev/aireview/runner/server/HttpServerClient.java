@@ -284,7 +284,8 @@ public final class HttpServerClient implements ServerClient {
         Duration retryAfter = RetryClassifier.parseRetryAfter(response.headers().firstValue("Retry-After").orElse(null), clock.instant());
         String text = errorText(body);
         throw new ServerException(call, RetryClassifier.classify(call, status, text), status, retryAfter,
-                call.label() + " answered HTTP " + status + (text.isEmpty() ? "" : ": " + text), null);
+                call.label() + " answered HTTP " + status + (text.isEmpty() ? "" : ": " + text)
+                        + RetryClassifier.redirectNote(status, response.headers().firstValue("Location").orElse(null)), null);
     }
 
     /**

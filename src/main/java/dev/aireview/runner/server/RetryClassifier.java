@@ -43,7 +43,29 @@ public final class RetryClassifier {
         if (status == 408 || status == 425 || status == 429 || status >= 500) {
             return ErrorClass.RETRYABLE;
         }
+        if (status < 200 || (status >= 300 && status < 400)) {
+            // a redirect (a proxy's maintenance page, http->https on some paths) or an unexpected 1xx: not the
+            // server's answer to this request; never a rejection, so a result or report is retried, not lost
+            return ErrorClass.RETRYABLE;
+        }
         return ErrorClass.BAD_REQUEST;
+    }
+
+    /**
+     * What an answer's status adds to its error message: for a redirect, the target it names (the runner never
+     * follows it: the operator fixes RUNNER_SERVER_URL or the proxy), so the log says where the call was sent.
+     */
+    public static String redirectNote(int status, String location) {
+        if (status < 300 || status >= 400) {
+            return "";
+        }
+        String target = location == null || location.isBlank() ? "no Location" : "Location " + shorten(location.strip());
+        return " (redirect to " + target + "; not followed: check RUNNER_SERVER_URL and any proxy in front of the server)";
+    }
+
+    private static String shorten(String s) {
+        String oneLine = s.replaceAll("[\\p{Cntrl}]", "?");
+        return oneLine.length() > 200 ? oneLine.substring(0, 200) + "..." : oneLine;
     }
 
     /** True when a 404's error text is about the runner, not the task. */

@@ -334,6 +334,6 @@ class ConfigLoaderTest {
             assertTrue(doc.contains("`" + o.env() + "`"), o.env());
             assertTrue(doc.contains("`" + o.flag() + "`"), o.flag());
         }
-        assertEquals(35, ConfigOption.values().length);
+        assertEquals(36, ConfigOption.values().length);
     }
 }

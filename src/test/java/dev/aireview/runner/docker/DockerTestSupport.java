@@ -138,8 +138,9 @@ public final class DockerTestSupport {
             try (Stream<Path> runners = Files.list(WORKSPACE_BASE)) {
                 for (Path r : runners.filter(p -> p.getFileName().toString().startsWith(RUNNER_PREFIX)).toList()) {
                     try (Stream<Path> ws = Files.list(r)) {
-                        // the claim journal's directory exists only while a claim is unanswered
-                        ws.forEach(w -> left.add((w.getFileName().toString().equals(Workspaces.CLAIMS_DIR)
+                        // the claim journal's directory exists only while a claim is unanswered; the repository cache
+                        // is kept on purpose (removeRunnerDirs deletes it)
+                        ws.filter(w -> !w.getFileName().toString().equals(Workspaces.REPO_CACHE_DIR)).forEach(w -> left.add((w.getFileName().toString().equals(Workspaces.CLAIMS_DIR)
                                 ? "unanswered claims " : "workspace ") + w));
                     }
                 }
@@ -150,13 +151,14 @@ public final class DockerTestSupport {
         return left;
     }
 
-    /** Removes the per-runner directories (empty by then) so the temp dir does not grow. */
+    /** Removes the per-runner directories (empty by then but for a repository cache, deleted too) so the temp dir does not grow. */
     public static void removeRunnerDirs() throws IOException {
         if (!Files.isDirectory(WORKSPACE_BASE)) {
             return;
         }
         try (Stream<Path> runners = Files.list(WORKSPACE_BASE)) {
             for (Path r : runners.filter(p -> p.getFileName().toString().startsWith(RUNNER_PREFIX)).toList()) {
+                Workspaces.deleteTree(r.resolve(Workspaces.REPO_CACHE_DIR));
                 try (Stream<Path> ws = Files.list(r)) {
                     if (ws.findAny().isEmpty()) {
                         Files.deleteIfExists(r);

@@ -39,7 +39,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Runner names start with {@link DockerTestSupport#RUNNER_PREFIX}, so {@link DockerTestSupport#leftovers()} sees
  * everything they create.
  */
-final class E2e {
+public final class E2e {
     private E2e() {
     }
 
@@ -50,7 +50,7 @@ final class E2e {
     }
 
     /** Runner settings (as environment variables) for a runner of {@code server} with the given image and slots. */
-    static Map<String, String> env(DevServer server, String runnerName, String image, int slots) {
+    public static Map<String, String> env(DevServer server, String runnerName, String image, int slots) {
         Map<String, String> env = new LinkedHashMap<>();
         env.put("RUNNER_SERVER_URL", server.baseUrl());
         env.put("RUNNER_TOKEN", server.token());
@@ -95,7 +95,7 @@ final class E2e {
     }
 
     /** {@code java [jvmArgs] -jar runner.jar run} with {@code env} (and no other RUNNER_/DOCKER_ variable). */
-    static RunnerProcess process(Map<String, String> env, String... jvmArgs) throws IOException {
+    public static RunnerProcess process(Map<String, String> env, String... jvmArgs) throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(List.of(jvmArgs));
@@ -130,8 +130,8 @@ final class E2e {
         return id;
     }
 
-    record RunnerProcess(String name, Process process, Path outputFile) implements AutoCloseable {
-        String output() {
+    public record RunnerProcess(String name, Process process, Path outputFile) implements AutoCloseable {
+        public String output() {
             try {
                 return Files.readString(outputFile, StandardCharsets.UTF_8);
             } catch (IOException e) {
@@ -140,14 +140,14 @@ final class E2e {
         }
 
         /** SIGKILL: no shutdown hook, no clean-up. Returns the exit status (137). */
-        int kill9() throws InterruptedException {
+        public int kill9() throws InterruptedException {
             process.destroyForcibly();
             assertTrue(process.waitFor(30, TimeUnit.SECONDS), "runner " + name + " survived SIGKILL");
             return process.exitValue();
         }
 
         /** SIGTERM, then waits for the drain; returns the exit status. */
-        int terminate() throws InterruptedException {
+        public int terminate() throws InterruptedException {
             process.destroy();
             if (!process.waitFor(60, TimeUnit.SECONDS)) {
                 process.destroyForcibly();
@@ -171,7 +171,7 @@ final class E2e {
     }
 
     /** A review of the fixture repository's {@code feature/x}; {@code mode} is the shell test image's switch. */
-    static NewTask.Builder task(GitFixture git, String mode) {
+    public static NewTask.Builder task(GitFixture git, String mode) {
         NewTask.Builder b = NewTask.forRepository(git.url()).fullName("acme/shop").branch("feature/x")
                 .headSha(git.head()).baseSha(git.base()).cloneToken("ghp_e2e" + UUID.randomUUID().toString().replace("-", ""));
         if (mode != null) {
@@ -194,14 +194,15 @@ final class E2e {
         return new dev.aireview.runner.docker.Workspaces(DockerTestSupport.WORKSPACE_BASE, runnerName).workspaceOf(taskId);
     }
 
-    /** Workspaces left in a runner's directory (none when it does not exist); its claim journal is not one. */
+    /** Workspaces left in a runner's directory (none when it does not exist); its claim journal and repository cache are not. */
     static List<Path> workspacesOf(String runnerName) throws IOException {
         Path dir = DockerTestSupport.WORKSPACE_BASE.resolve(runnerName);
         if (!Files.isDirectory(dir)) {
             return List.of();
         }
         try (Stream<Path> s = Files.list(dir)) {
-            return s.filter(p -> !p.getFileName().toString().equals(dev.aireview.runner.docker.Workspaces.CLAIMS_DIR)).toList();
+            return s.filter(p -> !p.getFileName().toString().equals(dev.aireview.runner.docker.Workspaces.CLAIMS_DIR)
+                    && !p.getFileName().toString().equals(dev.aireview.runner.docker.Workspaces.REPO_CACHE_DIR)).toList();
         }
     }
 

@@ -15,7 +15,7 @@ import java.time.Duration;
  * Register as {@code @RegisterExtension static final E2eFixture fixture = ...}: its after-all check runs after the
  * class's own {@code @AfterAll} methods (which stop the runners they started).
  */
-final class E2eFixture implements BeforeAllCallback, AfterAllCallback {
+public final class E2eFixture implements BeforeAllCallback, AfterAllCallback {
     private final Duration heartbeatTimeout;
     private final boolean buildTestImage;
     private GitFixture git;
@@ -32,15 +32,15 @@ final class E2eFixture implements BeforeAllCallback, AfterAllCallback {
     }
 
     /** Without the test image (the class brings its own). */
-    static E2eFixture withoutTestImage(Duration heartbeatTimeout) {
+    public static E2eFixture withoutTestImage(Duration heartbeatTimeout) {
         return new E2eFixture(heartbeatTimeout, false);
     }
 
-    GitFixture git() {
+    public GitFixture git() {
         return git;
     }
 
-    DevServer server() {
+    public DevServer server() {
         return server;
     }
 

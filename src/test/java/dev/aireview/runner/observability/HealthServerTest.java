@@ -4,7 +4,13 @@ import dev.aireview.runner.model.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.Test;
 
+import dev.aireview.runner.config.HealthAddress;
+
+import java.net.Socket;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -70,5 +76,76 @@ class HealthServerTest {
             fail.set(false);
             assertEquals(200, call(server, "GET", "/health").statusCode());
         }
+    }
+
+    private static Socket slowClient(HealthServer server, String partial) throws Exception {
+        Socket s = new Socket("127.0.0.1", server.port());
+        s.setSoTimeout(30_000); // a safety net only: the server's deadline ends the wait
+        s.getOutputStream().write(partial.getBytes(StandardCharsets.US_ASCII));
+        s.getOutputStream().flush();
+        return s;
+    }
+
+    @Test
+    void shouldKeepAnsweringEveryoneElseWhileOneClientSendsOneByteAndWaits() throws Exception {
+        HealthReport healthy = new HealthReport(true, "online", "r", "n", "v", Instant.now(), 0, 1, 0, List.of(), null);
+        try (HealthServer server = HealthServer.start("127.0.0.1", 0, () -> healthy, () -> "# metrics\n");
+             Socket wedge = slowClient(server, "G")) {
+            HttpClient bounded = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
+            for (int i = 0; i < 10; i++) {
+                for (String path : List.of("/health", "/metrics")) {
+                    HttpResponse<String> r = bounded.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path))
+                            .timeout(Duration.ofSeconds(3)).build(), HttpResponse.BodyHandlers.ofString());
+                    assertEquals(200, r.statusCode(), path);
+                }
+            }
+            assertFalse(wedge.isClosed());
+        }
+    }
+
+    @Test
+    void shouldCloseConnectionsThatOutliveTheirDeadlineAndServeAfterThem() throws Exception {
+        HealthReport healthy = new HealthReport(true, "online", "r", "n", "v", Instant.now(), 0, 1, 0, List.of(), null);
+        try (HealthServer server = HealthServer.start("127.0.0.1", 0, () -> healthy, null, Duration.ofMillis(300), 2)) {
+            List<Socket> slow = new ArrayList<>();
+            for (int i = 0; i < 6; i++) { // more than the workers: all of them held at once
+                slow.add(slowClient(server, "GET /hea"));
+            }
+            for (Socket s : slow) {
+                try (s) {
+                    // the server closes it at its deadline: end of stream (or a reset), never an answer
+                    int b;
+                    try {
+                        b = s.getInputStream().read();
+                    } catch (java.net.SocketException reset) {
+                        b = -1;
+                    }
+                    assertEquals(-1, b, "closed without an answer");
+                }
+            }
+            assertEquals(200, call(server, "GET", "/health").statusCode());
+        }
+    }
+
+    @Test
+    void shouldRefuseAMalformedOrOversizedRequestHead() throws Exception {
+        HealthReport healthy = new HealthReport(true, "online", "r", "n", "v", Instant.now(), 0, 1, 0, List.of(), null);
+        try (HealthServer server = HealthServer.start("127.0.0.1", 0, () -> healthy)) {
+            try (Socket s = slowClient(server, "NONSENSE\r\n\r\n")) {
+                String answer = new String(s.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+                assertTrue(answer.startsWith("HTTP/1.1 400 "), answer);
+            }
+            try (Socket s = slowClient(server, "GET /health HTTP/1.1\r\nX: " + "a".repeat(ProbeListener.MAX_HEAD_BYTES))) {
+                String answer = new String(s.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+                assertTrue(answer.startsWith("HTTP/1.1 400 "), answer);
+            }
+            assertEquals(200, call(server, "GET", "/health").statusCode());
+        }
+    }
+
+    @Test
+    void shouldListenOnLoopbackOnlyWhenThePortNamesNoAddress() {
+        assertEquals(new HealthAddress("127.0.0.1", 8081), HealthAddress.parse("8081"));
+        assertEquals(new HealthAddress("0.0.0.0", 8081), HealthAddress.parse("0.0.0.0:8081"));
     }
 }

@@ -24,10 +24,14 @@ class PrometheusMetricsTest {
         PrometheusMetrics m = new PrometheusMetrics("unit-runner");
         AtomicInteger active = new AtomicInteger(1);
         AtomicInteger pooled = new AtomicInteger(2);
-        m.bind(new RunnerMetrics.Gauges(3, active::get, () -> 3 - active.get(), () -> 4.5, pooled::get));
+        AtomicInteger leftovers = new AtomicInteger(2);
+        m.bind(new RunnerMetrics.Gauges(3, active::get, () -> 3 - active.get(), () -> 4.5, pooled::get, leftovers::get));
 
         // before anything happens the counters are there at zero (so rate() works from the start)
         PromText idle = PromText.parse(m.scrape());
+        assertEquals(2.0, idle.value("ai_review_runner_leftover_reports_pending"));
+        leftovers.set(0);
+        assertEquals(0.0, PromText.parse(m.scrape()).value("ai_review_runner_leftover_reports_pending"));
         assertEquals(0.0, idle.value("ai_review_runner_tasks_claimed_total"));
         assertEquals(0.0, idle.value("ai_review_runner_polls_total", "outcome", "error"));
         assertEquals(0.0, idle.value("ai_review_runner_heartbeat_failures_total"));

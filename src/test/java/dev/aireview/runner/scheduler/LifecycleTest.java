@@ -4,7 +4,12 @@ import dev.aireview.runner.config.RunnerConfig;
 import dev.aireview.runner.model.ErrorKind;
 import dev.aireview.runner.model.ResultStatus;
 import dev.aireview.runner.model.TaskResult;
+import dev.aireview.runner.observability.HealthServer;
 import dev.aireview.runner.observability.RunnerMetrics;
+import dev.aireview.runner.server.Backoff;
+import dev.aireview.runner.server.ErrorClass;
+import dev.aireview.runner.server.ServerCall;
+import dev.aireview.runner.server.ServerException;
 import dev.aireview.runner.server.ClaimedTask;
 import dev.aireview.runner.server.Heartbeat;
 import dev.aireview.runner.server.HeartbeatAnswer;
@@ -16,6 +21,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -39,6 +47,12 @@ class LifecycleTest {
     static final class RecordingMetrics implements RunnerMetrics {
         final Map<String, AtomicInteger> deaths = new ConcurrentHashMap<>();
         final Map<String, AtomicInteger> escalations = new ConcurrentHashMap<>();
+        volatile Gauges gauges;
+
+        @Override
+        public void bind(Gauges g) {
+            gauges = g;
+        }
 
         @Override
         public void threadDied(String thread) {
@@ -330,7 +344,7 @@ class LifecycleTest {
     }
 
     @Test
-    void shouldReportWhatAnEarlierProcessLeftRunningOnceBeforeTheFirstPoll() throws Exception {
+    void shouldReportWhatAnEarlierProcessLeftRunningOnceAfterRegistering() throws Exception {
         executor.leftovers = List.of("old-1", "old-2", "old-1");
         start(new FakeServer(1), 1, 30_000);
         await().atMost(Duration.ofSeconds(10)).until(() -> server.results.keySet().containsAll(List.of("old-1", "old-2")));
@@ -341,14 +355,94 @@ class LifecycleTest {
             assertEquals("the runner restarted while this review ran", r.error().message());
         }
         List<String> events = List.copyOf(server.events);
-        int firstPoll = events.indexOf("poll");
         assertTrue(events.indexOf("register") < events.indexOf("result:old-1"), events::toString);
-        assertTrue(firstPoll < 0 || events.indexOf("result:old-2") < firstPoll, "reported before the first claim");
+        await().atMost(Duration.ofSeconds(10)).until(() -> daemon.health().unreportedLeftovers() == 0);
         // the server retries it, here: it runs
         server.enqueue(FakeServer.task("ok-rerun"));
         server.enqueue(FakeServer.task("old-1"));
         await().atMost(Duration.ofSeconds(10)).until(() -> server.results.get("old-1").size() == 2);
         assertEquals(1, executor.executionsOf("old-1"), "a reported leftover is not a finished task: it runs when handed out");
+    }
+
+    /** A server that answers 503 to the restart report ({@code runner_shutdown}) of every id in {@code refused}, counting the attempts. */
+    static final class RefusingServer extends FakeServer {
+        final Set<String> refused = ConcurrentHashMap.newKeySet();
+        final Map<String, AtomicInteger> attempts = new ConcurrentHashMap<>();
+        final CountDownLatch firstRefusal = new CountDownLatch(1);
+        volatile CountDownLatch holdRefusals = new CountDownLatch(0);
+
+        RefusingServer(int slots, String... refused) {
+            super(slots);
+            this.refused.addAll(List.of(refused));
+        }
+
+        @Override
+        public void result(String runnerId, String taskId, TaskResult result) throws ServerException {
+            if (refused.contains(taskId) && result.error() != null && result.error().kind() == ErrorKind.RUNNER_SHUTDOWN) {
+                attempts.computeIfAbsent(taskId, k -> new AtomicInteger()).incrementAndGet();
+                firstRefusal.countDown();
+                try {
+                    holdRefusals.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                throw new ServerException(ServerCall.RESULT, ErrorClass.RETRYABLE, 503, null, "result answered HTTP 503", null);
+            }
+            super.result(runnerId, taskId, result);
+        }
+    }
+
+    @Test
+    void shouldClaimWhileALeftoverReportIsRefusedAndKeepItForTheNextStartAfterBoundedAttempts() throws Exception {
+        RunnerDaemonTest.MemoryJournal journal = new RunnerDaemonTest.MemoryJournal();
+        executor.journal = journal;
+        executor.leftovers = List.of("old-refused");
+        RefusingServer refusing = new RefusingServer(1, "old-refused");
+        refusing.holdRefusals = new CountDownLatch(1);
+        server = refusing;
+        RunnerConfig c = SchedulerTest.config(1, 30_000);
+        daemon = new RunnerDaemon(c, executor, server, server, RunnerDaemon.registration(c),
+                SchedulerTest.settings().withBackoff(new Backoff(Duration.ofMillis(5), Duration.ofMillis(20), 2.0, new Random(1))), metrics);
+        daemon.start();
+
+        // while the server holds (then refuses) the leftover's report, a new task is claimed, run and reported
+        assertTrue(refusing.firstRefusal.await(10, TimeUnit.SECONDS));
+        server.enqueue(FakeServer.task("new-1"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> server.results.containsKey("new-1"));
+        assertEquals(1, daemon.health().unreportedLeftovers(), "health says a leftover report is still owed");
+        assertTrue(HealthServer.toJson(daemon.health()).contains("\"unreportedLeftovers\":1"));
+        assertEquals(1, metrics.gauges.leftoverReportsPending().getAsInt());
+        assertTrue(journal.list().contains("old-refused"));
+
+        // the refusals go on: bounded attempts, then given up for this start, kept in the journal for the next
+        refusing.holdRefusals.countDown();
+        await().atMost(Duration.ofSeconds(10)).until(() -> daemon.health().unreportedLeftovers() == 0);
+        assertEquals(LeftoverReports.ATTEMPTS, refusing.attempts.get("old-refused").get());
+        assertEquals(0, metrics.gauges.leftoverReportsPending().getAsInt());
+        assertEquals(List.of("old-refused"), journal.list(), "still owed: reported at the next start");
+        assertFalse(server.results.containsKey("old-refused"));
+    }
+
+    @Test
+    void shouldNotReportALeftoverAsLostOnceTheServerHandsItOutAgain() throws Exception {
+        executor.leftovers = List.of("again-1");
+        RefusingServer refusing = new RefusingServer(1, "again-1");
+        refusing.holdRefusals = new CountDownLatch(1);
+        server = refusing;
+        RunnerConfig c = SchedulerTest.config(1, 30_000);
+        daemon = new RunnerDaemon(c, executor, server, server, RunnerDaemon.registration(c),
+                SchedulerTest.settings().withBackoff(new Backoff(Duration.ofMillis(50), Duration.ofMillis(100), 2.0, new Random(1))), metrics);
+        daemon.start();
+        assertTrue(refusing.firstRefusal.await(10, TimeUnit.SECONDS));
+        // the server gives the task to this runner again (while its restart report is in flight): the new run owns it
+        server.enqueue(FakeServer.task("again-1"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> executor.executed.contains("again-1"));
+        refusing.holdRefusals.countDown();
+        await().atMost(Duration.ofSeconds(10)).until(() -> server.results.containsKey("again-1") && daemon.health().unreportedLeftovers() == 0);
+        TaskResult r = onlyResult("again-1");
+        assertEquals(ResultStatus.COMPLETED, r.status(), "the new run's result, not a restart report: " + r);
+        assertEquals(1, executor.executionsOf("again-1"));
+        assertEquals(1, refusing.attempts.get("again-1").get(), "the restart report stopped once the task was taken over again");
     }
 
     @Test

@@ -247,6 +247,63 @@ class RunnerDaemonTest {
         assertTrue(slept.isEmpty());
     }
 
+    /** A journal in memory: what the result sender leaves in it is what the next start would report. */
+    static final class MemoryJournal implements dev.aireview.runner.execution.ClaimJournal {
+        final java.util.Set<String> ids = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+        @Override
+        public boolean record(String taskId) {
+            return ids.add(taskId);
+        }
+
+        @Override
+        public void remove(String taskId) {
+            ids.remove(taskId);
+        }
+
+        @Override
+        public List<String> list() {
+            return List.copyOf(ids);
+        }
+    }
+
+    @Test
+    void shouldRetryARedirectedResultAndRemoveTheJournalEntryOnlyOnceDeliveredOrTheTaskIsGone() {
+        ServerClient client = new HttpServerClient(URI.create(wm.baseUrl()), TOKEN, Duration.ofSeconds(2), Duration.ofSeconds(2), Clock.systemUTC());
+        MemoryJournal journal = new MemoryJournal();
+        journal.record("t-307");
+        journal.record("t-400");
+        journal.record("t-410");
+        wm.stubFor(post("/api/runners/tasks/t-307/result").inScenario("r").whenScenarioStateIs(Scenario.STARTED)
+                .willReturn(aResponse().withStatus(307).withHeader("Location", "https://proxy.example/maintenance")).willSetStateTo("up"));
+        wm.stubFor(post("/api/runners/tasks/t-307/result").inScenario("r").whenScenarioStateIs("up").willReturn(okJson("{\"data\":{}}")));
+        wm.stubFor(post("/api/runners/tasks/t-400/result").willReturn(aResponse().withStatus(400)));
+        wm.stubFor(post("/api/runners/tasks/t-410/result").willReturn(aResponse().withStatus(410)));
+        ResultSender sender = new ResultSender(client, registrar(client), Backoff.standard(new Random(3)), recordingSleeper(), () -> true,
+                RunnerMetrics.NOOP, journal);
+        TaskResult r = TaskResult.failure(ErrorKind.TIMEOUT, "x");
+
+        assertEquals(ResultSender.Delivery.DELIVERED, sender.deliver("t-307", r), "a redirect is retried, not a rejection");
+        wm.verify(2, postRequestedFor(urlEqualTo("/api/runners/tasks/t-307/result")));
+        assertEquals(ResultSender.Delivery.REJECTED, sender.deliver("t-400", r));
+        assertEquals(ResultSender.Delivery.DROPPED, sender.deliver("t-410", r));
+        assertEquals(List.of("t-400"), journal.list(), "only a rejected result stays owed");
+    }
+
+    @Test
+    void shouldKeepTheJournalEntryOfAResultRedirectedUntilTheRunnerStops() {
+        ServerClient client = new HttpServerClient(URI.create(wm.baseUrl()), TOKEN, Duration.ofSeconds(2), Duration.ofSeconds(2), Clock.systemUTC());
+        MemoryJournal journal = new MemoryJournal();
+        journal.record("t-301");
+        wm.stubFor(post("/api/runners/tasks/t-301/result").willReturn(aResponse().withStatus(301).withHeader("Location", "https://x.example/")));
+        java.util.concurrent.atomic.AtomicInteger budget = new java.util.concurrent.atomic.AtomicInteger(3);
+        ResultSender sender = new ResultSender(client, registrar(client), Backoff.standard(new Random(3)), recordingSleeper(),
+                () -> budget.decrementAndGet() >= 0, RunnerMetrics.NOOP, journal);
+        assertEquals(ResultSender.Delivery.ABANDONED, sender.deliver("t-301", TaskResult.failure(ErrorKind.TIMEOUT, "x")));
+        assertTrue(wm.findAll(postRequestedFor(urlEqualTo("/api/runners/tasks/t-301/result"))).size() >= 2, "retried");
+        assertEquals(List.of("t-301"), journal.list());
+    }
+
     @Test
     void shouldBackOffAndRegisterAgainWhenTheTokenIsRefusedLaterWhileTasksKeepRunning() throws Exception {
         wm.stubFor(get(urlPathEqualTo("/api/runners/tasks/pending")).inScenario("p").whenScenarioStateIs(Scenario.STARTED)

@@ -135,6 +135,34 @@ class RetrierTest {
         assertEquals(ErrorClass.RETRYABLE, RetryClassifier.classify(ServerCall.LOGS, 408));
         assertEquals(ErrorClass.BAD_REQUEST, RetryClassifier.classify(ServerCall.RESULT, 400));
         assertEquals(ErrorClass.BAD_REQUEST, RetryClassifier.classify(ServerCall.RESULT, 422));
+        for (int redirect : new int[]{301, 302, 303, 307, 308}) {
+            assertEquals(ErrorClass.RETRYABLE, RetryClassifier.classify(ServerCall.RESULT, redirect), "HTTP " + redirect);
+            assertEquals(ErrorClass.RETRYABLE, RetryClassifier.classify(ServerCall.STATUS, redirect), "HTTP " + redirect);
+        }
+        assertEquals(ErrorClass.RETRYABLE, RetryClassifier.classify(ServerCall.RESULT, 199), "an unexpected 1xx");
+    }
+
+    @Test
+    void shouldRetryARedirectedResultCallAndNameItsTargetUntilTheServerTakesIt() throws Exception {
+        String path = "/api/runners/tasks/t-307/result";
+        wm.stubFor(post(path).inScenario("maint").whenScenarioStateIs(Scenario.STARTED)
+                .willReturn(aResponse().withStatus(307).withHeader("Location", "https://maintenance.example/down"))
+                .willSetStateTo("still"));
+        wm.stubFor(post(path).inScenario("maint").whenScenarioStateIs("still")
+                .willReturn(aResponse().withStatus(302)).willSetStateTo("back"));
+        wm.stubFor(post(path).inScenario("maint").whenScenarioStateIs("back").willReturn(okJson("{\"data\":{}}")));
+        List<String> errors = new ArrayList<>();
+        Retrier retrier = new Retrier(Backoff.standard(new Random(1)), recorder);
+        Retrier.Outcome<Void> out = retrier.run(Retrier.policy("result").keepGoing(() -> true).onRetry(e -> errors.add(e.getMessage())), () -> {
+            client.result("r-1", "t-307", dev.aireview.runner.model.TaskResult.failure(dev.aireview.runner.model.ErrorKind.TIMEOUT, "x"));
+            return null;
+        });
+        assertTrue(out.ok(), "delivered after the redirects");
+        wm.verify(3, postRequestedFor(urlEqualTo(path)));
+        assertEquals(2, slept.size(), "backed off after each redirect");
+        assertEquals(2, errors.size(), errors::toString);
+        assertTrue(errors.get(0).contains("HTTP 307") && errors.get(0).contains("https://maintenance.example/down"), errors.get(0));
+        assertTrue(errors.get(1).contains("HTTP 302") && errors.get(1).contains("no Location"), errors.get(1));
     }
 
     private static ServerException failure(ErrorClass c, int status) {

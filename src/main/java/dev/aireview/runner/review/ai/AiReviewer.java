@@ -87,6 +87,8 @@ public final class AiReviewer {
         final List<ReviewComment> comments = new ArrayList<>();
         final List<ReviewComment> outside = new ArrayList<>();
         final List<String> declined = new ArrayList<>();
+        final List<String> failed = new ArrayList<>();
+        final Set<String> notReviewed = new LinkedHashSet<>();
         final Set<String> seen = new LinkedHashSet<>();
         int answered;
         int moved;
@@ -116,7 +118,8 @@ public final class AiReviewer {
         List<FileDiff> shown = reviewed.stream().map(f -> HunkContext.expand(f, headFiles.apply(f.path()))).toList();
         DiffChunker.Plan plan = new DiffChunker(diffBudget, maxParts, config::languageOf).split(shown);
         LineMap lines = new LineMap(reviewed);
-        ChatClient client = new ChatClient(task.ai(), retry, requestTimeout, progress);
+        // every provider call and retry wait fits what is left of the task's own limit
+        ChatClient client = new ChatClient(task.ai(), retry, requestTimeout, progress, Budget.forTask(task), ChatClient.DEFAULT_BODY_CAP);
         PromptBuilder prompts = new PromptBuilder(task, config);
         String host;
         try {
@@ -134,29 +137,55 @@ public final class AiReviewer {
             queue.add(new Part(String.valueOf(i + 1), plan.chunks().get(i)));
         }
         int parts = plan.chunks().size();
+        tally.notReviewed.addAll(plan.pathsNotSent());
+        ReviewFailedException firstFailure = null;
         while (!queue.isEmpty()) {
             Part part = queue.poll();
             String name = "part " + part.label() + "/" + parts;
-            Completion answer = ask(client, system, prompts.user(part.chunk(), part.label(), parts), name, tally, progress);
-            if (answer.truncated()) {
-                List<DiffChunker.Chunk> halves = part.chunk().halves();
-                if (halves != null) {
+            Completion answer;
+            ModelAnswer parsed;
+            try {
+                answer = ask(client, system, prompts.user(part.chunk(), part.label(), parts), name, tally, progress);
+                if (answer.truncated() && part.chunk().halves() != null) {
+                    List<DiffChunker.Chunk> halves = part.chunk().halves();
                     progress.line("AI review: " + name + ": the answer was cut off at the token limit; asking about it in two halves");
                     queue.addFirst(new Part(part.label() + ".2", halves.get(1)));
                     queue.addFirst(new Part(part.label() + ".1", halves.get(0)));
                     continue;
                 }
-            }
-            if (answer.refused()) {
-                String why = answer.refusal() == null ? "the provider's content filter stopped the answer" : clip(answer.refusal(), QUOTE_CHARS);
-                progress.line("AI review: " + name + ": the model declined: " + why);
-                tally.declined.add(name + " (" + String.join(", ", part.chunk().paths()) + "): " + why);
+                if (answer.refused()) {
+                    String why = answer.refusal() == null ? "the provider's content filter stopped the answer" : clip(answer.refusal(), QUOTE_CHARS);
+                    progress.line("AI review: " + name + ": the model declined: " + why);
+                    tally.declined.add(name + " (" + String.join(", ", part.chunk().paths()) + "): " + why);
+                    tally.notReviewed.addAll(part.chunk().paths());
+                    continue;
+                }
+                parsed = parse(answer, name, client, system, prompts.user(part.chunk(), part.label(), parts), tally, progress);
+            } catch (ReviewFailedException e) {
+                // one part that could not be reviewed does not lose the others: the review ends partial, naming it
+                if (firstFailure == null) {
+                    firstFailure = e;
+                }
+                boolean stop = e instanceof ProviderCallException;
+                progress.line("AI review: " + name + " not reviewed: " + e.getMessage() + (stop && !queue.isEmpty() ? "; not asking about the remaining parts" : ""));
+                tally.failed.add(name + " (" + String.join(", ", part.chunk().paths()) + "): " + clip(e.getMessage(), 300));
+                tally.notReviewed.addAll(part.chunk().paths());
+                if (stop) {
+                    for (Part left : queue) {
+                        tally.failed.add("part " + left.label() + "/" + parts + " (" + String.join(", ", left.chunk().paths()) + "): not asked ("
+                                + clip(e.getMessage(), 120) + ")");
+                        tally.notReviewed.addAll(left.chunk().paths());
+                    }
+                    queue.clear();
+                }
                 continue;
             }
-            ModelAnswer parsed = parse(answer, name, client, system, prompts.user(part.chunk(), part.label(), parts), tally, progress);
             tally.answered++;
             place(parsed, lines, tally);
             progress.line("AI review: " + name + " answered with " + parsed.comments().size() + " comment(s)");
+        }
+        if (tally.answered == 0 && firstFailure != null) {
+            throw firstFailure;
         }
         if (tally.answered == 0 && !tally.declined.isEmpty()) {
             throw new ReviewFailedException("the model declined to review the change: " + tally.declined.get(0));
@@ -166,14 +195,15 @@ public final class AiReviewer {
                 + tally.outside.size() + " outside the diff, " + tally.invalid + " invalid; tokens: " + tally.promptTokens + " prompt + "
                 + tally.completionTokens + " completion in " + tally.requests + " request(s)");
         String summary = summary(task, reviewed, change, plan, skipped, tally, posted);
-        TaskStats stats = new TaskStats(null, null, null, change.files().size(), tally.promptTokens, tally.completionTokens);
+        TaskStats stats = new TaskStats(null, null, null, change.files().size(), tally.promptTokens, tally.completionTokens)
+                .withNotReviewed(tally.notReviewed.size(), false);
         return TaskResult.completed(summary, posted.kept(), stats);
     }
 
     /** One request, with the token usage recorded and logged. */
     private Completion ask(ChatClient client, String system, String user, String name, Tally tally, Progress progress)
             throws ReviewFailedException {
-        Completion c = client.complete(system, user);
+        Completion c = client.complete(system, user, name);
         tally.requests++;
         tally.promptTokens += c.promptTokens();
         tally.completionTokens += c.completionTokens();
@@ -245,6 +275,10 @@ public final class AiReviewer {
                 s.append("**Part ").append(i + 1).append('/').append(t.summaries.size()).append("**: ").append(t.summaries.get(i).strip()).append("\n\n");
             }
         }
+        if (!t.notReviewed.isEmpty()) {
+            s.append("**Partial review**: ").append(t.notReviewed.size()).append(" of ").append(reviewed.size())
+                    .append(" file(s) were not (fully) reviewed by the model; they are listed below.\n\n");
+        }
         if (posted.kept().isEmpty()) {
             s.append(reviewed.isEmpty() ? "**No findings**: nothing in this change needed the model (every file was skipped or excluded).\n\n"
                     : "**No findings**: the model raised no problems in the reviewed changes.\n\n");
@@ -272,6 +306,7 @@ public final class AiReviewer {
                 t.outside.stream().map(c -> "`" + c.path() + ":" + c.line() + "` (" + c.severity().wire() + "): " + clip(c.message(), 300)).toList());
         list(s, "Not reviewed by the model", null, concat(skipped, plan.notFitting()));
         list(s, "Parts the model declined", null, t.declined);
+        list(s, "Parts not reviewed", "The provider gave no usable answer for these parts:", t.failed);
         return s.toString();
     }
 

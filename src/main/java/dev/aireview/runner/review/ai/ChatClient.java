@@ -13,7 +13,6 @@ import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.ZonedDateTime;
@@ -45,6 +44,10 @@ public final class ChatClient {
     public static final String DEFAULT_BASE_URL = ProviderEndpoint.DEFAULT_BASE_URL;
     public static final double DEFAULT_TEMPERATURE = 0.2;
     public static final int DEFAULT_MAX_TOKENS = 2048;
+    /** The largest answer body read (an answer of {@code max_tokens} is a few KiB; an SSE stream of it some more). */
+    public static final int DEFAULT_BODY_CAP = 8 * 1024 * 1024;
+    /** Less time than this left in the budget: no further attempt is started. */
+    static final Duration MIN_CALL = Duration.ofSeconds(1);
     /** Request changes made in answer to 400s (response format, token parameter, temperature), per request. */
     private static final int MAX_ADAPTATIONS = 4;
     private static final String USER_AGENT = "ai-review-runner/" + java.util.Objects.requireNonNullElse(
@@ -59,22 +62,39 @@ public final class ChatClient {
     private final Duration requestTimeout;
     private final Progress progress;
     private final Random random;
+    private final Budget budget;
+    private final int bodyCap;
     private Format format = Format.JSON_SCHEMA;
     private boolean maxCompletionTokens;
     private boolean sendTemperature = true;
 
     public ChatClient(AiConfig config, RetryPolicy retry, Duration requestTimeout, Progress progress) {
+        this(config, retry, requestTimeout, progress, Budget.NONE, DEFAULT_BODY_CAP);
+    }
+
+    /**
+     * @param budget  the time the whole review may spend on the provider (every attempt's deadline and every retry wait fit in it)
+     * @param bodyCap the largest answer body read, compressed and decompressed
+     */
+    public ChatClient(AiConfig config, RetryPolicy retry, Duration requestTimeout, Progress progress, Budget budget, int bodyCap) {
         this(config, HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).followRedirects(HttpClient.Redirect.NEVER).build(),
-                retry, requestTimeout, progress, new Random());
+                retry, requestTimeout, progress, new Random(), budget, bodyCap);
     }
 
     ChatClient(AiConfig config, HttpClient http, RetryPolicy retry, Duration requestTimeout, Progress progress, Random random) {
+        this(config, http, retry, requestTimeout, progress, random, Budget.NONE, DEFAULT_BODY_CAP);
+    }
+
+    ChatClient(AiConfig config, HttpClient http, RetryPolicy retry, Duration requestTimeout, Progress progress, Random random,
+               Budget budget, int bodyCap) {
         this.config = config;
         this.http = http;
         this.retry = retry;
         this.requestTimeout = requestTimeout;
         this.progress = progress;
         this.random = random;
+        this.budget = budget;
+        this.bodyCap = bodyCap;
     }
 
     public URI endpoint() {
@@ -101,6 +121,16 @@ public final class ChatClient {
 
     /** One completion; retries transient failures, adapts the request to what the provider refuses. */
     public Completion complete(String system, String user) throws ReviewFailedException {
+        return complete(system, user, "the request");
+    }
+
+    /**
+     * One completion for {@code call} (a part's name, for messages): each attempt is one {@link BoundedCall} (whole-call
+     * deadline: the request timeout or what is left of the review's budget, whichever is shorter; body cap); transient
+     * failures are retried per {@link RetryPolicy} while the budget lasts; the request is adapted to what the provider
+     * refuses. Every failure names the provider's host, the call and the bound or answer that ended it.
+     */
+    public Completion complete(String system, String user, String call) throws ReviewFailedException {
         ProviderEndpoint endpoint;
         try {
             endpoint = ProviderEndpoint.of(config);
@@ -108,11 +138,18 @@ public final class ChatClient {
             throw new ReviewFailedException("ai.baseUrl is not usable: " + mask(String.valueOf(config.baseUrl())) + " (" + mask(e.getMessage()) + ")");
         }
         URI uri = endpoint.uri();
+        String who = "AI provider " + uri.getHost() + ", " + call;
         String lastProblem = null;
         int adaptations = 0;
         for (int attempt = 1; attempt <= retry.maxAttempts(); attempt++) {
+            Duration left = budget.remaining();
+            if (left.compareTo(MIN_CALL) < 0) {
+                throw new ProviderCallException(who + ": the review's time budget (" + budget.describe() + ") is used up"
+                        + (lastProblem == null ? "" : " after " + (attempt - 1) + " attempt(s); last: " + lastProblem));
+            }
+            Duration deadline = left.compareTo(requestTimeout) < 0 ? left : requestTimeout;
             HttpRequest.Builder rb = HttpRequest.newBuilder(uri)
-                    .timeout(requestTimeout)
+                    .timeout(deadline)
                     .header("Content-Type", "application/json")
                     .header("Accept", "application/json")
                     .header("User-Agent", USER_AGENT)
@@ -130,45 +167,59 @@ public final class ChatClient {
             }
             Duration wait;
             try {
-                HttpResponse<String> resp = http.send(rb.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
-                int code = resp.statusCode();
+                BoundedCall.Answer resp = BoundedCall.send(http, rb.build(), deadline, bodyCap);
+                int code = resp.status();
+                String body = new String(resp.body(), StandardCharsets.UTF_8);
                 if (code >= 200 && code < 300) {
-                    JsonNode root = parseBody(resp.body());
+                    JsonNode root = ProviderAnswer.root(body, resp.contentType(), this::mask);
                     JsonNode error = root.get("error");
                     if (error == null || error.isNull() || root.has("choices") && root.get("choices").size() > 0) {
-                        return completion(root, resp.body());
+                        return ProviderAnswer.completion(root, body, this::mask);
                     }
                     String detail = errorText(error);
                     if (!transientError(error)) {
-                        throw new ReviewFailedException("AI provider returned an error: " + detail);
+                        throw new ProviderCallException(who + ": the provider returned an error: " + detail);
                     }
                     lastProblem = "HTTP " + code + " with an error: " + detail;
                     wait = retry.backoff(attempt, random);
                 } else {
-                    String detail = errorDetail(resp.body());
-                    if ((code == 400 || code == 422) && adaptations < MAX_ADAPTATIONS && adapt(resp.body(), code)) {
+                    String detail = errorDetail(body);
+                    if ((code == 400 || code == 422) && adaptations < MAX_ADAPTATIONS && adapt(body, code)) {
                         adaptations++;
                         attempt--;
                         continue;
                     }
-                    if (code != 429 && code < 500) {
-                        throw new ReviewFailedException("AI provider refused the request: HTTP " + code + (detail.isEmpty() ? "" : " " + detail));
+                    if (!RetryPolicy.retryableStatus(code)) {
+                        throw new ProviderCallException(who + ": the provider refused the request: HTTP " + code + (detail.isEmpty() ? "" : " " + detail));
                     }
                     lastProblem = "HTTP " + code + (detail.isEmpty() ? "" : " " + detail);
-                    wait = retryAfter(resp).orElse(null);
+                    wait = retryAfter(resp.headers()).orElse(null);
                     if (wait == null) {
                         wait = retry.backoff(attempt, random);
                     }
                 }
+            } catch (BoundedCall.Exceeded e) {
+                if (!e.retryable()) {
+                    throw new ProviderCallException(who + ": " + e.getMessage());
+                }
+                lastProblem = e.getMessage();
+                wait = retry.backoff(attempt, random);
             } catch (IOException e) {
                 lastProblem = e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + mask(e.getMessage()));
                 wait = retry.backoff(attempt, random);
+            } catch (OutOfMemoryError e) {
+                // never retried: the next attempt would fail the same way, or take the whole executor with it
+                throw new ProviderCallException(who + ": out of memory while reading the answer (" + e.getMessage() + "); not retried");
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new ReviewFailedException("interrupted while waiting for the AI provider");
+                throw new ProviderCallException(who + ": interrupted while waiting for the provider");
             }
             if (attempt == retry.maxAttempts()) {
                 break;
+            }
+            if (wait.compareTo(budget.remaining().minus(MIN_CALL)) > 0) {
+                throw new ProviderCallException(who + ": " + lastProblem + "; no time left in the review's budget (" + budget.describe()
+                        + ") to retry after " + wait.toMillis() + " ms");
             }
             progress.line("AI provider: " + lastProblem + "; retrying in " + wait.toMillis() + " ms (attempt " + (attempt + 1)
                     + " of " + retry.maxAttempts() + ")");
@@ -176,10 +227,10 @@ public final class ChatClient {
                 Thread.sleep(wait.toMillis());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new ReviewFailedException("interrupted while waiting for the AI provider");
+                throw new ProviderCallException(who + ": interrupted while waiting for the provider");
             }
         }
-        throw new ReviewFailedException("AI provider unavailable after " + retry.maxAttempts() + " attempts: " + lastProblem);
+        throw new ProviderCallException(who + ": unavailable after " + retry.maxAttempts() + " attempts: " + lastProblem);
     }
 
     /** Changes the request after a 400/422 that names what the provider does not support; false if nothing to change. */
@@ -228,15 +279,15 @@ public final class ChatClient {
                 || text.contains("timeout") || text.contains("timed out") || text.contains("unavailable") || text.contains("try again");
     }
 
-    private Optional<Duration> retryAfter(HttpResponse<?> resp) {
-        Optional<Duration> ms = resp.headers().firstValue("retry-after-ms").map(String::strip).flatMap(v -> {
+    private Optional<Duration> retryAfter(java.net.http.HttpHeaders headers) {
+        Optional<Duration> ms = headers.firstValue("retry-after-ms").map(String::strip).flatMap(v -> {
             try {
                 return Optional.of(Duration.ofMillis((long) Double.parseDouble(v)));
             } catch (NumberFormatException e) {
                 return Optional.empty();
             }
         });
-        Optional<Duration> after = ms.isPresent() ? ms : resp.headers().firstValue("Retry-After").map(String::strip).flatMap(v -> {
+        Optional<Duration> after = ms.isPresent() ? ms : headers.firstValue("Retry-After").map(String::strip).flatMap(v -> {
             try {
                 return Optional.of(Duration.ofMillis((long) (Double.parseDouble(v) * 1000)));
             } catch (NumberFormatException e) {
@@ -249,48 +300,6 @@ public final class ChatClient {
             }
         });
         return after.map(d -> d.isNegative() ? Duration.ZERO : d.compareTo(retry.maxDelay()) > 0 ? retry.maxDelay() : d);
-    }
-
-    private JsonNode parseBody(String body) throws MalformedAnswerException {
-        try {
-            JsonNode root = Json.mapper().readTree(body);
-            if (root == null || !root.isObject()) {
-                throw new MalformedAnswerException("the provider's response is not a JSON object", mask(body));
-            }
-            return root;
-        } catch (IOException e) {
-            throw new MalformedAnswerException("the provider's response is not JSON", mask(body));
-        }
-    }
-
-    /** {@code choices[0]}: content (a string or a list of text parts), finish_reason, refusal; and {@code usage}. */
-    private Completion completion(JsonNode root, String body) throws MalformedAnswerException {
-        JsonNode choices = root.get("choices");
-        JsonNode choice = choices != null && choices.isArray() && choices.size() > 0 ? choices.get(0) : null;
-        JsonNode message = choice == null ? null : choice.get("message");
-        JsonNode usage = root.get("usage");
-        long prompt = usage == null ? 0 : Json.field(usage, "prompt_tokens", "input_tokens", "promptTokens") == null ? 0
-                : Json.field(usage, "prompt_tokens", "input_tokens", "promptTokens").asLong();
-        long completion = usage == null ? 0 : Json.field(usage, "completion_tokens", "output_tokens", "completionTokens") == null ? 0
-                : Json.field(usage, "completion_tokens", "output_tokens", "completionTokens").asLong();
-        String finish = choice == null ? null : Json.text(choice, "finish_reason", "finishReason");
-        String refusal = message == null ? null : Json.text(message, "refusal");
-        if (refusal != null && refusal.isBlank()) {
-            refusal = null;
-        }
-        JsonNode content = message == null ? null : message.get("content");
-        String text = null;
-        if (content != null && content.isTextual()) {
-            text = content.asText();
-        } else if (content != null && content.isArray()) {
-            StringBuilder sb = new StringBuilder();
-            content.forEach(part -> sb.append(part.isTextual() ? part.asText() : part.path("text").asText("")));
-            text = sb.toString();
-        }
-        if (text == null && refusal == null && !"content_filter".equals(finish)) {
-            throw new MalformedAnswerException("the provider's response has no choices[0].message.content", mask(body));
-        }
-        return new Completion(text == null ? null : mask(text), finish, refusal == null ? null : mask(refusal), prompt, completion);
     }
 
     private String errorText(JsonNode err) {

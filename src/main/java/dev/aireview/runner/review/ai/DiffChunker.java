@@ -73,8 +73,8 @@ public final class DiffChunker {
         }
     }
 
-    /** The parts to send and what did not fit (path and why). */
-    public record Plan(List<Chunk> chunks, List<String> notFitting) {
+    /** The parts to send, what did not fit (path and why) and the paths of which some hunk is not sent. */
+    public record Plan(List<Chunk> chunks, List<String> notFitting, java.util.Set<String> pathsNotSent) {
     }
 
     private final int tokenBudget;
@@ -98,6 +98,7 @@ public final class DiffChunker {
     public Plan split(List<FileDiff> files) {
         List<Chunk> chunks = new ArrayList<>();
         List<String> notFitting = new ArrayList<>();
+        LinkedHashSet<String> notSent = new LinkedHashSet<>();
         List<Unit> current = new ArrayList<>();
         int used = 0;
         for (FileDiff f : files) {
@@ -113,6 +114,7 @@ public final class DiffChunker {
                 if (u.tokens() + TokenEstimate.of(u.header()) > tokenBudget) {
                     notFitting.add("`" + u.path() + "` " + u.text().lines().findFirst().orElse("").strip()
                             + " (about " + u.tokens() + " tokens, more than the " + tokenBudget + " of one request)");
+                    notSent.add(u.path());
                     continue;
                 }
                 if (!current.isEmpty() && used + cost > tokenBudget) {
@@ -134,9 +136,10 @@ public final class DiffChunker {
                 left.addAll(c.paths());
             }
             left.forEach(p -> notFitting.add("`" + p + "` (beyond the limit of " + maxParts + " requests per review)"));
+            notSent.addAll(left);
             chunks = new ArrayList<>(chunks.subList(0, maxParts));
         }
-        return new Plan(chunks, notFitting);
+        return new Plan(chunks, notFitting, java.util.Collections.unmodifiableSet(notSent));
     }
 
     private static Unit last(List<Unit> units) {

@@ -46,8 +46,14 @@ final class HunkContext {
                 previousEnd = Math.max(previousEnd, lastShown);
                 continue;
             }
+            if (head.isEmpty()) {
+                // the change emptied the file (@@ -1,N +0,0 @@): no line at head to add
+                out.add(h);
+                continue;
+            }
             int from = Math.max(previousEnd + 1, firstShown - BEFORE);
-            int indent = indent(head.get(firstShown - 1));
+            // a deletion at the end of the file shows no line of its own: indent of the line above it
+            int indent = indent(head.get(Math.min(firstShown, head.size()) - 1));
             for (int n = firstShown - 1; n >= Math.max(previousEnd + 1, firstShown - MAX_UP); n--) {
                 String line = head.get(n - 1);
                 if (!line.isBlank() && indent(line) <= indent && DECLARATION.matcher(line).matches()) {
@@ -78,7 +84,7 @@ final class HunkContext {
             }
             previousEnd = Math.max(to, lastShown);
         }
-        return new FileDiff(f.path(), f.oldPath(), f.change(), f.binary(), out, f.sizeBytes());
+        return f.withHunks(out);
     }
 
     private static int indent(String line) {

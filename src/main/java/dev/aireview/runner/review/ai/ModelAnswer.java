@@ -16,8 +16,11 @@ import java.util.regex.Pattern;
  * A parsed and validated model answer: {@code {"summary": "...", "comments": [...]}}, as models actually write it:
  * <ul>
  *   <li>reasoning blocks ({@code <think>…</think>}, {@code <thinking>}, {@code <reasoning>}) are removed first;</li>
- *   <li>a {@code ```json} fenced block is preferred; otherwise the first JSON object in the text that looks like a
- *       review is taken, so prose before or after it (even with braces in it) does not matter;</li>
+ *   <li>every JSON object in the text (fenced or not, prose around it with braces in it does not matter) is a
+ *       candidate; those that are not a valid answer ({@code comments} not a list, no comment and no summary) or are
+ *       the answer format restated from the prompt ({@code "file path as shown"}) are passed over, and the
+ *       <em>last</em> valid one is the answer: a model that first echoes the format or shows an example keeps its
+ *       real comments;</li>
  *   <li>{@code file}/{@code body}/{@code end_line} spellings, {@code line} as a string ({@code "12"}, {@code "L12"},
  *       {@code "12-14"} for a range), and severities such as {@code critical}/{@code high}/{@code nit}.</li>
  * </ul>
@@ -28,7 +31,6 @@ public record ModelAnswer(String summary, List<ReviewComment> comments, int inva
 
     private static final Pattern THINK = Pattern.compile("(?is)<(think|thinking|reasoning)>.*?</\\1>");
     private static final Pattern OPEN_THINK = Pattern.compile("(?is)^\\s*<(think|thinking|reasoning)>");
-    private static final Pattern FENCE = Pattern.compile("(?s)```(?:json|JSON|javascript)?\\s*\\n(.*?)```");
     private static final Pattern LINE = Pattern.compile("^\\s*(?:[Ll](?:ine)?\\s*)?(\\d+)(?:\\s*(?:-|–|:|\\.\\.)\\s*[Ll]?(\\d+))?");
 
     public static ModelAnswer parse(String content) throws MalformedAnswerException {
@@ -36,13 +38,9 @@ public record ModelAnswer(String summary, List<ReviewComment> comments, int inva
         if (OPEN_THINK.matcher(text).find()) {
             throw new MalformedAnswerException("the model's answer is an unfinished reasoning block with no review in it", content);
         }
-        JsonNode root = null;
-        Matcher fence = FENCE.matcher(text);
-        while (root == null && fence.find()) {
-            root = firstReviewObject(fence.group(1));
-        }
+        JsonNode root = lastValidAnswer(text);
         if (root == null) {
-            root = firstReviewObject(text);
+            root = firstReviewObject(text); // not valid: read below for the error that names what is wrong with it
         }
         if (root == null) {
             boolean anyObject = text.indexOf('{') >= 0;
@@ -72,6 +70,55 @@ public record ModelAnswer(String summary, List<ReviewComment> comments, int inva
             }
         }
         return new ModelAnswer(summary == null ? "" : summary, comments, invalid);
+    }
+
+    /** Objects tried at most per answer (each '{' that does not start a JSON object costs a parse attempt). */
+    private static final int MAX_CANDIDATES = 2_000;
+
+    /** The last JSON object in the text that is a valid answer and not the prompt's format restated; null if none. */
+    static JsonNode lastValidAnswer(String text) {
+        JsonNode last = null;
+        int tries = 0;
+        for (int i = text.indexOf('{'); i >= 0 && tries < MAX_CANDIDATES; tries++) {
+            JsonNode node = null;
+            int end = i + 1;
+            try (JsonParser p = Json.mapper().getFactory().createParser(text.substring(i))) {
+                node = p.readValueAsTree();
+                end = i + (int) Math.max(1, p.getCurrentLocation().getCharOffset());
+            } catch (IOException | RuntimeException e) {
+                node = null;
+            }
+            if (node != null && node.isObject() && valid(node)) {
+                last = node;
+                i = text.indexOf('{', end);
+            } else {
+                i = text.indexOf('{', i + 1);
+            }
+        }
+        return last;
+    }
+
+    /** A review-shaped object whose types are right and that is not the prompt's example. */
+    private static boolean valid(JsonNode node) {
+        JsonNode comments = Json.field(node, "comments", "findings", "issues");
+        JsonNode summary = Json.field(node, "summary", "overview", "assessment");
+        if (comments == null && (summary == null || !summary.isTextual())) {
+            return false;
+        }
+        if (comments != null && !comments.isArray() && !comments.isNull()) {
+            return false;
+        }
+        if (summary != null && summary.isTextual() && summary.asText().startsWith("markdown overall assessment")) {
+            return false;
+        }
+        if (comments != null) {
+            for (JsonNode c : comments) {
+                if ("file path as shown".equals(Json.text(c, "path", "file")) || "what is wrong and why".equals(Json.text(c, "message", "body"))) {
+                    return false;
+                }
+            }
+        }
+        return true;
     }
 
     /** The first JSON object in the text that has a {@code summary} or a {@code comments} field, or null. */

@@ -18,16 +18,29 @@ import java.util.Set;
  * @param language          natural language of the review's summary and comments (null: the model's choice)
  * @param languages         programming-language hints per path glob, for files the model might misread
  * @param offlineRules      whether the offline rules run at all
- * @param disabledRules     offline rule ids switched off ({@code todo}, {@code long-line}, …)
+ * @param disabledRules     offline rule ids switched off ({@code todo}, {@code debug-output}, …)
+ * @param enabledRules      offline rule ids switched on, among them rules that are off by default ({@code long-line}, …)
  */
 public record RepoConfig(List<Glob> exclude, List<Glob> include, List<PathText> instructions, List<String> rules,
                          Severity severityThreshold, Integer maxComments, String language, List<PathText> languages,
-                         boolean offlineRules, Set<String> disabledRules) {
+                         boolean offlineRules, Set<String> disabledRules, Set<String> enabledRules) {
 
     public static final int DEFAULT_MAX_COMMENTS = 50;
     public static final int MAX_MAX_COMMENTS = 200;
     public static final RepoConfig DEFAULTS = new RepoConfig(List.of(), List.of(), List.of(), List.of(), null, null, null,
-            List.of(), true, Set.of());
+            List.of(), true, Set.of(), Set.of());
+
+    /** Settings that switch no rule on. */
+    public RepoConfig(List<Glob> exclude, List<Glob> include, List<PathText> instructions, List<String> rules,
+                      Severity severityThreshold, Integer maxComments, String language, List<PathText> languages,
+                      boolean offlineRules, Set<String> disabledRules) {
+        this(exclude, include, instructions, rules, severityThreshold, maxComments, language, languages, offlineRules, disabledRules, Set.of());
+    }
+
+    /** Whether an offline rule runs: switched on, or on by default and not switched off. */
+    public boolean runs(String ruleId, boolean onByDefault) {
+        return offlineRules && (enabledRules.contains(ruleId) || onByDefault && !disabledRules.contains(ruleId));
+    }
 
     /** A text (instruction or language name) that applies to paths matching a glob. */
     public record PathText(Glob glob, String text) {
@@ -40,6 +53,7 @@ public record RepoConfig(List<Glob> exclude, List<Glob> include, List<PathText> 
         rules = List.copyOf(rules);
         languages = List.copyOf(languages);
         disabledRules = Set.copyOf(disabledRules);
+        enabledRules = Set.copyOf(enabledRules);
     }
 
     /** Whether the path is reviewed: not excluded, and included when an include list is given. */
@@ -77,6 +91,7 @@ public record RepoConfig(List<Glob> exclude, List<Glob> include, List<PathText> 
         if (!languages.isEmpty()) parts.add(languages.size() + " language hint(s)");
         if (!offlineRules) parts.add("offline rules off");
         if (!disabledRules.isEmpty()) parts.add("offline rules off: " + String.join(", ", new java.util.TreeSet<>(disabledRules)));
+        if (!enabledRules.isEmpty()) parts.add("offline rules on: " + String.join(", ", new java.util.TreeSet<>(enabledRules)));
         return parts.isEmpty() ? "no settings" : String.join(", ", parts);
     }
 

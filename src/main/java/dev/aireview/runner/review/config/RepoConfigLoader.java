@@ -188,6 +188,7 @@ public final class RepoConfigLoader {
         List<RepoConfig.PathText> languages = pathTexts(fields.get("languages"), "languages", problems);
         boolean offline = true;
         Set<String> disabled = new LinkedHashSet<>();
+        Set<String> enabled = new LinkedHashSet<>();
         JsonNode o = fields.get("offline_rules");
         if (o != null && !o.isNull()) {
             if (o.isBoolean()) {
@@ -199,6 +200,8 @@ public final class RepoConfigLoader {
                         problems.add("offline_rules." + clip(e.getKey()) + " must be true or false");
                     } else if (!e.getValue().booleanValue()) {
                         disabled.add(e.getKey());
+                    } else {
+                        enabled.add(e.getKey());
                     }
                 }
             } else {
@@ -208,7 +211,7 @@ public final class RepoConfigLoader {
         if (!problems.isEmpty()) {
             return new Loaded(RepoConfig.DEFAULTS, source, problems);
         }
-        return new Loaded(new RepoConfig(exclude, include, instructions, rules, threshold, max, language, languages, offline, disabled),
+        return new Loaded(new RepoConfig(exclude, include, instructions, rules, threshold, max, language, languages, offline, disabled, enabled),
                 source, List.of());
     }
 

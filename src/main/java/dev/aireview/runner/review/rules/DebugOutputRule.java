@@ -15,11 +15,18 @@ import java.util.regex.Pattern;
  * {@code print(}/{@code breakpoint()}/{@code pdb} in Python, {@code fmt.Println} in Go, {@code var_dump} in PHP,
  * {@code binding.pry} in Ruby, {@code dbg!} in Rust, {@code Console.WriteLine} in C#.
  * Breakpoints are errors (they stop the program); stray output is a warning; output that is often
- * intended (Python {@code print}, Go {@code fmt.Println}) is info. Commented-out lines are ignored.
+ * intended (Python {@code print}, Go {@code fmt.Println}) is info. Commented-out lines are ignored. Output is what
+ * tests, examples, benchmarks, scripts and command-line entry points are for: their stray output is not reported
+ * (breakpoints and debugging-only output such as Go's builtin {@code println} or Rust's {@code dbg!} still are), nor is output in a Python {@code if __name__ == "__main__":} block or in a file whose
+ * shown lines declare a program entry ({@code static void main(}, {@code fun main(}, {@code package main}).
  */
 public final class DebugOutputRule implements Rule {
 
-    private record Check(Pattern pattern, Severity severity, String message, String suggestion) {
+    /** @param debugOnly output that is for debugging in any code (Go's builtin {@code println}, Rust's {@code dbg!}) */
+    private record Check(Pattern pattern, Severity severity, String message, String suggestion, boolean debugOnly) {
+        Check(Pattern pattern, Severity severity, String message, String suggestion) {
+            this(pattern, severity, message, suggestion, false);
+        }
     }
 
     private static final Set<String> JS = Set.of("js", "jsx", "ts", "tsx", "mjs", "cjs", "mts", "cts", "vue", "svelte");
@@ -49,7 +56,7 @@ public final class DebugOutputRule implements Rule {
             new Check(Pattern.compile("\\bfmt\\.Print(ln|f)?\\s*\\("), Severity.INFO,
                     "`fmt.Print…` writes straight to stdout: use the logger unless this is intended output.", null),
             new Check(Pattern.compile("^\\s*print(ln)?\\s*\\("), Severity.WARNING,
-                    "Built-in `print`/`println` writes to stderr and is meant for debugging only.", null));
+                    "Built-in `print`/`println` writes to stderr and is meant for debugging only.", null, true));
     private static final List<Check> PHP_CHECKS = List.of(
             new Check(Pattern.compile("\\b(var_dump|print_r|var_export|dd|dump|debug_zval_dump)\\s*\\("), Severity.WARNING,
                     "Leftover `%s()` debug output: remove it before merging.", null));
@@ -58,7 +65,7 @@ public final class DebugOutputRule implements Rule {
                     "Debugger breakpoint left in: the process will stop here.", "Remove the breakpoint."));
     private static final List<Check> RUST_CHECKS = List.of(
             new Check(Pattern.compile("\\bdbg!\\s*\\("), Severity.WARNING,
-                    "Leftover `dbg!` macro: it prints to stderr; remove it before merging.", null));
+                    "Leftover `dbg!` macro: it prints to stderr; remove it before merging.", null, true));
     private static final List<Check> CS_CHECKS = List.of(
             new Check(Pattern.compile("\\bDebugger\\.Break\\s*\\("), Severity.ERROR,
                     "`Debugger.Break()` left in.", "Remove the breakpoint."),
@@ -89,11 +96,17 @@ public final class DebugOutputRule implements Rule {
             if (checks.isEmpty()) {
                 continue;
             }
+            boolean outputIsThePoint = FileKinds.isTestExampleOrScript(f) || declaresEntryPoint(f);
+            int mainBlockFrom = mainBlockStart(f);
             for (DiffLine l : f.addedLines()) {
                 if (FileKinds.isCommentLine(l.text())) {
                     continue;
                 }
+                boolean intended = outputIsThePoint || mainBlockFrom > 0 && l.newLine() > mainBlockFrom;
                 for (Check c : checks) {
+                    if (intended && c.severity() != Severity.ERROR && !c.debugOnly()) {
+                        continue;
+                    }
                     var m = c.pattern().matcher(l.text());
                     if (m.find()) {
                         String msg = c.message().contains("%s") ? String.format(c.message(), m.group(1)) : c.message();
@@ -103,6 +116,37 @@ public final class DebugOutputRule implements Rule {
                 }
             }
         }
+    }
+
+    private static final Pattern ENTRY_POINT = Pattern.compile("\\bstatic\\s+(?:public\\s+)?void\\s+main\\s*\\(|^\\s*fun\\s+main\\s*\\(|^package\\s+main\\b"
+            + "|^\\s*(?:pub\\s+)?fn\\s+main\\s*\\(|\\bstatic\\s+(?:async\\s+)?(?:void|int|Task)\\s+Main\\s*\\(");
+    private static final Pattern PY_MAIN = Pattern.compile("^if\\s+__name__\\s*==\\s*['\"]__main__['\"]\\s*:");
+
+    /** A line shown of the file (added or context) declares a program's entry point. */
+    private static boolean declaresEntryPoint(FileDiff f) {
+        for (var h : f.hunks()) {
+            for (DiffLine l : h.lines()) {
+                if (l.kind() != DiffLine.Kind.REMOVED && ENTRY_POINT.matcher(l.text()).find()) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /** The new-file line of a Python {@code if __name__ == "__main__":} shown in the diff, or 0. */
+    private static int mainBlockStart(FileDiff f) {
+        if (!f.extension().equals("py")) {
+            return 0;
+        }
+        for (var h : f.hunks()) {
+            for (DiffLine l : h.lines()) {
+                if (l.kind() != DiffLine.Kind.REMOVED && PY_MAIN.matcher(l.text()).find()) {
+                    return l.newLine();
+                }
+            }
+        }
+        return 0;
     }
 
     private static List<Check> checksFor(String ext) {

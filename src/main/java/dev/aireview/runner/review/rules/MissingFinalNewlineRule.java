@@ -9,7 +9,10 @@ import java.util.List;
 
 /**
  * An added last line without a final newline ({@code \ No newline at end of file} after an added line).
- * A file that already lacked it before the change (the marker on a context line) is not reported.
+ * A file that already lacked it before the change (the marker on a context line) is not reported, nor are symbolic
+ * links (git stores a link's target without a newline), binaries git diffs as text, and the files every line rule
+ * leaves out ({@link FileKinds#skipReason}: lock, minified, generated, vendored), nor test data whose exact bytes
+ * may be the point (fixtures, golden files, snapshots) and view templates (where a final newline is output).
  */
 public final class MissingFinalNewlineRule implements Rule {
 
@@ -26,7 +29,7 @@ public final class MissingFinalNewlineRule implements Rule {
     @Override
     public void check(List<FileDiff> files, List<Finding> out) {
         for (FileDiff f : files) {
-            if (f.binary() || f.change() == FileDiff.ChangeType.DELETED || f.hunks().isEmpty()) {
+            if (FileKinds.skipLineRules(f) || FileKinds.looksBinary(f) || FileKinds.isTestData(f) || FileKinds.isTemplate(f) || f.change() == FileDiff.ChangeType.DELETED || f.hunks().isEmpty()) {
                 continue;
             }
             Hunk last = f.hunks().get(f.hunks().size() - 1);

@@ -62,9 +62,7 @@ public final class OfflineReviewer {
      * is posted.
      */
     public TaskResult review(ChangeSet change, List<String> taskRules, RepoConfig config, Progress progress) {
-        OfflineReviewer active = config.offlineRules()
-                ? new OfflineReviewer(rules.stream().filter(r -> !config.disabledRules().contains(r.id())).toList())
-                : new OfflineReviewer(List.of());
+        OfflineReviewer active = new OfflineReviewer(rules.stream().filter(r -> config.runs(r.id(), r.onByDefault())).toList());
         return active.run(change, taskRules, config, progress);
     }
 

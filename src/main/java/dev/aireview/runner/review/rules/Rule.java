@@ -13,6 +13,15 @@ public interface Rule {
     /** One line describing what the rule looks for. */
     String title();
 
+    /**
+     * Whether the rule runs unless a repository switches it off. Rules that are mostly noise on real-world commits
+     * (below 80 % useful findings) are off by default; {@code offline_rules: {id: true}} in {@code .ai-review.yml}
+     * switches them on.
+     */
+    default boolean onByDefault() {
+        return true;
+    }
+
     /** Adds findings for the given files (the rule decides which files it applies to). */
     void check(List<FileDiff> files, List<Finding> out);
 }

@@ -32,23 +32,38 @@ import java.util.regex.Pattern;
  */
 public final class SecretRule implements Rule {
 
-    private record Token(Pattern pattern, String what) {
+    /**
+     * A token format; {@code hints} are literals one of which any match contains (a {@code ~} hint is looked for in
+     * the lower-cased line), so the pattern runs only on lines that hold one: the rule stays linear and cheap.
+     */
+    private record Token(Pattern pattern, String what, String... hints) {
+        boolean mayMatch(String text, String lower) {
+            for (String h : hints) {
+                if (h.startsWith("~") ? lower.contains(h.substring(1)) : text.contains(h)) {
+                    return true;
+                }
+            }
+            return false;
+        }
     }
+
+    /** Literals one of which every name-based finding's line holds (lower case): see {@link #SECRET_WORD}. */
+    private static final List<String> SECRET_WORD_HINTS = List.of("pass", "pwd", "secret", "token", "key", "credential", "bearer");
 
     private static final Pattern PRIVATE_KEY = Pattern.compile("-----BEGIN ((RSA|DSA|EC|OPENSSH|ENCRYPTED|PGP) )?PRIVATE KEY( BLOCK)?-----");
     private static final List<Token> TOKENS = List.of(
-            new Token(Pattern.compile("(?<![A-Z0-9])(AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|APKA)[A-Z0-9]{16}(?![A-Z0-9])"), "an AWS access key ID"),
-            new Token(Pattern.compile("(?i)aws_?secret_?access_?key[\"']?\\s*[:=]\\s*[\"']?[A-Za-z0-9/+=]{40}(?![A-Za-z0-9/+=])"), "an AWS secret access key"),
-            new Token(Pattern.compile("\\bgh[pousr]_[A-Za-z0-9]{36,}\\b|\\bgithub_pat_[A-Za-z0-9_]{22,}"), "a GitHub token"),
-            new Token(Pattern.compile("\\bglpat-[A-Za-z0-9_-]{20,}"), "a GitLab token"),
-            new Token(Pattern.compile("\\bxox[abposr]-[A-Za-z0-9-]{10,}"), "a Slack token"),
-            new Token(Pattern.compile("https://hooks\\.slack\\.com/services/T[A-Za-z0-9]+/B[A-Za-z0-9]+/[A-Za-z0-9]{16,}"), "a Slack webhook URL"),
-            new Token(Pattern.compile("\\bAIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])"), "a Google API key"),
-            new Token(Pattern.compile("\\b[sr]k_live_[0-9A-Za-z]{16,}"), "a Stripe live key"),
-            new Token(Pattern.compile("\\bnpm_[A-Za-z0-9]{36}\\b"), "an npm access token"),
-            new Token(Pattern.compile("\\bSG\\.[A-Za-z0-9_-]{22}\\.[A-Za-z0-9_-]{43}\\b"), "a SendGrid API key"),
-            new Token(Pattern.compile("\\bsk-(proj-|ant-|live_|test_)?[A-Za-z0-9_-]{24,}"), "an API secret key (sk-…)"),
-            new Token(Pattern.compile("\\beyJ[A-Za-z0-9_-]{10,}\\.eyJ[A-Za-z0-9_-]{10,}\\.[A-Za-z0-9_-]{10,}"), "a JSON Web Token"));
+            new Token(Pattern.compile("(?<![A-Z0-9])(AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|APKA)[A-Z0-9]{16}(?![A-Z0-9])"), "an AWS access key ID", "AKIA", "ASIA", "AGPA", "AIDA", "AROA", "ANPA", "ANVA", "APKA"),
+            new Token(Pattern.compile("(?i)aws_?secret_?access_?key[\"']?\\s*[:=]\\s*[\"']?[A-Za-z0-9/+=]{40}(?![A-Za-z0-9/+=])"), "an AWS secret access key", "~secret"),
+            new Token(Pattern.compile("\\bgh[pousr]_[A-Za-z0-9]{36,}\\b|\\bgithub_pat_[A-Za-z0-9_]{22,}"), "a GitHub token", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
+            new Token(Pattern.compile("\\bglpat-[A-Za-z0-9_-]{20,}"), "a GitLab token", "glpat-"),
+            new Token(Pattern.compile("\\bxox[abposr]-[A-Za-z0-9-]{10,}"), "a Slack token", "xox"),
+            new Token(Pattern.compile("https://hooks\\.slack\\.com/services/T[A-Za-z0-9]+/B[A-Za-z0-9]+/[A-Za-z0-9]{16,}"), "a Slack webhook URL", "hooks.slack.com"),
+            new Token(Pattern.compile("\\bAIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])"), "a Google API key", "AIza"),
+            new Token(Pattern.compile("\\b[sr]k_live_[0-9A-Za-z]{16,}"), "a Stripe live key", "k_live_"),
+            new Token(Pattern.compile("\\bnpm_[A-Za-z0-9]{36}\\b"), "an npm access token", "npm_"),
+            new Token(Pattern.compile("\\bSG\\.[A-Za-z0-9_-]{22}\\.[A-Za-z0-9_-]{43}\\b"), "a SendGrid API key", "SG."),
+            new Token(Pattern.compile("\\bsk-(proj-|ant-|live_|test_)?[A-Za-z0-9_-]{24,}"), "an API secret key (sk-…)", "sk-"),
+            new Token(Pattern.compile("\\beyJ[A-Za-z0-9_-]{10,}\\.eyJ[A-Za-z0-9_-]{10,}\\.[A-Za-z0-9_-]{10,}"), "a JSON Web Token", "eyJ"));
     /** {@code scheme://user:password@host}: the password part is group 1, the host group 2. */
     private static final Pattern URL_CREDENTIALS = Pattern.compile("\\b[a-z][a-z0-9+.-]{1,20}://[^\\s:/@\"'`]+:([^\\s/@\"'`]{3,})@([\\w.-]+)");
     private static final Pattern EXAMPLE_HOST = Pattern.compile("(?i)(^|\\.)(example\\.(com|org|net)|example|localhost|[^.]+\\.(invalid|test|example))$");
@@ -91,6 +106,8 @@ public final class SecretRule implements Rule {
     private static final Pattern TEST_PATH = Pattern.compile("(?i)(^|/)(tests?|__tests__|spec|specs|testdata|test-data|fixtures?|mocks?|"
             + "__mocks__|testing|e2e)/|(^|/)test_[^/]*\\.py$|_test\\.(go|py)$|(Test|Tests|Spec|IT)\\.(java|kt|scala|groovy)$|"
             + "\\.(test|spec)\\.[jt]sx?$|(^|/)conftest\\.py$");
+    /** Documentation and examples: names with literals there are illustrations (a docs site's public search key, …). */
+    private static final Pattern DOCS_PATH = Pattern.compile("(?i)(^|/)(docs?|documentation|examples?|samples?)/");
     private static final Pattern TEMPLATE_FILE = Pattern.compile("(?i)\\.(example|sample|template|tmpl|dist)$|(^|/)\\.env\\.(example|sample|template)$");
 
     @Override
@@ -111,8 +128,12 @@ public final class SecretRule implements Rule {
             }
             String name = f.fileName().toLowerCase(Locale.ROOT);
             boolean config = CONFIG_EXTENSIONS.contains(f.extension()) || name.startsWith(".env");
-            boolean namesCount = !TEST_PATH.matcher(f.path()).find() && !TEMPLATE_FILE.matcher(f.path()).find();
+            boolean test = TEST_PATH.matcher(f.path()).find();
+            boolean namesCount = !test && !TEMPLATE_FILE.matcher(f.path()).find() && !DOCS_PATH.matcher(f.path()).find();
             for (DiffLine l : f.addedLines()) {
+                if (test && PRIVATE_KEY.matcher(l.text()).find()) {
+                    continue; // a test's key pair (TLS and SSH tests carry their own), not a credential
+                }
                 String what = classify(l.text(), config, namesCount);
                 if (what != null) {
                     out.add(new Finding(id(), f.path(), l.newLine(), null, Severity.ERROR,
@@ -135,17 +156,28 @@ public final class SecretRule implements Rule {
      * @param namesCount whether literals assigned to secret-like names count (false in tests and template files)
      */
     static String classify(String text, boolean configFile, boolean namesCount) {
-        if (PRIVATE_KEY.matcher(text).find()) {
+        if (text.contains("PRIVATE KEY") && PRIVATE_KEY.matcher(text).find()) {
             return "a private key block";
         }
+        String lower = text.toLowerCase(Locale.ROOT);
         for (Token t : TOKENS) {
+            if (!t.mayMatch(text, lower)) {
+                continue;
+            }
             Matcher m = t.pattern().matcher(text);
             if (m.find() && !m.group().toUpperCase(Locale.ROOT).contains("EXAMPLE")
                     && (namesCount || !FIXTURE_WORD.matcher(m.group()).find())) {
                 return t.what();
             }
         }
-        if (!namesCount || ENV_LOOKUP.matcher(text).find()) {
+        if (!namesCount) {
+            return null;
+        }
+        boolean url = text.contains("://") && text.indexOf('@') >= 0;
+        if (!url && SECRET_WORD_HINTS.stream().noneMatch(lower::contains)) {
+            return null; // no secret-like name and no URL with user info: nothing below can match
+        }
+        if (ENV_LOOKUP.matcher(text).find()) {
             return null;
         }
         Matcher u = URL_CREDENTIALS.matcher(text);

@@ -11,16 +11,35 @@ import java.util.regex.Pattern;
 /**
  * Newly added TODO/FIXME/XXX/HACK markers in comments (after {@code //}, {@code #}, {@code /*}, {@code *},
  * {@code <!--}, or a line starting with {@code --} or {@code ;}, so {@code case "TODO":} in code is not one).
- * FIXME, XXX and HACK mark known problems (warning); TODO is info.
+ * FIXME, XXX and HACK mark known problems (warning); TODO is info. The {@code //} of a URL ({@code https://}) does
+ * not start a comment, and {@code XXX} counts only as a marker ({@code XXX:}, or first in the comment), not as a
+ * placeholder ({@code 'XXX'}, {@code 555-XXXX}, {@code XXX.XXX}).
  */
 public final class TodoRule implements Rule {
 
-    private static final Pattern COMMENT = Pattern.compile("//|#|/\\*|^\\s*\\*|<!--|^\\s*--|\\s--\\s|^\\s*;");
+    private static final Pattern COMMENT = Pattern.compile("(?<![:\\w])//|(?:^|\\s)#+(?=\\s|$)|^\\s*#|/\\*|^\\s*\\*|<!--|^\\s*--|\\s--\\s|^\\s*;");
+    /** XXX as a marker: followed by a colon, or the first word of the comment. */
+    private static final Pattern XXX_MARKER = Pattern.compile("(?://+|#+|/\\*+|^\\s*\\*|<!--|--|;)\\s*XXX\\b|\\bXXX\\s*(\\([^)]*\\))?:");
     private static final Pattern MARKER = Pattern.compile("(?<![A-Za-z0-9_-])(TODO|FIXME|XXX|HACK)(?![A-Za-z0-9_-])\\s*(\\([^)]*\\))?\\s*:?\\s*(.*)$");
 
     private static boolean inComment(String text, int markerAt) {
         Matcher c = COMMENT.matcher(text);
         return c.find() && c.start() < markerAt;
+    }
+
+    /** The marker sits inside a string literal (an odd number of quotes of one kind before it). */
+    private static boolean quoted(String text, int at) {
+        int dq = 0;
+        int sq = 0;
+        for (int i = 0; i < at; i++) {
+            char c = text.charAt(i);
+            if (c == '"') {
+                dq++;
+            } else if (c == '\'' && (i == 0 || !Character.isLetter(text.charAt(i - 1)))) {
+                sq++;
+            }
+        }
+        return dq % 2 == 1 || sq % 2 == 1;
     }
 
     @Override
@@ -45,6 +64,12 @@ public final class TodoRule implements Rule {
                     continue;
                 }
                 String marker = m.group(1);
+                if (marker.equals("XXX") && !XXX_MARKER.matcher(l.text()).find()) {
+                    continue;
+                }
+                if (quoted(l.text(), m.start())) {
+                    continue;
+                }
                 String note = m.group(3).replaceAll("\\s*(\\*/|-->)\\s*$", "").strip();
                 if (note.length() > 80) {
                     note = note.substring(0, 77) + "…";

@@ -67,6 +67,23 @@ class HunkContextTest {
     }
 
     @Test
+    void aChangeThatEmptiesTheFileIsLeftAsItIs() {
+        FileDiff emptied = UnifiedDiffParser.parsePatch("gone.js", null, FileDiff.ChangeType.MODIFIED, "@@ -1,2 +0,0 @@\n-a\n-b\n");
+        FileDiff wide = HunkContext.expand(emptied, List.of());
+        assertEquals(emptied.hunks(), wide.hunks());
+    }
+
+    @Test
+    void aDeletionAtTheEndOfTheFileGetsContextAboveIt() {
+        List<String> head = List.of("  a1;", "  a2;", "  a3;", "  a4;", "  a5;", "  a6;", "  a7;");
+        FileDiff f = UnifiedDiffParser.parsePatch("end.js", null, FileDiff.ChangeType.MODIFIED, "@@ -8,2 +7,0 @@\n-  a8;\n-  a9;\n");
+        Hunk h = HunkContext.expand(f, head).hunks().get(0);
+        assertEquals(7 - HunkContext.BEFORE + 1, h.newStart());
+        assertEquals("  a7;", h.lines().get(HunkContext.BEFORE - 1).text());
+        assertEquals(DiffLine.Kind.REMOVED, h.lines().get(h.lines().size() - 1).kind());
+    }
+
+    @Test
     void tokenEstimateIsNearCharsOverFourForProseAndHigherForCode() {
         String prose = "The quick brown fox jumps over the lazy dog and keeps running through the field.";
         int t = TokenEstimate.of(prose);

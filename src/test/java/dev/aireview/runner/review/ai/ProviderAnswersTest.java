@@ -185,7 +185,7 @@ class ProviderAnswersTest {
         TaskResult result = review(task(null, null, false));
         assertEquals(ResultStatus.FAILED, result.status());
         assertEquals(ErrorKind.EXECUTOR_FAILED, result.error().kind());
-        assertTrue(result.error().message().contains("AI provider returned an error: meta-llama/unknown is not a valid model ID"), result.error().message());
+        assertTrue(result.error().message().matches("AI provider [^,]+, part 1/1: the provider returned an error: meta-llama/unknown is not a valid model ID.*"), result.error().message());
         provider.verify(1, postRequestedFor(urlEqualTo(PATH)));
     }
 
@@ -348,6 +348,100 @@ class ProviderAnswersTest {
     // --- helpers -------------------------------------------------------------------------------------------
 
     /** Completed; only comments on added lines of the diff; tokens as the provider reported; a real summary. */
+    @Test
+    void anAnswerAfterTheFormatRestatedAndAFencedExampleKeepsItsRealComments() throws Exception {
+        String content = "You asked for this format:\n{\"summary\": \"markdown overall assessment (2-6 sentences)\", \"comments\": "
+                + "[{\"path\": \"file path as shown\", \"line\": 12, \"severity\": \"warning\", \"message\": \"what is wrong and why\"}]}\n"
+                + "For example:\n```json\n{\"summary\": \"Example only\", \"comments\": []}\n```\nMy review:\n```json\n" + GOOD + "\n```";
+        stub(envelope("openai", content, "stop"));
+        TaskResult result = review(task(null, null, false));
+        assertSound(result, 1200, 150);
+        assertEquals(List.of("src/cart.js:11:error", "src/cart.js:12:warning"), keys(result));
+        assertFalse(result.summary().contains("No findings"), result.summary());
+    }
+
+    @Test
+    void anEventStreamBodyIsJoinedIntoOneAnswerWithItsUsage() throws Exception {
+        StringBuilder sse = new StringBuilder();
+        String text = GOOD;
+        for (int i = 0; i < text.length(); i += 40) {
+            String piece = Json.mapper().writeValueAsString(text.substring(i, Math.min(text.length(), i + 40)));
+            sse.append("data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":").append(piece).append("}}]}\n\n");
+        }
+        sse.append("data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":900,\"completion_tokens\":80}}\n\n");
+        sse.append("data: [DONE]\n\n");
+        provider.stubFor(post(anyUrl()).willReturn(aResponse().withStatus(200).withHeader("Content-Type", "text/event-stream").withBody(sse.toString())));
+        TaskResult result = review(task(null, null, false));
+        assertSound(result, 900, 80);
+        assertEquals(List.of("src/cart.js:11:error", "src/cart.js:12:warning"), keys(result));
+    }
+
+    @Test
+    void aToolCallAnswerIsRead() throws Exception {
+        String body = "{\"choices\":[{\"message\":{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"id\":\"c1\",\"type\":\"function\","
+                + "\"function\":{\"name\":\"code_review\",\"arguments\":" + Json.mapper().writeValueAsString(GOOD) + "}}]},\"finish_reason\":\"tool_calls\"}],"
+                + "\"usage\":{\"input_tokens\":500,\"output_tokens\":60}}";
+        stub(body);
+        TaskResult result = review(task(null, null, false));
+        assertSound(result, 500, 60);
+        assertEquals(2, result.comments().size());
+    }
+
+    @Test
+    void aReasoningOnlyAnswerIsAFailureThatSaysSo() throws Exception {
+        stub("{\"choices\":[{\"message\":{\"role\":\"assistant\",\"content\":\"\",\"reasoning_content\":\"Let me think about the loop...\"},"
+                + "\"finish_reason\":\"length\"}]}");
+        TaskResult result = review(task(null, null, false));
+        assertEquals(ResultStatus.FAILED, result.status());
+        assertTrue(result.error().message().contains("only reasoning_content"), result.error().message());
+    }
+
+    @Test
+    void aBodyThatIsNotJsonIsNamedByWhatArrived() throws Exception {
+        provider.stubFor(post(anyUrl()).willReturn(aResponse().withStatus(200).withHeader("Content-Type", "text/html").withBody("<html>Gateway login</html>")));
+        TaskResult result = review(task(null, null, false));
+        assertEquals(ResultStatus.FAILED, result.status());
+        assertTrue(result.error().message().contains("not JSON (Content-Type text/html, 26 characters, beginning \"<html>Gateway login</html>\")"),
+                result.error().message());
+    }
+
+    @Test
+    void missingFieldsWrongTypesAndLinesOutsideTheDiffAreDroppedOrListedNotPosted() throws Exception {
+        String content = "{\"summary\": \"mixed\", \"comments\": ["
+                + "{\"path\": \"src/cart.js\", \"line\": \"12\", \"severity\": \"high\", \"message\": \"line as text\"},"
+                + "{\"path\": \"src/cart.js\", \"line\": 32.0, \"severity\": 3, \"message\": \"line as float, severity a number\"},"
+                + "{\"path\": \"src/cart.js\", \"message\": \"no line\"},"
+                + "{\"line\": 11, \"message\": \"no path\"},"
+                + "{\"path\": \"src/cart.js\", \"line\": 11, \"message\": [\"not\", \"text\"]},"
+                + "{\"path\": \"src/cart.js\", \"line\": 500, \"severity\": \"warning\", \"message\": \"far outside\"},"
+                + "{\"path\": \"src/other.js\", \"line\": 11, \"severity\": \"warning\", \"message\": \"a file not in the change\"},"
+                + "\"just a string\"]}";
+        stub(envelope("openai", content, "stop"));
+        TaskResult result = review(task(null, null, false));
+        assertSound(result, 1200, 150);
+        assertEquals(List.of("src/cart.js:12:error", "src/cart.js:32:info"), keys(result));
+        assertTrue(result.summary().contains("### Comments outside the diff"), result.summary());
+        assertTrue(result.summary().contains("`src/cart.js:500`") && result.summary().contains("`src/other.js:11`"), result.summary());
+        assertTrue(result.summary().contains("4 invalid comment(s) dropped"), result.summary());
+    }
+
+    @Test
+    void aPartTheProviderCannotAnswerLeavesAPartialReviewOfTheOthers() throws Exception {
+        provider.stubFor(post(anyUrl()).inScenario("p").whenScenarioStateIs(com.github.tomakehurst.wiremock.stubbing.Scenario.STARTED)
+                .willReturn(json(envelope("openai", GOOD, "stop"))).willSetStateTo("down"));
+        provider.stubFor(post(anyUrl()).inScenario("p").whenScenarioStateIs("down").willReturn(aResponse().withStatus(503)));
+        ObjectNode node = task(null, null, false);
+        ((com.fasterxml.jackson.databind.node.ArrayNode) node.get("files")).add(file("src/other.js", "added", "@@ -0,0 +1,2 @@\n+const a = 1;\n+export default a;\n"));
+        TaskResult result = review(node, 175);
+        assertEquals(ResultStatus.COMPLETED, result.status(), String.valueOf(result.error()));
+        assertEquals(Boolean.TRUE, result.stats().partial(), result.summary());
+        assertEquals(1, result.stats().filesNotReviewed());
+        assertEquals(List.of("src/cart.js:11:error", "src/cart.js:12:warning"), keys(result));
+        assertTrue(result.summary().contains("**Partial review**: 1 of 2 file(s)"), result.summary());
+        assertTrue(result.summary().contains("### Parts not reviewed") && result.summary().contains("src/other.js")
+                && result.summary().contains("unavailable after 3 attempts: HTTP 503"), result.summary());
+    }
+
     private void assertSound(TaskResult result, long prompt, long completion) throws Exception {
         assertEquals(ResultStatus.COMPLETED, result.status(), String.valueOf(result.error()));
         for (ReviewComment c : result.comments()) {

@@ -90,6 +90,126 @@ class OfflineRecallTest {
         assertTrue(cleanFpRate <= MAX_FP_RATE, "clean changes flagged " + cleanFpRate + ": " + falsePositives);
     }
 
+    static final double MIN_RULE_PRECISION = 0.8;
+
+    /** One generated added file: its path, git mode, lines, whether it ends without a newline, and the expected rule@line. */
+    record Generated(String path, String mode, List<String> lines, boolean noFinalNewline, Set<String> expected) {
+        FileDiff diff() {
+            StringBuilder d = new StringBuilder("diff --git a/" + path + " b/" + path + "\nnew file mode " + mode + "\n--- /dev/null\n+++ b/" + path
+                    + "\n@@ -0,0 +1," + lines.size() + " @@\n");
+            lines.forEach(l -> d.append('+').append(l).append('\n'));
+            if (noFinalNewline) {
+                d.append("\\ No newline at end of file\n");
+            }
+            return UnifiedDiffParser.parse(d.toString()).get(0);
+        }
+    }
+
+    private static Generated planted(String path, String rule, String... lines) {
+        Set<String> expected = new LinkedHashSet<>();
+        List<String> body = new ArrayList<>();
+        for (int i = 0; i < lines.length; i++) {
+            String l = lines[i];
+            if (l.startsWith("!")) {
+                expected.add(rule + "@" + (i + 1));
+                l = l.substring(1);
+            }
+            body.add(l);
+        }
+        return new Generated(path, "100644", body, false, expected);
+    }
+
+    private static Generated clean(String path, String... lines) {
+        return new Generated(path, "100644", List.of(lines), false, Set.of());
+    }
+
+    /**
+     * A generated corpus of realistic added files in Java, Kotlin, TypeScript, JavaScript, Python, Go, Rust and C: planted
+     * issues (marked {@code !}) and the look-alikes real commits are full of (output in tests, examples, scripts, CLI
+     * entry points and {@code __main__}; URLs and placeholders that look like markers; test keys, placeholders and
+     * environment lookups that look like secrets; vendored and generated trees; symbolic links and binaries diffed as text).
+     */
+    static List<Generated> corpus() {
+        List<Generated> g = new ArrayList<>();
+        for (String pkg : List.of("billing", "orders", "users")) {
+            g.add(planted("src/main/java/shop/" + pkg + "/Service.java", "debug-output", "class Service {", "  void run() {",
+                    "!    System.out.println(\"state \" + state);", "  }", "}"));
+            g.add(planted("web/src/" + pkg + ".ts", "debug-output", "export function load() {", "!  console.log(items);", "  return items;", "}"));
+            g.add(planted("lib/" + pkg + "/core.py", "debug-output", "def total(rows):", "!    breakpoint()", "    return sum(rows)"));
+            g.add(planted("internal/" + pkg + "/store.go", "debug-output", "package " + pkg, "", "func Save() {", "!\tfmt.Println(\"saving\")", "}"));
+            g.add(planted("src/" + pkg + ".rs", "debug-output", "pub fn total(v: &[u32]) -> u32 {", "!    dbg!(v);", "    v.iter().sum()", "}"));
+            g.add(planted("src/" + pkg + "/Repo.kt", "todo", "class Repo {", "!    // TODO: retry on timeout", "    fun load() = 1", "}"));
+            g.add(planted("lib/" + pkg + "/tasks.py", "todo", "def run():", "!    # FIXME: the lock is never released", "    pass"));
+            g.add(planted("src/" + pkg + ".c", "todo", "int run(void) {", "!    /* XXX: overflow when n > 2^31 */", "    return 0;", "}"));
+            g.add(planted("config/" + pkg + ".py", "secret", "DEBUG = False", "!DB_PASSWORD = \"q8Zr!t5Lp0-" + pkg + "Vx\""));
+            g.add(planted("src/" + pkg + "/aws.ts", "secret", "!const key = \"AKIA" + "QWERTYUIOPASDFGH".substring(0, 16) + "\";"));
+            g.add(planted("src/" + pkg + "/merge.js", "conflict-marker", "const a = 1;", "!<<<<<<< HEAD", "const b = 2;", "=======",
+                    "const b = 3;", ">>>>>>> feature"));
+            // look-alikes
+            g.add(clean("src/test/java/shop/" + pkg + "/ServiceTest.java", "class ServiceTest {", "  @Test void prints() {",
+                    "    System.out.println(\"expected output\");", "  }", "}"));
+            g.add(clean("examples/" + pkg + "/demo.ts", "console.log(await client.list());"));
+            g.add(clean("scripts/" + pkg + "_report.py", "import sys", "print(sys.argv)"));
+            g.add(clean("lib/" + pkg + "/cli_helpers.py", "def main():", "    return 0", "", "if __name__ == \"__main__\":", "    print(main())"));
+            g.add(clean("src/main/java/shop/" + pkg + "/Tool.java", "public final class Tool {", "  public static void main(String[] args) {",
+                    "    System.out.println(run(args));", "  }", "}"));
+            g.add(clean("cmd/" + pkg + "/main.go", "package main", "", "func main() {", "\tfmt.Println(version)", "}"));
+            g.add(planted("cmd/" + pkg + "/debug.go", "debug-output", "package main", "", "func check() {", "!\tprintln(\"here\")", "}"));
+            g.add(clean("benchmarks/" + pkg + "_bench.py", "print(timeit.timeit(run, number=100))"));
+            g.add(clean("src/" + pkg + "/links.ts", "// see https://example.org/docs//api for the format", "const u = \"https://example.org/a\";"));
+            g.add(clean("src/" + pkg + "/format.py", "PHONE_MASK = \"555-XXXX\"", "ACCOUNT = 'XXX-XXX'  # masked in logs", "state = \"TODO\""));
+            g.add(clean("src/" + pkg + "/Status.java", "switch (s) {", "  case \"TODO\": return 0;", "  default: return 1;", "}"));
+            g.add(clean("tests/" + pkg + "/test_login.py", "PASSWORD = \"test-password\"", "def test_login():", "    assert login(PASSWORD)"));
+            g.add(clean("src/" + pkg + "/settings.py", "import os", "DB_PASSWORD = os.environ[\"DB_PASSWORD\"]", "API_KEY = os.getenv(\"API_KEY\", \"\")"));
+            g.add(clean("src/" + pkg + "/env.ts", "const password = process.env.DB_PASSWORD;", "const token = \"${TOKEN}\";",
+                    "const apiKey = \"YOUR_API_KEY\";", "const secret = \"<secret>\";"));
+            g.add(clean("tests/certs/" + pkg + "/server.key", "-----BEGIN PRIVATE KEY-----", "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC", "-----END PRIVATE KEY-----"));
+            g.add(clean("docs/_templates/" + pkg + ".html", "<script>docsearch({apiKey: 'c3a1b2d4e5f60718293a4b5c6d7e8f90', indexName: 'x'});</script>"));
+            g.add(planted("deploy/" + pkg + "/id_rsa", "secret", "!-----BEGIN RSA PRIVATE KEY-----", "MIIEowIBAAKCAQEA7", "-----END RSA PRIVATE KEY-----"));
+            g.add(clean("vendors/" + pkg + "/lib.js", "console.log('vendored');", "// TODO upstream"));
+            g.add(clean("requests/packages/urllib3/" + pkg + ".py", "print('vendored')"));
+            g.add(clean("gen/" + pkg + "_pb2.py", "# Generated by the protocol buffer compiler.  DO NOT EDIT!", "print('x')  # TODO"));
+            g.add(new Generated("bin/" + pkg, "120000", List.of("../tools/" + pkg + ".sh"), true, Set.of()));
+            g.add(new Generated("assets/" + pkg + ".dat", "100644", List.of("\u0000\u0001binary\u0002", "\u0003more"), true, Set.of()));
+            g.add(new Generated("views/" + pkg + "/row.ejs", "100644", List.of("<td><%= name %></td>"), true, Set.of()));
+            g.add(new Generated("test/fixtures/" + pkg + "/page.jade", "100644", List.of("p= title"), true, Set.of()));
+            g.add(new Generated("src/" + pkg + "/last.py", "100644", List.of("def f():", "    return 1"), true, Set.of("final-newline@2")));
+        }
+        return g;
+    }
+
+    @Test
+    void everyDefaultRuleIsPreciseOnTheGeneratedCorpus() {
+        OfflineReviewer reviewer = new OfflineReviewer(OfflineReviewer.defaultRules().stream().filter(Rule::onByDefault).toList());
+        Map<String, int[]> perRule = new TreeMap<>(); // found, reported, expected
+        List<String> wrong = new ArrayList<>();
+        for (Generated c : corpus()) {
+            Set<String> got = new LinkedHashSet<>();
+            for (Finding f : reviewer.findings(List.of(c.diff()))) {
+                got.add(f.rule() + "@" + f.line());
+            }
+            for (String e : c.expected()) {
+                perRule.computeIfAbsent(e.substring(0, e.indexOf('@')), k -> new int[3])[2]++;
+            }
+            for (String f : got) {
+                int[] r = perRule.computeIfAbsent(f.substring(0, f.indexOf('@')), k -> new int[3]);
+                r[1]++;
+                if (c.expected().contains(f)) {
+                    r[0]++;
+                } else {
+                    wrong.add(c.path() + " " + f);
+                }
+            }
+        }
+        perRule.forEach((rule, r) -> System.out.printf(Locale.ROOT, "  %-16s precision %d/%d, recall %d/%d%n", rule, r[0], r[1], r[0], r[2]));
+        wrong.forEach(w -> System.out.println("  not planted: " + w));
+        perRule.forEach((rule, r) -> {
+            assertTrue(r[1] == 0 || (double) r[0] / r[1] >= MIN_RULE_PRECISION, rule + " precision " + r[0] + "/" + r[1] + ": " + wrong);
+            assertTrue(r[2] == 0 || (double) r[0] / r[2] >= MIN_RECALL, rule + " recall " + r[0] + "/" + r[2]);
+        });
+        assertTrue(perRule.keySet().containsAll(Set.of("debug-output", "todo", "secret", "conflict-marker", "final-newline")), perRule.keySet().toString());
+    }
+
     @Test
     void secretFindingsNeverQuoteTheValue() {
         OfflineReviewer reviewer = new OfflineReviewer();

@@ -30,8 +30,8 @@ class OfflineRulesTest {
                 Arguments.of(new DebugOutputRule(), "debug-output", Set.of(
                         "web/cart.ts:2:warning", "web/cart.ts:3:error",
                         "src/main/java/shop/Cart.java:3:warning", "src/main/java/shop/Cart.java:4:warning",
-                        "tools/report.py:2:info", "tools/report.py:3:error",
-                        "cmd/main.go:4:info", "public/index.php:2:warning", "app/models/order.rb:3:error",
+                        "shop/report.py:2:info", "shop/report.py:3:error",
+                        "internal/report/report.go:4:info", "public/index.php:2:warning", "app/models/order.rb:3:error",
                         "src/lib.rs:2:warning")),
                 Arguments.of(new TodoRule(), "todo", Set.of(
                         "src/pricing.js:1:info", "src/pricing.js:3:warning", "src/pricing.js:5:warning", "src/pricing.js:6:warning",
@@ -101,7 +101,10 @@ class OfflineRulesTest {
     void summaryCountsBySeverityListsFilesAndTaskRules() {
         List<FileDiff> files = UnifiedDiffParser.parse(Fixtures.text("rules/secret-planted.diff")
                 + Fixtures.text("rules/todo-planted.diff") + Fixtures.text("rules/large-or-generated-planted.diff"));
-        TaskResult result = new OfflineReviewer().review(new ChangeSet(files, "test"), List.of("Flag missing error handling"), Progress.none());
+        // large-or-generated is off by default; a repository switches it on
+        var config = new dev.aireview.runner.review.config.RepoConfig(List.of(), List.of(), List.of(), List.of(), null, null, null, List.of(),
+                true, java.util.Set.of(), java.util.Set.of("large-or-generated"));
+        TaskResult result = new OfflineReviewer().review(new ChangeSet(files, "test"), List.of("Flag missing error handling"), config, Progress.none());
         String s = result.summary();
         assertTrue(s.contains("| error | 5 |"), s);
         assertTrue(s.contains("| warning | 7 |"), s);
@@ -114,6 +117,18 @@ class OfflineRulesTest {
         assertTrue(result.comments().stream().allMatch(c -> c.line() != null && c.line() > 0));
         assertEquals(16 - 3, result.comments().size());
         assertEquals(files.size(), result.stats().filesReviewed());
+    }
+
+    @Test
+    void rulesThatAreMostlyNoiseAreOffUnlessARepositorySwitchesThemOn() {
+        List<FileDiff> files = UnifiedDiffParser.parse(Fixtures.text("rules/long-line-planted.diff") + Fixtures.text("rules/large-or-generated-planted.diff"));
+        TaskResult byDefault = new OfflineReviewer().review(new ChangeSet(files, "test"), List.of(), Progress.none());
+        assertFalse(byDefault.summary().contains("lines longer than"), byDefault.summary());
+        assertFalse(byDefault.summary().contains("### File-level findings"), byDefault.summary());
+        var on = new dev.aireview.runner.review.config.RepoConfig(List.of(), List.of(), List.of(), List.of(), null, null, null, List.of(),
+                true, java.util.Set.of(), java.util.Set.of("long-line"));
+        TaskResult switchedOn = new OfflineReviewer().review(new ChangeSet(files, "test"), List.of(), on, Progress.none());
+        assertTrue(switchedOn.comments().stream().anyMatch(c -> c.message().contains("characters long")), switchedOn.summary());
     }
 
     private static List<Finding> run(Rule rule, String fixture) {

@@ -1,0 +1,34 @@
+import dev.aireview.runner.review.*;
+import dev.aireview.runner.review.rules.*;
+import java.lang.management.*;
+import java.util.*;
+/** CPU of the offline reviewer on a generated 40 MiB diff (issue 20 goal: 2 s): java -cp target/classes:DEPS bench/OfflineCost.java */
+public class OfflineCost {
+  public static void main(String[] a) {
+    StringBuilder d = new StringBuilder();
+    String[] kinds = {"    const total = items.reduce((s, i) => s + i.price * i.qty, 0); // sum of the cart",
+      "    password_hint = compute_hint(user, \"a3f9c0d1e2b4a5968778\")", "        if (x != null && x.getValue().length() > 200) { return process(x); }",
+      "  token := os.Getenv(\"API_TOKEN\")", "    # TODO: handle the empty case", "    print(f\"{name}: {value}\")", "    url = \"https://example.org/a/b?c=d\""};
+    int file = 0;
+    while (d.length() < 40 << 20) {
+      String ext = new String[]{"js","py","java","go"}[file % 4];
+      d.append("diff --git a/src/f").append(file).append('.').append(ext).append(" b/src/f").append(file).append('.').append(ext)
+       .append("\nnew file mode 100644\n--- /dev/null\n+++ b/src/f").append(file).append('.').append(ext).append("\n@@ -0,0 +1,2000 @@\n");
+      for (int i = 0; i < 2000; i++) d.append('+').append(kinds[(i + file) % kinds.length]).append(' ').append(i).append('\n');
+      file++;
+    }
+    String diff = d.toString();
+    ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+    for (int round = 0; round < 2; round++) {
+      long c0 = mx.getCurrentThreadCpuTime();
+      List<FileDiff> files = UnifiedDiffParser.parse(diff);
+      long c1 = mx.getCurrentThreadCpuTime();
+      List<Finding> f = new ArrayList<>();
+      for (Rule r : OfflineReviewer.defaultRules()) { long t0 = mx.getCurrentThreadCpuTime(); int n = f.size(); r.check(files, f);
+        System.out.printf("  %s %d ms, %d findings%n", r.id(), (mx.getCurrentThreadCpuTime() - t0) / 1_000_000, f.size() - n); }
+      long c2 = mx.getCurrentThreadCpuTime();
+      System.out.printf("round %d: %.1f MiB, %d files: parse %d ms CPU, rules %d ms CPU, %d findings%n", round, diff.length() / 1048576.0, files.size(),
+          (c1 - c0) / 1_000_000, (c2 - c1) / 1_000_000, f.size());
+    }
+  }
+}

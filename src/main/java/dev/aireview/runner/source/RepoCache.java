@@ -1,0 +1,570 @@
+package dev.aireview.runner.source;
+
+import dev.aireview.runner.docker.GitClone;
+import dev.aireview.runner.execution.CancelSignal;
+import dev.aireview.runner.model.ErrorKind;
+import dev.aireview.runner.model.RepositoryUrl;
+import dev.aireview.runner.model.ReviewTask;
+import dev.aireview.runner.observability.SecretMasker;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+import java.util.regex.Pattern;
+
+/**
+ * The runner's repository cache: one bare repository per repository URL (keyed by the URL without credentials) under
+ * {@code <DOCKER_WORKSPACE_BASE>/<RUNNER_NAME>/cache}, written only by the runner's own git ({@link HostGit}), read
+ * read-only by the review containers of the tasks that fetched it.
+ *
+ * <ul>
+ *   <li><b>Each task proves its access.</b> {@link #prepare} always asks the repository's server with the task's own
+ *       credentials (a fetch of its branch, or a ref listing) before the entry is handed out; a refused task fails and
+ *       is never served from the cache.</li>
+ *   <li><b>One writer per entry.</b> A lock per entry serialises fetches; several tasks of one repository share it.
+ *       Objects are only ever added while an entry is in use (no gc), so a review reading it keeps working.</li>
+ *   <li><b>Half-written entries are discarded.</b> The marker {@value #READY} is removed before git writes and made
+ *       again after; an entry found without it (a runner killed mid-fetch) is deleted and fetched anew. An entry whose
+ *       fetch fails for a reason other than access or network (a corrupt object) is deleted and fetched once more.</li>
+ *   <li><b>Bounded.</b> After each fetch, entries not in use are evicted, least recently used first, until the cache
+ *       is at most {@code limitBytes} (RUNNER_REPO_CACHE_LIMIT).</li>
+ *   <li><b>No credential is written.</b> The remote URL reaches git only through its environment
+ *       ({@code GIT_CONFIG_KEY_0}), the token only through the credential helper's environment, scoped to the
+ *       repository's own protocol and host ({@link GitClone#CREDENTIAL_HELPER}).</li>
+ * </ul>
+ */
+public final class RepoCache {
+    private static final Logger LOG = LoggerFactory.getLogger(RepoCache.class);
+    /** Marker of an entry whose last write completed. */
+    static final String READY = "ai-review-ready";
+    /** The schemes the runner fetches on its host; others (file, ssh: host files and keys) clone as without a cache. */
+    static final Set<String> SCHEMES = Set.of("https", "http", "git");
+    private static final String HOME = ".home";
+    /** git's answers that say the task may not read the repository or cannot reach it: the entry is not at fault. */
+    private static final Pattern ACCESS_OR_NETWORK = Pattern.compile(
+            "(?i)authentication failed|could not read (username|password)|terminal prompts disabled|returned error: 40[0-9]"
+                    + "|repository not found|not found|access denied|permission denied|could not resolve|connection refused"
+                    + "|connection timed out|unable to access|unable to connect|redirect|couldn't find remote ref|no such remote ref"
+                    + "|not our ref|unadvertised object");
+
+    /** A task's prepared source, or why it could not be prepared. */
+    public record Prepared(Lease lease, ErrorKind failureKind, String failure) {
+        static Prepared failed(ErrorKind kind, String why) {
+            return new Prepared(null, kind, why);
+        }
+    }
+
+    private final Path root;
+    private final long limitBytes;
+    private final HostGit git;
+    private final Map<String, Entry> entries = new ConcurrentHashMap<>();
+    private final Object evictionLock = new Object();
+
+    RepoCache(Path root, long limitBytes, HostGit git) {
+        this.root = root;
+        this.limitBytes = limitBytes;
+        this.git = git;
+    }
+
+    /**
+     * The cache under {@code root} with the cap {@code limitBytes}, or null (a message logged) when it is off: a cap of
+     * 0, or no git on this host.
+     */
+    public static RepoCache open(Path root, long limitBytes) {
+        if (limitBytes <= 0) {
+            return null;
+        }
+        if (!HostGit.available()) {
+            LOG.warn("no git on the runner's host: the repository cache (RUNNER_REPO_CACHE_LIMIT) is off, every task clones "
+                    + "inside its container");
+            return null;
+        }
+        try {
+            Files.createDirectories(root.resolve(HOME));
+            removeStrays(root);
+        } catch (IOException e) {
+            LOG.warn("the repository cache {} cannot be used ({}); every task clones inside its container", root, e.toString());
+            return null;
+        }
+        LOG.info("repository cache {} (cap {} bytes)", root, limitBytes);
+        return new RepoCache(root, limitBytes, new HostGit(root.resolve(HOME)));
+    }
+
+    /** Deletes entries a killed runner left half-written (without {@link #READY}). */
+    private static void removeStrays(Path root) throws IOException {
+        try (DirectoryStream<Path> dirs = Files.newDirectoryStream(root)) {
+            for (Path d : dirs) {
+                if (!d.getFileName().toString().equals(HOME) && !Files.exists(d.resolve(READY), LinkOption.NOFOLLOW_LINKS)) {
+                    LOG.info("repository cache entry {} was left half-written; deleting it", d.getFileName());
+                    deleteTree(d);
+                }
+            }
+        }
+    }
+
+    /** The cache's directory. */
+    public Path root() {
+        return root;
+    }
+
+    /** True when the task's repository is fetched through the cache (an http(s) or git:// URL). */
+    public boolean accepts(ReviewTask task) {
+        RepositoryUrl u = task.repository() == null ? null : RepositoryUrl.parse(task.repository().url());
+        return u != null && !u.scpLike() && SCHEMES.contains(u.scheme()) && u.host() != null && !u.host().isEmpty();
+    }
+
+    /** The entry directory name of a URL: a hash of scheme, host (lower case), port and path, without credentials or {@code .git}. */
+    static String keyOf(String url) {
+        RepositoryUrl u = RepositoryUrl.parse(url);
+        String path = u.path() == null ? "" : u.path();
+        while (path.endsWith("/")) {
+            path = path.substring(0, path.length() - 1);
+        }
+        if (path.endsWith(".git")) {
+            path = path.substring(0, path.length() - 4);
+        }
+        String normal = u.scheme() + "://" + u.host().toLowerCase(Locale.ROOT) + (u.port() == null ? "" : ":" + u.port()) + path;
+        try {
+            byte[] h = MessageDigest.getInstance("SHA-256").digest(normal.getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(h, 0, 12);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * Fetches what the task needs into its entry with the task's credentials (validated task, {@link #accepts}) and
+     * leases the entry: it is not evicted until the lease is closed. {@code log} gets progress lines (no secret).
+     */
+    public Prepared prepare(ReviewTask task, int depth, Instant deadline, CancelSignal cancel, Consumer<String> log) {
+        String key = keyOf(task.repository().url());
+        Entry entry = entries.computeIfAbsent(key, k -> new Entry());
+        entry.users(+1);
+        boolean leased = false;
+        try {
+            entry.lock.lock();
+            try {
+                Path dir = root.resolve(key);
+                Fetch fetch = new Fetch(task, depth, dir, deadline, cancel, log);
+                Prepared p = fetch.run(entry);
+                if (p.lease() == null && p.failureKind() == ErrorKind.CLONE_FAILED && fetch.entryAtFault && entry.users() == 1) {
+                    log.accept("the cached repository could not be updated (" + fetch.lastError + "); fetching it anew");
+                    discard(dir);
+                    p = new Fetch(task, depth, dir, deadline, cancel, log).run(entry);
+                }
+                leased = p.lease() != null;
+                if (leased) {
+                    touch(dir);
+                }
+                return p;
+            } catch (UncheckedIOException e) {
+                return Prepared.failed(ErrorKind.CLONE_FAILED, "repository cache error: " + e.getMessage());
+            } finally {
+                entry.lock.unlock();
+                if (leased) {
+                    evict();
+                }
+            }
+        } finally {
+            if (!leased) {
+                entry.users(-1);
+            }
+        }
+    }
+
+    /** Deletes entries not in use, least recently used first, while the cache is over its cap. */
+    void evict() {
+        synchronized (evictionLock) {
+            List<Path> dirs = new ArrayList<>();
+            try (DirectoryStream<Path> s = Files.newDirectoryStream(root)) {
+                for (Path d : s) {
+                    if (!d.getFileName().toString().equals(HOME)) {
+                        dirs.add(d);
+                    }
+                }
+            } catch (IOException e) {
+                LOG.warn("cannot list the repository cache {}: {}", root, e.toString());
+                return;
+            }
+            Map<Path, Long> sizes = new HashMap<>();
+            long total = 0;
+            for (Path d : dirs) {
+                long size = sizeOf(d);
+                sizes.put(d, size);
+                total += size;
+            }
+            if (total <= limitBytes) {
+                return;
+            }
+            dirs.sort(Comparator.comparing(RepoCache::lastUsed));
+            for (Path d : dirs) {
+                if (total <= limitBytes) {
+                    break;
+                }
+                Entry e = entries.computeIfAbsent(d.getFileName().toString(), k -> new Entry());
+                if (e.users() > 0 || !e.lock.tryLock()) {
+                    continue;
+                }
+                try {
+                    if (e.users() > 0) {
+                        continue;
+                    }
+                    LOG.info("repository cache over its cap ({} > {} bytes): evicting entry {} ({} bytes)", total, limitBytes,
+                            d.getFileName(), sizes.get(d));
+                    discard(d);
+                    total -= sizes.get(d);
+                } finally {
+                    e.lock.unlock();
+                }
+            }
+            if (total > limitBytes) {
+                LOG.warn("repository cache holds {} bytes, over its cap of {} bytes (RUNNER_REPO_CACHE_LIMIT): the rest is in use",
+                        total, limitBytes);
+            }
+        }
+    }
+
+    /** Bytes under the cache (every entry). */
+    public long sizeBytes() {
+        return sizeOf(root);
+    }
+
+    private static FileTime lastUsed(Path dir) {
+        try {
+            return Files.getLastModifiedTime(dir.resolve(READY), LinkOption.NOFOLLOW_LINKS);
+        } catch (IOException e) {
+            return FileTime.fromMillis(0);
+        }
+    }
+
+    private static void touch(Path dir) {
+        try {
+            Files.setLastModifiedTime(dir.resolve(READY), FileTime.from(Instant.now()));
+        } catch (IOException e) {
+            LOG.debug("cannot touch {}: {}", dir, e.toString());
+        }
+    }
+
+    private static long sizeOf(Path dir) {
+        long[] total = {0};
+        try {
+            Files.walkFileTree(dir, new SimpleFileVisitor<>() {
+                @Override
+                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+                    total[0] += attrs.size();
+                    return FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public FileVisitResult visitFileFailed(Path file, IOException exc) {
+                    return FileVisitResult.CONTINUE;
+                }
+            });
+        } catch (IOException e) {
+            LOG.debug("cannot measure {}: {}", dir, e.toString());
+        }
+        return total[0];
+    }
+
+    private static void discard(Path dir) {
+        try {
+            deleteTree(dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot delete the repository cache entry " + dir, e);
+        }
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        try (var walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+
+    /** A task's hold on its entry: the entry is not evicted until {@link #close}. */
+    public final class Lease implements AutoCloseable {
+        private final Entry entry;
+        private final Path repo;
+        private final String headSha;
+        private final String branchSha;
+        private boolean closed;
+
+        Lease(Entry entry, Path repo, String headSha, String branchSha) {
+            this.entry = entry;
+            this.repo = repo;
+            this.headSha = headSha;
+            this.branchSha = branchSha;
+        }
+
+        /** The entry's bare repository (to be mounted read-only). */
+        public Path repo() {
+            return repo;
+        }
+
+        /** The full SHA to check out. */
+        public String headSha() {
+            return headSha;
+        }
+
+        /** The full SHA of the task's branch tip, or null when the task names no branch. */
+        public String branchSha() {
+            return branchSha;
+        }
+
+        /**
+         * Marks the entry as broken (a checkout from it failed): the next task that needs it deletes it and fetches
+         * it anew.
+         */
+        public void broken() {
+            try {
+                Files.deleteIfExists(repo.resolve(READY));
+            } catch (IOException e) {
+                LOG.warn("cannot mark the repository cache entry {} broken: {}", repo, e.toString());
+            }
+        }
+
+        @Override
+        public synchronized void close() {
+            if (!closed) {
+                closed = true;
+                entry.users(-1);
+            }
+        }
+    }
+
+    /** One entry's lock (one writer at a time) and how many tasks hold or wait for it. */
+    static final class Entry {
+        final ReentrantLock lock = new ReentrantLock();
+        private int users;
+
+        synchronized int users(int delta) {
+            users += delta;
+            return users;
+        }
+
+        synchronized int users() {
+            return users;
+        }
+    }
+
+    /** One task's fetch into its entry (under the entry's lock). */
+    private final class Fetch {
+        private final ReviewTask task;
+        private final Path dir;
+        private final Instant deadline;
+        private final CancelSignal cancel;
+        private final Consumer<String> log;
+        private final SecretMasker masker;
+        private final String protocol;
+        private final Map<String, String> env = new HashMap<>();
+        private List<String> depthArgs;
+        boolean entryAtFault;
+        String lastError = "";
+
+        Fetch(ReviewTask task, int depth, Path dir, Instant deadline, CancelSignal cancel, Consumer<String> log) {
+            this.task = task;
+            this.dir = dir;
+            this.deadline = deadline;
+            this.cancel = cancel;
+            this.log = log;
+            this.masker = SecretMasker.of(task.secrets());
+            this.depthArgs = depth > 0 ? List.of("--depth=" + depth) : List.of();
+            String url = task.repository().url();
+            RepositoryUrl u = RepositoryUrl.parse(url);
+            this.protocol = u.scheme();
+            String token = task.repository().cloneToken();
+            env.put("GIT_TOKEN", token == null ? "" : token);
+            env.put("GIT_CRED_PROTOCOL", u.scheme());
+            env.put("GIT_CRED_HOST", RepositoryUrl.decode(u.credentialHost()));
+            env.put("GIT_CONFIG_COUNT", "1");
+            env.put("GIT_CONFIG_KEY_0", "remote.origin.url");
+            env.put("GIT_CONFIG_VALUE_0", url);
+        }
+
+        Prepared run(Entry entry) {
+            try {
+                if (Files.exists(dir, LinkOption.NOFOLLOW_LINKS) && !Files.exists(dir.resolve(READY), LinkOption.NOFOLLOW_LINKS)) {
+                    if (entry.users() > 1) {
+                        return Prepared.failed(ErrorKind.CLONE_FAILED, "the cached repository is broken and in use by another task");
+                    }
+                    log.accept("the cached repository was left half-written or broken; fetching it anew");
+                    deleteTree(dir);
+                }
+                boolean fresh = !Files.exists(dir, LinkOption.NOFOLLOW_LINKS);
+                if (fresh) {
+                    Files.createDirectories(dir);
+                    HostGit.Result init = local("init", "-q", "--bare", "--shared=0644", ".");
+                    if (!init.ok()) {
+                        return failure(init, "cannot create the cache entry");
+                    }
+                } else {
+                    Files.delete(dir.resolve(READY));
+                }
+                log.accept((fresh ? "fetching into a new entry of the runner's repository cache"
+                        : "updating the runner's cached repository") + " (depth " + (depthArgs.isEmpty() ? "full" : depthArgs.get(0).substring(8)) + ")");
+                Prepared p = fetchAll(entry);
+                if (p.failureKind() == null || !entryAtFault) {
+                    // git writes packs and refs atomically: a failed or refused fetch leaves the entry as it was
+                    if (!interrupted) {
+                        Files.writeString(dir.resolve(READY), "");
+                    }
+                }
+                return p;
+            } catch (IOException e) {
+                return Prepared.failed(ErrorKind.CLONE_FAILED, "repository cache error: " + e.getMessage());
+            }
+        }
+
+        private boolean interrupted;
+
+        private Prepared fetchAll(Entry entry) {
+            String branch = task.branch();
+            String head = task.headSha();
+            String branchSha = null;
+            if (branch != null && !branch.isEmpty()) {
+                Prepared failed = fetch("cannot fetch branch " + branch, "+refs/heads/" + branch + ":refs/heads/" + branch);
+                if (failed != null) {
+                    return failed;
+                }
+                branchSha = sha("refs/heads/" + branch);
+                if (branchSha == null) {
+                    entryAtFault = true;
+                    return Prepared.failed(ErrorKind.CLONE_FAILED, "branch " + branch + " was fetched but is not in the cache");
+                }
+            } else {
+                // the task names a commit only: its access is proven by asking the server for its refs
+                HostGit.Result r = remote("ls-remote", "-q", "origin", "HEAD");
+                if (!r.ok()) {
+                    return failure(r, "the repository refused or could not be reached");
+                }
+            }
+            if (head != null && !head.isEmpty() && !has(head)) {
+                log.accept("commit " + head + " is not in the fetched history; fetching it by SHA");
+                if (fetch("cannot fetch commit " + head, head) != null || !has(head)) {
+                    log.accept("fetching the commit by SHA failed; fetching the full history");
+                    List<String> args = new ArrayList<>(List.of("fetch", "-q", "--no-tags"));
+                    if (Files.exists(dir.resolve("shallow"))) {
+                        args.add("--unshallow");
+                    }
+                    args.addAll(List.of("origin", "+refs/heads/*:refs/heads/*"));
+                    HostGit.Result r = remote(args.toArray(String[]::new));
+                    if (!r.ok()) {
+                        return failure(r, "cannot fetch the repository history");
+                    }
+                    if (!has(head)) {
+                        return Prepared.failed(ErrorKind.CLONE_FAILED, "commit " + head + " not found in the repository");
+                    }
+                }
+            }
+            String target = head != null && !head.isEmpty() ? sha(head + "^{commit}") : branchSha;
+            if (target == null) {
+                entryAtFault = true;
+                return Prepared.failed(ErrorKind.CLONE_FAILED, "the commit to review is not in the cache");
+            }
+            String base = task.baseSha();
+            if (base != null && !base.isEmpty() && !has(base)) {
+                log.accept("fetching base commit " + base);
+                if (fetch("base", base) != null) {
+                    log.accept("warning: base commit " + base + " could not be fetched");
+                }
+            }
+            return new Prepared(new Lease(entry, dir, target, branchSha), null, null);
+        }
+
+        /** Fetches {@code refspec}s at the task's depth (without it when the server refuses shallow); null when it worked. */
+        private Prepared fetch(String what, String... refspecs) {
+            HostGit.Result r = remote(fetchArgs(refspecs));
+            if (!r.ok() && !depthArgs.isEmpty() && !r.timedOut() && !r.cancelled() && r.output().toLowerCase(Locale.ROOT).contains("shallow")) {
+                log.accept("the server does not support shallow fetches; fetching without --depth");
+                depthArgs = List.of();
+                r = remote(fetchArgs(refspecs));
+            }
+            return r.ok() ? null : failure(r, what);
+        }
+
+        private String[] fetchArgs(String... refspecs) {
+            List<String> args = new ArrayList<>(List.of("fetch", "-q", "--no-tags", "--no-write-fetch-head"));
+            args.addAll(depthArgs);
+            args.add("origin");
+            args.addAll(List.of(refspecs));
+            return args.toArray(String[]::new);
+        }
+
+        private Prepared failure(HostGit.Result r, String what) {
+            if (r.timedOut()) {
+                interrupted = true;
+                return Prepared.failed(ErrorKind.TIMEOUT, "the task ran out of its wall time while fetching the repository");
+            }
+            if (r.cancelled()) {
+                interrupted = true;
+                ErrorKind kind = cancel.reason() == null ? ErrorKind.RUNNER_SHUTDOWN : cancel.reason().errorKind();
+                return Prepared.failed(kind, "cancelled while fetching the repository (" + kind.wire() + ")");
+            }
+            String out = masker.mask(r.output());
+            lastError = lastLine(out);
+            entryAtFault = !ACCESS_OR_NETWORK.matcher(out).find();
+            return Prepared.failed(ErrorKind.CLONE_FAILED, "clone failed: " + what + ": " + tailLines(out, 10));
+        }
+
+        private boolean has(String sha) {
+            return local("cat-file", "-e", sha + "^{commit}").ok();
+        }
+
+        private String sha(String rev) {
+            HostGit.Result r = local("rev-parse", "-q", "--verify", rev);
+            return r.ok() ? r.output().strip() : null;
+        }
+
+        private HostGit.Result local(String... args) {
+            return git.run(dir, null, List.of(args), Map.of(), deadline, cancel);
+        }
+
+        private HostGit.Result remote(String... args) {
+            List<String> all = new ArrayList<>(List.of("-c", "credential.helper=" + GitClone.CREDENTIAL_HELPER));
+            all.addAll(List.of(args));
+            return git.run(dir, protocol, all, env, deadline, cancel);
+        }
+    }
+
+    private static String lastLine(String s) {
+        String[] lines = s.strip().split("\n");
+        return lines.length == 0 ? "" : lines[lines.length - 1];
+    }
+
+    private static String tailLines(String s, int n) {
+        String[] lines = s.strip().split("\n");
+        StringBuilder b = new StringBuilder();
+        for (int i = Math.max(0, lines.length - n); i < lines.length; i++) {
+            b.append(i > Math.max(0, lines.length - n) ? "\n" : "").append(lines[i]);
+        }
+        return b.length() == 0 ? "(no output)" : b.toString();
+    }
+}

@@ -1,0 +1,217 @@
+package dev.aireview.runner.source;
+
+import dev.aireview.runner.docker.GitFixture;
+import dev.aireview.runner.docker.Workspaces;
+import dev.aireview.runner.execution.CancelSignal;
+import dev.aireview.runner.model.ErrorKind;
+import dev.aireview.runner.model.Repository;
+import dev.aireview.runner.model.ReviewTask;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The repository cache on the runner's host, against a git daemon on 127.0.0.1 (no Docker). */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class RepoCacheTest {
+    private GitFixture git;
+    private Path root;
+    private final List<String> log = new CopyOnWriteArrayList<>();
+
+    @BeforeEach
+    void setUp() throws Exception {
+        git = GitFixture.start();
+        root = Files.createTempDirectory("ai-review-repo-cache");
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        git.close();
+        Workspaces.deleteTree(root);
+    }
+
+    private RepoCache cache(long limit) {
+        RepoCache c = RepoCache.open(root, limit);
+        assertNotNull(c, "git is on this host");
+        return c;
+    }
+
+    private ReviewTask task(String url, String branch, String head) {
+        return new ReviewTask("t-" + System.nanoTime(), null, new Repository(url, "shop", "tok_cache_Secr3t"), branch, null, head,
+                List.of(), null, List.of(), null, null);
+    }
+
+    private RepoCache.Prepared prepare(RepoCache c, ReviewTask task) {
+        return c.prepare(task, 1, Instant.now().plusSeconds(60), new CancelSignal(), log::add);
+    }
+
+    @Test
+    void keysAUrlWithoutItsCredentialsCaseOfHostOrDotGit() {
+        String key = RepoCache.keyOf("https://github.com/o/r.git");
+        assertEquals(key, RepoCache.keyOf("https://user:pw@GitHub.com/o/r"));
+        assertEquals(key, RepoCache.keyOf("https://tok@github.com/o/r/"));
+        assertNotEquals(key, RepoCache.keyOf("https://github.com/o/other"));
+        assertNotEquals(key, RepoCache.keyOf("http://github.com/o/r"));
+    }
+
+    @Test
+    void acceptsOnlyRemotesTheHostMayFetch() {
+        RepoCache c = cache(1L << 30);
+        assertTrue(c.accepts(task("https://h/o/r", "main", null)));
+        assertTrue(c.accepts(task(git.url(), "main", null)));
+        assertFalse(c.accepts(task("file:///etc/r", "main", null)), "host files are not the task's");
+        assertFalse(c.accepts(task("ssh://h/o/r", "main", null)), "the host's ssh keys are not the task's");
+        assertFalse(c.accepts(task("git@h:o/r", "main", null)));
+    }
+
+    @Test
+    void fetchesOnceThenOnlyUpdatesAndWritesNoCredential() throws Exception {
+        RepoCache c = cache(1L << 30);
+        RepoCache.Prepared first = prepare(c, task(git.url(), "feature/x", git.middle()));
+        assertNotNull(first.lease(), first::failure);
+        assertEquals(git.middle(), first.lease().headSha());
+        assertEquals(git.head(), first.lease().branchSha());
+        assertTrue(log.stream().anyMatch(l -> l.contains("new entry")), log.toString());
+        Path repo = first.lease().repo();
+        first.lease().close();
+
+        log.clear();
+        RepoCache.Prepared second = prepare(c, task(git.url().replace("shop.git", "shop"), "feature/x", git.head()));
+        assertNotNull(second.lease(), second::failure);
+        assertEquals(repo, second.lease().repo(), "the same entry for the same repository");
+        assertTrue(log.stream().anyMatch(l -> l.contains("updating the runner's cached repository")), log.toString());
+        second.lease().close();
+
+        String config = Files.readString(repo.resolve("config"));
+        assertFalse(config.contains("Secr3t") || config.contains("url"), config);
+        try (var files = Files.walk(root)) {
+            for (Path f : files.filter(Files::isRegularFile).toList()) {
+                assertFalse(new String(Files.readAllBytes(f), java.nio.charset.StandardCharsets.ISO_8859_1).contains("tok_cache_Secr3t"), f.toString());
+            }
+        }
+    }
+
+    @Test
+    void theCheckoutInTheReviewContainerGetsNoTokenAndAReadOnlyEntry() {
+        RepoCache c = cache(1L << 30);
+        ReviewTask t = task(git.url().replace("git://", "git://user:pw_Secr3t@"), "feature/x", git.head());
+        RepoCache.Prepared p = prepare(c, task(git.url(), "feature/x", git.head()));
+        try (RepoCache.Lease lease = p.lease()) {
+            String env = String.join("\n", CachedCheckout.env(t, lease));
+            assertFalse(env.contains("tok_cache_Secr3t") || env.contains("pw_Secr3t"), env);
+            assertTrue(env.contains("GIT_HEAD_SHA=" + git.head()), env);
+            var bind = CachedCheckout.bind(lease);
+            assertEquals(com.github.dockerjava.api.model.AccessMode.ro, bind.getAccessMode());
+            assertEquals(CachedCheckout.MOUNT, bind.getVolume().getPath());
+        }
+    }
+
+    @Test
+    void aMissingRepositoryFailsAndIsNotServed() {
+        RepoCache c = cache(1L << 30);
+        RepoCache.Prepared p = prepare(c, task(git.missingUrl(), "feature/x", null));
+        assertNull(p.lease());
+        assertEquals(ErrorKind.CLONE_FAILED, p.failureKind());
+        assertFalse(p.failure().contains("tok_cache_Secr3t"), p.failure());
+    }
+
+    @Test
+    void aHalfWrittenEntryIsDiscardedAtOpenAndACorruptOneIsFetchedAnew() throws Exception {
+        RepoCache c = cache(1L << 30);
+        RepoCache.Prepared p = prepare(c, task(git.url(), "feature/x", git.head()));
+        Path repo = p.lease().repo();
+        p.lease().close();
+        // a runner killed mid-fetch: the marker is gone
+        Files.delete(repo.resolve(RepoCache.READY));
+        Files.writeString(repo.resolve("planted"), "x");
+        cache(1L << 30);
+        assertFalse(Files.exists(repo), "the half-written entry was deleted at open");
+
+        RepoCache c2 = cache(1L << 30);
+        p = prepare(c2, task(git.url(), "feature/x", git.head()));
+        p.lease().close();
+        // corrupt every object between tasks
+        try (var files = Files.walk(repo.resolve("objects"))) {
+            for (Path f : files.filter(Files::isRegularFile).toList()) {
+                f.toFile().setWritable(true);
+                Files.write(f, new byte[]{1, 2, 3});
+            }
+        }
+        log.clear();
+        RepoCache.Prepared after = prepare(c2, task(git.url(), "feature/x", git.middle()));
+        assertNotNull(after.lease(), () -> after.failure() + " " + log);
+        assertTrue(log.stream().anyMatch(l -> l.contains("fetching it anew")), log.toString());
+        after.lease().close();
+    }
+
+    @Test
+    void evictsTheLeastRecentlyUsedEntryNotInUseAtTheCap() throws Exception {
+        Path work = git.root().resolve("other.git");
+        dev.aireview.runner.docker.GitFixtureAccess.cloneBare(git, work);
+        RepoCache c = cache(1);
+        RepoCache.Prepared a = prepare(c, task(git.url(), "feature/x", git.head()));
+        Path repoA = a.lease().repo();
+        a.lease().close();
+        RepoCache.Prepared b = prepare(c, task(git.url("other.git"), "feature/x", git.head()));
+        assertNotNull(b.lease(), b::failure);
+        assertFalse(Files.exists(repoA), "the older entry not in use was evicted");
+        assertTrue(Files.exists(b.lease().repo()), "the entry in use is kept, even over the cap");
+        RepoCache.Prepared again = prepare(c, task(git.url(), "feature/x", git.head()));
+        assertTrue(Files.exists(b.lease().repo()), "an entry in use is never evicted");
+        b.lease().close();
+        again.lease().close();
+    }
+
+    @Test
+    void concurrentTasksOfOneRepositoryShareOneEntry() throws Exception {
+        RepoCache c = cache(1L << 30);
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        try {
+            List<Future<RepoCache.Prepared>> all = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                String head = i % 2 == 0 ? git.head() : git.middle();
+                all.add(pool.submit((Callable<RepoCache.Prepared>) () -> prepare(c, task(git.url(), "feature/x", head))));
+            }
+            Path repo = null;
+            for (Future<RepoCache.Prepared> f : all) {
+                RepoCache.Prepared p = f.get();
+                assertNotNull(p.lease(), p::failure);
+                repo = repo == null ? p.lease().repo() : repo;
+                assertEquals(repo, p.lease().repo());
+                p.lease().close();
+            }
+            assertTrue(Files.exists(repo.resolve(RepoCache.READY)));
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void aCancelledFetchLeavesTheEntryToBeDiscarded() {
+        RepoCache c = cache(1L << 30);
+        CancelSignal cancel = new CancelSignal();
+        cancel.cancel(dev.aireview.runner.execution.CancelReason.RUNNER_SHUTDOWN);
+        RepoCache.Prepared p = c.prepare(task(git.url(), "feature/x", git.head()), 1, Instant.now().plusSeconds(60), cancel, log::add);
+        assertNull(p.lease());
+        assertEquals(ErrorKind.RUNNER_SHUTDOWN, p.failureKind(), p::failure);
+    }
+}
