@@ -122,6 +122,12 @@ public final class RunCommand implements Callable<Integer> {
     String repoCacheLimit;
     @Option(names = "--health-port", paramLabel = "[ADDR:]PORT", description = "[RUNNER_HEALTH_PORT] GET /health and /metrics endpoint; 0 = off. Default: 0.")
     String healthPort;
+    @Option(names = "--executor", paramLabel = "KIND", description = "[RUNNER_EXECUTOR] docker | kubernetes (one pod per task). Default: docker.")
+    String executor;
+    @Option(names = "--kubernetes-namespace", paramLabel = "NS", description = "[KUBERNETES_NAMESPACE] Namespace of the task pods. Default: the client's namespace.")
+    String kubernetesNamespace;
+    @Option(names = "--pending-timeout-seconds", paramLabel = "S", description = "[KUBERNETES_PENDING_TIMEOUT_SECONDS] How long a task pod may stay unscheduled. Default: 300.")
+    String pendingTimeout;
     @Option(names = "--log-format", paramLabel = "FORMAT", description = "[RUNNER_LOG_FORMAT] text | json (one JSON object per line). Default: text.")
     String logFormat;
 
@@ -161,6 +167,9 @@ public final class RunCommand implements Callable<Integer> {
         put(m, ConfigOption.REPO_CACHE_LIMIT, repoCacheLimit);
         put(m, ConfigOption.HEALTH_PORT, healthPort);
         put(m, ConfigOption.LOG_FORMAT, logFormat);
+        put(m, ConfigOption.EXECUTOR, executor);
+        put(m, ConfigOption.KUBERNETES_NAMESPACE, kubernetesNamespace);
+        put(m, ConfigOption.KUBERNETES_PENDING_TIMEOUT_SECONDS, pendingTimeout);
         return m;
     }
 

@@ -38,6 +38,7 @@ public final class ConfigLoader {
     private static final Pattern USER = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]*)?");
     private static final Pattern RUNTIME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
     private static final Pattern IMAGE = Pattern.compile("[^\\s]+");
+    private static final Pattern NAMESPACE = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
 
     /** Either a config or the list of problems. */
     public record Result(RunnerConfig config, List<String> problems) {
@@ -138,6 +139,12 @@ public final class ConfigLoader {
         }
         long repoCacheLimit = size(ConfigOption.REPO_CACHE_LIMIT, 0);
         LogFormat logFormat = logFormat();
+        ExecutorKind executor = executorKind();
+        String namespace = raw(ConfigOption.KUBERNETES_NAMESPACE);
+        if (namespace != null && !NAMESPACE.matcher(namespace).matches()) {
+            bad(ConfigOption.KUBERNETES_NAMESPACE, namespace, "a namespace name: lower-case letters, digits and '-' (max 63, starting and ending with a letter or digit)");
+        }
+        long pendingTimeout = integer(ConfigOption.KUBERNETES_PENDING_TIMEOUT_SECONDS, 1, 86_400);
 
         if (!problems.isEmpty()) {
             return new Result(null, problems);
@@ -148,7 +155,8 @@ public final class ConfigLoader {
         RunnerConfig config = new RunnerConfig(serverUrl, token, name, runnerId, tags, maxJobs,
                 Duration.ofMillis(pollInterval), Duration.ofMillis(pollTimeout), Duration.ofMillis(heartbeat),
                 Duration.ofMillis(requestTimeout), Duration.ofMillis(shutdownGrace), logLimit, docker,
-                health[0], Integer.parseInt(health[1]), logFormat);
+                health[0], Integer.parseInt(health[1]), logFormat, executor,
+                new KubernetesConfig(namespace, Duration.ofSeconds(pendingTimeout)));
         return new Result(config, List.of());
     }
 
@@ -161,6 +169,16 @@ public final class ConfigLoader {
         } catch (HealthAddress.InvalidException e) {
             bad(ConfigOption.HEALTH_PORT, v, e.getMessage());
             return new String[]{HealthAddress.DEFAULT_BIND, "0"};
+        }
+    }
+
+    private ExecutorKind executorKind() {
+        String v = value(ConfigOption.EXECUTOR);
+        try {
+            return ExecutorKind.parse(v);
+        } catch (IllegalArgumentException e) {
+            bad(ConfigOption.EXECUTOR, v, e.getMessage());
+            return null;
         }
     }
 
@@ -448,6 +466,11 @@ public final class ConfigLoader {
         }
         m.put(ConfigOption.HEALTH_PORT.env(), c.healthEnabled() ? c.healthBind() + ":" + c.healthPort() : "0 (off)");
         m.put(ConfigOption.LOG_FORMAT.env(), c.logFormat().wire());
+        m.put(ConfigOption.EXECUTOR.env(), c.executor().wire());
+        if (c.executor() == ExecutorKind.KUBERNETES) {
+            m.put(ConfigOption.KUBERNETES_NAMESPACE.env(), c.kubernetes().namespace() == null ? "(the client's namespace)" : c.kubernetes().namespace());
+            m.put(ConfigOption.KUBERNETES_PENDING_TIMEOUT_SECONDS.env(), Long.toString(c.kubernetes().pendingTimeout().toSeconds()));
+        }
         return m;
     }
 

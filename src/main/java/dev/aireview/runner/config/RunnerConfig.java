@@ -25,6 +25,8 @@ import java.util.List;
  * @param healthBind         address of the /health endpoint ({@code 127.0.0.1} by default; {@code 0.0.0.0} = all interfaces)
  * @param healthPort         RUNNER_HEALTH_PORT: port of the /health endpoint, 0 = no endpoint
  * @param logFormat          RUNNER_LOG_FORMAT: text or json log lines on stdout
+ * @param executor           RUNNER_EXECUTOR: docker or kubernetes
+ * @param kubernetes         Kubernetes executor settings (used when {@code executor} is kubernetes)
  */
 public record RunnerConfig(
         URI serverUrl,
@@ -42,12 +44,25 @@ public record RunnerConfig(
         DockerConfig docker,
         String healthBind,
         int healthPort,
-        LogFormat logFormat) {
+        LogFormat logFormat,
+        ExecutorKind executor,
+        KubernetesConfig kubernetes) {
 
     public RunnerConfig {
         tags = tags == null ? List.of() : List.copyOf(tags);
         healthBind = healthBind == null || healthBind.isBlank() ? HealthAddress.DEFAULT_BIND : healthBind;
         logFormat = logFormat == null ? LogFormat.TEXT : logFormat;
+        executor = executor == null ? ExecutorKind.DOCKER : executor;
+        kubernetes = kubernetes == null ? KubernetesConfig.DEFAULT : kubernetes;
+    }
+
+    /** With the Docker executor (the form used before RUNNER_EXECUTOR existed). */
+    public RunnerConfig(URI serverUrl, String token, String name, String runnerId, List<String> tags, int maxConcurrentJobs,
+                        Duration pollInterval, Duration pollTimeout, Duration heartbeatInterval, Duration requestTimeout,
+                        Duration shutdownGrace, long logLimitBytes, DockerConfig docker, String healthBind, int healthPort,
+                        LogFormat logFormat) {
+        this(serverUrl, token, name, runnerId, tags, maxConcurrentJobs, pollInterval, pollTimeout, heartbeatInterval,
+                requestTimeout, shutdownGrace, logLimitBytes, docker, healthBind, healthPort, logFormat, ExecutorKind.DOCKER, null);
     }
 
     /** With text log lines (the form used before RUNNER_LOG_FORMAT existed). */
@@ -84,6 +99,7 @@ public record RunnerConfig(
                 + ", pollTimeout=" + pollTimeout + ", heartbeatInterval=" + heartbeatInterval
                 + ", requestTimeout=" + requestTimeout + ", shutdownGrace=" + shutdownGrace
                 + ", logLimitBytes=" + logLimitBytes + ", docker=" + docker
-                + ", health=" + (healthPort > 0 ? healthBind + ":" + healthPort : "off") + "]";
+                + ", health=" + (healthPort > 0 ? healthBind + ":" + healthPort : "off") + ", executor=" + executor.wire()
+                + (executor == ExecutorKind.KUBERNETES ? ", kubernetes=" + kubernetes : "") + "]";
     }
 }

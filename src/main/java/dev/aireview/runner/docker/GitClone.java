@@ -48,7 +48,7 @@ public final class GitClone {
      * history), GIT_CRED_PROTOCOL and GIT_CRED_HOST (where the token may go), GIT_FOLLOW_REDIRECTS. Leaves the
      * checkout in /workspace/repo.
      */
-    static final String SCRIPT = String.join("\n",
+    public static final String SCRIPT = String.join("\n",
             "set -u",
             "IFS= read -r GIT_TOKEN || GIT_TOKEN=''",
             "IFS= read -r GIT_URL || GIT_URL=''",
@@ -195,7 +195,7 @@ public final class GitClone {
      * will name when it asks for the token of the task repository ({@code host} with {@code :port} when the URL
      * names one, as git sends it).
      */
-    static List<String> env(ReviewTask task, int depth) {
+    public static List<String> env(ReviewTask task, int depth) {
         String url = task.repository().url();
         RepositoryUrl parsed = RepositoryUrl.parse(url);
         List<String> env = new ArrayList<>();
@@ -211,7 +211,7 @@ public final class GitClone {
     }
 
     /** The clone's stdin: the token (or an empty line) and the URL, each on its own line. */
-    static byte[] stdin(ReviewTask task) {
+    public static byte[] stdin(ReviewTask task) {
         String token = task.repository().cloneToken();
         return ((token == null ? "" : token) + "\n" + task.repository().url() + "\n").getBytes(StandardCharsets.UTF_8);
     }

@@ -291,6 +291,31 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void shouldSelectTheExecutorAndReadTheKubernetesOptions() {
+        RunnerConfig docker = ok(required(), Map.of());
+        assertEquals(ExecutorKind.DOCKER, docker.executor());
+        assertEquals(null, docker.kubernetes().namespace());
+        assertEquals(300, docker.kubernetes().pendingTimeout().toSeconds());
+        Map<String, String> env = required();
+        env.put("RUNNER_EXECUTOR", " Kubernetes ");
+        env.put("KUBERNETES_NAMESPACE", "ai-review-tasks");
+        env.put("KUBERNETES_PENDING_TIMEOUT_SECONDS", "60");
+        RunnerConfig k = ok(env, Map.of());
+        assertEquals(ExecutorKind.KUBERNETES, k.executor());
+        assertEquals("ai-review-tasks", k.kubernetes().namespace());
+        assertEquals(60, k.kubernetes().pendingTimeout().toSeconds());
+        assertEquals("kubernetes", ConfigLoader.describe(k).get("RUNNER_EXECUTOR"));
+        env.put("RUNNER_EXECUTOR", "podman");
+        env.put("KUBERNETES_NAMESPACE", "Bad_NS");
+        env.put("KUBERNETES_PENDING_TIMEOUT_SECONDS", "0");
+        List<String> p = problems(env);
+        assertEquals(3, p.size(), p.toString());
+        assertTrue(p.stream().anyMatch(l -> l.startsWith("RUNNER_EXECUTOR='podman': use docker or kubernetes")), p.toString());
+        assertTrue(p.stream().anyMatch(l -> l.startsWith("KUBERNETES_NAMESPACE='Bad_NS'")), p.toString());
+        assertTrue(p.stream().anyMatch(l -> l.startsWith("KUBERNETES_PENDING_TIMEOUT_SECONDS")), p.toString());
+    }
+
+    @Test
     void shouldRefuseCredentialsInTheServerUrlWithoutQuotingThemEvenWhenTheUrlDoesNotParse() {
         for (String url : List.of("http://u:pw0rd-1@host:3000", "https://ci:Pa55@w0rd!@git_host.internal:3000", "http://u:pw0rd-1@")) {
             Map<String, String> env = required();
@@ -309,6 +334,6 @@ class ConfigLoaderTest {
             assertTrue(doc.contains("`" + o.env() + "`"), o.env());
             assertTrue(doc.contains("`" + o.flag() + "`"), o.flag());
         }
-        assertEquals(33, ConfigOption.values().length);
+        assertEquals(36, ConfigOption.values().length);
     }
 }

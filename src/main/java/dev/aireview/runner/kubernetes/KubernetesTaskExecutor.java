@@ -1,0 +1,434 @@
+package dev.aireview.runner.kubernetes;
+
+import dev.aireview.runner.config.DockerConfig;
+import dev.aireview.runner.config.KubernetesConfig;
+import dev.aireview.runner.docker.GitClone;
+import dev.aireview.runner.execution.CancelReason;
+import dev.aireview.runner.execution.CancelSignal;
+import dev.aireview.runner.execution.ClaimJournal;
+import dev.aireview.runner.execution.DirectoryClaimJournal;
+import dev.aireview.runner.execution.TaskContext;
+import dev.aireview.runner.execution.TaskExecutor;
+import dev.aireview.runner.model.ErrorKind;
+import dev.aireview.runner.model.LogStream;
+import dev.aireview.runner.model.RepositoryUrl;
+import dev.aireview.runner.model.ReviewTask;
+import dev.aireview.runner.model.TaskPhase;
+import dev.aireview.runner.model.TaskResult;
+import dev.aireview.runner.model.TaskStats;
+import dev.aireview.runner.observability.SecretMasker;
+import io.fabric8.kubernetes.api.model.ContainerStatus;
+import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.ConfigBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The Kubernetes executor: one claimed task becomes one pod ({@link PodSpecs}: clone, review, report) and one Secret,
+ * followed through the runner's shared pod watch ({@link PodWatch}), judged by {@link PodClassifier}, its result read
+ * from the report container's log ({@link ResultFrame}); pod and Secret are deleted whatever happens. Every API call
+ * runs under the client's request deadline ({@link #API_REQUEST_TIMEOUT}).
+ *
+ * <p>API calls of one task: create pod, create Secret, read the clone's, the review's and the report's log, delete
+ * pod, delete Secret (7). Watching costs nothing per task. The verbs are those of the chart's Role:
+ * {@link #RBAC}.
+ */
+public final class KubernetesTaskExecutor implements TaskExecutor {
+    private static final Logger LOG = LoggerFactory.getLogger(KubernetesTaskExecutor.class);
+    /** Deadline of every API request (and of each retry of it). */
+    static final Duration API_REQUEST_TIMEOUT = Duration.ofSeconds(10);
+    static final Duration API_CONNECT_TIMEOUT = Duration.ofSeconds(5);
+    /** Longest wait between two looks at a pod (timeouts are checked at least this often). */
+    static final Duration RECHECK = Duration.ofSeconds(1);
+    /** How long a deleted pod may take to go beyond its grace before execute returns anyway. */
+    static final Duration GONE_SLACK = Duration.ofSeconds(30);
+    private static final int MESSAGE_TAIL_LINES = 10;
+
+    /** What the executor calls, by resource: exactly what deploy/helm's Role grants (KubernetesExecutorTest checks both). */
+    public static final Map<String, List<String>> RBAC = Map.of(
+            "pods", List.of("create", "delete", "get", "list", "watch"),
+            "pods/log", List.of("get"),
+            "secrets", List.of("create", "delete", "list"));
+
+    private final DockerConfig config;
+    private final KubernetesConfig kubernetes;
+    private final PodSpecs specs;
+    private final PodClassifier classifier;
+    private final DirectoryClaimJournal claimJournal;
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private volatile KubernetesClient client;
+    private volatile String namespace;
+    private volatile PodWatch watch;
+    private volatile PodLogs logs;
+    private volatile List<String> leftoverTaskIds = List.of();
+
+    /** Production: in-cluster credentials (service account) or the kubeconfig, connected on {@link #start()}. */
+    public KubernetesTaskExecutor(DockerConfig config, KubernetesConfig kubernetes) {
+        this(config, kubernetes, null);
+    }
+
+    /** With a given client (tests); closed by {@link #close()}. */
+    public KubernetesTaskExecutor(DockerConfig config, KubernetesConfig kubernetes, KubernetesClient client) {
+        this.config = config;
+        this.kubernetes = kubernetes;
+        this.client = client;
+        this.specs = new PodSpecs(config);
+        this.classifier = new PodClassifier(kubernetes.pendingTimeout());
+        this.claimJournal = new DirectoryClaimJournal(config.workspaceBase().resolve(config.runnerName()).resolve("claims"));
+    }
+
+    /** A client with whole-request deadlines and a bounded retry (fabric8 retries 5xx/429 honouring Retry-After). */
+    static KubernetesClient connect(KubernetesConfig kubernetes) {
+        Config c = new ConfigBuilder(Config.autoConfigure(null))
+                .withRequestTimeout((int) API_REQUEST_TIMEOUT.toMillis())
+                .withConnectionTimeout((int) API_CONNECT_TIMEOUT.toMillis())
+                .withRequestRetryBackoffLimit(3)
+                .withRequestRetryBackoffInterval(500)
+                .build();
+        if (kubernetes.namespace() != null) {
+            c.setNamespace(kubernetes.namespace());
+        }
+        return new KubernetesClientBuilder().withConfig(c).build();
+    }
+
+    @Override
+    public void start() {
+        if (client == null) {
+            client = connect(kubernetes);
+        }
+        namespace = kubernetes.namespace() != null ? kubernetes.namespace()
+                : client.getNamespace() != null ? client.getNamespace() : "default";
+        try {
+            leftoverTaskIds = new PodReaper(client, namespace, config.runnerName()).reap();
+            logs = new PodLogs(client, namespace);
+            watch = new PodWatch(client, namespace, config.runnerName());
+        } catch (KubernetesClientException e) {
+            if (e.getCode() <= 0) {
+                Throwable cause = e.getCause() == null ? e : e.getCause();
+                throw new IllegalStateException("the Kubernetes API at " + client.getMasterUrl() + " cannot be reached: "
+                        + cause + " (in-cluster service account or KUBECONFIG: docs/kubernetes.md)", e);
+            }
+            throw new IllegalStateException("the Kubernetes API (namespace " + namespace + ") refused the runner: HTTP "
+                    + e.getCode() + " " + e.getMessage() + " (check the runner's Role: docs/kubernetes.md)", e);
+        }
+        LOG.info("Kubernetes executor ready: namespace {}, image {}, pending timeout {} s", namespace,
+                config.executorImage(), kubernetes.pendingTimeout().toSeconds());
+    }
+
+    @Override
+    public List<String> leftoverTaskIds() {
+        return leftoverTaskIds;
+    }
+
+    /** {@code <DOCKER_WORKSPACE_BASE>/<runner>/claims/}: on the runner's own volume (the chart mounts one). */
+    @Override
+    public ClaimJournal claimJournal() {
+        return claimJournal;
+    }
+
+    @Override
+    public String engineVersion() {
+        return null;
+    }
+
+    /** The namespace task pods are made in (after {@link #start()}). */
+    public String namespace() {
+        return namespace;
+    }
+
+    @Override
+    public TaskResult execute(ReviewTask task, TaskContext ctx) throws InterruptedException {
+        if (watch == null || closed.get()) {
+            throw new IllegalStateException("the Kubernetes executor is not started or already closed");
+        }
+        Instant started = Instant.now();
+        Instant deadline = started.plus(ctx.timeout());
+        String previousMdc = MDC.get("taskId");
+        MDC.put("taskId", task.id());
+        String name = PodSpecs.name(config.runnerName(), task.id());
+        SecretMasker masker = SecretMasker.of(task.secrets());
+        CancelSignal cancel = ctx.cancel();
+        boolean podMade = false;
+        boolean secretMade = false;
+        AtomicBoolean podDeleted = new AtomicBoolean();
+        try {
+            List<String> problems = GitClone.validate(task, config.cloneDepth());
+            if (!problems.isEmpty()) {
+                return finish(started, TaskResult.failure(ErrorKind.CLONE_FAILED, "refusing to clone: " + String.join("; ", problems)), null);
+            }
+            ctx.phase(TaskPhase.PREPARING, "creating task pod " + name + " in namespace " + namespace);
+            if (cancel.isCancelled()) {
+                return finish(started, cancelled(cancel.reason(), "before the pod was created"), null);
+            }
+            Pod pod;
+            try {
+                pod = createPod(specs.pod(task, ctx.timeout(), deadline), task.id());
+                podMade = true;
+                secretMade = createSecret(specs.secret(task, deadline), pod);
+            } catch (KubernetesClientException e) {
+                return finish(started, refused(e, masker), null);
+            }
+            Instant created = Instant.now();
+            cancel.onCancel(watch::changed);
+            cancel.onKill(() -> deletePod(name, 0, podDeleted));
+
+            PodVerdict.Step shown = PodVerdict.Step.PENDING;
+            boolean seen = false;
+            boolean cloneLogged = false;
+            PodVerdict verdict;
+            Pod last = null;
+            while (true) {
+                long version = watch.version();
+                if (cancel.isCancelled()) {
+                    deletePod(name, config.stopGrace().toSeconds(), podDeleted);
+                    awaitGone(name, config.stopGrace().plus(GONE_SLACK));
+                    return finish(started, cancelled(cancel.reason(), "while " + shown.name().toLowerCase()), null);
+                }
+                Instant now = Instant.now();
+                if (!now.isBefore(deadline)) {
+                    deletePod(name, 0, podDeleted);
+                    awaitGone(name, GONE_SLACK);
+                    return finish(started, TaskResult.failure(ErrorKind.TIMEOUT, "the task ran out of its wall time while "
+                            + shown.name().toLowerCase() + "; the pod was deleted"), null);
+                }
+                Pod current = watch.get(name);
+                if (current == null) {
+                    if (seen) {
+                        podDeleted.set(true);
+                        return finish(started, TaskResult.failure(ErrorKind.RUNNER_SHUTDOWN,
+                                "the task pod " + name + " was deleted by someone else while " + shown.name().toLowerCase()), null);
+                    }
+                    verdict = Duration.between(created, now).compareTo(kubernetes.pendingTimeout()) > 0
+                            ? PodVerdict.failed(ErrorKind.RUNNER_SHUTDOWN, "the task pod " + name + " never showed in the watch within "
+                            + kubernetes.pendingTimeout().toSeconds() + " s", null, null) : PodVerdict.at(PodVerdict.Step.PENDING);
+                } else {
+                    seen = true;
+                    last = current;
+                    verdict = classifier.classify(current, created, now);
+                    if (!verdict.terminal() && current.getMetadata().getDeletionTimestamp() != null) {
+                        verdict = PodVerdict.failed(ErrorKind.RUNNER_SHUTDOWN, "the task pod " + name
+                                + " is being deleted by someone else", null, null);
+                    }
+                }
+                if (verdict.terminal()) {
+                    break;
+                }
+                if (verdict.step() != shown) {
+                    shown = verdict.step();
+                    if (shown == PodVerdict.Step.CLONING) {
+                        ctx.phase(TaskPhase.CLONING, "cloning " + masker.mask(RepositoryUrl.redact(task.repository().url()))
+                                + (task.branch() == null ? "" : " branch " + task.branch()));
+                    } else if (shown == PodVerdict.Step.REVIEWING) {
+                        if (!cloneLogged) {
+                            logs.pump(name, PodSpecs.CLONE, ctx::log);
+                            cloneLogged = true;
+                        }
+                        ctx.phase(TaskPhase.REVIEWING, "reviewing in pod " + name);
+                    }
+                }
+                watch.awaitChange(version, min(RECHECK, Duration.between(now, deadline)));
+            }
+            return finish(started, judge(task, name, verdict, last, cloneLogged, ctx, masker), verdict.exitCode());
+        } finally {
+            if (podMade && !podDeleted.get()) {
+                deletePod(name, 0, podDeleted);
+            }
+            if (secretMade) {
+                deleteSecret(name);
+            }
+            if (previousMdc == null) {
+                MDC.remove("taskId");
+            } else {
+                MDC.put("taskId", previousMdc);
+            }
+        }
+    }
+
+    /** The task's result from a terminal verdict: logs handed on, failures explained, the frame read on success. */
+    private TaskResult judge(ReviewTask task, String name, PodVerdict verdict, Pod pod, boolean cloneLogged, TaskContext ctx,
+                             SecretMasker masker) {
+        List<String> cloneTail = List.of();
+        if (!cloneLogged && ended(pod, PodSpecs.CLONE)) {
+            cloneTail = logs.pump(name, PodSpecs.CLONE, ctx::log);
+        }
+        List<String> reviewTail = List.of();
+        if (ended(pod, PodSpecs.REVIEW)) {
+            reviewTail = logs.pump(name, PodSpecs.REVIEW, ctx::log);
+        }
+        if (verdict.step() == PodVerdict.Step.FAILED) {
+            String message = verdict.message();
+            if (verdict.error() == ErrorKind.CLONE_FAILED && message == null) {
+                message = "clone failed (exit " + verdict.exitCode() + "): " + lastLines(cloneTail, masker);
+            } else if (PodSpecs.REVIEW.equals(verdict.logOf()) && verdict.error() == ErrorKind.EXECUTOR_FAILED) {
+                message = message + ": " + lastLines(reviewTail, masker);
+            }
+            return TaskResult.failure(verdict.error(), masker.mask(message));
+        }
+        ctx.phase(TaskPhase.SUBMITTING, "review container exited with code " + verdict.exitCode());
+        String log;
+        try {
+            log = logs.read(name, PodSpecs.REPORT, ResultFrame.logBytes(config.resultLimitBytes()));
+        } catch (KubernetesClientException e) {
+            return TaskResult.failure(ErrorKind.EXECUTOR_FAILED, "the result could not be read from the report container: HTTP "
+                    + e.getCode() + " " + masker.mask(String.valueOf(e.getMessage())));
+        }
+        ResultFrame.Read read = ResultFrame.parse(log, config.resultLimitBytes());
+        if (read.result() == null) {
+            LOG.warn("task {}: {}", task.id(), read.problem());
+            return TaskResult.failure(ErrorKind.EXECUTOR_FAILED, read.problem());
+        }
+        return read.result();
+    }
+
+    private Pod createPod(Pod pod, String taskId) {
+        try {
+            return client.pods().inNamespace(namespace).resource(pod).create();
+        } catch (KubernetesClientException e) {
+            if (e.getCode() != 409) {
+                throw e;
+            }
+            // an earlier create of this very pod timed out on our side but reached the server: adopt it
+            Pod existing = client.pods().inNamespace(namespace).withName(pod.getMetadata().getName()).get();
+            if (existing == null || !ours(existing, taskId)) {
+                throw e;
+            }
+            LOG.info("task pod {} existed already (an earlier create timed out); adopting it", pod.getMetadata().getName());
+            return existing;
+        }
+    }
+
+    /** Creates the Secret owned by {@code pod} (Kubernetes' garbage collector removes it with the pod); false on 409. */
+    private boolean createSecret(Secret secret, Pod pod) {
+        secret.getMetadata().setOwnerReferences(List.of(new OwnerReferenceBuilder().withApiVersion("v1").withKind("Pod")
+                .withName(pod.getMetadata().getName()).withUid(pod.getMetadata().getUid()).withBlockOwnerDeletion(false)
+                .build()));
+        try {
+            client.secrets().inNamespace(namespace).resource(secret).create();
+        } catch (KubernetesClientException e) {
+            if (e.getCode() != 409) {
+                throw e;
+            }
+            LOG.info("task Secret {} existed already (an earlier create timed out); using it", secret.getMetadata().getName());
+        }
+        return true;
+    }
+
+    private boolean ours(Pod pod, String taskId) {
+        Map<String, String> labels = pod.getMetadata().getLabels();
+        Map<String, String> annotations = pod.getMetadata().getAnnotations();
+        return labels != null && config.runnerName().equals(labels.get(PodSpecs.LABEL_RUNNER))
+                && annotations != null && taskId.equals(annotations.get(PodSpecs.ANNOTATION_TASK));
+    }
+
+    /** A create the API server refused: a full ResourceQuota is retryable, anything else names the refusal. */
+    private static TaskResult refused(KubernetesClientException e, SecretMasker masker) {
+        String words = masker.mask(String.valueOf(e.getStatus() != null && e.getStatus().getMessage() != null
+                ? e.getStatus().getMessage() : e.getMessage()));
+        if (e.getCode() == 403 && words.contains("exceeded quota")) {
+            return TaskResult.failure(ErrorKind.RUNNER_SHUTDOWN, "the task namespace's ResourceQuota is full; the task pod "
+                    + "was not created: " + PodClassifier.clip(words));
+        }
+        return TaskResult.failure(ErrorKind.EXECUTOR_FAILED, "the Kubernetes API refused the task pod (HTTP " + e.getCode() + "): "
+                + PodClassifier.clip(words));
+    }
+
+    private void deletePod(String name, long graceSeconds, AtomicBoolean deleted) {
+        if (graceSeconds > 0 && deleted.get()) {
+            return;
+        }
+        try {
+            client.pods().inNamespace(namespace).withName(name).withGracePeriod(graceSeconds).delete();
+            deleted.set(true);
+        } catch (KubernetesClientException e) {
+            LOG.warn("task pod {} could not be deleted ({}); the next start of this runner removes it", name, e.getMessage());
+        }
+    }
+
+    private void deleteSecret(String name) {
+        try {
+            client.secrets().inNamespace(namespace).withName(name).delete();
+        } catch (KubernetesClientException e) {
+            LOG.warn("task Secret {} could not be deleted ({}); it goes with its pod, or at the next start", name, e.getMessage());
+        }
+    }
+
+    /** Waits (through the watch) until the pod is gone from the cache, at most {@code max}. */
+    private void awaitGone(String name, Duration max) throws InterruptedException {
+        Instant until = Instant.now().plus(max);
+        while (watch.get(name) != null) {
+            long version = watch.version();
+            Duration left = Duration.between(Instant.now(), until);
+            if (left.isNegative() || left.isZero()) {
+                LOG.warn("task pod {} was still there {} s after its deletion", name, max.toSeconds());
+                return;
+            }
+            watch.awaitChange(version, min(left, RECHECK));
+        }
+    }
+
+    private static boolean ended(Pod pod, String container) {
+        if (pod == null || pod.getStatus() == null) {
+            return false;
+        }
+        List<ContainerStatus> all = new java.util.ArrayList<>();
+        if (pod.getStatus().getInitContainerStatuses() != null) {
+            all.addAll(pod.getStatus().getInitContainerStatuses());
+        }
+        return all.stream().anyMatch(c -> container.equals(c.getName()) && c.getState() != null
+                && c.getState().getTerminated() != null);
+    }
+
+    private static TaskResult cancelled(CancelReason reason, String when) {
+        CancelReason r = reason == null ? CancelReason.RUNNER_SHUTDOWN : reason;
+        return TaskResult.failure(r.errorKind(), "cancelled " + when + " (" + r.name().toLowerCase() + "); the pod was deleted");
+    }
+
+    private static TaskResult finish(Instant started, TaskResult result, Integer exitCode) {
+        TaskStats s = result.stats();
+        return result.withStats(new TaskStats(Duration.between(started, Instant.now()).toMillis(), s.queueToStartMs(),
+                exitCode != null ? exitCode : s.exitCode(), s.filesReviewed()));
+    }
+
+    private static String lastLines(List<String> tail, SecretMasker masker) {
+        List<String> last = tail.subList(Math.max(0, tail.size() - MESSAGE_TAIL_LINES), tail.size());
+        String text = String.join("\n", last).strip();
+        return text.isEmpty() ? "(no output)" : masker.mask(text);
+    }
+
+    private static Duration min(Duration a, Duration b) {
+        Duration m = a.compareTo(b) <= 0 ? a : b;
+        return m.isNegative() ? Duration.ZERO : m;
+    }
+
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        if (watch != null) {
+            watch.close();
+        }
+        if (client != null) {
+            client.close();
+        }
+    }
+
+    /** The client (tests). */
+    KubernetesClient client() {
+        return Objects.requireNonNull(client);
+    }
+}

@@ -1,0 +1,567 @@
+package dev.aireview.runner.kubernetes;
+
+import dev.aireview.runner.config.DockerConfig;
+import dev.aireview.runner.config.KubernetesConfig;
+import dev.aireview.runner.config.PullPolicy;
+import dev.aireview.runner.execution.CancelReason;
+import dev.aireview.runner.model.ErrorKind;
+import dev.aireview.runner.model.Json;
+import dev.aireview.runner.model.ResultStatus;
+import dev.aireview.runner.model.ReviewTask;
+import dev.aireview.runner.model.TaskPhase;
+import dev.aireview.runner.model.TaskResult;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.api.model.StatusBuilder;
+import io.fabric8.kubernetes.client.ConfigBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.mockwebserver.http.RecordedRequest;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import static dev.aireview.runner.kubernetes.KubeletScript.podFailed;
+import static dev.aireview.runner.kubernetes.KubeletScript.running;
+import static dev.aireview.runner.kubernetes.KubeletScript.status;
+import static dev.aireview.runner.kubernetes.KubeletScript.terminated;
+import static dev.aireview.runner.kubernetes.KubeletScript.unschedulable;
+import static dev.aireview.runner.kubernetes.KubeletScript.waiting;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The Kubernetes executor against fabric8's mock API server in CRUD mode, the test acting as the kubelet
+ * ({@link KubeletScript}): every scenario ends with exactly one result, the pod and Secret deleted, and no secret in
+ * a pod spec or log line.
+ */
+@EnableKubernetesMockClient(crud = true)
+class KubernetesExecutorTest {
+    /** The mock server logs every request at INFO through java.util.logging; only its warnings are kept (held: JUL loggers are weak). */
+    static final java.util.logging.Logger MOCK_LOG = java.util.logging.Logger.getLogger("io.fabric8.mockwebserver");
+
+    static {
+        MOCK_LOG.setLevel(java.util.logging.Level.WARNING);
+    }
+
+    static final String NS = "ai-review-tasks";
+    static final String TOKEN = "tok-Sup3rSecret-99";
+    /** User agent of the executor's client: tells its requests from the fake kubelet's and the assertions'. */
+    static final String EXECUTOR_AGENT = "ai-review-runner-under-test";
+
+    KubernetesMockServer server;
+    KubernetesClient client;
+    @TempDir
+    Path tmp;
+
+    private final List<KubernetesTaskExecutor> executors = new ArrayList<>();
+    private KubeletScript kubelet;
+    private String runner;
+
+    @BeforeEach
+    void setUp() {
+        kubelet = new KubeletScript(client, server, NS);
+        runner = "k8s-" + UUID.randomUUID().toString().substring(0, 8);
+    }
+
+    @AfterEach
+    void tearDown() {
+        executors.forEach(KubernetesTaskExecutor::close);
+    }
+
+    DockerConfig config(String runnerName) {
+        return new DockerConfig("unix:///unused", "registry.example/ai-review-executor:1", PullPolicy.IF_NOT_PRESENT,
+                512L << 20, 1.5, "bridge", tmp, Duration.ofMinutes(10), 0, 50, 512, "10001:10001", Duration.ofSeconds(0), runnerName);
+    }
+
+    KubernetesTaskExecutor started(String runnerName, Duration pendingTimeout) {
+        KubernetesClient own;
+        try (KubernetesClient base = server.createClient()) {
+            own = new KubernetesClientBuilder().withConfig(new ConfigBuilder(base.getConfiguration())
+                    .withUserAgent(EXECUTOR_AGENT).build()).build();
+        }
+        KubernetesTaskExecutor ex = new KubernetesTaskExecutor(config(runnerName), new KubernetesConfig(NS, pendingTimeout), own);
+        executors.add(ex);
+        ex.start();
+        return ex;
+    }
+
+    KubernetesTaskExecutor started() {
+        return started(runner, Duration.ofMinutes(5));
+    }
+
+    static ReviewTask task(String token) {
+        var node = Json.mapper().createObjectNode();
+        node.put("id", "task-" + UUID.randomUUID().toString().substring(0, 8));
+        var repo = node.putObject("repository");
+        repo.put("url", "https://git.example/acme/app.git");
+        if (token != null) {
+            repo.put("cloneToken", token);
+        }
+        node.put("branch", "feature/x");
+        node.put("headSha", "0123456789abcdef0123456789abcdef01234567");
+        try {
+            return ReviewTask.fromJson(node);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    CompletableFuture<TaskResult> run(KubernetesTaskExecutor ex, ReviewTask task, TaskContextStub ctx) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return ex.execute(task, ctx);
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+    }
+
+    String name(ReviewTask task) {
+        return PodSpecs.name(runner, task.id());
+    }
+
+    static TaskResult result(CompletableFuture<TaskResult> f) throws Exception {
+        return f.get(60, TimeUnit.SECONDS);
+    }
+
+    void assertNothingLeft() {
+        assertTrue(client.pods().inNamespace(NS).withLabel(PodSpecs.LABEL_RUNNER, runner).list().getItems().isEmpty(), "pods left");
+        assertTrue(client.secrets().inNamespace(NS).withLabel(PodSpecs.LABEL_RUNNER, runner).list().getItems().isEmpty(), "secrets left");
+    }
+
+    static final String RESULT_JSON = "{\"status\":\"completed\",\"comments\":[],\"summary\":\"all good\"}";
+
+    /** Runs a task through clone, review and report with the given report log; the result. */
+    TaskResult happy(KubernetesTaskExecutor ex, ReviewTask task, TaskContextStub ctx, String reportLog) throws Exception {
+        String name = name(task);
+        kubelet.log(name, PodSpecs.CLONE, PodLogs.MAX_BYTES, "fetching branch feature/x\nchecked out 0123456\n");
+        kubelet.log(name, PodSpecs.REVIEW, PodLogs.MAX_BYTES, "reviewing 3 files\nprinting the token " + TOKEN + "\n");
+        kubelet.log(name, PodSpecs.REPORT, ResultFrame.logBytes(DockerConfig.DEFAULT_RESULT_LIMIT_BYTES), reportLog);
+        CompletableFuture<TaskResult> f = run(ex, task, ctx);
+        kubelet.awaitPod(name);
+        kubelet.status(name, status("Pending", List.of(running(PodSpecs.CLONE)), List.of()));
+        await().atMost(KubeletScript.WAIT).until(() -> ctx.phases.contains(TaskPhase.CLONING));
+        kubelet.status(name, status("Pending", List.of(terminated(PodSpecs.CLONE, 0, "Completed"), running(PodSpecs.REVIEW)), List.of()));
+        await().atMost(KubeletScript.WAIT).until(() -> ctx.phases.contains(TaskPhase.REVIEWING));
+        kubelet.status(name, status("Succeeded", List.of(terminated(PodSpecs.CLONE, 0, "Completed"),
+                terminated(PodSpecs.REVIEW, 0, "Completed")), List.of(terminated(PodSpecs.REPORT, 0, "Completed"))));
+        return result(f);
+    }
+
+    @Test
+    void happyPathReturnsTheFramedResultAndLeavesNothing() throws Exception {
+        KubernetesTaskExecutor ex = started();
+        ReviewTask task = task(TOKEN);
+        TaskContextStub ctx = new TaskContextStub(Duration.ofMinutes(5));
+        TaskResult r = happy(ex, task, ctx, ResultFrame.frame(RESULT_JSON.getBytes(StandardCharsets.UTF_8)));
+        assertEquals(ResultStatus.COMPLETED, r.status(), String.valueOf(r.error()));
+        assertEquals("all good", r.summary());
+        assertEquals(0, r.stats().exitCode());
+        assertEquals(List.of(TaskPhase.PREPARING, TaskPhase.CLONING, TaskPhase.REVIEWING, TaskPhase.SUBMITTING), ctx.phases);
+        assertTrue(ctx.logged("checked out 0123456"), ctx.lines.toString());
+        assertTrue(ctx.logged("reviewing 3 files"), ctx.lines.toString());
+        assertNothingLeft();
+    }
+
+    @Test
+    void podSpecIsHardenedAndLimited() throws Exception {
+        KubernetesTaskExecutor ex = started();
+        ReviewTask task = task(TOKEN);
+        TaskContextStub ctx = new TaskContextStub(Duration.ofSeconds(300));
+        CompletableFuture<TaskResult> f = run(ex, task, ctx);
+        Pod pod = kubelet.awaitPod(name(task));
+        var spec = pod.getSpec();
+        assertEquals("Never", spec.getRestartPolicy());
+        assertEquals(300L, spec.getActiveDeadlineSeconds());
+        assertEquals(Boolean.FALSE, spec.getAutomountServiceAccountToken());
+        assertEquals(Boolean.FALSE, spec.getEnableServiceLinks());
+        assertEquals(Boolean.TRUE, spec.getSecurityContext().getRunAsNonRoot());
+        assertEquals("RuntimeDefault", spec.getSecurityContext().getSeccompProfile().getType());
+        assertEquals(List.of(PodSpecs.CLONE, PodSpecs.REVIEW), spec.getInitContainers().stream().map(Container::getName).toList());
+        assertEquals(List.of(PodSpecs.REPORT), spec.getContainers().stream().map(Container::getName).toList());
+        for (Container c : Stream.concat(spec.getInitContainers().stream(), spec.getContainers().stream()).toList()) {
+            var sc = c.getSecurityContext();
+            assertEquals(Boolean.TRUE, sc.getRunAsNonRoot(), c.getName());
+            assertEquals(10001L, sc.getRunAsUser(), c.getName());
+            assertEquals(Boolean.TRUE, sc.getReadOnlyRootFilesystem(), c.getName());
+            assertEquals(Boolean.FALSE, sc.getAllowPrivilegeEscalation(), c.getName());
+            assertEquals(List.of("ALL"), sc.getCapabilities().getDrop(), c.getName());
+            assertEquals("registry.example/ai-review-executor:1", c.getImage());
+            var limits = c.getResources().getLimits();
+            assertEquals(limits, c.getResources().getRequests(), c.getName() + ": requests = limits");
+            assertEquals(512L << 20, limits.get("memory").getNumericalAmount().longValueExact(), c.getName());
+            assertEquals("1500m", limits.get("cpu").toString(), c.getName());
+            boolean secretMounted = c.getVolumeMounts().stream().anyMatch(m -> m.getName().equals("task-secret"));
+            assertEquals(c.getName().equals(PodSpecs.CLONE), secretMounted, c.getName() + ": the Secret is the clone's only");
+        }
+        assertEquals(runner, pod.getMetadata().getLabels().get(PodSpecs.LABEL_RUNNER));
+        assertEquals(task.id(), pod.getMetadata().getAnnotations().get(PodSpecs.ANNOTATION_TASK));
+        String json = Json.mapper().writeValueAsString(pod);
+        assertFalse(json.contains(TOKEN), "no secret in the pod spec");
+        ctx.cancel().cancel(CancelReason.SERVER_CANCELLED);
+        assertEquals(ErrorKind.CANCELLED, result(f).error().kind());
+        assertNothingLeft();
+    }
+
+    @Test
+    void secretCarriesTheCloneStdinAndIsOwnedByThePod() throws Exception {
+        KubernetesTaskExecutor ex = started();
+        ReviewTask task = task(TOKEN);
+        TaskContextStub ctx = new TaskContextStub(Duration.ofMinutes(5));
+        CompletableFuture<TaskResult> f = run(ex, task, ctx);
+        Pod pod = kubelet.awaitPod(name(task));
+        await().atMost(KubeletScript.WAIT).until(() -> client.secrets().inNamespace(NS).withName(name(task)).get() != null);
+        Secret s = client.secrets().inNamespace(NS).withName(name(task)).get();
+        String stdin = new String(Base64.getDecoder().decode(s.getData().get(PodSpecs.STDIN_KEY)), StandardCharsets.UTF_8);
+        assertEquals(TOKEN + "\nhttps://git.example/acme/app.git\n", stdin);
+        assertTrue(s.getData().containsKey(PodSpecs.TASK_KEY));
+        assertEquals("Pod", s.getMetadata().getOwnerReferences().get(0).getKind());
+        assertEquals(pod.getMetadata().getName(), s.getMetadata().getOwnerReferences().get(0).getName());
+        ctx.cancel().cancel(CancelReason.RUNNER_SHUTDOWN);
+        assertEquals(ErrorKind.RUNNER_SHUTDOWN, result(f).error().kind());
+        assertNothingLeft();
+    }
+
+    @Test
+    void reviewLogIsMaskedAndTheFailureQuotesItsTail() throws Exception {
+        KubernetesTaskExecutor ex = started();
+        ReviewTask task = task(TOKEN);
+        TaskContextStub ctx = new TaskContextStub(Duration.ofMinutes(5));
+        String name = name(task);
+        kubelet.log(name, PodSpecs.CLONE, PodLogs.MAX_BYTES, "checked out 0123456\n");
+        kubelet.log(name, PodSpecs.REVIEW, PodLogs.MAX_BYTES, "boom with " + TOKEN + "\n");
+        CompletableFuture<TaskResult> f = run(ex, task, ctx);
+        kubelet.awaitPod(name);
+        kubelet.status(name, status("Failed", List.of(terminated(PodSpecs.CLONE, 0, "Completed"),
+                terminated(PodSpecs.REVIEW, 3, "Error")), List.of()));
+        TaskResult r = result(f);
+        assertEquals(ErrorKind.EXECUTOR_FAILED, r.error().kind());
+        assertTrue(r.error().message().contains("exited with code 3"), r.error().message());
+        assertTrue(r.error().message().contains("boom with"), r.error().message());
+        assertFalse(r.error().message().contains(TOKEN), r.error().message());
+        assertEquals(3, r.stats().exitCode());
+        assertNothingLeft();
+    }
+
+    @Test
+    void cloneFailureIsCloneFailedWithItsLog() throws Exception {
+        KubernetesTaskExecutor ex = started();
+        ReviewTask task = task(null);
+        TaskContextStub ctx = new TaskContextStub(Duration.ofMinutes(5));
+        String name = name(task);
+        kubelet.log(name, PodSpecs.CLONE, PodLogs.MAX_BYTES, "clone failed: cannot fetch branch feature/x\n");
+        CompletableFuture<TaskResult> f = run(ex, task, ctx);
+        kubelet.awaitPod(name);
+        kubelet.status(name, status("Failed", List.of(terminated(PodSpecs.CLONE, 1, "Error")), List.of()));
+        TaskResult r = result(f);
+        assertEquals(ErrorKind.CLONE_FAILED, r.error().kind());
+        assertTrue(r.error().message().contains("cannot fetch branch feature/x"), r.error().message());
+        assertTrue(ctx.logged("cannot fetch branch"), ctx.lines.toString());
+        assertNothingLeft();
+    }
+
+    /** A task whose pod, once created, takes {@code status}; its result (pod and Secret checked gone). */
+    TaskResult endsWith(io.fabric8.kubernetes.api.model.PodStatus status) throws Exception {
+        KubernetesTaskExecutor ex = started();
+        ReviewTask task = task(TOKEN);
+        String name = name(task);
+        kubelet.log(name, PodSpecs.CLONE, PodLogs.MAX_BYTES, "checked out 0123456\n");
+        kubelet.log(name, PodSpecs.REVIEW, PodLogs.MAX_BYTES, "reviewing\n");
+        CompletableFuture<TaskResult> f = run(ex, task, new TaskContextStub(Duration.ofMinutes(5)));
+        kubelet.awaitPod(name);
+        kubelet.status(name, status);
+        TaskResult r = result(f);
+        assertNotNull(r.error(), "a failure");
+        assertNothingLeft();
+        return r;
+    }
+
+    @Test
+    void oomKillWithExitCodeZeroIsOomKilled() throws Exception {
+        TaskResult r = endsWith(status("Failed", List.of(terminated(PodSpecs.CLONE, 0, "Completed"),
+                terminated(PodSpecs.REVIEW, 0, "OOMKilled")), List.of()));
+        assertEquals(ErrorKind.OOM_KILLED, r.error().kind());
+    }
+
+    @Test
+    void activeDeadlineIsTimeout() throws Exception {
+        assertEquals(ErrorKind.TIMEOUT, endsWith(podFailed("DeadlineExceeded", "Pod was active on the node longer than the specified deadline")).error().kind());
+    }
+
+    @Test
+    void evictionForTheWorkspaceIsDiskLimit() throws Exception {
+        TaskResult r = endsWith(podFailed("Evicted", "Usage of EmptyDir volume \"workspace\" exceeds the limit \"2Gi\"."));
+        assertEquals(ErrorKind.DISK_LIMIT, r.error().kind());
+        assertTrue(r.error().message().contains("exceeds the limit"), r.error().message());
+    }
+
+    @Test
+    void otherEvictionIsRetryable() throws Exception {
+        TaskResult r = endsWith(podFailed("Evicted", "The node was low on resource: memory."));
+        assertEquals(ErrorKind.RUNNER_SHUTDOWN, r.error().kind());
+        assertTrue(r.error().message().contains("low on resource"), r.error().message());
+    }
+
+    @Test
+    void preemptionIsRetryable() throws Exception {
+        assertEquals(ErrorKind.RUNNER_SHUTDOWN, endsWith(podFailed("Preempting", "preempted by a higher priority pod")).error().kind());
+    }
+
+    @Test
+    void invalidImageFailsAtOnceWithTheKubeletsWords() throws Exception {
+        TaskResult r = endsWith(status("Pending", List.of(waiting(PodSpecs.CLONE, "InvalidImageName",
+                "couldn't parse image name \"bad::image\"")), List.of()));
+        assertEquals(ErrorKind.EXECUTOR_FAILED, r.error().kind());
+        assertTrue(r.error().message().contains("couldn't parse image name"), r.error().message());
+    }
+
+    @Test
+    void pullFailureBeyondThePendingTimeoutIsExecutorFailed() throws Exception {
+        KubernetesTaskExecutor ex = started(runner, Duration.ofMillis(300));
+        ReviewTask task = task(null);
+        TaskContextStub ctx = new TaskContextStub(Duration.ofMinutes(5));
+        CompletableFuture<TaskResult> f = run(ex, task, ctx);
+        kubelet.awaitPod(name(task));
+        kubelet.status(name(task), status("Pending", List.of(waiting(PodSpecs.CLONE, "ImagePullBackOff",
+                "Back-off pulling image \"registry.example/ai-review-executor:1\"")), List.of()));
+        TaskResult r = result(f);
+        assertEquals(ErrorKind.EXECUTOR_FAILED, r.error().kind());
+        assertTrue(r.error().message().contains("Back-off pulling image"), r.error().message());
+        assertNothingLeft();
+    }
+
+    @Test
+    void unschedulableBeyondThePendingTimeoutIsRetryableAndQuotesTheScheduler() throws Exception {
+        KubernetesTaskExecutor ex = started(runner, Duration.ofMillis(300));
+        ReviewTask task = task(null);
+        TaskContextStub ctx = new TaskContextStub(Duration.ofMinutes(5));
+        CompletableFuture<TaskResult> f = run(ex, task, ctx);
+        kubelet.awaitPod(name(task));
+        kubelet.status(name(task), status("Pending", List.of(), List.of(),
+                unschedulable("0/3 nodes are available: 3 Insufficient memory.")));
+        TaskResult r = result(f);
+        assertEquals(ErrorKind.RUNNER_SHUTDOWN, r.error().kind());
+        assertTrue(r.error().message().contains("3 Insufficient memory"), r.error().message());
+        assertNothingLeft();
+    }
+
+    @Test
+    void deletionBySomeoneElseIsRetryable() throws Exception {
+        KubernetesTaskExecutor ex = started();
+        ReviewTask task = task(null);
+        TaskContextStub ctx = new TaskContextStub(Duration.ofMinutes(5));
+        CompletableFuture<TaskResult> f = run(ex, task, ctx);
+        kubelet.awaitPod(name(task));
+        kubelet.status(name(task), status("Running", List.of(running(PodSpecs.CLONE)), List.of()));
+        await().atMost(KubeletScript.WAIT).until(() -> ctx.phases.contains(TaskPhase.CLONING));
+        client.pods().inNamespace(NS).withName(name(task)).delete();
+        TaskResult r = result(f);
+        assertEquals(ErrorKind.RUNNER_SHUTDOWN, r.error().kind());
+        assertTrue(r.error().message().contains("deleted by someone else"), r.error().message());
+        assertNothingLeft();
+    }
+
+    @Test
+    void forgedOrBrokenFramesFailTheTask() throws Exception {
+        KubernetesTaskExecutor ex = started();
+        byte[] json = RESULT_JSON.getBytes(StandardCharsets.UTF_8);
+        String wrongHash = "ai-review-result ok " + json.length + " " + "0".repeat(64) + "\n"
+                + Base64.getEncoder().encodeToString(json) + "\n";
+        TaskContextStub ctx = new TaskContextStub(Duration.ofMinutes(5));
+        TaskResult r = happy(ex, task(null), ctx, wrongHash);
+        assertEquals(ErrorKind.EXECUTOR_FAILED, r.error().kind());
+        assertTrue(r.error().message().contains("SHA-256"), r.error().message());
+        assertNothingLeft();
+    }
+
+    @Test
+    void cancelWhilePendingDeletesThePod() throws Exception {
+        KubernetesTaskExecutor ex = started();
+        ReviewTask task = task(null);
+        TaskContextStub ctx = new TaskContextStub(Duration.ofMinutes(5));
+        CompletableFuture<TaskResult> f = run(ex, task, ctx);
+        kubelet.awaitPod(name(task));
+        ctx.cancel().cancel(CancelReason.TASK_GONE);
+        TaskResult r = result(f);
+        assertEquals(ErrorKind.CANCELLED, r.error().kind());
+        assertTrue(r.error().message().contains("pending"), r.error().message());
+        assertNothingLeft();
+    }
+
+    @Test
+    void cancelWhileReviewingDeletesThePod() throws Exception {
+        KubernetesTaskExecutor ex = started();
+        ReviewTask task = task(null);
+        TaskContextStub ctx = new TaskContextStub(Duration.ofMinutes(5));
+        kubelet.log(name(task), PodSpecs.CLONE, PodLogs.MAX_BYTES, "checked out 0123456\n");
+        CompletableFuture<TaskResult> f = run(ex, task, ctx);
+        kubelet.awaitPod(name(task));
+        kubelet.status(name(task), status("Pending", List.of(terminated(PodSpecs.CLONE, 0, "Completed"), running(PodSpecs.REVIEW)), List.of()));
+        await().atMost(KubeletScript.WAIT).until(() -> ctx.phases.contains(TaskPhase.REVIEWING));
+        ctx.cancel().kill(CancelReason.SERVER_CANCELLED);
+        TaskResult r = result(f);
+        assertEquals(ErrorKind.CANCELLED, r.error().kind());
+        assertTrue(r.error().message().contains("reviewing"), r.error().message());
+        assertNothingLeft();
+    }
+
+    @Test
+    void wallTimeRunsOutWhilePending() throws Exception {
+        KubernetesTaskExecutor ex = started();
+        ReviewTask task = task(null);
+        TaskContextStub ctx = new TaskContextStub(Duration.ofMillis(700));
+        TaskResult r = result(run(ex, task, ctx));
+        assertEquals(ErrorKind.TIMEOUT, r.error().kind());
+        assertNothingLeft();
+    }
+
+    @Test
+    void aPodLeftByATimedOutCreateIsAdopted() throws Exception {
+        KubernetesTaskExecutor ex = started();
+        ReviewTask task = task(null);
+        // what an earlier create of the same task left when its answer never came
+        Pod earlier = new PodSpecs(config(runner)).pod(task, Duration.ofMinutes(5), java.time.Instant.now().plusSeconds(300));
+        client.pods().inNamespace(NS).resource(earlier).create();
+        TaskContextStub ctx = new TaskContextStub(Duration.ofMinutes(5));
+        TaskResult r = happy(ex, task, ctx, ResultFrame.frame(RESULT_JSON.getBytes(StandardCharsets.UTF_8)));
+        assertEquals(ResultStatus.COMPLETED, r.status(), String.valueOf(r.error()));
+        assertNothingLeft();
+    }
+
+    @Test
+    void aFullQuotaIsRetryable() throws Exception {
+        KubernetesTaskExecutor ex = started();
+        server.expect().post().withPath("/api/v1/namespaces/" + NS + "/pods").andReturn(403, new StatusBuilder()
+                .withStatus("Failure").withCode(403).withReason("Forbidden")
+                .withMessage("pods \"x\" is forbidden: exceeded quota: tasks, requested: memory=512Mi, used: memory=4Gi, limited: memory=4Gi")
+                .build()).once();
+        TaskResult r = result(run(ex, task(null), new TaskContextStub(Duration.ofMinutes(5))));
+        assertEquals(ErrorKind.RUNNER_SHUTDOWN, r.error().kind());
+        assertTrue(r.error().message().contains("exceeded quota"), r.error().message());
+        assertNothingLeft();
+    }
+
+    @Test
+    void refusedCloneInputsCreateNoPod() throws Exception {
+        KubernetesTaskExecutor ex = started();
+        var node = Json.mapper().createObjectNode();
+        node.put("id", "task-bad");
+        node.putObject("repository").put("url", "ext::sh -c evil");
+        node.put("branch", "main");
+        TaskResult r = result(run(ex, ReviewTask.fromJson(node), new TaskContextStub(Duration.ofMinutes(5))));
+        assertEquals(ErrorKind.CLONE_FAILED, r.error().kind());
+        assertNothingLeft();
+    }
+
+    @Test
+    void startReapsThisRunnersLeftoversOnlyAndNamesTheirTasks() throws Exception {
+        String other = runner + "-other";
+        for (String[] owner : new String[][]{{runner, "task-left-1"}, {other, "task-theirs"}}) {
+            PodSpecs specs = new PodSpecs(config(owner[0]));
+            ReviewTask t = task(null);
+            ReviewTask leftover = ReviewTask.fromJson(((com.fasterxml.jackson.databind.node.ObjectNode) Json.mapper()
+                    .valueToTree(t.toContainerJson())).put("id", owner[1]));
+            client.pods().inNamespace(NS).resource(specs.pod(leftover, Duration.ofMinutes(5), java.time.Instant.now())).create();
+            client.secrets().inNamespace(NS).resource(specs.secret(leftover, java.time.Instant.now())).create();
+        }
+        KubernetesTaskExecutor ex = started();
+        assertEquals(List.of("task-left-1"), ex.leftoverTaskIds());
+        assertNothingLeft();
+        assertEquals(1, client.pods().inNamespace(NS).withLabel(PodSpecs.LABEL_RUNNER, other).list().getItems().size());
+        assertEquals(1, client.secrets().inNamespace(NS).withLabel(PodSpecs.LABEL_RUNNER, other).list().getItems().size());
+    }
+
+    /**
+     * RBAC conformance and the API budget: every request the executor made (start, a task, adoption, a cancel) is one
+     * the Role grants, together they use every verb it grants (the Role is no wider than needed), none is exec or
+     * attach, and one task costs at most 10 calls.
+     */
+    @Test
+    void everyRequestIsGrantedByTheRoleAndATaskCostsAtMostTenCalls() throws Exception {
+        drain();
+        KubernetesTaskExecutor ex = started();
+        List<RecordedRequest> all = new ArrayList<>(executorCalls(drain()));
+        ReviewTask task = task(TOKEN);
+        TaskResult r = happy(ex, task, new TaskContextStub(Duration.ofMinutes(5)), ResultFrame.frame(RESULT_JSON.getBytes(StandardCharsets.UTF_8)));
+        assertEquals(ResultStatus.COMPLETED, r.status());
+        List<RecordedRequest> oneTask = executorCalls(drain());
+        assertTrue(oneTask.size() <= 10, "API calls of one task: " + oneTask.size() + " "
+                + oneTask.stream().map(q -> q.getMethod() + " " + q.getPath()).toList());
+        all.addAll(oneTask);
+        // adoption needs a get
+        ReviewTask adopted = task(null);
+        client.pods().inNamespace(NS).resource(new PodSpecs(config(runner)).pod(adopted, Duration.ofMinutes(5), java.time.Instant.now())).create();
+        happy(ex, adopted, new TaskContextStub(Duration.ofMinutes(5)), ResultFrame.frame(RESULT_JSON.getBytes(StandardCharsets.UTF_8)));
+        all.addAll(executorCalls(drain()));
+        Map<String, Set<String>> used = new TreeMap<>();
+        for (RecordedRequest q : all) {
+            String[] rv = resourceAndVerb(q);
+            assertFalse(rv[0].endsWith("/exec") || rv[0].endsWith("/attach"), q.getPath());
+            used.computeIfAbsent(rv[0], k -> new TreeSet<>()).add(rv[1]);
+        }
+        Map<String, Set<String>> granted = new TreeMap<>();
+        KubernetesTaskExecutor.RBAC.forEach((res, verbs) -> granted.put(res, new TreeSet<>(verbs)));
+        assertEquals(granted, used, "verbs used vs. the executor's declared verbs");
+        assertEquals(granted, HelmChartTest.roleRules(HelmChartTest.render(Map.of())), "the chart's Role");
+    }
+
+    private static List<RecordedRequest> executorCalls(List<RecordedRequest> requests) {
+        return requests.stream().filter(q -> EXECUTOR_AGENT.equals(q.getHeader("User-Agent"))).toList();
+    }
+
+    private List<RecordedRequest> drain() throws InterruptedException {
+        List<RecordedRequest> out = new ArrayList<>();
+        RecordedRequest q;
+        while ((q = server.takeRequest(50, TimeUnit.MILLISECONDS)) != null) {
+            out.add(q);
+        }
+        return out;
+    }
+
+    /** {resource, verb} of a request (core group paths only, as the executor uses). */
+    static String[] resourceAndVerb(RecordedRequest q) {
+        String path = q.getPath();
+        String query = path.contains("?") ? path.substring(path.indexOf('?') + 1) : "";
+        String[] parts = (path.contains("?") ? path.substring(0, path.indexOf('?')) : path).split("/");
+        // /api/v1/namespaces/{ns}/{resource}[/{name}[/{sub}]]
+        String resource = parts.length > 5 ? parts[5] : "?";
+        boolean named = parts.length > 6;
+        if (parts.length > 7) {
+            resource = resource + "/" + parts[7];
+        }
+        String verb = switch (q.getMethod()) {
+            case "POST" -> "create";
+            case "DELETE" -> named ? "delete" : "deletecollection";
+            case "PUT" -> "update";
+            case "PATCH" -> "patch";
+            default -> query.contains("watch=true") ? "watch" : named ? "get" : "list";
+        };
+        return new String[]{resource, verb};
+    }
+}
