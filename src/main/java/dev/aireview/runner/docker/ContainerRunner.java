@@ -110,7 +110,9 @@ final class ContainerRunner {
         // a started container's earlier output (a pooled one's, before its task) is replayed from its log first
         docker.attachContainerCmd(containerId).withFollowStream(true).withStdOut(true).withStdErr(true).withLogs(alreadyStarted)
                 .exec(pump);
-        awaitAttached(containerId, pump, deadline);
+        if (!awaitAttached(containerId, pump, deadline)) {
+            return new Outcome(End.TIMED_OUT, null, false, null, pump.tail(), null);
+        }
         if (!alreadyStarted) {
             docker.startContainerCmd(containerId).exec();
         }
@@ -240,22 +242,28 @@ final class ContainerRunner {
     }
 
     /**
-     * Waits (bounded by the deadline and {@link #ATTACH_MILLIS}) until the output stream is established; when it is
-     * not, kills the container and throws {@link DockerExecutorException} (an infrastructure failure).
+     * Waits (bounded by the deadline and {@link #ATTACH_MILLIS}) until the output stream is established. False when
+     * the task's deadline came first without a failure of the stream (the container is killed; the task timed out);
+     * when the stream failed or did not come within {@link #ATTACH_MILLIS}, kills the container and throws
+     * {@link DockerExecutorException} (an infrastructure failure).
      */
-    private void awaitAttached(String containerId, LogPump pump, Instant deadline) {
+    private boolean awaitAttached(String containerId, LogPump pump, Instant deadline) {
         long wait = Math.min(ATTACH_MILLIS, Math.max(1, Duration.between(Instant.now(), deadline).toMillis()));
         try {
             if (!pump.awaitFollowing(wait)) {
-                // an infrastructure failure (no connection free, the engine refused): never judged as the container's exit
                 kill(containerId);
                 Throwable why = pump.failure();
+                if (why == null && !Instant.now().isBefore(deadline)) {
+                    return false; // the task's wall time ran out while its output was being attached
+                }
+                // an infrastructure failure (no connection free, the engine refused): never judged as the container's exit
                 throw new DockerExecutorException("cannot follow the output of container " + shortId(containerId) + ": "
                         + (why == null ? "not established within " + wait + " ms" : why.getMessage()), why);
             }
         } catch (InterruptedException e) {
             INTERRUPTED.set(Boolean.TRUE);
         }
+        return true;
     }
 
     /**

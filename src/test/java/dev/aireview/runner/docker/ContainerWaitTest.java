@@ -133,4 +133,24 @@ class ContainerWaitTest {
         }
         assertEquals(List.of(), DockerTestSupport.containersOfRunner(runner));
     }
+
+    @Test
+    void shouldEndTimedOutNotAsAnInfrastructureFailureWhenTheDeadlineComesWhileTheOutputIsAttached() {
+        // a task whose wall time ran out by the time its review container is attached (a short timeoutSeconds on a
+        // busy machine): a timeout, as the task's limit says, never "cannot follow the output"
+        DockerClient docker = DockerTestSupport.docker();
+        String runner = DockerTestSupport.runnerName("waitlate");
+        String id = blockedContainer(docker, runner);
+        ContainerRunner containers = new ContainerRunner(docker, Duration.ofSeconds(5));
+        try {
+            ContainerRunner.Outcome outcome = containers.run(id, false, new LogPump((stream, line) -> { }), Instant.now(),
+                    new CancelSignal());
+
+            assertEquals(ContainerRunner.End.TIMED_OUT, outcome.end(), outcome.toString());
+            assertFalse(Boolean.TRUE.equals(docker.inspectContainerCmd(id).exec().getState().getRunning()), "killed");
+        } finally {
+            containers.remove(id);
+        }
+        assertEquals(List.of(), DockerTestSupport.containersOfRunner(runner));
+    }
 }
