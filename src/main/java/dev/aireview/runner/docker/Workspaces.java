@@ -183,9 +183,17 @@ public final class Workspaces {
         }
     }
 
-    /** The uid this process runs as (the owner of what it creates). */
+    /**
+     * The uid this process runs as (the owner of what it creates): the owner of {@code /proc/self}. Not the JDK's
+     * {@code UnixSystem}, which answers 0 for a uid without a passwd entry (a systemd {@code DynamicUser}, or a
+     * numeric {@code User=} with no account).
+     */
     static int runnerUid() {
-        return (int) new com.sun.security.auth.module.UnixSystem().getUid();
+        try {
+            return (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
+        } catch (IOException | RuntimeException e) {
+            return (int) new com.sun.security.auth.module.UnixSystem().getUid();
+        }
     }
 
     /**

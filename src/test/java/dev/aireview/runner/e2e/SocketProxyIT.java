@@ -109,7 +109,7 @@ class SocketProxyIT {
         }
         String log = proxyLog();
         // the runner really went through the proxy: its calls are in the proxy's access log, each allowed
-        for (String call : List.of("GET /version", "/containers/create", "/start", "/wait", "/logs", "GET /v1.", "/exec")) {
+        for (String call : List.of("GET /version", "/containers/create", "/start", "/wait", "/attach", "GET /v1.", "/exec")) {
             assertTrue(log.contains(call), call + " not in the proxy log:\n" + log);
         }
         assertFalse(log.lines().filter(l -> l.contains("\"")).anyMatch(l -> l.contains(" 403 ")), "the runner hit a refused endpoint:\n" + log);
