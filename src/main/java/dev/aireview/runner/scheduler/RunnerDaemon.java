@@ -28,6 +28,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -200,10 +201,32 @@ public final class RunnerDaemon {
             heartbeater.start();
             List<String> owed = leftovers.expect(leftoverIds);
             owed.forEach(journal::record); // a reaped task not in the journal is kept for the next start too
-            startClaiming();
-            if (!owed.isEmpty()) {
-                // in the background: a server that refuses them (or is slow) must not keep the runner from claiming
-                new NamedThreadFactory("leftover-reports", metrics).newThread(() -> leftovers.report(owed)).start();
+            if (owed.isEmpty()) {
+                startClaiming();
+            } else {
+                // in the background: a server that refuses them (or is slow) must not keep the runner from claiming.
+                // The reports get a head start, though: a poll racing them could be handed one of those tasks again
+                // (re-queued by the server's heartbeat timeout) just before its restart report reaches the server,
+                // which would then end that new attempt as runner_shutdown while this process runs it.
+                CountDownLatch reported = new CountDownLatch(1);
+                NamedThreadFactory threads = new NamedThreadFactory("leftover-reports", metrics);
+                threads.newThread(() -> {
+                    try {
+                        leftovers.report(owed);
+                    } finally {
+                        reported.countDown();
+                    }
+                }).start();
+                threads.newThread(() -> {
+                    try {
+                        if (!reported.await(leftoverHeadStart().toMillis(), TimeUnit.MILLISECONDS)) {
+                            log.warn("leftover reports still going after {} ms; claiming meanwhile", leftoverHeadStart().toMillis());
+                        }
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    startClaiming(); // nothing when the runner stopped meanwhile
+                }).start();
             }
         });
         if (!running) {
@@ -395,6 +418,11 @@ public final class RunnerDaemon {
     /** The status the next heartbeat will send. */
     public RunnerStatus status() {
         return heartbeatState().status();
+    }
+
+    /** How long claiming waits for the leftover reports at start-up: one request timeout (a first attempt, about). */
+    private Duration leftoverHeadStart() {
+        return config.requestTimeout();
     }
 
     private void startClaiming() {

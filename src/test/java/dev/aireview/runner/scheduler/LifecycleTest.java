@@ -405,10 +405,11 @@ class LifecycleTest {
                 SchedulerTest.settings().withBackoff(new Backoff(Duration.ofMillis(5), Duration.ofMillis(20), 2.0, new Random(1))), metrics);
         daemon.start();
 
-        // while the server holds (then refuses) the leftover's report, a new task is claimed, run and reported
+        // while the server holds (then refuses) the leftover's report, a new task is claimed, run and reported: claiming
+        // starts once the reports are through or, as here, one request timeout (10 s) after the start at the latest
         assertTrue(refusing.firstRefusal.await(10, TimeUnit.SECONDS));
         server.enqueue(FakeServer.task("new-1"));
-        await().atMost(Duration.ofSeconds(10)).until(() -> server.results.containsKey("new-1"));
+        await().atMost(Duration.ofSeconds(40)).until(() -> server.results.containsKey("new-1"));
         assertEquals(1, daemon.health().unreportedLeftovers(), "health says a leftover report is still owed");
         assertTrue(HealthServer.toJson(daemon.health()).contains("\"unreportedLeftovers\":1"));
         assertEquals(1, metrics.gauges.leftoverReportsPending().getAsInt());
@@ -436,7 +437,8 @@ class LifecycleTest {
         assertTrue(refusing.firstRefusal.await(10, TimeUnit.SECONDS));
         // the server gives the task to this runner again (while its restart report is in flight): the new run owns it
         server.enqueue(FakeServer.task("again-1"));
-        await().atMost(Duration.ofSeconds(10)).until(() -> executor.executed.contains("again-1"));
+        // claimed once the leftover reports' head start (one request timeout) is over
+        await().atMost(Duration.ofSeconds(40)).until(() -> executor.executed.contains("again-1"));
         refusing.holdRefusals.countDown();
         await().atMost(Duration.ofSeconds(10)).until(() -> server.results.containsKey("again-1") && daemon.health().unreportedLeftovers() == 0);
         TaskResult r = onlyResult("again-1");
