@@ -70,7 +70,7 @@ class SignalIT {
         pb.redirectErrorStream(true).redirectOutput(out.toFile());
         process = pb.start();
         try {
-            await().atMost(Duration.ofSeconds(30)).until(() -> !process.isAlive()
+            await().atMost(Duration.ofSeconds(120)).until(() -> !process.isAlive()
                     || !wm.findAll(postRequestedFor(urlEqualTo("/api/runners/tasks/" + taskId + "/status"))).isEmpty());
         } catch (org.awaitility.core.ConditionTimeoutException e) {
             fail("task never started; runner output:\n" + Files.readString(out, StandardCharsets.UTF_8));
@@ -104,7 +104,7 @@ class SignalIT {
     void shouldDrainTheRunningTaskOnSigtermThenGoOfflineAndExit0() throws Exception {
         start("slow-1", "60000");
         signal("TERM");
-        assertTrue(process.waitFor(30, TimeUnit.SECONDS), "exits after the drain");
+        assertTrue(process.waitFor(90, TimeUnit.SECONDS), "exits after the drain");
         String log = Files.readString(out, StandardCharsets.UTF_8);
         assertEquals(0, process.exitValue(), log);
         assertEquals("completed", result("slow-1").get("status").asText(), "the running task was allowed to finish");
@@ -120,10 +120,10 @@ class SignalIT {
     void shouldCancelAtOnceOnASecondSignal() throws Exception {
         start("hang-1", "600000");
         signal("TERM");
-        await().atMost(Duration.ofSeconds(10)).until(() -> heartbeatStatuses().contains("draining"));
+        await().atMost(Duration.ofSeconds(60)).until(() -> heartbeatStatuses().contains("draining"));
         assertTrue(process.isAlive(), "still draining within the 10 min grace");
         signal("INT");
-        assertTrue(process.waitFor(30, TimeUnit.SECONDS), "second signal cancels at once");
+        assertTrue(process.waitFor(90, TimeUnit.SECONDS), "second signal cancels at once");
         assertEquals(0, process.exitValue());
         JsonNode r = result("hang-1");
         assertEquals("cancelled", r.get("status").asText());

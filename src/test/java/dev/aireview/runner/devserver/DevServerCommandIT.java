@@ -94,7 +94,7 @@ class DevServerCommandIT {
         assertEquals(200, api.withToken(null).get("/").status());
 
         process.destroy(); // SIGTERM
-        assertTrue(process.waitFor(30, TimeUnit.SECONDS), "dev-server did not stop on SIGTERM");
+        assertTrue(process.waitFor(90, TimeUnit.SECONDS), "dev-server did not stop on SIGTERM");
         assertThrows(ConnectException.class, () -> api.get("/api/health"));
         synchronized (seen) {
             assertTrue(seen.stream().noneMatch(l -> l.contains(token)), "the token must not be printed");
@@ -110,7 +110,7 @@ class DevServerCommandIT {
         assertEquals(201, api.register("it-runner", 1).status());
         assertEquals(200, api.get("/api/admin/runners").status());
         process.destroy();
-        assertTrue(process.waitFor(30, TimeUnit.SECONDS));
+        assertTrue(process.waitFor(90, TimeUnit.SECONDS));
         synchronized (seen) {
             assertEquals(1, seen.stream().filter(l -> l.contains(token)).count(), String.join("\n", seen));
         }

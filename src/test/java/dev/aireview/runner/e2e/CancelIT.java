@@ -26,7 +26,7 @@ class CancelIT {
         try (var runner = E2e.inProcess(E2e.env(fixture.server(), name, DockerTestSupport.IMAGE, 1))) {
             String id = fixture.server().enqueue(E2e.task(fixture.git(), "sleep").build()); // sleeps until stopped
             fixture.server().awaitTask(id, t -> "reviewing".equals(t.phase()), Duration.ofSeconds(60));
-            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).until(() ->
+            await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(100)).until(() ->
                     E2e.containersOfTask(name, id).stream().anyMatch(c -> "running".equals(c.getState())));
             List<Container> containers = E2e.containersOfTask(name, id);
             assertEquals(1, containers.size(), "one review container: " + containers);

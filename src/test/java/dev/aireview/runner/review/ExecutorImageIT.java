@@ -94,7 +94,7 @@ class ExecutorImageIT {
         String id = startHardened("none");
 
         // Pre-warmed: the container waits for its task.
-        await().atMost(Duration.ofSeconds(30)).until(() -> logs(id).contains("waiting for /workspace/task.json"));
+        await().atMost(Duration.ofSeconds(120)).until(() -> logs(id).contains("waiting for /workspace/task.json"));
         ObjectNode task = Json.mapper().createObjectNode();
         task.put("id", "task_image_it");
         task.putObject("repository").put("url", "https://git.example/acme/shop.git").put("fullName", "acme/shop");
