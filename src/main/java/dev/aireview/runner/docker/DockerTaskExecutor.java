@@ -246,7 +246,7 @@ public final class DockerTaskExecutor implements TaskExecutor {
         return execCloneUnavailable;
     }
 
-        /** Pre-warmed containers ready right now. */
+    /** Pre-warmed containers ready right now. */
     @Override
     public int readyPoolContainers() {
         return pool == null ? 0 : pool.readyCount();
