@@ -82,6 +82,8 @@ public final class DockerTaskExecutor implements TaskExecutor {
     private volatile RepoCache repoCache;
     private volatile List<String> leftoverTaskIds = List.of();
     private final DirectoryClaimJournal claimJournal;
+    /** Tasks whose result was handed over before their clean-up ended ({@link HandOver}): cleaned, never reported, by the reaper. */
+    private final DirectoryClaimJournal cleaning;
 
     /** Production constructor: connects to {@code config.host()} on {@link #start()}. */
     public DockerTaskExecutor(DockerConfig config) {
@@ -113,6 +115,7 @@ public final class DockerTaskExecutor implements TaskExecutor {
         this.maxApiVersion = maxApiVersion;
         this.workspaces = new Workspaces(config.workspaceBase(), config.runnerName(), config.user(), config.resultLimitBytes());
         this.claimJournal = new DirectoryClaimJournal(workspaces.claimsDir());
+        this.cleaning = new DirectoryClaimJournal(workspaces.cleaningDir());
         this.specs = new ContainerSpecs(config);
         this.diskGuard = new DiskPressureGuard(config.workspaceBase(), config.minFreeDisk(), freeSpace);
         this.diskWatchPeriod = diskWatchPeriod;
@@ -154,7 +157,7 @@ public final class DockerTaskExecutor implements TaskExecutor {
                         + " (DOCKER_WORKSPACE_BASE): " + e.getMessage(), e);
             }
             repoCache = RepoCache.open(workspaces.runnerDir().resolve(Workspaces.REPO_CACHE_DIR), config.repoCacheLimitBytes());
-            leftoverTaskIds = new OrphanReaper(docker, config.runnerName(), workspaces, this::deleteWorkspace).reap().taskIds();
+            leftoverTaskIds = new OrphanReaper(docker, config.runnerName(), workspaces, this::deleteWorkspace, cleaning).reap().taskIds();
             verifier.probe(specs, workspaces);
             WorkspaceMountCheck.verify(docker, specs, runner, workspaces);
             diskWatch = config.workspaceLimitBytes() > 0 ? new DiskWatch(config.workspaceLimitBytes(), diskWatchPeriod) : null;
@@ -253,10 +256,12 @@ public final class DockerTaskExecutor implements TaskExecutor {
     }
 
     @Override
-    public TaskResult execute(ReviewTask task, TaskContext ctx) {
+    public TaskResult execute(ReviewTask task, TaskContext context) {
         if (docker == null || closed.get()) {
             throw new IllegalStateException("the Docker executor is not started or already closed");
         }
+        // every finish(ctx, ...) below hands the result over before the finally block's clean-up
+        HandOver ctx = new HandOver(context, task.id(), cleaning);
         Instant started = Instant.now();
         Instant deadline = started.plus(ctx.timeout());
         String previousMdc = MDC.get("taskId");
@@ -269,7 +274,7 @@ public final class DockerTaskExecutor implements TaskExecutor {
         // this task's running containers: what a workspace over DOCKER_WORKSPACE_LIMIT gets killed
         java.util.Set<String> live = java.util.concurrent.ConcurrentHashMap.newKeySet();
         CompletableFuture<String> earlyReview = null;
-        CompletableFuture<Void> cloneRemoved = null;
+        CompletableFuture<Boolean> cloneRemoved = null;
         CompletableFuture<Void> promoted = null;
         RepoCache.Lease source = null;
         try {
@@ -358,7 +363,7 @@ public final class DockerTaskExecutor implements TaskExecutor {
                 live.remove(cloneId);
                 String exited = cloneId;
                 cloneId = null;
-                cloneRemoved = CompletableFuture.runAsync(() -> runner.remove(exited), async);
+                cloneRemoved = CompletableFuture.supplyAsync(() -> runner.remove(exited), async);
             }
             String over = overLimit(watch);
             if (over != null) {
@@ -445,26 +450,26 @@ public final class DockerTaskExecutor implements TaskExecutor {
             if (watch != null) {
                 watch.close();
             }
-            if (cloneId != null) {
-                runner.remove(cloneId);
-            }
+            boolean clean = cloneId == null || runner.remove(cloneId);
             if (reviewId == null && earlyReview != null) {
                 reviewId = startedOrNull(earlyReview);
             }
             // the review container's removal and the workspace's deletion run side by side (the container has
             // exited or been killed; its bind mount does not hold the files)
             String toRemove = reviewId;
-            CompletableFuture<Void> reviewRemoved = toRemove == null ? null
-                    : CompletableFuture.runAsync(() -> runner.remove(toRemove), async);
+            CompletableFuture<Boolean> reviewRemoved = toRemove == null ? null
+                    : CompletableFuture.supplyAsync(() -> runner.remove(toRemove), async);
             if (workspace != null && !deleteWorkspace(workspace)) {
+                clean = false;
                 LOG.warn("workspace {} could not be deleted; the reaper will retry at the next start", workspace);
             }
-            joinQuietly(reviewRemoved);
+            clean &= removed(reviewRemoved);
             if (source != null) {
                 source.close();
             }
-            joinQuietly(cloneRemoved);
+            clean &= removed(cloneRemoved);
             joinQuietly(promoted);
+            ctx.cleaned(clean);
             // the task no longer needs the CPU: now the pool may warm a replacement
             if (pool != null) {
                 pool.refill();
@@ -566,6 +571,19 @@ public final class DockerTaskExecutor implements TaskExecutor {
         }
     }
 
+    /** Whether a background container removal succeeded (true when there was none). */
+    private static boolean removed(CompletableFuture<Boolean> removal) {
+        if (removal == null) {
+            return true;
+        }
+        try {
+            return removal.join();
+        } catch (CompletionException | java.util.concurrent.CancellationException e) {
+            LOG.debug("background Docker call failed: {}", e.getMessage());
+            return false;
+        }
+    }
+
     private static void joinQuietly(CompletableFuture<?> f) {
         if (f != null) {
             try {
@@ -628,11 +646,16 @@ public final class DockerTaskExecutor implements TaskExecutor {
                 + "' is not present: " + e.getMessage());
     }
 
+    /** The task's outcome with its execution figures, handed over to {@code ctx} (before the clean-up: {@link HandOver}). */
     static TaskResult finish(TaskContext ctx, Instant started, TaskResult result, Integer exitCode) {
         TaskStats s = result.stats();
         // keeps the review's own figures (tokens, partial) from the result file
         TaskStats stats = s.withExecution(Duration.between(started, Instant.now()).toMillis(), exitCode != null ? exitCode : s.exitCode());
-        return result.withStats(stats);
+        TaskResult finished = result.withStats(stats);
+        if (ctx != null) {
+            ctx.report(finished);
+        }
+        return finished;
     }
 
     private static String lastLines(List<String> tail, ReviewTask task, int n) {

@@ -5,6 +5,7 @@ import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.command.InspectVolumeResponse;
 import com.github.dockerjava.api.exception.NotFoundException;
 import com.github.dockerjava.api.model.Container;
+import dev.aireview.runner.execution.ClaimJournal;
 import dev.aireview.runner.model.Json;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,6 +31,10 @@ import java.util.function.Predicate;
  * for a pre-warmed container (labelled {@code pool}), the {@code id} in its workspace's task.json. A pooled task that
  * died before its task.json was written (while cloning) cannot be named here; the scheduler's claim journal
  * ({@code TaskExecutor.claimJournal()}) still names it, and the scheduler reports the union of both, once each.
+ *
+ * <p>A task marked in {@code <base>/<name>/cleaning/} ({@link HandOver}) had its result handed over before the process
+ * died in its clean-up: its leftovers are removed like any other, but it is not named (its result was sent, or the claim
+ * journal, which keeps an entry until delivery, names it). The marks go once the reaping removed everything.
  */
 final class OrphanReaper {
     private static final Logger LOG = LoggerFactory.getLogger(OrphanReaper.class);
@@ -44,8 +49,15 @@ final class OrphanReaper {
     private static final long MAX_TASK_FILE_BYTES = 16L * 1024 * 1024;
     private final Workspaces workspaces;
     private final Predicate<Path> workspaceDeleter;
+    private final ClaimJournal cleaning;
 
     OrphanReaper(DockerClient docker, String runnerName, Workspaces workspaces, Predicate<Path> workspaceDeleter) {
+        this(docker, runnerName, workspaces, workspaceDeleter, ClaimJournal.NONE);
+    }
+
+    OrphanReaper(DockerClient docker, String runnerName, Workspaces workspaces, Predicate<Path> workspaceDeleter,
+                 ClaimJournal cleaning) {
+        this.cleaning = cleaning;
         this.docker = docker;
         this.runnerName = runnerName;
         this.workspaces = workspaces;
@@ -54,6 +66,7 @@ final class OrphanReaper {
 
     Reaped reap() {
         Set<String> tasks = new LinkedHashSet<>();
+        boolean failed = false;
         int containers = 0;
         List<Container> found = docker.listContainersCmd().withShowAll(true)
                 .withLabelFilter(Labels.runnerFilter(runnerName)).exec();
@@ -67,6 +80,7 @@ final class OrphanReaper {
             } catch (NotFoundException e) {
                 // removed meanwhile
             } catch (RuntimeException e) {
+                failed = true;
                 LOG.warn("could not reap container {}: {}", ContainerRunner.shortId(c.getId()), e.getMessage());
             }
         }
@@ -83,6 +97,7 @@ final class OrphanReaper {
                 } catch (NotFoundException e) {
                     // removed meanwhile
                 } catch (RuntimeException e) {
+                    failed = true;
                     LOG.warn("could not reap volume {}: {}", v.getName(), e.getMessage());
                 }
             }
@@ -95,7 +110,18 @@ final class OrphanReaper {
                 dirs++;
                 LOG.info("reaped workspace {}", dir);
             } else {
+                failed = true;
                 LOG.warn("could not reap workspace {}", dir);
+            }
+        }
+        List<String> cleaned = cleaning.list();
+        for (String id : cleaned) {
+            if (tasks.remove(id)) {
+                LOG.info("task {} had its result handed over before the earlier run died cleaning up: its leftovers are "
+                        + "removed, the task is not reported again", id);
+            }
+            if (!failed) {
+                cleaning.remove(id);
             }
         }
         Reaped reaped = new Reaped(containers, volumes, dirs, List.copyOf(tasks));

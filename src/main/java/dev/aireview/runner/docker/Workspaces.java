@@ -71,6 +71,11 @@ public final class Workspaces {
     public static final String CLAIMS_DIR = "claims";
     /** The runner's repository cache inside the runner directory (dev.aireview.runner.source.RepoCache); never a workspace either. */
     public static final String REPO_CACHE_DIR = "cache";
+    /**
+     * Marks of the tasks whose result was sent before their clean-up ended ({@link #cleaningDir()}, HandOver): the
+     * reaper removes their leftovers without reporting them. Never a workspace either.
+     */
+    public static final String CLEANING_DIR = "cleaning";
     /** How long reading result.json may take (it is at most DOCKER_RESULT_LIMIT_BYTES from a local disk). */
     static final Duration READ_DEADLINE = Duration.ofSeconds(10);
     private static final int PREFIX_LENGTH = 40;
@@ -112,6 +117,11 @@ public final class Workspaces {
     /** {@code <base>/<runnerName>/claims}: the claim journal's directory (root-owned like the runner directory, seen by no container). */
     public Path claimsDir() {
         return runnerDir.resolve(CLAIMS_DIR);
+    }
+
+    /** {@code <base>/<runnerName>/cleaning}: the marks of tasks cleaning up after their result was sent (a claim journal of its own). */
+    public Path cleaningDir() {
+        return runnerDir.resolve(CLEANING_DIR);
     }
 
     /** Where the workspace of {@code id} is (whether or not it exists). */
@@ -403,7 +413,7 @@ public final class Workspaces {
         }
     }
 
-    /** Workspaces left under this runner's directory (from an earlier run); the claim journal's and the repository cache's directories are not. */
+    /** Workspaces left under this runner's directory (from an earlier run); the claim journal's, the cleaning marks' and the repository cache's directories are not. */
     public List<Path> existing() {
         List<Path> dirs = new ArrayList<>();
         if (!Files.isDirectory(runnerDir, LinkOption.NOFOLLOW_LINKS)) {
@@ -412,7 +422,7 @@ public final class Workspaces {
         try (DirectoryStream<Path> stream = Files.newDirectoryStream(runnerDir)) {
             for (Path p : stream) {
                 String name = p.getFileName().toString();
-                if (!CLAIMS_DIR.equals(name) && !REPO_CACHE_DIR.equals(name)) {
+                if (!CLAIMS_DIR.equals(name) && !REPO_CACHE_DIR.equals(name) && !CLEANING_DIR.equals(name)) {
                     dirs.add(p);
                 }
             }

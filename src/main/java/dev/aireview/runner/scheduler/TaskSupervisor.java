@@ -36,6 +36,9 @@ import java.util.function.Supplier;
  * <ul>
  *   <li>bad task JSON → {@code failed/bad_task} (the executor is not called);</li>
  *   <li>executor returns → its result (a cancelled result gets the kind of the cancel reason);</li>
+ *   <li>executor hands its result over first ({@link dev.aireview.runner.execution.TaskContext#report}) → that result,
+ *       sent at once while the executor cleans up; what {@code execute} then returns or throws, and a second report,
+ *       are ignored;</li>
  *   <li>executor throws → {@code failed/executor_failed} (or the cancel reason's kind when it was cancelled);</li>
  *   <li>executor still running at timeout + margin → cancel(TIMEOUT);</li>
  *   <li>a cancelled executor (timeout, server, 409/410, shutdown) not returning within the cancel grace is escalated:
@@ -66,8 +69,11 @@ final class TaskSupervisor {
     private final NamedThreadFactory execThreads;
     private final NamedThreadFactory killThreads;
 
-    /** What {@link #execute} ended with; {@code stillRunning} is the executor's outcome when it had not returned. */
-    private record Execution(TaskResult result, CompletableFuture<?> stillRunning) {
+    /**
+     * What {@link #execute} ended with; {@code stillRunning} completes when the executor returns, null when it had
+     * returned already; {@code stuck}: it did not stop in time (otherwise it is cleaning up after handing its result over).
+     */
+    private record Execution(TaskResult result, CompletableFuture<?> stillRunning, boolean stuck) {
     }
 
     TaskSupervisor(TaskExecutor executor, ServerClient client, Supplier<String> runnerId, ActiveTasks active,
@@ -115,6 +121,7 @@ final class TaskSupervisor {
         TaskLog taskLog = null;
         TaskResult result;
         CompletableFuture<?> stillRunning = null;
+        boolean stuck = false;
         try {
             if (claimed.isBad()) {
                 log.warn("task {} cannot be run: {}", taskId, claimed.parseError());
@@ -134,6 +141,7 @@ final class TaskSupervisor {
                 Execution execution = execute(task, run);
                 result = execution.result();
                 stillRunning = execution.stillRunning();
+                stuck = execution.stuck();
                 if (!run.cancel().isCancelled() && run.lastPhase() != TaskPhase.SUBMITTING) {
                     // the executor may have reported it already (the Docker executor does, when judging the outcome)
                     run.phase(TaskPhase.SUBMITTING, "sending the result");
@@ -161,12 +169,22 @@ final class TaskSupervisor {
             return results.deliver(taskId, finalResult);
         } finally {
             active.finish(taskId);
+            if (stillRunning != null && !stuck) {
+                log.info("task {}: result sent; the executor is still cleaning up, its slot stays taken until it is done", taskId);
+            }
             if (permit != null) {
                 if (stillRunning == null) {
                     permit.release();
                 } else {
+                    boolean wasStuck = stuck;
+                    long sentNanos = System.nanoTime();
                     stillRunning.whenComplete((r, t) -> {
-                        log.warn("task {}: the stuck executor returned at last; its slot is free again", taskId);
+                        if (wasStuck) {
+                            log.warn("task {}: the stuck executor returned at last; its slot is free again", taskId);
+                        } else {
+                            log.info("task {}: clean-up done {} ms after the result was sent; its slot is free again", taskId,
+                                    (System.nanoTime() - sentNanos) / 1_000_000);
+                        }
                         permit.release();
                     });
                 }
@@ -186,19 +204,27 @@ final class TaskSupervisor {
         CancelSignal cancel = run.cancel();
         if (cancel.isCancelled()) {
             return new Execution(TaskResult.failure(cancel.reason().errorKind(),
-                    "task cancelled before it started (" + describe(cancel.reason()) + ")"), null);
+                    "task cancelled before it started (" + describe(cancel.reason()) + ")"), null, false);
         }
-        CompletableFuture<TaskResult> outcome = new CompletableFuture<>();
+        // the first of: the executor's report (before its clean-up), its return, its throw
+        CompletableFuture<TaskResult> outcome = run.handedOver();
+        CompletableFuture<Void> returned = new CompletableFuture<>();
         CompletableFuture<Void> cancelled = new CompletableFuture<>();
         cancel.onCancel(() -> cancelled.complete(null));
         String mdcTask = task.id();
         Thread worker = execThreads.newThread(() -> {
             MDC.put(Mdc.TASK_ID, mdcTask);
             try {
-                outcome.complete(executor.execute(task, run));
+                TaskResult r = executor.execute(task, run);
+                if (!outcome.complete(r) && r != outcome.getNow(null)) {
+                    log.debug("task {}: the executor returned another result than it handed over; the one handed over stands", mdcTask);
+                }
             } catch (Throwable t) {
-                outcome.completeExceptionally(t);
+                if (!outcome.completeExceptionally(t)) {
+                    log.warn("task {}: the executor failed after handing its result over (the result stands): {}", mdcTask, t.toString());
+                }
             } finally {
+                returned.complete(null);
                 MDC.remove(Mdc.TASK_ID);
             }
         });
@@ -230,7 +256,7 @@ final class TaskSupervisor {
                     log.error("task {}: executor still running {} after the kill; reporting the task, its slot stays taken "
                             + "until the executor returns", task.id(), settings.cancelGrace());
                     metrics.executorEscalated("stuck");
-                    return new Execution(stuckResult(run, reason), outcome);
+                    return new Execution(stuckResult(run, reason), returned, true);
                 }
             }
         } catch (InterruptedException e) {
@@ -238,10 +264,11 @@ final class TaskSupervisor {
             Thread.currentThread().interrupt();
             cancel.cancel(CancelReason.RUNNER_SHUTDOWN);
             if (!outcome.isDone()) {
-                return new Execution(stuckResult(run, cancel.reason()), outcome);
+                return new Execution(stuckResult(run, cancel.reason()), returned, true);
             }
         }
-        return new Execution(fromOutcome(outcome, cancel), null);
+        // handed over but not returned: the executor is cleaning up; the slot waits for it, the result does not
+        return new Execution(fromOutcome(outcome, cancel), returned.isDone() ? null : returned, false);
     }
 
     private static TaskResult stuckResult(TaskRun run, CancelReason reason) {

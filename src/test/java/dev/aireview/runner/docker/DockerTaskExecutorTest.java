@@ -96,6 +96,32 @@ class DockerTaskExecutorTest {
     }
 
     @Test
+    void shouldHandTheResultOverBeforeRemovingTheContainerAndDeletingTheWorkspace() {
+        RecordingContext ctx = new RecordingContext(Duration.ofSeconds(60));
+        ReviewTask task = DockerTestSupport.task(null, git);
+        Workspaces workspaces = new Workspaces(DockerTestSupport.WORKSPACE_BASE, runner);
+        dev.aireview.runner.execution.DirectoryClaimJournal marks =
+                new dev.aireview.runner.execution.DirectoryClaimJournal(workspaces.cleaningDir());
+        List<String> seenAtReport = new java.util.concurrent.CopyOnWriteArrayList<>();
+        ctx.onReport = r -> {
+            seenAtReport.add("workspace=" + java.nio.file.Files.isDirectory(workspaces.workspaceOf(task.id())));
+            seenAtReport.add("containers=" + DockerTestSupport.containersOfTask(task.id()).size());
+            seenAtReport.add("marked=" + marks.list().contains(task.id()));
+        };
+
+        TaskResult result = run(executor, task, ctx);
+
+        assertEquals(ResultStatus.COMPLETED, result.status(), () -> result + "\n" + ctx.lines());
+        assertEquals(1, ctx.reports.size(), "handed over once: " + ctx.reports);
+        assertEquals(result, ctx.reports.get(0), "what was handed over is what execute returns");
+        assertEquals(List.of("workspace=true", "containers=1", "marked=true"), seenAtReport,
+                "handed over before the clean-up, the task marked cleaning first");
+        assertEquals(List.of(), marks.list(), "the mark goes with the clean-up");
+        assertTrue(!java.nio.file.Files.exists(workspaces.cleaningDir()), "an idle runner keeps no marks directory");
+        assertNoWorkspaces(runner);
+    }
+
+    @Test
     void shouldFetchAShaThatIsNotTheBranchTip() {
         RecordingContext ctx = new RecordingContext(Duration.ofSeconds(60));
         ReviewTask task = DockerTestSupport.task(null, git.url(), "feature/x", git.middle(), null, null);

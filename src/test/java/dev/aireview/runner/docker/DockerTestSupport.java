@@ -141,7 +141,8 @@ public final class DockerTestSupport {
                         // the claim journal's directory exists only while a claim is unanswered; the repository cache
                         // is kept on purpose (removeRunnerDirs deletes it)
                         ws.filter(w -> !w.getFileName().toString().equals(Workspaces.REPO_CACHE_DIR)).forEach(w -> left.add((w.getFileName().toString().equals(Workspaces.CLAIMS_DIR)
-                                ? "unanswered claims " : "workspace ") + w));
+                                ? "unanswered claims " : w.getFileName().toString().equals(Workspaces.CLEANING_DIR)
+                                ? "unfinished clean-up marks " : "workspace ") + w));
                     }
                 }
             } catch (IOException e) {

@@ -62,6 +62,38 @@ class OrphanReaperTest {
     }
 
     @Test
+    void shouldCleanButNotReportATaskWhoseResultWasHandedOverBeforeTheCrash() throws Exception {
+        DockerClient docker = DockerTestSupport.docker();
+        String runner = DockerTestSupport.runnerName("cleaning");
+        // killed while cleaning up after the result: its review container, its workspace and its mark are left
+        String review = docker.createContainerCmd(DockerTestSupport.IMAGE).withEntrypoint("true")
+                .withLabels(Labels.of(runner, "task-sent-1", "review")).exec().getId();
+        String other = docker.createContainerCmd(DockerTestSupport.IMAGE).withEntrypoint("true")
+                .withLabels(Labels.of(runner, "task-running-2", "review")).exec().getId();
+        Workspaces workspaces = new Workspaces(DockerTestSupport.WORKSPACE_BASE, runner);
+        Path ws = workspaces.create("task-sent-1");
+        Files.writeString(ws.resolve(Workspaces.TASK_FILE), "{\"id\":\"task-sent-1\",\"headSha\":\"abc\"}");
+        new dev.aireview.runner.execution.DirectoryClaimJournal(workspaces.cleaningDir()).record("task-sent-1");
+        try (DockerTaskExecutor executor = new DockerTaskExecutor(DockerTestSupport.config(runner, "none", 0))) {
+            executor.start();
+
+            assertEquals(List.of(), DockerTestSupport.containersOfRunner(runner), "containers reaped");
+            assertFalse(Files.exists(ws), "workspace reaped");
+            assertEquals(List.of("task-running-2"), executor.leftoverTaskIds(),
+                    "the task whose result was handed over is not reported again; the other one is");
+            assertFalse(Files.exists(workspaces.cleaningDir()), "the mark goes once its leftovers are gone");
+        } finally {
+            for (String id : List.of(review, other)) {
+                try {
+                    docker.removeContainerCmd(id).withForce(true).exec();
+                } catch (com.github.dockerjava.api.exception.NotFoundException ignored) {
+                    // reaped, as it should be
+                }
+            }
+        }
+    }
+
+    @Test
     void shouldRemoveWhatAKilledRunnerLeftBehind() throws Exception {
         DockerClient docker = DockerTestSupport.docker();
         String runner = DockerTestSupport.runnerName("reap");

@@ -4,16 +4,22 @@ import dev.aireview.runner.execution.CancelSignal;
 import dev.aireview.runner.execution.TaskContext;
 import dev.aireview.runner.model.LogStream;
 import dev.aireview.runner.model.TaskPhase;
+import dev.aireview.runner.model.TaskResult;
 
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 import java.util.function.Predicate;
 
 /** A TaskContext that records phases and log lines (bounded: beyond {@code keep} lines it only counts). */
 final class RecordingContext implements TaskContext {
     final List<TaskPhase> phases = new CopyOnWriteArrayList<>();
+    /** Every result handed over through {@link #report}, in order. */
+    final List<TaskResult> reports = new CopyOnWriteArrayList<>();
+    /** Runs on the executor's thread at each {@link #report} (e.g. to look at what is still there). */
+    volatile Consumer<TaskResult> onReport = r -> { };
     private final List<String> lines = new ArrayList<>();
     private final CancelSignal cancel = new CancelSignal();
     private final Duration timeout;
@@ -69,6 +75,12 @@ final class RecordingContext implements TaskContext {
 
     synchronized int maxLength() {
         return maxLength;
+    }
+
+    @Override
+    public void report(TaskResult result) {
+        reports.add(result);
+        onReport.accept(result);
     }
 
     @Override

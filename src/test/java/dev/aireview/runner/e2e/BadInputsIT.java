@@ -76,7 +76,9 @@ class BadInputsIT {
             assertEquals("failed", cloneFailed.resultStatus(), E2e.logText(cloneFailed));
             assertEquals("clone_failed", cloneFailed.errorKind());
             assertTrue(cloneFailed.errorMessage() != null && !cloneFailed.errorMessage().isBlank(), "says why");
-            assertEquals(List.of(), E2e.containersOfTask(name, unreachable), "clone container removed");
+            // the result is sent before the clean-up (docs/docker-executor.md): wait for it to end
+            org.awaitility.Awaitility.await("clone container removed").atMost(Duration.ofSeconds(60))
+                    .until(() -> E2e.containersOfTask(name, unreachable).isEmpty());
 
             // 3. The executor image disappears after start.
             DockerTestSupport.docker().removeImageCmd(IMAGE).exec();

@@ -202,7 +202,8 @@ public final class E2e {
         }
         try (Stream<Path> s = Files.list(dir)) {
             return s.filter(p -> !p.getFileName().toString().equals(dev.aireview.runner.docker.Workspaces.CLAIMS_DIR)
-                    && !p.getFileName().toString().equals(dev.aireview.runner.docker.Workspaces.REPO_CACHE_DIR)).toList();
+                    && !p.getFileName().toString().equals(dev.aireview.runner.docker.Workspaces.REPO_CACHE_DIR)
+                    && !p.getFileName().toString().equals(dev.aireview.runner.docker.Workspaces.CLEANING_DIR)).toList();
         }
     }
 

@@ -72,8 +72,9 @@ class HostileImageIT {
                 assertEquals(0, t.secretLeaks(), mode);
                 assertFalse(String.valueOf(t.result()).contains(SECRET), mode + ": the planted host file reached the server");
                 assertFalse(log.contains(SECRET), mode + ": the planted host file reached the log");
-                assertEquals(List.of(), E2e.containersOfTask(name, id), mode + ": containers removed");
-                assertFalse(Files.exists(E2e.workspace(name, id)), mode + ": workspace removed");
+                // the result is sent before the clean-up (docs/docker-executor.md): wait for it to end
+                org.awaitility.Awaitility.await(mode + ": containers removed and workspace deleted").atMost(Duration.ofSeconds(60))
+                        .until(() -> E2e.containersOfTask(name, id).isEmpty() && !Files.exists(E2e.workspace(name, id)));
             }
             String ok = fixture.server().enqueue(E2e.task(fixture.git(), "ok").build());
             TaskSnapshot done = fixture.server().awaitTerminal(ok, Duration.ofSeconds(120));

@@ -28,6 +28,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * completes. {@link #executions} counts every start per id, {@link #interrupted} records ids whose thread saw an
  * interrupt, {@link #leftovers} is what {@link #leftoverTaskIds()} returns, {@link #journal} what
  * {@link #claimJournal()} returns ({@link #journaledAtStart}: the ids that were in it when their execute began).
+ * {@code reports-} hands a completed result over ({@link TaskContext#report}) and then "cleans up" until
+ * {@link #cleanup} opens ({@link #cleaning}: the ids doing so), returning another result; {@code reports-twice-}
+ * reports a second, failed result too; {@code reports-throw-} throws after its clean-up.
  */
 final class FakeExecutor implements TaskExecutor {
     final AtomicInteger running = new AtomicInteger();
@@ -48,6 +51,8 @@ final class FakeExecutor implements TaskExecutor {
     volatile CountDownLatch closeBlocker;
     volatile List<String> linesToLog = List.of();
     volatile String summary = "looks good";
+    final CountDownLatch cleanup = new CountDownLatch(1);
+    final Set<String> cleaning = ConcurrentHashMap.newKeySet();
 
     @Override
     public void start() {
@@ -133,6 +138,23 @@ final class FakeExecutor implements TaskExecutor {
                     }
                 }
                 return TaskResult.failure(ErrorKind.CANCELLED, "killed");
+            }
+            if (id.startsWith("reports-")) {
+                ctx.phase(TaskPhase.SUBMITTING, "judging the outcome");
+                ctx.report(TaskResult.completed("handed over", List.of(), new TaskStats(null, null, 0, 3)));
+                if (id.startsWith("reports-twice-")) {
+                    ctx.report(TaskResult.failure(ErrorKind.EXECUTOR_FAILED, "a second report"));
+                }
+                cleaning.add(id);
+                try {
+                    awaitIgnoringInterrupts(cleanup);
+                } finally {
+                    cleaning.remove(id);
+                }
+                if (id.startsWith("reports-throw-")) {
+                    throw new IllegalStateException("clean-up failed");
+                }
+                return TaskResult.failure(ErrorKind.EXECUTOR_FAILED, "returned after the report");
             }
             if (id.startsWith("gate-")) {
                 while (!gate.await(Duration.ofMillis(10).toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
