@@ -62,7 +62,8 @@ public final class KubernetesTaskExecutor implements TaskExecutor {
     public static final Map<String, List<String>> RBAC = Map.of(
             "pods", List.of("create", "delete", "get", "list", "watch"),
             "pods/log", List.of("get"),
-            "secrets", List.of("create", "delete", "list"));
+            "secrets", List.of("create", "delete", "list"),
+            "leases", List.of("create", "delete", "get", "list", "update"));
 
     private final DockerConfig config;
     private final KubernetesConfig kubernetes;
@@ -75,6 +76,9 @@ public final class KubernetesTaskExecutor implements TaskExecutor {
     private volatile PodWatch watch;
     private volatile PodLogs logs;
     private volatile List<String> leftoverTaskIds = List.of();
+    private volatile RunnerLease lease;
+    private Duration leaseDuration = RunnerLease.DURATION;
+    private Duration leaseRenewEvery = RunnerLease.RENEW_EVERY;
 
     /** Production: in-cluster credentials (service account) or the kubeconfig, connected on {@link #start()}. */
     public KubernetesTaskExecutor(DockerConfig config, KubernetesConfig kubernetes) {
@@ -113,6 +117,10 @@ public final class KubernetesTaskExecutor implements TaskExecutor {
         namespace = kubernetes.namespace() != null ? kubernetes.namespace()
                 : client.getNamespace() != null ? client.getNamespace() : "default";
         try {
+            RunnerLease l = new RunnerLease(client, namespace, config.runnerName(), leaseDuration, java.time.Clock.systemUTC());
+            l.acquire();
+            lease = l;
+            l.startRenewing(leaseRenewEvery);
             leftoverTaskIds = new PodReaper(client, namespace, config.runnerName()).reap();
             logs = new PodLogs(client, namespace);
             watch = new PodWatch(client, namespace, config.runnerName());
@@ -174,9 +182,16 @@ public final class KubernetesTaskExecutor implements TaskExecutor {
             if (cancel.isCancelled()) {
                 return finish(started, cancelled(cancel.reason(), "before the pod was created"), null);
             }
+            if (!lease.valid()) {
+                // fencing: a runner that cannot renew its Lease may have been declared dead and its pods collected
+                return finish(started, TaskResult.failure(ErrorKind.RUNNER_SHUTDOWN, lease.problem()
+                        + "; no task pod was created"), null);
+            }
             Pod pod;
             try {
-                pod = createPod(specs.pod(task, ctx.timeout(), deadline), task.id());
+                Pod wanted = specs.pod(task, ctx.timeout(), deadline);
+                wanted.getMetadata().setOwnerReferences(List.of(lease.ownerReference()));
+                pod = createPod(wanted, task.id());
                 podMade = true;
                 secretMade = createSecret(specs.secret(task, deadline), pod);
             } catch (KubernetesClientException e) {
@@ -311,11 +326,11 @@ public final class KubernetesTaskExecutor implements TaskExecutor {
         }
     }
 
-    /** Creates the Secret owned by {@code pod} (Kubernetes' garbage collector removes it with the pod); false on 409. */
+    /** Creates the Secret owned by {@code pod} and the runner's Lease (the garbage collector removes it with either). */
     private boolean createSecret(Secret secret, Pod pod) {
         secret.getMetadata().setOwnerReferences(List.of(new OwnerReferenceBuilder().withApiVersion("v1").withKind("Pod")
                 .withName(pod.getMetadata().getName()).withUid(pod.getMetadata().getUid()).withBlockOwnerDeletion(false)
-                .build()));
+                .build(), lease.ownerReference()));
         try {
             client.secrets().inNamespace(namespace).resource(secret).create();
         } catch (KubernetesClientException e) {
@@ -422,9 +437,23 @@ public final class KubernetesTaskExecutor implements TaskExecutor {
         if (watch != null) {
             watch.close();
         }
+        if (lease != null) {
+            lease.close();
+        }
         if (client != null) {
             client.close();
         }
+    }
+
+    /** Lease timing (tests; before {@link #start()}). */
+    void leaseTiming(Duration duration, Duration renewEvery) {
+        this.leaseDuration = duration;
+        this.leaseRenewEvery = renewEvery;
+    }
+
+    /** The runner's Lease (tests). */
+    RunnerLease lease() {
+        return lease;
     }
 
     /** The client (tests). */

@@ -83,7 +83,8 @@ class HelmChartTest {
         assertEquals(1, roles.size());
         Map<String, Set<String>> m = new TreeMap<>();
         for (PolicyRule rule : roles.get(0).getRules()) {
-            assertEquals(List.of(""), rule.getApiGroups(), "core group only");
+            boolean lease = rule.getResources().equals(List.of("leases"));
+            assertEquals(List.of(lease ? "coordination.k8s.io" : ""), rule.getApiGroups(), "core group, leases in coordination");
             for (String res : rule.getResources()) {
                 m.computeIfAbsent(res, k -> new TreeSet<>()).addAll(rule.getVerbs());
             }

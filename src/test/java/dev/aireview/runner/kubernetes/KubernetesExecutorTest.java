@@ -31,6 +31,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
@@ -497,6 +498,98 @@ class KubernetesExecutorTest {
         assertEquals(1, client.secrets().inNamespace(NS).withLabel(PodSpecs.LABEL_RUNNER, other).list().getItems().size());
     }
 
+    /** A Lease of {@code runnerName} last renewed a minute ago (its runner died), with a pod and a Secret it owns. */
+    io.fabric8.kubernetes.api.model.coordination.v1.Lease expiredLease(String runnerName) {
+        java.time.Instant old = java.time.Instant.now().minusSeconds(60);
+        return client.leases().inNamespace(NS).resource(new io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder()
+                .withNewMetadata().withName(RunnerLease.name(runnerName)).addToLabels(RunnerLease.LABEL, "true")
+                .addToAnnotations(PodSpecs.LABEL_RUNNER, runnerName).endMetadata()
+                .withNewSpec().withHolderIdentity(runnerName + "/dead").withLeaseDurationSeconds(30)
+                .withRenewTime(RunnerLease.micro(old)).withAcquireTime(RunnerLease.micro(old)).endSpec().build()).create();
+    }
+
+    io.fabric8.kubernetes.api.model.coordination.v1.Lease leaseOf(String runnerName) {
+        return client.leases().inNamespace(NS).withName(RunnerLease.name(runnerName)).get();
+    }
+
+    @Test
+    void taskPodAndSecretAreOwnedByTheRunnersRenewedLease() throws Exception {
+        KubernetesTaskExecutor ex = started();
+        var lease = leaseOf(runner);
+        assertNotNull(lease, "the runner's Lease");
+        assertEquals(30, lease.getSpec().getLeaseDurationSeconds());
+        ReviewTask task = task(TOKEN);
+        TaskContextStub ctx = new TaskContextStub(Duration.ofMinutes(5));
+        CompletableFuture<TaskResult> f = run(ex, task, ctx);
+        Pod pod = kubelet.awaitPod(name(task));
+        await().atMost(KubeletScript.WAIT).until(() -> client.secrets().inNamespace(NS).withName(name(task)).get() != null);
+        Secret s = client.secrets().inNamespace(NS).withName(name(task)).get();
+        for (var refs : List.of(pod.getMetadata().getOwnerReferences(), s.getMetadata().getOwnerReferences())) {
+            assertTrue(refs.stream().anyMatch(o -> o.getKind().equals("Lease") && o.getApiVersion().equals("coordination.k8s.io/v1")
+                    && o.getUid().equals(lease.getMetadata().getUid()) && o.getName().equals(lease.getMetadata().getName())), refs.toString());
+        }
+        java.time.ZonedDateTime before = lease.getSpec().getRenewTime();
+        await().atMost(KubeletScript.WAIT).until(() -> ex.lease().renew());
+        assertTrue(leaseOf(runner).getSpec().getRenewTime().isAfter(before) || leaseOf(runner).getSpec().getRenewTime().isEqual(before));
+        ctx.cancel().cancel(CancelReason.SERVER_CANCELLED);
+        assertEquals(ErrorKind.CANCELLED, result(f).error().kind());
+        assertNothingLeft();
+        ex.close();
+        assertNull(leaseOf(runner), "a clean stop deletes its Lease");
+    }
+
+    @Test
+    void aSecondLiveRunnerWithTheSameNameRefusesToStart() {
+        KubernetesTaskExecutor first = new KubernetesTaskExecutor(config(runner), new KubernetesConfig(NS, Duration.ofMinutes(5)),
+                server.createClient());
+        executors.add(first);
+        first.leaseTiming(Duration.ofSeconds(2), Duration.ofMillis(200));
+        first.start();
+        KubernetesTaskExecutor second = new KubernetesTaskExecutor(config(runner), new KubernetesConfig(NS, Duration.ofMinutes(5)),
+                server.createClient());
+        executors.add(second);
+        second.leaseTiming(Duration.ofSeconds(2), Duration.ofMillis(200));
+        IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class, second::start);
+        assertTrue(e.getMessage().contains("another runner named '" + runner + "' is alive"), e.getMessage());
+        assertTrue(first.lease().valid(), "the first keeps its Lease");
+    }
+
+    @Test
+    void aSuccessorTakesOverItsDeadPredecessorsLeaseAndReapsItsPods() throws Exception {
+        var old = expiredLease(runner);
+        KubernetesTaskExecutor ex = started();
+        var now = leaseOf(runner);
+        assertEquals(old.getMetadata().getUid(), now.getMetadata().getUid(), "the same Lease (its pods stay owned)");
+        assertFalse(now.getSpec().getHolderIdentity().endsWith("/dead"), now.getSpec().getHolderIdentity());
+        assertTrue(ex.lease().valid());
+    }
+
+    @Test
+    void anotherRunnersExpiredLeaseIsDeletedAndALiveOneIsKept() throws Exception {
+        String dead = runner + "-dead";
+        expiredLease(dead);
+        KubernetesTaskExecutor alive = started(runner + "-alive", Duration.ofMinutes(5));
+        assertNotNull(leaseOf(runner + "-alive"));
+        started();
+        assertNull(leaseOf(dead), "the expired Lease is deleted: the garbage collector removes what it owns");
+        assertNotNull(leaseOf(runner + "-alive"), "a live runner's Lease is kept");
+        assertTrue(alive.lease().valid());
+    }
+
+    @Test
+    void aRunnerThatLostItsLeaseCreatesNoPod() throws Exception {
+        KubernetesTaskExecutor ex = started();
+        client.leases().inNamespace(NS).withName(RunnerLease.name(runner)).delete();
+        await().atMost(KubeletScript.WAIT).until(() -> leaseOf(runner) == null);
+        assertFalse(ex.lease().renew());
+        assertFalse(ex.lease().valid());
+        ReviewTask task = task(TOKEN);
+        TaskResult r = result(run(ex, task, new TaskContextStub(Duration.ofMinutes(5))));
+        assertEquals(ErrorKind.RUNNER_SHUTDOWN, r.error().kind());
+        assertTrue(r.error().message().contains("Lease"), r.error().message());
+        assertNull(client.pods().inNamespace(NS).withName(name(task)).get(), "no pod after the Lease was lost");
+    }
+
     /**
      * RBAC conformance and the API budget: every request the executor made (start, a task, adoption, a cancel) is one
      * the Role grants, together they use every verb it grants (the Role is no wider than needed), none is exec or
@@ -504,13 +597,15 @@ class KubernetesExecutorTest {
      */
     @Test
     void everyRequestIsGrantedByTheRoleAndATaskCostsAtMostTenCalls() throws Exception {
+        expiredLease(runner + "-dead"); // start deletes it
         drain();
         KubernetesTaskExecutor ex = started();
         List<RecordedRequest> all = new ArrayList<>(executorCalls(drain()));
         ReviewTask task = task(TOKEN);
         TaskResult r = happy(ex, task, new TaskContextStub(Duration.ofMinutes(5)), ResultFrame.frame(RESULT_JSON.getBytes(StandardCharsets.UTF_8)));
         assertEquals(ResultStatus.COMPLETED, r.status());
-        List<RecordedRequest> oneTask = executorCalls(drain());
+        // a Lease renewal is the runner's, every 10 s, not the task's
+        List<RecordedRequest> oneTask = executorCalls(drain()).stream().filter(q -> !q.getPath().contains("/leases")).toList();
         assertTrue(oneTask.size() <= 10, "API calls of one task: " + oneTask.size() + " "
                 + oneTask.stream().map(q -> q.getMethod() + " " + q.getPath()).toList());
         all.addAll(oneTask);
@@ -518,6 +613,8 @@ class KubernetesExecutorTest {
         ReviewTask adopted = task(null);
         client.pods().inNamespace(NS).resource(new PodSpecs(config(runner)).pod(adopted, Duration.ofMinutes(5), java.time.Instant.now())).create();
         happy(ex, adopted, new TaskContextStub(Duration.ofMinutes(5)), ResultFrame.frame(RESULT_JSON.getBytes(StandardCharsets.UTF_8)));
+        all.addAll(executorCalls(drain()));
+        assertTrue(ex.lease().renew());
         all.addAll(executorCalls(drain()));
         Map<String, Set<String>> used = new TreeMap<>();
         for (RecordedRequest q : all) {
@@ -544,12 +641,15 @@ class KubernetesExecutorTest {
         return out;
     }
 
-    /** {resource, verb} of a request (core group paths only, as the executor uses). */
+    /** {resource, verb} of a request (core group and /apis/{group}/v1 paths). */
     static String[] resourceAndVerb(RecordedRequest q) {
         String path = q.getPath();
         String query = path.contains("?") ? path.substring(path.indexOf('?') + 1) : "";
         String[] parts = (path.contains("?") ? path.substring(0, path.indexOf('?')) : path).split("/");
-        // /api/v1/namespaces/{ns}/{resource}[/{name}[/{sub}]]
+        // /api/v1/namespaces/{ns}/{resource}[/{name}[/{sub}]] or /apis/{group}/v1/namespaces/...: drop the group
+        if (parts.length > 2 && parts[1].equals("apis")) {
+            parts = java.util.stream.Stream.concat(Stream.of(parts[0]), Arrays.stream(parts, 2, parts.length)).toArray(String[]::new);
+        }
         String resource = parts.length > 5 ? parts[5] : "?";
         boolean named = parts.length > 6;
         if (parts.length > 7) {
