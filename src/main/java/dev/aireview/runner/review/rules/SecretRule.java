@@ -39,7 +39,7 @@ public final class SecretRule implements Rule {
     private record Token(Pattern pattern, String what, String... hints) {
         boolean mayMatch(String text, String lower) {
             for (String h : hints) {
-                if (h.startsWith("~") ? lower.contains(h.substring(1)) : text.contains(h)) {
+                if (h.charAt(0) == '~' ? lower.contains(h.substring(1)) : text.contains(h)) {
                     return true;
                 }
             }
@@ -87,6 +87,7 @@ public final class SecretRule implements Rule {
     private static final Pattern KEY_VALUE_CALL = Pattern.compile("(?i)[\"'](" + SECRET_NAME + ")[\"']\\s*(?:,|\\sto\\s)\\s*[\"'`]([^\"'`\\s]{6,})[\"'`]");
     /** {@code NAME=value} in .env/properties/ini files, {@code name: value} in YAML. */
     private static final Pattern BARE_ASSIGNMENT = Pattern.compile("(?i)^\\s*(?:export\\s+)?-?\\s*(" + SECRET_NAME + ")\\s*[:=]\\s*([^\\s\"'#]{6,})\\s*$");
+    private static final List<Pattern> NAME_PATTERNS = List.of(QUOTED_ASSIGNMENT, SETTER, KEY_VALUE_CALL);
     private static final Set<String> CONFIG_EXTENSIONS = Set.of("env", "properties", "yaml", "yml", "ini", "cfg", "conf", "toml");
 
     /** The line reads the value from the environment or a config lookup, so a literal on it is a name or a default. */
@@ -174,10 +175,10 @@ public final class SecretRule implements Rule {
             return null;
         }
         boolean url = text.contains("://") && text.indexOf('@') >= 0;
-        if (!url && SECRET_WORD_HINTS.stream().noneMatch(lower::contains)) {
+        if (!url && !containsAny(lower, SECRET_WORD_HINTS)) {
             return null; // no secret-like name and no URL with user info: nothing below can match
         }
-        if (ENV_LOOKUP.matcher(text).find()) {
+        if (mayLookUpEnv(text) && ENV_LOOKUP.matcher(text).find()) {
             return null;
         }
         Matcher u = URL_CREDENTIALS.matcher(text);
@@ -186,7 +187,10 @@ public final class SecretRule implements Rule {
                 return "a password written into a URL";
             }
         }
-        for (Pattern p : List.of(QUOTED_ASSIGNMENT, SETTER, KEY_VALUE_CALL)) {
+        for (Pattern p : NAME_PATTERNS) {
+            if (!mayNameALiteral(text, lower)) {
+                break;
+            }
             Matcher m = p.matcher(text);
             while (m.find()) {
                 if (!placeholder(m.group(2)) && !insideStringLiteral(text, m.start(1))) {
@@ -201,6 +205,61 @@ public final class SecretRule implements Rule {
             }
         }
         return null;
+    }
+
+    /** Literals one of which every match of {@link #ENV_LOOKUP} contains ("env", "Env", "ENV", "environ" hold "nv"/"NV"). */
+    private static final List<String> ENV_LOOKUP_HINTS = List.of("nv", "NV", "getProperty", "config.get", "getString(", "viper.Get",
+            "secretsManager", "vault.");
+
+    /** A cheap literal test: {@link #ENV_LOOKUP} can only match a line that holds one of {@link #ENV_LOOKUP_HINTS}. */
+    static boolean mayLookUpEnv(String text) {
+        for (String h : ENV_LOOKUP_HINTS) {
+            if (text.contains(h)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** How every {@link #SECRET_WORD} ends (lower case); a name may add an {@code s}. */
+    private static final List<String> SECRET_WORD_ENDS = List.of("password", "passwd", "passphrase", "pwd", "secret", "token", "key",
+            "credential", "bearer");
+
+    /**
+     * A cheap test that {@link #NAME_PATTERNS} need: some secret word ends a name (optionally plus {@code s}) that is
+     * followed by what each of them needs next: a quote, white space, {@code :}, {@code =} or {@code (}. One
+     * {@code indexOf} scan per word instead of running three case-insensitive patterns at every position of every
+     * line that mentions a key or a token ({@code password_hint}, {@code tokenizer}, {@code keys()}).
+     */
+    static boolean mayNameALiteral(String text, String lower) {
+        if (lower.length() != text.length()) {
+            return true; // lower-casing moved the indices (rare non-ASCII letters): let the patterns decide
+        }
+        for (String w : SECRET_WORD_ENDS) {
+            for (int i = lower.indexOf(w); i >= 0; i = lower.indexOf(w, i + 1)) {
+                int j = i + w.length();
+                if (j < lower.length() && (followsName(lower.charAt(j))
+                        || lower.charAt(j) == 's' && j + 1 < lower.length() && followsName(lower.charAt(j + 1)))) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /** A character that may follow a name in {@link #QUOTED_ASSIGNMENT}, {@link #SETTER} or {@link #KEY_VALUE_CALL}. */
+    private static boolean followsName(char c) {
+        return c == '"' || c == '\'' || c == ':' || c == '=' || c == '(' || c == ' ' || c == '\t' || c == '\n' || c == '\u000B'
+                || c == '\f' || c == '\r';
+    }
+
+    private static boolean containsAny(String text, List<String> literals) {
+        for (String l : literals) {
+            if (text.contains(l)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     static boolean placeholder(String value) {
