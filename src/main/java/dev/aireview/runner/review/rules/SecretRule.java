@@ -79,19 +79,19 @@ public final class SecretRule implements Rule {
      * {@code name => "value"}, {@code val name: String = "value"}, optionally through a call such as
      * {@code SecretString("value")}.
      */
-    private static final Pattern QUOTED_ASSIGNMENT = Pattern.compile("(?i)(?<![A-Za-z0-9_])(" + SECRET_NAME + ")[\"']?" + TYPE
+    static final Pattern QUOTED_ASSIGNMENT = Pattern.compile("(?i)(?<![A-Za-z0-9_])(" + SECRET_NAME + ")[\"']?" + TYPE
             + "\\s*(?::=|=>|=|:)\\s*(?:[A-Za-z]\\w*\\()?[\"'`]([^\"'`\\s]{6,})[\"'`]");
     /** {@code setPassword("value")}, {@code withApiKey("value")}, {@code .password("value")} (builders). */
-    private static final Pattern SETTER = Pattern.compile("(?i)(?:\\bset|\\bwith|\\.)(" + SECRET_NAME + ")\\s*\\(\\s*[\"'`]([^\"'`\\s]{6,})[\"'`]\\s*\\)");
+    static final Pattern SETTER = Pattern.compile("(?i)(?:\\bset|\\bwith|\\.)(" + SECRET_NAME + ")\\s*\\(\\s*[\"'`]([^\"'`\\s]{6,})[\"'`]\\s*\\)");
     /** {@code put("password", "value")}, {@code Map.of("apiKey", "value")}, Kotlin {@code "apiKey" to "value"}. */
-    private static final Pattern KEY_VALUE_CALL = Pattern.compile("(?i)[\"'](" + SECRET_NAME + ")[\"']\\s*(?:,|\\sto\\s)\\s*[\"'`]([^\"'`\\s]{6,})[\"'`]");
+    static final Pattern KEY_VALUE_CALL = Pattern.compile("(?i)[\"'](" + SECRET_NAME + ")[\"']\\s*(?:,|\\sto\\s)\\s*[\"'`]([^\"'`\\s]{6,})[\"'`]");
     /** {@code NAME=value} in .env/properties/ini files, {@code name: value} in YAML. */
     private static final Pattern BARE_ASSIGNMENT = Pattern.compile("(?i)^\\s*(?:export\\s+)?-?\\s*(" + SECRET_NAME + ")\\s*[:=]\\s*([^\\s\"'#]{6,})\\s*$");
     private static final List<Pattern> NAME_PATTERNS = List.of(QUOTED_ASSIGNMENT, SETTER, KEY_VALUE_CALL);
     private static final Set<String> CONFIG_EXTENSIONS = Set.of("env", "properties", "yaml", "yml", "ini", "cfg", "conf", "toml");
 
     /** The line reads the value from the environment or a config lookup, so a literal on it is a name or a default. */
-    private static final Pattern ENV_LOOKUP = Pattern.compile("System\\.getenv|System\\.getProperty|process\\.env|import\\.meta\\.env|"
+    static final Pattern ENV_LOOKUP = Pattern.compile("System\\.getenv|System\\.getProperty|process\\.env|import\\.meta\\.env|"
             + "os\\.environ|os\\.getenv|os\\.Getenv|os\\.LookupEnv|getenv\\(|ENV\\[|ENV\\.fetch|Environment\\.GetEnvironmentVariable|"
             + "\\benv\\(|config\\.get|getString\\(|viper\\.Get|secretsManager|vault\\.");
     /** Values that are obviously not real secrets. Case-sensitive parts (an UPPER_CASE env-var name) are outside (?i). */
@@ -221,7 +221,7 @@ public final class SecretRule implements Rule {
         return false;
     }
 
-    /** How every {@link #SECRET_WORD} ends (lower case); a name may add an {@code s}. */
+    /** How every {@link #SECRET_WORD} ends (lower case); {@code credentials?} and a name's {@code s?} may add two {@code s}. */
     private static final List<String> SECRET_WORD_ENDS = List.of("password", "passwd", "passphrase", "pwd", "secret", "token", "key",
             "credential", "bearer");
 
@@ -237,10 +237,13 @@ public final class SecretRule implements Rule {
         }
         for (String w : SECRET_WORD_ENDS) {
             for (int i = lower.indexOf(w); i >= 0; i = lower.indexOf(w, i + 1)) {
-                int j = i + w.length();
-                if (j < lower.length() && (followsName(lower.charAt(j))
-                        || lower.charAt(j) == 's' && j + 1 < lower.length() && followsName(lower.charAt(j + 1)))) {
-                    return true;
+                for (int j = i + w.length(), end = Math.min(j + 2, lower.length() - 1); j <= end; j++) {
+                    if (followsName(lower.charAt(j))) {
+                        return true;
+                    }
+                    if (lower.charAt(j) != 's') {
+                        break;
+                    }
                 }
             }
         }

@@ -20,7 +20,7 @@ public final class TodoRule implements Rule {
     private static final Pattern COMMENT = Pattern.compile("(?<![:\\w])//|(?:^|\\s)#+(?=\\s|$)|^\\s*#|/\\*|^\\s*\\*|<!--|^\\s*--|\\s--\\s|^\\s*;");
     /** XXX as a marker: followed by a colon, or the first word of the comment. */
     private static final Pattern XXX_MARKER = Pattern.compile("(?://+|#+|/\\*+|^\\s*\\*|<!--|--|;)\\s*XXX\\b|\\bXXX\\s*(\\([^)]*\\))?:");
-    private static final Pattern MARKER = Pattern.compile("(?<![A-Za-z0-9_-])(TODO|FIXME|XXX|HACK)(?![A-Za-z0-9_-])\\s*(\\([^)]*\\))?\\s*:?\\s*(.*)$");
+    static final Pattern MARKER = Pattern.compile("(?<![A-Za-z0-9_-])(TODO|FIXME|XXX|HACK)(?![A-Za-z0-9_-])\\s*(\\([^)]*\\))?\\s*:?\\s*(.*)$");
 
     /** The end of a comment, cut from the note. */
     private static final Pattern COMMENT_END = Pattern.compile("\\s*(\\*/|-->)\\s*$");
