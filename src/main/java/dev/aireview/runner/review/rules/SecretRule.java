@@ -37,14 +37,41 @@ public final class SecretRule implements Rule {
      * the lower-cased line), so the pattern runs only on lines that hold one: the rule stays linear and cheap.
      */
     private record Token(Pattern pattern, String what, String... hints) {
-        boolean mayMatch(String text, String lower) {
+        /** @param chars the ASCII characters of {@code text} ({@link #asciiChars}): a hint with another one is not in it */
+        boolean mayMatch(String text, String lower, long[] chars) {
             for (String h : hints) {
-                if (h.charAt(0) == '~' ? lower.contains(h.substring(1)) : text.contains(h)) {
+                if (h.charAt(0) == '~' ? lower.contains(h.substring(1)) : allIn(h, chars) && text.contains(h)) {
                     return true;
                 }
             }
             return false;
         }
+    }
+
+    /** The set of ASCII characters in {@code text}, as two 64-bit masks. */
+    static long[] asciiChars(String text) {
+        long lo = 0;
+        long hi = 0;
+        for (int i = 0, n = text.length(); i < n; i++) {
+            char c = text.charAt(i);
+            if (c < 64) {
+                lo |= 1L << c;
+            } else if (c < 128) {
+                hi |= 1L << (c - 64);
+            }
+        }
+        return new long[]{lo, hi};
+    }
+
+    /** Every character of the (ASCII) literal is in the set. */
+    private static boolean allIn(String literal, long[] chars) {
+        for (int i = 0, n = literal.length(); i < n; i++) {
+            char c = literal.charAt(i);
+            if (c >= 128 || ((c < 64 ? chars[0] >>> c : chars[1] >>> (c - 64)) & 1L) == 0) {
+                return c >= 128; // not tracked: let contains decide
+            }
+        }
+        return true;
     }
 
     /** Literals one of which every name-based finding's line holds (lower case): see {@link #SECRET_WORD}. */
@@ -161,8 +188,9 @@ public final class SecretRule implements Rule {
             return "a private key block";
         }
         String lower = text.toLowerCase(Locale.ROOT);
+        long[] chars = asciiChars(text);
         for (Token t : TOKENS) {
-            if (!t.mayMatch(text, lower)) {
+            if (!t.mayMatch(text, lower, chars)) {
                 continue;
             }
             Matcher m = t.pattern().matcher(text);
