@@ -49,7 +49,11 @@ public record FileDiff(String path, String oldPath, ChangeType change, boolean b
 
     /** All added lines, in order. */
     public List<DiffLine> addedLines() {
-        List<DiffLine> out = new ArrayList<>();
+        int shown = 0;
+        for (Hunk h : hunks) {
+            shown += h.lines().size();
+        }
+        List<DiffLine> out = new ArrayList<>(shown);
         for (Hunk h : hunks) {
             for (DiffLine l : h.lines()) {
                 if (l.isAdded()) {

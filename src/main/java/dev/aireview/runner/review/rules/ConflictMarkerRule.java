@@ -35,12 +35,12 @@ public final class ConflictMarkerRule implements Rule {
             Integer open = null;
             for (DiffLine l : f.addedLines()) {
                 String t = l.text();
-                if (OPEN.matcher(t).matches()) {
+                if (t.startsWith("<<<<<<<") && OPEN.matcher(t).matches()) {
                     if (open != null) {
                         out.add(finding(f, open, null));
                     }
                     open = l.newLine();
-                } else if (CLOSE.matcher(t).matches()) {
+                } else if (t.startsWith(">>>>>>>") && CLOSE.matcher(t).matches()) {
                     out.add(finding(f, open == null ? l.newLine() : open, open == null ? null : l.newLine()));
                     open = null;
                 }

@@ -22,10 +22,26 @@ import java.util.regex.Pattern;
  */
 public final class DebugOutputRule implements Rule {
 
-    /** @param debugOnly output that is for debugging in any code (Go's builtin {@code println}, Rust's {@code dbg!}) */
-    private record Check(Pattern pattern, Severity severity, String message, String suggestion, boolean debugOnly) {
-        Check(Pattern pattern, Severity severity, String message, String suggestion) {
-            this(pattern, severity, message, suggestion, false);
+    /**
+     * @param debugOnly output that is for debugging in any code (Go's builtin {@code println}, Rust's {@code dbg!})
+     * @param hints literals one of which every match of {@code pattern} contains: the pattern runs only on lines
+     *              that hold one (none: it always runs)
+     */
+    private record Check(Pattern pattern, Severity severity, String message, String suggestion, boolean debugOnly, String... hints) {
+        Check(Pattern pattern, Severity severity, String message, String suggestion, String... hints) {
+            this(pattern, severity, message, suggestion, false, hints);
+        }
+
+        boolean mayMatch(String text) {
+            if (hints.length == 0) {
+                return true;
+            }
+            for (String h : hints) {
+                if (text.contains(h)) {
+                    return true;
+                }
+            }
+            return false;
         }
     }
 
@@ -34,43 +50,43 @@ public final class DebugOutputRule implements Rule {
 
     private static final List<Check> JS_CHECKS = List.of(
             new Check(Pattern.compile("\\bconsole\\.(log|debug|trace|dir|table)\\s*\\("), Severity.WARNING,
-                    "Leftover `console.%s` call: remove it or use the project's logger.", null),
+                    "Leftover `console.%s` call: remove it or use the project's logger.", null, "console."),
             new Check(Pattern.compile("^\\s*debugger\\s*;?\\s*$|[;{]\\s*debugger\\s*;"), Severity.ERROR,
                     "`debugger` statement left in: it pauses execution whenever developer tools are open.",
-                    "Remove the `debugger` statement."));
+                    "Remove the `debugger` statement.", "debugger"));
     private static final List<Check> JVM_CHECKS = List.of(
             new Check(Pattern.compile("\\bSystem\\.(out|err)\\.print(ln|f)?\\s*\\("), Severity.WARNING,
-                    "`System.%s.print…` in committed code: use a logger so the output has a level and context.", null),
+                    "`System.%s.print…` in committed code: use a logger so the output has a level and context.", null, "System."),
             new Check(Pattern.compile("\\.printStackTrace\\s*\\(\\s*\\)"), Severity.WARNING,
-                    "`printStackTrace()` writes to stderr without context: log the exception (or rethrow it) instead.", null));
+                    "`printStackTrace()` writes to stderr without context: log the exception (or rethrow it) instead.", null, "printStackTrace"));
     private static final List<Check> KOTLIN_CHECKS = List.of(
             new Check(Pattern.compile("^\\s*println\\s*\\("), Severity.WARNING,
-                    "Leftover `println(`: use a logger for diagnostic output.", null));
+                    "Leftover `println(`: use a logger for diagnostic output.", null, "println"));
     private static final List<Check> PY_CHECKS = List.of(
             new Check(Pattern.compile("\\bbreakpoint\\s*\\(\\s*\\)|\\bi?pdb\\.set_trace\\s*\\(|^\\s*import\\s+i?pdb\\b"),
                     Severity.ERROR, "Debugger breakpoint left in: the program will stop here and wait for input.",
-                    "Remove the breakpoint."),
+                    "Remove the breakpoint.", "breakpoint", "pdb"),
             new Check(Pattern.compile("^\\s*print\\s*\\("), Severity.INFO,
-                    "`print()` left in: use `logging` unless this is intended command-line output.", null));
+                    "`print()` left in: use `logging` unless this is intended command-line output.", null, "print"));
     private static final List<Check> GO_CHECKS = List.of(
             new Check(Pattern.compile("\\bfmt\\.Print(ln|f)?\\s*\\("), Severity.INFO,
-                    "`fmt.Print…` writes straight to stdout: use the logger unless this is intended output.", null),
+                    "`fmt.Print…` writes straight to stdout: use the logger unless this is intended output.", null, "fmt.Print"),
             new Check(Pattern.compile("^\\s*print(ln)?\\s*\\("), Severity.WARNING,
-                    "Built-in `print`/`println` writes to stderr and is meant for debugging only.", null, true));
+                    "Built-in `print`/`println` writes to stderr and is meant for debugging only.", null, true, "print"));
     private static final List<Check> PHP_CHECKS = List.of(
             new Check(Pattern.compile("\\b(var_dump|print_r|var_export|dd|dump|debug_zval_dump)\\s*\\("), Severity.WARNING,
                     "Leftover `%s()` debug output: remove it before merging.", null));
     private static final List<Check> RUBY_CHECKS = List.of(
             new Check(Pattern.compile("\\bbinding\\.(pry|irb)\\b|^\\s*(byebug|debugger)\\b"), Severity.ERROR,
-                    "Debugger breakpoint left in: the process will stop here.", "Remove the breakpoint."));
+                    "Debugger breakpoint left in: the process will stop here.", "Remove the breakpoint.", "binding.", "byebug", "debugger"));
     private static final List<Check> RUST_CHECKS = List.of(
             new Check(Pattern.compile("\\bdbg!\\s*\\("), Severity.WARNING,
-                    "Leftover `dbg!` macro: it prints to stderr; remove it before merging.", null, true));
+                    "Leftover `dbg!` macro: it prints to stderr; remove it before merging.", null, true, "dbg!"));
     private static final List<Check> CS_CHECKS = List.of(
             new Check(Pattern.compile("\\bDebugger\\.Break\\s*\\("), Severity.ERROR,
-                    "`Debugger.Break()` left in.", "Remove the breakpoint."),
+                    "`Debugger.Break()` left in.", "Remove the breakpoint.", "Debugger.Break"),
             new Check(Pattern.compile("\\bConsole\\.Write(Line)?\\s*\\("), Severity.WARNING,
-                    "`Console.Write…` in committed code: use `ILogger` for diagnostic output.", null));
+                    "`Console.Write…` in committed code: use `ILogger` for diagnostic output.", null, "Console.Write"));
 
     private static final Map<String, List<Check>> BY_EXTENSION = Map.ofEntries(
             Map.entry("py", PY_CHECKS), Map.entry("go", GO_CHECKS), Map.entry("php", PHP_CHECKS),
@@ -107,9 +123,12 @@ public final class DebugOutputRule implements Rule {
                     if (intended && c.severity() != Severity.ERROR && !c.debugOnly()) {
                         continue;
                     }
+                    if (!c.mayMatch(l.text())) {
+                        continue;
+                    }
                     var m = c.pattern().matcher(l.text());
                     if (m.find()) {
-                        String msg = c.message().contains("%s") ? String.format(c.message(), m.group(1)) : c.message();
+                        String msg = c.message().contains("%s") ? c.message().replace("%s", m.group(1)) : c.message();
                         out.add(new Finding(id(), f.path(), l.newLine(), null, c.severity(), msg, c.suggestion()));
                         break;
                     }
@@ -126,7 +145,7 @@ public final class DebugOutputRule implements Rule {
     private static boolean declaresEntryPoint(FileDiff f) {
         for (var h : f.hunks()) {
             for (DiffLine l : h.lines()) {
-                if (l.kind() != DiffLine.Kind.REMOVED && ENTRY_POINT.matcher(l.text()).find()) {
+                if (l.kind() != DiffLine.Kind.REMOVED && l.text().contains("ain") && ENTRY_POINT.matcher(l.text()).find()) {
                     return true;
                 }
             }
@@ -141,7 +160,7 @@ public final class DebugOutputRule implements Rule {
         }
         for (var h : f.hunks()) {
             for (DiffLine l : h.lines()) {
-                if (l.kind() != DiffLine.Kind.REMOVED && PY_MAIN.matcher(l.text()).find()) {
+                if (l.kind() != DiffLine.Kind.REMOVED && l.text().contains("__main__") && PY_MAIN.matcher(l.text()).find()) {
                     return l.newLine();
                 }
             }

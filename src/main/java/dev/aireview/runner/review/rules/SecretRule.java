@@ -37,14 +37,41 @@ public final class SecretRule implements Rule {
      * the lower-cased line), so the pattern runs only on lines that hold one: the rule stays linear and cheap.
      */
     private record Token(Pattern pattern, String what, String... hints) {
-        boolean mayMatch(String text, String lower) {
+        /** @param chars the ASCII characters of {@code text} ({@link #asciiChars}): a hint with another one is not in it */
+        boolean mayMatch(String text, String lower, long[] chars) {
             for (String h : hints) {
-                if (h.startsWith("~") ? lower.contains(h.substring(1)) : text.contains(h)) {
+                if (h.charAt(0) == '~' ? lower.contains(h.substring(1)) : allIn(h, chars) && text.contains(h)) {
                     return true;
                 }
             }
             return false;
         }
+    }
+
+    /** The set of ASCII characters in {@code text}, as two 64-bit masks. */
+    static long[] asciiChars(String text) {
+        long lo = 0;
+        long hi = 0;
+        for (int i = 0, n = text.length(); i < n; i++) {
+            char c = text.charAt(i);
+            if (c < 64) {
+                lo |= 1L << c;
+            } else if (c < 128) {
+                hi |= 1L << (c - 64);
+            }
+        }
+        return new long[]{lo, hi};
+    }
+
+    /** Every character of the (ASCII) literal is in the set. */
+    private static boolean allIn(String literal, long[] chars) {
+        for (int i = 0, n = literal.length(); i < n; i++) {
+            char c = literal.charAt(i);
+            if (c >= 128 || ((c < 64 ? chars[0] >>> c : chars[1] >>> (c - 64)) & 1L) == 0) {
+                return c >= 128; // not tracked: let contains decide
+            }
+        }
+        return true;
     }
 
     /** Literals one of which every name-based finding's line holds (lower case): see {@link #SECRET_WORD}. */
@@ -79,18 +106,19 @@ public final class SecretRule implements Rule {
      * {@code name => "value"}, {@code val name: String = "value"}, optionally through a call such as
      * {@code SecretString("value")}.
      */
-    private static final Pattern QUOTED_ASSIGNMENT = Pattern.compile("(?i)(?<![A-Za-z0-9_])(" + SECRET_NAME + ")[\"']?" + TYPE
+    static final Pattern QUOTED_ASSIGNMENT = Pattern.compile("(?i)(?<![A-Za-z0-9_])(" + SECRET_NAME + ")[\"']?" + TYPE
             + "\\s*(?::=|=>|=|:)\\s*(?:[A-Za-z]\\w*\\()?[\"'`]([^\"'`\\s]{6,})[\"'`]");
     /** {@code setPassword("value")}, {@code withApiKey("value")}, {@code .password("value")} (builders). */
-    private static final Pattern SETTER = Pattern.compile("(?i)(?:\\bset|\\bwith|\\.)(" + SECRET_NAME + ")\\s*\\(\\s*[\"'`]([^\"'`\\s]{6,})[\"'`]\\s*\\)");
+    static final Pattern SETTER = Pattern.compile("(?i)(?:\\bset|\\bwith|\\.)(" + SECRET_NAME + ")\\s*\\(\\s*[\"'`]([^\"'`\\s]{6,})[\"'`]\\s*\\)");
     /** {@code put("password", "value")}, {@code Map.of("apiKey", "value")}, Kotlin {@code "apiKey" to "value"}. */
-    private static final Pattern KEY_VALUE_CALL = Pattern.compile("(?i)[\"'](" + SECRET_NAME + ")[\"']\\s*(?:,|\\sto\\s)\\s*[\"'`]([^\"'`\\s]{6,})[\"'`]");
+    static final Pattern KEY_VALUE_CALL = Pattern.compile("(?i)[\"'](" + SECRET_NAME + ")[\"']\\s*(?:,|\\sto\\s)\\s*[\"'`]([^\"'`\\s]{6,})[\"'`]");
     /** {@code NAME=value} in .env/properties/ini files, {@code name: value} in YAML. */
     private static final Pattern BARE_ASSIGNMENT = Pattern.compile("(?i)^\\s*(?:export\\s+)?-?\\s*(" + SECRET_NAME + ")\\s*[:=]\\s*([^\\s\"'#]{6,})\\s*$");
+    private static final List<Pattern> NAME_PATTERNS = List.of(QUOTED_ASSIGNMENT, SETTER, KEY_VALUE_CALL);
     private static final Set<String> CONFIG_EXTENSIONS = Set.of("env", "properties", "yaml", "yml", "ini", "cfg", "conf", "toml");
 
     /** The line reads the value from the environment or a config lookup, so a literal on it is a name or a default. */
-    private static final Pattern ENV_LOOKUP = Pattern.compile("System\\.getenv|System\\.getProperty|process\\.env|import\\.meta\\.env|"
+    static final Pattern ENV_LOOKUP = Pattern.compile("System\\.getenv|System\\.getProperty|process\\.env|import\\.meta\\.env|"
             + "os\\.environ|os\\.getenv|os\\.Getenv|os\\.LookupEnv|getenv\\(|ENV\\[|ENV\\.fetch|Environment\\.GetEnvironmentVariable|"
             + "\\benv\\(|config\\.get|getString\\(|viper\\.Get|secretsManager|vault\\.");
     /** Values that are obviously not real secrets. Case-sensitive parts (an UPPER_CASE env-var name) are outside (?i). */
@@ -160,8 +188,9 @@ public final class SecretRule implements Rule {
             return "a private key block";
         }
         String lower = text.toLowerCase(Locale.ROOT);
+        long[] chars = asciiChars(text);
         for (Token t : TOKENS) {
-            if (!t.mayMatch(text, lower)) {
+            if (!t.mayMatch(text, lower, chars)) {
                 continue;
             }
             Matcher m = t.pattern().matcher(text);
@@ -174,10 +203,10 @@ public final class SecretRule implements Rule {
             return null;
         }
         boolean url = text.contains("://") && text.indexOf('@') >= 0;
-        if (!url && SECRET_WORD_HINTS.stream().noneMatch(lower::contains)) {
+        if (!url && !containsAny(lower, SECRET_WORD_HINTS)) {
             return null; // no secret-like name and no URL with user info: nothing below can match
         }
-        if (ENV_LOOKUP.matcher(text).find()) {
+        if (mayLookUpEnv(text) && ENV_LOOKUP.matcher(text).find()) {
             return null;
         }
         Matcher u = URL_CREDENTIALS.matcher(text);
@@ -186,7 +215,10 @@ public final class SecretRule implements Rule {
                 return "a password written into a URL";
             }
         }
-        for (Pattern p : List.of(QUOTED_ASSIGNMENT, SETTER, KEY_VALUE_CALL)) {
+        for (Pattern p : NAME_PATTERNS) {
+            if (!mayNameALiteral(text, lower)) {
+                break;
+            }
             Matcher m = p.matcher(text);
             while (m.find()) {
                 if (!placeholder(m.group(2)) && !insideStringLiteral(text, m.start(1))) {
@@ -201,6 +233,64 @@ public final class SecretRule implements Rule {
             }
         }
         return null;
+    }
+
+    /** Literals one of which every match of {@link #ENV_LOOKUP} contains ("env", "Env", "ENV", "environ" hold "nv"/"NV"). */
+    private static final List<String> ENV_LOOKUP_HINTS = List.of("nv", "NV", "getProperty", "config.get", "getString(", "viper.Get",
+            "secretsManager", "vault.");
+
+    /** A cheap literal test: {@link #ENV_LOOKUP} can only match a line that holds one of {@link #ENV_LOOKUP_HINTS}. */
+    static boolean mayLookUpEnv(String text) {
+        for (String h : ENV_LOOKUP_HINTS) {
+            if (text.contains(h)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** How every {@link #SECRET_WORD} ends (lower case); {@code credentials?} and a name's {@code s?} may add two {@code s}. */
+    private static final List<String> SECRET_WORD_ENDS = List.of("password", "passwd", "passphrase", "pwd", "secret", "token", "key",
+            "credential", "bearer");
+
+    /**
+     * A cheap test that {@link #NAME_PATTERNS} need: some secret word ends a name (optionally plus {@code s}) that is
+     * followed by what each of them needs next: a quote, white space, {@code :}, {@code =} or {@code (}. One
+     * {@code indexOf} scan per word instead of running three case-insensitive patterns at every position of every
+     * line that mentions a key or a token ({@code password_hint}, {@code tokenizer}, {@code keys()}).
+     */
+    static boolean mayNameALiteral(String text, String lower) {
+        if (lower.length() != text.length()) {
+            return true; // lower-casing moved the indices (rare non-ASCII letters): let the patterns decide
+        }
+        for (String w : SECRET_WORD_ENDS) {
+            for (int i = lower.indexOf(w); i >= 0; i = lower.indexOf(w, i + 1)) {
+                for (int j = i + w.length(), end = Math.min(j + 2, lower.length() - 1); j <= end; j++) {
+                    if (followsName(lower.charAt(j))) {
+                        return true;
+                    }
+                    if (lower.charAt(j) != 's') {
+                        break;
+                    }
+                }
+            }
+        }
+        return false;
+    }
+
+    /** A character that may follow a name in {@link #QUOTED_ASSIGNMENT}, {@link #SETTER} or {@link #KEY_VALUE_CALL}. */
+    private static boolean followsName(char c) {
+        return c == '"' || c == '\'' || c == ':' || c == '=' || c == '(' || c == ' ' || c == '\t' || c == '\n' || c == '\u000B'
+                || c == '\f' || c == '\r';
+    }
+
+    private static boolean containsAny(String text, List<String> literals) {
+        for (String l : literals) {
+            if (text.contains(l)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     static boolean placeholder(String value) {

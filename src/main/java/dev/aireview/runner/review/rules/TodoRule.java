@@ -20,7 +20,15 @@ public final class TodoRule implements Rule {
     private static final Pattern COMMENT = Pattern.compile("(?<![:\\w])//|(?:^|\\s)#+(?=\\s|$)|^\\s*#|/\\*|^\\s*\\*|<!--|^\\s*--|\\s--\\s|^\\s*;");
     /** XXX as a marker: followed by a colon, or the first word of the comment. */
     private static final Pattern XXX_MARKER = Pattern.compile("(?://+|#+|/\\*+|^\\s*\\*|<!--|--|;)\\s*XXX\\b|\\bXXX\\s*(\\([^)]*\\))?:");
-    private static final Pattern MARKER = Pattern.compile("(?<![A-Za-z0-9_-])(TODO|FIXME|XXX|HACK)(?![A-Za-z0-9_-])\\s*(\\([^)]*\\))?\\s*:?\\s*(.*)$");
+    static final Pattern MARKER = Pattern.compile("(?<![A-Za-z0-9_-])(TODO|FIXME|XXX|HACK)(?![A-Za-z0-9_-])\\s*(\\([^)]*\\))?\\s*:?\\s*(.*)$");
+
+    /** The end of a comment, cut from the note. */
+    private static final Pattern COMMENT_END = Pattern.compile("\\s*(\\*/|-->)\\s*$");
+
+    /** One of the markers occurs in the line (as any substring): {@link #MARKER} can only match such a line. */
+    static boolean mayHoldMarker(String text) {
+        return text.contains("TODO") || text.contains("FIXME") || text.contains("XXX") || text.contains("HACK");
+    }
 
     private static boolean inComment(String text, int markerAt) {
         Matcher c = COMMENT.matcher(text);
@@ -59,6 +67,9 @@ public final class TodoRule implements Rule {
                 continue;
             }
             for (DiffLine l : f.addedLines()) {
+                if (!mayHoldMarker(l.text())) {
+                    continue; // a cheap literal test first: most lines hold no marker
+                }
                 Matcher m = MARKER.matcher(l.text());
                 if (!m.find() || !inComment(l.text(), m.start())) {
                     continue;
@@ -70,7 +81,11 @@ public final class TodoRule implements Rule {
                 if (quoted(l.text(), m.start())) {
                     continue;
                 }
-                String note = m.group(3).replaceAll("\\s*(\\*/|-->)\\s*$", "").strip();
+                String note = m.group(3);
+                if (note.contains("*/") || note.contains("-->")) {
+                    note = COMMENT_END.matcher(note).replaceAll("");
+                }
+                note = note.strip();
                 if (note.length() > 80) {
                     note = note.substring(0, 77) + "…";
                 }

@@ -1,0 +1,142 @@
+package dev.aireview.runner.review.rules;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.Locale;
+import java.util.Random;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The literal tests that let the rules skip their patterns on most lines must never skip a line a pattern matches:
+ * seeded random lines built from the fragments the patterns look for (names, operators, quotes, env lookups,
+ * markers, cases) and checked against the patterns themselves.
+ */
+class RulePrefilterTest {
+
+    private static final String[] FRAGMENTS = {
+            "password", "PASSWORD", "Passwd", "passphrase", "pwd", "secret", "SECRET", "token", "Token", "apiKey", "api_key",
+            "API-KEY", "accessKey", "private_key", "credential", "Credentials", "bearer", "key", "keys", "s", "ss", "_hint",
+            "tokenizer", " ", "  ", "\t", "=", ":", ":=", "=>", "\"", "'", "`", "(", ")", ",", " to ", ".", "-", "_",
+            "set", "with", "String", " string", "SecretString(", "abcdef123", "s3cr3tV4lue", "xyz", "K",
+            "System.getenv(", "process.env.", "os.environ[", "os.Getenv(", "os.LookupEnv(", "ENV[", "ENV.fetch(",
+            "Environment.GetEnvironmentVariable(", "env(", "config.get(", "getString(", "viper.GetString(",
+            "secretsManager", "vault.", "System.getProperty(", "import.meta.env.", "getenv(",
+            "TODO", "FIXME", "XXX", "HACK", "todo", "//", "#", "/*", "*/", "-->", "<!--", "--", ";", "(bob)", "XX", "TOD",
+            "\u0130", "\u212A"};
+
+    private static String randomLine(Random r) {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0, n = 1 + r.nextInt(12); i < n; i++) {
+            b.append(FRAGMENTS[r.nextInt(FRAGMENTS.length)]);
+        }
+        return b.toString();
+    }
+
+    private static String pick(Random r, String... options) {
+        return options[r.nextInt(options.length)];
+    }
+
+    /** Lines shaped like the name patterns' matches and near misses, piece by piece. */
+    private static String assignmentLike(Random r) {
+        return pick(r, "", "  ", "val ", "const ", "\"", "'", "x.", "set", "with", ".", "put(\"", "Map.of('", "a + \"")
+                + pick(r, "", "db", "DB_", "client_", "spring.datasource.", "my-", "api", "Api_", "x9")
+                + pick(r, "password", "PASSWORD", "passwd", "passphrase", "pwd", "secret", "Secret", "token", "TOKEN", "apiKey",
+                "api_key", "api-key", "apikey", "accessKey", "secret_key", "privateKey", "auth-key", "signingKey",
+                "encryption_key", "credential", "credentials", "bearer", "key", "keys")
+                + pick(r, "", "", "s", "ss", "_hint", "izer", "Id", "\u212A", "\u0130")
+                + pick(r, "", "\"", "'", " ", "\t", ": String", " string", ":str")
+                + pick(r, "", " ", "\t")
+                + pick(r, "=", ":", ":=", "=>", "(", ",", " to ", "", "==", ";")
+                + pick(r, "", " ", "  ")
+                + pick(r, "", "", "SecretString(", "f(")
+                + pick(r, "\"", "'", "`", "")
+                + pick(r, "s3cr3tV4lue", "abc", "hunter22", "${X}", "a b c d e f", "longervalue123")
+                + pick(r, "\"", "'", "`", "")
+                + pick(r, "", ")", ");", ",", " // x");
+    }
+
+    @Test
+    void secretNamePrefilterNeverSkipsALineShapedLikeAnAssignment() {
+        Random r = new Random(19);
+        int matched = 0;
+        int skipped = 0;
+        for (int i = 0; i < 100_000; i++) {
+            String line = assignmentLike(r);
+            String lower = line.toLowerCase(Locale.ROOT);
+            boolean may = SecretRule.mayNameALiteral(line, lower);
+            for (Pattern p : new Pattern[]{SecretRule.QUOTED_ASSIGNMENT, SecretRule.SETTER, SecretRule.KEY_VALUE_CALL}) {
+                if (p.matcher(line).find()) {
+                    matched++;
+                    assertTrue(may, () -> "prefilter skipped a line " + p + " matches: " + line);
+                }
+            }
+            if (!may) {
+                skipped++;
+            }
+        }
+        assertTrue(matched > 2_000, "the generated lines exercise the patterns: " + matched);
+        assertTrue(skipped > 1_000, "the prefilter skips lines at all: " + skipped);
+    }
+
+    @Test
+    void secretNamePrefilterNeverSkipsALineTheNamePatternsMatch() {
+        Random r = new Random(20);
+        int matched = 0;
+        int skipped = 0;
+        for (int i = 0; i < 100_000; i++) {
+            String line = randomLine(r);
+            String lower = line.toLowerCase(Locale.ROOT);
+            boolean may = SecretRule.mayNameALiteral(line, lower);
+            for (Pattern p : new Pattern[]{SecretRule.QUOTED_ASSIGNMENT, SecretRule.SETTER, SecretRule.KEY_VALUE_CALL}) {
+                if (p.matcher(line).find()) {
+                    matched++;
+                    assertTrue(may, () -> "prefilter skipped a line " + p + " matches: " + line);
+                }
+            }
+            if (!may) {
+                skipped++;
+            }
+        }
+        assertTrue(matched > 0, "the generated lines exercise the patterns: " + matched);
+        assertTrue(skipped > 10_000, "the prefilter skips lines at all: " + skipped);
+        assertFalse(SecretRule.mayNameALiteral("    password_hint = compute_hint(user, \"a3f9c0d1e2b4a5968778\")",
+                "    password_hint = compute_hint(user, \"a3f9c0d1e2b4a5968778\")"));
+        assertTrue(SecretRule.mayNameALiteral("credentialss = 'abcdefgh'", "credentialss = 'abcdefgh'"));
+    }
+
+    @Test
+    void envLookupPrefilterNeverSkipsALineThePatternMatches() {
+        Random r = new Random(21);
+        int matched = 0;
+        for (int i = 0; i < 100_000; i++) {
+            String line = randomLine(r);
+            if (SecretRule.ENV_LOOKUP.matcher(line).find()) {
+                matched++;
+                assertTrue(SecretRule.mayLookUpEnv(line), () -> "prefilter skipped an env lookup: " + line);
+            }
+        }
+        assertTrue(matched > 1_000, "the generated lines exercise the pattern: " + matched);
+        assertFalse(SecretRule.mayLookUpEnv("    token = compute(user)"));
+    }
+
+    @Test
+    void todoPrefilterNeverSkipsALineTheMarkerPatternMatches() {
+        Random r = new Random(22);
+        int matched = 0;
+        for (int i = 0; i < 100_000; i++) {
+            String line = randomLine(r);
+            boolean found = TodoRule.MARKER.matcher(line).find();
+            if (found) {
+                matched++;
+            }
+            if (found) {
+                assertTrue(TodoRule.mayHoldMarker(line), () -> "prefilter skipped a marker: " + line);
+            }
+        }
+        assertTrue(matched > 1_000, "the generated lines exercise the pattern: " + matched);
+        assertFalse(TodoRule.mayHoldMarker("    url = \"https://example.org/a/b?c=d\""));
+    }
+}
