@@ -296,6 +296,131 @@ class DevServerFaultsTest {
     }
 
     @Test
+    void shouldDribbleAPollAnswerOverItsTimeWithNoLongGapAndRecordIt() throws Exception {
+        Api api = start();
+        api.register("r1", 4);
+        String first = enqueue(null);
+        String second = enqueue(null);
+        server.injectFault(Fault.dribble(Duration.ofMillis(1500), Duration.ofMillis(100), 1));
+
+        HttpResponse<InputStream> r = http.send(request("/api/runners/tasks/pending?runnerId=r1&maxTasks=4").GET().build(),
+                HttpResponse.BodyHandlers.ofInputStream());
+        long headersAt = System.nanoTime();
+        assertEquals(200, r.statusCode(), "headers arrive at once");
+        java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
+        int reads = 0;
+        long longestGapMs = 0;
+        long last = headersAt;
+        try (InputStream in = r.body()) {
+            byte[] buf = new byte[65536];
+            int n;
+            while ((n = in.read(buf)) > 0) {
+                long now = System.nanoTime();
+                longestGapMs = Math.max(longestGapMs, TimeUnit.NANOSECONDS.toMillis(now - last));
+                last = now;
+                body.write(buf, 0, n);
+                reads++;
+            }
+        }
+        long bodyMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - headersAt);
+
+        assertTrue(bodyMs >= 1400, "the body took " + bodyMs + " ms");
+        assertTrue(reads >= 5, "the body came in pieces: " + reads + " reads");
+        assertTrue(longestGapMs < 1400, "no gap as long as the whole: longest " + longestGapMs + " ms");
+        JsonNode data = com.fasterxml.jackson.databind.json.JsonMapper.builder().build().readTree(body.toByteArray()).get("data");
+        assertEquals(2, data.size(), body.toString(StandardCharsets.UTF_8));
+        assertEquals(first, data.get(0).get("id").asText());
+        assertEquals(second, data.get(1).get("id").asText());
+        await().atMost(Duration.ofSeconds(10)).until(() -> server.faults().get("rules").get(0).get("answers").size() == 1);
+        JsonNode answer = server.faults().get("rules").get(0).get("answers").get(0);
+        assertEquals(List.of(first, second), List.of(answer.get("taskIds").get(0).asText(), answer.get("taskIds").get(1).asText()));
+        assertTrue(answer.get("whole").asBoolean(), answer.toString());
+        assertTrue(answer.get("ms").asLong() >= 1400, answer.toString());
+        assertEquals(1, server.injectedFaults().get("poll:dribble"));
+        assertEquals(List.of(), ids(api.poll("r1", 4, 0)), "the tasks were claimed by the dribbled answer");
+    }
+
+    @Test
+    void shouldNotUseADribbleOnAnEmptyPollAnswer() throws Exception {
+        Api api = start();
+        api.register("r1", 4);
+        server.injectFault(Fault.dribble(Duration.ofMillis(60_000), Duration.ofMillis(100), 1));
+        assertEquals(List.of(), ids(api.poll("r1", 4, 0)));
+        String id = enqueue(null);
+        assertNull(server.injectedFaults().get("poll:dribble"), "an empty answer is not paced");
+        assertEquals(1, server.faults().get("rules").get(0).get("remaining").asInt());
+        server.clearFaults();
+        assertEquals(List.of(id), ids(api.poll("r1", 4, 0)));
+    }
+
+    @Test
+    void shouldPutBackTheTasksNotWrittenWholeWhenTheRunnerHangsUpOnADribble() throws Exception {
+        Api api = start();
+        api.register("r1", 4);
+        String first = enqueue(null);
+        String second = enqueue(null);
+        server.injectFault(Fault.dribble(Duration.ofMillis(30_000), Duration.ofMillis(50), 1));
+        try (java.net.Socket s = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), URI.create(server.baseUrl()).getPort())) {
+            s.getOutputStream().write(("GET /api/runners/tasks/pending?runnerId=r1&maxTasks=4 HTTP/1.1\r\nHost: x\r\n"
+                    + "Authorization: Bearer " + TOKEN + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            InputStream in = s.getInputStream();
+            StringBuilder seen = new StringBuilder();
+            byte[] buf = new byte[8192];
+            int n;
+            // the headers and the first pieces of the body (chunked, a few bytes each), then hang up
+            while ((seen.indexOf("\r\n\r\n") < 0 || seen.length() < seen.indexOf("\r\n\r\n") + 20)
+                    && (n = in.read(buf)) > 0) {
+                seen.append(new String(buf, 0, n, StandardCharsets.ISO_8859_1));
+            }
+            assertTrue(seen.toString().startsWith("HTTP/1.1 200"), seen.toString());
+        }
+        await("the tasks not written whole go back to the queue").atMost(Duration.ofSeconds(30))
+                .until(() -> server.task(first).phase().equals("pending") && server.task(second).phase().equals("pending"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> server.faults().get("rules").get(0).get("answers").size() == 1);
+        assertFalse(server.faults().get("rules").get(0).get("answers").get(0).get("whole").asBoolean());
+    }
+
+    @Test
+    void shouldAnswerInjectedRedirectsWithALocationWithoutProcessingTheCall() throws Exception {
+        Api api = start();
+        api.register("r1", 2);
+        String id = enqueue(null);
+        assertEquals(List.of(id), ids(api.poll("r1", 1, 0)));
+        server.injectFault(Fault.redirect("result", 307, 2));
+
+        for (int i = 0; i < 2; i++) {
+            HttpResponse<String> r = http.send(request("/api/runners/tasks/" + id + "/result").header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"runnerId\":\"r1\",\"status\":\"completed\",\"summary\":\"ok\"}")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(307, r.statusCode(), r.body());
+            assertEquals("/maintenance", r.headers().firstValue("Location").orElse(null));
+            assertFalse(server.task(id).terminal(), "a redirected result is not processed");
+        }
+        assertEquals(200, api.result(id, "r1", "completed").status());
+        assertEquals("completed", server.task(id).resultStatus());
+        assertEquals(2, server.injectedFaults().get("result:redirect"));
+        assertEquals(400, api.post("/api/admin/faults", "{\"call\":\"result\",\"mode\":\"redirect\",\"status\":503}").status());
+    }
+
+    @Test
+    void shouldAnswerAnErrorOnlyToTheCallsOfTheTaskItNames() throws Exception {
+        Api api = start();
+        api.register("r1", 4);
+        String target = enqueue(null);
+        String other = enqueue(null);
+        assertEquals(List.of(target, other), ids(api.poll("r1", 4, 0)));
+        JsonNode rule = server.injectFault(Fault.error("result", target, 503, 2));
+        assertEquals(target, rule.get("taskId").asText());
+
+        assertEquals(200, api.result(other, "r1", "completed").status(), "another task's result passes");
+        assertEquals(503, api.result(target, "r1", "completed").status());
+        assertEquals(503, api.result(target, "r1", "completed").status());
+        assertFalse(server.task(target).terminal());
+        assertEquals(200, api.result(target, "r1", "completed").status());
+        assertEquals(2, server.faults().get("rules").get(0).get("applied").asInt());
+    }
+
+    @Test
     void shouldDefaultAnOversizedFieldToJustOverJacksonsStringLimit() throws Exception {
         Api api = start();
         Api.Reply r = api.post("/api/admin/faults", "{\"mode\":\"oversized\",\"taskId\":\"t1\"}");
