@@ -56,8 +56,12 @@ final class Faults {
     }
 
     /** A poll answer paced over {@code total}, a piece every {@code gap} (see {@link #dribbleNext()}). */
-    record Dribble(long ruleId, Duration total, Duration gap) {
+    record Dribble(long ruleId, Duration total, Duration gap, long generation) {
     }
+
+    /** The longest a dribble may take ({@code totalMs}), and the most pieces it may be cut into ({@code totalMs / gapMs}). */
+    static final long MAX_DRIBBLE_MS = 600_000;
+    static final long MAX_DRIBBLE_PIECES = 10_000;
 
     record Error(int status, Integer retryAfterSeconds, String detail) implements Action {
     }
@@ -80,8 +84,10 @@ final class Faults {
         final String field;
         /** dribble: the gap between pieces ({@code stall} is the whole answer's time); redirect: {@code field} is the Location. */
         Duration gap;
-        /** dribble: each answer paced so far (task ids, time taken, written whole or not). */
+        /** dribble: each answer paced so far (runner, task ids, pieces, time taken, written whole or not). */
         final ArrayNode answers = Json.mapper().createArrayNode();
+        /** error, redirect: the task of each call it answered, in order (null for a call not about a task). */
+        final List<String> hits = new ArrayList<>();
 
         Rule(long id, Call call, String mode, int count, int status, Integer retryAfterSeconds, Duration stall,
              List<String> taskIds, int bytes, String field) {
@@ -112,10 +118,12 @@ final class Faults {
                     if (!taskIds.isEmpty()) {
                         n.put("taskId", taskIds.get(0));
                     }
+                    n.set("hits", ids(hits));
                 }
                 case "redirect" -> {
                     n.put("status", status);
                     n.put("location", field);
+                    n.set("hits", ids(hits));
                 }
                 case "dribble" -> {
                     n.put("totalMs", stall.toMillis());
@@ -197,6 +205,10 @@ final class Faults {
                 long gap = longOr(spec, "gapMs", -1);
                 if (total < 0 || gap < 1) {
                     throw ApiException.badRequest("a dribble needs 'totalMs' (>= 0) and 'gapMs' (>= 1)");
+                }
+                if (total > MAX_DRIBBLE_MS || total / gap > MAX_DRIBBLE_PIECES) {
+                    throw ApiException.badRequest("a dribble takes at most " + MAX_DRIBBLE_MS + " ms in at most "
+                            + MAX_DRIBBLE_PIECES + " pieces ('totalMs' / 'gapMs')");
                 }
                 Rule r = new Rule(0, Call.POLL, mode, count, 200, null, Duration.ofMillis(total), List.of(), 0, null);
                 r.gap = Duration.ofMillis(gap);
@@ -353,6 +365,9 @@ final class Faults {
                     continue;
                 }
                 consume(r);
+                if (r.mode.equals("error") || r.mode.equals("redirect")) {
+                    r.hits.add(taskId);
+                }
                 return a;
             }
             return null;
@@ -410,7 +425,7 @@ final class Faults {
             for (Rule r : rules) {
                 if (r.mode.equals("dribble") && r.remaining > 0) {
                     consume(r);
-                    return new Dribble(r.id, r.stall, r.gap);
+                    return new Dribble(r.id, r.stall, r.gap, generation);
                 }
             }
             return null;
@@ -419,14 +434,41 @@ final class Faults {
         }
     }
 
-    /** Records one dribbled answer on its rule: its tasks, how long it took, whether it was written whole. */
-    void dribbled(long ruleId, List<String> taskIds, long millis, boolean whole) {
+    /** What a dribble does after a piece: wait the gap and go on, write the rest at once, or stop. */
+    enum Pace { PACED, RELEASED, CLOSED }
+
+    /**
+     * Waits one gap of {@code dribble}. Returns at once with {@link Pace#RELEASED} once the faults were released
+     * ({@code DELETE /api/admin/faults}) after the dribble began — its rest is then written without pacing, so a
+     * released dribble never lasts — and with {@link Pace#CLOSED} when the server is stopping.
+     */
+    Pace pace(Dribble dribble) throws InterruptedException {
+        lock.lock();
+        try {
+            long deadline = System.nanoTime() + dribble.gap().toNanos();
+            while (!closed && generation == dribble.generation()) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return Pace.PACED;
+                }
+                released.awaitNanos(left);
+            }
+            return closed ? Pace.CLOSED : Pace.RELEASED;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Records one dribbled answer on its rule: its runner and tasks, pieces, time taken, whether it was written whole. */
+    void dribbled(long ruleId, String runnerId, List<String> taskIds, int pieces, long millis, boolean whole) {
         lock.lock();
         try {
             for (Rule r : rules) {
                 if (r.id == ruleId) {
                     ObjectNode a = r.answers.addObject();
+                    a.put("runnerId", runnerId);
                     a.set("taskIds", ids(taskIds));
+                    a.put("pieces", pieces);
                     a.put("ms", millis);
                     a.put("whole", whole);
                 }

@@ -220,18 +220,22 @@ final class RunnerApi extends JsonHandler {
         }
         pieces.add("]}".getBytes(StandardCharsets.UTF_8));
         Faults.Dribble dribble = faults.dribbleNext();
-        Pacer pacer = dribble == null ? null : new Pacer(dribble, pieces.stream().mapToLong(p -> p.length).sum());
+        long size = pieces.stream().mapToLong(p -> p.length).sum();
+        Pacer pacer = dribble == null ? null : new Pacer(dribble, size);
         long started = System.nanoTime();
         int written = 0;
         boolean whole = false;
         try (OutputStream out = Http.stream(ex, 200)) {
+            long sent = 0;
             for (int i = 0; i < pieces.size(); i++) {
+                byte[] piece = pieces.get(i);
                 if (pacer == null) {
-                    out.write(pieces.get(i));
+                    out.write(piece);
                     out.flush();
                 } else {
-                    pacer.write(out, pieces.get(i));
+                    pacer.write(out, piece, sent + piece.length == size);
                 }
+                sent += piece.length;
                 if (i > 0 && i <= claimed.size()) {
                     written++;
                 }
@@ -249,31 +253,50 @@ final class RunnerApi extends JsonHandler {
         } finally {
             ex.close();
             if (dribble != null) {
-                faults.dribbled(dribble.ruleId(), claimed.stream().map(ReviewTask::idOf).toList(),
+                faults.dribbled(dribble.ruleId(), runnerId, claimed.stream().map(ReviewTask::idOf).toList(), pacer.pieces,
                         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), whole);
             }
         }
     }
 
-    /** Writes an answer of {@code size} bytes in pieces of equal size, one every gap, so that it lasts the dribble's time. */
+    /**
+     * Writes an answer of {@code size} bytes in pieces of equal size (each task in its own pieces), flushed one by one
+     * with a gap between them, so that it lasts about the dribble's time and is never idle for longer than a gap. The
+     * number of pieces is bounded by the rule ({@link Faults#MAX_DRIBBLE_PIECES} plus one per task). Once the faults
+     * are released the rest goes at once; when the server stops the answer ends (an {@link IOException}).
+     */
     private final class Pacer {
         private final Faults.Dribble dribble;
         private final int pieceSize;
+        private boolean released;
+        int pieces;
 
         Pacer(Faults.Dribble dribble, long size) {
             this.dribble = dribble;
-            long pieces = Math.max(1, dribble.total().toMillis() / dribble.gap().toMillis());
-            this.pieceSize = (int) Math.max(1, (size + pieces - 1) / pieces);
+            long n = Math.max(1, dribble.total().toMillis() / dribble.gap().toMillis());
+            this.pieceSize = (int) Math.min(Integer.MAX_VALUE, Math.max(1, (size + n - 1) / n));
         }
 
-        void write(OutputStream out, byte[] bytes) throws IOException {
+        void write(OutputStream out, byte[] bytes, boolean endsTheAnswer) throws IOException {
             for (int at = 0; at < bytes.length; at += pieceSize) {
+                if (released) {
+                    out.write(bytes, at, bytes.length - at);
+                    out.flush();
+                    pieces++;
+                    return;
+                }
                 out.write(bytes, at, Math.min(pieceSize, bytes.length - at));
                 out.flush();
+                pieces++;
+                if (endsTheAnswer && at + pieceSize >= bytes.length) {
+                    return; // no gap after the last byte
+                }
                 try {
-                    if (!faults.awaitStall(dribble.gap())) {
+                    Faults.Pace pace = faults.pace(dribble);
+                    if (pace == Faults.Pace.CLOSED) {
                         throw new IOException("the dev server is stopping");
                     }
+                    released = pace == Faults.Pace.RELEASED;
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     throw new IOException("interrupted while dribbling a poll answer", e);
