@@ -204,6 +204,13 @@ final class RunnerApi extends JsonHandler {
      * whole answer over its time, a piece every gap (see {@link Faults#dribbleNext()}).
      */
     private void streamTasks(HttpExchange ex, String runnerId, List<ObjectNode> claimed) throws IOException {
+        Faults.Dribble dribble = faults.dribbleNext();
+        if (dribble == null) {
+            streamTasksAtOnce(ex, runnerId, claimed);
+            return;
+        }
+        // the headers first, as in streamTasksAtOnce: serializing a large task must not delay them
+        OutputStream stream = Http.stream(ex, 200);
         List<byte[]> pieces = new ArrayList<>();
         pieces.add("{\"data\":[".getBytes(StandardCharsets.UTF_8));
         for (int i = 0; i < claimed.size(); i++) {
@@ -219,22 +226,16 @@ final class RunnerApi extends JsonHandler {
             pieces.add(json);
         }
         pieces.add("]}".getBytes(StandardCharsets.UTF_8));
-        Faults.Dribble dribble = faults.dribbleNext();
         long size = pieces.stream().mapToLong(p -> p.length).sum();
-        Pacer pacer = dribble == null ? null : new Pacer(dribble, size);
+        Pacer pacer = new Pacer(dribble, size);
         long started = System.nanoTime();
         int written = 0;
         boolean whole = false;
-        try (OutputStream out = Http.stream(ex, 200)) {
+        try (OutputStream out = stream) {
             long sent = 0;
             for (int i = 0; i < pieces.size(); i++) {
                 byte[] piece = pieces.get(i);
-                if (pacer == null) {
-                    out.write(piece);
-                    out.flush();
-                } else {
-                    pacer.write(out, piece, sent + piece.length == size);
-                }
+                pacer.write(out, piece, sent + piece.length == size);
                 sent += piece.length;
                 if (i > 0 && i <= claimed.size()) {
                     written++;
@@ -252,10 +253,38 @@ final class RunnerApi extends JsonHandler {
             throw e;
         } finally {
             ex.close();
-            if (dribble != null) {
-                faults.dribbled(dribble.ruleId(), runnerId, claimed.stream().map(ReviewTask::idOf).toList(), pacer.pieces,
-                        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), whole);
+            faults.dribbled(dribble.ruleId(), runnerId, claimed.stream().map(ReviewTask::idOf).toList(), pacer.pieces,
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), whole);
+        }
+    }
+
+    /** The undribbled answer: the headers at once, then each task serialized straight into the body and flushed. */
+    private void streamTasksAtOnce(HttpExchange ex, String runnerId, List<ObjectNode> claimed) throws IOException {
+        int written = 0;
+        try (OutputStream out = Http.stream(ex, 200);
+             com.fasterxml.jackson.core.JsonGenerator g = Json.mapper().getFactory().createGenerator(out)) {
+            g.writeStartObject();
+            g.writeFieldName("data");
+            g.writeStartArray();
+            for (ObjectNode t : claimed) {
+                faults.padIfOversized(t, ReviewTask.idOf(t));
+                Json.mapper().writeTree(g, t);
+                g.flush();
+                written++;
             }
+            g.writeEndArray();
+            g.writeEndObject();
+        } catch (IOException e) {
+            List<String> ids = new ArrayList<>();
+            for (ObjectNode t : claimed.subList(written, claimed.size())) {
+                ids.add(ReviewTask.idOf(t));
+            }
+            if (!ids.isEmpty()) {
+                store.unclaim(runnerId, ids);
+            }
+            throw e;
+        } finally {
+            ex.close();
         }
     }
 

@@ -218,6 +218,11 @@ class ChaosIT {
             server.injectFault(Fault.error("result", taskId, 503, LEFTOVER_REFUSALS).put("retryAfterSeconds", 3));
         });
 
+        // the next disruption waits for the leftover's report, so that it cannot hit the runner still sending it
+        awaitQuietly("the refused leftover reported", Duration.ofSeconds(60), () -> refusedLeftover[0] == null
+                || server.task(refusedLeftover[0]).terminal() || server.task(refusedLeftover[0]).attempts().stream()
+                .anyMatch(a -> a.endMessage() != null && a.endMessage().contains("runner_shutdown")));
+
         awaitDone(server, 145);
         server.injectFault(Fault.outage(Duration.ofSeconds(2), "503"));
 
