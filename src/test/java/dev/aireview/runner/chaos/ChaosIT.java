@@ -42,7 +42,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * while it misbehaves — 5xx and 429 bursts, stalled bodies on every call kind (for a while and for ever), a refused
  * outage and a 503 outage, one poll answer listing a task twice, colliding ids ({@code task/7}, {@code task_7})
  * handed out together, a task over Jackson's 20 MB string limit in a batch with a valid one (once behind it, once
- * before it) — and while runners are
+ * before it), poll answers dribbled for longer than the poll timeout, results answered 307, a leftover's restart
+ * report refused (issue 18) — and while runners are
  * stopped (SIGTERM) and killed (SIGKILL) mid-review and started again, and reviews ignore SIGTERM, run out of memory
  * or into their timeout.
  *
