@@ -22,6 +22,36 @@ public final class Fault {
         return n;
     }
 
+    /** The next {@code count} calls of {@code call} about task {@code taskId} answer {@code status} (5xx); others pass. */
+    public static ObjectNode error(String call, String taskId, int status, int count) {
+        ObjectNode n = error(call, status, count);
+        n.put("taskId", taskId);
+        return n;
+    }
+
+    /**
+     * The next {@code count} calls of {@code call} answer {@code status} (3xx) with a {@code Location} header (a
+     * maintenance page, {@code /maintenance}) without being processed.
+     */
+    public static ObjectNode redirect(String call, int status, int count) {
+        ObjectNode n = base("redirect", count);
+        n.put("call", call);
+        n.put("status", status);
+        return n;
+    }
+
+    /**
+     * The next {@code count} poll answers that hand out tasks are paced over about {@code total}: headers at once, then
+     * the body in equal pieces, one every {@code gap}. The rule lists each such answer (its task ids, time, whether
+     * it was written whole).
+     */
+    public static ObjectNode dribble(Duration total, Duration gap, int count) {
+        ObjectNode n = base("dribble", count);
+        n.put("totalMs", total.toMillis());
+        n.put("gapMs", gap.toMillis());
+        return n;
+    }
+
     /** The next {@code count} calls of {@code call} answer 429 with {@code Retry-After: retryAfterSeconds}. */
     public static ObjectNode rateLimit(String call, int retryAfterSeconds, int count) {
         ObjectNode n = base("rate_limit", count);

@@ -22,7 +22,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * "Fault injection" section of {@code docs/dev-server.md}.
  *
  * <p>Rules are consumed in the order they were added: the first rule of a call kind with injections left
- * decides the next call of that kind. An error or a stall happens <em>before</em> the call is processed, so a
+ * decides the next call of that kind. An error, a redirect or a stall happens <em>before</em> the call is processed, so a
  * call answered with a fault changed nothing on the server (a stalled call that is released later is processed
  * then). The poll rules ({@code duplicate}, {@code bundle}, {@code oversized}) change what a poll hands out and are
  * asked by {@link DevServerStore} and {@link RunnerApi}. One lock of its own; it never calls the store, so the
@@ -48,8 +48,20 @@ final class Faults {
     }
 
     /** What happens to one call: answered with an error, or its body stalled (null {@code stall}: until released). */
-    sealed interface Action permits Error, Stall {
+    sealed interface Action permits Error, Stall, Redirect {
     }
+
+    /** Answered with a 3xx {@code status} and {@code Location: location}; not processed. */
+    record Redirect(int status, String location) implements Action {
+    }
+
+    /** A poll answer paced over {@code total}, a piece every {@code gap} (see {@link #dribbleNext()}). */
+    record Dribble(long ruleId, Duration total, Duration gap, long generation) {
+    }
+
+    /** The longest a dribble may take ({@code totalMs}), and the most pieces it may be cut into ({@code totalMs / gapMs}). */
+    static final long MAX_DRIBBLE_MS = 600_000;
+    static final long MAX_DRIBBLE_PIECES = 10_000;
 
     record Error(int status, Integer retryAfterSeconds, String detail) implements Action {
     }
@@ -70,6 +82,12 @@ final class Faults {
         final List<String> taskIds;
         final int bytes;
         final String field;
+        /** dribble: the gap between pieces ({@code stall} is the whole answer's time); redirect: {@code field} is the Location. */
+        Duration gap;
+        /** dribble: each answer paced so far (runner, task ids, pieces, time taken, written whole or not). */
+        final ArrayNode answers = Json.mapper().createArrayNode();
+        /** error, redirect: the task of each call it answered, in order (null for a call not about a task). */
+        final List<String> hits = new ArrayList<>();
 
         Rule(long id, Call call, String mode, int count, int status, Integer retryAfterSeconds, Duration stall,
              List<String> taskIds, int bytes, String field) {
@@ -95,7 +113,23 @@ final class Faults {
             n.put("remaining", remaining);
             n.put("applied", applied);
             switch (mode) {
-                case "error" -> n.put("status", status);
+                case "error" -> {
+                    n.put("status", status);
+                    if (!taskIds.isEmpty()) {
+                        n.put("taskId", taskIds.get(0));
+                    }
+                    n.set("hits", ids(hits));
+                }
+                case "redirect" -> {
+                    n.put("status", status);
+                    n.put("location", field);
+                    n.set("hits", ids(hits));
+                }
+                case "dribble" -> {
+                    n.put("totalMs", stall.toMillis());
+                    n.put("gapMs", gap.toMillis());
+                    n.set("answers", answers.deepCopy());
+                }
                 case "rate_limit" -> n.put("retryAfterSeconds", retryAfterSeconds);
                 case "stall" -> {
                     if (stall == null) {
@@ -153,7 +187,32 @@ final class Faults {
                 if (status < 500 || status > 599) {
                     throw ApiException.badRequest("'status' of an error fault must be a 5xx code");
                 }
-                yield new Rule(0, call(spec), mode, count, status, retryAfter(spec, null), null, List.of(), 0, null);
+                String taskId = Json.text(spec, "taskId", "task_id");
+                yield new Rule(0, call(spec), mode, count, status, retryAfter(spec, null), null,
+                        taskId == null ? List.of() : List.of(taskId), 0, null);
+            }
+            case "redirect" -> {
+                int status = intOr(spec, "status", 307);
+                if (status < 300 || status > 399) {
+                    throw ApiException.badRequest("'status' of a redirect fault must be a 3xx code");
+                }
+                String location = Json.text(spec, "location");
+                yield new Rule(0, call(spec), mode, count, status, null, null, List.of(), 0,
+                        location == null ? "/maintenance" : location);
+            }
+            case "dribble" -> {
+                long total = longOr(spec, "totalMs", -1);
+                long gap = longOr(spec, "gapMs", -1);
+                if (total < 0 || gap < 1) {
+                    throw ApiException.badRequest("a dribble needs 'totalMs' (>= 0) and 'gapMs' (>= 1)");
+                }
+                if (total > MAX_DRIBBLE_MS || total / gap > MAX_DRIBBLE_PIECES) {
+                    throw ApiException.badRequest("a dribble takes at most " + MAX_DRIBBLE_MS + " ms in at most "
+                            + MAX_DRIBBLE_PIECES + " pieces ('totalMs' / 'gapMs')");
+                }
+                Rule r = new Rule(0, Call.POLL, mode, count, 200, null, Duration.ofMillis(total), List.of(), 0, null);
+                r.gap = Duration.ofMillis(gap);
+                yield r;
             }
             case "rate_limit" -> new Rule(0, call(spec), mode, count, 429, retryAfter(spec, 1), null, List.of(), 0, null);
             case "stall" -> {
@@ -193,12 +252,13 @@ final class Faults {
                         field == null ? "padding" : field);
             }
             default -> throw ApiException.badRequest("unknown fault mode '" + mode
-                    + "'; one of error, rate_limit, stall, duplicate, bundle, oversized, outage");
+                    + "'; one of error, rate_limit, stall, redirect, duplicate, bundle, oversized, dribble, outage");
         };
         lock.lock();
         try {
             Rule r = new Rule(++ruleSeq, rule.call, rule.mode, rule.count, rule.status, rule.retryAfterSeconds,
                     rule.stall, rule.taskIds, rule.bytes, rule.field);
+            r.gap = rule.gap;
             rules.add(r);
             return r.toJson();
         } finally {
@@ -278,8 +338,11 @@ final class Faults {
 
     // ---------------------------------------------------------------- per call
 
-    /** The fault for the next call of {@code call}, or null: consumes one injection of the first matching rule. */
-    Action next(Call call) {
+    /**
+     * The fault for the next call of {@code call} (on task {@code taskId}, null for calls not about a task), or null:
+     * consumes one injection of the first matching rule. An error rule with a {@code taskId} hits only that task's calls.
+     */
+    Action next(Call call, String taskId) {
         lock.lock();
         try {
             if (unavailable()) {
@@ -287,10 +350,12 @@ final class Faults {
                 return new Error(503, 1, "the server is unavailable (injected outage)");
             }
             for (Rule r : rules) {
-                if (r.call != call || r.remaining <= 0) {
+                if (r.call != call || r.remaining <= 0
+                        || (r.mode.equals("error") && !r.taskIds.isEmpty() && !r.taskIds.get(0).equals(taskId))) {
                     continue;
                 }
                 Action a = switch (r.mode) {
+                    case "redirect" -> new Redirect(r.status, r.field);
                     case "error" -> new Error(r.status, r.retryAfterSeconds, "injected fault: HTTP " + r.status);
                     case "rate_limit" -> new Error(429, r.retryAfterSeconds, "injected fault: rate limited");
                     case "stall" -> new Stall(r.stall);
@@ -300,6 +365,9 @@ final class Faults {
                     continue;
                 }
                 consume(r);
+                if (r.mode.equals("error") || r.mode.equals("redirect")) {
+                    r.hits.add(taskId);
+                }
                 return a;
             }
             return null;
@@ -345,6 +413,66 @@ final class Faults {
                 }
             }
             return false;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The pacing of the next poll answer that hands out tasks, or null (consumes one injection). */
+    Dribble dribbleNext() {
+        lock.lock();
+        try {
+            for (Rule r : rules) {
+                if (r.mode.equals("dribble") && r.remaining > 0) {
+                    consume(r);
+                    return new Dribble(r.id, r.stall, r.gap, generation);
+                }
+            }
+            return null;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** What a dribble does after a piece: wait the gap and go on, write the rest at once, or stop. */
+    enum Pace { PACED, RELEASED, CLOSED }
+
+    /**
+     * Waits one gap of {@code dribble}. Returns at once with {@link Pace#RELEASED} once the faults were released
+     * ({@code DELETE /api/admin/faults}) after the dribble began — its rest is then written without pacing, so a
+     * released dribble never lasts — and with {@link Pace#CLOSED} when the server is stopping.
+     */
+    Pace pace(Dribble dribble) throws InterruptedException {
+        lock.lock();
+        try {
+            long deadline = System.nanoTime() + dribble.gap().toNanos();
+            while (!closed && generation == dribble.generation()) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return Pace.PACED;
+                }
+                released.awaitNanos(left);
+            }
+            return closed ? Pace.CLOSED : Pace.RELEASED;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Records one dribbled answer on its rule: its runner and tasks, pieces, time taken, whether it was written whole. */
+    void dribbled(long ruleId, String runnerId, List<String> taskIds, int pieces, long millis, boolean whole) {
+        lock.lock();
+        try {
+            for (Rule r : rules) {
+                if (r.id == ruleId) {
+                    ObjectNode a = r.answers.addObject();
+                    a.put("runnerId", runnerId);
+                    a.set("taskIds", ids(taskIds));
+                    a.put("pieces", pieces);
+                    a.put("ms", millis);
+                    a.put("whole", whole);
+                }
+            }
         } finally {
             lock.unlock();
         }
@@ -472,6 +600,17 @@ final class Faults {
             throw ApiException.badRequest("'retryAfterSeconds' must not be negative");
         }
         return v == null ? dflt : v;
+    }
+
+    private static long longOr(JsonNode spec, String name, long dflt) {
+        JsonNode v = Json.field(spec, name);
+        if (v == null || v.isNull()) {
+            return dflt;
+        }
+        if (!v.canConvertToLong()) {
+            throw ApiException.badRequest("'" + name + "' must be a number");
+        }
+        return v.asLong();
     }
 
     private static int intOr(JsonNode spec, String name, int dflt) {

@@ -10,11 +10,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /** The runner side of PROTOCOL.md under {@code /api/runners/}: register, heartbeat, poll, status, logs, result. */
 final class RunnerApi extends JsonHandler {
@@ -38,7 +41,7 @@ final class RunnerApi extends JsonHandler {
         Http.requireToken(ex, List.of(options.token()));
         List<String> seg = Http.segments(ex, PREFIX);
         Faults.Call call = callOf(seg);
-        if (call != null && !survivesFault(ex, call)) {
+        if (call != null && !survivesFault(ex, call, seg.size() == 3 ? seg.get(1) : null)) {
             return;
         }
         if (seg.size() == 1 && seg.get(0).equals("register")) {
@@ -90,8 +93,8 @@ final class RunnerApi extends JsonHandler {
      * (then the call is processed and its answer is the body) or the server stops (never processed). Returns
      * whether the call is to be processed.
      */
-    private boolean survivesFault(HttpExchange ex, Faults.Call call) throws IOException, InterruptedException {
-        Faults.Action action = faults.next(call);
+    private boolean survivesFault(HttpExchange ex, Faults.Call call, String taskId) throws IOException, InterruptedException {
+        Faults.Action action = faults.next(call, taskId);
         if (action == null) {
             return true;
         }
@@ -101,6 +104,12 @@ final class RunnerApi extends JsonHandler {
                 ex.getResponseHeaders().set("Retry-After", Integer.toString(e.retryAfterSeconds()));
             }
             Http.sendError(ex, e.status(), e.detail());
+            return false;
+        }
+        if (action instanceof Faults.Redirect r) {
+            log.debug("{} {}: injected HTTP {} to {}", ex.getRequestMethod(), ex.getRequestURI().getPath(), r.status(), r.location());
+            ex.getResponseHeaders().set("Location", r.location());
+            Http.sendError(ex, r.status(), "injected fault: moved to " + r.location());
             return false;
         }
         Faults.Stall stall = (Faults.Stall) action;
@@ -191,11 +200,68 @@ final class RunnerApi extends JsonHandler {
      * Sends claimed tasks as the upstream server should: the headers at once, then the tasks one by one as they are
      * written, so that a large answer shows its progress to the runner (whose poll deadline is a liveness bound). When
      * the connection breaks, only the tasks not yet written whole go back to the queue: the runner keeps the tasks it
-     * read whole, and one it did not get after all is re-queued as never acknowledged.
+     * read whole, and one it did not get after all is re-queued as never acknowledged. An injected dribble paces the
+     * whole answer over its time, a piece every gap (see {@link Faults#dribbleNext()}).
      */
     private void streamTasks(HttpExchange ex, String runnerId, List<ObjectNode> claimed) throws IOException {
+        Faults.Dribble dribble = faults.dribbleNext();
+        if (dribble == null) {
+            streamTasksAtOnce(ex, runnerId, claimed);
+            return;
+        }
+        // the headers first, as in streamTasksAtOnce: serializing a large task must not delay them
+        OutputStream stream = Http.stream(ex, 200);
+        List<byte[]> pieces = new ArrayList<>();
+        pieces.add("{\"data\":[".getBytes(StandardCharsets.UTF_8));
+        for (int i = 0; i < claimed.size(); i++) {
+            ObjectNode t = claimed.get(i);
+            faults.padIfOversized(t, ReviewTask.idOf(t));
+            byte[] json = Json.mapper().writeValueAsBytes(t);
+            if (i > 0) {
+                byte[] withComma = new byte[json.length + 1];
+                withComma[0] = ',';
+                System.arraycopy(json, 0, withComma, 1, json.length);
+                json = withComma;
+            }
+            pieces.add(json);
+        }
+        pieces.add("]}".getBytes(StandardCharsets.UTF_8));
+        long size = pieces.stream().mapToLong(p -> p.length).sum();
+        Pacer pacer = new Pacer(dribble, size);
+        long started = System.nanoTime();
         int written = 0;
-        try (java.io.OutputStream out = Http.stream(ex, 200);
+        boolean whole = false;
+        try (OutputStream out = stream) {
+            long sent = 0;
+            for (int i = 0; i < pieces.size(); i++) {
+                byte[] piece = pieces.get(i);
+                pacer.write(out, piece, sent + piece.length == size);
+                sent += piece.length;
+                if (i > 0 && i <= claimed.size()) {
+                    written++;
+                }
+            }
+            whole = true;
+        } catch (IOException e) {
+            List<String> ids = new ArrayList<>();
+            for (ObjectNode t : claimed.subList(written, claimed.size())) {
+                ids.add(ReviewTask.idOf(t));
+            }
+            if (!ids.isEmpty()) {
+                store.unclaim(runnerId, ids);
+            }
+            throw e;
+        } finally {
+            ex.close();
+            faults.dribbled(dribble.ruleId(), runnerId, claimed.stream().map(ReviewTask::idOf).toList(), pacer.pieces,
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), whole);
+        }
+    }
+
+    /** The undribbled answer: the headers at once, then each task serialized straight into the body and flushed. */
+    private void streamTasksAtOnce(HttpExchange ex, String runnerId, List<ObjectNode> claimed) throws IOException {
+        int written = 0;
+        try (OutputStream out = Http.stream(ex, 200);
              com.fasterxml.jackson.core.JsonGenerator g = Json.mapper().getFactory().createGenerator(out)) {
             g.writeStartObject();
             g.writeFieldName("data");
@@ -219,6 +285,52 @@ final class RunnerApi extends JsonHandler {
             throw e;
         } finally {
             ex.close();
+        }
+    }
+
+    /**
+     * Writes an answer of {@code size} bytes in pieces of equal size (each task in its own pieces), flushed one by one
+     * with a gap between them, so that it lasts about the dribble's time and is never idle for longer than a gap. The
+     * number of pieces is bounded by the rule ({@link Faults#MAX_DRIBBLE_PIECES} plus one per task). Once the faults
+     * are released the rest goes at once; when the server stops the answer ends (an {@link IOException}).
+     */
+    private final class Pacer {
+        private final Faults.Dribble dribble;
+        private final int pieceSize;
+        private boolean released;
+        int pieces;
+
+        Pacer(Faults.Dribble dribble, long size) {
+            this.dribble = dribble;
+            long n = Math.max(1, dribble.total().toMillis() / dribble.gap().toMillis());
+            this.pieceSize = (int) Math.min(Integer.MAX_VALUE, Math.max(1, (size + n - 1) / n));
+        }
+
+        void write(OutputStream out, byte[] bytes, boolean endsTheAnswer) throws IOException {
+            for (int at = 0; at < bytes.length; at += pieceSize) {
+                if (released) {
+                    out.write(bytes, at, bytes.length - at);
+                    out.flush();
+                    pieces++;
+                    return;
+                }
+                out.write(bytes, at, Math.min(pieceSize, bytes.length - at));
+                out.flush();
+                pieces++;
+                if (endsTheAnswer && at + pieceSize >= bytes.length) {
+                    return; // no gap after the last byte
+                }
+                try {
+                    Faults.Pace pace = faults.pace(dribble);
+                    if (pace == Faults.Pace.CLOSED) {
+                        throw new IOException("the dev server is stopping");
+                    }
+                    released = pace == Faults.Pace.RELEASED;
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted while dribbling a poll answer", e);
+                }
+            }
         }
     }
 

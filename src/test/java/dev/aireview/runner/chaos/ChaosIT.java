@@ -42,7 +42,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * while it misbehaves — 5xx and 429 bursts, stalled bodies on every call kind (for a while and for ever), a refused
  * outage and a 503 outage, one poll answer listing a task twice, colliding ids ({@code task/7}, {@code task_7})
  * handed out together, a task over Jackson's 20 MB string limit in a batch with a valid one (once behind it, once
- * before it) — and while runners are
+ * before it), poll answers dribbled for longer than the poll timeout, results answered 307, a leftover's restart
+ * report refused (issue 18) — and while runners are
  * stopped (SIGTERM) and killed (SIGKILL) mid-review and started again, and reviews ignore SIGTERM, run out of memory
  * or into their timeout.
  *
@@ -60,6 +61,8 @@ class ChaosIT {
     private static final int RUNNERS = 4;
     private static final int SLOTS = 2;
     private static final int QUICK = 200;
+    /** How often the leftover's restart report is refused (fewer than the runner's 5 attempts per start). */
+    private static final int LEFTOVER_REFUSALS = 3;
     private static final Set<String> ERROR_KINDS = Set.of("clone_failed", "image_missing", "timeout", "oom_killed",
             "disk_limit", "executor_failed", "bad_task", "cancelled", "runner_shutdown");
 
@@ -194,13 +197,32 @@ class ChaosIT {
         Runner stopped = disruptMidReview(server, false);
         server.injectFault(Fault.duplicate(2));
 
+        awaitDone(server, 80);
+        // Issue 18: two poll answers dribbled over 5 s (longer than the runners' 3 s poll timeout, never idle for long),
+        // and three result calls answered 307 with a Location (a proxy's maintenance page): both are retried, never lost.
+        server.injectFault(Fault.dribble(Duration.ofMillis(5000), Duration.ofMillis(250), 2));
+        server.injectFault(Fault.redirect("result", 307, 3));
+
         awaitDone(server, 95);
         server.injectFault(Fault.outage(Duration.ofSeconds(3), "refused"));
         awaitQuietly("the refused outage is over", Duration.ofSeconds(60),
                 () -> server.injectedFaults().containsKey("outage:refused") && !server.faults().get("suspended").asBoolean());
 
         awaitDone(server, 120);
-        Runner killed = disruptMidReview(server, true);
+        // Issue 18: the task this SIGKILL leaves over has its restart report refused (503, Retry-After 3 s) three
+        // times, longer than the runner's head start for leftover reports: it must claim meanwhile, and deliver it after.
+        String[] refusedLeftover = {null};
+        Instant[] leftoverRestart = {null};
+        Runner killed = disruptMidReview(server, true, kindOf, taskId -> {
+            refusedLeftover[0] = taskId;
+            leftoverRestart[0] = Instant.now();
+            server.injectFault(Fault.error("result", taskId, 503, LEFTOVER_REFUSALS).put("retryAfterSeconds", 3));
+        });
+
+        // the next disruption waits for the leftover's report, so that it cannot hit the runner still sending it
+        awaitQuietly("the refused leftover reported", Duration.ofSeconds(60), () -> refusedLeftover[0] == null
+                || server.task(refusedLeftover[0]).terminal() || server.task(refusedLeftover[0]).attempts().stream()
+                .anyMatch(a -> a.endMessage() != null && a.endMessage().contains("runner_shutdown")));
 
         awaitDone(server, 145);
         server.injectFault(Fault.outage(Duration.ofSeconds(2), "503"));
@@ -239,6 +261,7 @@ class ChaosIT {
             r.stopProblems.forEach(p -> problems.add("runner " + r.name + " " + p));
         }
         check(problems, tasks, kindOf, total);
+        checkIssue18(problems, server, tasks, killed, refusedLeftover[0], leftoverRestart[0]);
         checkRunners(problems, server);
         if (!leftovers.isEmpty()) {
             problems.add("left behind: " + leftovers);
@@ -319,6 +342,90 @@ class ChaosIT {
                 + cases.subList(0, Math.min(5, cases.size()))));
     }
 
+    /**
+     * The faults of issue 18: every task of a dribbled poll answer was read whole and run by the runner that got it;
+     * every result answered 3xx was delivered afterwards; the refused leftover was reported after its refusals (its
+     * attempt re-queued by the {@code runner_shutdown} report), and its runner claimed work before that.
+     */
+    private static void checkIssue18(List<String> problems, DevServer server, List<TaskSnapshot> tasks, Runner killed,
+                                     String leftover, Instant restartedAt) {
+        Map<String, TaskSnapshot> byId = tasks.stream().collect(Collectors.toMap(TaskSnapshot::id, t -> t));
+        com.fasterxml.jackson.databind.JsonNode rules = server.faults().get("rules");
+        int dribbled = 0;
+        int redirected = 0;
+        com.fasterxml.jackson.databind.JsonNode leftoverRule = null;
+        for (com.fasterxml.jackson.databind.JsonNode rule : rules) {
+            String mode = rule.path("mode").asText();
+            if (mode.equals("dribble")) {
+                for (com.fasterxml.jackson.databind.JsonNode answer : rule.path("answers")) {
+                    dribbled++;
+                    String runner = answer.path("runnerId").asText();
+                    if (!answer.path("whole").asBoolean()) {
+                        problems.add("a dribbled poll answer is read whole by its runner: " + answer);
+                    }
+                    for (com.fasterxml.jackson.databind.JsonNode id : answer.path("taskIds")) {
+                        TaskSnapshot t = byId.get(id.asText());
+                        if (t == null || t.attempts().stream().noneMatch(a -> a.runnerId().equals(runner) && a.executions() > 0)) {
+                            problems.add("the tasks of a dribbled poll answer are run by the runner that got it: " + id.asText()
+                                    + " was not (" + answer + ")" + (t == null ? "" : ", attempts " + describe(t.attempts())));
+                        }
+                    }
+                }
+            } else if (mode.equals("redirect")) {
+                for (com.fasterxml.jackson.databind.JsonNode id : rule.path("hits")) {
+                    redirected++;
+                    TaskSnapshot t = byId.get(id.asText());
+                    if (t == null || t.resultStatus() == null) {
+                        problems.add("a result answered 3xx is delivered after a retry: " + id.asText() + " has none");
+                    }
+                }
+            } else if (mode.equals("error") && leftover != null && leftover.equals(rule.path("taskId").asText())) {
+                leftoverRule = rule;
+            }
+        }
+        if (dribbled == 0) {
+            problems.add("no poll answer was dribbled");
+        }
+        if (redirected == 0) {
+            problems.add("no result call was answered 3xx");
+        }
+        String leftoverNote;
+        if (killed == null || leftover == null || leftoverRule == null) {
+            leftoverNote = "not exercised (no review to kill)";
+            problems.add("the refused leftover was not exercised: no review in progress to kill");
+        } else {
+            TaskSnapshot t = byId.get(leftover);
+            Attempt lost = t.attempts().stream().filter(a -> a.runnerId().equals(killed.name) && a.claimedAt().isBefore(restartedAt))
+                    .reduce((a, b) -> b).orElse(null);
+            int refusals = leftoverRule.path("applied").asInt();
+            if (lost == null || lost.endedAt() == null || lost.endMessage() == null
+                    || !lost.endMessage().contains("reported runner_shutdown")) {
+                leftoverNote = "not reported: " + describe(t.attempts());
+                problems.add("the refused leftover " + leftover + " is reported runner_shutdown after its refusals: attempts "
+                        + describe(t.attempts()));
+            } else {
+                Instant reportedAt = lost.endedAt();
+                List<Instant> claimedMeanwhile = tasks.stream().flatMap(x -> x.attempts().stream())
+                        .filter(a -> a.runnerId().equals(killed.name) && a.claimedAt().isAfter(restartedAt)
+                                && a.claimedAt().isBefore(reportedAt))
+                        .map(Attempt::claimedAt).sorted().toList();
+                leftoverNote = leftover + " refused " + refusals + " times, reported "
+                        + Duration.between(restartedAt, reportedAt).toMillis() + " ms after the restart; "
+                        + claimedMeanwhile.size() + " claims before it, the first "
+                        + (claimedMeanwhile.isEmpty() ? "-" : Duration.between(restartedAt, claimedMeanwhile.get(0)).toMillis() + " ms")
+                        + " after the restart";
+                if (refusals != LEFTOVER_REFUSALS) {
+                    problems.add("the leftover's report is refused " + LEFTOVER_REFUSALS + " times before it is taken: " + leftoverNote);
+                }
+                if (claimedMeanwhile.isEmpty()) {
+                    problems.add("a refused leftover does not keep its runner from claiming: " + leftoverNote);
+                }
+            }
+        }
+        System.out.println("[chaos] issue 18: " + dribbled + " poll answers dribbled, " + redirected
+                + " result calls answered 307, leftover " + leftoverNote);
+    }
+
     private static void checkRunners(List<String> problems, DevServer server) {
         for (Runner r : runners) {
             RunnerSnapshot s = server.runner(r.name).orElse(null);
@@ -380,20 +487,25 @@ class ChaosIT {
      * to exit; starts it again under the same name at once. Returns it (null when no review was found in time).
      */
     private static Runner disruptMidReview(DevServer server, boolean kill) throws Exception {
+        return disruptMidReview(server, kill, Map.of(), null);
+    }
+
+    /**
+     * As above; with {@code beforeRestart}, a long review (slow, hang, stubborn) is preferred for 20 s, so that it is
+     * still running when the runner goes, and {@code beforeRestart} gets its id between the disruption and the start.
+     */
+    private static Runner disruptMidReview(DevServer server, boolean kill, Map<String, String> kindOf,
+                                           java.util.function.Consumer<String> beforeRestart) throws Exception {
         Runner[] victim = new Runner[1];
-        awaitQuietly("a runner with a review in progress", Duration.ofSeconds(60), () -> {
-            for (TaskSnapshot t : server.tasks()) {
-                if ("reviewing".equals(t.phase())) {
-                    for (Runner r : runners) {
-                        if (r.name.equals(t.runnerId()) && r.alive()) {
-                            victim[0] = r;
-                            return true;
-                        }
-                    }
-                }
-            }
-            return false;
-        });
+        String[] task = new String[1];
+        if (beforeRestart != null) {
+            awaitQuietly("a runner with a long review in progress", Duration.ofSeconds(20),
+                    () -> findVictim(server, victim, task, id -> Set.of("slow", "hang", "stubborn").contains(kindOf.get(id))));
+        }
+        if (victim[0] == null) {
+            awaitQuietly("a runner with a review in progress", Duration.ofSeconds(60),
+                    () -> findVictim(server, victim, task, id -> true));
+        }
         Runner r = victim[0];
         if (r == null) {
             return null;
@@ -411,8 +523,27 @@ class ChaosIT {
             }
         }
         r.disruptedAt.add(Instant.now());
+        if (beforeRestart != null) {
+            beforeRestart.accept(task[0]);
+        }
         r.start();
         return r;
+    }
+
+    private static boolean findVictim(DevServer server, Runner[] victim, String[] task,
+                                      java.util.function.Predicate<String> wanted) {
+        for (TaskSnapshot t : server.tasks()) {
+            if ("reviewing".equals(t.phase()) && wanted.test(t.id())) {
+                for (Runner r : runners) {
+                    if (r.name.equals(t.runnerId()) && r.alive()) {
+                        victim[0] = r;
+                        task[0] = t.id();
+                        return true;
+                    }
+                }
+            }
+        }
+        return false;
     }
 
     /** SIGTERM to every runner at once; each gets 60 s to exit. Returns each one's exit ("0", "143", "hung: killed"). */

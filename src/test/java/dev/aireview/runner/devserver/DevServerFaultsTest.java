@@ -296,6 +296,190 @@ class DevServerFaultsTest {
     }
 
     @Test
+    void shouldDribbleAPollAnswerInPacedPiecesAndRecordIt() throws Exception {
+        Api api = start();
+        api.register("r1", 4);
+        String first = enqueue(null);
+        String second = enqueue(null);
+        server.injectFault(Fault.dribble(Duration.ofMillis(2000), Duration.ofMillis(100), 1));
+
+        HttpResponse<String> r = http.send(request("/api/runners/tasks/pending?runnerId=r1&maxTasks=4").GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, r.statusCode(), r.body());
+        JsonNode data = com.fasterxml.jackson.databind.json.JsonMapper.builder().build().readTree(r.body()).get("data");
+        assertEquals(2, data.size(), r.body());
+        assertEquals(first, data.get(0).get("id").asText());
+        assertEquals(second, data.get(1).get("id").asText());
+        await().atMost(Duration.ofSeconds(30)).until(() -> server.faults().get("rules").get(0).get("answers").size() == 1);
+        JsonNode answer = server.faults().get("rules").get(0).get("answers").get(0);
+        assertEquals("r1", answer.get("runnerId").asText(), answer.toString());
+        assertEquals(List.of(first, second), List.of(answer.get("taskIds").get(0).asText(), answer.get("taskIds").get(1).asText()));
+        assertTrue(answer.get("whole").asBoolean(), answer.toString());
+        // 2000 / 100 = 20 pieces of equal size, each task in pieces of its own: at least 20 flushes, 19 gaps between
+        assertTrue(answer.get("pieces").asInt() >= 20, answer.toString());
+        assertTrue(answer.get("ms").asLong() >= 1900, "each gap is waited out: " + answer);
+        assertEquals(1, server.injectedFaults().get("poll:dribble"));
+        assertEquals(List.of(), ids(api.poll("r1", 4, 0)), "the tasks were claimed by the dribbled answer");
+    }
+
+    /** Reads what has arrived of a dribbled body: its first piece, which must not be the whole answer. */
+    private static String firstPiece(InputStream in) throws IOException {
+        byte[] buf = new byte[65536];
+        int n = in.read(buf);
+        assertTrue(n > 0, "the body began");
+        String piece = new String(buf, 0, n, StandardCharsets.UTF_8);
+        assertFalse(piece.endsWith("]}"), "the first piece is not the whole answer: " + piece);
+        return piece;
+    }
+
+    @Test
+    void shouldWriteTheRestOfADribbleAtOnceWhenTheFaultsAreReleased() throws Exception {
+        Api api = start();
+        api.register("r1", 4);
+        String first = enqueue(null);
+        String second = enqueue(null);
+        server.injectFault(Fault.dribble(Duration.ofMinutes(5), Duration.ofSeconds(5), 1));
+
+        HttpResponse<InputStream> r = http.send(request("/api/runners/tasks/pending?runnerId=r1&maxTasks=4").GET().build(),
+                HttpResponse.BodyHandlers.ofInputStream());
+        assertEquals(200, r.statusCode(), "the headers arrive at once");
+        try (InputStream in = r.body()) {
+            String head = firstPiece(in);
+            CompletableFuture<String> rest = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            assertFalse(rest.isDone(), "the rest is paced (a piece every 5 s)");
+            server.clearFaults();
+            // far less than the five minutes the dribble would take: the rest comes at once
+            String body = head + rest.get(60, TimeUnit.SECONDS);
+            JsonNode data = com.fasterxml.jackson.databind.json.JsonMapper.builder().build().readTree(body).get("data");
+            assertEquals(List.of(first, second), List.of(data.get(0).get("id").asText(), data.get(1).get("id").asText()));
+        }
+        assertEquals("r1", server.task(first).runnerId());
+        assertEquals("r1", server.task(second).runnerId());
+    }
+
+    @Test
+    void shouldEndADribbleWhenTheServerStops() throws Exception {
+        Api api = start();
+        api.register("r1", 4);
+        enqueue(null);
+        server.injectFault(Fault.dribble(Duration.ofMinutes(5), Duration.ofSeconds(5), 1));
+
+        HttpResponse<InputStream> r = http.send(request("/api/runners/tasks/pending?runnerId=r1&maxTasks=4").GET().build(),
+                HttpResponse.BodyHandlers.ofInputStream());
+        assertEquals(200, r.statusCode());
+        try (InputStream in = r.body()) {
+            String head = firstPiece(in);
+            CompletableFuture<String> rest = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+                } catch (IOException e) {
+                    return "<broken: " + e.getMessage() + ">";
+                }
+            });
+            server.stop();
+            String end = rest.get(60, TimeUnit.SECONDS); // not the five minutes of the dribble
+            assertFalse((head + end).endsWith("]}"), "a stopped server does not finish the answer: " + head + end);
+        }
+    }
+
+    @Test
+    void shouldRefuseADribbleBeyondItsBounds() throws Exception {
+        Api api = start();
+        assertEquals(400, api.post("/api/admin/faults", "{\"mode\":\"dribble\",\"totalMs\":600001,\"gapMs\":1000}").status());
+        assertEquals(400, api.post("/api/admin/faults", "{\"mode\":\"dribble\",\"totalMs\":100000,\"gapMs\":1}").status());
+        assertEquals(400, api.post("/api/admin/faults", "{\"mode\":\"dribble\",\"totalMs\":1000,\"gapMs\":0}").status());
+        assertEquals(201, api.post("/api/admin/faults", "{\"mode\":\"dribble\",\"totalMs\":1000,\"gapMs\":100}").status());
+    }
+
+    @Test
+    void shouldNotUseADribbleOnAnEmptyPollAnswer() throws Exception {
+        Api api = start();
+        api.register("r1", 4);
+        server.injectFault(Fault.dribble(Duration.ofMillis(60_000), Duration.ofMillis(100), 1));
+        assertEquals(List.of(), ids(api.poll("r1", 4, 0)));
+        String id = enqueue(null);
+        assertNull(server.injectedFaults().get("poll:dribble"), "an empty answer is not paced");
+        assertEquals(1, server.faults().get("rules").get(0).get("remaining").asInt());
+        server.clearFaults();
+        assertEquals(List.of(id), ids(api.poll("r1", 4, 0)));
+    }
+
+    @Test
+    void shouldPutBackTheTasksNotWrittenWholeWhenTheRunnerHangsUpOnADribble() throws Exception {
+        Api api = start();
+        api.register("r1", 4);
+        String first = enqueue(null);
+        String second = enqueue(null);
+        server.injectFault(Fault.dribble(Duration.ofMillis(30_000), Duration.ofMillis(50), 1));
+        try (java.net.Socket s = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), URI.create(server.baseUrl()).getPort())) {
+            s.getOutputStream().write(("GET /api/runners/tasks/pending?runnerId=r1&maxTasks=4 HTTP/1.1\r\nHost: x\r\n"
+                    + "Authorization: Bearer " + TOKEN + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            InputStream in = s.getInputStream();
+            StringBuilder seen = new StringBuilder();
+            byte[] buf = new byte[8192];
+            int n;
+            // the headers and the first pieces of the body (chunked, a few bytes each), then hang up
+            while ((seen.indexOf("\r\n\r\n") < 0 || seen.length() < seen.indexOf("\r\n\r\n") + 20)
+                    && (n = in.read(buf)) > 0) {
+                seen.append(new String(buf, 0, n, StandardCharsets.ISO_8859_1));
+            }
+            assertTrue(seen.toString().startsWith("HTTP/1.1 200"), seen.toString());
+        }
+        await("the tasks not written whole go back to the queue").atMost(Duration.ofSeconds(30))
+                .until(() -> server.task(first).phase().equals("pending") && server.task(second).phase().equals("pending"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> server.faults().get("rules").get(0).get("answers").size() == 1);
+        assertFalse(server.faults().get("rules").get(0).get("answers").get(0).get("whole").asBoolean());
+    }
+
+    @Test
+    void shouldAnswerInjectedRedirectsWithALocationWithoutProcessingTheCall() throws Exception {
+        Api api = start();
+        api.register("r1", 2);
+        String id = enqueue(null);
+        assertEquals(List.of(id), ids(api.poll("r1", 1, 0)));
+        server.injectFault(Fault.redirect("result", 307, 2));
+
+        for (int i = 0; i < 2; i++) {
+            HttpResponse<String> r = http.send(request("/api/runners/tasks/" + id + "/result").header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"runnerId\":\"r1\",\"status\":\"completed\",\"summary\":\"ok\"}")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(307, r.statusCode(), r.body());
+            assertEquals("/maintenance", r.headers().firstValue("Location").orElse(null));
+            assertFalse(server.task(id).terminal(), "a redirected result is not processed");
+        }
+        assertEquals(200, api.result(id, "r1", "completed").status());
+        assertEquals("completed", server.task(id).resultStatus());
+        assertEquals(2, server.injectedFaults().get("result:redirect"));
+        assertEquals("[\"" + id + "\",\"" + id + "\"]", server.faults().get("rules").get(0).get("hits").toString());
+        assertEquals(400, api.post("/api/admin/faults", "{\"call\":\"result\",\"mode\":\"redirect\",\"status\":503}").status());
+    }
+
+    @Test
+    void shouldAnswerAnErrorOnlyToTheCallsOfTheTaskItNames() throws Exception {
+        Api api = start();
+        api.register("r1", 4);
+        String target = enqueue(null);
+        String other = enqueue(null);
+        assertEquals(List.of(target, other), ids(api.poll("r1", 4, 0)));
+        JsonNode rule = server.injectFault(Fault.error("result", target, 503, 2));
+        assertEquals(target, rule.get("taskId").asText());
+
+        assertEquals(200, api.result(other, "r1", "completed").status(), "another task's result passes");
+        assertEquals(503, api.result(target, "r1", "completed").status());
+        assertEquals(503, api.result(target, "r1", "completed").status());
+        assertFalse(server.task(target).terminal());
+        assertEquals(200, api.result(target, "r1", "completed").status());
+        assertEquals(2, server.faults().get("rules").get(0).get("applied").asInt());
+        assertEquals("[\"" + target + "\",\"" + target + "\"]", server.faults().get("rules").get(0).get("hits").toString());
+    }
+
+    @Test
     void shouldDefaultAnOversizedFieldToJustOverJacksonsStringLimit() throws Exception {
         Api api = start();
         Api.Reply r = api.post("/api/admin/faults", "{\"mode\":\"oversized\",\"taskId\":\"t1\"}");
