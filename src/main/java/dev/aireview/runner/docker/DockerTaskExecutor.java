@@ -65,6 +65,8 @@ public final class DockerTaskExecutor implements TaskExecutor {
     private final AtomicBoolean closed = new AtomicBoolean();
     /** Set once an exec with stdin could not start (see {@link #execute}): pooled tasks then clone in their own container. */
     private volatile boolean execCloneUnavailable;
+    /** Repositories whose last clone failed: their cold tasks clone before any review container exists (issue 18). */
+    private final RecentCloneFailures recentCloneFailures = new RecentCloneFailures(RecentCloneFailures.CAPACITY);
     /**
      * Docker calls a task runs beside its critical path (the cold review container's create/start during the clone,
      * removals, the pooled container's CPU weight). Threads are made on demand and end after 30 s idle, so an idle
@@ -322,7 +324,11 @@ public final class DockerTaskExecutor implements TaskExecutor {
                 }
                 source = prepared.lease();
             }
-            if (reviewId == null && cloneInReview) {
+            // a repository whose last clone failed: cloned first in a container of its own, the review container
+            // created only after a successful clone, so a repeated failure costs one container (issue 18)
+            String url = task.repository() == null ? null : task.repository().url();
+            boolean cloneFirst = reviewId == null && source == null && recentCloneFailures.failedRecently(url);
+            if (reviewId == null && cloneInReview && !cloneFirst) {
                 // cold: the review container is started first (its entrypoint waits for task.json) and the clone runs
                 // inside it, as in a pre-warmed one: one container per task instead of a clone container beside it
                 try {
@@ -340,7 +346,7 @@ public final class DockerTaskExecutor implements TaskExecutor {
             }
             if (clone == null) {
                 // its own container: a clone network / runtime other than the review's, or an endpoint without exec
-                if (reviewId == null && specs.reviewSeesOutsideWrites()) {
+                if (reviewId == null && specs.reviewSeesOutsideWrites() && !cloneFirst) {
                     // cold: the review container is created and started while the clone runs; its entrypoint waits
                     // for task.json like a pooled one, so its start-up is off the critical path (not under a
                     // sandboxing runtime: it starts after the clone, below, so that it sees the finished checkout)
@@ -377,6 +383,13 @@ public final class DockerTaskExecutor implements TaskExecutor {
                 // a clone that failed inside a review container that is no longer running: the image's entrypoint
                 // ended before its task (exec answers "cannot exec in a stopped container"), not a clone failure
                 ExecutorContract.requireWaiting(docker, config.executorImage(), reviewId);
+            }
+            if (source == null && !clone.oomKilled()) {
+                if (clone.exitCode() == null || clone.exitCode() != 0) {
+                    recentCloneFailures.failed(url);
+                } else {
+                    recentCloneFailures.succeeded(url);
+                }
             }
             if (clone.exitCode() == null || clone.exitCode() != 0) {
                 String why = clone.oomKilled() ? "the clone ran out of memory (DOCKER_MEMORY_LIMIT)"

@@ -147,6 +147,59 @@ class DockerTaskExecutorTest {
         assertNoWorkspaces(runner);
     }
 
+    /** The roles of the containers the engine created for a task (its own record, read after the task ended). */
+    private static List<String> createdRoles(ReviewTask task, long sinceEpochSecond) throws InterruptedException {
+        List<String> roles = new java.util.concurrent.CopyOnWriteArrayList<>();
+        DockerTestSupport.docker().eventsCmd().withLabelFilter(Labels.TASK + "=" + task.id()).withEventFilter("create")
+                .withSince(Long.toString(sinceEpochSecond - 1))
+                .withUntil(Long.toString(java.time.Instant.now().getEpochSecond() + 1))
+                .exec(new com.github.dockerjava.api.async.ResultCallback.Adapter<com.github.dockerjava.api.model.Event>() {
+                    @Override
+                    public void onNext(com.github.dockerjava.api.model.Event e) {
+                        roles.add(e.getActor() == null ? null : e.getActor().getAttributes().get(Labels.ROLE));
+                    }
+                }).awaitCompletion(30, TimeUnit.SECONDS);
+        return roles;
+    }
+
+    @Test
+    void shouldCloneARepositoryWhoseCloneFailedLastTimeBeforeAnyReviewContainer() throws Exception {
+        // issue 18: a repeated clone failure costs one container (as a raw docker run of it), not a review container too
+        String runnerName = DockerTestSupport.runnerName("clonefirst");
+        try (DockerTaskExecutor ex = new DockerTaskExecutor(DockerTestSupport.config(runnerName, "host", 0))) {
+            ex.start();
+            String gone = git.missingUrl().replace("nope.git", "gone-" + System.nanoTime() + ".git");
+            long t0 = java.time.Instant.now().getEpochSecond();
+            ReviewTask first = DockerTestSupport.task(null, gone, "feature/x", git.head(), null, null);
+            assertEquals(ErrorKind.CLONE_FAILED, run(ex, first, new RecordingContext(Duration.ofSeconds(60))).error().kind());
+
+            long t1 = java.time.Instant.now().getEpochSecond();
+            ReviewTask second = DockerTestSupport.task(null, gone, "feature/x", git.head(), null, null);
+            TaskResult again = run(ex, second, new RecordingContext(Duration.ofSeconds(60)));
+            assertEquals(ErrorKind.CLONE_FAILED, again.error().kind());
+            assertTrue(again.error().message().contains("not exported"), again.error().message());
+            assertEquals(List.of("clone"), createdRoles(second, t1), "the second failing clone: one clone container, no review container");
+
+            // a repository whose clone failed (a commit it lacks) and then succeeds: reviewed after a clone of its own,
+            // the mark cleared, the next task back to one review container with the clone inside
+            ReviewTask lacking = DockerTestSupport.task(null, git.url(), "feature/x", "0123456789abcdef0123456789abcdef01234567", null, null);
+            assertEquals(ErrorKind.CLONE_FAILED, run(ex, lacking, new RecordingContext(Duration.ofSeconds(60))).error().kind());
+            long t2 = java.time.Instant.now().getEpochSecond();
+            ReviewTask recovered = DockerTestSupport.task(null, git);
+            RecordingContext ctx = new RecordingContext(Duration.ofSeconds(60));
+            TaskResult ok = run(ex, recovered, ctx);
+            assertEquals(ResultStatus.COMPLETED, ok.status(), () -> ok + "\n" + ctx.lines());
+            assertTrue(ok.summary().contains("head=" + git.head()), ok.summary());
+            assertEquals(List.of("clone", "review"), createdRoles(recovered, t2), "cloned first, then reviewed");
+            long t3 = java.time.Instant.now().getEpochSecond();
+            ReviewTask next = DockerTestSupport.task(null, git);
+            assertEquals(ResultStatus.COMPLETED, run(ex, next, new RecordingContext(Duration.ofSeconds(60))).status());
+            assertEquals(List.of("review"), createdRoles(next, t3), "the mark cleared by the success");
+            assertTrue(t0 <= t1);
+        }
+        assertNoWorkspaces(runnerName);
+    }
+
     @Test
     void shouldReportCloneFailedForAShaTheRepositoryDoesNotHave() {
         RecordingContext ctx = new RecordingContext(Duration.ofSeconds(60));
