@@ -21,6 +21,10 @@
 #                                and of the same commit (repository cache) between two raw clone+review pairs of the
 #                                same run (bench/RealRepo.java); prints, does not touch BENCHMARKS.md.
 #                                BENCH_REAL_BRANCH (default master) names the branch reviewed
+#   bash bench/run.sh --flood [--seconds N]  issue 17's log flood (bench/flood.sh): 4 containers of bench/flood-executor
+#                                print empty, 1-byte, 16 KiB and newline-less invalid UTF-8 output for N s (default 300)
+#                                at a runner with the shipped flags; peak RSS/heap, exactly one result each, nothing
+#                                left behind; prints, does not touch BENCHMARKS.md
 #   bash bench/run.sh --classlist  rewrite src/main/cds/runner.classlist (the classes the runner loads, from which
 #                                Dockerfile.runner dumps its class-data-sharing archive) and stop
 #
@@ -44,6 +48,8 @@ while [ $# -gt 0 ]; do
     --pooled) ONLY=pooled; ROUNDS=${ROUNDS_SET:-7} ;;
     --real-repo) ONLY=real; REAL_REPO=$(cd "$2" && pwd); shift ;;
     --pickup) ONLY=pickup; ROUNDS=${ROUNDS_SET:-7} ;;
+    --flood) ONLY=flood ;;
+    --seconds) FLOOD_SECONDS="$2"; shift ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -56,7 +62,7 @@ DAEMON=
 cleanup() {
   [ -n "$DAEMON" ] && kill "$DAEMON" 2>/dev/null || true
   docker ps -aq --filter label=ai-review.bench=raw | xargs -r docker rm -f >/dev/null 2>&1 || true
-  for r in bench-cold bench-pool bench-busy bench-plain bench-cds bench-pickup; do
+  for r in bench-cold bench-pool bench-busy bench-plain bench-cds bench-pickup bench-flood; do
     docker ps -aq --filter "label=ai-review.runner=$r" | xargs -r docker rm -f >/dev/null 2>&1 || true
   done
   rm -rf "$WORK"
@@ -125,6 +131,12 @@ if [ -n "$ARCHIVE" ]; then
   FLAGS=${FLAGS//$ARCHIVE/$WORK/runner.jsa}
 fi
 echo "[bench] runner flags as shipped: $FLAGS ${ARENA:+(env $ARENA)}"
+
+if [ "$ONLY" = flood ]; then
+  echo "[bench] machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg) at the start"
+  bash bench/flood.sh "$JAR" "$FLAGS" "$ARENA" "$WORK" "git://127.0.0.1:$PORT/bench.git" "$HEAD_SHA" "${FLOOD_SECONDS:-300}"
+  exit $?
+fi
 
 if [ -n "$ONLY" ]; then
   LOG_LEVEL=WARN java -cp "$JAR" bench/Bench.java jar="$JAR" ws="$WORK/ws" image="$IMAGE" url="git://127.0.0.1:$PORT/bench.git" \

@@ -54,6 +54,18 @@ final class DiskWatch implements AutoCloseable {
         return limitBytes;
     }
 
+    /**
+     * Which enforcement is used, for the start-up log: a walk, not a kernel-enforced size. The engine's own size cap
+     * ({@code --storage-opt size}) covers only the container's root file system (read-only here), not the bind-mounted
+     * workspace, and overlay2 offers it only on xfs with {@code pquota}; a tmpfs or a loop device of fixed size
+     * would need the host's help. This is what the operator reads to know the limit is measured, not enforced.
+     */
+    String describe() {
+        return "DOCKER_WORKSPACE_LIMIT=" + limitBytes + " bytes: measured by walking each workspace every "
+                + period.toMillis() + " ms (no kernel-enforced size: the workspace is a bind mount of the host; a"
+                + " container can overshoot by what it writes in one period; unmeasurable counts as over)";
+    }
+
     /** One watched workspace. {@link #exceeded()} tells why it is over the limit, null while it is not. */
     final class Watch implements AutoCloseable {
         private final Path workspace;

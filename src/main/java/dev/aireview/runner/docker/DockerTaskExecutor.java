@@ -163,6 +163,7 @@ public final class DockerTaskExecutor implements TaskExecutor {
             verifier.probe(specs, workspaces);
             WorkspaceMountCheck.verify(docker, specs, runner, workspaces);
             diskWatch = config.workspaceLimitBytes() > 0 ? new DiskWatch(config.workspaceLimitBytes(), diskWatchPeriod) : null;
+            LOG.info("workspace size: {}", diskWatch == null ? "DOCKER_WORKSPACE_LIMIT=0, not limited" : diskWatch.describe());
             int poolSize = config.poolSize();
             if (poolSize > 0 && !specs.reviewSeesOutsideWrites()) {
                 LOG.warn("DOCKER_POOL_SIZE={} is not used with DOCKER_RUNTIME={}: a sandbox started before its clone may see the"
