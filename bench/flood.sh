@@ -55,7 +55,11 @@ while :; do
   sleep 1
 done
 ELAPSED=$(( $(date +%s) - START ))
-api "$SURL/api/admin/tasks" >"$WORK/flood-tasks.json"
+# one task at a time: the list view carries no log lines (its logLines counter would read 0)
+{ echo '{"data":['; sep=
+  for shape in empty byte1 kib16 raw; do printf '%s' "$sep"; api "$SURL/api/admin/tasks/flood-$shape" \
+    | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["data"]))'; sep=,; done
+  echo ']}'; } >"$WORK/flood-tasks.json"
 kill "$RUNNER"; wait "$RUNNER" 2>/dev/null || true; RUNNER=
 FAIL=0
 python3 - "$WORK/flood-tasks.json" <<'PY' || FAIL=1
@@ -71,8 +75,11 @@ for t in ts:
 sys.exit(1 if bad or len(ts) != 4 else 0)
 PY
 LEFT_C=$(docker ps -aq --filter "label=ai-review.runner=$NAME" | wc -l)
-LEFT_W=$(find "$WORK/flood-ws" -mindepth 2 | wc -l)
-echo "[flood] containers left: $LEFT_C, workspace entries left: $LEFT_W"
+# the runner directory keeps its repository cache (cache/, reused by the next start) by design; anything else
+# there (a task workspace, a cleaning mark, a claim journal entry) is left behind
+LEFT=$(find "$WORK/flood-ws/$NAME" -mindepth 1 -maxdepth 1 ! -name cache 2>/dev/null || true)
+LEFT_W=$(printf '%s' "$LEFT" | grep -c . || true)
+echo "[flood] containers left: $LEFT_C, runner-directory entries left besides cache/: $LEFT_W ${LEFT:+($LEFT)}"
 [ "$LEFT_C" = 0 ] && [ "$LEFT_W" = 0 ] || FAIL=1
 echo "[flood] $SAMPLES samples over ${ELAPSED}s: peak RSS $((PEAK_RSS / 1024)) MiB ($PEAK_RSS KiB), peak heap used" \
   "$((PEAK_HEAP / 1024)) MiB ($PEAK_HEAP KiB), max 1-min load $LOAD_MAX; samples: $WORK/flood-samples.txt"
