@@ -39,6 +39,29 @@ class RulePrefilterTest {
         return options[r.nextInt(options.length)];
     }
 
+    /**
+     * 100 000 generated lines: none that a name pattern matches may be skipped by the prefilter; answers
+     * {matched, skipped}.
+     */
+    private static int[] checkSecretNamePrefilter(Random r, java.util.function.Function<Random, String> lines) {
+        int matched = 0;
+        int skipped = 0;
+        for (int i = 0; i < 100_000; i++) {
+            String line = lines.apply(r);
+            boolean may = SecretRule.mayNameALiteral(line, line.toLowerCase(Locale.ROOT));
+            for (Pattern p : new Pattern[]{SecretRule.QUOTED_ASSIGNMENT, SecretRule.SETTER, SecretRule.KEY_VALUE_CALL}) {
+                if (p.matcher(line).find()) {
+                    matched++;
+                    assertTrue(may, () -> "prefilter skipped a line " + p + " matches: " + line);
+                }
+            }
+            if (!may) {
+                skipped++;
+            }
+        }
+        return new int[]{matched, skipped};
+    }
+
     /** Lines shaped like the name patterns' matches and near misses, piece by piece. */
     private static String assignmentLike(Random r) {
         return pick(r, "", "  ", "val ", "const ", "\"", "'", "x.", "set", "with", ".", "put(\"", "Map.of('", "a + \"")
@@ -60,48 +83,16 @@ class RulePrefilterTest {
 
     @Test
     void secretNamePrefilterNeverSkipsALineShapedLikeAnAssignment() {
-        Random r = new Random(19);
-        int matched = 0;
-        int skipped = 0;
-        for (int i = 0; i < 100_000; i++) {
-            String line = assignmentLike(r);
-            String lower = line.toLowerCase(Locale.ROOT);
-            boolean may = SecretRule.mayNameALiteral(line, lower);
-            for (Pattern p : new Pattern[]{SecretRule.QUOTED_ASSIGNMENT, SecretRule.SETTER, SecretRule.KEY_VALUE_CALL}) {
-                if (p.matcher(line).find()) {
-                    matched++;
-                    assertTrue(may, () -> "prefilter skipped a line " + p + " matches: " + line);
-                }
-            }
-            if (!may) {
-                skipped++;
-            }
-        }
-        assertTrue(matched > 2_000, "the generated lines exercise the patterns: " + matched);
-        assertTrue(skipped > 1_000, "the prefilter skips lines at all: " + skipped);
+        int[] counts = checkSecretNamePrefilter(new Random(19), RulePrefilterTest::assignmentLike);
+        assertTrue(counts[0] > 2_000, "the generated lines exercise the patterns: " + counts[0]);
+        assertTrue(counts[1] > 1_000, "the prefilter skips lines at all: " + counts[1]);
     }
 
     @Test
     void secretNamePrefilterNeverSkipsALineTheNamePatternsMatch() {
-        Random r = new Random(20);
-        int matched = 0;
-        int skipped = 0;
-        for (int i = 0; i < 100_000; i++) {
-            String line = randomLine(r);
-            String lower = line.toLowerCase(Locale.ROOT);
-            boolean may = SecretRule.mayNameALiteral(line, lower);
-            for (Pattern p : new Pattern[]{SecretRule.QUOTED_ASSIGNMENT, SecretRule.SETTER, SecretRule.KEY_VALUE_CALL}) {
-                if (p.matcher(line).find()) {
-                    matched++;
-                    assertTrue(may, () -> "prefilter skipped a line " + p + " matches: " + line);
-                }
-            }
-            if (!may) {
-                skipped++;
-            }
-        }
-        assertTrue(matched > 0, "the generated lines exercise the patterns: " + matched);
-        assertTrue(skipped > 10_000, "the prefilter skips lines at all: " + skipped);
+        int[] counts = checkSecretNamePrefilter(new Random(20), RulePrefilterTest::randomLine);
+        assertTrue(counts[0] > 0, "the generated lines exercise the patterns: " + counts[0]);
+        assertTrue(counts[1] > 10_000, "the prefilter skips lines at all: " + counts[1]);
         assertFalse(SecretRule.mayNameALiteral("    password_hint = compute_hint(user, \"a3f9c0d1e2b4a5968778\")",
                 "    password_hint = compute_hint(user, \"a3f9c0d1e2b4a5968778\")"));
         assertTrue(SecretRule.mayNameALiteral("credentialss = 'abcdefgh'", "credentialss = 'abcdefgh'"));
