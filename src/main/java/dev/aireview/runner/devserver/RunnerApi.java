@@ -243,18 +243,23 @@ final class RunnerApi extends JsonHandler {
             }
             whole = true;
         } catch (IOException e) {
-            List<String> ids = new ArrayList<>();
-            for (ObjectNode t : claimed.subList(written, claimed.size())) {
-                ids.add(ReviewTask.idOf(t));
-            }
-            if (!ids.isEmpty()) {
-                store.unclaim(runnerId, ids);
-            }
+            unclaimUnwritten(runnerId, claimed, written);
             throw e;
         } finally {
             ex.close();
             faults.dribbled(dribble.ruleId(), runnerId, claimed.stream().map(ReviewTask::idOf).toList(), pacer.pieces,
                     TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), whole);
+        }
+    }
+
+    /** The runner hung up: the tasks not yet written whole go back to the queue. */
+    private void unclaimUnwritten(String runnerId, List<ObjectNode> claimed, int written) {
+        List<String> ids = new ArrayList<>();
+        for (ObjectNode t : claimed.subList(written, claimed.size())) {
+            ids.add(ReviewTask.idOf(t));
+        }
+        if (!ids.isEmpty()) {
+            store.unclaim(runnerId, ids);
         }
     }
 
@@ -275,13 +280,7 @@ final class RunnerApi extends JsonHandler {
             g.writeEndArray();
             g.writeEndObject();
         } catch (IOException e) {
-            List<String> ids = new ArrayList<>();
-            for (ObjectNode t : claimed.subList(written, claimed.size())) {
-                ids.add(ReviewTask.idOf(t));
-            }
-            if (!ids.isEmpty()) {
-                store.unclaim(runnerId, ids);
-            }
+            unclaimUnwritten(runnerId, claimed, written);
             throw e;
         } finally {
             ex.close();
