@@ -8,9 +8,11 @@ import java.util.List;
  * path before a rename or copy (equal to {@code path} otherwise). {@code sizeBytes} is the size of the new
  * version when known (binary files looked up in the repository), else -1. {@code mode} is git's mode of the new version
  * ({@code 100644}, {@code 100755}, {@code 120000} a symbolic link, {@code 160000} a submodule; the old one for a
- * deleted file), or null when the diff does not say (a bare patch).
+ * deleted file), or null when the diff does not say (a bare patch). {@code attributes}: what the repository's
+ * {@code .gitattributes} say about the path ({@link GitAttributes}; {@link PathAttributes#NONE} until they are read).
  */
-public record FileDiff(String path, String oldPath, ChangeType change, boolean binary, List<Hunk> hunks, long sizeBytes, String mode) {
+public record FileDiff(String path, String oldPath, ChangeType change, boolean binary, List<Hunk> hunks, long sizeBytes, String mode,
+                       PathAttributes attributes) {
 
     public static final String SYMLINK_MODE = "120000";
     public static final String SUBMODULE_MODE = "160000";
@@ -19,24 +21,39 @@ public record FileDiff(String path, String oldPath, ChangeType change, boolean b
 
     public FileDiff {
         hunks = List.copyOf(hunks);
+        attributes = attributes == null ? PathAttributes.NONE : attributes;
+    }
+
+    /** A file whose attributes are not read (yet). */
+    public FileDiff(String path, String oldPath, ChangeType change, boolean binary, List<Hunk> hunks, long sizeBytes, String mode) {
+        this(path, oldPath, change, binary, hunks, sizeBytes, mode, PathAttributes.NONE);
     }
 
     /** A file whose mode the diff does not tell. */
     public FileDiff(String path, String oldPath, ChangeType change, boolean binary, List<Hunk> hunks, long sizeBytes) {
-        this(path, oldPath, change, binary, hunks, sizeBytes, null);
+        this(path, oldPath, change, binary, hunks, sizeBytes, null, PathAttributes.NONE);
     }
 
     public FileDiff withSize(long size) {
-        return new FileDiff(path, oldPath, change, binary, hunks, size, mode);
+        return new FileDiff(path, oldPath, change, binary, hunks, size, mode, attributes);
     }
 
     public FileDiff withPaths(String newPath, String previousPath, ChangeType type) {
-        return new FileDiff(newPath, previousPath, type, binary, hunks, sizeBytes, mode);
+        return new FileDiff(newPath, previousPath, type, binary, hunks, sizeBytes, mode, attributes);
     }
 
     /** The same file with other hunks (wider context, or none). */
     public FileDiff withHunks(List<Hunk> other) {
-        return new FileDiff(path, oldPath, change, binary, other, sizeBytes, mode);
+        return new FileDiff(path, oldPath, change, binary, other, sizeBytes, mode, attributes);
+    }
+
+    /**
+     * The same file with the repository's attributes for its path; one they mark binary that the diff showed as text
+     * loses its lines (binary files have none to comment on).
+     */
+    public FileDiff withAttributes(PathAttributes a) {
+        boolean bin = binary || a.binary();
+        return new FileDiff(path, oldPath, change, bin, bin ? List.of() : hunks, sizeBytes, mode, a);
     }
 
     public boolean symlink() {

@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -67,6 +68,14 @@ public final class GitRepo implements AutoCloseable {
     }
 
     public Output run(String... args) throws IOException {
+        return run(Map.of(), null, args);
+    }
+
+    /**
+     * {@link #run(String...)} with more environment variables and {@code input} fed on stdin (null: none), written
+     * by a thread of its own so that git's output never waits for the rest of the input. Same bounds.
+     */
+    Output run(Map<String, String> env, byte[] input, String... args) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(git, "-c", "safe.directory=*", "-c", "core.quotePath=false",
                 "-c", "color.ui=false", "-c", "core.pager=cat", "-C", dir.toString()));
         cmd.addAll(List.of(args));
@@ -74,12 +83,13 @@ public final class GitRepo implements AutoCloseable {
         pb.environment().put("GIT_TERMINAL_PROMPT", "0");
         pb.environment().put("GIT_OPTIONAL_LOCKS", "0");
         pb.environment().put("LC_ALL", "C");
+        pb.environment().putAll(env);
         Path err = Files.createTempFile("git-stderr", ".txt");
         try {
             pb.redirectError(err.toFile());
             pb.redirectInput(ProcessBuilder.Redirect.PIPE);
             Process p = pb.start();
-            p.getOutputStream().close();
+            feed(p, input);
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             boolean truncated = false;
             try (InputStream in = p.getInputStream()) {
@@ -109,6 +119,22 @@ public final class GitRepo implements AutoCloseable {
         } finally {
             Files.deleteIfExists(err);
         }
+    }
+
+    private static void feed(Process p, byte[] input) throws IOException {
+        if (input == null || input.length == 0) {
+            p.getOutputStream().close();
+            return;
+        }
+        Thread writer = new Thread(() -> {
+            try (var stdin = p.getOutputStream()) {
+                stdin.write(input);
+            } catch (IOException e) {
+                // git ended (or was ended) before reading everything: its exit code says why
+            }
+        }, "git-stdin");
+        writer.setDaemon(true);
+        writer.start();
     }
 
     /** The full commit id of {@code rev}, or null when it does not resolve to a commit here. */

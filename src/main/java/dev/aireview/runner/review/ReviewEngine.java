@@ -17,9 +17,10 @@ import java.util.List;
 /**
  * Reviews one task: loads the diff ({@link DiffSource}: the whole change, or only what changed since the last
  * reviewed head), reads the repository's {@code .ai-review.yml} at the base commit ({@link RepoConfigLoader}),
- * leaves out the paths it excludes, then runs the AI reviewer when the task has {@code ai}, the offline rules
- * otherwise. The summary says how the change was chosen, which settings applied (or why the file was ignored)
- * and which paths were excluded. Never throws: a review that fails becomes a {@code failed/executor_failed}
+ * leaves out the paths it excludes, reads the {@code .gitattributes} of the rest at the same commit
+ * ({@link GitAttributes}), then runs the AI reviewer when the task has {@code ai}, the offline rules otherwise.
+ * The summary says how the change was chosen, which settings applied (or why the file was ignored) and which paths
+ * were excluded. Never throws: a review that fails becomes a {@code failed/executor_failed}
  * result whose message never contains the AI key.
  */
 public final class ReviewEngine {
@@ -69,7 +70,8 @@ public final class ReviewEngine {
             if (!excluded.isEmpty()) {
                 progress.line("repository config: " + excluded.size() + " file(s) excluded from the review");
             }
-            ChangeSet scoped = change.withFiles(kept);
+            RepoConfigLoader.BaseCommit base = baseCommit(git, task);
+            ChangeSet scoped = GitAttributes.apply(change.withFiles(kept), git, base == null ? null : base.sha(), progress);
             TaskResult result = task.ai() != null ? ai.review(task, scoped, config, HeadFiles.of(git, task.headSha()), progress)
                     : offline.review(scoped, task.rules(), config, progress);
             String summary = withNotes(result.summary(), change, loaded, excluded);
@@ -84,6 +86,14 @@ public final class ReviewEngine {
             String message = mask("internal error of the review engine: " + e, key);
             progress.line("review failed: " + message);
             return TaskResult.failure(ErrorKind.EXECUTOR_FAILED, message);
+        }
+    }
+
+    private static RepoConfigLoader.BaseCommit baseCommit(GitRepo git, ReviewTask task) {
+        try {
+            return RepoConfigLoader.baseCommit(git, task);
+        } catch (java.io.IOException e) {
+            return null; // no attributes: the heuristics decide
         }
     }
 

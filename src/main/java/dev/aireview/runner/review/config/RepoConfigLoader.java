@@ -72,19 +72,16 @@ public final class RepoConfigLoader {
      * none): the defaults when there is no checkout, no base or no file.
      */
     public static Loaded load(GitRepo git, ReviewTask task, Progress progress) {
-        if (git == null || !Files.isDirectory(git.dir().resolve(".git")) && !Files.isRegularFile(git.dir().resolve(".git"))) {
+        if (!hasCheckout(git)) {
             return Loaded.none("no checkout");
         }
         try {
-            String base = task.baseSha() == null ? null : git.resolveCommit(task.baseSha());
-            String what = "base " + shortSha(base);
-            if (base == null && task.headSha() != null) {
-                base = git.resolveCommit(task.headSha() + "~1");
-                what = "parent of head " + shortSha(base);
-            }
-            if (base == null) {
+            BaseCommit at = baseCommit(git, task);
+            if (at == null) {
                 return Loaded.none("no base commit in the checkout");
             }
+            String base = at.sha();
+            String what = at.label();
             for (String name : FILE_NAMES) {
                 GitRepo.ObjectInfo info = git.info(base + ":" + name);
                 if (info == null) {
@@ -114,6 +111,30 @@ public final class RepoConfigLoader {
         } catch (IOException | RuntimeException e) {
             return invalid("the repository config", List.of("could not be read: " + e.getMessage()), progress);
         }
+    }
+
+    /** The commit the repository's own settings are read at, and how the summary names it ({@code base 3f2a…}). */
+    public record BaseCommit(String sha, String label) {
+    }
+
+    /**
+     * The task's {@code baseSha} when it is in the clone, else the parent of head; null when there is no checkout or
+     * neither commit is in it. The repository's settings ({@code .ai-review.yml}, {@code .gitattributes}) are read there.
+     */
+    public static BaseCommit baseCommit(GitRepo git, ReviewTask task) throws IOException {
+        if (!hasCheckout(git)) {
+            return null;
+        }
+        String base = task.baseSha() == null ? null : git.resolveCommit(task.baseSha());
+        if (base != null) {
+            return new BaseCommit(base, "base " + shortSha(base));
+        }
+        base = task.headSha() == null ? null : git.resolveCommit(task.headSha() + "~1");
+        return base == null ? null : new BaseCommit(base, "parent of head " + shortSha(base));
+    }
+
+    private static boolean hasCheckout(GitRepo git) {
+        return git != null && (Files.isDirectory(git.dir().resolve(".git")) || Files.isRegularFile(git.dir().resolve(".git")));
     }
 
     private static Loaded invalid(String source, List<String> problems, Progress progress) {

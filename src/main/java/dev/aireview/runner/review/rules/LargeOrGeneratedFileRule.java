@@ -3,6 +3,7 @@ package dev.aireview.runner.review.rules;
 import dev.aireview.runner.model.Severity;
 import dev.aireview.runner.review.DiffLine;
 import dev.aireview.runner.review.FileDiff;
+import dev.aireview.runner.review.PathAttributes;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -40,12 +41,12 @@ public final class LargeOrGeneratedFileRule implements Rule {
     public void check(List<FileDiff> files, List<Finding> out) {
         Map<String, Integer> outputDirs = new LinkedHashMap<>();
         for (FileDiff f : files) {
-            if (f.change() == FileDiff.ChangeType.DELETED) {
-                continue;
+            if (f.change() == FileDiff.ChangeType.DELETED || FileKinds.markedGeneratedOrVendored(f)) {
+                continue; // the repository knows: its .gitattributes mark the file
             }
             boolean added = f.change() == FileDiff.ChangeType.ADDED;
             Matcher dir = FileKinds.OUTPUT_DIR.matcher(f.path());
-            if (added && dir.find()) {
+            if (added && f.attributes().vendored() != PathAttributes.State.OFF && dir.find()) {
                 String d = f.path().substring(0, dir.end());
                 outputDirs.merge(d, 1, Integer::sum);
                 continue;
@@ -72,7 +73,7 @@ public final class LargeOrGeneratedFileRule implements Rule {
                 out.add(new Finding(id(), f.path(), firstLine, null, Severity.WARNING,
                         "Minified or bundled file committed: it cannot be reviewed and drifts from its sources. Commit the "
                                 + "sources and produce this file in the build.", null));
-            } else if (FileKinds.hasGeneratedMarker(f)) {
+            } else if (f.attributes().generated() != PathAttributes.State.OFF && FileKinds.hasGeneratedMarker(f)) {
                 out.add(added
                         ? new Finding(id(), f.path(), firstLine, null, Severity.INFO,
                         "Generated file added (it says so in its header): it was not reviewed line by line; review the "

@@ -166,6 +166,7 @@ public final class OfflineReviewer {
             case COPIED -> "copied from `" + f.oldPath() + "`";
             case MODIFIED -> "modified";
         };
-        return f.binary() ? what + ", binary" : what + ", +" + f.additions() + " −" + f.deletions();
+        String how = f.binary() ? what + ", binary" : what + ", +" + f.additions() + " −" + f.deletions();
+        return FileKinds.markedGeneratedOrVendored(f) ? how + "; " + FileKinds.skipReason(f) : how;
     }
 }
