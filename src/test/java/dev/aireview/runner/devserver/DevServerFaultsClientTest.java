@@ -68,6 +68,9 @@ class DevServerFaultsClientTest {
 
         assertEquals(List.of(first, second, third), tasks.stream().map(ClaimedTask::id).toList());
         tasks.forEach(t -> assertFalse(t.isBad(), "read whole, not cut: " + t.parseError()));
+        // the rule records the answer once the server has written its last piece, which may be after the client read it
+        org.awaitility.Awaitility.await("the dribbled answer recorded").atMost(Duration.ofSeconds(30))
+                .until(() -> server.faults().get("rules").get(0).get("answers").size() > 0);
         JsonNode answer = server.faults().get("rules").get(0).get("answers").get(0);
         assertTrue(answer.get("whole").asBoolean(), answer.toString());
         assertTrue(answer.get("ms").asLong() > POLL_TIMEOUT.toMillis(), "the body took longer than the poll timeout: " + answer);
