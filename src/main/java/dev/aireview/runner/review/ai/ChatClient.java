@@ -107,11 +107,6 @@ public final class ChatClient {
         this.tools = config.toolsOn();
     }
 
-    /** Whether the next request asks for a tool call (false once the provider refused tools, or by {@code ai.tools}). */
-    boolean asksForToolCall() {
-        return tools;
-    }
-
     public URI endpoint() {
         return ProviderEndpoint.of(config).uri();
     }
