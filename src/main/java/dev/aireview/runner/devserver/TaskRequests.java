@@ -90,6 +90,10 @@ final class TaskRequests {
             if (m != null) {
                 a.set("maxTokens", m.deepCopy());
             }
+            JsonNode tools = Json.field(ai, "tools", "useTools", "use_tools");
+            if (tools != null) {
+                a.set("tools", tools.deepCopy());
+            }
         }
         JsonNode rules = Json.field(req, "rules");
         if (rules != null) {

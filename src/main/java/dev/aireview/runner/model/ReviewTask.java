@@ -126,7 +126,8 @@ public record ReviewTask(
                     Json.text(aiNode, "model"),
                     Json.text(aiNode, "apiKey", "api_key", "key"),
                     doubleOrNull(Json.field(aiNode, "temperature")),
-                    intOrNull(Json.field(aiNode, "maxTokens", "max_tokens")));
+                    intOrNull(Json.field(aiNode, "maxTokens", "max_tokens")),
+                    boolOrNull(Json.field(aiNode, "tools", "useTools", "use_tools")));
             if (ai.model() == null) {
                 problems.add("missing field 'ai.model'");
             }
@@ -242,6 +243,21 @@ public record ReviewTask(
         } catch (NumberFormatException e) {
             return null;
         }
+    }
+
+    /** true/false, also as text (true/false, yes/no, on/off); anything else null (the default). */
+    private static Boolean boolOrNull(JsonNode n) {
+        if (n == null) {
+            return null;
+        }
+        if (n.isBoolean()) {
+            return n.booleanValue();
+        }
+        return switch (n.asText().trim().toLowerCase(java.util.Locale.ROOT)) {
+            case "true", "yes", "on" -> Boolean.TRUE;
+            case "false", "no", "off" -> Boolean.FALSE;
+            default -> null;
+        };
     }
 
     private static Double doubleOrNull(JsonNode n) {

@@ -13,7 +13,9 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -25,6 +27,9 @@ import java.util.regex.Pattern;
  * An OpenAI-compatible Chat Completions provider on 127.0.0.1 that reads the diff it is sent: for every file of the
  * part ({@code ### path (…)}) it comments on the first added line shown ({@code "   12 |+…"}), and adds one comment
  * far outside the diff. {@code shape} rewrites the answer text before it is sent (fenced, prose around it, …).
+ * {@link Tools} says what it does with a request that declares tools: ignore them and answer in text (the default),
+ * answer with a call of the forced function, or refuse them with a 400 as providers without tool support do.
+ * {@link #refuseWith} makes every request fail with a given status and body. Every request body is kept.
  */
 public final class FakeOpenAi implements AutoCloseable {
 
@@ -35,9 +40,34 @@ public final class FakeOpenAi implements AutoCloseable {
     private final ExecutorService pool = Executors.newFixedThreadPool(2);
     private final AtomicInteger requests = new AtomicInteger();
     private final UnaryOperator<String> shape;
+    private final Tools tools;
+    private final List<JsonNode> bodies = new CopyOnWriteArrayList<>();
+    private volatile int refusalStatus;
+    private volatile String refusalBody;
+
+    /** What the fake does with a request that declares tools. */
+    public enum Tools {
+        /** Ignores {@code tools} and {@code tool_choice}, answers in {@code content}. */
+        IGNORE,
+        /** Answers with a call of the function {@code tool_choice} names, the review as its arguments (content null). */
+        CALL,
+        /** Answers 400 {@value #TOOLS_REFUSED} (Ollama's words for a model without tool support); text without tools. */
+        REFUSE
+    }
+
+    public static final String TOOLS_REFUSED = "registry.ollama.ai/library/review-model:latest does not support tools";
 
     public FakeOpenAi(UnaryOperator<String> shape) throws IOException {
+        this(Tools.IGNORE, shape);
+    }
+
+    public FakeOpenAi(Tools tools) throws IOException {
+        this(tools, UnaryOperator.identity());
+    }
+
+    public FakeOpenAi(Tools tools, UnaryOperator<String> shape) throws IOException {
         this.shape = shape;
+        this.tools = tools;
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         server.setExecutor(pool);
         server.createContext("/v1/chat/completions", this::answer);
@@ -54,6 +84,17 @@ public final class FakeOpenAi implements AutoCloseable {
 
     public int requests() {
         return requests.get();
+    }
+
+    /** The bodies of the requests received, in order. */
+    public List<JsonNode> requestBodies() {
+        return List.copyOf(bodies);
+    }
+
+    /** From now on every request is answered with this status and JSON body. */
+    public void refuseWith(int status, String body) {
+        refusalBody = body;
+        refusalStatus = status;
     }
 
     /** The review the fake gives for a user message: one comment per file on its first added line, one outside. */
@@ -87,6 +128,16 @@ public final class FakeOpenAi implements AutoCloseable {
         try (ex) {
             requests.incrementAndGet();
             JsonNode body = Json.mapper().readTree(ex.getRequestBody().readAllBytes());
+            bodies.add(body);
+            boolean withTools = body.path("tools").isArray() && body.path("tools").size() > 0;
+            if (refusalStatus != 0) {
+                send(ex, refusalStatus, refusalBody);
+                return;
+            }
+            if (withTools && tools == Tools.REFUSE) {
+                send(ex, 400, "{\"error\":{\"message\":\"" + TOOLS_REFUSED + "\",\"type\":\"api_error\",\"param\":null,\"code\":null}}");
+                return;
+            }
             JsonNode messages = body.path("messages");
             String user = messages.get(messages.size() - 1).path("content").asText();
             String content = shape.apply(review(user));
@@ -94,14 +145,27 @@ public final class FakeOpenAi implements AutoCloseable {
             root.put("id", "chatcmpl-fake").put("object", "chat.completion").put("model", body.path("model").asText());
             ObjectNode choice = root.putArray("choices").addObject();
             choice.put("index", 0).put("finish_reason", "stop");
-            choice.putObject("message").put("role", "assistant").put("content", content);
-            root.putObject("usage").put("prompt_tokens", user.length() / 4).put("completion_tokens", content.length() / 4);
-            byte[] bytes = root.toString().getBytes(StandardCharsets.UTF_8);
-            ex.getResponseHeaders().set("Content-Type", "application/json");
-            ex.sendResponseHeaders(200, bytes.length);
-            try (OutputStream out = ex.getResponseBody()) {
-                out.write(bytes);
+            ObjectNode message = choice.putObject("message").put("role", "assistant");
+            if (withTools && tools == Tools.CALL) {
+                message.putNull("content");
+                ObjectNode call = message.putArray("tool_calls").addObject();
+                call.put("id", "call_fake_1").put("type", "function");
+                call.putObject("function").put("name", body.path("tool_choice").path("function").path("name").asText())
+                        .put("arguments", content);
+            } else {
+                message.put("content", content);
             }
+            root.putObject("usage").put("prompt_tokens", user.length() / 4).put("completion_tokens", content.length() / 4);
+            send(ex, 200, root.toString());
+        }
+    }
+
+    private static void send(HttpExchange ex, int status, String json) throws IOException {
+        byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
+        ex.getResponseHeaders().set("Content-Type", "application/json");
+        ex.sendResponseHeaders(status, bytes.length);
+        try (OutputStream out = ex.getResponseBody()) {
+            out.write(bytes);
         }
     }
 

@@ -6,7 +6,9 @@ import dev.aireview.runner.model.Json;
 /**
  * The answer format as a JSON schema for structured output ({@code response_format: {"type": "json_schema"}}), in
  * the strict form OpenAI and Azure require (every property required, no additional properties; optional values
- * nullable). Ollama, vLLM, LiteLLM and OpenRouter accept the same shape for models that support it.
+ * nullable). Ollama, vLLM, LiteLLM and OpenRouter accept the same shape for models that support it. The same schema
+ * is the parameters of the one function tool {@value #TOOL}, which {@link #toolChoice()} forces: a provider that
+ * supports tools answers with the review as the call's arguments.
  */
 final class AnswerSchema {
 
@@ -27,7 +29,30 @@ final class AnswerSchema {
                     "suggestion": {"type": ["string", "null"]}}}}}}}}
             """;
 
+    /** The function the model is made to call with its review. */
+    static final String TOOL = "submit_review";
+
     private AnswerSchema() {
+    }
+
+    /** {@code {"type": "function", "function": {"name": "submit_review", "strict": true, "parameters": <schema>}}}. */
+    static ObjectNode tool() {
+        ObjectNode tool = Json.mapper().createObjectNode();
+        tool.put("type", "function");
+        ObjectNode fn = tool.putObject("function");
+        fn.put("name", TOOL);
+        fn.put("description", "Submit the code review: an overall summary and the comments on lines of the diff.");
+        fn.put("strict", true);
+        fn.set("parameters", responseFormat().path("json_schema").path("schema").deepCopy());
+        return tool;
+    }
+
+    /** {@code {"type": "function", "function": {"name": "submit_review"}}}: the model must call it. */
+    static ObjectNode toolChoice() {
+        ObjectNode choice = Json.mapper().createObjectNode();
+        choice.put("type", "function");
+        choice.putObject("function").put("name", TOOL);
+        return choice;
     }
 
     static ObjectNode responseFormat() {

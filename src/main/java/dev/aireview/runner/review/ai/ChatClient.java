@@ -27,6 +27,10 @@ import java.util.Random;
  * <ul>
  *   <li>endpoint and auth header per {@link ProviderEndpoint} (Azure OpenAI: deployment URL, {@code api-version},
  *       {@code api-key} header; everyone else: {@code Authorization: Bearer});</li>
+ *   <li>the answer asked for as a call of the one function tool {@code submit_review} ({@code tools} with
+ *       {@code tool_choice} forcing it; its parameters are the answer schema), unless {@code ai.tools} is false. A
+ *       400/422 (or OpenRouter's 404) naming tools, {@code tool_choice} or functions is asked again once without
+ *       them, and the following parts go without them; a provider that ignores them answers in text, read as ever;</li>
  *   <li>structured output first ({@code response_format} {@code json_schema}, strict), then {@code json_object},
  *       then none, each time the provider answers 400/422 naming the response format; likewise
  *       {@code max_completion_tokens} for models that refuse {@code max_tokens}, and no {@code temperature} for
@@ -48,8 +52,11 @@ public final class ChatClient {
     public static final int DEFAULT_BODY_CAP = 8 * 1024 * 1024;
     /** Less time than this left in the budget: no further attempt is started. */
     static final Duration MIN_CALL = Duration.ofSeconds(1);
-    /** Request changes made in answer to 400s (response format, token parameter, temperature), per request. */
-    private static final int MAX_ADAPTATIONS = 4;
+    /** Request changes made in answer to 400s (tools, response format twice, token parameter, temperature), per request. */
+    private static final int MAX_ADAPTATIONS = 5;
+    /** An error message about tools or function calling (not the request echoed back: only its message is searched). */
+    private static final java.util.regex.Pattern TOOLS_REFUSED = java.util.regex.Pattern.compile(
+            "\\btools?\\b|tool_choice|tool[ _-]?(?:calls?|calling|use|choice)|\\bfunctions?\\b|function[ _-]?call");
     private static final String USER_AGENT = "ai-review-runner/" + java.util.Objects.requireNonNullElse(
             ChatClient.class.getPackage().getImplementationVersion(), "dev") + " (review engine)";
 
@@ -65,6 +72,8 @@ public final class ChatClient {
     private final Budget budget;
     private final int bodyCap;
     private Format format = Format.JSON_SCHEMA;
+    /** Whether the answer is asked for as a tool call; off for the rest of the review once the provider refuses tools. */
+    private boolean tools;
     private boolean maxCompletionTokens;
     private boolean sendTemperature = true;
 
@@ -95,6 +104,7 @@ public final class ChatClient {
         this.random = random;
         this.budget = budget;
         this.bodyCap = bodyCap;
+        this.tools = config.toolsOn();
     }
 
     public URI endpoint() {
@@ -115,6 +125,10 @@ public final class ChatClient {
             case JSON_SCHEMA -> body.set("response_format", AnswerSchema.responseFormat());
             case JSON_OBJECT -> body.putObject("response_format").put("type", "json_object");
             case NONE -> { }
+        }
+        if (tools) {
+            body.putArray("tools").add(AnswerSchema.tool());
+            body.set("tool_choice", AnswerSchema.toolChoice());
         }
         return body.toString();
     }
@@ -184,7 +198,7 @@ public final class ChatClient {
                     wait = retry.backoff(attempt, random);
                 } else {
                     String detail = errorDetail(body);
-                    if ((code == 400 || code == 422) && adaptations < MAX_ADAPTATIONS && adapt(body, code)) {
+                    if ((code == 400 || code == 422 || code == 404 && tools) && adaptations < MAX_ADAPTATIONS && adapt(body, code)) {
                         adaptations++;
                         attempt--;
                         continue;
@@ -233,8 +247,20 @@ public final class ChatClient {
         throw new ProviderCallException(who + ": unavailable after " + retry.maxAttempts() + " attempts: " + lastProblem);
     }
 
-    /** Changes the request after a 400/422 that names what the provider does not support; false if nothing to change. */
+    /**
+     * Changes the request after a 400/422 that names what the provider does not support (for tools also a 404, as
+     * OpenRouter answers "No endpoints found that support tool use"); false if nothing to change.
+     */
     private boolean adapt(String body, int code) {
+        if (tools && TOOLS_REFUSED.matcher(errorMessage(body)).find()) {
+            progress.line("AI provider: HTTP " + code + " refuses tools " + errorDetail(body)
+                    + "; asking for the answer in text, here and in the following parts");
+            tools = false;
+            return true;
+        }
+        if (code == 404) {
+            return false;
+        }
         String b = body == null ? "" : body.toLowerCase(Locale.ROOT);
         if (format != Format.NONE && (b.contains("response_format") || b.contains("json_schema") || b.contains("json_object")
                 || b.contains("structured output") || b.contains("response format"))) {
@@ -300,6 +326,46 @@ public final class ChatClient {
             }
         });
         return after.map(d -> d.isNegative() ? Duration.ZERO : d.compareTo(retry.maxDelay()) > 0 ? retry.maxDelay() : d);
+    }
+
+    /**
+     * The error's own words, lower case: {@code error} (text, or its message, param and code), a top-level message,
+     * param or detail (FastAPI's list of {@code msg}/{@code loc}); the whole body when it is not JSON. The request a
+     * validator may echo back ({@code input}) is left out, so a field of the request is not mistaken for the complaint.
+     */
+    static String errorMessage(String body) {
+        if (body == null || body.isBlank()) {
+            return "";
+        }
+        JsonNode root;
+        try {
+            root = Json.mapper().readTree(body);
+        } catch (IOException e) {
+            return body.toLowerCase(Locale.ROOT);
+        }
+        if (root == null || !root.isObject()) {
+            return body.toLowerCase(Locale.ROOT);
+        }
+        StringBuilder sb = new StringBuilder();
+        JsonNode error = root.get("error");
+        if (error != null && error.isTextual()) {
+            sb.append(error.asText()).append(' ');
+        } else if (error != null && error.isObject()) {
+            for (String f : List.of("message", "param", "code", "type")) {
+                if (error.path(f).isValueNode()) {
+                    sb.append(error.get(f).asText()).append(' ');
+                }
+            }
+        }
+        for (String f : List.of("message", "param", "detail")) {
+            if (root.path(f).isValueNode()) {
+                sb.append(root.get(f).asText()).append(' ');
+            }
+        }
+        for (JsonNode d : root.path("detail")) {
+            sb.append(d.path("msg").asText("")).append(' ').append(d.path("loc").toString()).append(' ');
+        }
+        return sb.toString().toLowerCase(Locale.ROOT);
     }
 
     private String errorText(JsonNode err) {

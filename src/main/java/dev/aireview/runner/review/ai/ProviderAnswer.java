@@ -11,7 +11,8 @@ import java.util.function.UnaryOperator;
  * Reads a provider's 2xx body into a {@link Completion}, in the shapes OpenAI-compatible providers and proxies send:
  * a chat completion object; a server-sent event stream of {@code chat.completion.chunk}s (sent by proxies that stream
  * whatever was asked), joined into one answer; the answer as message {@code content} (a string or text parts), as
- * {@code tool_calls} / {@code function_call} arguments, or (reasoning models) only as {@code reasoning_content}.
+ * {@code tool_calls} / {@code function_call} arguments (after any content, so the call is what is read), or
+ * (reasoning models) only as {@code reasoning_content}.
  * When nothing usable arrived the error says what did (content type, size, the fields present, how it began).
  * Every text taken from the body passes through {@code mask}.
  */
@@ -138,11 +139,12 @@ final class ProviderAnswer {
             refusal = null;
         }
         String text = message == null ? null : text(message.get("content"));
-        if ((text == null || text.isBlank()) && message != null) {
-            String args = toolArguments(message);
-            if (args != null) {
-                text = args;
-            }
+        String args = message == null ? null : toolArguments(message);
+        if (args != null) {
+            // the call's arguments go last: the answer is read as the last valid review object in the text, so a
+            // model that says a few words in content and calls the tool is read by its call, and a broken call
+            // falls back to a review written in the content
+            text = text == null || text.isBlank() ? args : text + "\n\n" + args;
         }
         if ((text == null || text.isBlank()) && choice != null && choice.path("text").isTextual()) {
             text = choice.get("text").asText(); // legacy completions shape

@@ -24,6 +24,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.zip.GZIPOutputStream;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.absent;
+import static com.github.tomakehurst.wiremock.client.WireMock.matchingJsonPath;
 import static com.github.tomakehurst.wiremock.client.WireMock.post;
 import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
@@ -115,6 +117,26 @@ class BoundedProviderCallTest {
         long ms = Duration.ofNanos(System.nanoTime() - start).toMillis();
         assertTrue(ms < 10_000, "a 180 s request timeout is cut to the 2.5 s budget; ended after " + ms + " ms");
         assertTrue(e.getMessage().contains("time budget") || e.getMessage().contains("no time left in the review's budget"), e.getMessage());
+    }
+
+    @Test
+    void theFallbackWithoutToolsFitsTheSameBudget() throws Exception {
+        // a slow refusal of tools, then a slow answer: the re-ask without tools gets only what is left of the budget
+        wm.stubFor(post(urlEqualTo("/v1/chat/completions")).withRequestBody(matchingJsonPath("$.tools"))
+                .willReturn(aResponse().withStatus(400).withHeader("Content-Type", "application/json").withFixedDelay(1000)
+                        .withBody("{\"error\":{\"message\":\"this model does not support tools\"}}")));
+        wm.stubFor(post(urlEqualTo("/v1/chat/completions")).withRequestBody(matchingJsonPath("$.tools", absent()))
+                .willReturn(aResponse().withStatus(200).withHeader("Content-Type", "application/json").withFixedDelay(15000).withBody(OK)));
+        long start = System.nanoTime();
+        ProviderCallException e = assertThrows(ProviderCallException.class,
+                () -> client(wm.baseUrl() + "/v1", 5, Duration.ofSeconds(180), Budget.of(Duration.ofMillis(5000)), 1 << 20).complete("s", "u", "part 1/1"));
+        long ms = Duration.ofNanos(System.nanoTime() - start).toMillis();
+        assertTrue(ms < 7_000, "the re-ask without tools is cut to what is left of the 5 s budget; ended after " + ms + " ms");
+        assertTrue(e.getMessage().contains("time budget") || e.getMessage().contains("no time left in the review's budget"), e.getMessage());
+        wm.verify(1, postRequestedFor(urlEqualTo("/v1/chat/completions")).withRequestBody(matchingJsonPath("$.tools")));
+        // the re-ask was sent and cut at the rest of the budget (WireMock records it only once its delay is over)
+        assertTrue(progress.stream().anyMatch(l -> l.contains("HTTP 400 refuses tools")), progress.toString());
+        assertTrue(e.getMessage().contains("no complete answer within ") || e.getMessage().contains("timed out"), e.getMessage());
     }
 
     @Test

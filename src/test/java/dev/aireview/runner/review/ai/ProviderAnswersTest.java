@@ -388,6 +388,31 @@ class ProviderAnswersTest {
     }
 
     @Test
+    void aToolCallBesideAFewWordsOfContentIsReadByItsCall() throws Exception {
+        String body = "{\"choices\":[{\"message\":{\"role\":\"assistant\",\"content\":\"I will submit my review {now}.\",\"tool_calls\":"
+                + "[{\"id\":\"c1\",\"type\":\"function\",\"function\":{\"name\":\"submit_review\",\"arguments\":"
+                + Json.mapper().writeValueAsString(GOOD) + "}}]},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":700,\"completion_tokens\":90}}";
+        stub(body);
+        TaskResult result = review(task(null, null, false));
+        assertSound(result, 700, 90);
+        assertEquals(List.of("src/cart.js:11:error", "src/cart.js:12:warning"), keys(result));
+        provider.verify(1, postRequestedFor(urlEqualTo(PATH)));
+    }
+
+    @Test
+    void openRouter404ForToolUseIsAskedAgainWithoutTools() throws Exception {
+        provider.stubFor(post(urlEqualTo(PATH)).withRequestBody(matchingJsonPath("$.tool_choice.function.name", equalTo("submit_review")))
+                .willReturn(json("{\"error\":{\"message\":\"No endpoints found that support tool use. To learn more about provider routing, "
+                        + "visit: https://openrouter.ai/docs/provider-routing\",\"code\":404}}").withStatus(404)));
+        provider.stubFor(post(urlEqualTo(PATH)).withRequestBody(matchingJsonPath("$.tools", absent()))
+                .willReturn(json(envelope("openrouter", GOOD, "stop"))));
+        TaskResult result = review(task(null, null, false));
+        assertSound(result, 1400, 160);
+        provider.verify(2, postRequestedFor(urlEqualTo(PATH)));
+        assertTrue(progress.stream().anyMatch(l -> l.contains("HTTP 404 refuses tools (No endpoints found that support tool use")), progress.toString());
+    }
+
+    @Test
     void aReasoningOnlyAnswerIsAFailureThatSaysSo() throws Exception {
         stub("{\"choices\":[{\"message\":{\"role\":\"assistant\",\"content\":\"\",\"reasoning_content\":\"Let me think about the loop...\"},"
                 + "\"finish_reason\":\"length\"}]}");
