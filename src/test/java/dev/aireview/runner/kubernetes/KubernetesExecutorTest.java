@@ -247,6 +247,27 @@ class KubernetesExecutorTest {
         assertNothingLeft();
     }
 
+    /** A followed review that fails: its failure message quotes the tail of the followed log, masked. */
+    @Test
+    void aFollowedReviewThatFailsQuotesItsTail() throws Exception {
+        KubernetesTaskExecutor ex = started();
+        ReviewTask task = task(TOKEN);
+        String name = name(task);
+        TaskContextStub ctx = new TaskContextStub(Duration.ofMinutes(5));
+        kubelet.followLog(name, PodSpecs.REVIEW, new KubeletScript.FakeLog().add("2026-12-06T10:00:00.100Z", "boom with " + TOKEN),
+                "2026-12-06T10:00:00Z");
+        CompletableFuture<TaskResult> f = reviewing(ex, task, ctx);
+        await().atMost(KubeletScript.WAIT).pollInterval(Duration.ofMillis(10)).until(() -> ctx.logged("boom with"));
+        kubelet.status(name, status("Failed", List.of(terminated(PodSpecs.CLONE, 0, "Completed"),
+                terminated(PodSpecs.REVIEW, 3, "Error")), List.of()));
+        TaskResult r = result(f);
+        assertEquals(ErrorKind.EXECUTOR_FAILED, r.error().kind());
+        assertTrue(r.error().message().contains("boom with"), r.error().message());
+        assertFalse(r.error().message().contains(TOKEN), r.error().message());
+        assertEquals(1, ctx.lines.stream().filter(l -> l.contains("boom with")).count(), ctx.lines.toString());
+        assertNothingLeft();
+    }
+
     /** A resumed stream that no longer holds the last line delivered (the kubelet rotated the log): one gap line. */
     @Test
     void aRotatedLogIsSaidAsAGap() throws Exception {
