@@ -43,8 +43,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * from the report container's log ({@link ResultFrame}); pod and Secret are deleted whatever happens. Every API call
  * runs under the client's request deadline ({@link #API_REQUEST_TIMEOUT}).
  *
- * <p>API calls of one task: create pod, create Secret, read the clone's, the review's and the report's log, delete
- * pod, delete Secret (7). Watching costs nothing per task. The verbs are those of the chart's Role:
+ * <p>API calls of one task: create pod, create Secret, read the clone's log, follow the review's log (1 stream, up to
+ * {@link LogFollower#MAX_RESUMES} reopenings), read the report's log, delete pod, delete Secret (7, at most 10). Watching costs nothing per task. The verbs are those of the chart's Role:
  * {@link #RBAC}.
  */
 public final class KubernetesTaskExecutor implements TaskExecutor {
@@ -79,6 +79,9 @@ public final class KubernetesTaskExecutor implements TaskExecutor {
     private volatile RunnerLease lease;
     private Duration leaseDuration = RunnerLease.DURATION;
     private Duration leaseRenewEvery = RunnerLease.RENEW_EVERY;
+    /** First wait before a followed log is resumed (then 2×, 4×; {@link LogFollower#MAX_RESUMES} at most). */
+    static final Duration LOG_RESUME_BACKOFF = Duration.ofSeconds(1);
+    private Duration logBackoff = LOG_RESUME_BACKOFF;
 
     /** Production: in-cluster credentials (service account) or the kubeconfig, connected on {@link #start()}. */
     public KubernetesTaskExecutor(DockerConfig config, KubernetesConfig kubernetes) {
@@ -173,6 +176,7 @@ public final class KubernetesTaskExecutor implements TaskExecutor {
         boolean podMade = false;
         boolean secretMade = false;
         AtomicBoolean podDeleted = new AtomicBoolean();
+        PodLogs.Following following = null;
         try {
             List<String> problems = GitClone.validate(task, config.cloneDepth());
             if (!problems.isEmpty()) {
@@ -253,12 +257,19 @@ public final class KubernetesTaskExecutor implements TaskExecutor {
                             cloneLogged = true;
                         }
                         ctx.phase(TaskPhase.REVIEWING, "reviewing in pod " + name);
+                        if (following == null) {
+                            following = logs.follow(name, PodSpecs.REVIEW, ctx::log, () -> over(watch.get(name), PodSpecs.REVIEW),
+                                    logBackoff);
+                        }
                     }
                 }
                 watch.awaitChange(version, min(RECHECK, Duration.between(now, deadline)));
             }
-            return finish(started, judge(task, name, verdict, last, cloneLogged, ctx, masker), verdict.exitCode());
+            return finish(started, judge(task, name, verdict, last, cloneLogged, following, ctx, masker), verdict.exitCode());
         } finally {
+            if (following != null) {
+                following.stop();
+            }
             if (podMade && !podDeleted.get()) {
                 deletePod(name, 0, podDeleted);
             }
@@ -274,14 +285,18 @@ public final class KubernetesTaskExecutor implements TaskExecutor {
     }
 
     /** The task's result from a terminal verdict: logs handed on, failures explained, the frame read on success. */
-    private TaskResult judge(ReviewTask task, String name, PodVerdict verdict, Pod pod, boolean cloneLogged, TaskContext ctx,
-                             SecretMasker masker) {
+    private TaskResult judge(ReviewTask task, String name, PodVerdict verdict, Pod pod, boolean cloneLogged,
+                             PodLogs.Following following, TaskContext ctx, SecretMasker masker) throws InterruptedException {
         List<String> cloneTail = List.of();
         if (!cloneLogged && ended(pod, PodSpecs.CLONE)) {
             cloneTail = logs.pump(name, PodSpecs.CLONE, ctx::log);
         }
         List<String> reviewTail = List.of();
-        if (ended(pod, PodSpecs.REVIEW)) {
+        if (following != null) {
+            // followed live: what is left of its stream, within the package's whole-call deadline
+            reviewTail = following.finish(API_REQUEST_TIMEOUT);
+        } else if (ended(pod, PodSpecs.REVIEW)) {
+            // ended before the watch showed it running: read once
             reviewTail = logs.pump(name, PodSpecs.REVIEW, ctx::log);
         }
         if (verdict.step() == PodVerdict.Step.FAILED) {
@@ -395,6 +410,12 @@ public final class KubernetesTaskExecutor implements TaskExecutor {
         }
     }
 
+    /** For a log follower: the container has ended, or the pod is gone or over (nothing more will be written). */
+    private static boolean over(Pod pod, String container) {
+        return pod == null || ended(pod, container) || (pod.getStatus() != null
+                && ("Succeeded".equals(pod.getStatus().getPhase()) || "Failed".equals(pod.getStatus().getPhase())));
+    }
+
     private static boolean ended(Pod pod, String container) {
         if (pod == null || pod.getStatus() == null) {
             return false;
@@ -449,6 +470,11 @@ public final class KubernetesTaskExecutor implements TaskExecutor {
     void leaseTiming(Duration duration, Duration renewEvery) {
         this.leaseDuration = duration;
         this.leaseRenewEvery = renewEvery;
+    }
+
+    /** First back-off of a log resume (tests). */
+    void logBackoff(Duration base) {
+        this.logBackoff = base;
     }
 
     /** The runner's Lease (tests). */

@@ -47,6 +47,49 @@ final class KubeletScript {
                 + container + "&limitBytes=" + limitBytes).andReturn(200, text).always();
     }
 
+    /**
+     * A container's log as the kubelet keeps it, with a timestamp per line, served to {@code follow=true&timestamps=true}
+     * requests: the first (no {@code sinceTime}) and the resumed ones at the given seconds. The mock server cannot keep
+     * a response open, so every stream closes after what was written so far: each is a stream that closed early while
+     * the container still ran, which is what the follower must resume from.
+     */
+    void followLog(String pod, String container, FakeLog log, String... sinceTimes) {
+        String base = "/api/v1/namespaces/" + namespace + "/pods/" + pod + "/log?container=" + container
+                + "&follow=true&timestamps=true";
+        server.expect().get().withPath(base).andReply(200, req -> log.since(null)).always();
+        for (String since : sinceTimes) {
+            server.expect().get().withPath(base + "&sinceTime=" + since).andReply(200, req -> log.since(since)).always();
+        }
+    }
+
+    /** The kubelet's copy of one container's log; the test appends, a rotation drops what was written so far. */
+    static final class FakeLog {
+        private final List<String[]> lines = new java.util.concurrent.CopyOnWriteArrayList<>();
+        final java.util.concurrent.atomic.AtomicInteger served = new java.util.concurrent.atomic.AtomicInteger();
+
+        FakeLog add(String timestamp, String text) {
+            lines.add(new String[]{timestamp, text});
+            return this;
+        }
+
+        /** The log file was rotated away: the kubelet no longer has these lines. */
+        void rotate() {
+            lines.clear();
+        }
+
+        String since(String sinceTime) {
+            served.incrementAndGet();
+            java.time.Instant from = sinceTime == null ? java.time.Instant.MIN : java.time.Instant.parse(sinceTime);
+            StringBuilder b = new StringBuilder();
+            for (String[] l : lines) {
+                if (!java.time.Instant.parse(l[0]).isBefore(from)) {
+                    b.append(l[0]).append(' ').append(l[1]).append('\n');
+                }
+            }
+            return b.toString();
+        }
+    }
+
     static PodStatus status(String phase, List<ContainerStatus> init, List<ContainerStatus> main, PodCondition... conditions) {
         return new PodStatusBuilder().withPhase(phase).withInitContainerStatuses(init).withContainerStatuses(main)
                 .withConditions(conditions).build();

@@ -107,6 +107,7 @@ class KubernetesExecutorTest {
                     .withUserAgent(EXECUTOR_AGENT).build()).build();
         }
         KubernetesTaskExecutor ex = new KubernetesTaskExecutor(config(runnerName), new KubernetesConfig(NS, pendingTimeout), own);
+        ex.logBackoff(Duration.ofMillis(200));
         executors.add(ex);
         ex.start();
         return ex;
@@ -162,7 +163,9 @@ class KubernetesExecutorTest {
     TaskResult happy(KubernetesTaskExecutor ex, ReviewTask task, TaskContextStub ctx, String reportLog) throws Exception {
         String name = name(task);
         kubelet.log(name, PodSpecs.CLONE, PodLogs.MAX_BYTES, "fetching branch feature/x\nchecked out 0123456\n");
-        kubelet.log(name, PodSpecs.REVIEW, PodLogs.MAX_BYTES, "reviewing 3 files\nprinting the token " + TOKEN + "\n");
+        // followed live: served with timestamps (the first stream and its resume from the start of its second)
+        kubelet.followLog(name, PodSpecs.REVIEW, new KubeletScript.FakeLog().add("2026-12-06T10:00:00.100Z", "reviewing 3 files")
+                .add("2026-12-06T10:00:00.200Z", "printing the token " + TOKEN), "2026-12-06T10:00:00Z");
         kubelet.log(name, PodSpecs.REPORT, ResultFrame.logBytes(DockerConfig.DEFAULT_RESULT_LIMIT_BYTES), reportLog);
         CompletableFuture<TaskResult> f = run(ex, task, ctx);
         kubelet.awaitPod(name);
@@ -187,6 +190,102 @@ class KubernetesExecutorTest {
         assertEquals(List.of(TaskPhase.PREPARING, TaskPhase.CLONING, TaskPhase.REVIEWING, TaskPhase.SUBMITTING), ctx.phases);
         assertTrue(ctx.logged("checked out 0123456"), ctx.lines.toString());
         assertTrue(ctx.logged("reviewing 3 files"), ctx.lines.toString());
+        assertNothingLeft();
+    }
+
+    static long count(TaskContextStub ctx, String line) {
+        return ctx.lines.stream().filter(l -> l.equals("stdout: " + line)).count();
+    }
+
+    /** Starts a task and brings its pod to a running review container; the future of its result. */
+    CompletableFuture<TaskResult> reviewing(KubernetesTaskExecutor ex, ReviewTask task, TaskContextStub ctx) {
+        String name = name(task);
+        kubelet.log(name, PodSpecs.CLONE, PodLogs.MAX_BYTES, "checked out 0123456\n");
+        kubelet.log(name, PodSpecs.REPORT, ResultFrame.logBytes(DockerConfig.DEFAULT_RESULT_LIMIT_BYTES),
+                ResultFrame.frame(RESULT_JSON.getBytes(StandardCharsets.UTF_8)));
+        CompletableFuture<TaskResult> f = run(ex, task, ctx);
+        kubelet.awaitPod(name);
+        kubelet.status(name, status("Pending", List.of(terminated(PodSpecs.CLONE, 0, "Completed"), running(PodSpecs.REVIEW)), List.of()));
+        return f;
+    }
+
+    void reviewEnds(String name) {
+        kubelet.status(name, status("Succeeded", List.of(terminated(PodSpecs.CLONE, 0, "Completed"),
+                terminated(PodSpecs.REVIEW, 0, "Completed")), List.of(terminated(PodSpecs.REPORT, 0, "Completed"))));
+    }
+
+    /**
+     * The review's log reaches the task log while the review container runs (the fake kubelet ends it only after the
+     * test has seen its lines), and the streams that close early (every mock stream does) are resumed without a line
+     * twice: two identical "tick" lines at one timestamp stay two.
+     */
+    @Test
+    void reviewLogArrivesLiveAndResumesWithoutDuplicates() throws Exception {
+        KubernetesTaskExecutor ex = started();
+        ReviewTask task = task(null);
+        String name = name(task);
+        TaskContextStub ctx = new TaskContextStub(Duration.ofMinutes(5));
+        KubeletScript.FakeLog log = new KubeletScript.FakeLog().add("2026-12-06T10:00:00.100Z", "step 1")
+                .add("2026-12-06T10:00:00.200Z", "tick").add("2026-12-06T10:00:00.200Z", "tick");
+        kubelet.followLog(name, PodSpecs.REVIEW, log, "2026-12-06T10:00:00Z", "2026-12-06T10:00:01Z");
+        CompletableFuture<TaskResult> f = reviewing(ex, task, ctx);
+        await().atMost(KubeletScript.WAIT).pollInterval(Duration.ofMillis(10)).until(() -> count(ctx, "tick") == 2);
+        assertFalse(f.isDone(), "the lines arrived while the review container runs");
+        assertEquals(1, count(ctx, "step 1"));
+        log.add("2026-12-06T10:00:01.000Z", "step 2"); // written later: only a resumed stream carries it
+        await().atMost(KubeletScript.WAIT).pollInterval(Duration.ofMillis(10)).until(() -> ctx.logged("step 2"));
+        assertFalse(f.isDone());
+        assertTrue(log.served.get() >= 2, "resumed: " + log.served.get());
+        reviewEnds(name);
+        TaskResult r = result(f);
+        assertEquals(ResultStatus.COMPLETED, r.status(), String.valueOf(r.error()));
+        assertEquals(1, count(ctx, "step 1"), ctx.lines.toString());
+        assertEquals(2, count(ctx, "tick"), ctx.lines.toString());
+        assertEquals(1, count(ctx, "step 2"), ctx.lines.toString());
+        assertFalse(ctx.logged("log gap"), ctx.lines.toString());
+        assertTrue(log.served.get() <= 1 + LogFollower.MAX_RESUMES, "log streams: " + log.served.get());
+        assertNothingLeft();
+    }
+
+    /** A followed review that fails: its failure message quotes the tail of the followed log, masked. */
+    @Test
+    void aFollowedReviewThatFailsQuotesItsTail() throws Exception {
+        KubernetesTaskExecutor ex = started();
+        ReviewTask task = task(TOKEN);
+        String name = name(task);
+        TaskContextStub ctx = new TaskContextStub(Duration.ofMinutes(5));
+        kubelet.followLog(name, PodSpecs.REVIEW, new KubeletScript.FakeLog().add("2026-12-06T10:00:00.100Z", "boom with " + TOKEN),
+                "2026-12-06T10:00:00Z");
+        CompletableFuture<TaskResult> f = reviewing(ex, task, ctx);
+        await().atMost(KubeletScript.WAIT).pollInterval(Duration.ofMillis(10)).until(() -> ctx.logged("boom with"));
+        kubelet.status(name, status("Failed", List.of(terminated(PodSpecs.CLONE, 0, "Completed"),
+                terminated(PodSpecs.REVIEW, 3, "Error")), List.of()));
+        TaskResult r = result(f);
+        assertEquals(ErrorKind.EXECUTOR_FAILED, r.error().kind());
+        assertTrue(r.error().message().contains("boom with"), r.error().message());
+        assertFalse(r.error().message().contains(TOKEN), r.error().message());
+        assertEquals(1, ctx.lines.stream().filter(l -> l.contains("boom with")).count(), ctx.lines.toString());
+        assertNothingLeft();
+    }
+
+    /** A resumed stream that no longer holds the last line delivered (the kubelet rotated the log): one gap line. */
+    @Test
+    void aRotatedLogIsSaidAsAGap() throws Exception {
+        KubernetesTaskExecutor ex = started();
+        ReviewTask task = task(null);
+        String name = name(task);
+        TaskContextStub ctx = new TaskContextStub(Duration.ofMinutes(5));
+        KubeletScript.FakeLog log = new KubeletScript.FakeLog().add("2026-12-06T10:00:00.100Z", "before rotation");
+        kubelet.followLog(name, PodSpecs.REVIEW, log, "2026-12-06T10:00:00Z", "2026-12-06T10:05:00Z");
+        CompletableFuture<TaskResult> f = reviewing(ex, task, ctx);
+        await().atMost(KubeletScript.WAIT).pollInterval(Duration.ofMillis(10)).until(() -> ctx.logged("before rotation"));
+        log.rotate();
+        log.add("2026-12-06T10:05:00.500Z", "after rotation");
+        await().atMost(KubeletScript.WAIT).pollInterval(Duration.ofMillis(10)).until(() -> ctx.logged("after rotation"));
+        reviewEnds(name);
+        assertEquals(ResultStatus.COMPLETED, result(f).status());
+        assertEquals(1, ctx.lines.stream().filter(l -> l.contains("log gap")).count(), ctx.lines.toString());
+        assertEquals(1, count(ctx, "after rotation"), ctx.lines.toString());
         assertNothingLeft();
     }
 
@@ -608,6 +707,10 @@ class KubernetesExecutorTest {
         List<RecordedRequest> oneTask = executorCalls(drain()).stream().filter(q -> !q.getPath().contains("/leases")).toList();
         assertTrue(oneTask.size() <= 10, "API calls of one task: " + oneTask.size() + " "
                 + oneTask.stream().map(q -> q.getMethod() + " " + q.getPath()).toList());
+        assertTrue(oneTask.stream().anyMatch(q -> q.getPath().contains("/log?container=review&follow=true&timestamps=true")),
+                "the review's log is followed by the executor's client: " + oneTask.stream().map(RecordedRequest::getPath).toList());
+        // worst case: create pod and Secret, clone log, the review log's stream and its resumes, report log, two deletes
+        assertTrue(2 + 1 + 1 + LogFollower.MAX_RESUMES + 1 + 2 <= 10, "the bound of the resumes keeps the budget");
         all.addAll(oneTask);
         // adoption needs a get
         ReviewTask adopted = task(null);
