@@ -29,6 +29,16 @@ class PollLivenessTest {
     @RegisterExtension
     final WireMockExtension wm = WireMockExtension.newInstance().options(options().dynamicPort()).build();
 
+    /**
+     * One request before the timed ones: a fresh WireMock's first answer pays its start-up (threads, class loading),
+     * which on a loaded 2-core machine came later than the poll's header deadline these tests are not about.
+     */
+    @org.junit.jupiter.api.BeforeEach
+    void warmUp() throws Exception {
+        java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(URI.create(wm.baseUrl() + "/__admin/mappings"))
+                .build(), java.net.http.HttpResponse.BodyHandlers.discarding());
+    }
+
     @Test
     void shouldReadAnAnswerThatArrivesSlowerThanThePollTimeoutButKeepsArriving() throws Exception {
         // ~3 s of body in 60 chunks (one every ~50 ms): three times the poll timeout, never idle for long
