@@ -120,6 +120,10 @@ public final class RunCommand implements Callable<Integer> {
     String cloneNetwork;
     @Option(names = "--repo-cache-limit", paramLabel = "SIZE", description = "[RUNNER_REPO_CACHE_LIMIT] Repository cache cap (LRU); 0 = no cache. Default: 5g.")
     String repoCacheLimit;
+    @Option(names = "--repo-cache-git", paramLabel = "WHERE", description = "[RUNNER_REPO_CACHE_GIT] Where the cache's git runs: auto | host | container. Default: auto.")
+    String repoCacheGit;
+    @Option(names = "--git-image", paramLabel = "IMAGE", description = "[RUNNER_GIT_IMAGE] Trusted git image of the cache's helper container. Default: ai-review-git:latest.")
+    String gitImage;
     @Option(names = "--health-port", paramLabel = "[ADDR:]PORT", description = "[RUNNER_HEALTH_PORT] GET /health and /metrics endpoint; 0 = off. Default: 0.")
     String healthPort;
     @Option(names = "--executor", paramLabel = "KIND", description = "[RUNNER_EXECUTOR] docker | kubernetes (one pod per task). Default: docker.")
@@ -165,6 +169,8 @@ public final class RunCommand implements Callable<Integer> {
         put(m, ConfigOption.RUNTIME, runtime);
         put(m, ConfigOption.CLONE_NETWORK_MODE, cloneNetwork);
         put(m, ConfigOption.REPO_CACHE_LIMIT, repoCacheLimit);
+        put(m, ConfigOption.REPO_CACHE_GIT, repoCacheGit);
+        put(m, ConfigOption.GIT_IMAGE, gitImage);
         put(m, ConfigOption.HEALTH_PORT, healthPort);
         put(m, ConfigOption.LOG_FORMAT, logFormat);
         put(m, ConfigOption.EXECUTOR, executor);

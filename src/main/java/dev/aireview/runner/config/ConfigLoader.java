@@ -138,6 +138,14 @@ public final class ConfigLoader {
             bad(ConfigOption.CLONE_NETWORK_MODE, cloneNetwork, "a network mode has no whitespace");
         }
         long repoCacheLimit = size(ConfigOption.REPO_CACHE_LIMIT, 0);
+        String repoCacheGit = value(ConfigOption.REPO_CACHE_GIT).toLowerCase(java.util.Locale.ROOT);
+        if (!java.util.Set.of("auto", "host", "container").contains(repoCacheGit)) {
+            bad(ConfigOption.REPO_CACHE_GIT, repoCacheGit, "auto, host or container");
+        }
+        String gitImage = value(ConfigOption.GIT_IMAGE);
+        if (gitImage.chars().anyMatch(ch -> Character.isWhitespace(ch) || Character.isISOControl(ch))) {
+            bad(ConfigOption.GIT_IMAGE, gitImage, "an image reference has no whitespace");
+        }
         LogFormat logFormat = logFormat();
         ExecutorKind executor = executorKind();
         String namespace = raw(ConfigOption.KUBERNETES_NAMESPACE);
@@ -151,7 +159,7 @@ public final class ConfigLoader {
         }
         DockerConfig docker = new DockerConfig(dockerHost, image, pullPolicy, memory, cpus, network, workspace,
                 Duration.ofSeconds(timeout), poolSize, cloneDepth, pids, user, Duration.ofSeconds(stopGrace), name,
-                resultLimit, workspaceLimit, minFree, runtime, cloneNetwork, repoCacheLimit);
+                resultLimit, workspaceLimit, minFree, runtime, cloneNetwork, repoCacheLimit, repoCacheGit, gitImage);
         RunnerConfig config = new RunnerConfig(serverUrl, token, name, runnerId, tags, maxJobs,
                 Duration.ofMillis(pollInterval), Duration.ofMillis(pollTimeout), Duration.ofMillis(heartbeat),
                 Duration.ofMillis(requestTimeout), Duration.ofMillis(shutdownGrace), logLimit, docker,
@@ -463,6 +471,8 @@ public final class ConfigLoader {
             m.put(ConfigOption.RUNTIME.env(), d.runtime() == null ? "(engine default)" : d.runtime());
             m.put(ConfigOption.CLONE_NETWORK_MODE.env(), d.cloneNetworkMode());
             m.put(ConfigOption.REPO_CACHE_LIMIT.env(), d.repoCacheLimitBytes() == 0 ? "0 (off)" : Long.toString(d.repoCacheLimitBytes()));
+            m.put(ConfigOption.REPO_CACHE_GIT.env(), d.repoCacheGit());
+            m.put(ConfigOption.GIT_IMAGE.env(), d.gitImage());
         }
         m.put(ConfigOption.HEALTH_PORT.env(), c.healthEnabled() ? c.healthBind() + ":" + c.healthPort() : "0 (off)");
         m.put(ConfigOption.LOG_FORMAT.env(), c.logFormat().wire());

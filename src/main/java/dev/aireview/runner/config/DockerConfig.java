@@ -26,6 +26,8 @@ import java.time.Duration;
  * @param runtime            DOCKER_RUNTIME of the review container, null for the engine's default
  * @param cloneNetworkMode   DOCKER_CLONE_NETWORK_MODE of the clone container
  * @param repoCacheLimitBytes RUNNER_REPO_CACHE_LIMIT: size cap of the runner's repository cache (0 = no cache)
+ * @param repoCacheGit       RUNNER_REPO_CACHE_GIT: where the cache's git runs: auto, host or container
+ * @param gitImage           RUNNER_GIT_IMAGE: the trusted git image of the cache's helper container
  */
 public record DockerConfig(
         String host,
@@ -47,8 +49,12 @@ public record DockerConfig(
         FreeDiskThreshold minFreeDisk,
         String runtime,
         String cloneNetworkMode,
-        long repoCacheLimitBytes) {
+        long repoCacheLimitBytes,
+        String repoCacheGit,
+        String gitImage) {
 
+    public static final String DEFAULT_GIT_IMAGE = "ai-review-git:latest";
+    public static final String DEFAULT_REPO_CACHE_GIT = "auto";
     public static final long DEFAULT_RESULT_LIMIT_BYTES = 1L << 20;
     public static final long DEFAULT_WORKSPACE_LIMIT_BYTES = 2L << 30;
     public static final long DEFAULT_REPO_CACHE_LIMIT_BYTES = 5L << 30;
@@ -57,6 +63,19 @@ public record DockerConfig(
         runtime = runtime == null || runtime.isBlank() ? null : runtime.trim();
         cloneNetworkMode = cloneNetworkMode == null || cloneNetworkMode.isBlank() ? networkMode : cloneNetworkMode.trim();
         minFreeDisk = minFreeDisk == null ? FreeDiskThreshold.OFF : minFreeDisk;
+        repoCacheGit = repoCacheGit == null || repoCacheGit.isBlank() ? DEFAULT_REPO_CACHE_GIT : repoCacheGit.trim();
+        gitImage = gitImage == null || gitImage.isBlank() ? DEFAULT_GIT_IMAGE : gitImage.trim();
+    }
+
+    /** As the canonical constructor with the cache's git where the runner finds it (auto) and the default git image. */
+    public DockerConfig(String host, String executorImage, PullPolicy pullPolicy, long memoryBytes, double cpus,
+                        String networkMode, Path workspaceBase, Duration timeout, int poolSize, int cloneDepth,
+                        long pidsLimit, String user, Duration stopGrace, String runnerName, long resultLimitBytes,
+                        long workspaceLimitBytes, FreeDiskThreshold minFreeDisk, String runtime, String cloneNetworkMode,
+                        long repoCacheLimitBytes) {
+        this(host, executorImage, pullPolicy, memoryBytes, cpus, networkMode, workspaceBase, timeout, poolSize, cloneDepth,
+                pidsLimit, user, stopGrace, runnerName, resultLimitBytes, workspaceLimitBytes, minFreeDisk, runtime,
+                cloneNetworkMode, repoCacheLimitBytes, null, null);
     }
 
     /** As the canonical constructor without a repository cache (the settings before RUNNER_REPO_CACHE_LIMIT). */
@@ -82,27 +101,34 @@ public record DockerConfig(
     public DockerConfig withWorkspaceGuards(long resultLimit, long workspaceLimit, FreeDiskThreshold minFree) {
         return new DockerConfig(host, executorImage, pullPolicy, memoryBytes, cpus, networkMode, workspaceBase, timeout,
                 poolSize, cloneDepth, pidsLimit, user, stopGrace, runnerName, resultLimit, workspaceLimit, minFree, runtime,
-                cloneNetworkMode, repoCacheLimitBytes);
+                cloneNetworkMode, repoCacheLimitBytes, repoCacheGit, gitImage);
     }
 
     /** A copy with another review runtime and clone network mode. */
     public DockerConfig withIsolation(String newRuntime, String newCloneNetworkMode) {
         return new DockerConfig(host, executorImage, pullPolicy, memoryBytes, cpus, networkMode, workspaceBase, timeout,
                 poolSize, cloneDepth, pidsLimit, user, stopGrace, runnerName, resultLimitBytes, workspaceLimitBytes,
-                minFreeDisk, newRuntime, newCloneNetworkMode, repoCacheLimitBytes);
+                minFreeDisk, newRuntime, newCloneNetworkMode, repoCacheLimitBytes, repoCacheGit, gitImage);
     }
 
     /** A copy with another pool size. */
     public DockerConfig withPoolSize(int newPoolSize) {
         return new DockerConfig(host, executorImage, pullPolicy, memoryBytes, cpus, networkMode, workspaceBase, timeout,
                 newPoolSize, cloneDepth, pidsLimit, user, stopGrace, runnerName, resultLimitBytes, workspaceLimitBytes,
-                minFreeDisk, runtime, cloneNetworkMode, repoCacheLimitBytes);
+                minFreeDisk, runtime, cloneNetworkMode, repoCacheLimitBytes, repoCacheGit, gitImage);
     }
 
     /** A copy with another repository cache cap (RUNNER_REPO_CACHE_LIMIT; 0 = no cache). */
     public DockerConfig withRepoCacheLimit(long newRepoCacheLimitBytes) {
         return new DockerConfig(host, executorImage, pullPolicy, memoryBytes, cpus, networkMode, workspaceBase, timeout,
                 poolSize, cloneDepth, pidsLimit, user, stopGrace, runnerName, resultLimitBytes, workspaceLimitBytes,
-                minFreeDisk, runtime, cloneNetworkMode, newRepoCacheLimitBytes);
+                minFreeDisk, runtime, cloneNetworkMode, newRepoCacheLimitBytes, repoCacheGit, gitImage);
+    }
+
+    /** A copy with another place for the cache's git (auto, host, container) and another git image. */
+    public DockerConfig withRepoCacheGit(String newRepoCacheGit, String newGitImage) {
+        return new DockerConfig(host, executorImage, pullPolicy, memoryBytes, cpus, networkMode, workspaceBase, timeout,
+                poolSize, cloneDepth, pidsLimit, user, stopGrace, runnerName, resultLimitBytes, workspaceLimitBytes,
+                minFreeDisk, runtime, cloneNetworkMode, repoCacheLimitBytes, newRepoCacheGit, newGitImage);
     }
 }

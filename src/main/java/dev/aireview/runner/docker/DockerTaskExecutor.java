@@ -158,7 +158,9 @@ public final class DockerTaskExecutor implements TaskExecutor {
                 throw new DockerExecutorException("cannot create the workspace directory " + workspaces.runnerDir()
                         + " (DOCKER_WORKSPACE_BASE): " + e.getMessage(), e);
             }
-            repoCache = RepoCache.open(workspaces.runnerDir().resolve(Workspaces.REPO_CACHE_DIR), config.repoCacheLimitBytes());
+            repoCache = RepoCache.open(workspaces.runnerDir().resolve(Workspaces.REPO_CACHE_DIR), config.repoCacheLimitBytes(),
+                    RepoCache.GitPlace.valueOf(config.repoCacheGit().toUpperCase(java.util.Locale.ROOT)),
+                    () -> ContainerGit.open(docker, runner, specs, config));
             leftoverTaskIds = new OrphanReaper(docker, config.runnerName(), workspaces, this::deleteWorkspace, cleaning).reap().taskIds();
             verifier.probe(specs, workspaces);
             WorkspaceMountCheck.verify(docker, specs, runner, workspaces);

@@ -18,17 +18,9 @@ import java.util.concurrent.TimeUnit;
  * hooks, only the one transport protocol the task's URL names ({@code GIT_ALLOW_PROTOCOL}), no redirect followed, no
  * submodule, no automatic gc or maintenance, no prompt. The environment is built from nothing (only PATH is kept), so
  * nothing of the runner's own (its token) reaches git. Every run has a deadline and ends at a cancel; its output is
- * kept up to {@link #OUTPUT_LIMIT} characters (the tail).
+ * kept up to {@link GitRunner#OUTPUT_LIMIT} characters (the tail).
  */
-final class HostGit {
-    static final int OUTPUT_LIMIT = 16 * 1024;
-
-    /** How one git run ended: its exit code, or interrupted (deadline or cancel; the process was killed). */
-    record Result(int exit, String output, boolean timedOut, boolean cancelled) {
-        boolean ok() {
-            return exit == 0 && !timedOut && !cancelled;
-        }
-    }
+final class HostGit implements GitRunner {
 
     private final Path home;
 
@@ -61,23 +53,9 @@ final class HostGit {
      * @param protocol the only transport allowed (http, https, git), or null for a local-only command
      * @param env      extra environment (credentials for the credential helper, the remote URL)
      */
-    Result run(Path dir, String protocol, List<String> args, Map<String, String> env, Instant deadline, CancelSignal cancel) {
-        List<String> cmd = new ArrayList<>(List.of("git",
-                "-c", "core.hooksPath=/dev/null",
-                "-c", "core.fsmonitor=false",
-                "-c", "protocol.allow=never",
-                "-c", "http.followRedirects=false",
-                "-c", "fetch.recurseSubmodules=false",
-                "-c", "submodule.recurse=false",
-                "-c", "gc.auto=0",
-                "-c", "maintenance.auto=false",
-                "-c", "fetch.writeCommitGraph=false",
-                "-c", "credential.interactive=never",
-                "-c", "credential.helper="));
-        if (protocol != null) {
-            cmd.add("-c");
-            cmd.add("protocol." + protocol + ".allow=always");
-        }
+    @Override
+    public Result run(Path dir, String protocol, List<String> args, Map<String, String> env, Instant deadline, CancelSignal cancel) {
+        List<String> cmd = new ArrayList<>(GitRunner.hardening(protocol));
         cmd.addAll(args);
         if (cancel.isCancelled()) {
             return new Result(-1, "", false, true);
@@ -89,15 +67,7 @@ final class HostGit {
         e.put("PATH", path);
         e.put("HOME", home.toString());
         e.put("XDG_CONFIG_HOME", home.toString());
-        e.put("LC_ALL", "C");
-        e.put("GIT_CONFIG_NOSYSTEM", "1");
-        e.put("GIT_CONFIG_GLOBAL", "/dev/null");
-        e.put("GIT_TERMINAL_PROMPT", "0");
-        e.put("GIT_ASKPASS", "/bin/false");
-        e.put("SSH_ASKPASS", "/bin/false");
-        e.put("GIT_NO_REPLACE_OBJECTS", "1");
-        e.put("GIT_PROTOCOL_FROM_USER", "0");
-        e.put("GIT_ALLOW_PROTOCOL", protocol == null ? "" : protocol);
+        e.putAll(GitRunner.baseEnv(protocol));
         e.putAll(env);
         Process p;
         try {
@@ -134,6 +104,11 @@ final class HostGit {
             kill(p);
         }
         return new Result(p.isAlive() ? -1 : p.exitValue(), tail(out), timedOut, cancelled && !timedOut);
+    }
+
+    @Override
+    public String describe() {
+        return "git on the runner's host";
     }
 
     private static void kill(Process p) {

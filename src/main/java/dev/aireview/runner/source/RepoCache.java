@@ -38,7 +38,8 @@ import java.util.regex.Pattern;
 
 /**
  * The runner's repository cache: one bare repository per repository URL (keyed by the URL without credentials) under
- * {@code <DOCKER_WORKSPACE_BASE>/<RUNNER_NAME>/cache}, written only by the runner's own git ({@link HostGit}), read
+ * {@code <DOCKER_WORKSPACE_BASE>/<RUNNER_NAME>/cache}, written only by the runner's own git ({@link GitRunner}: on its
+ * host, {@link HostGit}, or in a helper container of a trusted git image), read
  * read-only by the review containers of the tasks that fetched it.
  *
  * <ul>
@@ -80,28 +81,52 @@ public final class RepoCache {
 
     private final Path root;
     private final long limitBytes;
-    private final HostGit git;
+    private final GitRunner git;
     private final Map<String, Entry> entries = new ConcurrentHashMap<>();
     private final Object evictionLock = new Object();
 
-    RepoCache(Path root, long limitBytes, HostGit git) {
+    RepoCache(Path root, long limitBytes, GitRunner git) {
         this.root = root;
         this.limitBytes = limitBytes;
         this.git = git;
     }
 
-    /**
-     * The cache under {@code root} with the cap {@code limitBytes}, or null (a message logged) when it is off: a cap of
-     * 0, or no git on this host.
-     */
+    /** Where the cache's git runs (RUNNER_REPO_CACHE_GIT). */
+    public enum GitPlace {
+        /** git on the runner's host when it has one, else the helper container. */
+        AUTO,
+        /** git on the runner's host only. */
+        HOST,
+        /** the helper container only (even when the host has git). */
+        CONTAINER
+    }
+
+    /** As {@link #open(Path, long, GitPlace, java.util.function.Supplier)} with host git only. */
     public static RepoCache open(Path root, long limitBytes) {
+        return open(root, limitBytes, GitPlace.HOST, () -> null);
+    }
+
+    /**
+     * The cache under {@code root} with the cap {@code limitBytes}, or null (one message logged) when it is off: a cap
+     * of 0, or no git where {@code place} says git runs. {@code container} gives the helper-container git, or null
+     * (having logged why: no image) when there is none.
+     */
+    public static RepoCache open(Path root, long limitBytes, GitPlace place, java.util.function.Supplier<GitRunner> container) {
         if (limitBytes <= 0) {
             return null;
         }
-        if (!HostGit.available()) {
+        GitRunner git = null;
+        boolean hostGit = place != GitPlace.CONTAINER && HostGit.available();
+        if (!hostGit && place == GitPlace.HOST) {
             LOG.warn("no git on the runner's host: the repository cache (RUNNER_REPO_CACHE_LIMIT) is off, every task clones "
                     + "inside its container");
             return null;
+        }
+        if (!hostGit) {
+            git = container.get();
+            if (git == null) {
+                return null;
+            }
         }
         try {
             Files.createDirectories(root.resolve(HOME));
@@ -110,8 +135,11 @@ public final class RepoCache {
             LOG.warn("the repository cache {} cannot be used ({}); every task clones inside its container", root, e.toString());
             return null;
         }
-        LOG.info("repository cache {} (cap {} bytes)", root, limitBytes);
-        return new RepoCache(root, limitBytes, new HostGit(root.resolve(HOME)));
+        if (git == null) {
+            git = new HostGit(root.resolve(HOME));
+        }
+        LOG.info("repository cache {} (cap {} bytes), fetched with {}", root, limitBytes, git.describe());
+        return new RepoCache(root, limitBytes, git);
     }
 
     /** Deletes entries a killed runner left half-written (without {@link #READY}). */
@@ -421,7 +449,7 @@ public final class RepoCache {
                 boolean fresh = !Files.exists(dir, LinkOption.NOFOLLOW_LINKS);
                 if (fresh) {
                     Files.createDirectories(dir);
-                    HostGit.Result init = local("init", "-q", "--bare", "--shared=0644", ".");
+                    GitRunner.Result init = local("init", "-q", "--bare", "--shared=0644", ".");
                     if (!init.ok()) {
                         return failure(init, "cannot create the cache entry");
                     }
@@ -461,7 +489,7 @@ public final class RepoCache {
                 }
             } else {
                 // the task names a commit only: its access is proven by asking the server for its refs
-                HostGit.Result r = remote("ls-remote", "-q", "origin", "HEAD");
+                GitRunner.Result r = remote("ls-remote", "-q", "origin", "HEAD");
                 if (!r.ok()) {
                     return failure(r, "the repository refused or could not be reached");
                 }
@@ -475,7 +503,7 @@ public final class RepoCache {
                         args.add("--unshallow");
                     }
                     args.addAll(List.of("origin", "+refs/heads/*:refs/heads/*"));
-                    HostGit.Result r = remote(args.toArray(String[]::new));
+                    GitRunner.Result r = remote(args.toArray(String[]::new));
                     if (!r.ok()) {
                         return failure(r, "cannot fetch the repository history");
                     }
@@ -501,7 +529,7 @@ public final class RepoCache {
 
         /** Fetches {@code refspec}s at the task's depth (without it when the server refuses shallow); null when it worked. */
         private Prepared fetch(String what, String... refspecs) {
-            HostGit.Result r = remote(fetchArgs(refspecs));
+            GitRunner.Result r = remote(fetchArgs(refspecs));
             if (!r.ok() && !depthArgs.isEmpty() && !r.timedOut() && !r.cancelled() && r.output().toLowerCase(Locale.ROOT).contains("shallow")) {
                 log.accept("the server does not support shallow fetches; fetching without --depth");
                 depthArgs = List.of();
@@ -518,7 +546,7 @@ public final class RepoCache {
             return args.toArray(String[]::new);
         }
 
-        private Prepared failure(HostGit.Result r, String what) {
+        private Prepared failure(GitRunner.Result r, String what) {
             if (r.timedOut()) {
                 interrupted = true;
                 return Prepared.failed(ErrorKind.TIMEOUT, "the task ran out of its wall time while fetching the repository");
@@ -539,15 +567,15 @@ public final class RepoCache {
         }
 
         private String sha(String rev) {
-            HostGit.Result r = local("rev-parse", "-q", "--verify", rev);
+            GitRunner.Result r = local("rev-parse", "-q", "--verify", rev);
             return r.ok() ? r.output().strip() : null;
         }
 
-        private HostGit.Result local(String... args) {
+        private GitRunner.Result local(String... args) {
             return git.run(dir, null, List.of(args), Map.of(), deadline, cancel);
         }
 
-        private HostGit.Result remote(String... args) {
+        private GitRunner.Result remote(String... args) {
             List<String> all = new ArrayList<>(List.of("-c", "credential.helper=" + GitClone.CREDENTIAL_HELPER));
             all.addAll(List.of(args));
             return git.run(dir, protocol, all, env, deadline, cancel);

@@ -334,6 +334,6 @@ class ConfigLoaderTest {
             assertTrue(doc.contains("`" + o.env() + "`"), o.env());
             assertTrue(doc.contains("`" + o.flag() + "`"), o.flag());
         }
-        assertEquals(36, ConfigOption.values().length);
+        assertEquals(38, ConfigOption.values().length);
     }
 }

@@ -47,6 +47,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ComposeIT {
     static final String RUNNER_IMAGE = dev.aireview.runner.testsupport.CheckoutTag.image("ai-review-test/compose-runner:it");
     static final String EXECUTOR_IMAGE = dev.aireview.runner.testsupport.CheckoutTag.image("ai-review-test/compose-executor:it");
+    static final String GIT_IMAGE = dev.aireview.runner.testsupport.CheckoutTag.image("ai-review-test/compose-git:it");
     static final Duration COMPOSE_TIMEOUT = Duration.ofMinutes(12);
 
     @Test
@@ -70,6 +71,7 @@ class ComposeIT {
                 long built = System.nanoTime();
                 String runnerImageId = docker.inspectImageCmd(RUNNER_IMAGE).exec().getId();
                 docker.inspectImageCmd(EXECUTOR_IMAGE).exec();
+                docker.inspectImageCmd(GIT_IMAGE).exec();
 
                 for (String name : List.of(a, b)) {
                     Compose up = compose(env, name, "up", "-d");
@@ -96,6 +98,7 @@ class ComposeIT {
 
                 // one review through each: enqueue in pairs until both have completed one (1 slot each)
                 Map<String, Integer> completedBy = new HashMap<>();
+                List<String> cachedReviews = new ArrayList<>();
                 for (int round = 0; round < 4 && (completedBy.get(a) == null || completedBy.get(b) == null); round++) {
                     List<String> ids = List.of(server.enqueue(E2e.task(git, null).build()), server.enqueue(E2e.task(git, null).build()));
                     for (String id : ids) {
@@ -103,9 +106,26 @@ class ComposeIT {
                         assertEquals("completed", t.resultStatus(), t.errorKind() + " " + t.errorMessage() + "\n" + E2e.logText(t));
                         assertEquals(0, t.secretLeaks());
                         completedBy.merge(t.runnerId(), 1, Integer::sum);
+                        cachedReviews.add(id);
                     }
                 }
                 assertTrue(completedBy.containsKey(a) && completedBy.containsKey(b), "each runner completed a review: " + completedBy);
+                // the runner image has no git: each runner fetched into its repository cache through helper containers of
+                // the compose-built git image on the clone network (host: the git daemon is on 127.0.0.1), and the review
+                // checked out from the entry; no helper container is left
+                for (String name : List.of(a, b)) {
+                    Path entry = DockerTestSupport.WORKSPACE_BASE.resolve(name).resolve(dev.aireview.runner.docker.Workspaces.REPO_CACHE_DIR)
+                            .resolve(dev.aireview.runner.source.RepoCacheAccess.keyOf(git.url()));
+                    assertTrue(Files.isRegularFile(entry.resolve("ai-review-ready")), "cache entry of " + name + ": " + entry);
+                    assertTrue(Files.isDirectory(entry.resolve("objects")), "a bare repository in " + entry);
+                    assertEquals(List.of(), DockerTestSupport.containersOfRunner(name).stream()
+                            .filter(c -> c.getLabels() != null && "git".equals(c.getLabels().get("ai-review.role"))).toList(),
+                            "helper containers of " + name);
+                }
+                for (String id : cachedReviews) {
+                    TaskSnapshot cached = server.awaitTerminal(id, Duration.ofSeconds(5));
+                    assertTrue(E2e.logText(cached).contains("from the runner's repository cache"), E2e.logText(cached));
+                }
                 long reviewed = System.nanoTime();
 
                 // b goes down (drains, exits offline); a keeps its container and serves on
@@ -146,6 +166,7 @@ class ComposeIT {
         env.put("RUNNER_TOKEN", server.token());
         env.put("RUNNER_IMAGE", RUNNER_IMAGE);
         env.put("DOCKER_EXECUTOR_IMAGE", EXECUTOR_IMAGE);
+        env.put("RUNNER_GIT_IMAGE", GIT_IMAGE);
         env.put("JAR_FROM", "prebuilt");
         env.put("DOCKER_PULL_POLICY", "never");
         env.put("DOCKER_NETWORK_MODE", "host");

@@ -1,0 +1,76 @@
+package dev.aireview.runner.source;
+
+import dev.aireview.runner.execution.CancelSignal;
+
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Where the repository cache's trusted git commands run: on the runner's host ({@link HostGit}) or in a short-lived
+ * helper container of a trusted git image (dev.aireview.runner.docker.ContainerGit). Both run the same hardened
+ * command line ({@link #hardening}) in the entry directory, with the same extra environment (the credential helper's
+ * variables, the remote URL), a deadline and a cancel.
+ */
+public interface GitRunner {
+    /** Characters of output kept (the tail). */
+    int OUTPUT_LIMIT = 16 * 1024;
+
+    /** How one git run ended: its exit code, or interrupted (deadline or cancel; the process was killed). */
+    record Result(int exit, String output, boolean timedOut, boolean cancelled) {
+        public boolean ok() {
+            return exit == 0 && !timedOut && !cancelled;
+        }
+    }
+
+    /**
+     * Runs {@code git <hardening> <args>} in {@code dir} (an entry directory of the cache).
+     *
+     * @param protocol the only transport allowed (http, https, git), or null for a local-only command
+     * @param env      extra environment (credentials for the credential helper, the remote URL); secret
+     */
+    Result run(Path dir, String protocol, List<String> args, Map<String, String> env, Instant deadline, CancelSignal cancel);
+
+    /** For the log: where git runs. */
+    String describe();
+
+    /**
+     * The git command line without its arguments: no hooks, no fsmonitor, no protocol but {@code protocol} (null: none),
+     * no redirect, no submodule, no automatic gc or maintenance, no prompt, no credential helper but the caller's.
+     */
+    static List<String> hardening(String protocol) {
+        List<String> cmd = new java.util.ArrayList<>(List.of("git",
+                "-c", "core.hooksPath=/dev/null",
+                "-c", "core.fsmonitor=false",
+                "-c", "protocol.allow=never",
+                "-c", "http.followRedirects=false",
+                "-c", "fetch.recurseSubmodules=false",
+                "-c", "submodule.recurse=false",
+                "-c", "gc.auto=0",
+                "-c", "maintenance.auto=false",
+                "-c", "fetch.writeCommitGraph=false",
+                "-c", "credential.interactive=never",
+                "-c", "credential.helper="));
+        if (protocol != null) {
+            cmd.add("-c");
+            cmd.add("protocol." + protocol + ".allow=always");
+        }
+        return cmd;
+    }
+
+    /** The fixed environment of every run (besides PATH and HOME): no system or global configuration, no prompt. */
+    static Map<String, String> baseEnv(String protocol) {
+        Map<String, String> e = new java.util.LinkedHashMap<>();
+        e.put("LC_ALL", "C");
+        e.put("GIT_CONFIG_NOSYSTEM", "1");
+        e.put("GIT_CONFIG_GLOBAL", "/dev/null");
+        e.put("GIT_TERMINAL_PROMPT", "0");
+        e.put("GIT_ASKPASS", "/bin/false");
+        e.put("SSH_ASKPASS", "/bin/false");
+        e.put("GIT_NO_REPLACE_OBJECTS", "1");
+        e.put("GIT_PROTOCOL_FROM_USER", "0");
+        e.put("GIT_ALLOW_PROTOCOL", protocol == null ? "" : protocol);
+        return e;
+    }
+}
