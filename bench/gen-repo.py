@@ -21,7 +21,7 @@ import subprocess
 import sys
 import time
 
-VERSION = 1  # bump whenever the output changes; the cache is keyed by it
+VERSION = 2  # bump whenever the output changes; the cache is keyed by it
 SEED = 19
 INITIAL_FILES = 21_000
 COMMITS = 2_000  # after the initial import
@@ -280,10 +280,11 @@ class Gen:
     def new_path(self):
         r = self.r
         ext, _, top = r.choices(LANGS, weights=[l[1] for l in LANGS])[0]
+        t = [l[2] for l in LANGS].index(top)
         while True:
-            d = f"{top}/{r.choice(self.ids[:400])}/{r.choice(self.ids[400:1200])}"
-            if r.random() < 0.5:
-                d += "/" + r.choice(self.ids[1200:2000])
+            # 25 modules under each top directory, 12 package names shared by all modules: ~2 100 directories of
+            # about ten files each (v1 drew each level from hundreds of names: 36 000 directories of one file or none)
+            d = f"{top}/{self.ids[25 * t + r.randrange(25)]}/{self.ids[200 + r.randrange(12)]}"
             p = f"{d}/{r.choice(self.ids)}{r.choice(self.ids).capitalize()}.{ext}"
             if p not in self.files:
                 return p, ext
