@@ -2,7 +2,8 @@
 # The yardstick: one task done by hand with two plain `docker run` commands (a clone container, then the review
 # container running the image's own entrypoint), with the executor's limits and hardening. Called by
 # bench/Bench.java, one task per call; `xargs -P 4` runs it for the throughput figure.
-# Inputs (env): BENCH_IMAGE BENCH_GIT_URL BENCH_BRANCH BENCH_HEAD BENCH_WS_BASE. Prints nothing on success.
+# Inputs (env): BENCH_IMAGE BENCH_GIT_URL BENCH_BRANCH BENCH_HEAD BENCH_WS_BASE (BENCH_RAW_MARK optional, see below).
+# Prints nothing on success.
 set -euo pipefail
 : "${BENCH_IMAGE:?}" "${BENCH_GIT_URL:?}" "${BENCH_BRANCH:?}" "${BENCH_HEAD:?}" "${BENCH_WS_BASE:?}"
 ws=$(mktemp -d "$BENCH_WS_BASE/raw.XXXXXX")
@@ -20,3 +21,6 @@ printf '{"id":"raw","repository":{"url":"%s"},"branch":"%s","headSha":"%s","file
   "$BENCH_GIT_URL" "$BENCH_BRANCH" "$BENCH_HEAD" > "$ws/task.json"
 docker run "${hardening[@]}" "$BENCH_IMAGE" >/dev/null
 grep -q '"status" : "completed"' "$ws/result.json" || { echo "raw review did not complete: $(cat "$ws/result.json")" >&2; exit 1; }
+# The result is in hand here; the deletion of the workspace (the EXIT trap) follows. BENCH_RAW_MARK, if set, names a
+# file that gets this moment (epoch seconds), so a caller can time the pair to its result as well as to its end.
+[ -z "${BENCH_RAW_MARK:-}" ] || date +%s.%N > "$BENCH_RAW_MARK"
