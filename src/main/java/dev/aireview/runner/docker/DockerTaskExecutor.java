@@ -625,7 +625,7 @@ public final class DockerTaskExecutor implements TaskExecutor {
         if (exit == EXIT_CHECKOUT_UNSEEN) {
             return TaskResult.failure(ErrorKind.EXECUTOR_FAILED, "infrastructure failure, not a review: the review container"
                     + " did not see the checkout the runner made (runtime " + (config.runtime() == null ? "default" : config.runtime())
-                    + "); the task may be retried: " + lastLines(review.tail(), task, 1));
+                    + "); the task may be retried: " + lastLines(review.tail(), task, MESSAGE_TAIL_LINES));
         }
         if (exit != 0) {
             return TaskResult.failure(ErrorKind.EXECUTOR_FAILED, "the review container exited with code " + exit + ": "

@@ -50,6 +50,8 @@ public final class ChatClient {
     public static final int DEFAULT_MAX_TOKENS = 2048;
     /** The largest answer body read (an answer of {@code max_tokens} is a few KiB; an SSE stream of it some more). */
     public static final int DEFAULT_BODY_CAP = 8 * 1024 * 1024;
+    /** How much later than the whole-call deadline the HTTP client's own timer fires. */
+    private static final Duration BACKSTOP = Duration.ofSeconds(5);
     /** Less time than this left in the budget: no further attempt is started. */
     static final Duration MIN_CALL = Duration.ofSeconds(1);
     /** Request changes made in answer to 400s (tools, response format twice, token parameter, temperature), per request. */
@@ -163,7 +165,9 @@ public final class ChatClient {
             }
             Duration deadline = left.compareTo(requestTimeout) < 0 ? left : requestTimeout;
             HttpRequest.Builder rb = HttpRequest.newBuilder(uri)
-                    .timeout(deadline)
+                    // BoundedCall's whole-call deadline ends the call and names it; the client's own timer is only a
+                    // backstop, later, so that the two never race to say what happened (they did, under load)
+                    .timeout(deadline.plus(BACKSTOP))
                     .header("Content-Type", "application/json")
                     .header("Accept", "application/json")
                     .header("User-Agent", USER_AGENT)
