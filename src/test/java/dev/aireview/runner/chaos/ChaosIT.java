@@ -204,6 +204,9 @@ class ChaosIT {
         server.injectFault(Fault.redirect("result", 307, 3));
 
         awaitDone(server, 95);
+        // the outage closes the port and every exchange in flight: it waits for both dribbled answers to be over
+        // (run 12 cut them 4.8 s into their 5 s, and they were judged "not read whole")
+        awaitQuietly("both dribbled poll answers over", Duration.ofSeconds(60), () -> dribbledAnswers(server) >= 2);
         server.injectFault(Fault.outage(Duration.ofSeconds(3), "refused"));
         awaitQuietly("the refused outage is over", Duration.ofSeconds(60),
                 () -> server.injectedFaults().containsKey("outage:refused") && !server.faults().get("suspended").asBoolean());
@@ -623,6 +626,17 @@ class ChaosIT {
     }
 
     /** Waits for the condition; when the deadline passes it says so and goes on (the final assertions decide). */
+    /** How many poll answers the dribble rules have recorded as over (read whole or not). */
+    private static int dribbledAnswers(DevServer server) {
+        int n = 0;
+        for (com.fasterxml.jackson.databind.JsonNode rule : server.faults().get("rules")) {
+            if (rule.path("mode").asText().equals("dribble")) {
+                n += rule.path("answers").size();
+            }
+        }
+        return n;
+    }
+
     private static void awaitQuietly(String what, Duration atMost, java.util.concurrent.Callable<Boolean> condition) {
         Duration left = Duration.ofNanos(Math.max(TimeUnit.SECONDS.toNanos(1), deadlineNanos - System.nanoTime()));
         try {
