@@ -97,6 +97,18 @@ class ChangedFilesCheckoutTest {
     }
 
     @Test
+    void theAiPathsContextComesFromObjectsNotTheWorktree() throws Exception {
+        checkout("changed", base, CachedCheckout.SPARSE_MAX_FILES);
+        assertTrue(Files.notExists(repo.resolve("lib/m2.js")), "an unchanged file is not in the worktree");
+        try (GitRepo git = new GitRepo(repo)) {
+            var files = HeadFiles.of(git, head);
+            assertEquals(List.of("export const v2 = 2;"), files.apply("lib/m2.js"), "unchanged: read from head's object");
+            assertEquals(List.of("export const v1 = 10;"), files.apply("lib/m1.js"));
+            assertEquals(List.of("export function g(x) {", "  console.log(x);", "}"), files.apply("-dash.js"));
+        }
+    }
+
+    @Test
     void aChangedFileMissingFromTheWorktreeStillFailsTheCheck() throws Exception {
         checkout("changed", base, CachedCheckout.SPARSE_MAX_FILES);
         Files.delete(repo.resolve("-dash.js"));
