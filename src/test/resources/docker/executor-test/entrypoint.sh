@@ -87,6 +87,11 @@ case "$mode" in
     for w in ${mode#secret}; do echo "leaking $w"; done
     result "{\"status\":\"completed\",\"summary\":\"done with key $key\"}"
     ;;
+  tree)
+    # the worktree's files (not .git), NUL-separated, in hex on one line: any name survives the log
+    echo "worktree-hex: $(cd /workspace/repo && find . -path ./.git -prune -o \( -type f -o -type l \) -print0 | od -An -v -tx1 | tr -d ' \n')"
+    review
+    ;;
   *)
     review
     ;;

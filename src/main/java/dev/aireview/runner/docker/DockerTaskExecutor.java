@@ -82,6 +82,8 @@ public final class DockerTaskExecutor implements TaskExecutor {
     private volatile ContainerVerifier verifier;
     /** The runner's repository cache (RUNNER_REPO_CACHE_LIMIT), null when off. */
     private volatile RepoCache repoCache;
+    /** What the executor image asks the cached checkout to hold (its {@code ai-review.checkout} label), read at start. */
+    private volatile CachedCheckout.Checkout checkout = CachedCheckout.Checkout.FULL;
     private volatile List<String> leftoverTaskIds = List.of();
     private final DirectoryClaimJournal claimJournal;
     /** Tasks whose result was handed over before their clean-up ended ({@link HandOver}): cleaned, never reported, by the reaper. */
@@ -148,6 +150,12 @@ public final class DockerTaskExecutor implements TaskExecutor {
         try {
             RuntimeCheck.verify(docker, config.runtime());
             ImageCheck.ensure(docker, config.executorImage(), config.pullPolicy());
+            checkout = CachedCheckout.checkoutOf(ImageCheck.labels(docker, config.executorImage()));
+            if (checkout == CachedCheckout.Checkout.CHANGED) {
+                LOG.info("executor image {} has the label {}={}: a checkout from the repository cache holds only the changed "
+                        + "files (docs/executor-contract.md)", config.executorImage(), CachedCheckout.IMAGE_LABEL,
+                        CachedCheckout.IMAGE_LABEL_CHANGED);
+            }
             verifier = new ContainerVerifier(docker, connection.engineLabel(), runner);
             if (connection.isPodman()) {
                 adaptToPodman();
@@ -538,7 +546,7 @@ public final class DockerTaskExecutor implements TaskExecutor {
      */
     private ContainerRunner.Outcome checkoutFromCache(String reviewId, ReviewTask task, RepoCache.Lease source, TaskContext ctx,
                                                       Instant deadline, CancelSignal cancel) {
-        ContainerRunner.Outcome clone = runner.exec(reviewId, config.user(), CachedCheckout.SCRIPT, CachedCheckout.env(task, source),
+        ContainerRunner.Outcome clone = runner.exec(reviewId, config.user(), CachedCheckout.SCRIPT, CachedCheckout.env(task, source, checkout),
                 new LogPump(ctx::log), deadline, cancel);
         if (clone.end() == ContainerRunner.End.EXITED && clone.exitCode() != null && clone.exitCode() != 0 && !clone.oomKilled()) {
             source.broken();

@@ -70,6 +70,18 @@ final class ImageCheck {
         }
     }
 
+    /** The labels of {@code image} (empty when it has none or cannot be inspected). */
+    static java.util.Map<String, String> labels(DockerClient docker, String image) {
+        try {
+            var config = docker.inspectImageCmd(image).exec().getConfig();
+            java.util.Map<String, String> labels = config == null ? null : config.getLabels();
+            return labels == null ? java.util.Map.of() : labels;
+        } catch (RuntimeException e) {
+            LOG.warn("cannot read the labels of executor image {} ({}): a full checkout for every task", image, e.getMessage());
+            return java.util.Map.of();
+        }
+    }
+
     static boolean isPresent(DockerClient docker, String image) {
         try {
             docker.inspectImageCmd(image).exec();

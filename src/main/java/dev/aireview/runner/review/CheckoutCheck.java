@@ -6,7 +6,9 @@ import java.nio.file.Path;
 
 /**
  * Checks, from inside the review container, that the checkout the runner made is what this container sees: the
- * head commit resolves and every tracked file of it is present in the worktree. (Whether the task's own head is in
+ * head commit resolves and every tracked file of it is present in the worktree, except those the checkout left out on
+ * purpose: a changed-files checkout (docs/executor-contract.md) marks head's unchanged files skip-worktree, and
+ * {@code git ls-files --deleted} does not count those; a changed file missing from it still fails. (Whether the task's own head is in
  * the repository is the review's question, answered in its result.)
  * A container that sees the repository only in part (a sandboxing runtime such as gVisor caching a bind mount that
  * was written from outside after it started) must not review it: its findings would be judged on files it never saw.

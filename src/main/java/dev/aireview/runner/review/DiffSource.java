@@ -46,7 +46,7 @@ public final class DiffSource {
         boolean anyPatch = task.files().stream().anyMatch(f -> f.patch() != null && !f.patch().isEmpty());
         if (anyPatch) {
             progress.line("diff source: patches of " + task.files().size() + " file(s) from the task");
-            return fromPatches(task.files(), repoDir).withNotes(notes);
+            return fromPatches(task.files(), repoDir, git, task.headSha()).withNotes(notes);
         }
         if (git == null || repoDir == null || !Files.isDirectory(repoDir)) {
             throw new ReviewFailedException("the task has no patches and there is no repository at " + repoDir);
@@ -96,6 +96,14 @@ public final class DiffSource {
     }
 
     static ChangeSet fromPatches(List<FileChange> changes, Path repoDir) {
+        return fromPatches(changes, repoDir, null, null);
+    }
+
+    /**
+     * The task's patches; the size of a file without one comes from the checkout, else (a changed-files checkout that
+     * left it out, docs/executor-contract.md) from head's object in {@code git} (null: none).
+     */
+    static ChangeSet fromPatches(List<FileChange> changes, Path repoDir, GitRepo git, String headSha) {
         List<FileDiff> files = new ArrayList<>();
         for (FileChange c : changes) {
             FileDiff.ChangeType type = changeType(c.status());
@@ -103,6 +111,9 @@ public final class DiffSource {
             if (c.patch() == null || c.patch().isEmpty()) {
                 // No patch: a binary, or a file too large for the server to send. Size from the checkout if present.
                 long size = sizeInCheckout(repoDir, c.path());
+                if (size < 0 && git != null && type != FileDiff.ChangeType.DELETED) {
+                    size = sizeInObjects(git, headSha, c.path());
+                }
                 boolean binary = type != FileDiff.ChangeType.DELETED && type != FileDiff.ChangeType.RENAMED;
                 files.add(new FileDiff(c.path(), previous, type, binary, List.of(), size));
             } else {
@@ -221,6 +232,15 @@ public final class DiffSource {
             case "copied", "copy", "c" -> FileDiff.ChangeType.COPIED;
             default -> FileDiff.ChangeType.MODIFIED;
         };
+    }
+
+    private static long sizeInObjects(GitRepo git, String headSha, String path) {
+        try {
+            GitRepo.ObjectInfo info = git.info((headSha == null ? "HEAD" : headSha) + ":" + path);
+            return info != null && "blob".equals(info.type()) ? info.size() : -1;
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
     }
 
     private static long sizeInCheckout(Path repoDir, String path) {

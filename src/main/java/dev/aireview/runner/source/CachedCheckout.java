@@ -16,37 +16,117 @@ public final class CachedCheckout {
     /** Where the cache entry is mounted (read-only) in the review container. */
     public static final String MOUNT = "/cache";
 
+    /** How many changed files a sparse checkout takes at most; a larger change is checked out in full. */
+    public static final int SPARSE_MAX_FILES = 2000;
+
+    /** What the review container's worktree holds (the executor image's choice: {@link #IMAGE_LABEL}). */
+    public enum Checkout {
+        /** Every file of head (the executor contract's default). */
+        FULL,
+        /** Only the files the change touches between the base's merge base and head; the rest of head is in the index only. */
+        CHANGED
+    }
+
     /**
-     * Environment: GIT_SAFE_URL, GIT_BRANCH (may be empty), GIT_BRANCH_SHA (may be empty), GIT_HEAD_SHA (full SHA).
+     * The executor image label by which an image declares that its review reads the repository through git objects and
+     * needs only the changed files in its worktree: {@code LABEL ai-review.checkout=changed} (docs/executor-contract.md).
+     */
+    public static final String IMAGE_LABEL = "ai-review.checkout";
+    public static final String IMAGE_LABEL_CHANGED = "changed";
+
+    /** The checkout an image's labels ask for: {@link Checkout#CHANGED} only for {@code ai-review.checkout=changed}. */
+    public static Checkout checkoutOf(java.util.Map<String, String> imageLabels) {
+        String v = imageLabels == null ? null : imageLabels.get(IMAGE_LABEL);
+        return v != null && IMAGE_LABEL_CHANGED.equals(v.strip()) ? Checkout.CHANGED : Checkout.FULL;
+    }
+
+    /**
+     * Environment: GIT_SAFE_URL, GIT_BRANCH (may be empty), GIT_BRANCH_SHA (may be empty), GIT_HEAD_SHA (full SHA),
+     * GIT_CHECKOUT ({@code full} or {@code changed}), GIT_BASE_SHA (may be empty), GIT_SPARSE_MAX, GIT_CACHE_DIR (the
+     * mount) and GIT_WORK_DIR (the checkout).
+     *
+     * <p>{@code changed}: head's whole tree goes into the index ({@code read-tree}), every entry is marked
+     * skip-worktree, then the paths {@code git diff --name-only -z --no-renames --diff-filter=d} names between the merge
+     * base of GIT_BASE_SHA and head (the base itself when a shallow entry has no merge base: the review engine's own
+     * choice) are unmarked and written ({@code checkout-index}). The paths go from git to git NUL-separated through a
+     * file, never through a shell word: names with spaces, newlines, leading dashes or bytes that are not UTF-8 are
+     * checked out as they are. No base, a base not in the entry, or more than GIT_SPARSE_MAX changed paths: a full
+     * checkout.
      */
     public static final String SCRIPT = String.join("\n",
             "set -u",
             "export GIT_TERMINAL_PROMPT=0 GIT_CONFIG_NOSYSTEM=1 GIT_ASKPASS=/bin/false SSH_ASKPASS=/bin/false",
             "die() { echo \"clone failed: $*\" >&2; exit 1; }",
-            "test -d " + MOUNT + "/objects || die 'the repository cache is not mounted'",
-            "mkdir -p /workspace/repo && cd /workspace/repo || die 'cannot create /workspace/repo'",
+            "cache=${GIT_CACHE_DIR:-" + MOUNT + "}",
+            "work=${GIT_WORK_DIR:-/workspace/repo}",
+            "test -d \"$cache/objects\" || die 'the repository cache is not mounted'",
+            "mkdir -p \"$work\" && cd \"$work\" || die \"cannot create $work\"",
             "git init -q . || die 'git init failed'",
-            "echo " + MOUNT + "/objects > .git/objects/info/alternates || die 'cannot link the cached objects'",
-            "if [ -f " + MOUNT + "/shallow ]; then cat " + MOUNT + "/shallow > .git/shallow || die 'cannot copy the shallow list'; fi",
+            "echo \"$cache/objects\" > .git/objects/info/alternates || die 'cannot link the cached objects'",
+            "if [ -f \"$cache/shallow\" ]; then cat \"$cache/shallow\" > .git/shallow || die 'cannot copy the shallow list'; fi",
             "git remote add origin \"$GIT_SAFE_URL\" || die 'git remote add failed'",
             "if [ -n \"${GIT_BRANCH:-}\" ] && [ -n \"${GIT_BRANCH_SHA:-}\" ]; then",
             "  git update-ref \"refs/remotes/origin/$GIT_BRANCH\" \"$GIT_BRANCH_SHA\" || die \"cannot record branch $GIT_BRANCH\"",
             "fi",
-            "git -c advice.detachedHead=false checkout -q --detach \"$GIT_HEAD_SHA\" || die \"cannot check out $GIT_HEAD_SHA\"",
-            "echo \"checked out $(git rev-parse HEAD) from the runner's repository cache\"",
+            "base=",
+            "if [ \"${GIT_CHECKOUT:-full}\" = changed ]; then",
+            "  if [ -z \"${GIT_BASE_SHA:-}\" ]; then",
+            "    echo 'changed-files checkout: the task has no base commit; checking out every file'",
+            "  elif ! git rev-parse -q --verify \"$GIT_BASE_SHA^{commit}\" >/dev/null; then",
+            "    echo \"changed-files checkout: base $GIT_BASE_SHA is not in the cache; checking out every file\"",
+            "  else",
+            "    base=$(git merge-base \"$GIT_BASE_SHA\" \"$GIT_HEAD_SHA\" 2>/dev/null) || base=$GIT_BASE_SHA",
+            "    git diff --name-only -z --no-renames --diff-filter=d \"$base\" \"$GIT_HEAD_SHA\" -- > .git/ai-review-changed || die 'cannot list the changed files'",
+            "    n=$(tr -cd '\\000' < .git/ai-review-changed | wc -c)",
+            "    if [ \"$n\" -gt \"${GIT_SPARSE_MAX:-" + SPARSE_MAX_FILES + "}\" ]; then",
+            "      echo \"changed-files checkout: $n files changed, more than ${GIT_SPARSE_MAX:-" + SPARSE_MAX_FILES + "}; checking out every file\"",
+            "      base=",
+            "    fi",
+            "  fi",
+            "fi",
+            "if [ -n \"$base\" ]; then",
+            "  git update-ref --no-deref HEAD \"$GIT_HEAD_SHA\" || die \"cannot check out $GIT_HEAD_SHA\"",
+            "  git read-tree \"$GIT_HEAD_SHA\" || die \"cannot read the tree of $GIT_HEAD_SHA\"",
+            "  git ls-files -z > .git/ai-review-all || die 'cannot list the files of head'",
+            "  git update-index -z --skip-worktree --stdin < .git/ai-review-all || die 'cannot mark the unchanged files'",
+            "  git update-index -z --no-skip-worktree --stdin < .git/ai-review-changed || die 'cannot unmark the changed files'",
+            "  git checkout-index -z --stdin < .git/ai-review-changed || die 'cannot check out the changed files'",
+            "  rm -f .git/ai-review-all .git/ai-review-changed",
+            "  echo \"checked out $n changed file(s) of $(git rev-parse HEAD) from the runner's repository cache"
+                    + " (changed files only: the other files of head are in the index, marked skip-worktree)\"",
+            "else",
+            "  rm -f .git/ai-review-changed",
+            "  git -c advice.detachedHead=false checkout -q --detach \"$GIT_HEAD_SHA\" || die \"cannot check out $GIT_HEAD_SHA\"",
+            "  echo \"checked out $(git rev-parse HEAD) from the runner's repository cache\"",
+            "fi",
             "");
 
     private CachedCheckout() {
     }
 
-    /** The script's environment for {@code task} and its lease. */
+    /** The script's environment for {@code task} and its lease: a full checkout. */
     public static List<String> env(ReviewTask task, RepoCache.Lease lease) {
+        return env(task, lease.headSha(), lease.branchSha(), Checkout.FULL);
+    }
+
+    /** The script's environment for {@code task} and its lease, the checkout {@code checkout}. */
+    public static List<String> env(ReviewTask task, RepoCache.Lease lease, Checkout checkout) {
+        return env(task, lease.headSha(), lease.branchSha(), checkout);
+    }
+
+    /** The script's environment for {@code task} at {@code headSha} (and the branch tip {@code branchSha}, may be null). */
+    public static List<String> env(ReviewTask task, String headSha, String branchSha, Checkout checkout) {
         List<String> env = new ArrayList<>();
         env.add("HOME=/tmp");
         env.add("GIT_SAFE_URL=" + RepositoryUrl.withoutUserInfo(task.repository().url()));
         env.add("GIT_BRANCH=" + (task.branch() == null ? "" : task.branch()));
-        env.add("GIT_BRANCH_SHA=" + (lease.branchSha() == null ? "" : lease.branchSha()));
-        env.add("GIT_HEAD_SHA=" + lease.headSha());
+        env.add("GIT_BRANCH_SHA=" + (branchSha == null ? "" : branchSha));
+        env.add("GIT_HEAD_SHA=" + headSha);
+        env.add("GIT_CHECKOUT=" + (checkout == Checkout.CHANGED ? "changed" : "full"));
+        env.add("GIT_BASE_SHA=" + (task.baseSha() == null ? "" : task.baseSha()));
+        env.add("GIT_SPARSE_MAX=" + SPARSE_MAX_FILES);
+        env.add("GIT_CACHE_DIR=" + MOUNT);
+        env.add("GIT_WORK_DIR=/workspace/repo");
         return env;
     }
 
