@@ -36,7 +36,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(value = 900, unit = TimeUnit.SECONDS)
-class ChangedFilesRealEngineDockerTest {
+class ChangedFilesRealEngineIT {
     private static final String TOKEN = "tok_Real+Secr3t/17";
 
     private String image;
