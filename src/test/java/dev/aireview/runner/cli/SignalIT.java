@@ -78,6 +78,14 @@ class SignalIT {
         assertTrue(process.isAlive(), "runner process ended early:\n" + Files.readString(out, StandardCharsets.UTF_8));
     }
 
+    private String output() {
+        try {
+            return Files.readString(out, StandardCharsets.UTF_8);
+        } catch (java.io.IOException e) {
+            return "(unreadable: " + e + ")";
+        }
+    }
+
     private void signal(String sig) throws Exception {
         Process kill = new ProcessBuilder("kill", "-" + sig, Long.toString(process.pid())).start();
         assertEquals(0, kill.waitFor());
@@ -122,8 +130,10 @@ class SignalIT {
         signal("TERM");
         await().atMost(Duration.ofSeconds(60)).until(() -> heartbeatStatuses().contains("draining"));
         assertTrue(process.isAlive(), "still draining within the 10 min grace");
-        signal("INT");
-        assertTrue(process.waitFor(90, TimeUnit.SECONDS), "second signal cancels at once");
+        // TERM again, not INT: a process started in the background by a non-interactive shell (nohup, `&`, the
+        // run 14 that failed here) inherits SIGINT ignored, and the JVM then installs no handler for it
+        signal("TERM");
+        assertTrue(process.waitFor(90, TimeUnit.SECONDS), () -> "second signal cancels at once; runner output:\n" + output());
         assertEquals(0, process.exitValue());
         JsonNode r = result("hang-1");
         assertEquals("cancelled", r.get("status").asText());
