@@ -272,10 +272,15 @@ public final class RunCommand implements Callable<Integer> {
         boolean handled = false;
         try {
             for (String name : new String[]{"TERM", "INT"}) {
-                sun.misc.Signal.handle(new sun.misc.Signal(name), sig -> {
+                sun.misc.SignalHandler old = sun.misc.Signal.handle(new sun.misc.Signal(name), sig -> {
                     log().info("received SIG{}", sig.getName());
                     daemon.stopGracefully();
                 });
+                if (old == sun.misc.SignalHandler.SIG_IGN) {
+                    // inherited ignored (started in the background by a script, nohup … &): the JVM installs no handler
+                    log().warn("SIG{} is ignored by this process (inherited from whatever started it) and stops nothing;"
+                            + " stop the runner with SIGTERM (twice to cancel running reviews at once)", name);
+                }
             }
             handled = true;
         } catch (Throwable e) {
