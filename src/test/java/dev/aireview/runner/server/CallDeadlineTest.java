@@ -37,9 +37,8 @@ class CallDeadlineTest {
      * which on a loaded 2-core machine came later than the poll's header deadline these tests are not about.
      */
     @org.junit.jupiter.api.BeforeEach
-    void warmUp() throws Exception {
-        java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(URI.create(wm.baseUrl() + "/__admin/mappings"))
-                .build(), java.net.http.HttpResponse.BodyHandlers.discarding());
+    void warmUpServer() throws Exception {
+        PollLivenessTest.warmUp(wm);
     }
 
 

@@ -34,7 +34,12 @@ class PollLivenessTest {
      * which on a loaded 2-core machine came later than the poll's header deadline these tests are not about.
      */
     @org.junit.jupiter.api.BeforeEach
-    void warmUp() throws Exception {
+    void warmUpServer() throws Exception {
+        PollLivenessTest.warmUp(wm);
+    }
+
+    /** One request to {@code wm}, answered before any timed one (used by {@link CallDeadlineTest} too). */
+    static void warmUp(WireMockExtension wm) throws Exception {
         java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(URI.create(wm.baseUrl() + "/__admin/mappings"))
                 .build(), java.net.http.HttpResponse.BodyHandlers.discarding());
     }
