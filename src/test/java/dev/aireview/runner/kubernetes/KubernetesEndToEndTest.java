@@ -18,7 +18,9 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -67,24 +69,42 @@ class KubernetesEndToEndTest {
     }
 
     @TempDir
-    Path tmp;
+    static Path tmp;
 
-    private GitFixture git;
-    private FixtureRepo change;
-    private LocalKubelet kubelet;
+    /** Shared by the tests (they run one after the other): the git daemon, the repository and the cluster. */
+    private static GitFixture git;
+    private static FixtureRepo change;
+    private static LocalKubelet kubelet;
     private KubernetesTaskExecutor executor;
     private String runner;
     private final ListAppender<ILoggingEvent> runnerLog = new ListAppender<>();
     private final Logger runnerLogger = (Logger) LoggerFactory.getLogger("dev.aireview.runner");
 
-    @BeforeEach
-    void setUp() throws Exception {
-        runnerLog.start();
-        runnerLogger.addAppender(runnerLog);
+    @BeforeAll
+    static void startClusterAndGit() throws Exception {
         git = GitFixture.start();
         change = FixtureRepo.create(tmp.resolve("work"));
         FixtureRepo.git(tmp, "clone", "-q", "--bare", change.dir.toString(), git.root().resolve("change.git").toString());
         kubelet = LocalKubelet.start(NS, LocalExecutorImage.fromDockerfile(), tmp.resolve("node"));
+    }
+
+    @AfterAll
+    static void stopClusterAndGit() throws Exception {
+        try {
+            if (kubelet != null) {
+                kubelet.close();
+            }
+        } finally {
+            if (git != null) {
+                git.close();
+            }
+        }
+    }
+
+    @BeforeEach
+    void startRunner() {
+        runnerLog.start();
+        runnerLogger.addAppender(runnerLog);
         runner = "k8s-e2e-" + UUID.randomUUID().toString().substring(0, 8);
         DockerConfig config = new DockerConfig("unix:///unused", "registry.example/ai-review-executor:1", PullPolicy.IF_NOT_PRESENT,
                 512L << 20, 1.5, "bridge", tmp.resolve("runner"), Duration.ofMinutes(10), 0, 50, 512, "10001:10001",
@@ -103,17 +123,9 @@ class KubernetesEndToEndTest {
     }
 
     @AfterEach
-    void tearDown() throws Exception {
+    void stopRunner() {
         try {
-            if (executor != null) {
-                executor.close();
-            }
-            if (kubelet != null) {
-                kubelet.close();
-            }
-            if (git != null) {
-                git.close();
-            }
+            executor.close();
         } finally {
             runnerLogger.detachAppender(runnerLog);
         }
