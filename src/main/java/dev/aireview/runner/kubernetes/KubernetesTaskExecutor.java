@@ -41,10 +41,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * The Kubernetes executor: one claimed task becomes one pod ({@link PodSpecs}: clone, review, report) and one Secret,
  * followed through the runner's shared pod watch ({@link PodWatch}), judged by {@link PodClassifier}, its result read
  * from the report container's log ({@link ResultFrame}); pod and Secret are deleted whatever happens. Every API call
- * runs under the client's request deadline ({@link #API_REQUEST_TIMEOUT}).
+ * attempt runs under the client's request deadline ({@link #API_REQUEST_TIMEOUT}); every request passes the
+ * {@link ApiGate} (rate limit), and every call of the executor is retried by it within a whole-call deadline.
  *
  * <p>API calls of one task: create pod, create Secret, read the clone's log, follow the review's log (1 stream, up to
- * {@link LogFollower#MAX_RESUMES} reopenings), read the report's log, delete pod, delete Secret (7, at most 10). Watching costs nothing per task. The verbs are those of the chart's Role:
+ * {@link LogFollower#MAX_RESUMES} reopenings, the final read after the container's end among them), read the report's log, delete pod, delete Secret (7, at most 10). Watching costs nothing per task. The verbs are those of the chart's Role:
  * {@link #RBAC}.
  */
 public final class KubernetesTaskExecutor implements TaskExecutor {
@@ -145,7 +146,7 @@ public final class KubernetesTaskExecutor implements TaskExecutor {
             l.startRenewing(leaseRenewEvery);
             leftoverTaskIds = new PodReaper(client, namespace, config.runnerName(), gate).reap();
             logs = new PodLogs(client, namespace, gate);
-            watch = new PodWatch(client, namespace, config.runnerName());
+            watch = gate.call("watch this runner's pods", () -> new PodWatch(client, namespace, config.runnerName()));
             startJanitor(new PodReaper(client, namespace, config.runnerName(), gate));
         } catch (KubernetesClientException e) {
             if (e.getCode() <= 0) {

@@ -116,7 +116,10 @@ final class PodLogs {
                     }
                     LogFollower.Next next;
                     synchronized (follower) {
-                        next = follower.ended(clean && (containerEnded.getAsBoolean() || endedSaid()));
+                        next = follower.closed(clean, containerEnded.getAsBoolean() || endedSaid());
+                    }
+                    if (next == LogFollower.Next.FINAL) {
+                        continue; // the container ended while this stream ran: its last lines, read at once
                     }
                     if (next != LogFollower.Next.RESUME) {
                         break;
@@ -149,9 +152,10 @@ final class PodLogs {
                     .append("/api/v1/namespaces/").append(namespace).append("/pods/").append(pod)
                     .append("/log?container=").append(container).append("&follow=true&timestamps=true");
             String since;
+            boolean endedBefore = containerEnded.getAsBoolean() || endedSaid();
             synchronized (follower) {
                 since = follower.sinceTime();
-                follower.opened();
+                follower.opened(endedBefore);
             }
             if (since != null) {
                 url.append("&sinceTime=").append(since);
