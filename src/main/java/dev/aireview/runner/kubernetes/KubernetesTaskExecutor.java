@@ -97,7 +97,10 @@ public final class KubernetesTaskExecutor implements TaskExecutor {
         this(config, kubernetes, null);
     }
 
-    /** With a given client (tests); closed by {@link #close()}. */
+    /**
+     * With a given client (tests); closed by {@link #close()}. The executor's calls are retried by its gate, but the
+     * client's requests pass no rate limit unless the client was made by {@link #connect} (see {@link #connecting}).
+     */
     public KubernetesTaskExecutor(DockerConfig config, KubernetesConfig kubernetes, KubernetesClient client) {
         this.config = config;
         this.kubernetes = kubernetes;
@@ -526,6 +529,11 @@ public final class KubernetesTaskExecutor implements TaskExecutor {
     /** The janitor's period (tests; before {@link #start()}). */
     void janitorEvery(Duration every) {
         this.janitorEvery = every;
+    }
+
+    /** The pod as the runner's watch shows it (tests). */
+    Pod watchedPod(String name) {
+        return watch.get(name);
     }
 
     /** The API gate (tests). */
