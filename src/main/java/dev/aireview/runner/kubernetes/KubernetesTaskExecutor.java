@@ -45,7 +45,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * {@link ApiGate} (rate limit), and every call of the executor is retried by it within a whole-call deadline.
  *
  * <p>API calls of one task: create pod, create Secret, read the clone's log, follow the review's log (1 stream, up to
- * {@link LogFollower#MAX_RESUMES} reopenings, the final read after the container's end among them), read the report's log, delete pod, delete Secret (7, at most 10). Watching costs nothing per task. The verbs are those of the chart's Role:
+ * {@link LogFollower#MAX_RESUMES} reopenings, the final read after the container's end among them), read the report's log, delete pod, delete Secret (8 with the final read, at most 10; retries come on top). Watching costs nothing per task. The verbs are those of the chart's Role:
  * {@link #RBAC}.
  */
 public final class KubernetesTaskExecutor implements TaskExecutor {
