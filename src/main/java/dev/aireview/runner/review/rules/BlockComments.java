@@ -19,10 +19,16 @@ final class BlockComments {
     private BlockComments() {
     }
 
-    /** New-side line number → the line's text without comments, for every added line of the file. */
+    /**
+     * New-side line number → the line's text without comments, for the added lines of hunks that show a block comment
+     * delimiter (other lines: as they are).
+     */
     static Map<Integer, String> codeOfAddedLines(FileDiff f, boolean apostropheQuotes) {
         Map<Integer, String> code = new HashMap<>();
         for (Hunk h : f.hunks()) {
+            if (!mentionsBlockComment(h)) {
+                continue; // no block comment in what the hunk shows: its lines are read as they are
+            }
             boolean startsInComment = closesUnopened(h, apostropheQuotes);
             boolean[] inBlock = {startsInComment};
             for (DiffLine l : h.lines()) {
@@ -36,6 +42,15 @@ final class BlockComments {
             }
         }
         return code;
+    }
+
+    private static boolean mentionsBlockComment(Hunk h) {
+        for (DiffLine l : h.lines()) {
+            if (l.kind() != DiffLine.Kind.REMOVED && (l.text().contains("/*") || l.text().contains("*/"))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The hunk's first comment delimiter (outside strings) is a {@code *&#47;}: it begins inside a block comment. */

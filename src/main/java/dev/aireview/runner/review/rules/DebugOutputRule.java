@@ -120,7 +120,7 @@ public final class DebugOutputRule implements Rule {
             }
             boolean outputIsThePoint = FileKinds.isTestExampleOrScript(f) || declaresEntryPoint(f);
             int mainBlockFrom = mainBlockStart(f);
-            Map<Integer, String> code = BLOCK_COMMENTS.contains(f.extension())
+            Map<Integer, String> code = BLOCK_COMMENTS.contains(f.extension()) && anyMayMatch(f, checks)
                     ? BlockComments.codeOfAddedLines(f, !f.extension().equals("rs")) : null;
             for (DiffLine l : f.addedLines()) {
                 if (FileKinds.isCommentLine(l.text())) {
@@ -147,6 +147,18 @@ public final class DebugOutputRule implements Rule {
                 }
             }
         }
+    }
+
+    /** Some added line holds a literal of some check: only then is the file's code worth separating from its comments. */
+    private static boolean anyMayMatch(FileDiff f, List<Check> checks) {
+        for (DiffLine l : f.addedLines()) {
+            for (Check c : checks) {
+                if (c.mayMatch(l.text())) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     private static final Pattern ENTRY_POINT = Pattern.compile("\\bstatic\\s+(?:public\\s+)?void\\s+main\\s*\\(|^\\s*fun\\s+main\\s*\\(|^package\\s+main\\b"

@@ -70,9 +70,6 @@ public final class TodoRule implements Rule {
 
     /** A marker in a comment on one line, with its note (the comment end cut off), or null. */
     private record Note(String marker, String text) {
-        String key() {
-            return marker + '\u0000' + text;
-        }
     }
 
     private static Note note(String text) {
@@ -100,7 +97,7 @@ public final class TodoRule implements Rule {
     @Override
     public void check(List<FileDiff> files, List<Finding> out) {
         // notes on removed lines of the whole change: an added copy of one is carried over, not new
-        Map<String, Integer> removed = new HashMap<>();
+        Map<Note, Integer> removed = new HashMap<>();
         for (FileDiff f : files) {
             if (FileKinds.skipLineRules(f)) {
                 continue;
@@ -110,7 +107,7 @@ public final class TodoRule implements Rule {
                     if (l.kind() == DiffLine.Kind.REMOVED) {
                         Note n = note(l.text());
                         if (n != null) {
-                            removed.merge(n.key(), 1, Integer::sum);
+                            removed.merge(n, 1, Integer::sum);
                         }
                     }
                 }
@@ -120,22 +117,22 @@ public final class TodoRule implements Rule {
             if (FileKinds.skipLineRules(f)) {
                 continue;
             }
-            Map<String, List<Integer>> lines = new LinkedHashMap<>();
-            Map<String, Note> notes = new HashMap<>();
+            Map<Note, List<Integer>> lines = new LinkedHashMap<>();
             for (DiffLine l : f.addedLines()) {
                 Note n = note(l.text());
                 if (n == null) {
                     continue;
                 }
-                Integer carried = removed.get(n.key());
-                if (carried != null && carried > 0) {
-                    removed.put(n.key(), carried - 1);
-                    continue;
+                if (!removed.isEmpty()) {
+                    Integer carried = removed.get(n);
+                    if (carried != null && carried > 0) {
+                        removed.put(n, carried - 1);
+                        continue;
+                    }
                 }
-                lines.computeIfAbsent(n.key(), k -> new ArrayList<>()).add(l.newLine());
-                notes.putIfAbsent(n.key(), n);
+                lines.computeIfAbsent(n, k -> new ArrayList<>(1)).add(l.newLine());
             }
-            lines.forEach((key, at) -> out.add(finding(f.path(), notes.get(key), at)));
+            lines.forEach((n, at) -> out.add(finding(f.path(), n, at)));
         }
     }
 
