@@ -79,6 +79,7 @@ public final class KubernetesTaskExecutor implements TaskExecutor {
     private volatile KubernetesClient client;
     private volatile String namespace;
     private volatile PodWatch watch;
+    private volatile java.time.Clock pendingClock = java.time.Clock.systemUTC();
     private volatile PodLogs logs;
     private volatile List<String> leftoverTaskIds = List.of();
     private volatile RunnerLease lease;
@@ -246,7 +247,7 @@ public final class KubernetesTaskExecutor implements TaskExecutor {
                 }
                 return finish(started, refused(e, masker), null);
             }
-            Instant created = Instant.now();
+            Instant created = pendingClock.instant();
             cancel.onCancel(watch::changed);
             cancel.onKill(() -> deletePod(name, 0, podDeleted));
 
@@ -276,13 +277,13 @@ public final class KubernetesTaskExecutor implements TaskExecutor {
                         return finish(started, TaskResult.failure(ErrorKind.RUNNER_SHUTDOWN,
                                 "the task pod " + name + " was deleted by someone else while " + shown.name().toLowerCase()), null);
                     }
-                    verdict = Duration.between(created, now).compareTo(kubernetes.pendingTimeout()) > 0
+                    verdict = Duration.between(created, pendingClock.instant()).compareTo(kubernetes.pendingTimeout()) > 0
                             ? PodVerdict.failed(ErrorKind.RUNNER_SHUTDOWN, "the task pod " + name + " never showed in the watch within "
                             + kubernetes.pendingTimeout().toSeconds() + " s", null, null) : PodVerdict.at(PodVerdict.Step.PENDING);
                 } else {
                     seen = true;
                     last = current;
-                    verdict = classifier.classify(current, created, now);
+                    verdict = classifier.classify(current, created, pendingClock.instant());
                     if (!verdict.terminal() && current.getMetadata().getDeletionTimestamp() != null) {
                         verdict = PodVerdict.failed(ErrorKind.RUNNER_SHUTDOWN, "the task pod " + name
                                 + " is being deleted by someone else", null, null);
@@ -539,6 +540,19 @@ public final class KubernetesTaskExecutor implements TaskExecutor {
     /** The API gate (tests). */
     ApiGate gate() {
         return gate;
+    }
+
+    /**
+     * The clock of KUBERNETES_PENDING_TIMEOUT_SECONDS (tests: a pod's status set by the test is seen before its
+     * pending time runs out, however slow the machine).
+     */
+    void pendingClock(java.time.Clock clock) {
+        this.pendingClock = clock;
+    }
+
+    /** The pod as this runner's watch sees it, or null (tests). */
+    Pod watched(String name) {
+        return watch.get(name);
     }
 
     /** First back-off of a log resume (tests). */

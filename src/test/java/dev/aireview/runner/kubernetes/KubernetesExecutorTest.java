@@ -120,6 +120,42 @@ class KubernetesExecutorTest {
         return ex;
     }
 
+    /**
+     * The pending time runs out only once the executor's watch shows the status the test set: on a slow machine the
+     * status would otherwise come after the timeout and the task end as a pod that got no status.
+     */
+    static void pendingTimeRunsOutOnceSeen(KubernetesTaskExecutor ex, String pod, ManualClock pendingClock) {
+        await().atMost(KubeletScript.WAIT).until(() -> {
+            Pod seen = ex.watched(pod);
+            return seen != null && seen.getStatus() != null && seen.getStatus().getPhase() != null;
+        });
+        pendingClock.advance(Duration.ofSeconds(1));
+    }
+
+    /** A clock that moves only when told. */
+    static final class ManualClock extends java.time.Clock {
+        private volatile java.time.Instant now = java.time.Instant.parse("2026-01-01T00:00:00Z");
+
+        void advance(Duration d) {
+            now = now.plus(d);
+        }
+
+        @Override
+        public java.time.ZoneId getZone() {
+            return java.time.ZoneOffset.UTC;
+        }
+
+        @Override
+        public java.time.Clock withZone(java.time.ZoneId zone) {
+            return this;
+        }
+
+        @Override
+        public java.time.Instant instant() {
+            return now;
+        }
+    }
+
     KubernetesTaskExecutor started() {
         return started(runner, Duration.ofMinutes(5));
     }
@@ -450,13 +486,15 @@ class KubernetesExecutorTest {
 
     @Test
     void pullFailureBeyondThePendingTimeoutIsExecutorFailed() throws Exception {
-        KubernetesTaskExecutor ex = started(runner, Duration.ofMillis(300));
+        ManualClock pendingClock = new ManualClock();
+        KubernetesTaskExecutor ex = started(runner, new KubernetesConfig(NS, Duration.ofMillis(300)), e -> e.pendingClock(pendingClock));
         ReviewTask task = task(null);
         TaskContextStub ctx = new TaskContextStub(Duration.ofMinutes(5));
         CompletableFuture<TaskResult> f = run(ex, task, ctx);
         kubelet.awaitPod(name(task));
         kubelet.status(name(task), status("Pending", List.of(waiting(PodSpecs.CLONE, "ImagePullBackOff",
                 "Back-off pulling image \"registry.example/ai-review-executor:1\"")), List.of()));
+        pendingTimeRunsOutOnceSeen(ex, name(task), pendingClock);
         TaskResult r = result(f);
         assertEquals(ErrorKind.EXECUTOR_FAILED, r.error().kind());
         assertTrue(r.error().message().contains("Back-off pulling image"), r.error().message());
@@ -465,13 +503,15 @@ class KubernetesExecutorTest {
 
     @Test
     void unschedulableBeyondThePendingTimeoutIsRetryableAndQuotesTheScheduler() throws Exception {
-        KubernetesTaskExecutor ex = started(runner, Duration.ofMillis(300));
+        ManualClock pendingClock = new ManualClock();
+        KubernetesTaskExecutor ex = started(runner, new KubernetesConfig(NS, Duration.ofMillis(300)), e -> e.pendingClock(pendingClock));
         ReviewTask task = task(null);
         TaskContextStub ctx = new TaskContextStub(Duration.ofMinutes(5));
         CompletableFuture<TaskResult> f = run(ex, task, ctx);
         kubelet.awaitPod(name(task));
         kubelet.status(name(task), status("Pending", List.of(), List.of(),
                 unschedulable("0/3 nodes are available: 3 Insufficient memory.")));
+        pendingTimeRunsOutOnceSeen(ex, name(task), pendingClock);
         TaskResult r = result(f);
         assertEquals(ErrorKind.RUNNER_SHUTDOWN, r.error().kind());
         assertTrue(r.error().message().contains("3 Insufficient memory"), r.error().message());
