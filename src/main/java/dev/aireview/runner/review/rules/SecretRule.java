@@ -26,8 +26,9 @@ import java.util.regex.Pattern;
  * from the environment ({@code System.getenv}, {@code process.env}, {@code os.environ}, {@code os.Getenv}, …) is
  * not a literal; placeholders ({@code changeme}, {@code <password>}, {@code ${VAR}}, {@code xxx}, an
  * {@code UPPER_CASE} variable name, …) are skipped; and name-based findings are not reported in test code and
- * fixtures or in {@code *.example}/{@code *.sample}/{@code *.template} files, where dummy credentials are normal
- * (there, a token of a known format is still reported unless it calls itself a test value: {@code sk-test-…}).
+ * fixtures, docs, examples and prose ({@code *.md}), or in {@code *.example}/{@code *.sample}/{@code *.template} files,
+ * where dummy credentials are normal (there, a token of a known format is still reported unless it calls itself a test
+ * value: {@code sk-test-…}); elsewhere a literal counts only when shaped like what its name holds ({@link SecretValue}).
  * Messages name the kind of secret and the variable, never the value.
  */
 public final class SecretRule implements Rule {
@@ -127,7 +128,7 @@ public final class SecretRule implements Rule {
             + "change[_-]?me|changeit|your[_-]|dummy|redacted|sample|fake|mock|not[_-]?a[_-]?real|replace[_-]?me|todo|"
             + "x{3,}|^\\*+$|^\\.+$|^(.)\\1+$|^(true|false|null|nil|none|undefined|password|secret|token|required|optional|bearer)$");
     /** A value that is itself a secret-like name ({@code "apikey"}, {@code "db.password"}): a list of names, not a secret. */
-    private static final Pattern NAME_LIKE = Pattern.compile("(?i)[a-z_.-]*(password|passwd|secret|token|key|credentials?)[a-z_.-]*");
+    private static final Pattern NAME_LIKE = Pattern.compile("(?i)[a-z_.-]{0,60}(password|passwd|passphrase|secret|token|key|credentials?)[a-z_.-]{0,60}[0-9]{0,3}");
     private static final Pattern PLACEHOLDER_EXACT_CASE = Pattern.compile("^[A-Z][A-Z0-9_]*$|^[a-z]+(?:[._][a-z]+)+$");
     /** In test code a token saying it is a test value ({@code sk-test-…}, {@code …fake…}) is a fixture. */
     private static final Pattern FIXTURE_WORD = Pattern.compile("(?i)test|fake|dummy|mock|sample|fixture");
@@ -135,8 +136,11 @@ public final class SecretRule implements Rule {
     private static final Pattern TEST_PATH = Pattern.compile("(?i)(^|/)(tests?|__tests__|spec|specs|testdata|test-data|fixtures?|mocks?|"
             + "__mocks__|testing|e2e)/|(^|/)test_[^/]*\\.py$|_test\\.(go|py)$|(Test|Tests|Spec|IT)\\.(java|kt|scala|groovy)$|"
             + "\\.(test|spec)\\.[jt]sx?$|(^|/)conftest\\.py$");
-    /** Documentation and examples: names with literals there are illustrations (a docs site's public search key, …). */
-    private static final Pattern DOCS_PATH = Pattern.compile("(?i)(^|/)(docs?|documentation|examples?|samples?)/");
+    /**
+     * Documentation, examples and prose (README, changelog): names with literals there are illustrations (a docs
+     * site's public search key, {@code passphrase: 'passphrase1'} in a README's example).
+     */
+    private static final Pattern DOCS_PATH = Pattern.compile("(?i)(^|/)(docs?|documentation|examples?|samples?)/|\\.(md|markdown|rst|adoc|txt)$");
     private static final Pattern TEMPLATE_FILE = Pattern.compile("(?i)\\.(example|sample|template|tmpl|dist)$|(^|/)\\.env\\.(example|sample|template)$");
 
     /** Longer lines (minified code, data) are checked for known token formats only: the name patterns stay cheap. */

@@ -247,6 +247,10 @@ class OfflineRecallTest {
                     "DB_PASSWORD = os.environ[\"DB_PASSWORD\"]"));
             g.add(clean("tests/" + pkg + "/test_client.py", "API_KEY = \"" + random(r, ALNUM, 32) + "\"", "def test_client():", "    assert client(API_KEY)"));
             g.add(clean("src/test/java/shop/" + pkg + "/AuthTest.java", "class AuthTest {", "  String password = \"Sup3r-" + random(r, ALNUM, 8) + "\";", "}"));
+            g.add(clean("README-" + pkg + ".md", "```js", "const agent = {pem: fs.readFileSync('./client.pem'), passphrase: 'passphrase1'};", "```",
+                    "Proxies with user info (`https://user:pass@proxy:8080`) are sent the credentials."));
+            g.add(clean("web/" + pkg + "/url.ts", "export function hasCredential(url: URL, credential: 'username' | 'password'): boolean {",
+                    "  return url[credential] !== '';", "}"));
             g.add(clean("docs/" + pkg + "/setup.md", "Set `api_key = \"" + random(r, ALNUM, 32) + "\"` in your config."));
         }
         return g;
