@@ -24,6 +24,7 @@ import java.util.function.UnaryOperator;
  * the totals: completed / partial / failed per path, internal errors, comments, offline findings per rule.
  *
  *   java -cp CLASSPATH bench/RealCommits.java repo=/path/to/clone count=240 [out=file.tsv] [show=1: print every offline comment]
+ *       [ai=0: offline rules only]
  */
 public class RealCommits {
     public static void main(String[] args) throws Exception {
@@ -46,7 +47,11 @@ public class RealCommits {
                         + "My answer: " + c);
         int[] shapeIndex = {0};
         UnaryOperator<String> rotating = c -> shapes.get(Math.floorMod(shapeIndex[0]++, shapes.size())).apply(c);
-        StringBuilder tsv = new StringBuilder("commit\tparents\tfiles\tpath\tstatus\tpartial\tnotReviewed\tcomments\tms\terror\n");
+        StringBuilder tsv = new StringBuilder("commit\tparents\tfiles\tpath\tstatus\tpartial\tnotReviewed\tcomments\tms\tchangedLines\terror\n");
+        boolean withAiPath = !"0".equals(a.get("ai"));
+        long smallLines = 0;
+        long smallComments = 0;
+        int smallCommits = 0;
         int[] offline = new int[4];
         int[] ai = new int[4];
         long offlineComments = 0;
@@ -58,7 +63,7 @@ public class RealCommits {
             ReviewEngine engine = new ReviewEngine();
             for (String sha : sample) {
                 int parents = git(repo, "rev-list", "--parents", "-n", "1", sha).strip().split(" ").length - 1;
-                for (boolean withAi : new boolean[]{false, true}) {
+                for (boolean withAi : withAiPath ? new boolean[]{false, true} : new boolean[]{false}) {
                     var node = Json.mapper().createObjectNode();
                     node.put("id", "bench_" + sha.substring(0, 8));
                     node.putObject("repository").put("url", "https://git.example/bench.git").put("fullName", repo.getFileName().toString());
@@ -80,6 +85,7 @@ public class RealCommits {
                     } else {
                         tally[internal ? 3 : 2]++;
                     }
+                    long commitLines = 0;
                     if (withAi) {
                         aiComments += r.comments().size();
                     } else {
@@ -88,22 +94,28 @@ public class RealCommits {
                         r.comments().forEach(c -> byRule.merge(rule(c.message()), 1, Integer::sum));
                         if (a.containsKey("show")) {
                             r.comments().forEach(c -> System.out.println("  " + sha.substring(0, 12) + " " + rule(c.message()) + " " + c.path() + ":" + c.line()
-                                    + " " + (c.message().length() > 90 ? c.message().substring(0, 90) : c.message())));
+                                    + " " + (c.message().length() > 140 ? c.message().substring(0, 140) : c.message())));
                         }
                         for (String l : progress) {
                             if (l.startsWith("change: ")) {
                                 java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\+(\\d+) −(\\d+)").matcher(l);
                                 if (m.find()) {
-                                    changedLines += Long.parseLong(m.group(1)) + Long.parseLong(m.group(2));
+                                    commitLines += Long.parseLong(m.group(1)) + Long.parseLong(m.group(2));
                                 }
                             }
+                        }
+                        changedLines += commitLines;
+                        if (commitLines <= 300) {
+                            smallCommits++;
+                            smallLines += commitLines;
+                            smallComments += r.comments().size();
                         }
                     }
                     String err = r.error() == null ? "" : r.error().message().replace('\t', ' ').replace('\n', ' ');
                     tsv.append(sha, 0, 12).append('\t').append(parents).append('\t').append(r.stats().filesReviewed()).append('\t')
                             .append(withAi ? "ai" : "offline").append('\t').append(r.status().wire()).append('\t').append(partial).append('\t')
                             .append(stats.path("filesNotReviewed").asInt(0)).append('\t')
-                            .append(r.comments().size()).append('\t').append(ms).append('\t').append(err.length() > 160 ? err.substring(0, 160) : err).append('\n');
+                            .append(r.comments().size()).append('\t').append(ms).append('\t').append(commitLines).append('\t').append(err.length() > 160 ? err.substring(0, 160) : err).append('\n');
                     if (r.status() != ResultStatus.COMPLETED) {
                         System.out.println(sha.substring(0, 12) + " " + (withAi ? "ai" : "offline") + " " + r.status().wire() + ": " + err);
                     }
@@ -115,6 +127,8 @@ public class RealCommits {
         }
         System.out.printf(Locale.ROOT, "offline: %d completed, %d partial, %d failed, %d internal errors; %d comments (%.2f per 100 changed lines); %d ms in all%n",
                 offline[0], offline[1], offline[2], offline[3], offlineComments, changedLines == 0 ? 0.0 : 100.0 * offlineComments / changedLines, offlineMs);
+        System.out.printf(Locale.ROOT, "offline, commits of at most 300 changed lines: %d commits, %d changed lines, %d comments (%.2f per 100 changed lines)%n",
+                smallCommits, smallLines, smallComments, smallLines == 0 ? 0.0 : 100.0 * smallComments / smallLines);
         System.out.printf(Locale.ROOT, "AI:      %d completed, %d partial, %d failed, %d internal errors; %d comments%n", ai[0], ai[1], ai[2], ai[3], aiComments);
         System.out.println("offline comments by rule: " + byRule);
         if (a.containsKey("out")) {

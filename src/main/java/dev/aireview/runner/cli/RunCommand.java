@@ -132,6 +132,10 @@ public final class RunCommand implements Callable<Integer> {
     String kubernetesNamespace;
     @Option(names = "--pending-timeout-seconds", paramLabel = "S", description = "[KUBERNETES_PENDING_TIMEOUT_SECONDS] How long a task pod may stay unscheduled. Default: 300.")
     String pendingTimeout;
+    @Option(names = "--kubernetes-api-qps", paramLabel = "N", description = "[KUBERNETES_API_QPS] Client-side rate limit of Kubernetes API requests per second. Default: 5.")
+    String kubernetesApiQps;
+    @Option(names = "--kubernetes-api-burst", paramLabel = "N", description = "[KUBERNETES_API_BURST] Kubernetes API requests allowed at once above the rate. Default: 10.")
+    String kubernetesApiBurst;
     @Option(names = "--log-format", paramLabel = "FORMAT", description = "[RUNNER_LOG_FORMAT] text | json (one JSON object per line). Default: text.")
     String logFormat;
 
@@ -176,6 +180,8 @@ public final class RunCommand implements Callable<Integer> {
         put(m, ConfigOption.EXECUTOR, executor);
         put(m, ConfigOption.KUBERNETES_NAMESPACE, kubernetesNamespace);
         put(m, ConfigOption.KUBERNETES_PENDING_TIMEOUT_SECONDS, pendingTimeout);
+        put(m, ConfigOption.KUBERNETES_API_QPS, kubernetesApiQps);
+        put(m, ConfigOption.KUBERNETES_API_BURST, kubernetesApiBurst);
         return m;
     }
 

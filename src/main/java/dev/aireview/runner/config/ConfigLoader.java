@@ -153,6 +153,8 @@ public final class ConfigLoader {
             bad(ConfigOption.KUBERNETES_NAMESPACE, namespace, "a namespace name: lower-case letters, digits and '-' (max 63, starting and ending with a letter or digit)");
         }
         long pendingTimeout = integer(ConfigOption.KUBERNETES_PENDING_TIMEOUT_SECONDS, 1, 86_400);
+        long apiQps = integer(ConfigOption.KUBERNETES_API_QPS, 1, 1000);
+        long apiBurst = integer(ConfigOption.KUBERNETES_API_BURST, 1, 1000);
 
         if (!problems.isEmpty()) {
             return new Result(null, problems);
@@ -164,7 +166,7 @@ public final class ConfigLoader {
                 Duration.ofMillis(pollInterval), Duration.ofMillis(pollTimeout), Duration.ofMillis(heartbeat),
                 Duration.ofMillis(requestTimeout), Duration.ofMillis(shutdownGrace), logLimit, docker,
                 health[0], Integer.parseInt(health[1]), logFormat, executor,
-                new KubernetesConfig(namespace, Duration.ofSeconds(pendingTimeout)));
+                new KubernetesConfig(namespace, Duration.ofSeconds(pendingTimeout), (int) apiQps, (int) apiBurst));
         return new Result(config, List.of());
     }
 
@@ -480,6 +482,8 @@ public final class ConfigLoader {
         if (c.executor() == ExecutorKind.KUBERNETES) {
             m.put(ConfigOption.KUBERNETES_NAMESPACE.env(), c.kubernetes().namespace() == null ? "(the client's namespace)" : c.kubernetes().namespace());
             m.put(ConfigOption.KUBERNETES_PENDING_TIMEOUT_SECONDS.env(), Long.toString(c.kubernetes().pendingTimeout().toSeconds()));
+            m.put(ConfigOption.KUBERNETES_API_QPS.env(), Integer.toString(c.kubernetes().apiQps()));
+            m.put(ConfigOption.KUBERNETES_API_BURST.env(), Integer.toString(c.kubernetes().apiBurst()));
         }
         return m;
     }

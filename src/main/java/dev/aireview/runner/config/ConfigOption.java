@@ -42,7 +42,9 @@ public enum ConfigOption {
     LOG_FORMAT("RUNNER_LOG_FORMAT", "--log-format", "text", "Format of the runner's own log lines on stdout: text (one readable line each) or json (one JSON object per line for log pipelines: @timestamp, level, thread_name, logger_name, message, taskId, runner, stack_trace). Secrets are masked in both."),
     EXECUTOR("RUNNER_EXECUTOR", "--executor", "docker", "Where tasks run: docker (one container per task on DOCKER_HOST) or kubernetes (one pod per task on the cluster the runner's service account or kubeconfig reaches; see docs/kubernetes.md)."),
     KUBERNETES_NAMESPACE("KUBERNETES_NAMESPACE", "--kubernetes-namespace", "(the client's namespace)", "Namespace of the task pods and Secrets (RUNNER_EXECUTOR=kubernetes); by default the runner pod's own namespace, else the kubeconfig context's, else default."),
-    KUBERNETES_PENDING_TIMEOUT_SECONDS("KUBERNETES_PENDING_TIMEOUT_SECONDS", "--pending-timeout-seconds", "300", "How long a task pod may stay unscheduled or keep failing to pull its image (s, > 0); then the task fails (unschedulable: runner_shutdown, so the server retries it; image: executor_failed) with the cluster's words.");
+    KUBERNETES_PENDING_TIMEOUT_SECONDS("KUBERNETES_PENDING_TIMEOUT_SECONDS", "--pending-timeout-seconds", "300", "How long a task pod may stay unscheduled or keep failing to pull its image (s, > 0); then the task fails (unschedulable: runner_shutdown, so the server retries it; image: executor_failed) with the cluster's words."),
+    KUBERNETES_API_QPS("KUBERNETES_API_QPS", "--kubernetes-api-qps", "5", "Client-side rate limit of the runner's Kubernetes API requests (requests per second, 1-1000; every request of the executor: pods, logs, Secrets, Lease, watch). Requests beyond it wait their turn."),
+    KUBERNETES_API_BURST("KUBERNETES_API_BURST", "--kubernetes-api-burst", "10", "How many Kubernetes API requests may go at once above KUBERNETES_API_QPS after a quiet spell (1-1000).");
 
     private final String env;
     private final String flag;

@@ -41,10 +41,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * The Kubernetes executor: one claimed task becomes one pod ({@link PodSpecs}: clone, review, report) and one Secret,
  * followed through the runner's shared pod watch ({@link PodWatch}), judged by {@link PodClassifier}, its result read
  * from the report container's log ({@link ResultFrame}); pod and Secret are deleted whatever happens. Every API call
- * runs under the client's request deadline ({@link #API_REQUEST_TIMEOUT}).
+ * attempt runs under the client's request deadline ({@link #API_REQUEST_TIMEOUT}); every request passes the
+ * {@link ApiGate} (rate limit), and every call of the executor is retried by it within a whole-call deadline.
  *
  * <p>API calls of one task: create pod, create Secret, read the clone's log, follow the review's log (1 stream, up to
- * {@link LogFollower#MAX_RESUMES} reopenings), read the report's log, delete pod, delete Secret (7, at most 10). Watching costs nothing per task. The verbs are those of the chart's Role:
+ * {@link LogFollower#MAX_RESUMES} reopenings, the final read after the container's end among them), read the report's log, delete pod, delete Secret (8 with the final read, at most 10; retries come on top). Watching costs nothing per task. The verbs are those of the chart's Role:
  * {@link #RBAC}.
  */
 public final class KubernetesTaskExecutor implements TaskExecutor {
@@ -70,6 +71,10 @@ public final class KubernetesTaskExecutor implements TaskExecutor {
     private final PodSpecs specs;
     private final PodClassifier classifier;
     private final DirectoryClaimJournal claimJournal;
+    /** Rate limit, Retry-After and retries of every API call (one policy, {@link ApiGate}). */
+    private final ApiGate gate;
+    /** The client's settings when the executor makes its client (null: in-cluster or kubeconfig). */
+    private Config clientConfig;
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile KubernetesClient client;
     private volatile String namespace;
@@ -82,13 +87,20 @@ public final class KubernetesTaskExecutor implements TaskExecutor {
     /** First wait before a followed log is resumed (then 2×, 4×; {@link LogFollower#MAX_RESUMES} at most). */
     static final Duration LOG_RESUME_BACKOFF = Duration.ofSeconds(1);
     private Duration logBackoff = LOG_RESUME_BACKOFF;
+    /** How often the janitor looks for this runner's objects past their deadline annotation (2 list calls a round). */
+    static final Duration JANITOR_EVERY = Duration.ofMinutes(5);
+    private Duration janitorEvery = JANITOR_EVERY;
+    private volatile java.util.concurrent.ScheduledExecutorService janitor;
 
     /** Production: in-cluster credentials (service account) or the kubeconfig, connected on {@link #start()}. */
     public KubernetesTaskExecutor(DockerConfig config, KubernetesConfig kubernetes) {
         this(config, kubernetes, null);
     }
 
-    /** With a given client (tests); closed by {@link #close()}. */
+    /**
+     * With a given client (tests); closed by {@link #close()}. The executor's calls are retried by its gate, but the
+     * client's requests pass no rate limit unless the client was made by {@link #connect} (see {@link #connecting}).
+     */
     public KubernetesTaskExecutor(DockerConfig config, KubernetesConfig kubernetes, KubernetesClient client) {
         this.config = config;
         this.kubernetes = kubernetes;
@@ -96,26 +108,37 @@ public final class KubernetesTaskExecutor implements TaskExecutor {
         this.specs = new PodSpecs(config);
         this.classifier = new PodClassifier(kubernetes.pendingTimeout());
         this.claimJournal = new DirectoryClaimJournal(config.workspaceBase().resolve(config.runnerName()).resolve("claims"));
+        this.gate = new ApiGate(kubernetes.apiQps(), kubernetes.apiBurst());
     }
 
-    /** A client with whole-request deadlines and a bounded retry (fabric8 retries 5xx/429 honouring Retry-After). */
-    static KubernetesClient connect(KubernetesConfig kubernetes) {
-        Config c = new ConfigBuilder(Config.autoConfigure(null))
+    /** An executor that makes its client from {@code base} (tests: the mock server's), as production does. */
+    static KubernetesTaskExecutor connecting(DockerConfig config, KubernetesConfig kubernetes, Config base) {
+        KubernetesTaskExecutor ex = new KubernetesTaskExecutor(config, kubernetes, (KubernetesClient) null);
+        ex.clientConfig = base;
+        return ex;
+    }
+
+    /**
+     * A client with whole-request deadlines, every request through {@code gate} (rate limit, Retry-After noted), and
+     * fabric8's own retry off ({@link ApiGate#call} retries the executor's calls within their deadline).
+     */
+    static KubernetesClient connect(Config base, KubernetesConfig kubernetes, ApiGate gate) {
+        Config c = new ConfigBuilder(base)
                 .withRequestTimeout((int) API_REQUEST_TIMEOUT.toMillis())
                 .withConnectionTimeout((int) API_CONNECT_TIMEOUT.toMillis())
-                .withRequestRetryBackoffLimit(3)
-                .withRequestRetryBackoffInterval(500)
+                .withRequestRetryBackoffLimit(0)
                 .build();
         if (kubernetes.namespace() != null) {
             c.setNamespace(kubernetes.namespace());
         }
-        return new KubernetesClientBuilder().withConfig(c).build();
+        return new KubernetesClientBuilder().withConfig(c)
+                .withHttpClientBuilderConsumer(b -> b.addOrReplaceInterceptor("ai-review-api-gate", gate)).build();
     }
 
     @Override
     public void start() {
         if (client == null) {
-            client = connect(kubernetes);
+            client = connect(clientConfig != null ? clientConfig : Config.autoConfigure(null), kubernetes, gate);
         }
         namespace = kubernetes.namespace() != null ? kubernetes.namespace()
                 : client.getNamespace() != null ? client.getNamespace() : "default";
@@ -124,9 +147,10 @@ public final class KubernetesTaskExecutor implements TaskExecutor {
             l.acquire();
             lease = l;
             l.startRenewing(leaseRenewEvery);
-            leftoverTaskIds = new PodReaper(client, namespace, config.runnerName()).reap();
-            logs = new PodLogs(client, namespace);
-            watch = new PodWatch(client, namespace, config.runnerName());
+            leftoverTaskIds = new PodReaper(client, namespace, config.runnerName(), gate).reap();
+            logs = new PodLogs(client, namespace, gate);
+            watch = gate.call("watch this runner's pods", () -> new PodWatch(client, namespace, config.runnerName()));
+            startJanitor(new PodReaper(client, namespace, config.runnerName(), gate));
         } catch (KubernetesClientException e) {
             if (e.getCode() <= 0) {
                 Throwable cause = e.getCause() == null ? e : e.getCause();
@@ -138,6 +162,22 @@ public final class KubernetesTaskExecutor implements TaskExecutor {
         }
         LOG.info("Kubernetes executor ready: namespace {}, image {}, pending timeout {} s", namespace,
                 config.executorImage(), kubernetes.pendingTimeout().toSeconds());
+    }
+
+    private void startJanitor(PodReaper reaper) {
+        janitor = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "k8s-janitor-" + config.runnerName());
+            t.setDaemon(true);
+            return t;
+        });
+        long ms = janitorEvery.toMillis();
+        janitor.scheduleWithFixedDelay(() -> {
+            try {
+                reaper.sweepExpired(Instant.now());
+            } catch (RuntimeException e) {
+                LOG.warn("janitor: this runner's task pods and Secrets could not be checked: {}", e.getMessage());
+            }
+        }, ms, ms, java.util.concurrent.TimeUnit.MILLISECONDS);
     }
 
     @Override
@@ -199,6 +239,11 @@ public final class KubernetesTaskExecutor implements TaskExecutor {
                 podMade = true;
                 secretMade = createSecret(specs.secret(task, deadline), pod);
             } catch (KubernetesClientException e) {
+                // a create without an answer may have reached the server: the finally deletes what may exist
+                if (e.getCode() <= 0) {
+                    podMade = true;
+                    secretMade = true;
+                }
                 return finish(started, refused(e, masker), null);
             }
             Instant created = Instant.now();
@@ -326,13 +371,14 @@ public final class KubernetesTaskExecutor implements TaskExecutor {
 
     private Pod createPod(Pod pod, String taskId) {
         try {
-            return client.pods().inNamespace(namespace).resource(pod).create();
+            return gate.call("create pod " + pod.getMetadata().getName(), () -> client.pods().inNamespace(namespace).resource(pod).create());
         } catch (KubernetesClientException e) {
             if (e.getCode() != 409) {
                 throw e;
             }
             // an earlier create of this very pod timed out on our side but reached the server: adopt it
-            Pod existing = client.pods().inNamespace(namespace).withName(pod.getMetadata().getName()).get();
+            Pod existing = gate.call("get pod " + pod.getMetadata().getName(),
+                    () -> client.pods().inNamespace(namespace).withName(pod.getMetadata().getName()).get());
             if (existing == null || !ours(existing, taskId)) {
                 throw e;
             }
@@ -347,7 +393,7 @@ public final class KubernetesTaskExecutor implements TaskExecutor {
                 .withName(pod.getMetadata().getName()).withUid(pod.getMetadata().getUid()).withBlockOwnerDeletion(false)
                 .build(), lease.ownerReference()));
         try {
-            client.secrets().inNamespace(namespace).resource(secret).create();
+            gate.call("create Secret " + secret.getMetadata().getName(), () -> client.secrets().inNamespace(namespace).resource(secret).create());
         } catch (KubernetesClientException e) {
             if (e.getCode() != 409) {
                 throw e;
@@ -372,6 +418,11 @@ public final class KubernetesTaskExecutor implements TaskExecutor {
             return TaskResult.failure(ErrorKind.RUNNER_SHUTDOWN, "the task namespace's ResourceQuota is full; the task pod "
                     + "was not created: " + PodClassifier.clip(words));
         }
+        if (ApiGate.retryable(e)) {
+            // throttled, failing or silent beyond the call's retries and deadline: the cluster's trouble, retryable
+            return TaskResult.failure(ErrorKind.RUNNER_SHUTDOWN, "the Kubernetes API did not take the task pod "
+                    + (e.getCode() > 0 ? "(HTTP " + e.getCode() + ")" : "(no answer)") + ": " + PodClassifier.clip(words));
+        }
         return TaskResult.failure(ErrorKind.EXECUTOR_FAILED, "the Kubernetes API refused the task pod (HTTP " + e.getCode() + "): "
                 + PodClassifier.clip(words));
     }
@@ -381,7 +432,7 @@ public final class KubernetesTaskExecutor implements TaskExecutor {
             return;
         }
         try {
-            client.pods().inNamespace(namespace).withName(name).withGracePeriod(graceSeconds).delete();
+            gate.call("delete pod " + name, () -> client.pods().inNamespace(namespace).withName(name).withGracePeriod(graceSeconds).delete());
             deleted.set(true);
         } catch (KubernetesClientException e) {
             LOG.warn("task pod {} could not be deleted ({}); the next start of this runner removes it", name, e.getMessage());
@@ -390,7 +441,7 @@ public final class KubernetesTaskExecutor implements TaskExecutor {
 
     private void deleteSecret(String name) {
         try {
-            client.secrets().inNamespace(namespace).withName(name).delete();
+            gate.call("delete Secret " + name, () -> client.secrets().inNamespace(namespace).withName(name).delete());
         } catch (KubernetesClientException e) {
             LOG.warn("task Secret {} could not be deleted ({}); it goes with its pod, or at the next start", name, e.getMessage());
         }
@@ -455,6 +506,9 @@ public final class KubernetesTaskExecutor implements TaskExecutor {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
+        if (janitor != null) {
+            janitor.shutdownNow();
+        }
         if (watch != null) {
             watch.close();
         }
@@ -470,6 +524,21 @@ public final class KubernetesTaskExecutor implements TaskExecutor {
     void leaseTiming(Duration duration, Duration renewEvery) {
         this.leaseDuration = duration;
         this.leaseRenewEvery = renewEvery;
+    }
+
+    /** The janitor's period (tests; before {@link #start()}). */
+    void janitorEvery(Duration every) {
+        this.janitorEvery = every;
+    }
+
+    /** The pod as the runner's watch shows it (tests). */
+    Pod watchedPod(String name) {
+        return watch.get(name);
+    }
+
+    /** The API gate (tests). */
+    ApiGate gate() {
+        return gate;
     }
 
     /** First back-off of a log resume (tests). */

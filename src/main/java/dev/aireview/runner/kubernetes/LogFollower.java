@@ -31,6 +31,12 @@ import java.util.function.BiConsumer;
  * {@link LogStream#SYSTEM} line says so, with both timestamps. A resumed stream without any line proves nothing and
  * says nothing.
  *
+ * <p>The end: a stream opened after the container ended holds everything (the kubelet sends the whole file and
+ * closes). A stream that was open while the container ended may have been closed by the kubelet before its last
+ * lines (the stream closes as the container ends, racing the last writes), so once the container is seen ended one
+ * final read follows at once, from the last timestamp delivered, under the same rules ({@link Next#FINAL}); it is
+ * one of the {@link #MAX_RESUMES}, so the API budget stays.
+ *
  * <p>Bounded: at most {@link #MAX_RESUMES} resumes per container, after back-off {@code base}, 2×, 4×…; lines are at
  * most {@link #MAX_LINE_BYTES} (the rest of a longer line passes on in pieces); at most {@link #MAX_BOUNDARY_LINES}
  * texts are remembered at the last timestamp.
@@ -43,8 +49,8 @@ final class LogFollower {
     /** Longest timestamp prefix looked for ("2006-01-02T15:04:05.999999999+07:00" is 35). */
     private static final int MAX_PREFIX = 40;
 
-    /** What to do after a stream ended. */
-    enum Next { STOP, RESUME, GIVE_UP }
+    /** What to do after a stream ended: stop, reopen after {@link #backoff()}, reopen at once (the final read), give up. */
+    enum Next { STOP, RESUME, FINAL, GIVE_UP }
 
     private final String container;
     /** Receives the lines' text (timestamp stripped), '\n'-terminated, as bytes (a LogPump cuts, masks and keeps the tail). */
@@ -63,6 +69,8 @@ final class LogFollower {
     /** A resumed stream still sending what was delivered before (until its first line after the last timestamp). */
     private boolean overlap;
     private int opens;
+    /** The open stream was opened after the container had ended (it holds everything). */
+    private boolean openedAfterEnd;
     private int resumes;
     private int gaps;
     private long delivered;
@@ -80,8 +88,17 @@ final class LogFollower {
         return last == null ? null : last.truncatedTo(ChronoUnit.SECONDS).toString();
     }
 
-    /** A stream (re)opened: from now on, what it sends is checked against what was delivered. */
+    /** A stream (re)opened while the container may still run. */
     void opened() {
+        opened(false);
+    }
+
+    /**
+     * A stream (re)opened: from now on, what it sends is checked against what was delivered.
+     * {@code containerEnded}: the container had already ended when it was opened.
+     */
+    void opened(boolean containerEnded) {
+        openedAfterEnd = containerEnded;
         line.reset();
         continuing = null;
         if (opens++ > 0 && last != null) {
@@ -229,6 +246,25 @@ final class LogFollower {
         }
         resumes++;
         return Next.RESUME;
+    }
+
+    /**
+     * The open stream ended; {@code clean}: at its end of file (not failed), {@code containerEnded}: the container
+     * is seen ended now. A clean stream opened after the end: {@link Next#STOP}. A stream that was open while the
+     * container ended: {@link Next#FINAL} (one more read at once, counted as a resume). While the container runs:
+     * as {@link #ended(boolean) ended(false)}.
+     */
+    Next closed(boolean clean, boolean containerEnded) {
+        if (containerEnded && clean && openedAfterEnd) {
+            return ended(true);
+        }
+        if (containerEnded && !openedAfterEnd && resumes < MAX_RESUMES) {
+            line.reset(); // the final read sends the partial line again
+            continuing = null;
+            resumes++;
+            return Next.FINAL;
+        }
+        return ended(false);
     }
 
     /** The wait before the current resume: base, 2×base, 4×base… */

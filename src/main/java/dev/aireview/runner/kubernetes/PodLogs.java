@@ -41,10 +41,12 @@ final class PodLogs {
 
     private final KubernetesClient client;
     private final String namespace;
+    private final ApiGate gate;
 
-    PodLogs(KubernetesClient client, String namespace) {
+    PodLogs(KubernetesClient client, String namespace, ApiGate gate) {
         this.client = client;
         this.namespace = namespace;
+        this.gate = gate;
     }
 
     /** Hands the log of {@code container} line by line to {@code sink}; the last lines, or a note why there are none. */
@@ -114,7 +116,10 @@ final class PodLogs {
                     }
                     LogFollower.Next next;
                     synchronized (follower) {
-                        next = follower.ended(clean && (containerEnded.getAsBoolean() || endedSaid()));
+                        next = follower.closed(clean, containerEnded.getAsBoolean() || endedSaid());
+                    }
+                    if (next == LogFollower.Next.FINAL) {
+                        continue; // the container ended while this stream ran: its last lines, read at once
                     }
                     if (next != LogFollower.Next.RESUME) {
                         break;
@@ -147,9 +152,10 @@ final class PodLogs {
                     .append("/api/v1/namespaces/").append(namespace).append("/pods/").append(pod)
                     .append("/log?container=").append(container).append("&follow=true&timestamps=true");
             String since;
+            boolean endedBefore = containerEnded.getAsBoolean() || endedSaid();
             synchronized (follower) {
                 since = follower.sinceTime();
-                follower.opened();
+                follower.opened(endedBefore);
             }
             if (since != null) {
                 url.append("&sinceTime=").append(since);
@@ -292,6 +298,24 @@ final class PodLogs {
      * ({@link KubernetesTaskExecutor#API_REQUEST_TIMEOUT}) bounds the whole call.
      */
     private InputStream get(String pod, String container, int limitBytes) throws IOException {
+        try {
+            return gate.call("read the " + container + " container's log", () -> {
+                try {
+                    return getOnce(pod, container, limitBytes);
+                } catch (IOException e) {
+                    throw new KubernetesClientException(e.getMessage(), 0, null);
+                }
+            });
+        } catch (KubernetesClientException e) {
+            if (e.getCode() <= 0) {
+                throw new IOException(e.getMessage(), e);
+            }
+            throw e;
+        }
+    }
+
+    /** One attempt of {@link #get}. */
+    private InputStream getOnce(String pod, String container, int limitBytes) throws IOException {
         String url = client.getMasterUrl().toString().replaceAll("/$", "") + "/api/v1/namespaces/" + namespace + "/pods/" + pod
                 + "/log?pretty=false&container=" + container + "&limitBytes=" + limitBytes;
         HttpClient http = client.getHttpClient();

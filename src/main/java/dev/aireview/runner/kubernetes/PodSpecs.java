@@ -55,8 +55,17 @@ public final class PodSpecs {
     public static final String LABEL_MANAGED = "ai-review.dev/managed";
     public static final String LABEL_TASK_HASH = "ai-review.dev/task-hash";
     public static final String ANNOTATION_TASK = "ai-review.dev/task-id";
-    /** When the runner stops caring about the pod (task wall time); a janitor may delete it after this instant. */
+    /**
+     * When the runner has stopped caring about the object: the task's wall-time deadline plus {@link #DEADLINE_GRACE}
+     * (by then execute has deleted it, or given up on deleting it). The janitor ({@link PodReaper#sweepExpired})
+     * deletes this runner's objects past it, a backstop beside activeDeadlineSeconds.
+     */
     public static final String ANNOTATION_DEADLINE = "ai-review.dev/deadline";
+    /**
+     * After the task's deadline, how long execute may still be busy with its objects: the delete at the deadline
+     * and the wait for the pod to go ({@code GONE_SLACK}), the Secret's delete (each call within its deadline).
+     */
+    public static final java.time.Duration DEADLINE_GRACE = java.time.Duration.ofMinutes(2);
     static final String SECRET_DIR = "/run/ai-review";
     static final String STDIN_KEY = "clone-stdin";
     static final String TASK_KEY = "task.json";
@@ -88,7 +97,21 @@ public final class PodSpecs {
     }
 
     private static Map<String, String> annotations(String taskId, Instant deadline) {
-        return Map.of(ANNOTATION_TASK, taskId, ANNOTATION_DEADLINE, deadline.toString());
+        return Map.of(ANNOTATION_TASK, taskId, ANNOTATION_DEADLINE, deadline.plus(DEADLINE_GRACE).toString());
+    }
+
+    /** The instant of an object's deadline annotation; null when it has none or it does not parse. */
+    static Instant expiry(io.fabric8.kubernetes.api.model.HasMetadata o) {
+        Map<String, String> a = o.getMetadata().getAnnotations();
+        String v = a == null ? null : a.get(ANNOTATION_DEADLINE);
+        if (v == null) {
+            return null;
+        }
+        try {
+            return Instant.parse(v);
+        } catch (java.time.format.DateTimeParseException e) {
+            return null;
+        }
     }
 
     /** The task's Secret: the clone's stdin (token and URL) and task.json (which may carry the AI key). */

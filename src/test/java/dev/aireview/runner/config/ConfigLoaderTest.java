@@ -296,20 +296,30 @@ class ConfigLoaderTest {
         assertEquals(ExecutorKind.DOCKER, docker.executor());
         assertEquals(null, docker.kubernetes().namespace());
         assertEquals(300, docker.kubernetes().pendingTimeout().toSeconds());
+        assertEquals(5, docker.kubernetes().apiQps());
+        assertEquals(10, docker.kubernetes().apiBurst());
         Map<String, String> env = required();
         env.put("RUNNER_EXECUTOR", " Kubernetes ");
         env.put("KUBERNETES_NAMESPACE", "ai-review-tasks");
         env.put("KUBERNETES_PENDING_TIMEOUT_SECONDS", "60");
-        RunnerConfig k = ok(env, Map.of());
+        env.put("KUBERNETES_API_QPS", "20");
+        RunnerConfig k = ok(env, Map.of("KUBERNETES_API_BURST", "40"));
         assertEquals(ExecutorKind.KUBERNETES, k.executor());
         assertEquals("ai-review-tasks", k.kubernetes().namespace());
         assertEquals(60, k.kubernetes().pendingTimeout().toSeconds());
+        assertEquals(20, k.kubernetes().apiQps());
+        assertEquals(40, k.kubernetes().apiBurst(), "the flag");
+        assertEquals("20", ConfigLoader.describe(k).get("KUBERNETES_API_QPS"));
         assertEquals("kubernetes", ConfigLoader.describe(k).get("RUNNER_EXECUTOR"));
         env.put("RUNNER_EXECUTOR", "podman");
         env.put("KUBERNETES_NAMESPACE", "Bad_NS");
         env.put("KUBERNETES_PENDING_TIMEOUT_SECONDS", "0");
+        env.put("KUBERNETES_API_QPS", "0");
+        env.put("KUBERNETES_API_BURST", "5000");
         List<String> p = problems(env);
-        assertEquals(3, p.size(), p.toString());
+        assertEquals(5, p.size(), p.toString());
+        assertTrue(p.stream().anyMatch(l -> l.startsWith("KUBERNETES_API_QPS='0'")), p.toString());
+        assertTrue(p.stream().anyMatch(l -> l.startsWith("KUBERNETES_API_BURST='5000'")), p.toString());
         assertTrue(p.stream().anyMatch(l -> l.startsWith("RUNNER_EXECUTOR='podman': use docker or kubernetes")), p.toString());
         assertTrue(p.stream().anyMatch(l -> l.startsWith("KUBERNETES_NAMESPACE='Bad_NS'")), p.toString());
         assertTrue(p.stream().anyMatch(l -> l.startsWith("KUBERNETES_PENDING_TIMEOUT_SECONDS")), p.toString());
@@ -334,6 +344,6 @@ class ConfigLoaderTest {
             assertTrue(doc.contains("`" + o.env() + "`"), o.env());
             assertTrue(doc.contains("`" + o.flag() + "`"), o.flag());
         }
-        assertEquals(38, ConfigOption.values().length);
+        assertEquals(40, ConfigOption.values().length);
     }
 }

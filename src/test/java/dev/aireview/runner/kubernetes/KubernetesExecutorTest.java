@@ -88,6 +88,8 @@ class KubernetesExecutorTest {
     void setUp() {
         kubelet = new KubeletScript(client, server, NS);
         runner = "k8s-" + UUID.randomUUID().toString().substring(0, 8);
+        // the JVM's first TLS handshake (class loading, on a loaded machine) on the test's client, with its 10 s to connect
+        client.pods().inNamespace(NS).withName("warm-up").get();
     }
 
     @AfterEach
@@ -101,13 +103,18 @@ class KubernetesExecutorTest {
     }
 
     KubernetesTaskExecutor started(String runnerName, Duration pendingTimeout) {
-        KubernetesClient own;
-        try (KubernetesClient base = server.createClient()) {
-            own = new KubernetesClientBuilder().withConfig(new ConfigBuilder(base.getConfiguration())
-                    .withUserAgent(EXECUTOR_AGENT).build()).build();
+        return started(runnerName, new KubernetesConfig(NS, pendingTimeout), ex -> { });
+    }
+
+    /** An executor that makes its client as production does (gate, deadlines, no fabric8 retry) from the mock's settings. */
+    KubernetesTaskExecutor started(String runnerName, KubernetesConfig kubernetes, java.util.function.Consumer<KubernetesTaskExecutor> before) {
+        io.fabric8.kubernetes.client.Config base;
+        try (KubernetesClient c = server.createClient()) {
+            base = new ConfigBuilder(c.getConfiguration()).withUserAgent(EXECUTOR_AGENT).build();
         }
-        KubernetesTaskExecutor ex = new KubernetesTaskExecutor(config(runnerName), new KubernetesConfig(NS, pendingTimeout), own);
+        KubernetesTaskExecutor ex = KubernetesTaskExecutor.connecting(config(runnerName), kubernetes, base);
         ex.logBackoff(Duration.ofMillis(200));
+        before.accept(ex);
         executors.add(ex);
         ex.start();
         return ex;
@@ -595,6 +602,94 @@ class KubernetesExecutorTest {
         assertNothingLeft();
         assertEquals(1, client.pods().inNamespace(NS).withLabel(PodSpecs.LABEL_RUNNER, other).list().getItems().size());
         assertEquals(1, client.secrets().inNamespace(NS).withLabel(PodSpecs.LABEL_RUNNER, other).list().getItems().size());
+    }
+
+    /**
+     * The executor's calls go through its {@link ApiGate}: a pod create answered 429 (Retry-After) and a report log
+     * read answered 503 are retried; the task completes with one pod made and exactly one result.
+     */
+    @Test
+    void throttledAndUnavailableCallsAreRetriedAndTheTaskCompletes() throws Exception {
+        KubernetesTaskExecutor ex = started();
+        ReviewTask task = task(TOKEN);
+        String name = name(task);
+        server.expect().post().withPath("/api/v1/namespaces/" + NS + "/pods").andReturn(429, new StatusBuilder()
+                .withStatus("Failure").withCode(429).withReason("TooManyRequests").withMessage("slow down").build())
+                .withHeader("Retry-After", "1").once();
+        // before happy() serves the report's log: the first read of it meets a 503
+        server.expect().get().withPath("/api/v1/namespaces/" + NS + "/pods/" + name + "/log?pretty=false&container=" + PodSpecs.REPORT
+                + "&limitBytes=" + ResultFrame.logBytes(DockerConfig.DEFAULT_RESULT_LIMIT_BYTES)).andReturn(503, "unavailable").once();
+        drain();
+        TaskResult r = happy(ex, task, new TaskContextStub(Duration.ofMinutes(5)), ResultFrame.frame(RESULT_JSON.getBytes(StandardCharsets.UTF_8)));
+        assertEquals(ResultStatus.COMPLETED, r.status(), String.valueOf(r.error()));
+        List<RecordedRequest> calls = executorCalls(drain());
+        assertEquals(2, calls.stream().filter(q -> q.getMethod().equals("POST") && q.getPath().endsWith("/pods")).count(),
+                "the throttled create and its retry");
+        assertEquals(2, calls.stream().filter(q -> q.getPath().contains("container=" + PodSpecs.REPORT)).count(),
+                "the report's log read and its retry");
+        assertEquals(1, calls.stream().filter(q -> q.getMethod().equals("DELETE") && q.getPath().endsWith("/pods/" + name)).count());
+        assertNothingLeft();
+    }
+
+    /** A create the API keeps throttling beyond the call's deadline: retryable, named, no pod and no Secret left. */
+    @Test
+    void aCreateThrottledBeyondItsDeadlineIsRetryable() throws Exception {
+        KubernetesTaskExecutor ex = started();
+        server.expect().post().withPath("/api/v1/namespaces/" + NS + "/pods").andReturn(429, new StatusBuilder()
+                .withStatus("Failure").withCode(429).withReason("TooManyRequests").withMessage("slow down").build())
+                .withHeader("Retry-After", "600").always();
+        TaskResult r = result(run(ex, task(TOKEN), new TaskContextStub(Duration.ofMinutes(5))));
+        assertEquals(ErrorKind.RUNNER_SHUTDOWN, r.error().kind(), r.error().message());
+        assertTrue(r.error().message().contains("HTTP 429") && r.error().message().contains("asked to retry after 600 s"),
+                r.error().message());
+        assertTrue(r.stats().durationMs() < ApiGate.CALL_DEADLINE.toMillis(), "ended after " + r.stats().durationMs() + " ms");
+        assertNothingLeft();
+    }
+
+    /**
+     * Each task object carries its deadline annotation (start + wall time + grace); the janitor deletes this runner's
+     * pods and Secrets past theirs, and leaves its live task's and another runner's.
+     */
+    @Test
+    void theJanitorDeletesOnlyThisRunnersObjectsPastTheirDeadline() throws Exception {
+        KubernetesTaskExecutor ex = started(runner, new KubernetesConfig(NS, Duration.ofMinutes(5)), e -> e.janitorEvery(Duration.ofMillis(200)));
+        java.time.Instant before = java.time.Instant.now();
+        ReviewTask live = task(TOKEN);
+        TaskContextStub ctx = new TaskContextStub(Duration.ofMinutes(5));
+        CompletableFuture<TaskResult> f = run(ex, live, ctx);
+        Pod livePod = kubelet.awaitPod(name(live));
+        java.time.Instant after = java.time.Instant.now();
+        java.time.Instant expiry = PodSpecs.expiry(livePod);
+        assertNotNull(expiry, livePod.getMetadata().getAnnotations().toString());
+        java.time.Instant lo = before.plus(Duration.ofMinutes(5)).plus(PodSpecs.DEADLINE_GRACE).minusSeconds(1);
+        java.time.Instant hi = after.plus(Duration.ofMinutes(5)).plus(PodSpecs.DEADLINE_GRACE).plusSeconds(1);
+        assertTrue(!expiry.isBefore(lo) && !expiry.isAfter(hi), expiry + " within " + lo + " .. " + hi);
+        await().atMost(KubeletScript.WAIT).until(() -> client.secrets().inNamespace(NS).withName(name(live)).get() != null);
+        assertEquals(expiry, PodSpecs.expiry(client.secrets().inNamespace(NS).withName(name(live)).get()));
+
+        // an object of this runner whose task's deadline passed long ago (its deletes failed), and another runner's
+        java.time.Instant longAgo = java.time.Instant.now().minus(Duration.ofMinutes(30));
+        ReviewTask stale = task(null);
+        PodSpecs mine = new PodSpecs(config(runner));
+        client.pods().inNamespace(NS).resource(mine.pod(stale, Duration.ofMinutes(5), longAgo)).create();
+        client.secrets().inNamespace(NS).resource(mine.secret(stale, longAgo)).create();
+        String other = runner + "-other";
+        PodSpecs theirs = new PodSpecs(config(other));
+        ReviewTask otherTask = task(null);
+        client.pods().inNamespace(NS).resource(theirs.pod(otherTask, Duration.ofMinutes(5), longAgo)).create();
+        client.secrets().inNamespace(NS).resource(theirs.secret(otherTask, longAgo)).create();
+
+        await().atMost(KubeletScript.WAIT).until(() -> client.pods().inNamespace(NS).withName(name(stale)).get() == null
+                && client.secrets().inNamespace(NS).withName(name(stale)).get() == null);
+        assertNotNull(client.pods().inNamespace(NS).withName(name(live)).get(), "the live task's pod is kept");
+        assertNotNull(client.secrets().inNamespace(NS).withName(name(live)).get(), "the live task's Secret is kept");
+        String otherName = PodSpecs.name(other, otherTask.id());
+        assertNotNull(client.pods().inNamespace(NS).withName(otherName).get(), "another runner's pod is not this janitor's");
+        assertNotNull(client.secrets().inNamespace(NS).withName(otherName).get(), "another runner's Secret is not this janitor's");
+        assertFalse(f.isDone());
+        ctx.cancel().cancel(CancelReason.SERVER_CANCELLED);
+        assertEquals(ErrorKind.CANCELLED, result(f).error().kind());
+        assertNothingLeft();
     }
 
     /** A Lease of {@code runnerName} last renewed a minute ago (its runner died), with a pod and a Secret it owns. */

@@ -130,4 +130,49 @@ class LogFollowerTest {
         assertEquals(List.of("no timestamp here"), lines());
         assertNull(f.last());
     }
+
+    /**
+     * The end race: the stream that was open while the container ended closed before its last lines. Seen ended, the
+     * follower reads once more at once, from the second of its last line: the last lines arrive, none twice.
+     */
+    @Test
+    void aStreamOpenWhenTheContainerEndedIsFollowedByOneFinalReadWithoutDuplicates() {
+        f.opened(false);
+        feed("2026-12-06T19:45:09.100Z a\n2026-12-06T19:45:09.200Z tick\n2026-12-06T19:45:09.200Z tick\n2026-12-06T19:45:09.300Z hal");
+        assertEquals(LogFollower.Next.FINAL, f.closed(true, true), "closed as the container ended: one final read");
+        assertEquals("2026-12-06T19:45:09Z", f.sinceTime(), "from the last timestamp delivered");
+        assertEquals(1, f.resumes(), "the final read is one of the resumes (the API budget)");
+        f.opened(true);
+        feed("2026-12-06T19:45:09.100Z a\n2026-12-06T19:45:09.200Z tick\n2026-12-06T19:45:09.200Z tick\n"
+                + "2026-12-06T19:45:09.300Z half line\n2026-12-06T19:45:09.900Z last words\n2026-12-06T19:45:09.950Z bye");
+        assertEquals(LogFollower.Next.STOP, f.closed(true, true), "opened after the end: it held everything");
+        assertEquals(List.of("a", "tick", "tick", "half line", "last words", "bye"), lines());
+        assertEquals(3, f.duplicates());
+        assertTrue(notes.isEmpty(), notes.toString());
+    }
+
+    @Test
+    void aStreamOpenedAfterTheEndStopsAndOneStillRunningResumes() {
+        f.opened(true);
+        feed("2026-12-06T19:45:09Z all of it\n");
+        assertEquals(LogFollower.Next.STOP, f.closed(true, true));
+        assertEquals(0, f.resumes());
+        LogFollower g = new LogFollower("review", (b, n) -> { }, (stream, line) -> { }, Duration.ofMillis(100));
+        g.opened(false);
+        assertEquals(LogFollower.Next.RESUME, g.closed(true, false), "closed while the container runs");
+        g.opened(true);
+        assertEquals(LogFollower.Next.RESUME, g.closed(false, true), "a failed stream after the end is resumed as before");
+    }
+
+    @Test
+    void noFinalReadWhenTheResumesAreSpent() {
+        f.opened(false);
+        feed("2026-12-06T19:45:09.100Z a\n");
+        for (int i = 0; i < LogFollower.MAX_RESUMES; i++) {
+            assertEquals(LogFollower.Next.RESUME, f.closed(true, false));
+            f.opened(false);
+        }
+        assertEquals(LogFollower.Next.GIVE_UP, f.closed(true, true));
+        assertTrue(notes.get(0).contains("stopped following") && notes.get(0).contains("2026-12-06T19:45:09.100Z"), notes.toString());
+    }
 }

@@ -13,6 +13,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 final class TaskContextStub implements TaskContext {
     final List<TaskPhase> phases = new CopyOnWriteArrayList<>();
     final List<String> lines = new CopyOnWriteArrayList<>();
+    /** Each phase with its message ({@code phase: message}). */
+    final List<String> phaseMessages = new CopyOnWriteArrayList<>();
     private final CancelSignal cancel = new CancelSignal();
     private final Duration timeout;
 
@@ -23,6 +25,7 @@ final class TaskContextStub implements TaskContext {
     @Override
     public void phase(TaskPhase phase, String message) {
         phases.add(phase);
+        phaseMessages.add(phase.wire() + ": " + message);
     }
 
     @Override

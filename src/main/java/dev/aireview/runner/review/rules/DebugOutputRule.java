@@ -18,7 +18,9 @@ import java.util.regex.Pattern;
  * intended (Python {@code print}, Go {@code fmt.Println}) is info. Commented-out lines are ignored. Output is what
  * tests, examples, benchmarks, scripts and command-line entry points are for: their stray output is not reported
  * (breakpoints and debugging-only output such as Go's builtin {@code println} or Rust's {@code dbg!} still are), nor is output in a Python {@code if __name__ == "__main__":} block or in a file whose
- * shown lines declare a program entry ({@code static void main(}, {@code fun main(}, {@code package main}).
+ * shown lines declare a program entry ({@code static void main(}, {@code fun main(}, {@code package main}, Python's
+ * top-level {@code def main(}). In C-family files comments are left out across lines ({@link BlockComments}): the
+ * {@code console.log} of a doc comment's {@code @example} is documentation, not output.
  */
 public final class DebugOutputRule implements Rule {
 
@@ -88,6 +90,10 @@ public final class DebugOutputRule implements Rule {
             new Check(Pattern.compile("\\bConsole\\.Write(Line)?\\s*\\("), Severity.WARNING,
                     "`Console.Write…` in committed code: use `ILogger` for diagnostic output.", null, "Console.Write"));
 
+    /** C-family extensions: block comments are followed across lines; {@code '} quotes a literal except in Rust (lifetimes). */
+    private static final Set<String> BLOCK_COMMENTS = Set.of("js", "jsx", "ts", "tsx", "mjs", "cjs", "mts", "cts", "java", "kt", "kts",
+            "scala", "groovy", "go", "rs", "cs", "php");
+
     private static final Map<String, List<Check>> BY_EXTENSION = Map.ofEntries(
             Map.entry("py", PY_CHECKS), Map.entry("go", GO_CHECKS), Map.entry("php", PHP_CHECKS),
             Map.entry("rb", RUBY_CHECKS), Map.entry("rs", RUST_CHECKS), Map.entry("cs", CS_CHECKS));
@@ -114,8 +120,14 @@ public final class DebugOutputRule implements Rule {
             }
             boolean outputIsThePoint = FileKinds.isTestExampleOrScript(f) || declaresEntryPoint(f);
             int mainBlockFrom = mainBlockStart(f);
+            Map<Integer, String> code = BLOCK_COMMENTS.contains(f.extension()) && anyMayMatch(f, checks)
+                    ? BlockComments.codeOfAddedLines(f, !f.extension().equals("rs")) : null;
             for (DiffLine l : f.addedLines()) {
                 if (FileKinds.isCommentLine(l.text())) {
+                    continue;
+                }
+                String text = code == null ? l.text() : code.getOrDefault(l.newLine(), l.text());
+                if (text.isBlank()) {
                     continue;
                 }
                 boolean intended = outputIsThePoint || mainBlockFrom > 0 && l.newLine() > mainBlockFrom;
@@ -123,10 +135,10 @@ public final class DebugOutputRule implements Rule {
                     if (intended && c.severity() != Severity.ERROR && !c.debugOnly()) {
                         continue;
                     }
-                    if (!c.mayMatch(l.text())) {
+                    if (!c.mayMatch(text)) {
                         continue;
                     }
-                    var m = c.pattern().matcher(l.text());
+                    var m = c.pattern().matcher(text);
                     if (m.find()) {
                         String msg = c.message().contains("%s") ? c.message().replace("%s", m.group(1)) : c.message();
                         out.add(new Finding(id(), f.path(), l.newLine(), null, c.severity(), msg, c.suggestion()));
@@ -137,8 +149,20 @@ public final class DebugOutputRule implements Rule {
         }
     }
 
+    /** Some added line holds a literal of some check: only then is the file's code worth separating from its comments. */
+    private static boolean anyMayMatch(FileDiff f, List<Check> checks) {
+        for (DiffLine l : f.addedLines()) {
+            for (Check c : checks) {
+                if (c.mayMatch(l.text())) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
     private static final Pattern ENTRY_POINT = Pattern.compile("\\bstatic\\s+(?:public\\s+)?void\\s+main\\s*\\(|^\\s*fun\\s+main\\s*\\(|^package\\s+main\\b"
-            + "|^\\s*(?:pub\\s+)?fn\\s+main\\s*\\(|\\bstatic\\s+(?:async\\s+)?(?:void|int|Task)\\s+Main\\s*\\(");
+            + "|^\\s*(?:pub\\s+)?fn\\s+main\\s*\\(|^def\\s+main\\s*\\(|\\bstatic\\s+(?:async\\s+)?(?:void|int|Task)\\s+Main\\s*\\(");
     private static final Pattern PY_MAIN = Pattern.compile("^if\\s+__name__\\s*==\\s*['\"]__main__['\"]\\s*:");
 
     /** A line shown of the file (added or context) declares a program's entry point. */

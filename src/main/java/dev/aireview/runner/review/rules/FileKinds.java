@@ -91,9 +91,16 @@ public final class FileKinds {
     private static final Set<String> TEMPLATES = Set.of("ejs", "jade", "pug", "hbs", "handlebars", "mustache", "erb", "twig", "liquid",
             "njk", "tmpl", "tpl", "j2", "jinja", "jinja2", "haml", "slim");
 
-    /** A view template: a trailing newline would be output, so its absence may be intended. */
+    /** HTML in a template or view directory (Sphinx, Jekyll, Express, Django…): a template by where it is. */
+    private static final Pattern TEMPLATE_DIR = Pattern.compile("(^|/)(_?templates?|views|partials|layouts|_layouts|_includes)/");
+
+    /**
+     * A view template: a trailing newline would be output, so its absence may be intended. By extension, or an
+     * {@code .html}/{@code .htm} file under a template or view directory.
+     */
     public static boolean isTemplate(FileDiff f) {
-        return TEMPLATES.contains(f.extension());
+        String ext = f.extension();
+        return TEMPLATES.contains(ext) || (ext.equals("html") || ext.equals("htm")) && TEMPLATE_DIR.matcher(f.path()).find();
     }
 
     /** Test data whose bytes are the point (fixtures, golden files, snapshots): a missing final newline may be intended. */

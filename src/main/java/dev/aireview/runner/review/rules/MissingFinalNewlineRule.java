@@ -9,7 +9,8 @@ import java.util.List;
 
 /**
  * An added last line without a final newline ({@code \ No newline at end of file} after an added line).
- * A file that already lacked it before the change (the marker on a context line) is not reported, nor are symbolic
+ * A file that already lacked it before the change (the marker on a context line, or on the removed old last line
+ * when the change rewrites or appends to it) is not reported, nor are symbolic
  * links (git stores a link's target without a newline), binaries git diffs as text, and the files every line rule
  * leaves out ({@link FileKinds#skipReason}: lock, minified, generated, vendored), nor test data whose exact bytes
  * may be the point (fixtures, golden files, snapshots) and view templates (where a final newline is output).
@@ -33,6 +34,9 @@ public final class MissingFinalNewlineRule implements Rule {
                 continue;
             }
             Hunk last = f.hunks().get(f.hunks().size() - 1);
+            if (last.lines().stream().anyMatch(l -> l.kind() == DiffLine.Kind.REMOVED && l.noNewlineAtEnd())) {
+                continue; // the old last line lacked it too: not this change's doing
+            }
             for (DiffLine l : last.lines()) {
                 if (l.isAdded() && l.noNewlineAtEnd()) {
                     out.add(new Finding(id(), f.path(), l.newLine(), null, Severity.INFO,

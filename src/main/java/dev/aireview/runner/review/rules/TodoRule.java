@@ -4,7 +4,11 @@ import dev.aireview.runner.model.Severity;
 import dev.aireview.runner.review.DiffLine;
 import dev.aireview.runner.review.FileDiff;
 
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -14,6 +18,10 @@ import java.util.regex.Pattern;
  * FIXME, XXX and HACK mark known problems (warning); TODO is info. The {@code //} of a URL ({@code https://}) does
  * not start a comment, and {@code XXX} counts only as a marker ({@code XXX:}, or first in the comment), not as a
  * placeholder ({@code 'XXX'}, {@code 555-XXXX}, {@code XXX.XXX}).
+ * <p>
+ * Only notes the change brings in: a note also on a removed line of the change (any file: code moved, re-indented,
+ * commented out or renamed) is carried over, not new (each removed note carries one added copy over); and one file's
+ * repeated note (the same marker and text) is one finding on its first line that names the others.
  */
 public final class TodoRule implements Rule {
 
@@ -60,42 +68,90 @@ public final class TodoRule implements Rule {
         return "new TODO/FIXME/XXX markers";
     }
 
+    /** A marker in a comment on one line, with its note (the comment end cut off), or null. */
+    private record Note(String marker, String text) {
+    }
+
+    private static Note note(String text) {
+        if (!mayHoldMarker(text)) {
+            return null; // a cheap literal test first: most lines hold no marker
+        }
+        Matcher m = MARKER.matcher(text);
+        if (!m.find() || !inComment(text, m.start())) {
+            return null;
+        }
+        String marker = m.group(1);
+        if (marker.equals("XXX") && !XXX_MARKER.matcher(text).find()) {
+            return null;
+        }
+        if (quoted(text, m.start())) {
+            return null;
+        }
+        String note = m.group(3);
+        if (note.contains("*/") || note.contains("-->")) {
+            note = COMMENT_END.matcher(note).replaceAll("");
+        }
+        return new Note(marker, note.strip());
+    }
+
     @Override
     public void check(List<FileDiff> files, List<Finding> out) {
+        // notes on removed lines of the whole change: an added copy of one is carried over, not new
+        Map<Note, Integer> removed = new HashMap<>();
         for (FileDiff f : files) {
             if (FileKinds.skipLineRules(f)) {
                 continue;
             }
-            for (DiffLine l : f.addedLines()) {
-                if (!mayHoldMarker(l.text())) {
-                    continue; // a cheap literal test first: most lines hold no marker
+            for (var h : f.hunks()) {
+                for (DiffLine l : h.lines()) {
+                    if (l.kind() == DiffLine.Kind.REMOVED) {
+                        Note n = note(l.text());
+                        if (n != null) {
+                            removed.merge(n, 1, Integer::sum);
+                        }
+                    }
                 }
-                Matcher m = MARKER.matcher(l.text());
-                if (!m.find() || !inComment(l.text(), m.start())) {
-                    continue;
-                }
-                String marker = m.group(1);
-                if (marker.equals("XXX") && !XXX_MARKER.matcher(l.text()).find()) {
-                    continue;
-                }
-                if (quoted(l.text(), m.start())) {
-                    continue;
-                }
-                String note = m.group(3);
-                if (note.contains("*/") || note.contains("-->")) {
-                    note = COMMENT_END.matcher(note).replaceAll("");
-                }
-                note = note.strip();
-                if (note.length() > 80) {
-                    note = note.substring(0, 77) + "…";
-                }
-                boolean todo = marker.equals("TODO");
-                String what = note.isEmpty() ? "" : ": “" + note + "”";
-                String message = todo
-                        ? "New TODO added" + what + ". Link it to a ticket or resolve it before merging."
-                        : "New " + marker + " added" + what + ". It marks a known problem: fix it in this change or track it in a ticket.";
-                out.add(new Finding(id(), f.path(), l.newLine(), null, todo ? Severity.INFO : Severity.WARNING, message, null));
             }
         }
+        for (FileDiff f : files) {
+            if (FileKinds.skipLineRules(f)) {
+                continue;
+            }
+            Map<Note, List<Integer>> lines = new LinkedHashMap<>();
+            for (DiffLine l : f.addedLines()) {
+                Note n = note(l.text());
+                if (n == null) {
+                    continue;
+                }
+                if (!removed.isEmpty()) {
+                    Integer carried = removed.get(n);
+                    if (carried != null && carried > 0) {
+                        removed.put(n, carried - 1);
+                        continue;
+                    }
+                }
+                lines.computeIfAbsent(n, k -> new ArrayList<>(1)).add(l.newLine());
+            }
+            lines.forEach((n, at) -> out.add(finding(f.path(), n, at)));
+        }
+    }
+
+    private Finding finding(String path, Note n, List<Integer> at) {
+        String note = n.text();
+        if (note.length() > 80) {
+            note = note.substring(0, 77) + "…";
+        }
+        boolean todo = n.marker().equals("TODO");
+        String what = note.isEmpty() ? "" : ": “" + note + "”";
+        String also = "";
+        if (at.size() > 1) {
+            List<String> others = at.subList(1, Math.min(at.size(), 6)).stream().map(String::valueOf).toList();
+            also = " The same note is on line" + (at.size() > 2 ? "s " : " ") + String.join(", ", others)
+                    + (at.size() > 6 ? " and " + (at.size() - 6) + " more" : "") + ".";
+        }
+        String message = todo
+                ? "New TODO added" + what + ". Link it to a ticket or resolve it before merging." + also
+                : "New " + n.marker() + " added" + what + ". It marks a known problem: fix it in this change or track it in a ticket." + also;
+        return new Finding(id(), path, at.get(0), null, todo ? Severity.INFO : Severity.WARNING, message, null);
     }
 }
