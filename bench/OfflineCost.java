@@ -2,13 +2,28 @@ import dev.aireview.runner.review.*;
 import dev.aireview.runner.review.rules.*;
 import java.lang.management.*;
 import java.util.*;
-/** CPU of the offline reviewer on a generated 40 MiB diff (issue 20 goal: 2 s): java -cp target/classes:DEPS bench/OfflineCost.java */
+/**
+ * CPU of the offline reviewer on a generated 40 MiB diff (issue 20 goal: 2 s): java -cp target/classes:DEPS bench/OfflineCost.java
+ * [secrets]. With {@code secrets}, every line is a fake key of a known format, a generated value assigned to a secret-like
+ * name, or a high-entropy look-alike (checksum, integrity hash, UUID, base64 image, placeholder, environment lookup).
+ */
 public class OfflineCost {
+  static String rnd(Random r, String alphabet, int n) { StringBuilder b = new StringBuilder(); for (int i = 0; i < n; i++) b.append(alphabet.charAt(r.nextInt(alphabet.length()))); return b.toString(); }
+  static String[] secretKinds() {
+    Random r = new Random(7); String an = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    return new String[]{"    api_key = \"" + rnd(r, an, 32) + "\"", "  const session = \"ey" + "J" + rnd(r, an, 30) + ".ey" + "J" + rnd(r, an, 60) + "." + rnd(r, an, 43) + "\";",
+      "  \"integrity\": \"sha512-" + rnd(r, an + "+/", 86) + "==\",", "REQUEST_ID = \"" + new UUID(r.nextLong(), r.nextLong()) + "\"",
+      ".logo { background: url(data:image/png;base64," + rnd(r, an + "+/", 600) + "=); }", "    password = \"hunter2-Sup3r\"",
+      "  static final String KEY = \"AKIA" + "XXXXXXXXXXXXXXXX\"; // " + rnd(r, "0123456789abcdef", 64),
+      "  secret := os.Getenv(\"SECRET\") // gh" + "p_" + rnd(r, an, 36)};
+  }
+
   public static void main(String[] a) {
     StringBuilder d = new StringBuilder();
     String[] kinds = {"    const total = items.reduce((s, i) => s + i.price * i.qty, 0); // sum of the cart",
       "    password_hint = compute_hint(user, \"a3f9c0d1e2b4a5968778\")", "        if (x != null && x.getValue().length() > 200) { return process(x); }",
       "  token := os.Getenv(\"API_TOKEN\")", "    # TODO: handle the empty case", "    print(f\"{name}: {value}\")", "    url = \"https://example.org/a/b?c=d\""};
+    if (a.length > 0 && a[0].equals("secrets")) kinds = secretKinds(); // the secret rule's planted keys and look-alikes
     int file = 0;
     while (d.length() < 40 << 20) {
       String ext = new String[]{"js","py","java","go"}[file % 4];

@@ -6,6 +6,7 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -21,11 +22,15 @@ public final class GitRepo implements AutoCloseable {
 
     /** Output beyond this is cut off (the diff is then marked truncated). */
     public static final int MAX_OUTPUT_BYTES = 32 * 1024 * 1024;
-    private static final long TIMEOUT_SECONDS = 120;
+    /** The whole of one git call, from its start to its exit and the end of its output. */
+    static final Duration CALL_DEADLINE = Duration.ofSeconds(120);
+    /** Stderr kept for error messages; git's stderr beyond this is not read. */
+    private static final int MAX_STDERR_BYTES = 64 * 1024;
 
     private final Path dir;
     private final String git;
     private final GitObjects objects;
+    private final Duration callDeadline;
 
     /**
      * What git knows of one object: its id (null when it was answered without the batch process), type
@@ -44,9 +49,15 @@ public final class GitRepo implements AutoCloseable {
 
     /** With another deadline for each request to the batch process (tests). */
     GitRepo(Path dir, String gitExecutable, long objectRequestTimeoutMs) {
+        this(dir, gitExecutable, objectRequestTimeoutMs, CALL_DEADLINE);
+    }
+
+    /** With other deadlines for each request to the batch process and for each {@link #run} call (tests). */
+    GitRepo(Path dir, String gitExecutable, long objectRequestTimeoutMs, Duration callDeadline) {
         this.dir = dir;
         this.git = gitExecutable;
         this.objects = new GitObjects(gitExecutable, dir, objectRequestTimeoutMs);
+        this.callDeadline = callDeadline;
     }
 
     public Path dir() {
@@ -73,7 +84,9 @@ public final class GitRepo implements AutoCloseable {
 
     /**
      * {@link #run(String...)} with more environment variables and {@code input} fed on stdin (null: none), written
-     * by a thread of its own so that git's output never waits for the rest of the input. Same bounds.
+     * by a thread of its own so that git's output never waits for the rest of the input. Same bounds: the deadline
+     * covers the whole call from the start of the process (a git that hangs with its output open is ended too, with
+     * every process it started), and output beyond {@link #MAX_OUTPUT_BYTES} is cut off.
      */
     Output run(Map<String, String> env, byte[] input, String... args) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(git, "-c", "safe.directory=*", "-c", "core.quotePath=false",
@@ -85,39 +98,119 @@ public final class GitRepo implements AutoCloseable {
         pb.environment().put("LC_ALL", "C");
         pb.environment().putAll(env);
         Path err = Files.createTempFile("git-stderr", ".txt");
+        long deadline = System.nanoTime() + callDeadline.toNanos();
+        Process p = null;
         try {
             pb.redirectError(err.toFile());
             pb.redirectInput(ProcessBuilder.Redirect.PIPE);
-            Process p = pb.start();
+            p = pb.start();
             feed(p, input);
-            ByteArrayOutputStream out = new ByteArrayOutputStream();
-            boolean truncated = false;
-            try (InputStream in = p.getInputStream()) {
-                byte[] buf = new byte[65536];
-                int n;
-                while ((n = in.read(buf)) > 0) {
-                    if (out.size() + n > MAX_OUTPUT_BYTES) {
-                        out.write(buf, 0, MAX_OUTPUT_BYTES - out.size());
-                        truncated = true;
-                        break;
-                    }
-                    out.write(buf, 0, n);
-                }
+            BoundedReader out = new BoundedReader(p);
+            out.start();
+            boolean outputEnded = out.await(deadline);
+            if (outputEnded && out.truncated()) {
+                endTree(p); // it may still be writing: nobody reads the rest
             }
-            if (truncated) {
-                p.destroyForcibly();
+            if (!outputEnded || !p.waitFor(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+                endTree(p);
+                throw new IOException("git " + args[0] + " did not finish within its deadline of " + seconds(callDeadline)
+                        + " (its output " + (outputEnded ? "closed" : "still open") + " after " + out.size() + " bytes): ended it");
             }
-            if (!p.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                throw new IOException("git " + args[0] + " did not finish within " + TIMEOUT_SECONDS + " s");
+            if (out.failure() != null) {
+                throw out.failure();
             }
-            String stderr = Files.readString(err, StandardCharsets.UTF_8);
-            return new Output(truncated ? 0 : p.exitValue(), out.toString(StandardCharsets.UTF_8), stderr, truncated);
+            return new Output(out.truncated() ? 0 : p.exitValue(), out.text(), readHead(err, MAX_STDERR_BYTES), out.truncated());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            if (p != null) {
+                endTree(p);
+            }
             throw new IOException("interrupted while running git", e);
         } finally {
             Files.deleteIfExists(err);
+        }
+    }
+
+    /** Kills {@code p} and every process it started (taken before the kill: orphans are no longer its descendants). */
+    private static void endTree(Process p) {
+        List<ProcessHandle> tree = p.descendants().toList();
+        p.destroyForcibly();
+        tree.forEach(ProcessHandle::destroyForcibly);
+    }
+
+    private static String seconds(Duration d) {
+        return d.toMillis() % 1000 == 0 ? d.toSeconds() + " s" : d.toMillis() + " ms";
+    }
+
+    private static String readHead(Path file, int max) throws IOException {
+        try (InputStream in = Files.newInputStream(file)) {
+            return new String(in.readNBytes(max), StandardCharsets.UTF_8);
+        }
+    }
+
+    /** Reads a process's stdout on a thread of its own, up to {@link #MAX_OUTPUT_BYTES}, so the caller can keep time. */
+    private static final class BoundedReader {
+        private final Process process;
+        private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+        private final Thread thread;
+        private final java.util.concurrent.CountDownLatch finished = new java.util.concurrent.CountDownLatch(1);
+        private volatile boolean truncated;
+        private volatile IOException failure;
+
+        BoundedReader(Process process) {
+            this.process = process;
+            this.thread = new Thread(this::read, "git-stdout");
+            thread.setDaemon(true); // a reader blocked on a pipe some orphan still holds must not keep the JVM up
+        }
+
+        void start() {
+            thread.start();
+        }
+
+        private void read() {
+            try (InputStream in = process.getInputStream()) {
+                byte[] buf = new byte[65536];
+                int n;
+                while ((n = in.read(buf)) > 0) {
+                    synchronized (out) {
+                        if (out.size() + n > MAX_OUTPUT_BYTES) {
+                            out.write(buf, 0, MAX_OUTPUT_BYTES - out.size());
+                            truncated = true;
+                            break;
+                        }
+                        out.write(buf, 0, n);
+                    }
+                }
+            } catch (IOException e) {
+                failure = e;
+            } finally {
+                finished.countDown();
+            }
+        }
+
+        /** Waits until the output ends (or is cut off) or the deadline passes; false at the deadline. */
+        boolean await(long deadlineNanos) throws InterruptedException {
+            return finished.await(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+        }
+
+        boolean truncated() {
+            return truncated;
+        }
+
+        IOException failure() {
+            return failure;
+        }
+
+        int size() {
+            synchronized (out) {
+                return out.size();
+            }
+        }
+
+        String text() {
+            synchronized (out) {
+                return out.toString(StandardCharsets.UTF_8);
+            }
         }
     }
 

@@ -1,17 +1,23 @@
 package dev.aireview.runner.review.ai;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.aireview.runner.model.Json;
 
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.function.UnaryOperator;
 
 /**
  * Reads a provider's 2xx body into a {@link Completion}, in the shapes OpenAI-compatible providers and proxies send:
  * a chat completion object; a server-sent event stream of {@code chat.completion.chunk}s (sent by proxies that stream
  * whatever was asked), joined into one answer; the answer as message {@code content} (a string or text parts), as
- * {@code tool_calls} / {@code function_call} arguments (after any content, so the call is what is read), or
+ * {@code tool_calls} / {@code function_call} arguments (after any content, so the call is what is read; several
+ * calls, also streamed interleaved, each read on its own, see {@link #toolArguments}), or
  * (reasoning models) only as {@code reasoning_content}.
  * When nothing usable arrived the error says what did (content type, size, the fields present, how it began).
  * Every text taken from the body passes through {@code mask}.
@@ -49,7 +55,8 @@ final class ProviderAnswer {
     private static JsonNode joinStream(String body, UnaryOperator<String> mask) throws MalformedAnswerException {
         StringBuilder content = new StringBuilder();
         StringBuilder reasoning = new StringBuilder();
-        StringBuilder toolArgs = new StringBuilder();
+        Map<String, StreamedCall> calls = new LinkedHashMap<>();
+        String lastCall = null;
         String finish = null;
         JsonNode usage = null;
         JsonNode error = null;
@@ -87,7 +94,8 @@ final class ProviderAnswer {
                 reasoning.append(delta.get("reasoning_content").asText());
             }
             for (JsonNode call : delta.path("tool_calls")) {
-                toolArgs.append(call.path("function").path("arguments").asText(""));
+                lastCall = callKey(call, lastCall, calls.size());
+                calls.computeIfAbsent(lastCall, k -> new StreamedCall()).add(call);
             }
             if (choice.hasNonNull("finish_reason")) {
                 finish = choice.get("finish_reason").asText();
@@ -104,7 +112,7 @@ final class ProviderAnswer {
         if (usage != null) {
             root.set("usage", usage);
         }
-        if (content.length() > 0 || toolArgs.length() > 0 || reasoning.length() > 0 || finish != null) {
+        if (content.length() > 0 || !calls.isEmpty() || reasoning.length() > 0 || finish != null) {
             ObjectNode choice = root.putArray("choices").addObject();
             if (finish != null) {
                 choice.put("finish_reason", finish);
@@ -117,12 +125,59 @@ final class ProviderAnswer {
             if (reasoning.length() > 0) {
                 message.put("reasoning_content", reasoning.toString());
             }
-            if (toolArgs.length() > 0) {
-                message.putArray("tool_calls").addObject().put("type", "function").putObject("function")
-                        .put("name", "code_review").put("arguments", toolArgs.toString());
+            if (!calls.isEmpty()) {
+                ArrayNode toolCalls = message.putArray("tool_calls");
+                calls.values().forEach(c -> c.addTo(toolCalls));
             }
         }
         return root;
+    }
+
+    /**
+     * Which call a {@code tool_calls} delta belongs to: its {@code index} (OpenAI streams a call's arguments in many
+     * deltas that carry only the index, and several calls interleaved); without one, its {@code id}; without
+     * either, the call the previous delta belonged to (or a new one if there was none).
+     */
+    private static String callKey(JsonNode delta, String previous, int known) {
+        if (delta.path("index").canConvertToInt()) {
+            return "index " + delta.get("index").asInt();
+        }
+        if (delta.path("id").isTextual() && !delta.get("id").asText().isEmpty()) {
+            return "id " + delta.get("id").asText();
+        }
+        return previous != null ? previous : "call " + known;
+    }
+
+    /** One streamed tool call: its id and name (sent in its first delta) and its arguments, joined in order. */
+    private static final class StreamedCall {
+        private String id;
+        private String name;
+        private final StringBuilder arguments = new StringBuilder();
+
+        void add(JsonNode delta) {
+            if (id == null && delta.path("id").isTextual()) {
+                id = delta.get("id").asText();
+            }
+            JsonNode fn = delta.path("function");
+            if (name == null && fn.path("name").isTextual() && !fn.get("name").asText().isEmpty()) {
+                name = fn.get("name").asText();
+            }
+            JsonNode args = fn.path("arguments");
+            arguments.append(args.isObject() ? args.toString() : args.asText(""));
+        }
+
+        void addTo(ArrayNode toolCalls) {
+            ObjectNode call = toolCalls.addObject();
+            if (id != null) {
+                call.put("id", id);
+            }
+            call.put("type", "function");
+            ObjectNode fn = call.putObject("function");
+            if (name != null) {
+                fn.put("name", name);
+            }
+            fn.put("arguments", arguments.toString());
+        }
     }
 
     /** {@code choices[0]}: the answer text, finish_reason, refusal; and {@code usage}, whatever the shape. */
@@ -170,17 +225,32 @@ final class ProviderAnswer {
         return null;
     }
 
-    /** The arguments of the first function tool call (or legacy {@code function_call}): a JSON text, or an object. */
+    /**
+     * The arguments of the answer's function calls, each a JSON text of its own, one after the other (or null when
+     * there is none): the calls of the review tool ({@link AnswerSchema#TOOL}) when there are any, otherwise every
+     * call (proxies rename tools) and the legacy {@code function_call}. The answer is read as the last valid review
+     * object in the text, so of several calls the last valid review wins and a broken call does not spoil the others.
+     */
     private static String toolArguments(JsonNode message) {
-        JsonNode fn = message.path("tool_calls").path(0).path("function");
-        if (fn.isMissingNode()) {
-            fn = message.path("function_call");
+        List<JsonNode> functions = new ArrayList<>();
+        for (JsonNode call : message.path("tool_calls")) {
+            if (call.path("function").isObject()) {
+                functions.add(call.get("function"));
+            }
         }
-        JsonNode args = fn.path("arguments");
-        if (args.isTextual() && !args.asText().isBlank()) {
-            return args.asText();
+        if (message.path("function_call").isObject()) {
+            functions.add(message.get("function_call"));
         }
-        return args.isObject() ? args.toString() : null;
+        List<JsonNode> review = functions.stream().filter(f -> AnswerSchema.TOOL.equals(f.path("name").asText())).toList();
+        StringBuilder all = new StringBuilder();
+        for (JsonNode fn : review.isEmpty() ? functions : review) {
+            JsonNode args = fn.path("arguments");
+            String text = args.isTextual() ? args.asText() : args.isObject() ? args.toString() : "";
+            if (!text.isBlank()) {
+                all.append(all.length() == 0 ? "" : "\n\n").append(text);
+            }
+        }
+        return all.length() == 0 ? null : all.toString();
     }
 
     private static long tokens(JsonNode usage, String... names) {

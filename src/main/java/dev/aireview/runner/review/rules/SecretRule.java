@@ -26,8 +26,9 @@ import java.util.regex.Pattern;
  * from the environment ({@code System.getenv}, {@code process.env}, {@code os.environ}, {@code os.Getenv}, …) is
  * not a literal; placeholders ({@code changeme}, {@code <password>}, {@code ${VAR}}, {@code xxx}, an
  * {@code UPPER_CASE} variable name, …) are skipped; and name-based findings are not reported in test code and
- * fixtures or in {@code *.example}/{@code *.sample}/{@code *.template} files, where dummy credentials are normal
- * (there, a token of a known format is still reported unless it calls itself a test value: {@code sk-test-…}).
+ * fixtures, docs, examples and prose ({@code *.md}), or in {@code *.example}/{@code *.sample}/{@code *.template} files,
+ * where dummy credentials are normal (there, a token of a known format is still reported unless it calls itself a test
+ * value: {@code sk-test-…}); elsewhere a literal counts only when shaped like what its name holds ({@link SecretValue}).
  * Messages name the kind of secret and the variable, never the value.
  */
 public final class SecretRule implements Rule {
@@ -80,40 +81,40 @@ public final class SecretRule implements Rule {
     private static final Pattern PRIVATE_KEY = Pattern.compile("-----BEGIN ((RSA|DSA|EC|OPENSSH|ENCRYPTED|PGP) )?PRIVATE KEY( BLOCK)?-----");
     private static final List<Token> TOKENS = List.of(
             new Token(Pattern.compile("(?<![A-Z0-9])(AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|APKA)[A-Z0-9]{16}(?![A-Z0-9])"), "an AWS access key ID", "AKIA", "ASIA", "AGPA", "AIDA", "AROA", "ANPA", "ANVA", "APKA"),
-            new Token(Pattern.compile("(?i)aws_?secret_?access_?key[\"']?\\s*[:=]\\s*[\"']?[A-Za-z0-9/+=]{40}(?![A-Za-z0-9/+=])"), "an AWS secret access key", "~secret"),
-            new Token(Pattern.compile("\\bgh[pousr]_[A-Za-z0-9]{36,}\\b|\\bgithub_pat_[A-Za-z0-9_]{22,}"), "a GitHub token", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
-            new Token(Pattern.compile("\\bglpat-[A-Za-z0-9_-]{20,}"), "a GitLab token", "glpat-"),
-            new Token(Pattern.compile("\\bxox[abposr]-[A-Za-z0-9-]{10,}"), "a Slack token", "xox"),
-            new Token(Pattern.compile("https://hooks\\.slack\\.com/services/T[A-Za-z0-9]+/B[A-Za-z0-9]+/[A-Za-z0-9]{16,}"), "a Slack webhook URL", "hooks.slack.com"),
+            new Token(Pattern.compile("(?i)aws_?secret_?access_?key[\"']?\\s{0,16}[:=]\\s{0,16}[\"']?[A-Za-z0-9/+=]{40}(?![A-Za-z0-9/+=])"), "an AWS secret access key", "~secret"),
+            new Token(Pattern.compile("\\bgh[pousr]_[A-Za-z0-9]{36,251}\\b|\\bgithub_pat_[A-Za-z0-9_]{22,244}"), "a GitHub token", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
+            new Token(Pattern.compile("\\bglpat-[A-Za-z0-9_-]{20,250}"), "a GitLab token", "glpat-"),
+            new Token(Pattern.compile("\\bxox[abposr]-[A-Za-z0-9-]{10,250}"), "a Slack token", "xox"),
+            new Token(Pattern.compile("https://hooks\\.slack\\.com/services/T[A-Za-z0-9]{1,40}/B[A-Za-z0-9]{1,40}/[A-Za-z0-9]{16,64}"), "a Slack webhook URL", "hooks.slack.com"),
             new Token(Pattern.compile("\\bAIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])"), "a Google API key", "AIza"),
-            new Token(Pattern.compile("\\b[sr]k_live_[0-9A-Za-z]{16,}"), "a Stripe live key", "k_live_"),
+            new Token(Pattern.compile("\\b[sr]k_live_[0-9A-Za-z]{16,247}"), "a Stripe live key", "k_live_"),
             new Token(Pattern.compile("\\bnpm_[A-Za-z0-9]{36}\\b"), "an npm access token", "npm_"),
             new Token(Pattern.compile("\\bSG\\.[A-Za-z0-9_-]{22}\\.[A-Za-z0-9_-]{43}\\b"), "a SendGrid API key", "SG."),
-            new Token(Pattern.compile("\\bsk-(proj-|ant-|live_|test_)?[A-Za-z0-9_-]{24,}"), "an API secret key (sk-…)", "sk-"),
-            new Token(Pattern.compile("\\beyJ[A-Za-z0-9_-]{10,}\\.eyJ[A-Za-z0-9_-]{10,}\\.[A-Za-z0-9_-]{10,}"), "a JSON Web Token", "eyJ"));
+            new Token(Pattern.compile("\\bsk-(proj-|ant-|live_|test_)?[A-Za-z0-9_-]{24,250}"), "an API secret key (sk-…)", "sk-"),
+            new Token(Pattern.compile("\\beyJ[A-Za-z0-9_-]{10,2000}\\.eyJ[A-Za-z0-9_-]{10,4000}\\.[A-Za-z0-9_-]{10,1000}"), "a JSON Web Token", "eyJ"));
     /** {@code scheme://user:password@host}: the password part is group 1, the host group 2. */
-    private static final Pattern URL_CREDENTIALS = Pattern.compile("\\b[a-z][a-z0-9+.-]{1,20}://[^\\s:/@\"'`]+:([^\\s/@\"'`]{3,})@([\\w.-]+)");
+    private static final Pattern URL_CREDENTIALS = Pattern.compile("\\b[a-z][a-z0-9+.-]{1,20}://[^\\s:/@\"'`]{1,100}:([^\\s/@\"'`]{3,200})@([\\w.-]{1,253})");
     private static final Pattern EXAMPLE_HOST = Pattern.compile("(?i)(^|\\.)(example\\.(com|org|net)|example|localhost|[^.]+\\.(invalid|test|example))$");
 
     private static final String SECRET_WORD = "(?:password|passwd|passphrase|pwd|secret|token|api[_-]?key|apikey|"
             + "access[_-]?key|secret[_-]?key|private[_-]?key|auth[_-]?key|signing[_-]?key|encryption[_-]?key|credentials?|bearer)";
     /** A name ending in a secret word: {@code dbPassword}, {@code CLIENT_SECRET}, {@code spring.datasource.password}. */
-    private static final String SECRET_NAME = "[A-Za-z0-9_.-]*?" + SECRET_WORD + "s?";
+    private static final String SECRET_NAME = "[A-Za-z0-9_.-]{0,60}?" + SECRET_WORD + "s?";
     /** An optional type between the name and the operator: Kotlin/TS {@code : String}, Go {@code  string}. */
-    private static final String TYPE = "(?:\\s*:\\s*[A-Za-z_][\\w.<>?\\[\\]]*|\\s+string)?";
+    private static final String TYPE = "(?:\\s{0,16}:\\s{0,16}[A-Za-z_][\\w.<>?\\[\\]]{0,60}|\\s{1,16}string)?";
     /**
      * {@code name = "value"}, {@code name: 'value'}, {@code "name": "value"}, {@code name := "value"},
      * {@code name => "value"}, {@code val name: String = "value"}, optionally through a call such as
      * {@code SecretString("value")}.
      */
     static final Pattern QUOTED_ASSIGNMENT = Pattern.compile("(?i)(?<![A-Za-z0-9_])(" + SECRET_NAME + ")[\"']?" + TYPE
-            + "\\s*(?::=|=>|=|:)\\s*(?:[A-Za-z]\\w*\\()?[\"'`]([^\"'`\\s]{6,})[\"'`]");
+            + "\\s{0,16}(?::=|=>|=|:)\\s{0,16}(?:[A-Za-z]\\w{0,40}\\()?[\"'`]([^\"'`\\s]{6,200})[\"'`]");
     /** {@code setPassword("value")}, {@code withApiKey("value")}, {@code .password("value")} (builders). */
-    static final Pattern SETTER = Pattern.compile("(?i)(?:\\bset|\\bwith|\\.)(" + SECRET_NAME + ")\\s*\\(\\s*[\"'`]([^\"'`\\s]{6,})[\"'`]\\s*\\)");
+    static final Pattern SETTER = Pattern.compile("(?i)(?:\\bset|\\bwith|\\.)(" + SECRET_NAME + ")\\s{0,16}\\(\\s{0,16}[\"'`]([^\"'`\\s]{6,200})[\"'`]\\s{0,16}\\)");
     /** {@code put("password", "value")}, {@code Map.of("apiKey", "value")}, Kotlin {@code "apiKey" to "value"}. */
-    static final Pattern KEY_VALUE_CALL = Pattern.compile("(?i)[\"'](" + SECRET_NAME + ")[\"']\\s*(?:,|\\sto\\s)\\s*[\"'`]([^\"'`\\s]{6,})[\"'`]");
+    static final Pattern KEY_VALUE_CALL = Pattern.compile("(?i)[\"'](" + SECRET_NAME + ")[\"']\\s{0,16}(?:,|\\sto\\s)\\s{0,16}[\"'`]([^\"'`\\s]{6,200})[\"'`]");
     /** {@code NAME=value} in .env/properties/ini files, {@code name: value} in YAML. */
-    private static final Pattern BARE_ASSIGNMENT = Pattern.compile("(?i)^\\s*(?:export\\s+)?-?\\s*(" + SECRET_NAME + ")\\s*[:=]\\s*([^\\s\"'#]{6,})\\s*$");
+    private static final Pattern BARE_ASSIGNMENT = Pattern.compile("(?i)^\\s{0,80}(?:export\\s{1,16})?-?\\s{0,16}(" + SECRET_NAME + ")\\s{0,16}[:=]\\s{0,16}([^\\s\"'#]{6,200})\\s{0,80}$");
     private static final List<Pattern> NAME_PATTERNS = List.of(QUOTED_ASSIGNMENT, SETTER, KEY_VALUE_CALL);
     private static final Set<String> CONFIG_EXTENSIONS = Set.of("env", "properties", "yaml", "yml", "ini", "cfg", "conf", "toml");
 
@@ -123,10 +124,11 @@ public final class SecretRule implements Rule {
             + "\\benv\\(|config\\.get|getString\\(|viper\\.Get|secretsManager|vault\\.");
     /** Values that are obviously not real secrets. Case-sensitive parts (an UPPER_CASE env-var name) are outside (?i). */
     private static final Pattern PLACEHOLDER_ANY_CASE = Pattern.compile("(?i)^\\$|\\$\\{|\\{\\{|%\\(|%s|^%[A-Z_]+%$|^<.*>$|example|placeholder|"
+            + "(^|[^a-z])test|"
             + "change[_-]?me|changeit|your[_-]|dummy|redacted|sample|fake|mock|not[_-]?a[_-]?real|replace[_-]?me|todo|"
             + "x{3,}|^\\*+$|^\\.+$|^(.)\\1+$|^(true|false|null|nil|none|undefined|password|secret|token|required|optional|bearer)$");
     /** A value that is itself a secret-like name ({@code "apikey"}, {@code "db.password"}): a list of names, not a secret. */
-    private static final Pattern NAME_LIKE = Pattern.compile("(?i)[a-z_.-]*(password|passwd|secret|token|key|credentials?)[a-z_.-]*");
+    private static final Pattern NAME_LIKE = Pattern.compile("(?i)[a-z_.-]{0,60}(password|passwd|passphrase|secret|token|key|credentials?)[a-z_.-]{0,60}[0-9]{0,3}");
     private static final Pattern PLACEHOLDER_EXACT_CASE = Pattern.compile("^[A-Z][A-Z0-9_]*$|^[a-z]+(?:[._][a-z]+)+$");
     /** In test code a token saying it is a test value ({@code sk-test-…}, {@code …fake…}) is a fixture. */
     private static final Pattern FIXTURE_WORD = Pattern.compile("(?i)test|fake|dummy|mock|sample|fixture");
@@ -134,9 +136,15 @@ public final class SecretRule implements Rule {
     private static final Pattern TEST_PATH = Pattern.compile("(?i)(^|/)(tests?|__tests__|spec|specs|testdata|test-data|fixtures?|mocks?|"
             + "__mocks__|testing|e2e)/|(^|/)test_[^/]*\\.py$|_test\\.(go|py)$|(Test|Tests|Spec|IT)\\.(java|kt|scala|groovy)$|"
             + "\\.(test|spec)\\.[jt]sx?$|(^|/)conftest\\.py$");
-    /** Documentation and examples: names with literals there are illustrations (a docs site's public search key, …). */
-    private static final Pattern DOCS_PATH = Pattern.compile("(?i)(^|/)(docs?|documentation|examples?|samples?)/");
+    /**
+     * Documentation, examples and prose (README, changelog): names with literals there are illustrations (a docs
+     * site's public search key, {@code passphrase: 'passphrase1'} in a README's example).
+     */
+    private static final Pattern DOCS_PATH = Pattern.compile("(?i)(^|/)(docs?|documentation|examples?|samples?)/|\\.(md|markdown|rst|adoc|txt)$");
     private static final Pattern TEMPLATE_FILE = Pattern.compile("(?i)\\.(example|sample|template|tmpl|dist)$|(^|/)\\.env\\.(example|sample|template)$");
+
+    /** Longer lines (minified code, data) are checked for known token formats only: the name patterns stay cheap. */
+    static final int MAX_NAMED_LINE = 4096;
 
     @Override
     public String id() {
@@ -151,8 +159,8 @@ public final class SecretRule implements Rule {
     @Override
     public void check(List<FileDiff> files, List<Finding> out) {
         for (FileDiff f : files) {
-            if (f.binary() || FileKinds.isLockFile(f)) {
-                continue;
+            if (f.binary() || FileKinds.isLockFile(f) || f.extension().equals("map")) {
+                continue; // a source map repeats sources (their secrets are found there) and its mappings look random
             }
             String name = f.fileName().toLowerCase(Locale.ROOT);
             boolean config = CONFIG_EXTENSIONS.contains(f.extension()) || name.startsWith(".env");
@@ -194,12 +202,12 @@ public final class SecretRule implements Rule {
                 continue;
             }
             Matcher m = t.pattern().matcher(text);
-            if (m.find() && !m.group().toUpperCase(Locale.ROOT).contains("EXAMPLE")
+            if (m.find() && !m.group().toUpperCase(Locale.ROOT).contains("EXAMPLE") && !SecretValue.placeholderToken(m.group())
                     && (namesCount || !FIXTURE_WORD.matcher(m.group()).find())) {
                 return t.what();
             }
         }
-        if (!namesCount) {
+        if (!namesCount || text.length() > MAX_NAMED_LINE) {
             return null;
         }
         boolean url = text.contains("://") && text.indexOf('@') >= 0;
@@ -211,7 +219,7 @@ public final class SecretRule implements Rule {
         }
         Matcher u = URL_CREDENTIALS.matcher(text);
         while (u.find()) {
-            if (!placeholder(u.group(1)) && !EXAMPLE_HOST.matcher(u.group(2)).find()) {
+            if (!placeholder(u.group(1)) && SecretValue.passwordLike(u.group(1)) && !EXAMPLE_HOST.matcher(u.group(2)).find()) {
                 return "a password written into a URL";
             }
         }
@@ -221,14 +229,14 @@ public final class SecretRule implements Rule {
             }
             Matcher m = p.matcher(text);
             while (m.find()) {
-                if (!placeholder(m.group(2)) && !insideStringLiteral(text, m.start(1))) {
+                if (secretValue(m.group(1), m.group(2)) && !insideStringLiteral(text, m.start(1))) {
                     return "a literal value assigned to `" + name(m.group(1)) + "`";
                 }
             }
         }
         if (configFile) {
             Matcher b = BARE_ASSIGNMENT.matcher(text);
-            if (b.find() && !placeholder(b.group(2))) {
+            if (b.find() && secretValue(b.group(1), b.group(2))) {
                 return "a literal value assigned to `" + name(b.group(1)) + "`";
             }
         }
@@ -265,6 +273,9 @@ public final class SecretRule implements Rule {
         }
         for (String w : SECRET_WORD_ENDS) {
             for (int i = lower.indexOf(w); i >= 0; i = lower.indexOf(w, i + 1)) {
+                if (w.equals("key") && !afterKeyPrefix(lower, i)) {
+                    continue; // cache_key, KEY, keys(): only api/access/secret/private/auth/signing/encryption keys are secret words
+                }
                 for (int j = i + w.length(), end = Math.min(j + 2, lower.length() - 1); j <= end; j++) {
                     if (followsName(lower.charAt(j))) {
                         return true;
@@ -273,6 +284,20 @@ public final class SecretRule implements Rule {
                         break;
                     }
                 }
+            }
+        }
+        return false;
+    }
+
+    /** What {@link #SECRET_WORD} allows before {@code key} (lower case), optionally joined by {@code _} or {@code -}. */
+    private static final List<String> KEY_PREFIXES = List.of("api", "access", "secret", "private", "auth", "signing", "encryption");
+
+    /** The {@code key} at {@code i} ends {@code api_key}, {@code secretKey}, {@code auth-key}, … */
+    private static boolean afterKeyPrefix(String lower, int i) {
+        int end = i > 0 && (lower.charAt(i - 1) == '_' || lower.charAt(i - 1) == '-') ? i - 1 : i;
+        for (String p : KEY_PREFIXES) {
+            if (end >= p.length() && lower.startsWith(p, end - p.length())) {
+                return true;
             }
         }
         return false;
@@ -291,6 +316,21 @@ public final class SecretRule implements Rule {
             }
         }
         return false;
+    }
+
+    /** Names for what a person chooses ({@code db_password}, {@code credentials}): any non-trivial value counts. */
+    private static final Pattern PASSWORD_NAME = Pattern.compile("(?i)(password|passwd|passphrase|pwd|credentials?)s?$");
+
+    /**
+     * The literal assigned to a secret-like name looks like a secret: not a placeholder, and shaped like what the name
+     * holds: a password a person chose ({@link SecretValue#passwordLike}) or a generated key, token or secret
+     * ({@link SecretValue#keyLike}: long, mixed, high entropy, not words or a UUID).
+     */
+    static boolean secretValue(String name, String value) {
+        if (placeholder(value)) {
+            return false;
+        }
+        return PASSWORD_NAME.matcher(name).find() ? SecretValue.passwordLike(value) : SecretValue.keyLike(value);
     }
 
     static boolean placeholder(String value) {

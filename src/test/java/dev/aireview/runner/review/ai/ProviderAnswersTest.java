@@ -376,6 +376,54 @@ class ProviderAnswersTest {
         assertEquals(List.of("src/cart.js:11:error", "src/cart.js:12:warning"), keys(result));
     }
 
+    /**
+     * An SSE body streaming several tool calls interleaved, as OpenAI streams them: a call's first delta carries its
+     * index, id and name, the following ones only the index and a piece of the arguments.
+     */
+    private static String interleavedToolCalls(List<String> names, List<String> arguments) throws Exception {
+        StringBuilder sse = new StringBuilder();
+        for (int i = 0; i < names.size(); i++) {
+            sse.append("data: {\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"tool_calls\":[{\"index\":").append(i)
+                    .append(",\"id\":\"call_").append(i).append("\",\"type\":\"function\",\"function\":{\"name\":\"").append(names.get(i))
+                    .append("\",\"arguments\":\"\"}}]}}]}\n\n");
+        }
+        int longest = arguments.stream().mapToInt(String::length).max().orElse(0);
+        for (int at = 0; at < longest; at += 25) {
+            for (int i = 0; i < arguments.size(); i++) {
+                String a = arguments.get(i);
+                if (at < a.length()) {
+                    String piece = Json.mapper().writeValueAsString(a.substring(at, Math.min(a.length(), at + 25)));
+                    sse.append("data: {\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":").append(i)
+                            .append(",\"function\":{\"arguments\":").append(piece).append("}}]}}]}\n\n");
+                }
+            }
+        }
+        sse.append("data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"tool_calls\"}],\"usage\":{\"prompt_tokens\":910,\"completion_tokens\":85}}\n\n");
+        return sse.append("data: [DONE]\n\n").toString();
+    }
+
+    @Test
+    void twoReviewCallsStreamedInterleavedAreReadApartAndTheLastValidOneWins() throws Exception {
+        String draft = "{\"summary\": \"Draft: nothing found yet.\", \"comments\": []}";
+        String sse = interleavedToolCalls(List.of("submit_review", "submit_review"), List.of(draft, GOOD));
+        provider.stubFor(post(anyUrl()).willReturn(aResponse().withStatus(200).withHeader("Content-Type", "text/event-stream").withBody(sse)));
+        TaskResult result = review(task(null, null, false));
+        assertSound(result, 910, 85);
+        assertEquals(List.of("src/cart.js:11:error", "src/cart.js:12:warning"), keys(result));
+        assertFalse(result.summary().contains("Draft"), result.summary());
+    }
+
+    @Test
+    void aReviewCallStreamedWithABrokenReviewCallAndAnotherToolsCallIsRead() throws Exception {
+        String other = "{\"path\": \"src/cart.js\", \"summary\": \"not a review\", \"comments\": []}";
+        String broken = "{\"summary\": \"cut off\", \"comments\": [{\"path\": \"src/cart.js\", \"li";
+        String sse = interleavedToolCalls(List.of("submit_review", "submit_review", "read_file"), List.of(GOOD, broken, other));
+        provider.stubFor(post(anyUrl()).willReturn(aResponse().withStatus(200).withHeader("Content-Type", "text/event-stream").withBody(sse)));
+        TaskResult result = review(task(null, null, false));
+        assertSound(result, 910, 85);
+        assertEquals(List.of("src/cart.js:11:error", "src/cart.js:12:warning"), keys(result));
+    }
+
     @Test
     void aToolCallAnswerIsRead() throws Exception {
         String body = "{\"choices\":[{\"message\":{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"id\":\"c1\",\"type\":\"function\","

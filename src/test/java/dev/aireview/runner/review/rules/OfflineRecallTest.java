@@ -216,7 +216,89 @@ class OfflineRecallTest {
             g.add(clean("src/" + pkg + "/report.py", "import json", "", "", "def main():", "    print(json.dumps(info(), indent=2))"));
             g.add(new Generated("site/templates/" + pkg + "/footer.html", "100644", List.of("<footer>{{ year }}</footer>"), true, Set.of()));
         }
+        g.addAll(secretCorpus());
         return g;
+    }
+
+    private static final String ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    private static final String HEX = "0123456789abcdef";
+
+    /** {@code n} characters of {@code alphabet}, seeded: fake keys of the right shape, made at run time (never a literal). */
+    private static String random(java.util.Random r, String alphabet, int n) {
+        StringBuilder sb = new StringBuilder(n);
+        for (int i = 0; i < n; i++) {
+            sb.append(alphabet.charAt(r.nextInt(alphabet.length())));
+        }
+        return sb.toString();
+    }
+
+    /**
+     * Secrets planted in the shapes real leaks have (known token formats and generated values assigned to secret-like
+     * names), and the high-entropy or secret-named look-alikes real commits are full of: checksums, integrity hashes,
+     * UUIDs, base64 images, source maps, placeholders shaped like tokens, environment and secret-store lookups,
+     * header and type names, test fixtures.
+     */
+    static List<Generated> secretCorpus() {
+        java.util.Random r = new java.util.Random(20);
+        List<Generated> g = new ArrayList<>();
+        for (String pkg : List.of("billing", "orders", "users")) {
+            g.add(planted("internal/" + pkg + "/gh.go", "secret", "package " + pkg, "",
+                    "!const ghToken = \"" + "ghp" + "_" + random(r, ALNUM, 36) + "\""));
+            g.add(planted("ops/" + pkg + "/notify.py", "secret", "import requests",
+                    "!SLACK = \"" + "xo" + "xb-" + random(r, "0123456789", 12) + "-" + random(r, "0123456789", 13) + "-" + random(r, ALNUM, 24) + "\""));
+            g.add(planted("web/" + pkg + "/maps.js", "secret", "export const maps = {",
+                    "!  key: '" + "AI" + "za" + random(r, ALNUM + "_-", 35) + "',", "};"));
+            g.add(planted("src/main/java/shop/" + pkg + "/Pay.java", "secret", "final class Pay {",
+                    "!  static final String STRIPE = \"" + "sk" + "_live_" + random(r, ALNUM, 24) + "\";", "}"));
+            g.add(planted("deploy/" + pkg + "/deploy_key", "secret", "!-----BEGIN OPENSSH PRIVATE KEY-----",
+                    random(r, ALNUM + "+/", 64), "-----END OPENSSH PRIVATE KEY-----"));
+            g.add(planted("web/" + pkg + "/session.ts", "secret", "!const session = \"" + "ey" + "J" + random(r, ALNUM, 30) + ".ey" + "J"
+                    + random(r, ALNUM, 60) + "." + random(r, ALNUM + "_-", 43) + "\";"));
+            g.add(planted("lib/" + pkg + "/client.py", "secret", "import httpx", "!api_key = \"" + random(r, ALNUM, 32) + "\""));
+            g.add(planted("config/" + pkg + "/app.yml", "secret", "oauth:", "!  client_secret: \"" + random(r, ALNUM + "_-", 40) + "\""));
+            g.add(planted("src/" + pkg + "/Hmac.kt", "secret", "object Hmac {", "!    val signingKey = \"" + random(r, HEX, 64) + "\"", "}"));
+            g.add(planted("src/" + pkg + "/.env.production", "secret", "NODE_ENV=production", "!STRIPE_SECRET=" + random(r, ALNUM, 28)));
+
+            // look-alikes: high-entropy values that are not secrets
+            g.add(clean("checksums/" + pkg + ".sha256", random(r, HEX, 64) + "  dist/" + pkg + ".tar.gz"));
+            g.add(clean("web/" + pkg + "/package.json", "{", "  \"name\": \"" + pkg + "\",",
+                    "  \"integrity\": \"sha512-" + random(r, ALNUM + "+/", 86) + "==\"", "}"));
+            g.add(clean("build/" + pkg + ".gradle", "sha256 = \"" + random(r, HEX, 64) + "\"", "checksum = '" + random(r, HEX, 40) + "'"));
+            g.add(clean("src/" + pkg + "/ids.py", "REQUEST_ID = \"" + uuid(r) + "\"", "TENANT = \"" + uuid(r) + "\"",
+                    "idempotency_key = \"" + uuid(r) + "\""));
+            g.add(clean("web/" + pkg + "/logo.css", ".logo { background: url(data:image/png;base64," + random(r, ALNUM + "+/", 3000) + "=); }"));
+            g.add(clean("web/" + pkg + "/app.js.map", "{\"version\":3,\"sources\":[\"app.ts\"],\"sourcesContent\":[\"const secret = \\\"" + random(r, ALNUM, 24)
+                    + "\\\";\"],\"mappings\":\"" + random(r, ALNUM + ",;", 400) + "\"}"));
+            g.add(clean("src/" + pkg + "/commit.go", "package " + pkg, "", "const buildCommit = \"" + random(r, HEX, 40) + "\""));
+            // look-alikes: secret-named values that are placeholders, words, lookups or fixtures
+            g.add(clean("src/" + pkg + "/defaults.py", "API_KEY = \"xxxxxxxxxxxxxxxxxxxxxxxx\"", "AWS_KEY = \"" + "AKIA" + "XXXXXXXXXXXXXXXX\"",
+                    "GITHUB = \"" + "ghp" + "_" + "x".repeat(36) + "\"", "token = \"dummy-token-value\"", "secret = \"test-secret-123\"",
+                    "password = \"<PASSWORD>\"", "db_password = \"aaaaaaaa\"", "api_key = \"abc123abc123abc123\""));
+            g.add(clean("src/" + pkg + "/headers.ts", "export const TOKEN_HEADER = \"Authorization\";", "const tokenType = \"Bearer\";",
+                    "const apiKeyHeader = \"X-Api-Key\";", "const token: string = \"refresh_token\";", "const secretName = \"prod/payments\";"));
+            g.add(clean("web/" + pkg + "/locales/de.json", "{", "  \"password\": \"Passwort\",", "  \"api_key\": \"API-Schlüssel\",",
+                    "  \"secret\": \"Geheimnis\"", "}"));
+            g.add(clean("internal/" + pkg + "/session.go", "package " + pkg, "", "func store() {", "\tsecretKey := \"session-store\"", "\tuse(secretKey)", "}"));
+            g.add(clean("src/main/java/shop/" + pkg + "/Env.java", "final class Env {",
+                    "  static final String API_KEY = System.getenv(\"API_KEY\");",
+                    "  static final String SECRET = vault.read(\"secret/" + pkg + "\").get(\"value\");", "}"));
+            g.add(clean("src/" + pkg + "/env.js", "const apiToken = process.env.API_TOKEN ?? \"\";", "const secret = `${process.env.SECRET}`;"));
+            g.add(clean(".github/workflows/" + pkg + ".yml", "env:", "  GITHUB_TOKEN: ${{ secrets.GITHUB_TOKEN }}", "  NPM_TOKEN: ${{ secrets.NPM_TOKEN }}"));
+            g.add(clean("src/" + pkg + "/settings.py", "import os", "SECRET_KEY = os.environ.get(\"SECRET_KEY\", \"\")",
+                    "DB_PASSWORD = os.environ[\"DB_PASSWORD\"]"));
+            g.add(clean("tests/" + pkg + "/test_client.py", "API_KEY = \"" + random(r, ALNUM, 32) + "\"", "def test_client():", "    assert client(API_KEY)"));
+            g.add(clean("src/test/java/shop/" + pkg + "/AuthTest.java", "class AuthTest {", "  String password = \"Sup3r-" + random(r, ALNUM, 8) + "\";", "}"));
+            g.add(clean("README-" + pkg + ".md", "```js", "const agent = {pem: fs.readFileSync('./client.pem'), passphrase: 'passphrase1'};", "```",
+                    "Proxies with user info (`https://user:pass@proxy:8080`) are sent the credentials."));
+            g.add(clean("web/" + pkg + "/url.ts", "export function hasCredential(url: URL, credential: 'username' | 'password'): boolean {",
+                    "  return url[credential] !== '';", "}"));
+            g.add(clean("docs/" + pkg + "/setup.md", "Set `api_key = \"" + random(r, ALNUM, 32) + "\"` in your config."));
+        }
+        return g;
+    }
+
+    private static String uuid(java.util.Random r) {
+        return new java.util.UUID(r.nextLong(), r.nextLong()).toString();
     }
 
     @Test
