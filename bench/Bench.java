@@ -374,6 +374,8 @@ public final class Bench {
         List<Long> free = new ArrayList<>();
         List<Long> all = new ArrayList<>();
         List<Long> failMs = new ArrayList<>();
+        List<Long> toCloning = new ArrayList<>();
+        List<Long> cloningToResult = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             TaskSnapshot t = server.awaitTerminal(ids.get(i), Duration.ofMinutes(3));
             long pickup = Duration.between(t.enqueuedAt(), t.claimedAt()).toMillis();
@@ -382,15 +384,26 @@ public final class Bench {
                 free.add(pickup);
             }
             failMs.add(Duration.between(t.claimedAt(), t.finishedAt()).toMillis());
+            Instant cloning = stamped(t, "cloning");
+            if (cloning != null) { // the runner's stamp; the server's clock is the same machine's
+                toCloning.add(Duration.between(t.claimedAt(), cloning).toMillis());
+                cloningToResult.add(Duration.between(cloning, t.finishedAt()).toMillis());
+            }
         }
         stop(runner);
         List<Long> raw = new ArrayList<>();
         for (int i = 0; i < Math.max(3, rounds); i++) {
             raw.add(rawFailingClone(missing));
         }
+        System.out.printf(Locale.ROOT, "repository cache: RUNNER_REPO_CACHE_LIMIT=%s, RUNNER_REPO_CACHE_GIT=%s, RUNNER_GIT_IMAGE=%s%n",
+                System.getenv().getOrDefault("RUNNER_REPO_CACHE_LIMIT", "(default)"),
+                System.getenv().getOrDefault("RUNNER_REPO_CACHE_GIT", "(default: auto)"),
+                System.getenv().getOrDefault("RUNNER_GIT_IMAGE", "(default)"));
         System.out.printf(Locale.ROOT, "pickup (enqueue -> claim), a slot free at enqueue: %s%n", Stat.of(free).fmt("ms"));
         System.out.printf(Locale.ROOT, "pickup (enqueue -> claim), every task:             %s%n", Stat.of(all).fmt("ms"));
         System.out.printf(Locale.ROOT, "failing task, claim -> result:                    %s%n", Stat.of(failMs).fmt("ms"));
+        System.out.printf(Locale.ROOT, "  of which claim -> 'cloning' stamped:             %s%n", Stat.of(toCloning).fmt("ms"));
+        System.out.printf(Locale.ROOT, "  of which 'cloning' stamped -> result received:    %s%n", Stat.of(cloningToResult).fmt("ms"));
         System.out.printf(Locale.ROOT, "raw `docker run` of the same failing clone:        %s%n", Stat.of(raw).fmt("ms"));
         System.out.printf(Locale.ROOT, "ratio failing task / raw (medians): %s%n", ratio(Stat.of(failMs).median, Stat.of(raw).median));
         System.out.println("per task pickup (ms): " + all + "; slot free: " + slotFree + "; claim -> result: " + failMs + "; raw: " + raw);
@@ -427,6 +440,20 @@ public final class Bench {
         }
         exec(List.of("rm", "-rf", ws.toString()));
         return ms;
+    }
+
+    /** The runner's own time stamp of the first change to {@code phase}, or null. */
+    private static Instant stamped(TaskSnapshot t, String phase) {
+        for (PhaseChange c : t.phases()) {
+            if (c.phase().equals(phase) && c.at() != null) {
+                try {
+                    return Instant.parse(c.at());
+                } catch (java.time.format.DateTimeParseException e) {
+                    return null;
+                }
+            }
+        }
+        return null;
     }
 
     private static long between(TaskSnapshot t, String from, String to) {

@@ -15,7 +15,11 @@
 #   bash bench/run.sh --pickup   2 slots, fast-failing tasks (a missing repository) arriving every 0.4-0.9 s: enqueue ->
 #                                claim, and a failing task's claim -> result against a raw `docker run` of the same
 #                                failing clone; prints (--rounds N: 4N tasks, default 7)
-#                                BENCH_RUNNER_FLAGS="..." adds JVM flags to the runner (e.g. a flight recording)
+#                                BENCH_RUNNER_FLAGS="..." adds JVM flags to the runner (e.g. a flight recording);
+#                                the runner inherits the environment: RUNNER_REPO_CACHE_LIMIT=0 (cache off), or
+#                                RUNNER_REPO_CACHE_GIT=container RUNNER_GIT_IMAGE=ai-review-git:latest (the cache's fetch
+#                                in a helper container, as in the runner image, which has no git; build the image
+#                                with docker build -t ai-review-git:latest docker/git)
 #   bash bench/run.sh --real-repo [DIR]  a real repository (a bare or non-bare git directory, e.g. a mirror of git/git)
 #                                served by git daemon: the runner's first review, a repeat review of another commit
 #                                and of the same commit (repository cache) between two raw clone+review pairs of the

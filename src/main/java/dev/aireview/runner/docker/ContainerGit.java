@@ -40,7 +40,7 @@ import java.util.regex.Pattern;
  * written to the container's stdin and exported by the entrypoint for git alone: it is in no argv, in no container
  * configuration ({@code docker inspect}) and in no file. The container is labelled like the runner's others (role
  * {@value #ROLE}), so the OrphanReaper removes one a killed runner left; it is killed at the deadline, stopped at a
- * cancel, and always removed.
+ * cancel, and always removed (after the result is returned: {@link #removeLater}).
  */
 public final class ContainerGit implements GitRunner {
     private static final Logger LOG = LoggerFactory.getLogger(ContainerGit.class);
@@ -196,10 +196,35 @@ public final class ContainerGit implements GitRunner {
             runner.kill(id);
             return new Result(-1, "the git container failed: " + e.getMessage(), false, false);
         } finally {
+            removeLater(id);
+        }
+    }
+
+    /**
+     * Removes the exited (or killed) helper container after {@link #run} has returned, off the task's path: a failing
+     * fetch frees its slot without waiting for the engine's removal (issue 18 item 6, BENCHMARKS.md "Pickup"). One
+     * thread at most, started when there is a container to remove and ended 5 s after the last; with the queue full,
+     * the caller removes it itself. A container still there at a runner's exit is removed by the OrphanReaper at the
+     * next start (the role label).
+     */
+    private void removeLater(String id) {
+        Runnable remove = () -> {
             if (!runner.remove(id)) {
                 LOG.warn("could not remove the repository cache's git container {}; the reaper removes it at the next start",
                         ContainerRunner.shortId(id));
             }
+        };
+        try {
+            REMOVER.execute(remove);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            remove.run();
         }
     }
+
+    private static final java.util.concurrent.ThreadPoolExecutor REMOVER = new java.util.concurrent.ThreadPoolExecutor(
+            0, 1, 5, java.util.concurrent.TimeUnit.SECONDS, new java.util.concurrent.ArrayBlockingQueue<>(64), r -> {
+                Thread t = new Thread(r, "git-container-remover");
+                t.setDaemon(true);
+                return t;
+            });
 }

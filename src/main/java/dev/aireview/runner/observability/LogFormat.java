@@ -17,7 +17,7 @@ import java.util.Map;
 
 /**
  * RUNNER_LOG_FORMAT: how the runner's own log lines are written to stdout. {@code text} is the pattern of
- * logback.xml; {@code json} is one JSON object per line for log pipelines (logstash-logback-encoder:
+ * {@link LogSetup}; {@code json} is one JSON object per line for log pipelines (logstash-logback-encoder:
  * {@code @timestamp}, {@code level}, {@code thread_name}, {@code logger_name}, {@code message}, the MDC
  * ({@code taskId}), {@code runner} and, for an exception, the whole stack trace as one {@code stack_trace} string).
  *
@@ -25,7 +25,7 @@ import java.util.Map;
  * goes through {@link Secrets#mask} on its way out (a masking JSON generator), so the JSON form cannot carry what
  * the text form hides.
  *
- * <p>Logback is configured from logback.xml before the command line is read, so {@link #apply} swaps the encoder
+ * <p>Logback is configured by {@link LogSetup} before the command line is read, so {@link #apply} swaps the encoder
  * of the console appender once the configuration is loaded; lines logged before that are text.
  */
 public enum LogFormat {
@@ -91,7 +91,7 @@ public enum LogFormat {
 
     /**
      * Makes the root logger's console appenders write in this format; {@code runnerName} becomes the
-     * {@code runner} field of every JSON line. {@link #TEXT} leaves logback.xml's pattern alone.
+     * {@code runner} field of every JSON line. {@link #TEXT} leaves {@link LogSetup}'s pattern alone.
      */
     public void apply(String runnerName) {
         if (this == TEXT || !(LoggerFactory.getILoggerFactory() instanceof LoggerContext context)) {

@@ -54,7 +54,7 @@ class RunnerEnvExampleTest {
         }
         sb.append("""
                 # --- Outside the runner's options ---------------------------------------------------------------------
-                # Root log level of the runner's own lines (logback.xml): TRACE, DEBUG, INFO, WARN, ERROR.
+                # Root log level of the runner's own lines (LogSetup): TRACE, DEBUG, INFO, WARN, ERROR.
                 #LOG_LEVEL=INFO
                 # Docker TLS for a tcp:// DOCKER_HOST: 1 = verify the engine and present a client certificate from
                 # DOCKER_CERT_PATH (ca.pem, cert.pem, key.pem), as the docker CLI does.

@@ -59,7 +59,7 @@ class SecretMaskingTest {
         LoggerContext ctx = (LoggerContext) LoggerFactory.getILoggerFactory();
         ch.qos.logback.classic.Logger root = ctx.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
         ConsoleAppender<ILoggingEvent> appender = (ConsoleAppender<ILoggingEvent>) root.getAppender("STDOUT");
-        assertNotNull(appender, "logback.xml defines the STDOUT appender");
+        assertNotNull(appender, "LogSetup defines the STDOUT appender");
         Encoder<ILoggingEvent> encoder = appender.getEncoder();
         LoggingEvent event = new LoggingEvent("x", ctx.getLogger("test"), Level.WARN,
                 "accidentally logged token {}", new IllegalStateException("bad header Bearer " + TOKEN), new Object[]{TOKEN});

@@ -15,7 +15,7 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The text layout of logback.xml writes one line per event, whatever ids and messages hold. */
+/** The text layout of LogSetup writes one line per event, whatever ids and messages hold. */
 class TextLogEscapeTest {
 
     @Test
