@@ -234,6 +234,11 @@ class ChaosIT {
         Runner killedAgain = disruptMidReview(server, true);
 
         awaitAllFinished(server);
+        // A runner killed near the end may still be starting again (a JVM, the reaper and the start-up probe on a
+        // loaded machine) when the last task finishes: the final stop waits for its start, in which it reports what
+        // it held, instead of cutting it short and leaving its claim journal to a next start that never comes.
+        awaitQuietly("every restarted runner online with its claims answered", Duration.ofMinutes(2),
+                () -> restartsSettled(server).isEmpty());
         long reviewedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
         // Read before the final stop: a runner's offline heartbeat re-queues what it held, which would hide a task
         // that sat forgotten while every runner was up.
@@ -611,6 +616,23 @@ class ChaosIT {
      * 60 s (four heartbeat timeouts: nothing the server would still do by itself). A slow machine only makes it
      * longer; the one wall-clock bound left is a minute short of the class's own timeout, so the assertions still run.
      */
+    /** Runners the test disrupted that are not yet back: not online at the server, or claims still unanswered. */
+    private static List<String> restartsSettled(DevServer server) {
+        List<String> pending = new ArrayList<>();
+        List<RunnerSnapshot> online = server.runners();
+        for (Runner r : runners) {
+            if (r.disruptedAt.isEmpty() || !r.alive()) {
+                continue;
+            }
+            if (online.stream().noneMatch(s -> s.id().equals(r.name) && s.online())) {
+                pending.add(r.name + " not online");
+            } else if (java.nio.file.Files.exists(DockerTestSupport.WORKSPACE_BASE.resolve(r.name).resolve(Workspaces.CLAIMS_DIR))) {
+                pending.add(r.name + " has unanswered claims");
+            }
+        }
+        return pending;
+    }
+
     private static void awaitAllFinished(DevServer server) {
         long[] last = {-1, System.nanoTime()};
         deadlineNanos = startedNanos + TimeUnit.MINUTES.toNanos(11);
