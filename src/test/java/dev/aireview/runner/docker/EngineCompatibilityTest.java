@@ -233,7 +233,7 @@ class EngineCompatibilityTest {
             TaskResult result = executor.execute(task, new RecordingContext(Duration.ofSeconds(60)));
             assertEquals(ErrorKind.EXECUTOR_FAILED, result.error().kind(), result::toString);
             assertTrue(result.error().message().contains("docs/executor-contract.md"), result.error().message());
-            assertFalse(executor.cloneFallbackInUse());
+            assertFalse(executor.checkoutFallbackInUse());
         } finally {
             executor.close();
         }

@@ -79,8 +79,10 @@ class RepoCacheTest {
         assertTrue(c.accepts(task("https://h/o/r", "main", null)));
         assertTrue(c.accepts(task(git.url(), "main", null)));
         assertFalse(c.accepts(task("file:///etc/r", "main", null)), "host files are not the task's");
-        assertFalse(c.accepts(task("ssh://h/o/r", "main", null)), "the host's ssh keys are not the task's");
-        assertFalse(c.accepts(task("git@h:o/r", "main", null)));
+        // ssh runs without any key, agent or configuration of the host's (GitRunner.SSH_COMMAND)
+        assertTrue(c.accepts(task("ssh://h/o/r", "main", null)));
+        assertTrue(c.accepts(task("git@h:o/r", "main", null)));
+        assertEquals(RepoCache.keyOf("ssh://h/o/r"), RepoCache.keyOf("git+ssh://h/o/r.git"));
     }
 
     @Test
