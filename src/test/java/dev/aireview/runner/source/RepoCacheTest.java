@@ -86,6 +86,30 @@ class RepoCacheTest {
     }
 
     @Test
+    void refusesToOpenWithoutATrustedGit() {
+        // no host git asked for, and no helper image: there is no other way to clone (never in the executor image)
+        IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                () -> RepoCache.open(root, 1L << 30, RepoCache.GitPlace.CONTAINER, () -> null));
+        assertTrue(e.getMessage().contains("RUNNER_GIT_IMAGE") && e.getMessage().contains("cannot start"), e.getMessage());
+    }
+
+    @Test
+    void aCacheWithoutACapKeepsNothingOnceTheLeaseIsClosed() {
+        RepoCache c = cache(0);
+        RepoCache.Prepared p = prepare(c, task(git.url(), "feature/x", git.head()));
+        assertNotNull(p.lease(), p::failure);
+        Path repo = p.lease().repo();
+        RepoCache.Prepared second = prepare(c, task(git.url(), "feature/x", git.head()));
+        assertNotNull(second.lease(), second::failure);
+        p.lease().close();
+        assertTrue(Files.isDirectory(repo), "kept while another task holds it");
+        second.lease().close();
+        assertFalse(Files.exists(repo), "RUNNER_REPO_CACHE_LIMIT=0: deleted when its last task ended");
+        c.close();
+        assertFalse(Files.exists(root), "and the cache directory when the runner stops");
+    }
+
+    @Test
     void fetchesOnceThenOnlyUpdatesAndWritesNoCredential() throws Exception {
         RepoCache c = cache(1L << 30);
         RepoCache.Prepared first = prepare(c, task(git.url(), "feature/x", git.middle()));
