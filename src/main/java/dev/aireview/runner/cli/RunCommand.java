@@ -118,7 +118,7 @@ public final class RunCommand implements Callable<Integer> {
     String runtime;
     @Option(names = "--clone-network-mode", paramLabel = "MODE", description = "[DOCKER_CLONE_NETWORK_MODE] Clone container network mode. Default: DOCKER_NETWORK_MODE.")
     String cloneNetwork;
-    @Option(names = "--repo-cache-limit", paramLabel = "SIZE", description = "[RUNNER_REPO_CACHE_LIMIT] Repository cache cap (LRU); 0 = no cache. Default: 5g.")
+    @Option(names = "--repo-cache-limit", paramLabel = "SIZE", description = "[RUNNER_REPO_CACHE_LIMIT] Repository cache cap (LRU); 0 = keep nothing between tasks. Default: 5g.")
     String repoCacheLimit;
     @Option(names = "--repo-cache-git", paramLabel = "WHERE", description = "[RUNNER_REPO_CACHE_GIT] Where the cache's git runs: auto | host | container. Default: auto.")
     String repoCacheGit;

@@ -472,7 +472,7 @@ public final class ConfigLoader {
             m.put(ConfigOption.MIN_FREE_DISK.env(), String.valueOf(d.minFreeDisk()));
             m.put(ConfigOption.RUNTIME.env(), d.runtime() == null ? "(engine default)" : d.runtime());
             m.put(ConfigOption.CLONE_NETWORK_MODE.env(), d.cloneNetworkMode());
-            m.put(ConfigOption.REPO_CACHE_LIMIT.env(), d.repoCacheLimitBytes() == 0 ? "0 (off)" : Long.toString(d.repoCacheLimitBytes()));
+            m.put(ConfigOption.REPO_CACHE_LIMIT.env(), d.repoCacheLimitBytes() == 0 ? "0 (keeps nothing)" : Long.toString(d.repoCacheLimitBytes()));
             m.put(ConfigOption.REPO_CACHE_GIT.env(), d.repoCacheGit());
             m.put(ConfigOption.GIT_IMAGE.env(), d.gitImage());
         }

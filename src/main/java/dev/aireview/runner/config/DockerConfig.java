@@ -25,7 +25,7 @@ import java.time.Duration;
  * @param minFreeDisk        DOCKER_MIN_FREE_DISK: claims pause below this much free space
  * @param runtime            DOCKER_RUNTIME of the review container, null for the engine's default
  * @param cloneNetworkMode   DOCKER_CLONE_NETWORK_MODE of the clone container
- * @param repoCacheLimitBytes RUNNER_REPO_CACHE_LIMIT: size cap of the runner's repository cache (0 = no cache)
+ * @param repoCacheLimitBytes RUNNER_REPO_CACHE_LIMIT: size cap of the runner's repository cache (0 = keep nothing between tasks)
  * @param repoCacheGit       RUNNER_REPO_CACHE_GIT: where the cache's git runs: auto, host or container
  * @param gitImage           RUNNER_GIT_IMAGE: the trusted git image of the cache's helper container
  */
@@ -118,7 +118,7 @@ public record DockerConfig(
                 minFreeDisk, runtime, cloneNetworkMode, repoCacheLimitBytes, repoCacheGit, gitImage);
     }
 
-    /** A copy with another repository cache cap (RUNNER_REPO_CACHE_LIMIT; 0 = no cache). */
+    /** A copy with another repository cache cap (RUNNER_REPO_CACHE_LIMIT; 0 = keep nothing between tasks). */
     public DockerConfig withRepoCacheLimit(long newRepoCacheLimitBytes) {
         return new DockerConfig(host, executorImage, pullPolicy, memoryBytes, cpus, networkMode, workspaceBase, timeout,
                 poolSize, cloneDepth, pidsLimit, user, stopGrace, runnerName, resultLimitBytes, workspaceLimitBytes,

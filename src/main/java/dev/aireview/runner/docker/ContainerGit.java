@@ -74,13 +74,11 @@ public final class ContainerGit implements GitRunner {
         try {
             docker.inspectImageCmd(image).exec();
         } catch (NotFoundException e) {
-            LOG.warn("the repository cache's git image {} (RUNNER_GIT_IMAGE) is not on the engine and is never pulled: the "
-                    + "repository cache (RUNNER_REPO_CACHE_LIMIT) is off, every task clones inside its container (build it: "
+            LOG.warn("the trusted git image {} (RUNNER_GIT_IMAGE) is not on the engine and is never pulled (build it: "
                     + "docker build -t {} docker/git)", image, image);
             return null;
         } catch (RuntimeException e) {
-            LOG.warn("the repository cache's git image {} (RUNNER_GIT_IMAGE) cannot be inspected ({}): the repository cache "
-                    + "is off, every task clones inside its container", image, e.getMessage());
+            LOG.warn("the trusted git image {} (RUNNER_GIT_IMAGE) cannot be inspected: {}", image, e.getMessage());
             return null;
         }
         return new ContainerGit(docker, runner, specs, config);

@@ -16,7 +16,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Builds every container this executor creates: the same limits, hardening and labels for clone, review,
+ * Builds every container this executor creates: the same limits, hardening and labels for checkout, review,
  * pooled and cleanup containers (docs/executor-contract.md "Limits and hardening").
  */
 public final class ContainerSpecs {
@@ -138,28 +138,29 @@ public final class ContainerSpecs {
         return cmd;
     }
 
-    /** The clone container: {@link GitClone#SCRIPT} on DOCKER_CLONE_NETWORK_MODE, under the engine's default runtime. */
-    public CreateContainerCmd clone(DockerClient docker, Path workspace, String taskId, List<String> env) {
-        return script(docker, workspace, taskId, "clone", GitClone.SCRIPT, env, config.cloneNetworkMode());
-    }
-
     /**
-     * True when the clone may run inside a pre-warmed review container (exec): only when the clone would get the
-     * same network and runtime as the review anyway.
-     */
-    /**
-     * True when a review container sees what is written into its workspace from outside after it started (the clone
-     * container's files): the host's runc and crun share the bind mount's page cache. A sandboxing runtime (gVisor's
+     * True when a review container sees what is written into its workspace from outside after it started (the
+     * checkout container's files): the host's runc and crun share the bind mount's page cache. A sandboxing runtime (gVisor's
      * runsc, Kata, ...) may serve the mount through its own cache and show the repository in part, so its review
-     * container is started only after the clone has finished, and is never pre-warmed.
+     * container is started only after the checkout has finished, and is never pre-warmed.
      */
     public boolean reviewSeesOutsideWrites() {
         String runtime = config.runtime();
         return runtime == null || runtime.isBlank() || java.util.Set.of("runc", "crun", "io.containerd.runc.v2").contains(runtime);
     }
 
-    public boolean cloneFitsReviewContainer() {
-        return config.runtime() == null && java.util.Objects.equals(config.cloneNetworkMode(), config.networkMode());
+    /**
+     * The checkout container: {@link dev.aireview.runner.source.CachedCheckout#SCRIPT} in the executor image, under the
+     * engine's default runtime, on network {@code none}, with the task's cache entry {@code entry} read-only at
+     * {@link dev.aireview.runner.source.CachedCheckout#MOUNT}. It gets no secret: the runner's trusted fetch is done.
+     */
+    public CreateContainerCmd checkout(DockerClient docker, Path workspace, String taskId, List<String> env, Bind entry) {
+        CreateContainerCmd cmd = script(docker, workspace, taskId, "checkout", dev.aireview.runner.source.CachedCheckout.SCRIPT,
+                env, "none");
+        List<Bind> binds = new ArrayList<>(List.of(cmd.getHostConfig().getBinds()));
+        binds.add(entry);
+        cmd.getHostConfig().withBinds(binds);
+        return cmd;
     }
 
     /** A short container running {@code sh -c script} with the given environment (values never go into argv). */

@@ -25,7 +25,6 @@ import org.slf4j.MDC;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -41,10 +40,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The Docker executor: one claimed task becomes a limited, hardened review container that first runs the clone (an
- * exec; a clone container of its own when the clone's network or runtime differs; for a cold task of an http(s) or
- * git:// repository, a checkout from the runner's repository cache, dev.aireview.runner.source) and then the review
- * (docs/executor-contract.md, docs/docker-executor.md), and leaves nothing behind.
+ * The Docker executor. One claimed task takes one path ({@link #execute}): prepare the source (trusted: the runner's own
+ * git fetches with the task's credentials into its repository cache, {@link SourcePreparer}) → review (untrusted: a
+ * limited, hardened container of the executor image checks the commit out of the read-only cache entry, with no token
+ * and no network, and reviews it) → judge → report → clean (docs/executor-contract.md, docs/docker-executor.md,
+ * docs/repository-cache.md). It leaves nothing behind.
  *
  * <p>Life cycle: {@link #start()} connects (negotiating the API version), checks the image against the pull policy,
  * reaps what an earlier run of the same runner left, and fills the pre-warmed pool; {@link #execute} is called
@@ -63,10 +63,8 @@ public final class DockerTaskExecutor implements TaskExecutor {
     private final DiskPressureGuard diskGuard;
     private final Duration diskWatchPeriod;
     private final AtomicBoolean closed = new AtomicBoolean();
-    /** Set once an exec with stdin could not start (see {@link #execute}): pooled tasks then clone in their own container. */
-    private volatile boolean execCloneUnavailable;
-    /** Repositories whose last clone failed: their cold tasks clone before any review container exists (issue 18). */
-    private final RecentCloneFailures recentCloneFailures = new RecentCloneFailures(RecentCloneFailures.CAPACITY);
+    /** Set once an exec could not run (see {@link ReviewRun#checkoutInside}): checkouts then run in a container of their own. */
+    private volatile boolean execCheckoutUnavailable;
     /**
      * Docker calls a task runs beside its critical path (the cold review container's create/start during the clone,
      * removals, the pooled container's CPU weight). Threads are made on demand and end after 30 s idle, so an idle
@@ -80,8 +78,8 @@ public final class DockerTaskExecutor implements TaskExecutor {
     private volatile DiskWatch diskWatch;
     private volatile int slots = 16;
     private volatile ContainerVerifier verifier;
-    /** The runner's repository cache (RUNNER_REPO_CACHE_LIMIT), null when off. */
-    private volatile RepoCache repoCache;
+    /** Step 1 of every task: the trusted fetch into the runner's repository cache. */
+    private volatile SourcePreparer sources;
     /** What the executor image asks the cached checkout to hold (its {@code ai-review.checkout} label), read at start. */
     private volatile CachedCheckout.Checkout checkout = CachedCheckout.Checkout.FULL;
     private volatile List<String> leftoverTaskIds = List.of();
@@ -166,9 +164,13 @@ public final class DockerTaskExecutor implements TaskExecutor {
                 throw new DockerExecutorException("cannot create the workspace directory " + workspaces.runnerDir()
                         + " (DOCKER_WORKSPACE_BASE): " + e.getMessage(), e);
             }
-            repoCache = RepoCache.open(workspaces.runnerDir().resolve(Workspaces.REPO_CACHE_DIR), config.repoCacheLimitBytes(),
-                    RepoCache.GitPlace.valueOf(config.repoCacheGit().toUpperCase(java.util.Locale.ROOT)),
-                    () -> ContainerGit.open(docker, runner, specs, config));
+            try {
+                sources = new SourcePreparer(RepoCache.open(workspaces.runnerDir().resolve(Workspaces.REPO_CACHE_DIR),
+                        config.repoCacheLimitBytes(), RepoCache.GitPlace.valueOf(config.repoCacheGit().toUpperCase(java.util.Locale.ROOT)),
+                        () -> ContainerGit.open(docker, runner, specs, config)), config.cloneDepth());
+            } catch (IllegalStateException | UncheckedIOException e) {
+                throw new DockerExecutorException(e.getMessage(), e);
+            }
             leftoverTaskIds = new OrphanReaper(docker, config.runnerName(), workspaces, this::deleteWorkspace, cleaning).reap().taskIds();
             verifier.probe(specs, workspaces);
             WorkspaceMountCheck.verify(docker, specs, runner, workspaces);
@@ -176,8 +178,8 @@ public final class DockerTaskExecutor implements TaskExecutor {
             LOG.info("workspace size: {}", diskWatch == null ? "DOCKER_WORKSPACE_LIMIT=0, not limited" : diskWatch.describe());
             int poolSize = config.poolSize();
             if (poolSize > 0 && !specs.reviewSeesOutsideWrites()) {
-                LOG.warn("DOCKER_POOL_SIZE={} is not used with DOCKER_RUNTIME={}: a sandbox started before its clone may see the"
-                        + " checkout only in part, so each review container starts after its clone has finished", poolSize,
+                LOG.warn("DOCKER_POOL_SIZE={} is not used with DOCKER_RUNTIME={}: a sandbox started before its checkout may see"
+                        + " it only in part, so each review container starts after its checkout has finished", poolSize,
                         config.runtime());
                 poolSize = 0;
             }
@@ -257,9 +259,9 @@ public final class DockerTaskExecutor implements TaskExecutor {
         return connection == null ? null : connection.apiVersion();
     }
 
-    /** True once an endpoint that cannot exec with stdin made every later clone run in a container of its own. */
-    boolean cloneFallbackInUse() {
-        return execCloneUnavailable;
+    /** True once an endpoint that cannot exec with stdin made every later checkout run in a container of its own. */
+    boolean checkoutFallbackInUse() {
+        return execCheckoutUnavailable;
     }
 
     /** Pre-warmed containers ready right now. */
@@ -268,6 +270,10 @@ public final class DockerTaskExecutor implements TaskExecutor {
         return pool == null ? 0 : pool.readyCount();
     }
 
+    /**
+     * One task, one path: prepare the source (trusted) → review (untrusted) → judge → report → clean. Only step 1 sees
+     * the clone token; the review container reads what it prepared.
+     */
     @Override
     public TaskResult execute(ReviewTask task, TaskContext context) {
         if (docker == null || closed.get()) {
@@ -279,191 +285,27 @@ public final class DockerTaskExecutor implements TaskExecutor {
         Instant deadline = started.plus(ctx.timeout());
         String previousMdc = MDC.get("taskId");
         MDC.put("taskId", task.id());
-        Optional<ContainerPool.Pooled> pooled = Optional.empty();
-        Path workspace = null;
-        String reviewId = null;
-        String cloneId = null;
-        DiskWatch.Watch watch = null;
-        // this task's running containers: what a workspace over DOCKER_WORKSPACE_LIMIT gets killed
-        java.util.Set<String> live = java.util.concurrent.ConcurrentHashMap.newKeySet();
-        CompletableFuture<String> earlyReview = null;
-        CompletableFuture<Boolean> cloneRemoved = null;
-        CompletableFuture<Void> promoted = null;
-        RepoCache.Lease source = null;
+        ReviewRun run = new ReviewRun(task, ctx, deadline);
         try {
-            ctx.phase(TaskPhase.PREPARING, "preparing the workspace");
-            pooled = pool.take();
-            if (pooled.isPresent()) {
-                workspace = pooled.get().workspace();
-                reviewId = pooled.get().containerId();
-                watch = pooled.get().watch();
-                ctx.log(LogStream.SYSTEM, "using pre-warmed container " + ContainerRunner.shortId(reviewId));
-            } else {
-                workspace = workspaces.create(task.id());
-                watch = diskWatch == null ? null : diskWatch.watch(workspace, () -> { });
+            // 1. prepare the source (trusted)
+            ctx.phase(TaskPhase.PREPARING, "preparing the source");
+            String refused = sources.refusal(task);
+            if (refused != null) {
+                return finish(ctx, started, TaskResult.failure(ErrorKind.CLONE_FAILED, refused), null);
             }
-            if (reviewId != null) {
-                live.add(reviewId);
+            ctx.phase(TaskPhase.CLONING, "cloning " + SecretMasker.of(task.secrets()).mask(RepositoryUrl.redact(task.repository().url())) + (task.branch() == null ? "" : " branch " + task.branch()));
+            RepoCache.Prepared source = sources.prepare(task, deadline, ctx.cancel(), line -> ctx.log(LogStream.SYSTEM, line));
+            if (source.lease() == null) {
+                return finish(ctx, started, TaskResult.failure(source.failureKind(), source.failure()), null);
             }
-            if (watch != null) {
-                // over the limit: kill every container of the task (clone, review); the task then ends disk_limit
-                watch.onExceeded(() -> live.forEach(runner::kill));
-            }
-            CancelSignal cancel = ctx.cancel();
-
-            List<String> problems = GitClone.validate(task, config.cloneDepth());
-            if (!problems.isEmpty()) {
-                return finish(ctx, started, TaskResult.failure(ErrorKind.CLONE_FAILED,
-                        "refusing to clone: " + String.join("; ", problems)), null);
-            }
-            ctx.phase(TaskPhase.CLONING, "cloning " + SecretMasker.of(task.secrets()).mask(RepositoryUrl.redact(task.repository().url()))
-                    + (task.branch() == null ? "" : " branch " + task.branch()));
-            if (reviewId != null) {
-                // pre-warmed: its CPU weight is raised to a task's while the clone runs
-                String pooledId = reviewId;
-                promoted = CompletableFuture.runAsync(() -> pool.promote(pooledId), async);
-            }
-            ContainerRunner.Outcome clone = null;
-            boolean cloneInReview = specs.cloneFitsReviewContainer() && !execCloneUnavailable;
-            if (reviewId == null && cloneInReview && repoCache != null && repoCache.accepts(task)) {
-                // trusted: the runner fetches into its cache with the task's credentials; the review container only
-                // reads the entry (read-only mount) and gets no token
-                RepoCache.Prepared prepared = repoCache.prepare(task, config.cloneDepth(), deadline, cancel,
-                        line -> ctx.log(LogStream.SYSTEM, line));
-                if (prepared.lease() == null) {
-                    return finish(ctx, started, TaskResult.failure(prepared.failureKind(), prepared.failure()), null);
-                }
-                source = prepared.lease();
-            }
-            // a repository whose last clone failed: cloned first in a container of its own, the review container
-            // created only after a successful clone, so a repeated failure costs one container (issue 18)
-            String url = task.repository() == null ? null : task.repository().url();
-            boolean cloneFirst = reviewId == null && source == null && recentCloneFailures.failedRecently(url);
-            if (reviewId == null && cloneInReview && !cloneFirst) {
-                // cold: the review container is started first (its entrypoint waits for task.json) and the clone runs
-                // inside it, as in a pre-warmed one: one container per task instead of a clone container beside it
-                try {
-                    reviewId = startReview(workspace, task.id(), source);
-                } catch (NotFoundException e) {
-                    return finish(ctx, started, imageMissing(e), null);
-                }
-                live.add(reviewId);
-            }
-            boolean clonedInside = false;
-            if (reviewId != null && cloneInReview) {
-                clone = source != null ? checkoutFromCache(reviewId, task, source, ctx, deadline, cancel)
-                        : cloneInside(reviewId, task, ctx, deadline, cancel);
-                clonedInside = clone != null;
-            }
-            if (clone == null) {
-                // its own container: a clone network / runtime other than the review's, or an endpoint without exec
-                if (reviewId == null && specs.reviewSeesOutsideWrites() && !cloneFirst) {
-                    // cold: the review container is created and started while the clone runs; its entrypoint waits
-                    // for task.json like a pooled one, so its start-up is off the critical path (not under a
-                    // sandboxing runtime: it starts after the clone, below, so that it sees the finished checkout)
-                    Path reviewWorkspace = workspace;
-                    earlyReview = CompletableFuture.supplyAsync(() -> {
-                        String id = startReview(reviewWorkspace, task.id(), null);
-                        live.add(id);
-                        return id;
-                    }, async);
-                }
-                try {
-                    // secrets go on stdin, never into the container's configuration
-                    cloneId = verifier.create(specs.clone(docker, workspace, task.id(), GitClone.env(task, config.cloneDepth()))
-                            .withAttachStdin(true).withStdinOpen(true).withStdInOnce(true));
-                } catch (NotFoundException e) {
-                    return finish(ctx, started, imageMissing(e), null);
-                }
-                live.add(cloneId);
-                clone = runner.run(cloneId, false, new LogPump(ctx::log), deadline, cancel, GitClone.stdin(task));
-                live.remove(cloneId);
-                String exited = cloneId;
-                cloneId = null;
-                cloneRemoved = CompletableFuture.supplyAsync(() -> runner.remove(exited), async);
-            }
-            String over = overLimit(watch);
-            if (over != null) {
-                return finish(ctx, started, TaskResult.failure(ErrorKind.DISK_LIMIT, over + " while cloning; the container was killed"),
-                        clone.exitCode());
-            }
-            if (clone.end() != ContainerRunner.End.EXITED) {
-                return finish(ctx, started, interrupted(clone, "while cloning"), clone.exitCode());
-            }
-            if (clonedInside && !clone.oomKilled() && (clone.exitCode() == null || clone.exitCode() != 0)) {
-                // a clone that failed inside a review container that is no longer running: the image's entrypoint
-                // ended before its task (exec answers "cannot exec in a stopped container"), not a clone failure
-                ExecutorContract.requireWaiting(docker, config.executorImage(), reviewId);
-            }
-            if (source == null && !clone.oomKilled()) {
-                if (clone.exitCode() == null || clone.exitCode() != 0) {
-                    recentCloneFailures.failed(url);
-                } else {
-                    recentCloneFailures.succeeded(url);
-                }
-            }
-            if (clone.exitCode() == null || clone.exitCode() != 0) {
-                String why = clone.oomKilled() ? "the clone ran out of memory (DOCKER_MEMORY_LIMIT)"
-                        : lastLines(clone.tail(), task, MESSAGE_TAIL_LINES);
-                return finish(ctx, started, TaskResult.failure(ErrorKind.CLONE_FAILED,
-                        "clone failed (exit " + clone.exitCode() + "): " + why), clone.exitCode());
-            }
-
-            boolean reviewStarted = true;
-            if (reviewId == null && earlyReview != null) {
-                try {
-                    reviewId = earlyReview.join();
-                } catch (CompletionException e) {
-                    if (e.getCause() instanceof NotFoundException nf) {
-                        return finish(ctx, started, imageMissing(nf), null);
-                    }
-                    throw e.getCause() instanceof RuntimeException r ? r : e;
-                } finally {
-                    earlyReview = null;
-                }
-            }
-            if (reviewId != null) {
-                // checked before task.json is written: afterwards a fast review may legitimately have ended
-                ExecutorContract.requireWaiting(docker, config.executorImage(), reviewId);
-            }
-            if (reviewId == null) {
-                // under a sandboxing runtime the review starts after the clone with its task file already there:
-                // created here, started once its output is followed
-                workspaces.writeTask(workspace, task.toContainerJson());
-                try {
-                    reviewId = createReview(workspace, task.id(), null);
-                } catch (NotFoundException e) {
-                    return finish(ctx, started, imageMissing(e), null);
-                }
-                live.add(reviewId);
-                reviewStarted = false;
-            }
-            ctx.phase(TaskPhase.REVIEWING, "reviewing in container " + ContainerRunner.shortId(reviewId));
-            LogPump pump = new LogPump(ctx::log);
-            // the task file sets the started review going: written once its output is followed, so no line is missed
-            Path taskDir = workspace;
-            ContainerRunner.Outcome review;
-            try {
-                review = runner.run(reviewId, reviewStarted, pump, deadline, cancel, null, !reviewStarted ? null : () -> {
-                    try {
-                        workspaces.writeTask(taskDir, task.toContainerJson());
-                    } catch (IOException e) {
-                        throw new UncheckedIOException(e);
-                    }
-                });
-            } catch (UncheckedIOException e) {
-                throw e.getCause();
-            }
-            over = overLimit(watch);
-            if (over != null) {
-                return finish(ctx, started, TaskResult.failure(ErrorKind.DISK_LIMIT, over + " during the review; the container was killed"),
-                        review.exitCode());
-            }
-            if (review.end() != ContainerRunner.End.EXITED) {
-                return finish(ctx, started, interrupted(review, "during the review"), review.exitCode());
-            }
-            ctx.phase(TaskPhase.SUBMITTING, "review container exited with code " + review.exitCode());
-            return finish(ctx, started, judge(task, workspace, review), review.exitCode());
+            // 2. review (untrusted)
+            ReviewRun.Step reviewed = run.review(source.lease());
+            // 3. judge
+            TaskResult result = reviewed.failure() != null ? reviewed.failure() : judge(task, run.workspace, reviewed.outcome());
+            // 4. report, before the clean-up (HandOver)
+            return finish(ctx, started, result, reviewed.outcome() == null ? null : reviewed.outcome().exitCode());
+        } catch (ImageMissing e) {
+            return finish(ctx, started, imageMissing(e.missing), null);
         } catch (IOException e) {
             return finish(ctx, started, TaskResult.failure(ErrorKind.EXECUTOR_FAILED,
                     "workspace error: " + SecretMasker.of(task.secrets()).mask(e.getMessage())), null);
@@ -471,29 +313,8 @@ public final class DockerTaskExecutor implements TaskExecutor {
             LOG.warn("task {}: {}", task.id(), e.getMessage());
             return finish(ctx, started, TaskResult.failure(ErrorKind.EXECUTOR_FAILED, e.getMessage()), null);
         } finally {
-            if (watch != null) {
-                watch.close();
-            }
-            boolean clean = cloneId == null || runner.remove(cloneId);
-            if (reviewId == null && earlyReview != null) {
-                reviewId = startedOrNull(earlyReview);
-            }
-            // the review container's removal and the workspace's deletion run side by side (the container has
-            // exited or been killed; its bind mount does not hold the files)
-            String toRemove = reviewId;
-            CompletableFuture<Boolean> reviewRemoved = toRemove == null ? null
-                    : CompletableFuture.supplyAsync(() -> runner.remove(toRemove), async);
-            if (workspace != null && !deleteWorkspace(workspace)) {
-                clean = false;
-                LOG.warn("workspace {} could not be deleted; the reaper will retry at the next start", workspace);
-            }
-            clean &= removed(reviewRemoved);
-            if (source != null) {
-                source.close();
-            }
-            clean &= removed(cloneRemoved);
-            joinQuietly(promoted);
-            ctx.cleaned(clean);
+            // 5. clean
+            ctx.cleaned(run.clean());
             // the task no longer needs the CPU: now the pool may warm a replacement
             if (pool != null) {
                 pool.refill();
@@ -507,57 +328,239 @@ public final class DockerTaskExecutor implements TaskExecutor {
         }
     }
 
-    /**
-     * Runs the clone inside the running review container {@code reviewId} (same image, limits, user; no container
-     * create/start), its secrets on the exec's stdin. Null when the exec never ran: an endpoint that does not upgrade
-     * an exec with stdin (some socket proxies answer 200 instead of 101); from then on the clone gets a container of
-     * its own, which needs no exec.
-     */
-    private ContainerRunner.Outcome cloneInside(String reviewId, ReviewTask task, TaskContext ctx, Instant deadline,
-                                                CancelSignal cancel) {
-        List<String> env = new java.util.ArrayList<>(GitClone.env(task, config.cloneDepth()));
-        env.add("HOME=/tmp");
-        ContainerRunner.Outcome clone;
-        try {
-            clone = runner.exec(reviewId, config.user(), GitClone.SCRIPT, env, new LogPump(ctx::log),
-                    deadline, cancel, GitClone.stdin(task));
-        } catch (RuntimeException e) {
-            // the exec refused because the container ended (Docker: 409 "container ... is not running"; Podman 4.3:
-            // 500 "can only create exec sessions on running containers"): the image broke the contract. Anything else
-            // while the container runs is the engine's to explain
-            ExecutorContract.requireWaiting(docker, config.executorImage(), reviewId);
-            throw e;
+    /** The executor image is not on the engine (a create answered 404). */
+    private static final class ImageMissing extends RuntimeException {
+        final transient NotFoundException missing;
+
+        ImageMissing(NotFoundException missing) {
+            super(missing.getMessage(), missing, false, false);
+            this.missing = missing;
         }
-        if (clone.end() == ContainerRunner.End.EXITED && clone.exitCode() == null && ExecutorContract.isRunning(docker, reviewId)) {
-            // the container runs and the exec has no exit code: the endpoint did not upgrade the exec (the engine's
-            // cause: clone beside it). A container that ended is the image's cause: judged by the caller (contract)
-            execCloneUnavailable = true;
-            LOG.warn("the Docker endpoint at DOCKER_HOST did not run the clone inside the running review container {} "
-                    + "(an exec with stdin ended without an exit code: the endpoint does not upgrade it, as some socket proxies "
-                    + "do not); this and every later task clone in a container of their own", ContainerRunner.shortId(reviewId));
-            return null;
-        }
-        return clone;
     }
 
     /**
-     * The clone of a cold task whose repository the runner fetched into its cache: a checkout inside the review
-     * container from the read-only entry (no network, no token). A checkout that fails marks the entry broken.
+     * Step 2, untrusted: the executor image's containers of one task — its review container (pre-warmed, or created for
+     * the task with the cache entry mounted read-only) and, where the review container cannot make the checkout itself,
+     * a checkout container — read the source step 1 prepared and get no secret. Then its clean-up (step 5).
      */
-    private ContainerRunner.Outcome checkoutFromCache(String reviewId, ReviewTask task, RepoCache.Lease source, TaskContext ctx,
-                                                      Instant deadline, CancelSignal cancel) {
-        ContainerRunner.Outcome clone = runner.exec(reviewId, config.user(), CachedCheckout.SCRIPT, CachedCheckout.env(task, source, checkout),
-                new LogPump(ctx::log), deadline, cancel);
-        if (clone.end() == ContainerRunner.End.EXITED && clone.exitCode() != null && clone.exitCode() != 0 && !clone.oomKilled()) {
-            source.broken();
+    private final class ReviewRun {
+        /** How step 2 ended: a failure, or the review container's outcome to judge (step 3). */
+        record Step(TaskResult failure, ContainerRunner.Outcome outcome) {
         }
-        return clone;
+
+        private final ReviewTask task;
+        private final HandOver ctx;
+        private final Instant deadline;
+        private final CancelSignal cancel;
+        /** This task's running containers: what a workspace over DOCKER_WORKSPACE_LIMIT gets killed. */
+        private final java.util.Set<String> live = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        private RepoCache.Lease lease;
+        private Optional<ContainerPool.Pooled> pooled = Optional.empty();
+        private Path workspace;
+        private String reviewId;
+        private String checkoutId;
+        private DiskWatch.Watch watch;
+        private CompletableFuture<Boolean> checkoutRemoved;
+        private CompletableFuture<Void> promoted;
+
+        ReviewRun(ReviewTask task, HandOver ctx, Instant deadline) {
+            this.task = task;
+            this.ctx = ctx;
+            this.deadline = deadline;
+            this.cancel = ctx.cancel();
+        }
+
+        Step review(RepoCache.Lease source) throws IOException {
+            lease = source;
+            takeContainer();
+            Step failed = checkOut();
+            return failed != null ? failed : runReview();
+        }
+
+        /**
+         * The task's workspace and review container: a pre-warmed one, or (under a runtime that sees outside writes) a
+         * new one started now with the entry mounted, its entrypoint waiting for task.json. Under a sandboxing runtime
+         * the review container is created only once the checkout is done ({@link #runReview}).
+         */
+        private void takeContainer() throws IOException {
+            pooled = pool.take();
+            if (pooled.isPresent()) {
+                workspace = pooled.get().workspace();
+                reviewId = pooled.get().containerId();
+                watch = pooled.get().watch();
+                live.add(reviewId);
+                ctx.log(LogStream.SYSTEM, "using pre-warmed container " + ContainerRunner.shortId(reviewId));
+                // its CPU weight is raised to a task's while the checkout runs
+                String pooledId = reviewId;
+                promoted = CompletableFuture.runAsync(() -> pool.promote(pooledId), async);
+            } else {
+                workspace = workspaces.create(task.id());
+                watch = diskWatch == null ? null : diskWatch.watch(workspace, () -> { });
+            }
+            if (watch != null) {
+                // over the limit: kill every container of the task (checkout, review); the task then ends disk_limit
+                watch.onExceeded(() -> live.forEach(runner::kill));
+            }
+            if (reviewId == null && specs.reviewSeesOutsideWrites()) {
+                reviewId = startReview(workspace, task.id(), lease);
+                live.add(reviewId);
+            }
+        }
+
+        /**
+         * The checkout into /workspace/repo, token-free and without network: by exec in a review container created for
+         * the task (it has the entry mounted), else in a checkout container (a pre-warmed review container, whose mounts
+         * were fixed at its start, gets a self-contained copy; a sandboxed one is created after it). Null when it worked.
+         */
+        private Step checkOut() {
+            ContainerRunner.Outcome out = null;
+            boolean inside = false;
+            if (pooled.isEmpty() && reviewId != null && !execCheckoutUnavailable) {
+                out = checkoutInside();
+                inside = out != null;
+            }
+            if (out == null) {
+                out = checkoutContainer();
+            }
+            String over = overLimit(watch);
+            if (over != null) {
+                return new Step(TaskResult.failure(ErrorKind.DISK_LIMIT, over + " while cloning; the container was killed"), out);
+            }
+            if (out.end() != ContainerRunner.End.EXITED) {
+                return new Step(interrupted(out, "while cloning"), out);
+            }
+            boolean failed = out.exitCode() == null || out.exitCode() != 0;
+            if (failed && inside && !out.oomKilled()) {
+                // a checkout that failed inside a review container that is no longer running: the image's entrypoint
+                // ended before its task (exec answers "cannot exec in a stopped container"), not a checkout failure
+                ExecutorContract.requireWaiting(docker, config.executorImage(), reviewId);
+            }
+            if (!failed) {
+                return null;
+            }
+            if (!out.oomKilled() && out.exitCode() != null) {
+                lease.broken();
+            }
+            String why = out.oomKilled() ? "the checkout ran out of memory (DOCKER_MEMORY_LIMIT)"
+                    : lastLines(out.tail(), task, MESSAGE_TAIL_LINES);
+            return new Step(TaskResult.failure(ErrorKind.CLONE_FAILED, "clone failed: the checkout from the runner's repository "
+                    + "cache failed (exit " + out.exitCode() + "): " + why), out);
+        }
+
+        /**
+         * The checkout by exec in the running review container. Null when the exec never ran: an endpoint that does not
+         * upgrade an exec (some socket proxies answer 200 instead of 101); from then on checkouts get a container of
+         * their own, which needs no exec.
+         */
+        private ContainerRunner.Outcome checkoutInside() {
+            ContainerRunner.Outcome out;
+            try {
+                out = runner.exec(reviewId, config.user(), CachedCheckout.SCRIPT, CachedCheckout.env(task, lease, checkout),
+                        new LogPump(ctx::log), deadline, cancel);
+            } catch (RuntimeException e) {
+                // the exec refused because the container ended (Docker: 409 "container ... is not running"; Podman 4.3:
+                // 500 "can only create exec sessions on running containers"): the image broke the contract
+                ExecutorContract.requireWaiting(docker, config.executorImage(), reviewId);
+                throw e;
+            }
+            if (out.end() == ContainerRunner.End.EXITED && out.exitCode() == null && ExecutorContract.isRunning(docker, reviewId)) {
+                execCheckoutUnavailable = true;
+                LOG.warn("the Docker endpoint at DOCKER_HOST did not run the checkout inside the running review container {} "
+                        + "(an exec ended without an exit code: the endpoint does not upgrade it, as some socket proxies do not); "
+                        + "this and every later task check out in a container of their own", ContainerRunner.shortId(reviewId));
+                return null;
+            }
+            return out;
+        }
+
+        /** The checkout in a checkout container of its own (executor image, network none, default runtime, no secret). */
+        private ContainerRunner.Outcome checkoutContainer() {
+            List<String> env = pooled.isPresent() ? CachedCheckout.selfContainedEnv(task, lease, checkout, config.cloneDepth())
+                    : CachedCheckout.env(task, lease, checkout);
+            try {
+                checkoutId = verifier.create(specs.checkout(docker, workspace, task.id(), env, CachedCheckout.bind(lease)));
+            } catch (NotFoundException e) {
+                throw new ImageMissing(e);
+            }
+            live.add(checkoutId);
+            ContainerRunner.Outcome out = runner.run(checkoutId, false, new LogPump(ctx::log), deadline, cancel);
+            live.remove(checkoutId);
+            String exited = checkoutId;
+            checkoutId = null;
+            checkoutRemoved = CompletableFuture.supplyAsync(() -> runner.remove(exited), async);
+            return out;
+        }
+
+        /** The review: task.json sets the waiting review container going (or a sandboxed one is created now). */
+        private Step runReview() throws IOException {
+            boolean reviewStarted = reviewId != null;
+            if (reviewStarted) {
+                // checked before task.json is written: afterwards a fast review may legitimately have ended
+                ExecutorContract.requireWaiting(docker, config.executorImage(), reviewId);
+            } else {
+                // under a sandboxing runtime the review starts after the checkout with its task file already there:
+                // created here, started once its output is followed
+                workspaces.writeTask(workspace, task.toContainerJson());
+                reviewId = createReview(workspace, task.id(), lease);
+                live.add(reviewId);
+            }
+            ctx.phase(TaskPhase.REVIEWING, "reviewing in container " + ContainerRunner.shortId(reviewId));
+            Path taskDir = workspace;
+            ContainerRunner.Outcome review;
+            try {
+                // the task file sets the started review going: written once its output is followed, so no line is missed
+                review = runner.run(reviewId, reviewStarted, new LogPump(ctx::log), deadline, cancel, null, !reviewStarted ? null : () -> {
+                    try {
+                        workspaces.writeTask(taskDir, task.toContainerJson());
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                });
+            } catch (UncheckedIOException e) {
+                throw e.getCause();
+            }
+            String over = overLimit(watch);
+            if (over != null) {
+                return new Step(TaskResult.failure(ErrorKind.DISK_LIMIT, over + " during the review; the container was killed"), review);
+            }
+            if (review.end() != ContainerRunner.End.EXITED) {
+                return new Step(interrupted(review, "during the review"), review);
+            }
+            ctx.phase(TaskPhase.SUBMITTING, "review container exited with code " + review.exitCode());
+            return new Step(null, review);
+        }
+
+        /**
+         * Step 5: the task's containers are removed and its workspace deleted side by side (the containers have exited
+         * or been killed; a bind mount does not hold the files), then the cache entry is released. True when all of it
+         * went.
+         */
+        boolean clean() {
+            if (watch != null) {
+                watch.close();
+            }
+            boolean clean = checkoutId == null || runner.remove(checkoutId);
+            String toRemove = reviewId;
+            CompletableFuture<Boolean> reviewRemoved = toRemove == null ? null
+                    : CompletableFuture.supplyAsync(() -> runner.remove(toRemove), async);
+            if (workspace != null && !deleteWorkspace(workspace)) {
+                clean = false;
+                LOG.warn("workspace {} could not be deleted; the reaper will retry at the next start", workspace);
+            }
+            clean &= removed(reviewRemoved);
+            clean &= removed(checkoutRemoved);
+            if (lease != null) {
+                lease.close();
+            }
+            joinQuietly(promoted);
+            return clean;
+        }
     }
 
     /**
      * Creates and starts the review container of a cold task (its entrypoint waits for task.json); its id. Its task is
-     * only a clone away, so it is asked not to warm up ({@code AI_REVIEW_WARM_UP=false}, docs/executor-contract.md):
-     * sample reviews would take CPU from the clone and from the review itself.
+     * only a checkout away, so it is asked not to warm up ({@code AI_REVIEW_WARM_UP=false}, docs/executor-contract.md):
+     * sample reviews would take CPU from the checkout and from the review itself.
      */
     private String startReview(Path workspace, String taskId, RepoCache.Lease source) {
         String id = createReview(workspace, taskId, source);
@@ -571,27 +574,20 @@ public final class DockerTaskExecutor implements TaskExecutor {
     }
 
     /**
-     * Creates (does not start) a cold review container: its entrypoint waits for task.json. With a repository cache
-     * entry, the entry is mounted read-only: it reads the objects and can change nothing.
+     * Creates (does not start) a review container for one task: its entrypoint waits for task.json. The task's cache
+     * entry is mounted read-only: it reads the objects and can change nothing.
      */
     private String createReview(Path workspace, String taskId, RepoCache.Lease source) {
         List<String> env = new java.util.ArrayList<>(ContainerSpecs.reviewEnv());
         env.add("AI_REVIEW_WARM_UP=false");
         var cmd = specs.review(docker, workspace, taskId).withEnv(env);
-        if (source != null) {
-            List<com.github.dockerjava.api.model.Bind> binds = new java.util.ArrayList<>(List.of(cmd.getHostConfig().getBinds()));
-            binds.add(CachedCheckout.bind(source));
-            cmd.getHostConfig().withBinds(binds);
-        }
-        return verifier.create(cmd);
-    }
-
-    /** The id of an early-started review container, or null when its start failed (it then removed itself). */
-    private static String startedOrNull(CompletableFuture<String> start) {
+        List<com.github.dockerjava.api.model.Bind> binds = new java.util.ArrayList<>(List.of(cmd.getHostConfig().getBinds()));
+        binds.add(CachedCheckout.bind(source));
+        cmd.getHostConfig().withBinds(binds);
         try {
-            return start.join();
-        } catch (CompletionException | java.util.concurrent.CancellationException e) {
-            return null;
+            return verifier.create(cmd);
+        } catch (NotFoundException e) {
+            throw new ImageMissing(e);
         }
     }
 
@@ -740,6 +736,9 @@ public final class DockerTaskExecutor implements TaskExecutor {
         async.shutdown();
         if (pool != null) {
             pool.close();
+        }
+        if (sources != null) {
+            sources.cache().close();
         }
         if (docker != null) {
             workspaces.removeRunnerDirIfEmpty();

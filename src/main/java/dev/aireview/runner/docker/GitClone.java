@@ -13,9 +13,10 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The clone step: validation of the task's URL, branch and SHAs, and the fixed shell script run in a short-lived
- * container from the executor image (or by exec in a pre-warmed one). Values reach git only through the
- * environment and stdin (never interpolated into the script, never in argv).
+ * The clone step's inputs: validation of the task's URL, branch and SHAs, the scoped credential helper (used by the
+ * Docker executor's trusted fetch, dev.aireview.runner.source.RepoCache), and the fixed shell script the Kubernetes
+ * executor's clone init container runs. The Docker executor runs no clone in the executor image (issue 19). Values
+ * reach git only through the environment and stdin (never interpolated into the script, never in argv).
  *
  * <p>Secrets (the clone token, and the URL when it carries credentials) travel on the clone process's stdin
  * ({@link #stdin}), so they are in no argv, in no container configuration ({@code docker inspect} shows neither)

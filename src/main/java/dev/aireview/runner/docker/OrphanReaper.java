@@ -140,7 +140,7 @@ final class OrphanReaper {
         if (task == null || task.isBlank() || Labels.POOL_TASK.equals(task)) {
             return Optional.empty();
         }
-        if (container && !("clone".equals(role) || "review".equals(role))) {
+        if (container && !("clone".equals(role) || "checkout".equals(role) || "review".equals(role))) {
             return Optional.empty();
         }
         return Optional.of(task);

@@ -7,9 +7,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The checkout a review container makes from its task's read-only cache entry, mounted at {@link #MOUNT}: a new
- * repository in {@code /workspace/repo} that borrows the entry's objects ({@code objects/info/alternates}, nothing
- * copied) and checks out the commit the runner resolved. No network, no token: every value is in the environment,
+ * The checkout made from a task's read-only cache entry, mounted at {@link #MOUNT} (in the review container, or in a
+ * checkout container beside a pre-warmed one): a new repository in {@code /workspace/repo} that borrows the entry's
+ * objects ({@code objects/info/alternates}, nothing copied) or, self-contained ({@code GIT_SELF_CONTAINED=1}), copies
+ * the commits it needs from the entry (a local fetch), and checks out the commit the runner resolved. No network, no token: every value is in the environment,
  * none is a secret (the remote is the URL without user-info).
  */
 public final class CachedCheckout {
@@ -62,8 +63,18 @@ public final class CachedCheckout {
             "test -d \"$cache/objects\" || die 'the repository cache is not mounted'",
             "mkdir -p \"$work\" && cd \"$work\" || die \"cannot create $work\"",
             "git init -q . || die 'git init failed'",
-            "echo \"$cache/objects\" > .git/objects/info/alternates || die 'cannot link the cached objects'",
-            "if [ -f \"$cache/shallow\" ]; then cat \"$cache/shallow\" > .git/shallow || die 'cannot copy the shallow list'; fi",
+            "if [ \"${GIT_SELF_CONTAINED:-0}\" = 1 ]; then",
+            "  git config --file /tmp/ai-review-safe-directory safe.directory \"$cache\" || die 'cannot write /tmp/ai-review-safe-directory'",
+            "  f() { GIT_CONFIG_GLOBAL=/tmp/ai-review-safe-directory git -c protocol.file.allow=always -c uploadpack.allowAnySHA1InWant=true fetch -q --no-tags \"$@\"; }",
+            "  if [ \"${GIT_DEPTH:-0}\" -gt 0 ]; then d=\"--depth=$GIT_DEPTH\"; else d=--update-shallow; fi",
+            "  wants=$GIT_HEAD_SHA",
+            "  if [ -n \"${GIT_BRANCH_SHA:-}\" ] && [ \"$GIT_BRANCH_SHA\" != \"$GIT_HEAD_SHA\" ]; then wants=\"$wants $GIT_BRANCH_SHA\"; fi",
+            "  f $d \"file://$cache\" $wants || die 'cannot copy the commit from the repository cache'",
+            "  if [ -n \"${GIT_BASE_SHA:-}\" ]; then f $d \"file://$cache\" \"$GIT_BASE_SHA\" 2>/dev/null || echo \"base $GIT_BASE_SHA is not in the cache\"; fi",
+            "else",
+            "  echo \"$cache/objects\" > .git/objects/info/alternates || die 'cannot link the cached objects'",
+            "  if [ -f \"$cache/shallow\" ]; then cat \"$cache/shallow\" > .git/shallow || die 'cannot copy the shallow list'; fi",
+            "fi",
             "git remote add origin \"$GIT_SAFE_URL\" || die 'git remote add failed'",
             "if [ -n \"${GIT_BRANCH:-}\" ] && [ -n \"${GIT_BRANCH_SHA:-}\" ]; then",
             "  git update-ref \"refs/remotes/origin/$GIT_BRANCH\" \"$GIT_BRANCH_SHA\" || die \"cannot record branch $GIT_BRANCH\"",
@@ -116,7 +127,23 @@ public final class CachedCheckout {
 
     /** The script's environment for {@code task} at {@code headSha} (and the branch tip {@code branchSha}, may be null). */
     public static List<String> env(ReviewTask task, String headSha, String branchSha, Checkout checkout) {
+        return env(task, headSha, branchSha, checkout, 0);
+    }
+
+    /**
+     * The script's environment for a self-contained checkout ({@code GIT_SELF_CONTAINED=1}: the objects are copied
+     * from the entry at {@code depth}, 0 = all it holds, instead of borrowed): for a container that cannot mount the
+     * entry (a pre-warmed one, whose mounts were fixed at its start).
+     */
+    public static List<String> selfContainedEnv(ReviewTask task, RepoCache.Lease lease, Checkout checkout, int depth) {
+        List<String> env = env(task, lease.headSha(), lease.branchSha(), checkout, depth);
+        env.add("GIT_SELF_CONTAINED=1");
+        return env;
+    }
+
+    private static List<String> env(ReviewTask task, String headSha, String branchSha, Checkout checkout, int depth) {
         List<String> env = new ArrayList<>();
+        env.add("GIT_DEPTH=" + Math.max(0, depth));
         env.add("HOME=/tmp");
         env.add("GIT_SAFE_URL=" + RepositoryUrl.withoutUserInfo(task.repository().url()));
         env.add("GIT_BRANCH=" + (task.branch() == null ? "" : task.branch()));

@@ -59,6 +59,14 @@ public interface GitRunner {
         return cmd;
     }
 
+    /**
+     * ssh as the trusted fetch runs it: no configuration file, no key, no agent of the runner's (none of the host's
+     * credentials reach a server a task names), never a prompt. Host keys are not checked (nothing secret travels: the
+     * clone token is an HTTP credential), as for git://.
+     */
+    String SSH_COMMAND = "ssh -F /dev/null -o BatchMode=yes -o IdentitiesOnly=yes -o IdentityFile=none -o IdentityAgent=none"
+            + " -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o GlobalKnownHostsFile=/dev/null -o LogLevel=ERROR";
+
     /** The fixed environment of every run (besides PATH and HOME): no system or global configuration, no prompt. */
     static Map<String, String> baseEnv(String protocol) {
         Map<String, String> e = new java.util.LinkedHashMap<>();
@@ -71,6 +79,10 @@ public interface GitRunner {
         e.put("GIT_NO_REPLACE_OBJECTS", "1");
         e.put("GIT_PROTOCOL_FROM_USER", "0");
         e.put("GIT_ALLOW_PROTOCOL", protocol == null ? "" : protocol);
+        if ("ssh".equals(protocol)) {
+            e.put("GIT_SSH_VARIANT", "ssh");
+            e.put("GIT_SSH_COMMAND", SSH_COMMAND);
+        }
         return e;
     }
 }

@@ -62,8 +62,12 @@ public final class RepoCache {
     private static final Logger LOG = LoggerFactory.getLogger(RepoCache.class);
     /** Marker of an entry whose last write completed. */
     static final String READY = "ai-review-ready";
-    /** The schemes the runner fetches on its host; others (file, ssh: host files and keys) clone as without a cache. */
-    static final Set<String> SCHEMES = Set.of("https", "http", "git");
+    /**
+     * The schemes the runner fetches (every one the clone accepts but {@code file}: a file URL would name the runner's
+     * own file system, e.g. another task's cache entry). ssh runs without any key, agent or ssh configuration of the
+     * runner's ({@link GitRunner#baseEnv}).
+     */
+    static final Set<String> SCHEMES = Set.of("https", "http", "git", "ssh", "git+ssh", "ssh+git");
     private static final String HOME = ".home";
     /** git's answers that say the task may not read the repository or cannot reach it: the entry is not at fault. */
     private static final Pattern ACCESS_OR_NETWORK = Pattern.compile(
@@ -72,9 +76,12 @@ public final class RepoCache {
                     + "|connection timed out|unable to access|unable to connect|redirect|couldn't find remote ref|no such remote ref"
                     + "|not our ref|unadvertised object");
 
+    /** git's answer to a redirect it did not follow (http.followRedirects=false). */
+    private static final Pattern REDIRECT = Pattern.compile("returned error: 30[1278]");
+
     /** A task's prepared source, or why it could not be prepared. */
     public record Prepared(Lease lease, ErrorKind failureKind, String failure) {
-        static Prepared failed(ErrorKind kind, String why) {
+        public static Prepared failed(ErrorKind kind, String why) {
             return new Prepared(null, kind, why);
         }
     }
@@ -107,38 +114,43 @@ public final class RepoCache {
     }
 
     /**
-     * The cache under {@code root} with the cap {@code limitBytes}, or null (one message logged) when it is off: a cap
-     * of 0, or no git where {@code place} says git runs. {@code container} gives the helper-container git, or null
-     * (having logged why: no image) when there is none.
+     * The cache under {@code root} with the cap {@code limitBytes} (0: it keeps nothing between tasks, each entry is
+     * deleted when its last lease closes). {@code container} gives the helper-container git, or null (having logged why:
+     * no image) when there is none. Throws {@link IllegalStateException} (naming RUNNER_REPO_CACHE_GIT and
+     * RUNNER_GIT_IMAGE) when there is no git where {@code place} says git runs: there is no other way to clone.
      */
     public static RepoCache open(Path root, long limitBytes, GitPlace place, java.util.function.Supplier<GitRunner> container) {
-        if (limitBytes <= 0) {
-            return null;
-        }
         GitRunner git = null;
         boolean hostGit = place != GitPlace.CONTAINER && HostGit.available();
         if (!hostGit && place == GitPlace.HOST) {
-            LOG.warn("no git on the runner's host: the repository cache (RUNNER_REPO_CACHE_LIMIT) is off, every task clones "
-                    + "inside its container");
-            return null;
+            throw new IllegalStateException("RUNNER_REPO_CACHE_GIT=host but there is no git on the runner's host: every "
+                    + "clone runs in the runner's trusted git (never in the executor image), so the runner cannot start; install "
+                    + "git, or set RUNNER_REPO_CACHE_GIT=auto or container with the image RUNNER_GIT_IMAGE on the engine");
         }
         if (!hostGit) {
             git = container.get();
             if (git == null) {
-                return null;
+                throw new IllegalStateException("no trusted git: " + (place == GitPlace.CONTAINER ? "" : "no git on the runner's "
+                        + "host and ") + "the image RUNNER_GIT_IMAGE is not on the engine; every clone runs in the runner's "
+                        + "trusted git (never in the executor image), so the runner cannot start (build the image: docker build "
+                        + "-t ai-review-git docker/git, or install git on the runner's host with RUNNER_REPO_CACHE_GIT=auto)");
             }
         }
         try {
             Files.createDirectories(root.resolve(HOME));
             removeStrays(root);
         } catch (IOException e) {
-            LOG.warn("the repository cache {} cannot be used ({}); every task clones inside its container", root, e.toString());
-            return null;
+            throw new UncheckedIOException("the repository cache " + root + " cannot be used", e);
         }
         if (git == null) {
             git = new HostGit(root.resolve(HOME));
         }
-        LOG.info("repository cache {} (cap {} bytes), fetched with {}", root, limitBytes, git.describe());
+        if (limitBytes <= 0) {
+            LOG.info("repository cache {} keeps nothing between tasks (RUNNER_REPO_CACHE_LIMIT=0: each entry is deleted when its "
+                    + "task ends), fetched with {}", root, git.describe());
+        } else {
+            LOG.info("repository cache {} (cap {} bytes), fetched with {}", root, limitBytes, git.describe());
+        }
         return new RepoCache(root, limitBytes, git);
     }
 
@@ -159,10 +171,15 @@ public final class RepoCache {
         return root;
     }
 
-    /** True when the task's repository is fetched through the cache (an http(s) or git:// URL). */
+    /** True when the task's repository can be fetched (an http(s), git:// or ssh URL with a host; not file://). */
     public boolean accepts(ReviewTask task) {
         RepositoryUrl u = task.repository() == null ? null : RepositoryUrl.parse(task.repository().url());
-        return u != null && !u.scpLike() && SCHEMES.contains(u.scheme()) && u.host() != null && !u.host().isEmpty();
+        return u != null && SCHEMES.contains(u.scheme()) && u.host() != null && !u.host().isEmpty();
+    }
+
+    /** The git transport of a scheme ({@code git+ssh} and {@code ssh+git} are ssh). */
+    static String protocolOf(String scheme) {
+        return scheme.contains("ssh") ? "ssh" : scheme;
     }
 
     /** The entry directory name of a URL: a hash of scheme, host (lower case), port and path, without credentials or {@code .git}. */
@@ -175,7 +192,7 @@ public final class RepoCache {
         if (path.endsWith(".git")) {
             path = path.substring(0, path.length() - 4);
         }
-        String normal = u.scheme() + "://" + u.host().toLowerCase(Locale.ROOT) + (u.port() == null ? "" : ":" + u.port()) + path;
+        String normal = protocolOf(u.scheme()) + "://" + u.host().toLowerCase(Locale.ROOT) + (u.port() == null ? "" : ":" + u.port()) + path;
         try {
             byte[] h = MessageDigest.getInstance("SHA-256").digest(normal.getBytes(StandardCharsets.UTF_8));
             return HexFormat.of().formatHex(h, 0, 12);
@@ -272,6 +289,33 @@ public final class RepoCache {
             if (total > limitBytes) {
                 LOG.warn("repository cache holds {} bytes, over its cap of {} bytes (RUNNER_REPO_CACHE_LIMIT): the rest is in use",
                         total, limitBytes);
+            }
+        }
+    }
+
+    /** RUNNER_REPO_CACHE_LIMIT=0: deletes an entry no task uses any more (unless a task is fetching it right now). */
+    private static void forget(Entry entry, Path dir) {
+        if (!entry.lock.tryLock()) {
+            return;
+        }
+        try {
+            if (entry.users() == 0) {
+                deleteTree(dir);
+            }
+        } catch (IOException e) {
+            LOG.warn("cannot delete the repository cache entry {}: {}", dir, e.toString());
+        } finally {
+            entry.lock.unlock();
+        }
+    }
+
+    /** At the runner's end: a cache that keeps nothing (RUNNER_REPO_CACHE_LIMIT=0) deletes its directory. */
+    public void close() {
+        if (limitBytes <= 0) {
+            try {
+                deleteTree(root);
+            } catch (IOException e) {
+                LOG.warn("cannot delete the repository cache {}: {}", root, e.toString());
             }
         }
     }
@@ -383,7 +427,9 @@ public final class RepoCache {
         public synchronized void close() {
             if (!closed) {
                 closed = true;
-                entry.users(-1);
+                if (entry.users(-1) == 0 && limitBytes <= 0) {
+                    forget(entry, repo);
+                }
             }
         }
     }
@@ -427,7 +473,7 @@ public final class RepoCache {
             this.depthArgs = depth > 0 ? List.of("--depth=" + depth) : List.of();
             String url = task.repository().url();
             RepositoryUrl u = RepositoryUrl.parse(url);
-            this.protocol = u.scheme();
+            this.protocol = protocolOf(u.scheme());
             String token = task.repository().cloneToken();
             env.put("GIT_TOKEN", token == null ? "" : token);
             env.put("GIT_CRED_PROTOCOL", u.scheme());
@@ -559,7 +605,10 @@ public final class RepoCache {
             String out = masker.mask(r.output());
             lastError = lastLine(out);
             entryAtFault = !ACCESS_OR_NETWORK.matcher(out).find();
-            return Prepared.failed(ErrorKind.CLONE_FAILED, "clone failed: " + what + ": " + tailLines(out, 10));
+            String explained = REDIRECT.matcher(out).find() ? "\nthe git server answered with a redirect, which is not "
+                    + "followed while credentials are in use (they could reach another host); use the repository URL the "
+                    + "redirect points to" : "";
+            return Prepared.failed(ErrorKind.CLONE_FAILED, "clone failed: " + what + ": " + tailLines(out, 10) + explained);
         }
 
         private boolean has(String sha) {

@@ -163,39 +163,31 @@ class DockerTaskExecutorTest {
     }
 
     @Test
-    void shouldCloneARepositoryWhoseCloneFailedLastTimeBeforeAnyReviewContainer() throws Exception {
-        // issue 18: a repeated clone failure costs one container (as a raw docker run of it), not a review container too
+    void shouldCreateNoContainerForARepositoryThatCannotBeFetched() throws Exception {
+        // issue 18: a repeated clone failure costs no review container: the trusted fetch runs before any container
         String runnerName = DockerTestSupport.runnerName("clonefirst");
         try (DockerTaskExecutor ex = new DockerTaskExecutor(DockerTestSupport.config(runnerName, "host", 0))) {
             ex.start();
             String gone = git.missingUrl().replace("nope.git", "gone-" + System.nanoTime() + ".git");
-            long t0 = java.time.Instant.now().getEpochSecond();
-            ReviewTask first = DockerTestSupport.task(null, gone, "feature/x", git.head(), null, null);
-            assertEquals(ErrorKind.CLONE_FAILED, run(ex, first, new RecordingContext(Duration.ofSeconds(60))).error().kind());
-
-            long t1 = java.time.Instant.now().getEpochSecond();
-            ReviewTask second = DockerTestSupport.task(null, gone, "feature/x", git.head(), null, null);
-            TaskResult again = run(ex, second, new RecordingContext(Duration.ofSeconds(60)));
-            assertEquals(ErrorKind.CLONE_FAILED, again.error().kind());
-            assertTrue(again.error().message().contains("not exported"), again.error().message());
-            assertEquals(List.of("clone"), createdRoles(second, t1), "the second failing clone: one clone container, no review container");
-
-            // a repository whose clone failed (a commit it lacks) and then succeeds: reviewed after a clone of its own,
-            // the mark cleared, the next task back to one review container with the clone inside
+            for (int i = 0; i < 2; i++) {
+                long t = java.time.Instant.now().getEpochSecond();
+                ReviewTask task = DockerTestSupport.task(null, gone, "feature/x", git.head(), null, null);
+                TaskResult failed = run(ex, task, new RecordingContext(Duration.ofSeconds(60)));
+                assertEquals(ErrorKind.CLONE_FAILED, failed.error().kind());
+                assertTrue(failed.error().message().contains("not exported"), failed.error().message());
+                assertEquals(List.of(), createdRoles(task, t), "a failing fetch: no container at all");
+            }
             ReviewTask lacking = DockerTestSupport.task(null, git.url(), "feature/x", "0123456789abcdef0123456789abcdef01234567", null, null);
+            long t1 = java.time.Instant.now().getEpochSecond();
             assertEquals(ErrorKind.CLONE_FAILED, run(ex, lacking, new RecordingContext(Duration.ofSeconds(60))).error().kind());
+            assertEquals(List.of(), createdRoles(lacking, t1), "a commit the repository lacks: no container at all");
             long t2 = java.time.Instant.now().getEpochSecond();
-            ReviewTask recovered = DockerTestSupport.task(null, git);
+            ReviewTask next = DockerTestSupport.task(null, git);
             RecordingContext ctx = new RecordingContext(Duration.ofSeconds(60));
-            TaskResult ok = run(ex, recovered, ctx);
+            TaskResult ok = run(ex, next, ctx);
             assertEquals(ResultStatus.COMPLETED, ok.status(), () -> ok + "\n" + ctx.lines());
             assertTrue(ok.summary().contains("head=" + git.head()), ok.summary());
-            assertEquals(List.of("clone", "review"), createdRoles(recovered, t2), "cloned first, then reviewed");
-            long t3 = java.time.Instant.now().getEpochSecond();
-            ReviewTask next = DockerTestSupport.task(null, git);
-            assertEquals(ResultStatus.COMPLETED, run(ex, next, new RecordingContext(Duration.ofSeconds(60))).status());
-            assertEquals(List.of("review"), createdRoles(next, t3), "the mark cleared by the success");
-            assertTrue(t0 <= t1);
+            assertEquals(List.of("review"), createdRoles(next, t2), "a cold task: one review container, the checkout inside it");
         }
         assertNoWorkspaces(runnerName);
     }

@@ -222,18 +222,19 @@ class EngineCompatibilityTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("engines")
-    void anImageThatExitsAtOnceFailsNamingTheContract(String var, String host) {
+    void anImageThatExitsAtOnceFailsNamingTheContract(String var, String host) throws Exception {
         try (DockerConnection c = open(var, host)) {
             assertNotNull(c.engineVersion());
         }
         DockerTaskExecutor executor = new DockerTaskExecutor(config(host, "debian:bookworm-slim", null, "none"));
-        try {
+        // a repository the runner's trusted fetch reaches (it runs before any container: issue 19)
+        try (GitFixture git = GitFixture.start()) {
             executor.start();
-            ReviewTask task = DockerTestSupport.task(null, "https://git.invalid/x/y.git", "main", "0123456789abcdef0123456789abcdef01234567", null, null);
+            ReviewTask task = DockerTestSupport.task(null, git);
             TaskResult result = executor.execute(task, new RecordingContext(Duration.ofSeconds(60)));
             assertEquals(ErrorKind.EXECUTOR_FAILED, result.error().kind(), result::toString);
             assertTrue(result.error().message().contains("docs/executor-contract.md"), result.error().message());
-            assertFalse(executor.cloneFallbackInUse());
+            assertFalse(executor.checkoutFallbackInUse());
         } finally {
             executor.close();
         }

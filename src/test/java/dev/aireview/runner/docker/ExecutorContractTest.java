@@ -65,7 +65,7 @@ class ExecutorContractTest {
             assertTrue(message.contains("docs/executor-contract.md"), message);
             assertFalse(message.contains("409"), "no raw engine error: " + message);
             assertEquals(List.of(), DockerTestSupport.containersOfTask(task.id()), "containers of the task removed");
-            assertFalse(executor.cloneFallbackInUse(), "one image's behaviour says nothing about the engine");
+            assertFalse(executor.checkoutFallbackInUse(), "one image's behaviour says nothing about the engine");
         }
     }
 }

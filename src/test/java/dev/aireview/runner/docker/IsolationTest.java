@@ -27,7 +27,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The second wall: DOCKER_RUNTIME (gVisor's runsc as the engine registers it here) for the review container only,
- * checked at start-up, and DOCKER_CLONE_NETWORK_MODE, so an offline review (network none) still clones over host.
+ * checked at start-up, and DOCKER_CLONE_NETWORK_MODE, so an offline review (network none) still gets its repository: the
+ * runner's trusted fetch reaches the git host, the checkout container and the review run offline.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
@@ -98,21 +99,22 @@ class IsolationTest {
             await("the engine reported the review container's end").atMost(Duration.ofSeconds(30))
                     .until(() -> events.contains("review die"));
             listener.close();
-            assertTrue(events.indexOf("clone die") >= 0 && events.indexOf("clone die") < events.indexOf("review create"),
-                    "under gVisor the review sandbox starts only once the clone has finished, so it sees the whole checkout: "
+            assertTrue(events.indexOf("checkout die") >= 0 && events.indexOf("checkout die") < events.indexOf("review create"),
+                    "under gVisor the review sandbox starts only once the checkout has finished, so it sees the whole checkout: "
                             + events);
 
             assertEquals(ResultStatus.COMPLETED, result.status(), () -> result + "\n" + ctx.lines());
             assertTrue(result.summary().contains("head=" + git.head()), "the clone reached the git host: " + result.summary());
             assertTrue(seen.contains("review runtime=runsc network=none"), seen.toString());
-            assertTrue(seen.stream().filter(s -> s.startsWith("clone")).allMatch(s -> s.equals("clone runtime=runc network=host")
-                    || s.equals("clone runtime=null network=host")), seen.toString());
+            assertTrue(seen.stream().filter(s -> s.startsWith("checkout")).allMatch(s -> s.equals("checkout runtime=runc network=none")
+                    || s.equals("checkout runtime=null network=none")), "the checkout runs offline under the default runtime: " + seen);
+            assertTrue(seen.stream().noneMatch(s -> s.startsWith("clone")), "no clone container of the executor image: " + seen);
             assertEquals(List.of(), new Workspaces(DockerTestSupport.WORKSPACE_BASE, runner).existing());
         }
     }
 
     @Test
-    void shouldCloneInItsOwnContainerOnTheCloneNetworkWhenThePooledReviewIsOffline() throws Exception {
+    void shouldCheckOutForAnOfflinePooledReview() throws Exception {
         String runner = DockerTestSupport.runnerName("offline-pool");
         DockerConfig config = DockerTestSupport.config(runner, "none", 1).withIsolation(null, "host");
         try (DockerTaskExecutor ex = new DockerTaskExecutor(config)) {
@@ -146,9 +148,7 @@ class IsolationTest {
     void shouldGiveTheCloneItsOwnNetworkModeByDefaultTheReviews() {
         DockerConfig same = DockerTestSupport.config("x", "bridge", 0);
         assertEquals("bridge", same.cloneNetworkMode());
-        assertTrue(new ContainerSpecs(same).cloneFitsReviewContainer());
         DockerConfig split = same.withIsolation(null, "host");
         assertEquals("host", split.cloneNetworkMode());
-        assertTrue(!new ContainerSpecs(split).cloneFitsReviewContainer(), "a pooled container cannot clone on another network");
     }
 }

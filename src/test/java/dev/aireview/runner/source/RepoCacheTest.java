@@ -79,8 +79,34 @@ class RepoCacheTest {
         assertTrue(c.accepts(task("https://h/o/r", "main", null)));
         assertTrue(c.accepts(task(git.url(), "main", null)));
         assertFalse(c.accepts(task("file:///etc/r", "main", null)), "host files are not the task's");
-        assertFalse(c.accepts(task("ssh://h/o/r", "main", null)), "the host's ssh keys are not the task's");
-        assertFalse(c.accepts(task("git@h:o/r", "main", null)));
+        // ssh runs without any key, agent or configuration of the host's (GitRunner.SSH_COMMAND)
+        assertTrue(c.accepts(task("ssh://h/o/r", "main", null)));
+        assertTrue(c.accepts(task("git@h:o/r", "main", null)));
+        assertEquals(RepoCache.keyOf("ssh://h/o/r"), RepoCache.keyOf("git+ssh://h/o/r.git"));
+    }
+
+    @Test
+    void refusesToOpenWithoutATrustedGit() {
+        // no host git asked for, and no helper image: there is no other way to clone (never in the executor image)
+        IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                () -> RepoCache.open(root, 1L << 30, RepoCache.GitPlace.CONTAINER, () -> null));
+        assertTrue(e.getMessage().contains("RUNNER_GIT_IMAGE") && e.getMessage().contains("cannot start"), e.getMessage());
+    }
+
+    @Test
+    void aCacheWithoutACapKeepsNothingOnceTheLeaseIsClosed() {
+        RepoCache c = cache(0);
+        RepoCache.Prepared p = prepare(c, task(git.url(), "feature/x", git.head()));
+        assertNotNull(p.lease(), p::failure);
+        Path repo = p.lease().repo();
+        RepoCache.Prepared second = prepare(c, task(git.url(), "feature/x", git.head()));
+        assertNotNull(second.lease(), second::failure);
+        p.lease().close();
+        assertTrue(Files.isDirectory(repo), "kept while another task holds it");
+        second.lease().close();
+        assertFalse(Files.exists(repo), "RUNNER_REPO_CACHE_LIMIT=0: deleted when its last task ended");
+        c.close();
+        assertFalse(Files.exists(root), "and the cache directory when the runner stops");
     }
 
     @Test
