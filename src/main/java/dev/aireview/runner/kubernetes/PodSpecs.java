@@ -36,10 +36,12 @@ import java.util.Map;
  * Builds the two objects of a task: its Secret (the clone's stdin and task.json) and its pod. The pod runs three
  * steps in order, as init containers run one after the other:
  * <ol>
- *   <li>{@code clone} (init): the Docker path's clone script ({@link GitClone#SCRIPT}) with its stdin read from the
- *       Secret, mounted here only; then task.json is copied into the workspace, as the Docker path writes it after the clone;</li>
+ *   <li>{@code clone} (init): the clone script ({@link GitClone#SCRIPT}) in the trusted git image (RUNNER_GIT_IMAGE,
+ *       docker/git/Dockerfile), never the executor image, with its stdin read from the Secret, mounted here only; then
+ *       task.json is copied into the workspace;</li>
  *   <li>{@code review} (init): the executor image's own entrypoint, unchanged contract (docs/executor-contract.md);</li>
- *   <li>{@code report}: a fixed script that checks result.json (regular file, size cap) after the review has ended and
+ *   <li>{@code report}: in the trusted git image too (the executor image's own {@code sh} could print a forged
+ *       frame), a fixed script that checks result.json (regular file, size cap) after the review has ended and
  *       prints it framed with its length and SHA-256 ({@link ResultFrame}); the review cannot write to its log.</li>
  * </ol>
  * Every container: non-root, read-only root, no capabilities, no privilege escalation, seccomp RuntimeDefault,
@@ -146,7 +148,7 @@ public final class PodSpecs {
         cloneEnv.add(new EnvVar("HOME", "/tmp", null));
         Container clone = hardened(new ContainerBuilder()
                 .withName(CLONE)
-                .withImage(config.executorImage())
+                .withImage(config.gitImage())
                 .withCommand("sh", "-c", cloneScript())
                 .withWorkingDir(ContainerSpecs.WORKSPACE)
                 .withEnv(cloneEnv)
@@ -160,7 +162,7 @@ public final class PodSpecs {
                 .withVolumeMounts(workspace, tmp), ids);
         Container report = hardened(new ContainerBuilder()
                 .withName(REPORT)
-                .withImage(config.executorImage())
+                .withImage(config.gitImage())
                 .withCommand("sh", "-c", ResultFrame.SCRIPT)
                 .withEnv(new EnvVar(ResultFrame.LIMIT_ENV, Long.toString(config.resultLimitBytes()), null))
                 .withVolumeMounts(mount("workspace", ContainerSpecs.WORKSPACE, true), tmp), ids);

@@ -355,7 +355,9 @@ class KubernetesExecutorTest {
             assertEquals(Boolean.TRUE, sc.getReadOnlyRootFilesystem(), c.getName());
             assertEquals(Boolean.FALSE, sc.getAllowPrivilegeEscalation(), c.getName());
             assertEquals(List.of("ALL"), sc.getCapabilities().getDrop(), c.getName());
-            assertEquals("registry.example/ai-review-executor:1", c.getImage());
+            // only the review runs the executor image: the clone (token) and the report (frame) run the trusted git image
+            assertEquals(c.getName().equals(PodSpecs.REVIEW) ? "registry.example/ai-review-executor:1" : DockerConfig.DEFAULT_GIT_IMAGE,
+                    c.getImage(), c.getName());
             var limits = c.getResources().getLimits();
             assertEquals(limits, c.getResources().getRequests(), c.getName() + ": requests = limits");
             assertEquals(512L << 20, limits.get("memory").getNumericalAmount().longValueExact(), c.getName());
