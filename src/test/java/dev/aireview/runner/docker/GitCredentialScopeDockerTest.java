@@ -2,10 +2,8 @@ package dev.aireview.runner.docker;
 
 import com.github.dockerjava.api.command.InspectContainerResponse;
 import com.github.dockerjava.api.model.Container;
-import dev.aireview.runner.execution.CancelSignal;
 import dev.aireview.runner.execution.TaskContext;
 import dev.aireview.runner.model.ErrorKind;
-import dev.aireview.runner.model.LogStream;
 import dev.aireview.runner.model.ResultStatus;
 import dev.aireview.runner.model.ReviewTask;
 import dev.aireview.runner.model.TaskPhase;
@@ -159,30 +157,12 @@ class GitCredentialScopeDockerTest {
             List<String> workspaceFindings = new CopyOnWriteArrayList<>();
             List<String> gitConfig = new CopyOnWriteArrayList<>();
             RecordingContext recording = new RecordingContext(Duration.ofSeconds(90));
-            TaskContext ctx = new TaskContext() {
-                @Override
-                public void phase(TaskPhase phase, String message) {
-                    recording.phase(phase, message);
-                    if (phase == TaskPhase.REVIEWING) {
-                        scanWorkspace(task.id(), workspaceFindings, gitConfig);
-                    }
-                }
-
-                @Override
-                public void log(LogStream stream, String line) {
-                    recording.log(stream, line);
-                }
-
-                @Override
-                public CancelSignal cancel() {
-                    return recording.cancel();
-                }
-
-                @Override
-                public Duration timeout() {
-                    return recording.timeout();
+            recording.onPhase = phase -> {
+                if (phase == TaskPhase.REVIEWING) {
+                    scanWorkspace(task.id(), workspaceFindings, gitConfig);
                 }
             };
+            TaskContext ctx = recording;
 
             TaskResult result = executor.execute(task, ctx);
 

@@ -20,6 +20,8 @@ final class RecordingContext implements TaskContext {
     final List<TaskResult> reports = new CopyOnWriteArrayList<>();
     /** Runs on the executor's thread at each {@link #report} (e.g. to look at what is still there). */
     volatile Consumer<TaskResult> onReport = r -> { };
+    /** Runs on the executor's thread at each {@link #phase} (e.g. to inspect the task's containers while it reviews). */
+    volatile Consumer<TaskPhase> onPhase = p -> { };
     private final List<String> lines = new ArrayList<>();
     private final CancelSignal cancel = new CancelSignal();
     private final Duration timeout;
@@ -43,6 +45,7 @@ final class RecordingContext implements TaskContext {
     @Override
     public void phase(TaskPhase phase, String message) {
         phases.add(phase);
+        onPhase.accept(phase);
     }
 
     @Override

@@ -4,9 +4,7 @@ import com.github.dockerjava.api.command.InspectContainerResponse;
 import com.github.dockerjava.api.model.Container;
 import dev.aireview.runner.config.DockerConfig;
 import dev.aireview.runner.config.PullPolicy;
-import dev.aireview.runner.execution.CancelSignal;
 import dev.aireview.runner.execution.TaskContext;
-import dev.aireview.runner.model.LogStream;
 import dev.aireview.runner.model.ResultStatus;
 import dev.aireview.runner.model.ReviewTask;
 import dev.aireview.runner.model.TaskPhase;
@@ -125,30 +123,12 @@ class TokenThiefExecutorTest {
             ReviewTask task = DockerTestSupport.task(null, origin.url("shop.git"), "feature/x", git.head(), git.base(), TOKEN);
             List<String> inspected = new CopyOnWriteArrayList<>();
             RecordingContext recording = new RecordingContext(Duration.ofSeconds(200));
-            TaskContext ctx = new TaskContext() {
-                @Override
-                public void phase(TaskPhase phase, String message) {
-                    recording.phase(phase, message);
-                    if (phase == TaskPhase.REVIEWING) {
-                        inspected.add(engineRecord(config.runnerName()));
-                    }
-                }
-
-                @Override
-                public void log(LogStream stream, String line) {
-                    recording.log(stream, line);
-                }
-
-                @Override
-                public CancelSignal cancel() {
-                    return recording.cancel();
-                }
-
-                @Override
-                public Duration timeout() {
-                    return recording.timeout();
+            recording.onPhase = phase -> {
+                if (phase == TaskPhase.REVIEWING) {
+                    inspected.add(engineRecord(config.runnerName()));
                 }
             };
+            TaskContext ctx = recording;
 
             TaskResult result = ex.execute(task, ctx);
 
