@@ -37,11 +37,50 @@ public final class SecretRule implements Rule {
      * A token format; {@code hints} are literals one of which any match contains (a {@code ~} hint is looked for in
      * the lower-cased line), so the pattern runs only on lines that hold one: the rule stays linear and cheap.
      */
-    private record Token(Pattern pattern, String what, String... hints) {
-        /** @param chars the ASCII characters of {@code text} ({@link #asciiChars}): a hint with another one is not in it */
+    private static final class Token {
+        private final Pattern pattern;
+        private final String what;
+        /** The hints without their {@code ~}; {@code lowerCase[i]}: looked for in the lower-cased line. */
+        private final String[] literals;
+        private final boolean[] lowerCase;
+        /** The ASCII characters of each case-sensitive hint ({@link #asciiChars}), computed once. */
+        private final long[] lo;
+        private final long[] hi;
+
+        Token(Pattern pattern, String what, String... hints) {
+            this.pattern = pattern;
+            this.what = what;
+            literals = new String[hints.length];
+            lowerCase = new boolean[hints.length];
+            lo = new long[hints.length];
+            hi = new long[hints.length];
+            for (int i = 0; i < hints.length; i++) {
+                lowerCase[i] = hints[i].charAt(0) == '~';
+                literals[i] = lowerCase[i] ? hints[i].substring(1) : hints[i];
+                long[] m = lowerCase[i] ? new long[2] : asciiChars(literals[i]);
+                lo[i] = m[0];
+                hi[i] = m[1];
+            }
+        }
+
+        Pattern pattern() {
+            return pattern;
+        }
+
+        String what() {
+            return what;
+        }
+
+        /**
+         * @param chars the ASCII characters of {@code text} ({@link #asciiChars}): a case-sensitive hint with a
+         *              character the line lacks is not in it (two mask tests, no scan)
+         */
         boolean mayMatch(String text, String lower, long[] chars) {
-            for (String h : hints) {
-                if (h.charAt(0) == '~' ? lower.contains(h.substring(1)) : allIn(h, chars) && text.contains(h)) {
+            for (int i = 0; i < literals.length; i++) {
+                if ((chars[0] & lo[i]) != lo[i] || (chars[1] & hi[i]) != hi[i]) {
+                    continue;
+                }
+                if (lowerCase[i] ? lower.contains(literals[i]) : text.contains(literals[i])) {
                     return true;
                 }
             }
@@ -62,17 +101,6 @@ public final class SecretRule implements Rule {
             }
         }
         return new long[]{lo, hi};
-    }
-
-    /** Every character of the (ASCII) literal is in the set. */
-    private static boolean allIn(String literal, long[] chars) {
-        for (int i = 0, n = literal.length(); i < n; i++) {
-            char c = literal.charAt(i);
-            if (c >= 128 || ((c < 64 ? chars[0] >>> c : chars[1] >>> (c - 64)) & 1L) == 0) {
-                return c >= 128; // not tracked: let contains decide
-            }
-        }
-        return true;
     }
 
     /** Literals one of which every name-based finding's line holds (lower case): see {@link #SECRET_WORD}. */
