@@ -207,17 +207,54 @@ public final class ContainerGit implements GitRunner {
      */
     private void removeLater(String id) {
         Runnable remove = () -> {
-            if (!runner.remove(id)) {
-                LOG.warn("could not remove the repository cache's git container {}; the reaper removes it at the next start",
-                        ContainerRunner.shortId(id));
+            try {
+                if (!runner.remove(id)) {
+                    LOG.warn("could not remove the repository cache's git container {}; the reaper removes it at the next start",
+                            ContainerRunner.shortId(id));
+                }
+            } finally {
+                synchronized (PENDING) {
+                    PENDING[0]--;
+                    PENDING.notifyAll();
+                }
             }
         };
+        synchronized (PENDING) {
+            PENDING[0]++;
+        }
         try {
             REMOVER.execute(remove);
         } catch (java.util.concurrent.RejectedExecutionException e) {
             remove.run();
         }
     }
+
+    /**
+     * Waits, at most {@code max}, for the removals {@link #removeLater} has queued: a runner that stops (the Docker
+     * executor's close) leaves no helper container behind for the next start to reap.
+     */
+    public static void awaitRemovals(java.time.Duration max) {
+        long end = System.nanoTime() + max.toNanos();
+        synchronized (PENDING) {
+            while (PENDING[0] > 0) {
+                long left = end - System.nanoTime();
+                if (left <= 0) {
+                    LOG.warn("{} git container removal(s) still running at the runner's stop; the reaper removes what is left at the next start",
+                            PENDING[0]);
+                    return;
+                }
+                try {
+                    java.util.concurrent.TimeUnit.NANOSECONDS.timedWait(PENDING, left);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+    }
+
+    /** Removals queued or running (guarded by itself). */
+    private static final int[] PENDING = {0};
 
     private static final java.util.concurrent.ThreadPoolExecutor REMOVER = new java.util.concurrent.ThreadPoolExecutor(
             0, 1, 5, java.util.concurrent.TimeUnit.SECONDS, new java.util.concurrent.ArrayBlockingQueue<>(64), r -> {

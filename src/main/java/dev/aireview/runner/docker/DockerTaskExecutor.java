@@ -737,6 +737,8 @@ public final class DockerTaskExecutor implements TaskExecutor {
         if (pool != null) {
             pool.close();
         }
+        // the trusted git's helper containers are removed off the tasks' path: the last ones before the stop
+        ContainerGit.awaitRemovals(CLEANUP_TIMEOUT);
         if (sources != null) {
             sources.cache().close();
         }

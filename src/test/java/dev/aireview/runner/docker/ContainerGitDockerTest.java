@@ -82,10 +82,13 @@ class ContainerGitDockerTest {
         return new Workspaces(DockerTestSupport.WORKSPACE_BASE, runner).runnerDir().resolve(Workspaces.REPO_CACHE_DIR);
     }
 
-    /** The helper containers are removed after the fetch has returned (off the task's path): waited for, bounded. */
+    /**
+     * The helper containers are removed after the fetch has returned (off the task's path); {@link
+     * ContainerGit#awaitRemovals}, which the executor's close calls, returns only once they are gone.
+     */
     private void assertHelpersRemoved(String what) {
-        org.awaitility.Awaitility.await(what).atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
-                .until(() -> helpers().isEmpty());
+        ContainerGit.awaitRemovals(Duration.ofSeconds(60));
+        assertEquals(List.of(), helpers().stream().map(Container::getId).toList(), what);
     }
 
     private List<Container> helpers() {
