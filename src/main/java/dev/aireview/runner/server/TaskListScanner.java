@@ -1,12 +1,16 @@
 package dev.aireview.runner.server;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import dev.aireview.runner.model.Json;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.async.ByteArrayFeeder;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -17,26 +21,36 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Flow;
-import java.util.regex.Pattern;
 
 /**
- * Splits a poll answer into its task entries as its bytes arrive, never holding the whole answer: a small
- * structural JSON scanner (strings and their escapes, nesting, literals; UTF-8 needs nothing special, since no
- * byte of a multi-byte character is ASCII). It finds the task list of every shape {@link PollAnswer} reads
- * ({@code {"data": [...]}}, a bare list, {@code {"tasks"|"items": [...]}} at the root or in {@code data}, a single
- * task object) and keeps each entry's bytes for Jackson, up to {@link #MAX_TASK_BYTES} per task and
- * {@link #MAX_KEPT_BYTES} per answer. An entry over either is skipped in constant memory while the scanner still
- * picks up its depth-1 {@code id}/{@code taskId}/{@code task_id} (wherever in the entry it appears, read as
+ * Splits a poll answer into its task entries as its bytes arrive, never holding the whole answer. Jackson's
+ * non-blocking parser tokenises; this class only slices the top-level entries out of the bytes by the parser's
+ * token offsets, reads their ids and applies the bounds. It finds the task list of every shape {@link PollAnswer}
+ * reads ({@code {"data": [...]}}, a bare list, {@code {"tasks"|"items": [...]}} at the root or in {@code data}, a
+ * single task object) and keeps each entry's bytes for Jackson, up to {@link #MAX_TASK_BYTES} per task and
+ * {@link #MAX_KEPT_BYTES} per answer. An entry over either is not kept while its depth-1
+ * {@code id}/{@code taskId}/{@code task_id} is still read (wherever in the entry it appears, as
  * {@code ReviewTask.idOf} reads it), so that task gets its own {@code failed/bad_task} result and the tasks after
  * it are read.
  *
  * <p>Bounds, so that no answer can exhaust the runner's small heap ({@code -Xmx128m}): the kept bytes above, at
- * most {@link #MAX_ENTRIES} entries and {@link #MAX_SCAN_BYTES} scanned. Past either of the last two, or at a
- * structural error, scanning stops and the answer counts as cut off there: the entries read before are kept, the
- * one it stopped in is incomplete. The scanner is strict about structure (brackets, commas, colons, escapes,
- * literal spelling, control characters) and leaves the rest (e.g. UTF-8 validity) to Jackson on the kept bytes.
- * Nothing outside entries is kept but the first {@link #HEAD_BYTES}, to describe the answer by its shape
- * ({@link BodyShape}).
+ * most {@link #MAX_ENTRIES} entries and {@link #MAX_SCAN_BYTES} scanned, and Jackson's
+ * {@link StreamReadConstraints} set to ours: strings and names of at most {@link #MAX_STRING_CHARS} characters,
+ * numbers of at most {@link #MAX_NUMBER_CHARS}, nesting at most {@link #MAX_DEPTH} deep. Past any of them, or at
+ * a syntax error, scanning stops and the answer counts as cut off there: the entries read before are kept, the one
+ * it stopped in is incomplete (reported by its id when the id was read). Nothing outside entries is kept but the
+ * first {@link #HEAD_BYTES}, to describe the answer by its shape ({@link BodyShape}).
+ *
+ * <p>Where this differs from the hand-written scanner it replaced (each in {@code TaskListScannerTest}):
+ * <ul>
+ * <li>Invalid UTF-8 is a syntax error where the parser meets it (it was left to Jackson on the kept bytes, so only
+ *     that entry failed): the entries before it are kept, the one it is in is cut off, the rest are not read.</li>
+ * <li>A string longer than {@link #MAX_STRING_CHARS} stops the scan (it was skipped in constant memory): Jackson
+ *     holds a string token whole, so a string costs up to two bytes a character while it is read. A task of one
+ *     field over {@link #MAX_TASK_BYTES} is still skipped and reported by its id.</li>
+ * <li>Nesting deeper than {@link #MAX_DEPTH} stops the scan (there was no depth bound).</li>
+ * <li>A scalar entry of the list cut off by the end of the answer is not listed (it was, as complete).</li>
+ * </ul>
  */
 final class TaskListScanner {
     /**
@@ -55,14 +69,29 @@ final class TaskListScanner {
     static final int MAX_SCAN_BYTES = ServerCall.POLL.maxBodyBytes();
     /** Answer bytes kept to describe an unreadable answer by its shape. */
     static final int HEAD_BYTES = 64;
+    /** Longest string or field name (Jackson's maxStringLength and maxNameLength): a task over the task cap, plus room. */
+    static final int MAX_STRING_CHARS = MAX_TASK_BYTES + (1 << 20);
+    /** Longest number (Jackson's maxNumberLength), as long as the old scanner's longest literal. */
+    static final int MAX_NUMBER_CHARS = 4096;
+    /** Deepest nesting (Jackson's maxNestingDepth). */
+    static final int MAX_DEPTH = 1000;
 
-    /** Longest key, id or literal read (longer ids are not usable; Jackson refuses numbers over 1000 digits). */
-    private static final int MAX_TOKEN_BYTES = 4096;
+    /** Longest key or id taken as text (longer ids are not usable). */
+    private static final int MAX_TOKEN_CHARS = 4096;
     private static final int MAX_SHAPE_FIELDS = 20;
     private static final List<String> ID_KEYS = List.of("id", "taskId", "task_id");
-    private static final Pattern NUMBER = Pattern.compile("-?(0|[1-9][0-9]*)(\\.[0-9]+)?([eE][+-]?[0-9]+)?");
     /** Marks an id field whose value is a container or unreadable: {@code Json.text} gives null for it. */
     private static final String NO_TEXT = "\0";
+    private static final JsonFactory FACTORY = JsonFactory.builder()
+            .streamReadConstraints(StreamReadConstraints.builder()
+                    .maxStringLength(MAX_STRING_CHARS)
+                    .maxNameLength(MAX_STRING_CHARS)
+                    .maxNumberLength(MAX_NUMBER_CHARS)
+                    .maxNestingDepth(MAX_DEPTH)
+                    .maxDocumentLength(-1)   // our own scan bound, which keeps what came before it
+                    .maxTokenCount(-1)       // bounded by the scan bound and MAX_ENTRIES
+                    .build())
+            .build();
 
     /** Why an entry's bytes were not kept. */
     enum Skip { NONE, TOO_LARGE, OVER_BUDGET }
@@ -99,8 +128,6 @@ final class TaskListScanner {
             return error == null && !truncated;
         }
     }
-
-    private enum State { VALUE, KEY, COLON, AFTER_VALUE, STRING, LITERAL, DONE, ERROR }
 
     /** Where a container sits: the answer's root object, its {@code data} object, a task list, an entry, or else. */
     private enum Role { ROOT, DATA, LIST, ENTRY, OTHER }
@@ -146,34 +173,23 @@ final class TaskListScanner {
         }
     }
 
-    private static final class Frame {
-        final boolean object;
-        final Role role;
-        final Open entry;        // set when this container is an entry (or holder candidate)
-        final List<Entry> list;  // set when this container is a task list
-        String key;              // the current key of an object, null when too long
-
-        Frame(boolean object, Role role, Open entry, List<Entry> list) {
-            this.object = object;
-            this.role = role;
-            this.entry = entry;
-            this.list = list;
+    private record Frame(Role role, Open entry, List<Entry> list, String[] key) {
+        Frame(Role role, Open entry, List<Entry> list) {
+            this(role, entry, list, new String[1]); // key[0]: the current key of an object, null when too long
         }
     }
 
+    private final JsonParser parser;
+    private final ByteArrayFeeder feeder;
     private final Deque<Frame> stack = new ArrayDeque<>();
     private final Holder root = new Holder();
     private final Holder data = new Holder();
     private boolean dataSeen;
-    private State state = State.VALUE;
-    private boolean allowClose;       // right after '[' or '{'
-    private boolean stringIsKey;
-    private int escape;               // 0 none, 1 after '\', 2..5 in the hex digits of a \\u escape
+    private int bom = -1;             // bytes of a byte order mark the parser's offsets leave out; -1 before known
+    private boolean done;             // the answer's value was read whole
     private long pos;                 // bytes fed so far
-    private final byte[] token = new byte[MAX_TOKEN_BYTES]; // the current key, string or literal (bounded)
-    private int tokenLen;
-    private boolean tokenOverflow;
     private Open keeper;              // the one entry whose bytes are being kept
+    private long keepFrom = -1;       // answer offset from which its bytes are not copied yet
     private int entries;
     private long kept;
     private String error;
@@ -181,7 +197,17 @@ final class TaskListScanner {
     private final byte[] head = new byte[HEAD_BYTES];
     private int headLen;
     private byte[] chunk;             // the bytes being fed, for copying kept bytes in ranges
-    private int keepFrom = -1;
+    private int chunkOff;
+    private long chunkStart;          // the answer offset of chunk[chunkOff]
+
+    TaskListScanner() {
+        try {
+            parser = FACTORY.createNonBlockingByteArrayParser();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        feeder = (ByteArrayFeeder) parser.getNonBlockingInputFeeder();
+    }
 
     /** A body subscriber that scans a poll answer as it arrives, asking for one buffer at a time. */
     static Subscriber subscriber() {
@@ -195,9 +221,9 @@ final class TaskListScanner {
         return s.finish();
     }
 
-    /** True when no more bytes are wanted (a structural error, or the scan bound reached). */
+    /** True when no more bytes are wanted (a syntax error or a bound). */
     boolean stopped() {
-        return state == State.ERROR || truncated;
+        return error != null || truncated;
     }
 
     /** Feeds the next bytes of the answer. */
@@ -210,32 +236,65 @@ final class TaskListScanner {
         if (stopped() || len <= 0) {
             return;
         }
-        if (state == State.DONE) {
+        if (done) {
             pos += len; // whatever follows the answer's value is ignored, as Jackson's readTree does
             return;
         }
-        int end = off + len;
         if (pos + len > MAX_SCAN_BYTES) {
-            end = off + (int) (MAX_SCAN_BYTES - pos);
+            len = (int) (MAX_SCAN_BYTES - pos);
             truncated = true;
         }
         chunk = b;
-        keepFrom = keeper != null ? off : -1;
-        int i = off;
-        if (pos == 0 && len >= 3 && b[off] == (byte) 0xEF && b[off + 1] == (byte) 0xBB && b[off + 2] == (byte) 0xBF) {
-            i += 3; // a UTF-8 byte order mark
-            pos += 3;
+        chunkOff = off;
+        chunkStart = pos;
+        pos += len;
+        try {
+            feeder.feedInput(b, off, off + len);
+            drain();
+        } catch (JsonProcessingException e) {
+            fail(e);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
-        for (; i < end && state != State.ERROR && state != State.DONE; i++) {
-            step(b[i], i);
-            pos++;
-        }
-        if (state == State.DONE) {
-            pos += end - i;
-        }
-        flush(i);
+        flush(pos);
         chunk = null;
-        keepFrom = -1;
+    }
+
+    /** Handles the tokens the parser has from what was fed. */
+    private void drain() throws IOException {
+        JsonToken t;
+        while (!done && error == null && (t = parser.nextToken()) != null && t != JsonToken.NOT_AVAILABLE) {
+            long at = offset();
+            switch (t) {
+                case START_OBJECT, START_ARRAY -> openContainer(t == JsonToken.START_OBJECT, t == JsonToken.START_OBJECT ? braceAt(at) : at);
+                case END_OBJECT, END_ARRAY -> close(at);
+                case FIELD_NAME -> key(parser.currentName());
+                case VALUE_STRING -> scalar("string");
+                case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> scalar("number");
+                case VALUE_TRUE -> scalar("true");
+                case VALUE_FALSE -> scalar("false");
+                case VALUE_NULL -> scalar("null");
+                default -> {
+                }
+            }
+        }
+    }
+
+    /** The current token's answer offset: Jackson's byte offset leaves out a UTF-8 byte order mark. */
+    private long offset() {
+        if (bom < 0) {
+            bom = headLen >= 3 && head[0] == (byte) 0xEF && head[1] == (byte) 0xBB && head[2] == (byte) 0xBF ? 3 : 0;
+        }
+        return parser.currentTokenLocation().getByteOffset() + bom;
+    }
+
+    /**
+     * Where the '{' of a START_OBJECT is: the non-blocking parser (2.21) gives the offset after it, so the byte
+     * itself is checked ('{' never follows '{' in JSON, so either reading is unambiguous).
+     */
+    private long braceAt(long at) {
+        long i = at - chunkStart;
+        return i >= 0 && i < pos - chunkStart && chunk[chunkOff + (int) i] == '{' ? at : at - 1;
     }
 
     /**
@@ -243,14 +302,8 @@ final class TaskListScanner {
      * are kept, an entry still open is cut off.
      */
     Result cut(String why) {
-        if (state != State.DONE && state != State.ERROR && !truncated) {
-            if (state == State.LITERAL) {
-                endLiteral();
-            }
-            if (state != State.DONE) {
-                error = why + " (at byte " + pos + ")";
-                state = State.ERROR;
-            }
+        if (!done && !stopped()) {
+            error = why + " (at byte " + pos + ")";
         }
         return finish();
     }
@@ -260,18 +313,24 @@ final class TaskListScanner {
         if (pos == 0 && !truncated && error == null) {
             return Result.EMPTY;
         }
-        if (state == State.LITERAL) {
-            endLiteral();
-        }
-        if (state != State.DONE && state != State.ERROR && !truncated) {
-            error = "the JSON ends early at byte " + pos;
+        if (!done && !stopped()) {
+            feeder.endOfInput(); // a number at the very end is only a token now
+            try {
+                drain();
+            } catch (IOException e) {
+                // the document is incomplete: said below
+            }
+            if (!done && error == null) {
+                error = "the JSON ends early at byte " + pos;
+            }
         }
         // entries still open were cut off: innermost first
         for (Frame f : stack) {
-            if (f.entry != null) {
-                endEntry(f.entry, false);
+            if (f.entry() != null) {
+                endEntry(f.entry(), false, pos);
             }
         }
+        stack.clear();
         byte[] h = Arrays.copyOf(head, headLen);
         if (root.kind == null) {
             return new Result(null, error, truncated, false, pos, h);
@@ -280,7 +339,7 @@ final class TaskListScanner {
         if (root.kind.equals("array")) {
             found = root.bareList;
         } else if (root.kind.equals("object")) {
-            if (!stack.isEmpty() && !dataSeen && (root.candidate == null || root.candidate.id() == null)) {
+            if (!done && !dataSeen && (root.candidate == null || root.candidate.id() == null)) {
                 return new Result(null, error, truncated, false, pos, h);
             }
             found = listOf(dataSeen ? data : root);
@@ -305,147 +364,23 @@ final class TaskListScanner {
         return h.candidate != null && h.candidate.id() != null ? new ArrayList<>(List.of(h.candidate)) : null;
     }
 
-    private void step(byte c, int i) {
-        switch (state) {
-            case VALUE -> value(c, i);
-            case KEY -> {
-                if (c == '"') {
-                    startToken();
-                    stringIsKey = true;
-                    state = State.STRING;
-                } else if (c == '}' && allowClose) {
-                    close(i);
-                } else if (!ws(c)) {
-                    fail("a field name was expected");
-                }
-            }
-            case COLON -> {
-                if (c == ':') {
-                    state = State.VALUE;
-                    allowClose = false;
-                } else if (!ws(c)) {
-                    fail("':' was expected");
-                }
-            }
-            case AFTER_VALUE -> afterValue(c, i);
-            case STRING -> string(c);
-            case LITERAL -> {
-                if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '+' || c == '-' || c == '.') {
-                    addToken(c);
-                } else {
-                    endLiteral();
-                    if (state == State.AFTER_VALUE) {
-                        afterValue(c, i);
-                    }
-                }
-            }
-            default -> {
-            }
-        }
-    }
-
-    private void value(byte c, int i) {
-        if (ws(c)) {
-            return;
-        }
-        if (c == ']' && allowClose && !stack.isEmpty() && !stack.peek().object) {
-            close(i);
-            return;
-        }
-        if (c == '{' || c == '[') {
-            openContainer(c == '{', i);
-        } else if (c == '"') {
-            startScalar("string");
-            if (state == State.ERROR) {
-                return;
-            }
-            startToken();
-            stringIsKey = false;
-            state = State.STRING;
-        } else if (c == '-' || (c >= '0' && c <= '9') || c == 't' || c == 'f' || c == 'n') {
-            startScalar(null);
-            if (state == State.ERROR) {
-                return;
-            }
-            startToken();
-            addToken(c);
-            state = State.LITERAL;
-        } else {
-            fail(pos == 0 ? "the answer is not JSON" : "a value was expected");
-        }
-    }
-
-    private void afterValue(byte c, int i) {
-        if (ws(c)) {
-            return;
-        }
-        Frame top = stack.peek();
-        if (c == ',') {
-            state = top.object ? State.KEY : State.VALUE;
-            allowClose = false;
-        } else if (c == '}' && top.object) {
-            close(i);
-        } else if (c == ']' && !top.object) {
-            close(i);
-        } else {
-            fail("',' or the end of the " + (top.object ? "object" : "list") + " was expected");
-        }
-    }
-
-    private void string(byte c) {
-        if (escape == 1) {
-            if (c == 'u') {
-                escape = 2;
-            } else if (c == '"' || c == '\\' || c == '/' || c == 'b' || c == 'f' || c == 'n' || c == 'r' || c == 't') {
-                escape = 0;
-            } else {
-                fail("a bad escape in a string");
-                return;
-            }
-            addToken(c);
-        } else if (escape >= 2) {
-            if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
-                fail("a bad \\u escape in a string");
-                return;
-            }
-            escape = escape == 5 ? 0 : escape + 1;
-            addToken(c);
-        } else if (c == '\\') {
-            escape = 1;
-            addToken(c);
-        } else if (c == '"') {
-            if (stringIsKey) {
-                key();
-                state = State.COLON;
-            } else {
-                endScalar("string");
-            }
-        } else if ((c & 0xFF) < 0x20) {
-            fail("a control character in a string");
-        } else {
-            addToken(c);
-        }
-    }
-
     /** The role of a value about to start under the current top frame. */
     private Role roleOfNext() {
         Frame parent = stack.peek();
         if (parent == null) {
             return Role.ROOT;
         }
-        if (parent.role == Role.ROOT && "data".equals(parent.key)) {
+        String key = parent.key()[0];
+        if (parent.role() == Role.ROOT && "data".equals(key)) {
             return Role.DATA;
         }
-        if ((parent.role == Role.ROOT || parent.role == Role.DATA) && isListKey(parent.key)) {
+        if ((parent.role() == Role.ROOT || parent.role() == Role.DATA) && isListKey(key)) {
             return Role.LIST;
         }
-        if (parent.role == Role.LIST) {
-            return Role.ENTRY;
-        }
-        return Role.OTHER;
+        return parent.role() == Role.LIST ? Role.ENTRY : Role.OTHER;
     }
 
-    private void openContainer(boolean object, int i) {
+    private void openContainer(boolean object, long at) {
         Frame parent = stack.peek();
         Role role = roleOfNext();
         String kind = object ? "object" : "array";
@@ -458,20 +393,20 @@ final class TaskListScanner {
                 dataSeen |= role == Role.DATA;
                 h.kind = kind;
                 if (object) {
-                    entry = open(i, null, h);
+                    entry = open(at, null, h);
                 } else {
                     list = h.bareList = new ArrayList<>();
                     role = Role.LIST;
                 }
             }
             case LIST -> {
-                Holder h = parent.role == Role.ROOT ? root : data;
-                h.listKinds.put(parent.key, kind);
+                Holder h = parent.role() == Role.ROOT ? root : data;
+                h.listKinds.put(parent.key()[0], kind);
                 if (object) {
                     role = Role.OTHER;
                 } else {
                     list = new ArrayList<>();
-                    h.lists.put(parent.key, list);
+                    h.lists.put(parent.key()[0], list);
                 }
             }
             case ENTRY -> {
@@ -479,46 +414,60 @@ final class TaskListScanner {
                     return;
                 }
                 if (object) {
-                    entry = open(i, parent.list, null);
+                    entry = open(at, parent.list(), null);
                 } else {
-                    parent.list.add(new Entry(null, 0, kind, null, List.of(), true, Skip.NONE));
+                    parent.list().add(new Entry(null, 0, kind, null, List.of(), true, Skip.NONE));
                     role = Role.OTHER;
                 }
             }
             default -> {
             }
         }
-        stack.push(new Frame(object, role, entry, list));
-        state = object ? State.KEY : State.VALUE;
-        allowClose = true;
+        stack.push(new Frame(role, entry, list));
     }
 
-    private void startScalar(String kindIfKnown) {
+    /** A string, number or literal value. */
+    private void scalar(String kind) throws IOException {
         Frame parent = stack.peek();
+        Open o = parent == null ? null : parent.entry();
+        if (o != null && o.captureId != null) {
+            noteIdValue(parent, kind.equals("null") ? "" : idText(kind));
+        }
         Role role = roleOfNext();
         if (role == Role.ROOT || role == Role.DATA) {
-            (role == Role.ROOT ? root : data).kind = kindIfKnown == null ? "literal" : kindIfKnown;
+            (role == Role.ROOT ? root : data).kind = kind;
             dataSeen |= role == Role.DATA;
+            done = parent == null;
         } else if (role == Role.LIST) {
-            (parent.role == Role.ROOT ? root : data).listKinds.put(parent.key, kindIfKnown == null ? "literal" : kindIfKnown);
+            (parent.role() == Role.ROOT ? root : data).listKinds.put(parent.key()[0], kind);
         } else if (role == Role.ENTRY && countEntry()) {
-            parent.list.add(new Entry(null, 0, kindIfKnown == null ? "literal" : kindIfKnown, null, List.of(), true, Skip.NONE));
+            parent.list().add(new Entry(null, 0, kind, null, List.of(), true, Skip.NONE));
         }
+    }
+
+    /** An id value's text as {@code JsonNode.asText} gives it; null when too long to be an id. */
+    private String idText(String kind) throws IOException {
+        return switch (kind) {
+            case "string" -> parser.getTextLength() > MAX_TOKEN_CHARS ? null : parser.getText();
+            case "number" -> parser.currentToken() == JsonToken.VALUE_NUMBER_INT
+                    ? parser.getNumberValue().toString() : Double.toString(parser.getDoubleValue());
+            default -> kind;
+        };
     }
 
     private boolean countEntry() {
         if (entries >= MAX_ENTRIES) {
-            fail("the answer holds more than " + MAX_ENTRIES + " entries");
+            fail("the answer holds more than " + MAX_ENTRIES + " entries at byte " + offset());
             return false;
         }
         entries++;
         return true;
     }
 
-    private Open open(int i, List<Entry> target, Holder holder) {
-        Open o = new Open(pos, target, holder);
+    private Open open(long at, List<Entry> target, Holder holder) {
+        Open o = new Open(at, target, holder);
         keeper = o;
-        keepFrom = i;
+        keepFrom = at;
         return o;
     }
 
@@ -526,91 +475,48 @@ final class TaskListScanner {
         return "tasks".equals(key) || "items".equals(key);
     }
 
-    private void key() {
+    private void key(String name) {
         Frame top = stack.peek();
-        String k = tokenOverflow ? null : decode(true);
-        top.key = k;
-        Open o = top.entry;
+        String k = name.length() > MAX_TOKEN_CHARS ? null : name;
+        top.key()[0] = k;
+        Open o = top.entry();
         if (o != null) {
             if (o.fields.size() <= MAX_SHAPE_FIELDS) {
                 o.fields.add(k == null ? "(a long name)" : k);
             }
             o.captureId = k != null && ID_KEYS.contains(k) ? k : null;
-            if ((top.role == Role.ROOT && ("data".equals(k) || isListKey(k))) || (top.role == Role.DATA && isListKey(k))) {
+            if ((top.role() == Role.ROOT && ("data".equals(k) || isListKey(k))) || (top.role() == Role.DATA && isListKey(k))) {
                 drop(o); // a wrapper, not a task: its bytes are not kept (its id still tells whether it is a task)
             }
         }
     }
 
     /** The value of a depth-1 id field of the top frame's entry, when that is what starts or ends now. */
-    private void noteIdValue(Frame parent, String text) {
-        if (parent != null && parent.entry != null && parent.entry.captureId != null) {
-            parent.entry.ids.put(parent.entry.captureId, text == null ? NO_TEXT : text);
-            parent.entry.captureId = null;
+    private static void noteIdValue(Frame parent, String text) {
+        if (parent != null && parent.entry() != null && parent.entry().captureId != null) {
+            parent.entry().ids.put(parent.entry().captureId, text == null ? NO_TEXT : text);
+            parent.entry().captureId = null;
         }
     }
 
-    private void close(int i) {
+    private void close(long at) {
         Frame f = stack.pop();
-        if (f.entry != null) {
-            flush(i + 1);
-            endEntry(f.entry, true);
+        if (f.entry() != null) {
+            flush(at + 1);
+            endEntry(f.entry(), true, at + 1);
         }
-        state = stack.isEmpty() ? State.DONE : State.AFTER_VALUE;
-        allowClose = false;
+        done = stack.isEmpty();
     }
 
-    private void endLiteral() {
-        String lit = tokenOverflow ? "" : new String(token, 0, tokenLen, StandardCharsets.US_ASCII);
-        boolean word = lit.equals("true") || lit.equals("false") || lit.equals("null");
-        if (!word && !NUMBER.matcher(lit).matches()) {
-            fail("a malformed literal");
-            return;
-        }
-        endScalar(word ? lit : "number");
-    }
-
-    /** A string or literal value ended. */
-    private void endScalar(String kind) {
-        Frame parent = stack.peek();
-        if (parent != null && parent.entry != null && parent.entry.captureId != null) {
-            noteIdValue(parent, kind.equals("null") ? "" : tokenOverflow ? null : decode(kind.equals("string")));
-        }
-        if (parent == null) {
-            root.kind = kind;
-        } else if (parent.role == Role.ROOT && "data".equals(parent.key)) {
-            data.kind = kind;
-        } else if ((parent.role == Role.ROOT || parent.role == Role.DATA) && isListKey(parent.key)) {
-            (parent.role == Role.ROOT ? root : data).listKinds.put(parent.key, kind);
-        } else if (parent.role == Role.LIST && !parent.list.isEmpty()) {
-            Entry last = parent.list.get(parent.list.size() - 1);
-            if (last.json() == null && last.kind().equals("literal")) {
-                parent.list.set(parent.list.size() - 1, new Entry(null, 0, kind, null, List.of(), true, Skip.NONE));
-            }
-        }
-        state = stack.isEmpty() ? State.DONE : State.AFTER_VALUE;
-    }
-
-    private void endEntry(Open o, boolean complete) {
-        long size = (complete ? pos + 1 : pos) - o.start;
+    private void endEntry(Open o, boolean complete, long end) {
         byte[] json = complete && o.buf != null ? Arrays.copyOf(o.buf.a, o.buf.n) : null;
-        if (!complete) {
-            drop(o);
-        }
-        if (keeper == o) {
-            keeper = null;
-            keepFrom = -1;
-        }
-        if (json == null) {
-            drop(o);
-        }
+        drop(o);
         List<String> fields = o.fields;
         if (fields.size() > MAX_SHAPE_FIELDS) {
             fields = new ArrayList<>(fields.subList(0, MAX_SHAPE_FIELDS));
             fields.add("…");
         }
-        Entry e = new Entry(json, size, "object", idOf(o), List.copyOf(fields), complete, o.skip);
-        o.buf = null;
+        Entry e = new Entry(json, end - o.start, "object", idOf(o), List.copyOf(fields), complete, o.skip);
         if (o.target != null) {
             o.target.add(e);
         }
@@ -631,13 +537,14 @@ final class TaskListScanner {
         return null;
     }
 
-    /** Copies the kept entry's bytes of this chunk up to {@code to}, or drops the entry when it goes over a cap. */
-    private void flush(int to) {
+    /** Copies the kept entry's bytes of this chunk up to answer offset {@code to}, or drops it over a cap. */
+    private void flush(long to) {
         Open o = keeper;
-        if (o == null || o.buf == null || keepFrom < 0 || chunk == null || to <= keepFrom) {
+        if (o == null || o.buf == null || chunk == null || to <= keepFrom) {
             return;
         }
-        int len = to - keepFrom;
+        long from = Math.max(keepFrom, chunkStart);
+        int len = (int) (to - from);
         if ((long) o.buf.n + len > MAX_TASK_BYTES) {
             o.skip = Skip.TOO_LARGE;
             drop(o);
@@ -645,7 +552,7 @@ final class TaskListScanner {
             o.skip = Skip.OVER_BUDGET;
             drop(o);
         } else {
-            o.buf.add(chunk, keepFrom, len);
+            o.buf.add(chunk, chunkOff + (int) (from - chunkStart), len);
             kept += len;
             keepFrom = to;
         }
@@ -662,42 +569,15 @@ final class TaskListScanner {
         }
     }
 
-    private void startToken() {
-        tokenLen = 0;
-        tokenOverflow = false;
-    }
-
-    private void addToken(byte c) {
-        if (tokenLen < MAX_TOKEN_BYTES) {
-            token[tokenLen++] = c;
-        } else {
-            tokenOverflow = true;
-        }
-    }
-
-    /** The text of the current token: a string's (escapes resolved by Jackson), or a literal's as Jackson renders it. */
-    private String decode(boolean string) {
-        String s = new String(token, 0, tokenLen, StandardCharsets.UTF_8);
-        if (string && s.indexOf('\\') < 0) {
-            return s;
-        }
-        try {
-            JsonNode n = Json.mapper().readTree(string ? "\"" + s + "\"" : s);
-            return n.asText();
-        } catch (IOException | RuntimeException e) {
-            return null;
-        }
-    }
-
     private void fail(String why) {
-        if (state != State.ERROR) {
-            error = why + " at byte " + pos;
-            state = State.ERROR;
+        if (error == null) {
+            error = why;
         }
     }
 
-    private static boolean ws(byte c) {
-        return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+    private void fail(JsonProcessingException e) {
+        long at = e.getLocation() == null ? pos : e.getLocation().getByteOffset();
+        fail(e.getOriginalMessage() + " at byte " + at);
     }
 
     /**

@@ -116,9 +116,10 @@ class TaskListScannerTest {
     @Test
     void shouldStopAtTheScanBoundWithTheTasksReadSoFar() {
         TaskListScanner s = new TaskListScanner();
-        byte[] start = "[{\"id\":\"a\"},{\"id\":\"b\",\"p\":\"".getBytes(StandardCharsets.UTF_8);
+        // strings of 1 MiB, not one string to the bound: Jackson holds a string whole (see the test after this)
+        byte[] start = "[{\"id\":\"a\"},{\"id\":\"b\",\"p\":[\"".getBytes(StandardCharsets.UTF_8);
         s.feed(start, 0, start.length);
-        byte[] mib = "x".repeat(1 << 20).getBytes(StandardCharsets.US_ASCII);
+        byte[] mib = ("x".repeat((1 << 20) - 3) + "\",\"").getBytes(StandardCharsets.US_ASCII);
         long fed = start.length;
         while (!s.stopped() && fed < 2L * TaskListScanner.MAX_SCAN_BYTES) {
             s.feed(mib, 0, mib.length);
@@ -136,5 +137,63 @@ class TaskListScannerTest {
         TaskListScanner.Result over = scan(many, 1 << 16);
         assertTrue(over.error().contains("more than " + TaskListScanner.MAX_ENTRIES + " entries"), over.error());
         assertEquals(TaskListScanner.MAX_ENTRIES, over.entries().size());
+    }
+
+    // Where the scanner on Jackson's parser differs from the hand-written one it replaced (see the class javadoc).
+
+    @Test
+    void shouldStopAtAStringOverJacksonsStringLimitAndReportTheEntryItIsInByItsId() {
+        String body = "[{\"id\":\"a\"},{\"id\":\"b\",\"p\":\"" + "x".repeat(TaskListScanner.MAX_STRING_CHARS + (1 << 20)) /* checked per buffer segment */ + "\"},{\"id\":\"c\"}]";
+        TaskListScanner.Result r = scan(body, 1 << 16);
+        assertNotNull(r.error(), "the hand-written scanner skipped the string and read c");
+        assertTrue(r.error().contains("String value length"), r.error());
+        assertEquals(List.of("a", "b"), ids(r));
+        assertTrue(r.entries().get(0).complete());
+        assertFalse(r.entries().get(1).complete(), "cut off there, so reported bad_task by its id");
+        assertEquals(TaskListScanner.Skip.TOO_LARGE, r.entries().get(1).skip());
+    }
+
+    @Test
+    void shouldStopAtInvalidUtf8AndKeepTheEntriesBeforeIt() {
+        byte[] prefix = "[{\"id\":\"a\",\"u\":\"\u00e9\"},{\"id\":\"b\",\"x\":\"".getBytes(StandardCharsets.UTF_8);
+        byte[] suffix = "\"},{\"id\":\"c\"}]".getBytes(StandardCharsets.UTF_8);
+        byte[] body = new byte[prefix.length + 2 + suffix.length];
+        System.arraycopy(prefix, 0, body, 0, prefix.length);
+        body[prefix.length] = (byte) 0xC3;   // a lead byte ...
+        body[prefix.length + 1] = (byte) 'z'; // ... not followed by a continuation byte
+        System.arraycopy(suffix, 0, body, prefix.length + 2, suffix.length);
+        TaskListScanner.Result r = TaskListScanner.scan(body);
+        assertNotNull(r.error(), "the hand-written scanner kept b's bytes (Jackson failed them later) and read c");
+        assertEquals(List.of("a", "b"), ids(r));
+        assertTrue(r.entries().get(0).complete());
+        assertFalse(r.entries().get(1).complete());
+    }
+
+    @Test
+    void shouldStopAtNestingDeeperThanTheDepthBound() {
+        int deep = TaskListScanner.MAX_DEPTH;
+        String body = "[{\"id\":\"a\"},{\"id\":\"b\",\"x\":" + "[".repeat(deep) + "]".repeat(deep) + "},{\"id\":\"c\"}]";
+        TaskListScanner.Result r = scan(body, 7);
+        assertNotNull(r.error(), "there was no depth bound");
+        assertTrue(r.error().contains("nesting depth"), r.error());
+        assertEquals(List.of("a", "b"), ids(r));
+        assertFalse(r.entries().get(1).complete());
+
+        String ok = "[{\"id\":\"a\",\"x\":" + "[".repeat(deep - 3) + "]".repeat(deep - 3) + "}]";
+        assertTrue(scan(ok, 7).complete(), "nesting to the bound is read");
+    }
+
+    @Test
+    void shouldFindEntryOffsetsAfterAByteOrderMark() throws Exception {
+        byte[] json = "[ {\"id\":\"a\"},{\"id\":\"b\"}]".getBytes(StandardCharsets.UTF_8);
+        byte[] body = new byte[json.length + 3];
+        body[0] = (byte) 0xEF;
+        body[1] = (byte) 0xBB;
+        body[2] = (byte) 0xBF;
+        System.arraycopy(json, 0, body, 3, json.length);
+        TaskListScanner.Result r = TaskListScanner.scan(body);
+        assertTrue(r.complete(), r.error());
+        assertEquals("b", tree(r.entries().get(1)).get("id").asText());
+        assertEquals(json.length + 3, r.size());
     }
 }
