@@ -46,8 +46,9 @@ import java.util.concurrent.Flow;
  * <li>Invalid UTF-8 is a syntax error where the parser meets it (it was left to Jackson on the kept bytes, so only
  *     that entry failed): the entries before it are kept, the one it is in is cut off, the rest are not read.</li>
  * <li>A string longer than {@link #MAX_STRING_CHARS} stops the scan (it was skipped in constant memory): Jackson
- *     holds a string token whole, so a string costs up to two bytes a character while it is read. A task of one
- *     field over {@link #MAX_TASK_BYTES} is still skipped and reported by its id.</li>
+ *     holds a string token whole, so a string costs up to two bytes a character while it is read (up to 48 MiB
+ *     transient, where the old scanner needed none). A task with a string over {@link #MAX_TASK_BYTES} but
+ *     within that bound is still skipped and reported by its id.</li>
  * <li>Nesting deeper than {@link #MAX_DEPTH} stops the scan (there was no depth bound).</li>
  * <li>A scalar entry of the list cut off by the end of the answer is not listed (it was, as complete).</li>
  * </ul>
@@ -69,8 +70,12 @@ final class TaskListScanner {
     static final int MAX_SCAN_BYTES = ServerCall.POLL.maxBodyBytes();
     /** Answer bytes kept to describe an unreadable answer by its shape. */
     static final int HEAD_BYTES = 64;
-    /** Longest string or field name (Jackson's maxStringLength and maxNameLength): a task over the task cap, plus room. */
-    static final int MAX_STRING_CHARS = MAX_TASK_BYTES + (1 << 20);
+    /**
+     * Longest string or field name (Jackson's maxStringLength and maxNameLength, checked per buffer segment): 24 MiB,
+     * above Jackson's default (20,000,000), so a task with a string over that is still skipped and reported by its
+     * id. Jackson holds a string token whole, two bytes a character, while it is read: up to 48 MiB for a moment.
+     */
+    static final int MAX_STRING_CHARS = MAX_TASK_BYTES + (8 << 20);
     /** Longest number (Jackson's maxNumberLength), as long as the old scanner's longest literal. */
     static final int MAX_NUMBER_CHARS = 4096;
     /** Deepest nesting (Jackson's maxNestingDepth). */
@@ -510,6 +515,9 @@ final class TaskListScanner {
 
     private void endEntry(Open o, boolean complete, long end) {
         byte[] json = complete && o.buf != null ? Arrays.copyOf(o.buf.a, o.buf.n) : null;
+        if (json != null) {
+            o.buf = null; // its bytes stay counted against MAX_KEPT_BYTES
+        }
         drop(o);
         List<String> fields = o.fields;
         if (fields.size() > MAX_SHAPE_FIELDS) {
