@@ -6,11 +6,13 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.async.ByteArrayFeeder;
+import dev.aireview.runner.model.Json;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -24,7 +26,7 @@ import java.util.concurrent.Flow;
 
 /**
  * Splits a poll answer into its task entries as its bytes arrive, never holding the whole answer. Jackson's
- * non-blocking parser tokenises; this class only slices the top-level entries out of the bytes by the parser's
+ * non-blocking parser tokenises; this class slices the top-level entries out of the original bytes by the parser's
  * token offsets, reads their ids and applies the bounds. It finds the task list of every shape {@link PollAnswer}
  * reads ({@code {"data": [...]}}, a bare list, {@code {"tasks"|"items": [...]}} at the root or in {@code data}, a
  * single task object) and keeps each entry's bytes for Jackson, up to {@link #MAX_TASK_BYTES} per task and
@@ -33,25 +35,23 @@ import java.util.concurrent.Flow;
  * {@code ReviewTask.idOf} reads it), so that task gets its own {@code failed/bad_task} result and the tasks after
  * it are read.
  *
- * <p>Bounds, so that no answer can exhaust the runner's small heap ({@code -Xmx128m}): the kept bytes above, at
- * most {@link #MAX_ENTRIES} entries and {@link #MAX_SCAN_BYTES} scanned, and Jackson's
- * {@link StreamReadConstraints} set to ours: strings and names of at most {@link #MAX_STRING_CHARS} characters,
- * numbers of at most {@link #MAX_NUMBER_CHARS}, nesting at most {@link #MAX_DEPTH} deep. Past any of them, or at
- * a syntax error, scanning stops and the answer counts as cut off there: the entries read before are kept, the one
- * it stopped in is incomplete (reported by its id when the id was read). Nothing outside entries is kept but the
- * first {@link #HEAD_BYTES}, to describe the answer by its shape ({@link BodyShape}).
+ * <p>The parser is fed a filtered copy, offsets mapped back: every byte of an invalid UTF-8 sequence is replaced by
+ * {@link #PLACEHOLDER} (an incomplete sequence at a piece's end is held back until it is known), so the entry holding
+ * it is still sliced, from the original bytes, and only it fails when parsed; and a string's bytes past
+ * {@link #MAX_FED_STRING_BYTES} are checked here (escapes, control characters) instead of being fed, so the parser,
+ * which holds a string token whole, never holds more of one.
  *
- * <p>Where this differs from the hand-written scanner it replaced (each in {@code TaskListScannerTest}):
- * <ul>
- * <li>Invalid UTF-8 is a syntax error where the parser meets it (it was left to Jackson on the kept bytes, so only
- *     that entry failed): the entries before it are kept, the one it is in is cut off, the rest are not read.</li>
- * <li>A string longer than {@link #MAX_STRING_CHARS} stops the scan (it was skipped in constant memory): Jackson
- *     holds a string token whole, so a string costs up to two bytes a character while it is read (up to 48 MiB
- *     transient, where the old scanner needed none). A task with a string over {@link #MAX_TASK_BYTES} but
- *     within that bound is still skipped and reported by its id.</li>
- * <li>Nesting deeper than {@link #MAX_DEPTH} stops the scan (there was no depth bound).</li>
- * <li>A scalar entry of the list cut off by the end of the answer is not listed (it was, as complete).</li>
- * </ul>
+ * <p>Bounds, so that no answer can exhaust the runner's small heap ({@code -Xmx128m}): the kept bytes above, at
+ * most {@link #MAX_ENTRIES} entries and {@link #MAX_SCAN_BYTES} scanned, numbers of at most
+ * {@link #MAX_NUMBER_CHARS} characters, nesting at most {@link #MAX_DEPTH} deep (Jackson's
+ * {@link StreamReadConstraints}). Past any of them, or at a syntax error, scanning stops and the answer counts as
+ * cut off there: the entries read before are kept, the one it stopped in is incomplete (reported by its id when the
+ * id was read). Nothing outside entries is kept but the first {@link #HEAD_BYTES}, to describe the answer by its
+ * shape ({@link BodyShape}).
+ *
+ * <p>Where this differs from the hand-written scanner it replaced (each in {@code TaskListScannerTest}): nesting
+ * deeper than {@link #MAX_DEPTH} stops the scan (there was no depth bound); a scalar entry of the list cut off by
+ * the end of the answer is not listed (it was, as complete).
  */
 final class TaskListScanner {
     /**
@@ -70,12 +70,17 @@ final class TaskListScanner {
     static final int MAX_SCAN_BYTES = ServerCall.POLL.maxBodyBytes();
     /** Answer bytes kept to describe an unreadable answer by its shape. */
     static final int HEAD_BYTES = 64;
+    /** Largest piece of the answer filtered and fed to the parser at once. */
+    private static final int SLICE = 64 << 10;
+    /** What an invalid UTF-8 byte is replaced with for the parser: a plain character in a string, an error elsewhere. */
+    private static final byte PLACEHOLDER = '?';
     /**
-     * Longest string or field name (Jackson's maxStringLength and maxNameLength, checked per buffer segment): 24 MiB,
-     * above Jackson's default (20,000,000), so a task with a string over that is still skipped and reported by its
-     * id. Jackson holds a string token whole, two bytes a character, while it is read: up to 48 MiB for a moment.
+     * Bytes of one string (or field name) the parser is given: past them, the rest of the string is checked here
+     * (escapes, control characters) and not fed, so a string of any length costs the parser at most this much, as
+     * the hand-written scanner skipped it in constant memory. Above the 6 × {@link #MAX_TOKEN_CHARS} bytes an id or
+     * name of {@link #MAX_TOKEN_CHARS} characters may take, so a string cut here still reads as too long to be one.
      */
-    static final int MAX_STRING_CHARS = MAX_TASK_BYTES + (8 << 20);
+    static final int MAX_FED_STRING_BYTES = 32 << 10;
     /** Longest number (Jackson's maxNumberLength), as long as the old scanner's longest literal. */
     static final int MAX_NUMBER_CHARS = 4096;
     /** Deepest nesting (Jackson's maxNestingDepth). */
@@ -87,16 +92,22 @@ final class TaskListScanner {
     private static final List<String> ID_KEYS = List.of("id", "taskId", "task_id");
     /** Marks an id field whose value is a container or unreadable: {@code Json.text} gives null for it. */
     private static final String NO_TEXT = "\0";
-    private static final JsonFactory FACTORY = JsonFactory.builder()
-            .streamReadConstraints(StreamReadConstraints.builder()
-                    .maxStringLength(MAX_STRING_CHARS)
-                    .maxNameLength(MAX_STRING_CHARS)
-                    .maxNumberLength(MAX_NUMBER_CHARS)
-                    .maxNestingDepth(MAX_DEPTH)
-                    .maxDocumentLength(-1)   // our own scan bound, which keeps what came before it
-                    .maxTokenCount(-1)       // bounded by the scan bound and MAX_ENTRIES
-                    .build())
-            .build();
+    /**
+     * In a holder, and the parser made at the first bytes: loading Jackson's non-blocking parser takes a cold JVM
+     * some 100 ms, which belongs to reading the body, not to the poll's wait for its headers.
+     */
+    private static final class Parsers {
+        static final JsonFactory FACTORY = JsonFactory.builder()
+                .streamReadConstraints(StreamReadConstraints.builder()
+                        .maxStringLength(2 * MAX_FED_STRING_BYTES) // not reached: see MAX_FED_STRING_BYTES
+                        .maxNameLength(2 * MAX_FED_STRING_BYTES)
+                        .maxNumberLength(MAX_NUMBER_CHARS)
+                        .maxNestingDepth(MAX_DEPTH)
+                        .maxDocumentLength(-1)   // our own scan bound, which keeps what came before it
+                        .maxTokenCount(-1)       // bounded by the scan bound and MAX_ENTRIES
+                        .build())
+                .build();
+    }
 
     /** Why an entry's bytes were not kept. */
     enum Skip { NONE, TOO_LARGE, OVER_BUDGET }
@@ -184,8 +195,8 @@ final class TaskListScanner {
         }
     }
 
-    private final JsonParser parser;
-    private final ByteArrayFeeder feeder;
+    private JsonParser parser;        // made at the first bytes
+    private ByteArrayFeeder feeder;
     private final Deque<Frame> stack = new ArrayDeque<>();
     private final Holder root = new Holder();
     private final Holder data = new Holder();
@@ -205,14 +216,34 @@ final class TaskListScanner {
     private int chunkOff;
     private long chunkStart;          // the answer offset of chunk[chunkOff]
 
-    TaskListScanner() {
-        try {
-            parser = FACTORY.createNonBlockingByteArrayParser();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        feeder = (ByteArrayFeeder) parser.getNonBlockingInputFeeder();
-    }
+    // What the parser is fed: a copy of the answer in which every byte of an invalid UTF-8 sequence is PLACEHOLDER
+    // (so that only the entry it is in fails, when its original bytes are parsed), and strings past
+    // MAX_FED_STRING_BYTES are left out.
+    private final byte[] out = new byte[SLICE + 3];
+    private int outLen;
+    private final byte[] held = new byte[3]; // an incomplete UTF-8 sequence at the end of the last slice, not fed yet
+    private int heldLen;
+    private int seqStart = -1;        // in out: where the multi-byte sequence in progress starts
+    private int need;                 // its continuation bytes still to come
+    private int lo = 0x80;            // the range of the next continuation byte
+    private int hi = 0xBF;
+    private boolean inString;
+    private int escape;               // 0 none, 1 after a backslash, 2..5 in the hex digits of a u escape
+    private long stringBytes;
+    private boolean eliding;          // in a string past MAX_FED_STRING_BYTES: its bytes are not fed
+    private long fed;                 // bytes fed to the parser
+    private long elided;              // answer bytes left out
+    private final Deque<long[]> elisions = new ArrayDeque<>(); // {parser offset, bytes left out before it}
+    private long elidedBefore;        // bytes left out before the last token looked up
+    private int filtered;             // bytes of the slice filtered before a broken string, when one was found
+    // A string with an invalid UTF-8 byte in it: its original bytes (up to MAX_TOKEN_CHARS, else null) by its number
+    // among the strings, so that an id with one reads as the hand-written scanner read it (U+FFFD, not PLACEHOLDER).
+    private final byte[] original = new byte[MAX_TOKEN_CHARS];
+    private int originalLen;          // of the string in progress; past the array: too long for an id
+    private boolean tainted;
+    private long strings;             // strings begun in the filter
+    private long stringTokens;        // string tokens (names and values) the parser gave
+    private final Map<Long, byte[]> taintedStrings = new HashMap<>();
 
     /** A body subscriber that scans a poll answer as it arrives, asking for one buffer at a time. */
     static Subscriber subscriber() {
@@ -249,20 +280,112 @@ final class TaskListScanner {
             len = (int) (MAX_SCAN_BYTES - pos);
             truncated = true;
         }
+        for (int i = 0; i < len && error == null; i += SLICE) {
+            if (done) {
+                pos += len - i;
+                break;
+            }
+            feedSlice(b, off + i, Math.min(SLICE, len - i));
+        }
+    }
+
+    private void feedSlice(byte[] b, int off, int len) {
+        if (parser == null) {
+            try {
+                parser = Parsers.FACTORY.createNonBlockingByteArrayParser();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            feeder = (ByteArrayFeeder) parser.getNonBlockingInputFeeder();
+        }
         chunk = b;
         chunkOff = off;
         chunkStart = pos;
-        pos += len;
+        String bad = filter(b, off, len);
+        pos += bad == null ? len : filtered;
         try {
-            feeder.feedInput(b, off, off + len);
-            drain();
+            if (outLen > 0) {
+                feeder.feedInput(out, 0, outLen);
+                fed += outLen;
+                drain();
+            }
         } catch (JsonProcessingException e) {
             fail(e);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+        if (bad != null) {
+            fail(bad + " at byte " + pos);
+        }
         flush(pos);
         chunk = null;
+    }
+
+    /**
+     * Copies a slice into {@link #out} for the parser: each byte of an invalid UTF-8 sequence replaced, an incomplete
+     * sequence at its end held back for the next slice, a string's bytes past {@link #MAX_FED_STRING_BYTES} left out
+     * and checked here instead. Returns why such a string is broken (then {@link #filtered} says where), else null.
+     */
+    private String filter(byte[] b, int off, int len) {
+        System.arraycopy(held, 0, out, 0, heldLen);
+        outLen = heldLen;
+        seqStart = heldLen > 0 ? 0 : -1;
+        heldLen = 0;
+        for (int i = 0; i < len; i++) {
+            int c = b[off + i] & 0xFF;
+            if (eliding) {
+                if (escape != 0 || c != '"') {
+                    String bad = lex(c);
+                    if (bad != null) {
+                        filtered = i;
+                        return bad;
+                    }
+                    elided++;
+                    continue;
+                }
+                eliding = false; // the closing quote is fed: the tokens from it on are further in the answer
+                elisions.add(new long[]{fed + outLen - bom(), elided});
+            }
+            byte o = (byte) c;
+            if (need > 0 && (c < lo || c > hi)) {
+                Arrays.fill(out, seqStart, outLen, PLACEHOLDER); // the sequence so far is invalid: as many placeholders
+                need = 0;
+                tainted |= inString;
+            }
+            if (need > 0) {
+                lo = 0x80;
+                hi = 0xBF;
+                need--;
+            } else if (c >= 0x80) {
+                // strict UTF-8 (no overlong forms, surrogates or code points past U+10FFFF): stricter than the parser
+                need = c < 0xC2 ? 0 : c < 0xE0 ? 1 : c < 0xF0 ? 2 : c < 0xF5 ? 3 : 0;
+                lo = c == 0xE0 ? 0xA0 : c == 0xF0 ? 0x90 : 0x80;
+                hi = c == 0xED ? 0x9F : c == 0xF4 ? 0x8F : 0xBF;
+                seqStart = outLen;
+                o = need == 0 ? PLACEHOLDER : o;
+                tainted |= inString && need == 0;
+            }
+            out[outLen++] = o;
+            boolean was = inString;
+            lex(c); // a broken string where it is fed: the parser reports it
+            if (was && inString) {
+                if (originalLen < original.length) {
+                    original[originalLen] = (byte) c;
+                }
+                originalLen++;
+            } else if (was && tainted) {
+                taintedStrings.put(strings, originalLen > original.length ? null : Arrays.copyOf(original, originalLen));
+            }
+            if (inString && escape == 0 && need == 0 && stringBytes >= MAX_FED_STRING_BYTES) {
+                eliding = true;
+            }
+        }
+        if (need > 0) { // only fed when it is known to be valid or not
+            heldLen = outLen - seqStart;
+            System.arraycopy(out, seqStart, held, 0, heldLen);
+            outLen = seqStart;
+        }
+        return null;
     }
 
     /** Handles the tokens the parser has from what was fed. */
@@ -273,8 +396,15 @@ final class TaskListScanner {
             switch (t) {
                 case START_OBJECT, START_ARRAY -> openContainer(t == JsonToken.START_OBJECT, t == JsonToken.START_OBJECT ? braceAt(at) : at);
                 case END_OBJECT, END_ARRAY -> close(at);
-                case FIELD_NAME -> key(parser.currentName());
-                case VALUE_STRING -> scalar("string");
+                case FIELD_NAME -> {
+                    taintedStrings.remove(++stringTokens);
+                    key(parser.currentName());
+                }
+                case VALUE_STRING -> {
+                    stringTokens++;
+                    scalar("string");
+                    taintedStrings.remove(stringTokens);
+                }
                 case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> scalar("number");
                 case VALUE_TRUE -> scalar("true");
                 case VALUE_FALSE -> scalar("false");
@@ -285,12 +415,58 @@ final class TaskListScanner {
         }
     }
 
-    /** The current token's answer offset: Jackson's byte offset leaves out a UTF-8 byte order mark. */
-    private long offset() {
-        if (bom < 0) {
-            bom = headLen >= 3 && head[0] == (byte) 0xEF && head[1] == (byte) 0xBB && head[2] == (byte) 0xBF ? 3 : 0;
+    /**
+     * One byte of the answer through a string's lexical state: whether it is in a string, the escape in progress,
+     * the string's length so far. Returns why it breaks the string, else null.
+     */
+    private String lex(int c) {
+        if (!inString) {
+            inString = c == '"';
+            stringBytes = 0;
+            if (inString) {
+                strings++;
+                originalLen = 0;
+                tainted = false;
+            }
+            return null;
         }
-        return parser.currentTokenLocation().getByteOffset() + bom;
+        stringBytes++;
+        if (escape == 1) {
+            escape = c == 'u' ? 2 : 0;
+            return c == 'u' || c == '"' || c == '\\' || c == '/' || c == 'b' || c == 'f' || c == 'n' || c == 'r' || c == 't'
+                    ? null : "a bad escape in a string";
+        } else if (escape >= 2) {
+            escape = escape == 5 ? 0 : escape + 1;
+            return Character.digit(c, 16) >= 0 ? null : "a bad \\u escape in a string";
+        } else if (c == '\\') {
+            escape = 1;
+        } else if (c == '"') {
+            inString = false;
+        } else if (c < 0x20) {
+            return "a control character in a string";
+        }
+        return null;
+    }
+
+    /** Bytes of a UTF-8 byte order mark at the answer's start, which Jackson's offsets leave out. */
+    private int bom() {
+        if (bom < 0 && headLen >= 3) {
+            bom = head[0] == (byte) 0xEF && head[1] == (byte) 0xBB && head[2] == (byte) 0xBF ? 3 : 0;
+        }
+        return Math.max(bom, 0);
+    }
+
+    /** The current token's answer offset. */
+    private long offset() {
+        return answerOffset(parser.currentTokenLocation().getByteOffset());
+    }
+
+    /** The answer offset of a parser offset (looked up in order): the bytes left out before it and a BOM added. */
+    private long answerOffset(long at) {
+        while (!elisions.isEmpty() && elisions.peek()[0] <= at) {
+            elidedBefore = elisions.poll()[1];
+        }
+        return at + elidedBefore + bom();
     }
 
     /**
@@ -453,11 +629,25 @@ final class TaskListScanner {
     /** An id value's text as {@code JsonNode.asText} gives it; null when too long to be an id. */
     private String idText(String kind) throws IOException {
         return switch (kind) {
-            case "string" -> parser.getTextLength() > MAX_TOKEN_CHARS ? null : parser.getText();
+            case "string" -> taintedStrings.containsKey(stringTokens) ? decode(taintedStrings.get(stringTokens))
+                    : parser.getTextLength() > MAX_TOKEN_CHARS ? null : parser.getText();
             case "number" -> parser.currentToken() == JsonToken.VALUE_NUMBER_INT
                     ? parser.getNumberValue().toString() : Double.toString(parser.getDoubleValue());
             default -> kind;
         };
+    }
+
+    /** A string with invalid UTF-8 as the hand-written scanner read it: U+FFFD for each bad sequence, escapes resolved. */
+    private static String decode(byte[] original) {
+        if (original == null) {
+            return null;
+        }
+        String s = new String(original, StandardCharsets.UTF_8);
+        try {
+            return s.indexOf('\\') < 0 ? s : Json.mapper().readTree("\"" + s + "\"").asText();
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
     }
 
     private boolean countEntry() {
@@ -584,7 +774,7 @@ final class TaskListScanner {
     }
 
     private void fail(JsonProcessingException e) {
-        long at = e.getLocation() == null ? pos : e.getLocation().getByteOffset();
+        long at = e.getLocation() == null ? pos : answerOffset(e.getLocation().getByteOffset());
         fail(e.getOriginalMessage() + " at byte " + at);
     }
 

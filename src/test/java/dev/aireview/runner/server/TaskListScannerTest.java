@@ -116,10 +116,9 @@ class TaskListScannerTest {
     @Test
     void shouldStopAtTheScanBoundWithTheTasksReadSoFar() {
         TaskListScanner s = new TaskListScanner();
-        // strings of 1 MiB, not one string to the bound: Jackson holds a string whole (see the test after this)
-        byte[] start = "[{\"id\":\"a\"},{\"id\":\"b\",\"p\":[\"".getBytes(StandardCharsets.UTF_8);
+        byte[] start = "[{\"id\":\"a\"},{\"id\":\"b\",\"p\":\"".getBytes(StandardCharsets.UTF_8);
         s.feed(start, 0, start.length);
-        byte[] mib = ("x".repeat((1 << 20) - 3) + "\",\"").getBytes(StandardCharsets.US_ASCII);
+        byte[] mib = "x".repeat(1 << 20).getBytes(StandardCharsets.US_ASCII);
         long fed = start.length;
         while (!s.stopped() && fed < 2L * TaskListScanner.MAX_SCAN_BYTES) {
             s.feed(mib, 0, mib.length);
@@ -139,34 +138,84 @@ class TaskListScannerTest {
         assertEquals(TaskListScanner.MAX_ENTRIES, over.entries().size());
     }
 
-    // Where the scanner on Jackson's parser differs from the hand-written one it replaced (see the class javadoc).
+    // On Jackson's non-blocking parser: what the parser is fed is filtered (invalid UTF-8, long strings), the entries
+    // are the original bytes, and there is a depth bound.
 
-    @Test
-    void shouldStopAtAStringOverJacksonsStringLimitAndReportTheEntryItIsInByItsId() {
-        String body = "[{\"id\":\"a\"},{\"id\":\"b\",\"p\":\"" + "x".repeat(TaskListScanner.MAX_STRING_CHARS + (1 << 20)) /* checked per buffer segment */ + "\"},{\"id\":\"c\"}]";
-        TaskListScanner.Result r = scan(body, 1 << 16);
-        assertNotNull(r.error(), "the hand-written scanner skipped the string and read c");
-        assertTrue(r.error().contains("String value length"), r.error());
-        assertEquals(List.of("a", "b"), ids(r));
-        assertTrue(r.entries().get(0).complete());
-        assertFalse(r.entries().get(1).complete(), "cut off there, so reported bad_task by its id");
-        assertEquals(TaskListScanner.Skip.TOO_LARGE, r.entries().get(1).skip());
+    private static byte[] concat(byte[]... parts) {
+        java.io.ByteArrayOutputStream o = new java.io.ByteArrayOutputStream();
+        for (byte[] p : parts) {
+            o.writeBytes(p);
+        }
+        return o.toByteArray();
+    }
+
+    private static TaskListScanner.Result scan(byte[] b, int piece) {
+        TaskListScanner s = new TaskListScanner();
+        for (int off = 0; off < b.length; off += piece) {
+            s.feed(b, off, Math.min(piece, b.length - off));
+        }
+        return s.finish();
     }
 
     @Test
-    void shouldStopAtInvalidUtf8AndKeepTheEntriesBeforeIt() {
-        byte[] prefix = "[{\"id\":\"a\",\"u\":\"\u00e9\"},{\"id\":\"b\",\"x\":\"".getBytes(StandardCharsets.UTF_8);
-        byte[] suffix = "\"},{\"id\":\"c\"}]".getBytes(StandardCharsets.UTF_8);
-        byte[] body = new byte[prefix.length + 2 + suffix.length];
-        System.arraycopy(prefix, 0, body, 0, prefix.length);
-        body[prefix.length] = (byte) 0xC3;   // a lead byte ...
-        body[prefix.length + 1] = (byte) 'z'; // ... not followed by a continuation byte
-        System.arraycopy(suffix, 0, body, prefix.length + 2, suffix.length);
-        TaskListScanner.Result r = TaskListScanner.scan(body);
-        assertNotNull(r.error(), "the hand-written scanner kept b's bytes (Jackson failed them later) and read c");
-        assertEquals(List.of("a", "b"), ids(r));
-        assertTrue(r.entries().get(0).complete());
-        assertFalse(r.entries().get(1).complete());
+    void shouldKeepAnEntryWithInvalidUtf8AsItsOriginalBytesAndReadTheEntriesAfterIt() throws Exception {
+        byte[][] invalid = {{(byte) 0xC3, 'z'}, {(byte) 0x80}, {(byte) 0xFF, (byte) 0xFE}, {(byte) 0xF0, (byte) 0x9F, (byte) 0x98},
+                {(byte) 0xE2, (byte) 0x82}, {(byte) 0xC0, (byte) 0xAF}, {(byte) 0xED, (byte) 0xA0, (byte) 0x80},
+                {(byte) 0xF4, (byte) 0x90, (byte) 0x80, (byte) 0x80}, {(byte) 0xC3, (byte) 0xA9, (byte) 0xC3}};
+        byte[] a = "{\"id\":\"a\",\"u\":\"\u00e9\ud83d\ude00\"}".getBytes(StandardCharsets.UTF_8);
+        byte[] c = "{\"id\":\"c\"}".getBytes(StandardCharsets.UTF_8);
+        for (byte[] bad : invalid) {
+            byte[] b = concat("{\"id\":\"b\",\"x\":\"\u00e9".getBytes(StandardCharsets.UTF_8), bad, "\u00e9\"}".getBytes(StandardCharsets.UTF_8));
+            byte[] body = concat("[".getBytes(StandardCharsets.UTF_8), a, ",".getBytes(StandardCharsets.UTF_8), b, ",".getBytes(StandardCharsets.UTF_8), c, "]".getBytes(StandardCharsets.UTF_8));
+            for (int piece : new int[]{1, 2, 3, 5, 64, 1 << 16}) {
+                String what = java.util.HexFormat.of().formatHex(bad) + ", piece " + piece;
+                TaskListScanner.Result r = scan(body, piece);
+                assertTrue(r.complete(), what + ": " + r.error());
+                assertEquals(List.of("a", "b", "c"), ids(r), what);
+                assertArrayEquals(a, r.entries().get(0).json(), what);
+                assertArrayEquals(b, r.entries().get(1).json(), "the original bytes, " + what);
+                assertArrayEquals(c, r.entries().get(2).json(), what);
+            }
+        }
+        // an id with invalid UTF-8 reads as before: U+FFFD for each bad sequence, not the parser's placeholder
+        byte[] ids = concat("[{\"id\":\"b".getBytes(StandardCharsets.UTF_8), new byte[]{(byte) 0xC3, 'z', (byte) 0xFF},
+                "\"},{\"id\":\"\\u0062".getBytes(StandardCharsets.UTF_8), new byte[]{(byte) 0xE2, (byte) 0x82},
+                "\",\"x\":\"".getBytes(StandardCharsets.UTF_8), new byte[]{(byte) 0x80}, "\"},{\"id\":\"b?z?\"}]".getBytes(StandardCharsets.UTF_8));
+        for (int piece : new int[]{1, 2, 3, 64}) {
+            assertEquals(List.of(new String(new byte[]{'b', (byte) 0xC3, 'z', (byte) 0xFF}, StandardCharsets.UTF_8),
+                    new String(new byte[]{'b', (byte) 0xE2, (byte) 0x82}, StandardCharsets.UTF_8), "b?z?"), ids(scan(ids, piece)), "piece " + piece);
+        }
+        // so it is Jackson, on that entry alone, that fails it (and PollAnswer reports it bad_task by its id)
+        byte[] broken = concat("{\"id\":\"b\",\"x\":\"".getBytes(StandardCharsets.UTF_8), new byte[]{(byte) 0xC3, 'z'}, "\"}".getBytes(StandardCharsets.UTF_8));
+        assertThrows(java.io.IOException.class, () -> Json.mapper().readTree(broken));
+        assertFalse(scan(concat("[{\"id\":\"a\"},".getBytes(StandardCharsets.UTF_8), new byte[]{(byte) 0xFF}, "{\"id\":\"b\"}]".getBytes(StandardCharsets.UTF_8)), 1).complete(),
+                "outside a string it is a syntax error, as before");
+    }
+
+    @Test
+    void shouldFeedTheParserOnlyTheStartOfALongStringAndStillCheckItsEscapes() throws Exception {
+        String text = "x\\\"\\\\\\u00e9\u00e9\ud83d\ude00\\n".repeat(20_000); // ~380 KiB: escapes and multi-byte characters
+        String b = "{\"id\":\"b\",\"p\":\"" + text + "\",\"q\":[1,{\"r\":\"" + text + "\"}]}";
+        String longKey = "k".repeat(TaskListScanner.MAX_FED_STRING_BYTES * 2);
+        String body = "[{\"id\":\"a\"}," + b + ",{\"" + longKey + "\":1,\"id\":\"c\"},{\"id\":\"" + longKey + "\"},{\"id\":\"e\"}]";
+        for (int piece : new int[]{7, 4096, 1 << 16, 1 << 20}) {
+            TaskListScanner.Result r = scan(body, piece);
+            assertTrue(r.complete(), piece + ": " + r.error());
+            assertEquals(java.util.Arrays.asList("a", "b", "c", null, "e"), ids(r), "piece " + piece);
+            assertEquals(b, new String(r.entries().get(1).json(), StandardCharsets.UTF_8), "piece " + piece);
+            assertEquals(Json.mapper().readTree(b).get("p").asText(), tree(r.entries().get(1)).get("p").asText());
+            assertEquals(List.of("(a long name)", "id"), r.entries().get(2).fields());
+        }
+        String start = "[{\"id\":\"a\"},{\"id\":\"b\",\"p\":\"" + "y".repeat(3 * TaskListScanner.MAX_FED_STRING_BYTES);
+        for (String broken : List.of("\\q", "\t", "\\u12x4")) {
+            String s = start + broken + "\"},{\"id\":\"c\"}]";
+            TaskListScanner.Result r = scan(s, 5000);
+            assertNotNull(r.error(), broken);
+            int at = start.length() + broken.indexOf(broken.equals("\t") ? '\t' : broken.equals("\\q") ? 'q' : 'x');
+            assertTrue(r.error().endsWith(" in a string at byte " + at), r.error());
+            assertEquals(List.of("a", "b"), ids(r), broken + ": " + r.error());
+            assertFalse(r.entries().get(1).complete(), broken);
+        }
     }
 
     @Test
@@ -191,9 +240,11 @@ class TaskListScannerTest {
         body[1] = (byte) 0xBB;
         body[2] = (byte) 0xBF;
         System.arraycopy(json, 0, body, 3, json.length);
-        TaskListScanner.Result r = TaskListScanner.scan(body);
-        assertTrue(r.complete(), r.error());
-        assertEquals("b", tree(r.entries().get(1)).get("id").asText());
-        assertEquals(json.length + 3, r.size());
+        for (int piece : new int[]{1, 2, 4, 64}) {
+            TaskListScanner.Result r = scan(body, piece);
+            assertTrue(r.complete(), r.error());
+            assertEquals("b", tree(r.entries().get(1)).get("id").asText());
+            assertEquals(json.length + 3, r.size());
+        }
     }
 }
