@@ -84,6 +84,23 @@ class PollAnswerTest {
     }
 
     @Test
+    void shouldFailOnlyTheTaskHoldingInvalidUtf8ByItsIdAndRunTheOthers() throws Exception {
+        java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
+        body.writeBytes(("{\"data\":[" + task("before-1", "") + ",{\"id\":\"broken-1\",\"prompt\":\"caf").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        body.writeBytes(new byte[]{(byte) 0xC3, 'z', (byte) 0xFF});
+        body.writeBytes(("\"}," + task("after-1", "\"files\":[{\"path\":\"a.ts\",\"patch\":\"+ok \u00e9\"}]") + "]}")
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        wm.stubFor(get(urlPathEqualTo("/api/runners/tasks/pending")).willReturn(aResponse().withStatus(200)
+                .withHeader("Content-Type", "application/json").withBody(body.toByteArray())));
+        List<ClaimedTask> tasks = client.poll("r", 5, Duration.ZERO);
+        assertEquals(List.of("before-1", "broken-1", "after-1"), tasks.stream().map(ClaimedTask::id).toList());
+        assertFalse(byId(tasks, "before-1").isBad(), byId(tasks, "before-1").parseError());
+        assertTrue(byId(tasks, "broken-1").isBad(), "bad_task by its id");
+        assertFalse(byId(tasks, "after-1").isBad(), "the task after it is read: " + byId(tasks, "after-1").parseError());
+        assertEquals("+ok \u00e9", byId(tasks, "after-1").task().files().get(0).patch());
+    }
+
+    @Test
     void shouldSkipAnOversizedEntryWithoutAnIdAndReadTheRest() throws Exception {
         String huge = "q".repeat(TaskListScanner.MAX_TASK_BYTES + 1);
         List<ClaimedTask> tasks = poll("[" + task("first", "") + ",{\"prompt\":\"" + huge + "\",\"meta\":{\"id\":\"deep\"}},"

@@ -137,4 +137,114 @@ class TaskListScannerTest {
         assertTrue(over.error().contains("more than " + TaskListScanner.MAX_ENTRIES + " entries"), over.error());
         assertEquals(TaskListScanner.MAX_ENTRIES, over.entries().size());
     }
+
+    // On Jackson's non-blocking parser: what the parser is fed is filtered (invalid UTF-8, long strings), the entries
+    // are the original bytes, and there is a depth bound.
+
+    private static byte[] concat(byte[]... parts) {
+        java.io.ByteArrayOutputStream o = new java.io.ByteArrayOutputStream();
+        for (byte[] p : parts) {
+            o.writeBytes(p);
+        }
+        return o.toByteArray();
+    }
+
+    private static TaskListScanner.Result scan(byte[] b, int piece) {
+        TaskListScanner s = new TaskListScanner();
+        for (int off = 0; off < b.length; off += piece) {
+            s.feed(b, off, Math.min(piece, b.length - off));
+        }
+        return s.finish();
+    }
+
+    @Test
+    void shouldKeepAnEntryWithInvalidUtf8AsItsOriginalBytesAndReadTheEntriesAfterIt() throws Exception {
+        byte[][] invalid = {{(byte) 0xC3, 'z'}, {(byte) 0x80}, {(byte) 0xFF, (byte) 0xFE}, {(byte) 0xF0, (byte) 0x9F, (byte) 0x98},
+                {(byte) 0xE2, (byte) 0x82}, {(byte) 0xC0, (byte) 0xAF}, {(byte) 0xED, (byte) 0xA0, (byte) 0x80},
+                {(byte) 0xF4, (byte) 0x90, (byte) 0x80, (byte) 0x80}, {(byte) 0xC3, (byte) 0xA9, (byte) 0xC3}};
+        byte[] a = "{\"id\":\"a\",\"u\":\"\u00e9\ud83d\ude00\"}".getBytes(StandardCharsets.UTF_8);
+        byte[] c = "{\"id\":\"c\"}".getBytes(StandardCharsets.UTF_8);
+        for (byte[] bad : invalid) {
+            byte[] b = concat("{\"id\":\"b\",\"x\":\"\u00e9".getBytes(StandardCharsets.UTF_8), bad, "\u00e9\"}".getBytes(StandardCharsets.UTF_8));
+            byte[] body = concat("[".getBytes(StandardCharsets.UTF_8), a, ",".getBytes(StandardCharsets.UTF_8), b, ",".getBytes(StandardCharsets.UTF_8), c, "]".getBytes(StandardCharsets.UTF_8));
+            for (int piece : new int[]{1, 2, 3, 5, 64, 1 << 16}) {
+                String what = java.util.HexFormat.of().formatHex(bad) + ", piece " + piece;
+                TaskListScanner.Result r = scan(body, piece);
+                assertTrue(r.complete(), what + ": " + r.error());
+                assertEquals(List.of("a", "b", "c"), ids(r), what);
+                assertArrayEquals(a, r.entries().get(0).json(), what);
+                assertArrayEquals(b, r.entries().get(1).json(), "the original bytes, " + what);
+                assertArrayEquals(c, r.entries().get(2).json(), what);
+            }
+        }
+        // an id with invalid UTF-8 reads as before: U+FFFD for each bad sequence, not the parser's placeholder
+        byte[] ids = concat("[{\"id\":\"b".getBytes(StandardCharsets.UTF_8), new byte[]{(byte) 0xC3, 'z', (byte) 0xFF},
+                "\"},{\"id\":\"\\u0062".getBytes(StandardCharsets.UTF_8), new byte[]{(byte) 0xE2, (byte) 0x82},
+                "\",\"x\":\"".getBytes(StandardCharsets.UTF_8), new byte[]{(byte) 0x80}, "\"},{\"id\":\"b?z?\"}]".getBytes(StandardCharsets.UTF_8));
+        for (int piece : new int[]{1, 2, 3, 64}) {
+            assertEquals(List.of(new String(new byte[]{'b', (byte) 0xC3, 'z', (byte) 0xFF}, StandardCharsets.UTF_8),
+                    new String(new byte[]{'b', (byte) 0xE2, (byte) 0x82}, StandardCharsets.UTF_8), "b?z?"), ids(scan(ids, piece)), "piece " + piece);
+        }
+        // so it is Jackson, on that entry alone, that fails it (and PollAnswer reports it bad_task by its id)
+        byte[] broken = concat("{\"id\":\"b\",\"x\":\"".getBytes(StandardCharsets.UTF_8), new byte[]{(byte) 0xC3, 'z'}, "\"}".getBytes(StandardCharsets.UTF_8));
+        assertThrows(java.io.IOException.class, () -> Json.mapper().readTree(broken));
+        assertFalse(scan(concat("[{\"id\":\"a\"},".getBytes(StandardCharsets.UTF_8), new byte[]{(byte) 0xFF}, "{\"id\":\"b\"}]".getBytes(StandardCharsets.UTF_8)), 1).complete(),
+                "outside a string it is a syntax error, as before");
+    }
+
+    @Test
+    void shouldFeedTheParserOnlyTheStartOfALongStringAndStillCheckItsEscapes() throws Exception {
+        String text = "x\\\"\\\\\\u00e9\u00e9\ud83d\ude00\\n".repeat(20_000); // ~380 KiB: escapes and multi-byte characters
+        String b = "{\"id\":\"b\",\"p\":\"" + text + "\",\"q\":[1,{\"r\":\"" + text + "\"}]}";
+        String longKey = "k".repeat(TaskListScanner.MAX_FED_STRING_BYTES * 2);
+        String body = "[{\"id\":\"a\"}," + b + ",{\"" + longKey + "\":1,\"id\":\"c\"},{\"id\":\"" + longKey + "\"},{\"id\":\"e\"}]";
+        for (int piece : new int[]{7, 4096, 1 << 16, 1 << 20}) {
+            TaskListScanner.Result r = scan(body, piece);
+            assertTrue(r.complete(), piece + ": " + r.error());
+            assertEquals(java.util.Arrays.asList("a", "b", "c", null, "e"), ids(r), "piece " + piece);
+            assertEquals(b, new String(r.entries().get(1).json(), StandardCharsets.UTF_8), "piece " + piece);
+            assertEquals(Json.mapper().readTree(b).get("p").asText(), tree(r.entries().get(1)).get("p").asText());
+            assertEquals(List.of("(a long name)", "id"), r.entries().get(2).fields());
+        }
+        String start = "[{\"id\":\"a\"},{\"id\":\"b\",\"p\":\"" + "y".repeat(3 * TaskListScanner.MAX_FED_STRING_BYTES);
+        for (String broken : List.of("\\q", "\t", "\\u12x4")) {
+            String s = start + broken + "\"},{\"id\":\"c\"}]";
+            TaskListScanner.Result r = scan(s, 5000);
+            assertNotNull(r.error(), broken);
+            int at = start.length() + broken.indexOf(broken.equals("\t") ? '\t' : broken.equals("\\q") ? 'q' : 'x');
+            assertTrue(r.error().endsWith(" in a string at byte " + at), r.error());
+            assertEquals(List.of("a", "b"), ids(r), broken + ": " + r.error());
+            assertFalse(r.entries().get(1).complete(), broken);
+        }
+    }
+
+    @Test
+    void shouldStopAtNestingDeeperThanTheDepthBound() {
+        int deep = TaskListScanner.MAX_DEPTH;
+        String body = "[{\"id\":\"a\"},{\"id\":\"b\",\"x\":" + "[".repeat(deep) + "]".repeat(deep) + "},{\"id\":\"c\"}]";
+        TaskListScanner.Result r = scan(body, 7);
+        assertNotNull(r.error(), "there was no depth bound");
+        assertTrue(r.error().contains("nesting depth"), r.error());
+        assertEquals(List.of("a", "b"), ids(r));
+        assertFalse(r.entries().get(1).complete());
+
+        String ok = "[{\"id\":\"a\",\"x\":" + "[".repeat(deep - 3) + "]".repeat(deep - 3) + "}]";
+        assertTrue(scan(ok, 7).complete(), "nesting to the bound is read");
+    }
+
+    @Test
+    void shouldFindEntryOffsetsAfterAByteOrderMark() throws Exception {
+        byte[] json = "[ {\"id\":\"a\"},{\"id\":\"b\"}]".getBytes(StandardCharsets.UTF_8);
+        byte[] body = new byte[json.length + 3];
+        body[0] = (byte) 0xEF;
+        body[1] = (byte) 0xBB;
+        body[2] = (byte) 0xBF;
+        System.arraycopy(json, 0, body, 3, json.length);
+        for (int piece : new int[]{1, 2, 4, 64}) {
+            TaskListScanner.Result r = scan(body, piece);
+            assertTrue(r.complete(), r.error());
+            assertEquals("b", tree(r.entries().get(1)).get("id").asText());
+            assertEquals(json.length + 3, r.size());
+        }
+    }
 }
