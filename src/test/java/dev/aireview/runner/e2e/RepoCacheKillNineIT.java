@@ -179,11 +179,15 @@ class RepoCacheKillNineIT {
 
         // the orphan's fetch is let go: it ends (the helper container was reaped at the start; host git finishes or
         // fails in the entry it was writing, which is gone), and the rebuilt entry stays whole
+        assertEquals(entry, single(cache), "the same entry, rebuilt");
+        String refs = git(entry, "for-each-ref");
+        String shallow = shallowList(entry);
         proxy.release();
         for (ProcessHandle p : orphans) {
             p.onExit().get(60, TimeUnit.SECONDS);
         }
-        assertEquals(entry, single(cache), "the same entry, rebuilt");
+        assertEquals(refs, git(entry, "for-each-ref"), "the orphan changed no ref of the new entry");
+        assertEquals(shallow, shallowList(entry), "nor its shallow list");
         assertTrue(Files.exists(entry.resolve("ai-review-ready")), "the rebuilt entry is complete");
         assertEquals(List.of(), tmpPacks(cache), "no half-written pack is left");
         assertEquals(List.of(), locks(entry), "no git lock is left");
@@ -211,6 +215,12 @@ class RepoCacheKillNineIT {
             assertEquals(1, entries.size(), entries.toString());
             return entries.get(0);
         }
+    }
+
+    /** The entry's shallow list ("" when its history is complete: the fixture's 3 commits are within the depth). */
+    private static String shallowList(Path entry) throws IOException {
+        Path f = entry.resolve("shallow");
+        return Files.exists(f) ? Files.readString(f) : "";
     }
 
     private static List<Path> tmpPacks(Path cache) throws IOException {
