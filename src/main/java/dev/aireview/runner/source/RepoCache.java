@@ -282,6 +282,8 @@ public final class RepoCache {
                             d.getFileName(), sizes.get(d));
                     discard(d);
                     total -= sizes.get(d);
+                } catch (UncheckedIOException failed) {
+                    LOG.warn("{}; it is tried again at the next eviction", failed.getMessage() + ": " + failed.getCause());
                 } finally {
                     e.lock.unlock();
                 }
@@ -370,10 +372,16 @@ public final class RepoCache {
         }
     }
 
+    /**
+     * Deletes an entry (or the cache) tree. An entry's {@value #READY} marker goes first, so a runner killed in the
+     * middle of the delete leaves an entry the next start discards as half-written, never one marked ready without its
+     * refs or shallow list.
+     */
     private static void deleteTree(Path dir) throws IOException {
         if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
             return;
         }
+        Files.deleteIfExists(dir.resolve(READY));
         try (var walk = Files.walk(dir)) {
             for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
                 Files.deleteIfExists(p);
