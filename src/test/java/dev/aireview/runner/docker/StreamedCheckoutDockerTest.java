@@ -13,18 +13,15 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
 
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -61,6 +58,10 @@ class StreamedCheckoutDockerTest {
 
     /** The containers of role {@code role} this runner created between {@code since} and now (the engine's events). */
     private List<String> created(String role, Instant since) throws InterruptedException {
+        return created(runner, role, since);
+    }
+
+    private static List<String> created(String runner, String role, Instant since) throws InterruptedException {
         List<String> ids = new ArrayList<>();
         ResultCallback.Adapter<Event> events = new ResultCallback.Adapter<>() {
             @Override
@@ -107,18 +108,44 @@ class StreamedCheckoutDockerTest {
     }
 
     @Test
+    void shouldKeepTheCheckoutContainerWhenTheCachesGitRunsInAHelperContainer() throws Exception {
+        // the helper container's output is a log, not a byte stream: the self-contained copy is made in a checkout container
+        String other = DockerTestSupport.runnerName("streamed-gitbox");
+        try (DockerTaskExecutor ex = new DockerTaskExecutor(DockerTestSupport.config(other, "host", 1)
+                .withRepoCacheGit("container", ContainerGitDockerTest.GIT_IMAGE))) {
+            ex.start();
+            await().atMost(Duration.ofSeconds(60)).until(() -> ex.readyPoolContainers() == 1);
+            Instant since = Instant.now();
+            RecordingContext ctx = new RecordingContext(Duration.ofSeconds(90));
+
+            TaskResult result = ex.execute(DockerTestSupport.task(null, git), ctx);
+
+            assertEquals(ResultStatus.COMPLETED, result.status(), () -> result + "\n" + ctx.lines());
+            assertTrue(ctx.logged("using pre-warmed container"), ctx.lines().toString());
+            assertTrue(result.summary().contains("head=" + git.head()), result.summary());
+            assertEquals(1, created(other, "checkout", since).size(), "one checkout container made the self-contained copy");
+        }
+    }
+
+    @Test
     void shouldNotWriteThroughALinkThePooledContainerPlantedInItsWorkspace() throws Exception {
         Path workspace = pooledWorkspace();
-        // what a hostile pooled container could plant before its task: its repository directory as a link to a path
-        // outside its workspace (a host path for anything that writes on the runner's side)
-        Path outside = Path.of(System.getProperty("java.io.tmpdir"), "ai-review-streamed-" + UUID.randomUUID());
-        Files.createSymbolicLink(workspace.resolve("repo"), outside.resolve("repo"));
+        // what a hostile pooled container could plant before its task: its repository directory as a link to a
+        // directory outside its workspace (a host directory for anything that writes on the runner's side)
+        Path outside = Files.createTempDirectory("ai-review-streamed-outside");
+        Files.createSymbolicLink(workspace.resolve("repo"), outside);
         Instant since = Instant.now();
         RecordingContext ctx = new RecordingContext(Duration.ofSeconds(90));
 
-        TaskResult result = executor.execute(DockerTestSupport.task(null, git), ctx);
-
-        assertFalse(Files.exists(outside, LinkOption.NOFOLLOW_LINKS), "the runner wrote through the planted link");
+        TaskResult result;
+        try {
+            result = executor.execute(DockerTestSupport.task(null, git), ctx);
+            try (var written = Files.list(outside)) {
+                assertEquals(List.of(), written.toList(), "the runner wrote through the planted link");
+            }
+        } finally {
+            Workspaces.deleteTree(outside);
+        }
         // the container's own git meets its own link (dangling inside it): its checkout fails, the runner's side is untouched
         assertEquals(ErrorKind.CLONE_FAILED, result.error() == null ? null : result.error().kind(), () -> result + "\n" + ctx.lines());
         assertTrue(result.error().message().contains("cannot create /workspace/repo"), result.error().message());
