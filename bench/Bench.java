@@ -133,6 +133,11 @@ public final class Bench {
             pooledReview.add(t.reviewMs);
             raw.add(rawPair());
         }
+        // 2b. pooled back to back: each task enqueued as soon as the previous one's result is in, the pool not waited for
+        List<Long> backToBack = new ArrayList<>();
+        for (int i = 0; i < rounds; i++) {
+            backToBack.add(task(poolRunner).claimToResultMs);
+        }
         stop(poolRunner);
 
         // 3. throughput, 4 slots, vs xargs -P 4 of the raw pair; RSS idle before, max RSS while busy
@@ -188,6 +193,9 @@ public final class Bench {
         md.append(row("`DOCKER_POOL_SIZE=1`, claim → result", sPool.fmt("ms"), ratio(sPool.median, sRaw.median) + " × raw", "≤ 0.35 × raw"));
         md.append(row("  of which clone (cloning → reviewing)", Stat.of(pooledClone).fmt("ms"), "", ""));
         md.append(row("  of which review (reviewing → submitting)", Stat.of(pooledReview).fmt("ms"), "", ""));
+        Stat sBack = Stat.of(backToBack);
+        md.append(row("`DOCKER_POOL_SIZE=1`, back to back (enqueued at the previous result), claim → result", sBack.fmt("ms"),
+                ratio(sBack.median, sRaw.median) + " × raw", "≤ 0.5 × raw"));
         md.append(row("throughput, " + tasks + " tasks at 4 slots (first claim → last result)", sTput.fmt("ms")
                 + String.format(Locale.ROOT, " = %.1f tasks/min", tasksPerMin), ratio(tasksPerMin, rawPerMin) + " × `xargs -P 4`", "≥ 1.0 ×"));
         md.append(row("  `xargs -P 4` of the raw pair, " + tasks + " tasks", sTputRaw.fmt("ms")
@@ -202,7 +210,8 @@ public final class Bench {
         md.append(row("runner RSS idle, `java -jar` without flags", Stat.of(idlePlain).fmt("MB"), "", "—"));
         md.append(row("runner RSS, 4 busy slots, `java -jar` without flags (max)", plainBusy.get() + " MB", "", "—"));
         md.append(row("executor image size", String.format(Locale.ROOT, "%.0f MB", imageBytes / 1e6), "", "≤ 300 MB"));
-        md.append("\nPer round (ms): cold ").append(cold).append("; pooled ").append(pooled).append("; raw pair ").append(raw)
+        md.append("\nPer round (ms): cold ").append(cold).append("; pooled ").append(pooled)
+                .append("; pooled back to back ").append(backToBack).append("; raw pair ").append(raw)
                 .append("; throughput ").append(tput).append(" vs xargs ").append(tputRaw).append(".\n");
         Files.writeString(Path.of(a.get("out")), md.toString(), StandardCharsets.UTF_8);
         System.out.print(quick ? "[bench] quick run: every figure measured once, table in " + a.get("out") + "\n" : md);
@@ -547,10 +556,12 @@ public final class Bench {
         Process runner = startRunner("bench-pool", 1, 1, shippedFlags(), shippedEnv());
         awaitWarmPool("bench-pool");
         task(runner);
+        List<Long> warm = new ArrayList<>();
         for (int i = 0; i < rounds; i++) {
             awaitWarmPool("bench-pool");
             String id = enqueue();
             TaskSnapshot t = server.awaitTerminal(id, Duration.ofMinutes(3));
+            warm.add(Duration.between(t.claimedAt(), t.finishedAt()).toMillis());
             StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "task %d: claim→result %d ms;", i + 1,
                     Duration.between(t.claimedAt(), t.finishedAt()).toMillis()));
             for (PhaseChange c : t.phases()) {
@@ -559,7 +570,21 @@ public final class Bench {
             }
             System.out.println(line);
         }
+        // back to back: each task enqueued at the previous one's result, the pool not waited for
+        List<Long> back = new ArrayList<>();
+        for (int i = 0; i < rounds; i++) {
+            back.add(task(runner).claimToResultMs);
+        }
         stop(runner);
+        List<Long> raw = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            raw.add(rawPair());
+        }
+        System.out.println("pool warm: claim→result median " + Stat.of(warm).median + " ms (" + ratio(Stat.of(warm).median,
+                Stat.of(raw).median) + " × raw)");
+        System.out.println("back to back: claim→result " + back + " ms, median " + Stat.of(back).median + " ms; raw pair "
+                + raw + " ms, median " + Stat.of(raw).median + " ms (" + ratio(Stat.of(back).median, Stat.of(raw).median)
+                + " × raw)");
     }
 
     private List<String> shippedFlags() {

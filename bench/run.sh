@@ -11,7 +11,8 @@
 #                                (machine, runner JVM, dockerd, containerd): the profile behind the throughput figure;
 #                                prints, does not touch BENCHMARKS.md (--rounds N batches, default 3)
 #   bash bench/run.sh --pooled   only pooled tasks, each split at its phase changes (ms since the claim, as the runner
-#                                stamped them); prints (--rounds N tasks, default 7)
+#                                stamped them), then as many back to back (each enqueued at the previous result, the
+#                                pool not waited for) and 3 raw pairs for the ratios; prints (--rounds N tasks, default 7)
 #   bash bench/run.sh --pickup   2 slots, fast-failing tasks (a missing repository) arriving every 0.4-0.9 s: enqueue ->
 #                                claim, and a failing task's claim -> result against a raw `docker run` of the same
 #                                failing clone; prints (--rounds N: 4N tasks, default 7)

@@ -291,12 +291,22 @@ final class ContainerRunner {
      */
     Outcome exec(String containerId, String user, String script, List<String> env, LogPump pump, Instant deadline,
                  CancelSignal cancel) {
-        return exec(containerId, user, script, env, pump, deadline, cancel, null);
+        return exec(containerId, user, script, env, pump, deadline, cancel, (java.io.InputStream) null);
     }
 
     /** As above, with {@code stdin} (when not null) written to the process's standard input and then closed. */
     Outcome exec(String containerId, String user, String script, List<String> env, LogPump pump, Instant deadline,
                  CancelSignal cancel, byte[] stdin) {
+        return exec(containerId, user, script, env, pump, deadline, cancel, stdin == null ? null : new ByteArrayInputStream(stdin));
+    }
+
+    /**
+     * As above, with {@code stdin} (when not null) copied to the process's standard input by the Docker client's own
+     * thread while the process runs (the engine sees no end of it: the process must know where its input ends). A
+     * failing read of {@code stdin} ends that copy only; the caller ends the process (kills the container).
+     */
+    Outcome exec(String containerId, String user, String script, List<String> env, LogPump pump, Instant deadline,
+                 CancelSignal cancel, java.io.InputStream stdin) {
         CompletableFuture<Object> ended = new CompletableFuture<>();
         cancel.onCancel(() -> ended.complete(End.CANCELLED));
         if (cancel.isCancelled()) {
@@ -310,7 +320,7 @@ final class ContainerRunner {
         pump.ended().whenComplete((v, t) -> ended.complete(End.EXITED));
         var start = docker.execStartCmd(execId).withDetach(false).withTty(false);
         if (stdin != null) {
-            start.withStdIn(new ByteArrayInputStream(stdin));
+            start.withStdIn(stdin);
         }
         start.exec(pump);
         Object how = awaitEnd(ended, deadline);

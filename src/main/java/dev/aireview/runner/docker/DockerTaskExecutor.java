@@ -409,12 +409,21 @@ public final class DockerTaskExecutor implements TaskExecutor {
 
         /**
          * The checkout into /workspace/repo, token-free and without network: by exec in a review container created for
-         * the task (it has the entry mounted), else in a checkout container (a pre-warmed review container, whose mounts
-         * were fixed at its start, gets a self-contained copy; a sandboxed one is created after it). Null when it worked.
+         * the task (it has the entry mounted); by exec in a pre-warmed one, whose mounts were fixed at its start, from
+         * the commits the runner streams to it ({@link StreamedCheckout}); else in a checkout container (a sandboxed
+         * review container is created after it; a pre-warmed one gets a self-contained copy). Null when it worked.
          */
         private Step checkOut() {
             ContainerRunner.Outcome out = null;
             boolean inside = false;
+            // a pre-warmed container gets the commits streamed by exec (StreamedCheckout), else a checkout container
+            StreamedCheckout.Result streamed = pooled.isEmpty() || execCheckoutUnavailable ? null : new StreamedCheckout(docker,
+                    runner, config, () -> execCheckoutUnavailable = true).run(reviewId, task, lease, checkout, new LogPump(ctx::log), deadline, cancel);
+            if (streamed != null && streamed.outcome() == null && streamed.failure() != null) {
+                return new Step(streamed.failure(), null);
+            }
+            out = streamed == null ? null : streamed.outcome();
+            inside = out != null;
             if (pooled.isEmpty() && reviewId != null && !execCheckoutUnavailable) {
                 out = checkoutInside();
                 inside = out != null;
@@ -428,6 +437,9 @@ public final class DockerTaskExecutor implements TaskExecutor {
             }
             if (out.end() != ContainerRunner.End.EXITED) {
                 return new Step(interrupted(out, "while cloning"), out);
+            }
+            if (streamed != null && streamed.failure() != null) {
+                return new Step(streamed.failure(), out);
             }
             boolean failed = out.exitCode() == null || out.exitCode() != 0;
             if (failed && inside && !out.oomKilled()) {

@@ -10,8 +10,10 @@ import java.util.List;
  * The checkout made from a task's read-only cache entry, mounted at {@link #MOUNT} (in the review container, or in a
  * checkout container beside a pre-warmed one): a new repository in {@code /workspace/repo} that borrows the entry's
  * objects ({@code objects/info/alternates}, nothing copied) or, self-contained ({@code GIT_SELF_CONTAINED=1}), copies
- * the commits it needs from the entry (a local fetch), and checks out the commit the runner resolved. No network, no token: every value is in the environment,
- * none is a secret (the remote is the URL without user-info).
+ * the commits it needs from the entry (a local fetch), or (a container that must not see the entry,
+ * {@code GIT_PACK_STDIN=1}) indexes the commits the runner streams to its standard input ({@link PackStream}), and
+ * checks out the commit the runner resolved. No network, no token: every value is in the environment, none is a secret
+ * (the remote is the URL without user-info).
  */
 public final class CachedCheckout {
     /** Where the cache entry is mounted (read-only) in the review container. */
@@ -60,10 +62,13 @@ public final class CachedCheckout {
             "die() { echo \"clone failed: $*\" >&2; exit 1; }",
             "cache=${GIT_CACHE_DIR:-" + MOUNT + "}",
             "work=${GIT_WORK_DIR:-/workspace/repo}",
-            "test -d \"$cache/objects\" || die 'the repository cache is not mounted'",
+            "if [ \"${GIT_PACK_STDIN:-0}\" != 1 ]; then test -d \"$cache/objects\" || die 'the repository cache is not mounted'; fi",
             "mkdir -p \"$work\" && cd \"$work\" || die \"cannot create $work\"",
             "git init -q . || die 'git init failed'",
-            "if [ \"${GIT_SELF_CONTAINED:-0}\" = 1 ]; then",
+            "if [ \"${GIT_PACK_STDIN:-0}\" = 1 ]; then",
+            "  while IFS= read -r s; do [ -z \"$s\" ] && break; printf '%s\\n' \"$s\" >> .git/shallow || die 'cannot write the shallow list'; done",
+            "  git index-pack --stdin >/dev/null || die 'cannot store the commits the runner sent'",
+            "elif [ \"${GIT_SELF_CONTAINED:-0}\" = 1 ]; then",
             "  git config --file /tmp/ai-review-safe-directory safe.directory \"$cache\" || die 'cannot write /tmp/ai-review-safe-directory'",
             "  f() { GIT_CONFIG_GLOBAL=/tmp/ai-review-safe-directory git -c protocol.file.allow=always -c uploadpack.allowAnySHA1InWant=true fetch -q --no-tags \"$@\"; }",
             "  if [ \"${GIT_DEPTH:-0}\" -gt 0 ]; then d=\"--depth=$GIT_DEPTH\"; else d=--update-shallow; fi",
@@ -138,6 +143,18 @@ public final class CachedCheckout {
     public static List<String> selfContainedEnv(ReviewTask task, RepoCache.Lease lease, Checkout checkout, int depth) {
         List<String> env = env(task, lease.headSha(), lease.branchSha(), checkout, depth);
         env.add("GIT_SELF_CONTAINED=1");
+        return env;
+    }
+
+    /**
+     * The script's environment for a checkout from a stream on its standard input ({@code GIT_PACK_STDIN=1}: the
+     * shallow commits, one a line, an empty line, then the pack: {@link PackStream}): for a container that must not see
+     * the cache (a pre-warmed one), where the runner's git reads the entry and the container's git only indexes what it
+     * is sent.
+     */
+    public static List<String> streamedEnv(ReviewTask task, RepoCache.Lease lease, Checkout checkout) {
+        List<String> env = env(task, lease.headSha(), lease.branchSha(), checkout, 0);
+        env.add("GIT_PACK_STDIN=1");
         return env;
     }
 

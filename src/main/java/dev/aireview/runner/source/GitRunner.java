@@ -32,6 +32,15 @@ public interface GitRunner {
      */
     Result run(Path dir, String protocol, List<String> args, Map<String, String> env, Instant deadline, CancelSignal cancel);
 
+    /**
+     * Starts {@code git <hardening> <args>} in {@code dir} (a local command: no transport allowed) with its standard
+     * streams open to the caller, who must end it ({@link Process#destroyForcibly}); null when this git cannot hand
+     * out a stream (the helper container: its output is a log, not bytes).
+     */
+    default Process start(Path dir, List<String> args, Map<String, String> env) throws java.io.IOException {
+        return null;
+    }
+
     /** For the log: where git runs. */
     String describe();
 

@@ -60,15 +60,7 @@ final class HostGit implements GitRunner {
         if (cancel.isCancelled()) {
             return new Result(-1, "", false, true);
         }
-        ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true);
-        Map<String, String> e = pb.environment();
-        String path = e.getOrDefault("PATH", "/usr/local/bin:/usr/bin:/bin");
-        e.clear();
-        e.put("PATH", path);
-        e.put("HOME", home.toString());
-        e.put("XDG_CONFIG_HOME", home.toString());
-        e.putAll(GitRunner.baseEnv(protocol));
-        e.putAll(env);
+        ProcessBuilder pb = builder(dir, protocol, cmd, env).redirectErrorStream(true);
         Process p;
         try {
             p = pb.start();
@@ -104,6 +96,27 @@ final class HostGit implements GitRunner {
             kill(p);
         }
         return new Result(p.isAlive() ? -1 : p.exitValue(), tail(out), timedOut, cancelled && !timedOut);
+    }
+
+    @Override
+    public Process start(Path dir, List<String> args, Map<String, String> env) throws IOException {
+        List<String> cmd = new ArrayList<>(GitRunner.hardening(null));
+        cmd.addAll(args);
+        return builder(dir, null, cmd, env).start();
+    }
+
+    /** git's process in {@code dir} with an environment built from nothing: PATH, the empty HOME, {@link GitRunner#baseEnv}, {@code env}. */
+    private ProcessBuilder builder(Path dir, String protocol, List<String> cmd, Map<String, String> env) {
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile());
+        Map<String, String> e = pb.environment();
+        String path = e.getOrDefault("PATH", "/usr/local/bin:/usr/bin:/bin");
+        e.clear();
+        e.put("PATH", path);
+        e.put("HOME", home.toString());
+        e.put("XDG_CONFIG_HOME", home.toString());
+        e.putAll(GitRunner.baseEnv(protocol));
+        e.putAll(env);
+        return pb;
     }
 
     @Override

@@ -420,6 +420,16 @@ public final class RepoCache {
         }
 
         /**
+         * What a self-contained checkout of this lease at {@code depth} holds (head, the branch tip, the task's base
+         * {@code baseSha} when the entry has it), read from the entry by the runner's git as one stream
+         * ({@link PackStream}, for {@link CachedCheckout#SCRIPT} with {@code GIT_PACK_STDIN=1}); the caller closes it.
+         * Null when the cache's git runs in a helper container, which cannot hand out a stream.
+         */
+        public PackStream selfContainedPack(String baseSha, int depth, Instant deadline, CancelSignal cancel) throws IOException {
+            return PackStream.open(git, repo, headSha, branchSha, baseSha, depth, deadline, cancel);
+        }
+
+        /**
          * Marks the entry as broken (a checkout from it failed): the next task that needs it deletes it and fetches
          * it anew.
          */

@@ -1,0 +1,114 @@
+package dev.aireview.runner.docker;
+
+import com.github.dockerjava.api.DockerClient;
+import dev.aireview.runner.config.DockerConfig;
+import dev.aireview.runner.execution.CancelSignal;
+import dev.aireview.runner.model.ErrorKind;
+import dev.aireview.runner.model.ReviewTask;
+import dev.aireview.runner.model.TaskResult;
+import dev.aireview.runner.observability.SecretMasker;
+import dev.aireview.runner.source.CachedCheckout;
+import dev.aireview.runner.source.PackStream;
+import dev.aireview.runner.source.RepoCache;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.time.Instant;
+
+/**
+ * The checkout of a pre-warmed task without a container of its own. The pooled container was started before its task
+ * and must never see the cache, so the runner's git (trusted) reads the task's commits from the cache entry — what a
+ * self-contained copy holds: head, the branch tip and the base at RUNNER_CLONE_DEPTH with the shallow boundary
+ * ({@link PackStream}) — and the stream goes by {@code docker exec} to the pooled container's standard input, where
+ * the executor image's git (untrusted: no token, no network, nothing of the cache) indexes it in its own workspace and
+ * checks the commit out ({@link CachedCheckout#SCRIPT}, {@code GIT_PACK_STDIN=1}).
+ *
+ * <p>The runner writes nothing into the pooled container's workspace (the container may have planted links there):
+ * it reads the cache and writes a stream. Bounds: the task's deadline and cancel end the exec (the container is
+ * killed or stopped) and {@link #run} always ends the git process; a stream that fails (git's error) kills the
+ * container, so its git does not wait for the rest, and the task fails {@code clone_failed} naming git's error.
+ */
+final class StreamedCheckout {
+    private static final Logger LOG = LoggerFactory.getLogger(StreamedCheckout.class);
+
+    /**
+     * How it went: the exec's outcome (null when it did not run: the endpoint cannot exec, or the runner's side failed),
+     * and the task's failure when the runner's side failed (the stream could not be read from the cache: the entry is
+     * marked broken, the next task rebuilds it).
+     */
+    record Result(ContainerRunner.Outcome outcome, TaskResult failure) {
+    }
+
+    private final ContainerRunner runner;
+    private final DockerClient docker;
+    private final DockerConfig config;
+    private final Runnable execUnavailable;
+
+    /**
+     * @param execUnavailable called when the endpoint did not run the exec (some socket proxies do not upgrade it): this
+     *                        and every later checkout then need a container of their own
+     */
+    StreamedCheckout(DockerClient docker, ContainerRunner runner, DockerConfig config, Runnable execUnavailable) {
+        this.docker = docker;
+        this.runner = runner;
+        this.config = config;
+        this.execUnavailable = execUnavailable;
+    }
+
+    /**
+     * Checks the lease's commit out into {@code containerId}'s {@code /workspace/repo}. Null when the cache's git
+     * cannot hand out a stream (it runs in a helper container): the caller then uses a checkout container.
+     */
+    Result run(String containerId, ReviewTask task, RepoCache.Lease lease, CachedCheckout.Checkout checkout, LogPump pump,
+               Instant deadline, CancelSignal cancel) {
+        PackStream pack;
+        try {
+            pack = lease.selfContainedPack(task.baseSha(), config.cloneDepth(), deadline, cancel);
+        } catch (IOException e) {
+            return new Result(null, failed(task, lease, e.getMessage()));
+        }
+        if (pack == null) {
+            return null;
+        }
+        try (pack) {
+            FilterInputStream input = new FilterInputStream(pack) {
+                @Override
+                public int read(byte[] b, int off, int len) throws IOException {
+                    try {
+                        return super.read(b, off, len);
+                    } catch (IOException e) {
+                        // the container's git would wait for the rest until the deadline: end it now
+                        runner.kill(containerId);
+                        throw e;
+                    }
+                }
+            };
+            ContainerRunner.Outcome out;
+            try {
+                out = runner.exec(containerId, config.user(), CachedCheckout.SCRIPT, CachedCheckout.streamedEnv(task, lease, checkout),
+                        pump, deadline, cancel, input);
+            } catch (RuntimeException e) {
+                // the exec refused because the container ended before its task: the image broke the contract
+                ExecutorContract.requireWaiting(docker, config.executorImage(), containerId);
+                throw e;
+            }
+            if (out.end() == ContainerRunner.End.EXITED && out.exitCode() == null && ExecutorContract.isRunning(docker, containerId)) {
+                LOG.warn("the Docker endpoint at DOCKER_HOST did not run the checkout inside the running pre-warmed container {} "
+                        + "(an exec ended without an exit code: the endpoint does not upgrade it, as some socket proxies do not); "
+                        + "this and every later task check out in a container of their own", ContainerRunner.shortId(containerId));
+                execUnavailable.run();
+                return new Result(null, null);
+            }
+            String failure = out.end() == ContainerRunner.End.EXITED ? pack.failure() : null;
+            return new Result(out, failure == null ? null : failed(task, lease, failure));
+        }
+    }
+
+    private static TaskResult failed(ReviewTask task, RepoCache.Lease lease, String why) {
+        lease.broken();
+        return TaskResult.failure(ErrorKind.CLONE_FAILED, "clone failed: the runner could not read the commits from its "
+                + "repository cache: " + SecretMasker.of(task.secrets()).mask(why));
+    }
+}

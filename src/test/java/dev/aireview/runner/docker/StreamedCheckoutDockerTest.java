@@ -1,0 +1,160 @@
+package dev.aireview.runner.docker;
+
+import com.github.dockerjava.api.async.ResultCallback;
+import com.github.dockerjava.api.model.Event;
+import dev.aireview.runner.model.ErrorKind;
+import dev.aireview.runner.model.ResultStatus;
+import dev.aireview.runner.model.ReviewTask;
+import dev.aireview.runner.model.TaskResult;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.Timeout;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A pre-warmed task's checkout without a checkout container: the runner streams the task's commits from its cache
+ * entry by exec into the pooled container, whose own git indexes them ({@link StreamedCheckout}). No container of role
+ * {@code checkout} is ever created (counted from the engine's events), and a link the pooled container planted in its
+ * workspace does not make the runner write outside it (the runner writes nothing there).
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@Timeout(value = 180, unit = TimeUnit.SECONDS)
+class StreamedCheckoutDockerTest {
+    private GitFixture git;
+    private String runner;
+    private DockerTaskExecutor executor;
+
+    @BeforeAll
+    void setUp() throws Exception {
+        DockerTestSupport.buildImage();
+        git = GitFixture.start();
+        runner = DockerTestSupport.runnerName("streamed");
+        executor = new DockerTaskExecutor(DockerTestSupport.config(runner, "host", 1));
+        executor.start();
+    }
+
+    @AfterAll
+    void tearDown() throws Exception {
+        if (executor != null) {
+            executor.close();
+        }
+        git.close();
+        assertEquals(List.of(), DockerTestSupport.leftovers(), "containers, volumes or workspaces left behind");
+        DockerTestSupport.removeRunnerDirs();
+    }
+
+    /** The containers of role {@code role} this runner created between {@code since} and now (the engine's events). */
+    private List<String> created(String role, Instant since) throws InterruptedException {
+        return created(runner, role, since);
+    }
+
+    private static List<String> created(String runner, String role, Instant since) throws InterruptedException {
+        List<String> ids = new ArrayList<>();
+        ResultCallback.Adapter<Event> events = new ResultCallback.Adapter<>() {
+            @Override
+            public void onNext(Event e) {
+                synchronized (ids) {
+                    ids.add(e.getId());
+                }
+            }
+        };
+        DockerTestSupport.docker().eventsCmd().withSince(String.valueOf(since.getEpochSecond() - 1))
+                .withUntil(String.valueOf(Instant.now().getEpochSecond() + 1))
+                .withEventFilter("create").withLabelFilter(java.util.Map.of(Labels.RUNNER, runner, Labels.ROLE, role))
+                .exec(events);
+        assertTrue(events.awaitCompletion(30, TimeUnit.SECONDS), "the engine's event stream ended");
+        synchronized (ids) {
+            return List.copyOf(ids);
+        }
+    }
+
+    private Path pooledWorkspace() {
+        await().atMost(Duration.ofSeconds(60)).until(() -> executor.readyPoolContainers() == 1);
+        List<Path> pool = new Workspaces(DockerTestSupport.WORKSPACE_BASE, runner).existing().stream()
+                .filter(p -> p.getFileName().toString().startsWith("pool-")).toList();
+        assertEquals(1, pool.size(), pool.toString());
+        return pool.get(0);
+    }
+
+    @Test
+    void shouldCheckOutAPooledTaskWithoutACheckoutContainer() throws Exception {
+        pooledWorkspace();
+        Instant since = Instant.now();
+        RecordingContext ctx = new RecordingContext(Duration.ofSeconds(90));
+        ReviewTask task = DockerTestSupport.task(null, git);
+
+        TaskResult result = executor.execute(task, ctx);
+
+        assertEquals(ResultStatus.COMPLETED, result.status(), () -> result + "\n" + ctx.lines());
+        assertTrue(ctx.logged("using pre-warmed container"), ctx.lines().toString());
+        assertTrue(result.summary().contains("head=" + git.head()), result.summary());
+        assertTrue(result.summary().contains("base=yes"), "the base commit came with the stream: " + result.summary());
+        assertTrue(ctx.logged("checked out " + git.head() + " from the runner's repository cache"), ctx.lines().toString());
+        assertEquals(List.of(), created("checkout", since), "no checkout container for a pre-warmed task");
+        assertEquals(List.of(), DockerTestSupport.containersOfTask(task.id()));
+    }
+
+    @Test
+    void shouldKeepTheCheckoutContainerWhenTheCachesGitRunsInAHelperContainer() throws Exception {
+        // the helper container's output is a log, not a byte stream: the self-contained copy is made in a checkout container
+        String other = DockerTestSupport.runnerName("streamed-gitbox");
+        try (DockerTaskExecutor ex = new DockerTaskExecutor(DockerTestSupport.config(other, "host", 1)
+                .withRepoCacheGit("container", ContainerGitDockerTest.GIT_IMAGE))) {
+            ex.start();
+            await().atMost(Duration.ofSeconds(60)).until(() -> ex.readyPoolContainers() == 1);
+            Instant since = Instant.now();
+            RecordingContext ctx = new RecordingContext(Duration.ofSeconds(90));
+
+            TaskResult result = ex.execute(DockerTestSupport.task(null, git), ctx);
+
+            assertEquals(ResultStatus.COMPLETED, result.status(), () -> result + "\n" + ctx.lines());
+            assertTrue(ctx.logged("using pre-warmed container"), ctx.lines().toString());
+            assertTrue(result.summary().contains("head=" + git.head()), result.summary());
+            assertEquals(1, created(other, "checkout", since).size(), "one checkout container made the self-contained copy");
+        }
+    }
+
+    @Test
+    void shouldNotWriteThroughALinkThePooledContainerPlantedInItsWorkspace() throws Exception {
+        Path workspace = pooledWorkspace();
+        // what a hostile pooled container could plant before its task: its repository directory as a link to a
+        // directory outside its workspace (a host directory for anything that writes on the runner's side)
+        Path outside = Files.createTempDirectory("ai-review-streamed-outside");
+        Files.createSymbolicLink(workspace.resolve("repo"), outside);
+        Instant since = Instant.now();
+        RecordingContext ctx = new RecordingContext(Duration.ofSeconds(90));
+
+        TaskResult result;
+        try {
+            result = executor.execute(DockerTestSupport.task(null, git), ctx);
+            try (var written = Files.list(outside)) {
+                assertEquals(List.of(), written.toList(), "the runner wrote through the planted link");
+            }
+        } finally {
+            Workspaces.deleteTree(outside);
+        }
+        // the container's own git meets its own link (dangling inside it): its checkout fails, the runner's side is untouched
+        assertEquals(ErrorKind.CLONE_FAILED, result.error() == null ? null : result.error().kind(), () -> result + "\n" + ctx.lines());
+        assertTrue(result.error().message().contains("cannot create /workspace/repo"), result.error().message());
+        assertEquals(List.of(), created("checkout", since), "no checkout container for a pre-warmed task");
+
+        // the next task gets a fresh pooled container and the commit (the entry marked broken is fetched anew)
+        RecordingContext next = new RecordingContext(Duration.ofSeconds(90));
+        TaskResult ok = executor.execute(DockerTestSupport.task(null, git), next);
+        assertEquals(ResultStatus.COMPLETED, ok.status(), () -> ok + "\n" + next.lines());
+        assertTrue(ok.summary().contains("head=" + git.head()), ok.summary());
+    }
+}
