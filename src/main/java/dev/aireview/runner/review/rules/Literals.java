@@ -1,0 +1,185 @@
+package dev.aireview.runner.review.rules;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Which of a fixed set of literals occur in a line, in one pass and without allocating: the literals are indexed by
+ * their first character, so each position of the line costs one table look-up, and only positions that start some
+ * literal are compared further. The rules use it as their prefilter: a pattern runs only on a line that holds a
+ * literal every one of its matches contains. Each literal belongs to groups (bits of a {@code long}); {@link #find}
+ * answers the groups some literal of which occurs.
+ * <p>
+ * A literal written {@code ~word} (lower case) is looked for ignoring ASCII case. That equals looking for it in
+ * {@code text.toLowerCase(Locale.ROOT)} only when the line is ASCII (a few other characters lower-case to ASCII
+ * letters: {@code İ}, the Kelvin sign): {@link #NON_ASCII} tells the caller so, who then decides on the lower-cased
+ * line itself.
+ */
+final class Literals {
+
+    /** Set in {@link #find}'s answer when the line holds a character outside ASCII. */
+    static final long NON_ASCII = 1L << 63;
+
+    private final char[][] literals;
+    private final boolean[] ignoreCase;
+    private final long[] groups;
+    /** Indices of the literals by first character (both cases for a case-insensitive one); null: none starts so. */
+    private final int[][] byFirst = new int[128][];
+
+    private Literals(List<String> literals, List<Long> groups) {
+        int n = literals.size();
+        this.literals = new char[n][];
+        this.ignoreCase = new boolean[n];
+        this.groups = new long[n];
+        List<List<Integer>> first = new ArrayList<>();
+        for (int c = 0; c < 128; c++) {
+            first.add(new ArrayList<>());
+        }
+        for (int i = 0; i < n; i++) {
+            String l = literals.get(i);
+            ignoreCase[i] = l.startsWith("~");
+            String text = ignoreCase[i] ? l.substring(1) : l;
+            if (text.isEmpty() || !text.chars().allMatch(c -> c < 128) || ignoreCase[i] && !text.equals(text.toLowerCase(java.util.Locale.ROOT))) {
+                throw new IllegalArgumentException("a literal must be ASCII, and lower case when its case is ignored: " + l);
+            }
+            this.literals[i] = text.toCharArray();
+            long g = groups.get(i);
+            if (g == 0 || (g & NON_ASCII) != 0) {
+                throw new IllegalArgumentException("groups 0-62 only: " + l);
+            }
+            this.groups[i] = g;
+            char c = text.charAt(0);
+            first.get(c).add(i);
+            if (ignoreCase[i] && c >= 'a' && c <= 'z') {
+                first.get(c - 'a' + 'A').add(i);
+            }
+        }
+        for (int c = 0; c < 128; c++) {
+            if (!first.get(c).isEmpty()) {
+                byFirst[c] = first.get(c).stream().mapToInt(Integer::intValue).toArray();
+            }
+        }
+    }
+
+    /** Builds a set: {@link #add} literals to groups, then {@link #build}. */
+    static Builder builder() {
+        return new Builder();
+    }
+
+    static final class Builder {
+        private final List<String> literals = new ArrayList<>();
+        private final List<Long> groups = new ArrayList<>();
+
+        /** Each literal (a leading {@code ~}: ignoring ASCII case) in the groups {@code groupBits}. */
+        Builder add(long groupBits, String... literal) {
+            for (String l : literal) {
+                literals.add(l);
+                groups.add(groupBits);
+            }
+            return this;
+        }
+
+        Literals build() {
+            return new Literals(literals, groups);
+        }
+    }
+
+    /** A set of the literals {@code literal} in one group (bit 0). */
+    static Literals of(String... literal) {
+        return builder().add(1, literal).build();
+    }
+
+    /** One line's characters in a buffer a rule reuses from line to line: read from an array, not through {@code charAt}. */
+    static final class Line {
+        private char[] chars = new char[256];
+        private int length;
+
+        /** Holds {@code text} from now on (the buffer grows as needed, never per line). */
+        Line load(String text) {
+            int n = text.length();
+            if (n > chars.length) {
+                chars = new char[Math.max(n, 2 * chars.length)];
+            }
+            text.getChars(0, n, chars, 0);
+            length = n;
+            return this;
+        }
+    }
+
+    /**
+     * The groups some literal of which occurs in the line, or'ed; plus {@link #NON_ASCII} when it holds a character
+     * outside ASCII.
+     */
+    long find(Line line) {
+        char[] text = line.chars;
+        int n = line.length;
+        long found = 0;
+        for (int i = 0; i < n; i++) {
+            char c = text[i];
+            if (c >= 128) {
+                found |= NON_ASCII;
+                continue;
+            }
+            int[] starting = byFirst[c];
+            if (starting == null) {
+                continue;
+            }
+            for (int k : starting) {
+                if ((found & groups[k]) != groups[k] && at(text, n, i, k)) {
+                    found |= groups[k];
+                }
+            }
+        }
+        return found;
+    }
+
+    long find(String text) {
+        return find(new Line().load(text));
+    }
+
+    /** Some literal occurs in the line (case-insensitive ones only as ASCII: see the class comment). */
+    boolean anyIn(Line line) {
+        char[] text = line.chars;
+        int n = line.length;
+        for (int i = 0; i < n; i++) {
+            char c = text[i];
+            int[] starting = c < 128 ? byFirst[c] : null;
+            if (starting == null) {
+                continue;
+            }
+            for (int k : starting) {
+                if (at(text, n, i, k)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    boolean anyIn(String text) {
+        return anyIn(new Line().load(text));
+    }
+
+    /** Literal {@code k} occurs in {@code text[0, n)} at {@code from} (its first character is known to match). */
+    private boolean at(char[] text, int n, int from, int k) {
+        char[] l = literals[k];
+        if (from + l.length > n) {
+            return false;
+        }
+        if (ignoreCase[k]) {
+            for (int j = 1; j < l.length; j++) {
+                char c = text[from + j];
+                if ((c >= 'A' && c <= 'Z' ? (char) (c + ('a' - 'A')) : c) != l[j]) {
+                    return false;
+                }
+            }
+        } else {
+            for (int j = 1; j < l.length; j++) {
+                if (text[from + j] != l[j]) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+}
