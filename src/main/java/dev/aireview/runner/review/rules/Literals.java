@@ -25,6 +25,14 @@ final class Literals {
     private final long[] groups;
     /** Indices of the literals by first character (both cases for a case-insensitive one); null: none starts so. */
     private final int[][] byFirst = new int[128][];
+    /**
+     * Bit {@code c1 << 7 | c2}: some literal of two or more characters starts with {@code c1 c2} (every case of a
+     * case-insensitive one): most positions are passed over with one bit test.
+     */
+    private final long[] pairs = new long[128 * 128 / 64];
+    /** The groups of the one-character literals, by character. */
+    private final long[] single = new long[128];
+    private boolean hasSingle;
 
     private Literals(List<String> literals, List<Long> groups) {
         int n = literals.size();
@@ -39,8 +47,8 @@ final class Literals {
             String l = literals.get(i);
             ignoreCase[i] = l.startsWith("~");
             String text = ignoreCase[i] ? l.substring(1) : l;
-            if (text.isEmpty() || !text.chars().allMatch(c -> c < 128) || ignoreCase[i] && !text.equals(text.toLowerCase(java.util.Locale.ROOT))) {
-                throw new IllegalArgumentException("a literal must be ASCII, and lower case when its case is ignored: " + l);
+            if (text.isEmpty() || !text.chars().allMatch(c -> c > 0 && c < 128) || ignoreCase[i] && !text.equals(text.toLowerCase(java.util.Locale.ROOT))) {
+                throw new IllegalArgumentException("a literal must be ASCII without NUL, and lower case when its case is ignored: " + l);
             }
             this.literals[i] = text.toCharArray();
             long g = groups.get(i);
@@ -49,9 +57,19 @@ final class Literals {
             }
             this.groups[i] = g;
             char c = text.charAt(0);
-            first.get(c).add(i);
-            if (ignoreCase[i] && c >= 'a' && c <= 'z') {
-                first.get(c - 'a' + 'A').add(i);
+            if (text.length() == 1) {
+                for (char v : variants(c, ignoreCase[i])) {
+                    single[v] |= g;
+                }
+                hasSingle = true;
+                continue;
+            }
+            for (char v : variants(c, ignoreCase[i])) {
+                first.get(v).add(i);
+                for (char w : variants(text.charAt(1), ignoreCase[i])) {
+                    int pair = v << 7 | w;
+                    pairs[pair >>> 6] |= 1L << pair;
+                }
             }
         }
         for (int c = 0; c < 128; c++) {
@@ -59,6 +77,11 @@ final class Literals {
                 byFirst[c] = first.get(c).stream().mapToInt(Integer::intValue).toArray();
             }
         }
+    }
+
+    /** The character, and its upper case when case is ignored. */
+    private static char[] variants(char c, boolean ignoreCase) {
+        return ignoreCase && c >= 'a' && c <= 'z' ? new char[]{c, (char) (c - 'a' + 'A')} : new char[]{c};
     }
 
     /** Builds a set: {@link #add} literals to groups, then {@link #build}. */
@@ -94,13 +117,17 @@ final class Literals {
         private char[] chars = new char[256];
         private int length;
 
-        /** Holds {@code text} from now on (the buffer grows as needed, never per line). */
+        /**
+         * Holds {@code text} from now on (the buffer grows as needed, never per line), followed by a NUL that no
+         * literal holds: the scans read one character ahead without a bounds test.
+         */
         Line load(String text) {
             int n = text.length();
-            if (n > chars.length) {
-                chars = new char[Math.max(n, 2 * chars.length)];
+            if (n + 1 > chars.length) {
+                chars = new char[Math.max(n + 1, 2 * chars.length)];
             }
             text.getChars(0, n, chars, 0);
+            chars[n] = 0;
             length = n;
             return this;
         }
@@ -113,18 +140,25 @@ final class Literals {
     long find(Line line) {
         char[] text = line.chars;
         int n = line.length;
+        long[] pairs = this.pairs; // fields read once: the loop stays tight under the client compiler too
+        long[] single = hasSingle ? this.single : null;
         long found = 0;
+        char d = text[0];
         for (int i = 0; i < n; i++) {
-            char c = text[i];
+            char c = d;
+            d = text[i + 1]; // the NUL after the line at the end
             if (c >= 128) {
                 found |= NON_ASCII;
                 continue;
             }
-            int[] starting = byFirst[c];
-            if (starting == null) {
+            if (single != null) {
+                found |= single[c];
+            }
+            int pair = c << 7 | d;
+            if (d >= 128 || (pairs[pair >>> 6] & 1L << pair) == 0) {
                 continue;
             }
-            for (int k : starting) {
+            for (int k : byFirst[c]) {
                 if ((found & groups[k]) != groups[k] && at(text, n, i, k)) {
                     found |= groups[k];
                 }
@@ -141,13 +175,23 @@ final class Literals {
     boolean anyIn(Line line) {
         char[] text = line.chars;
         int n = line.length;
+        long[] pairs = this.pairs;
+        long[] single = hasSingle ? this.single : null;
+        char d = text[0];
         for (int i = 0; i < n; i++) {
-            char c = text[i];
-            int[] starting = c < 128 ? byFirst[c] : null;
-            if (starting == null) {
+            char c = d;
+            d = text[i + 1]; // the NUL after the line at the end
+            if (c >= 128) {
                 continue;
             }
-            for (int k : starting) {
+            if (single != null && single[c] != 0) {
+                return true;
+            }
+            int pair = c << 7 | d;
+            if (d >= 128 || (pairs[pair >>> 6] & 1L << pair) == 0) {
+                continue;
+            }
+            for (int k : byFirst[c]) {
                 if (at(text, n, i, k)) {
                     return true;
                 }
