@@ -33,28 +33,17 @@ public final class DebugOutputRule implements Rule {
         Check(Pattern pattern, Severity severity, String message, String suggestion, String... hints) {
             this(pattern, severity, message, suggestion, false, hints);
         }
-    }
 
-    /** A language's checks, with the hints of them all looked for in one pass over a line (group bit {@code i}: check {@code i}). */
-    private record Checks(List<Check> list, Literals hints, long always) {
-        static final Checks NONE = new Checks(List.of(), null, 0);
-
-        static Checks of(List<Check> list) {
-            Literals.Builder b = Literals.builder();
-            long always = 0;
-            for (int i = 0; i < list.size(); i++) {
-                if (list.get(i).hints().length == 0) {
-                    always |= 1L << i;
-                } else {
-                    b.add(1L << i, list.get(i).hints());
+        boolean mayMatch(String text) {
+            if (hints.length == 0) {
+                return true;
+            }
+            for (String h : hints) {
+                if (text.contains(h)) {
+                    return true;
                 }
             }
-            return new Checks(list, always == (1L << list.size()) - 1 ? null : b.build(), always);
-        }
-
-        /** Bit {@code i} set: check {@code i} may match the line (it holds one of the check's hints, or it has none). */
-        long mayMatch(Literals.Line line) {
-            return hints == null ? always : always | hints.find(line) & ~Literals.NON_ASCII;
+            return false;
         }
     }
 
@@ -105,12 +94,9 @@ public final class DebugOutputRule implements Rule {
     private static final Set<String> BLOCK_COMMENTS = Set.of("js", "jsx", "ts", "tsx", "mjs", "cjs", "mts", "cts", "java", "kt", "kts",
             "scala", "groovy", "go", "rs", "cs", "php");
 
-    private static final Map<String, Checks> BY_EXTENSION = Map.ofEntries(
-            Map.entry("py", Checks.of(PY_CHECKS)), Map.entry("go", Checks.of(GO_CHECKS)), Map.entry("php", Checks.of(PHP_CHECKS)),
-            Map.entry("rb", Checks.of(RUBY_CHECKS)), Map.entry("rs", Checks.of(RUST_CHECKS)), Map.entry("cs", Checks.of(CS_CHECKS)));
-    private static final Checks JS_ALL = Checks.of(JS_CHECKS);
-    private static final Checks JVM_ALL = Checks.of(JVM_CHECKS);
-    private static final Checks KOTLIN_ALL = Checks.of(concat(JVM_CHECKS, KOTLIN_CHECKS));
+    private static final Map<String, List<Check>> BY_EXTENSION = Map.ofEntries(
+            Map.entry("py", PY_CHECKS), Map.entry("go", GO_CHECKS), Map.entry("php", PHP_CHECKS),
+            Map.entry("rb", RUBY_CHECKS), Map.entry("rs", RUST_CHECKS), Map.entry("cs", CS_CHECKS));
 
     @Override
     public String id() {
@@ -124,18 +110,17 @@ public final class DebugOutputRule implements Rule {
 
     @Override
     public void check(List<FileDiff> files, List<Finding> out) {
-        Literals.Line line = new Literals.Line();
         for (FileDiff f : files) {
             if (FileKinds.skipLineRules(f)) {
                 continue;
             }
-            Checks checks = checksFor(f.extension());
-            if (checks.list().isEmpty()) {
+            List<Check> checks = checksFor(f.extension());
+            if (checks.isEmpty()) {
                 continue;
             }
-            boolean outputIsThePoint = FileKinds.isTestExampleOrScript(f) || declaresEntryPoint(f, line);
+            boolean outputIsThePoint = FileKinds.isTestExampleOrScript(f) || declaresEntryPoint(f);
             int mainBlockFrom = mainBlockStart(f);
-            Map<Integer, String> code = BLOCK_COMMENTS.contains(f.extension()) && anyMayMatch(f, checks, line)
+            Map<Integer, String> code = BLOCK_COMMENTS.contains(f.extension()) && anyMayMatch(f, checks)
                     ? BlockComments.codeOfAddedLines(f, !f.extension().equals("rs")) : null;
             for (DiffLine l : f.addedLines()) {
                 if (FileKinds.isCommentLine(l.text())) {
@@ -146,13 +131,11 @@ public final class DebugOutputRule implements Rule {
                     continue;
                 }
                 boolean intended = outputIsThePoint || mainBlockFrom > 0 && l.newLine() > mainBlockFrom;
-                long may = checks.mayMatch(line.load(text));
-                for (int i = 0; may != 0 && i < checks.list().size(); i++) {
-                    Check c = checks.list().get(i);
+                for (Check c : checks) {
                     if (intended && c.severity() != Severity.ERROR && !c.debugOnly()) {
                         continue;
                     }
-                    if ((may & 1L << i) == 0) {
+                    if (!c.mayMatch(text)) {
                         continue;
                     }
                     var m = c.pattern().matcher(text);
@@ -167,10 +150,10 @@ public final class DebugOutputRule implements Rule {
     }
 
     /** Some added line holds a literal of some check: only then is the file's code worth separating from its comments. */
-    private static boolean anyMayMatch(FileDiff f, Checks checks, Literals.Line line) {
-        for (var h : f.hunks()) {
-            for (DiffLine l : h.lines()) {
-                if (l.isAdded() && checks.mayMatch(line.load(l.text())) != 0) {
+    private static boolean anyMayMatch(FileDiff f, List<Check> checks) {
+        for (DiffLine l : f.addedLines()) {
+            for (Check c : checks) {
+                if (c.mayMatch(l.text())) {
                     return true;
                 }
             }
@@ -182,14 +165,11 @@ public final class DebugOutputRule implements Rule {
             + "|^\\s*(?:pub\\s+)?fn\\s+main\\s*\\(|^def\\s+main\\s*\\(|\\bstatic\\s+(?:async\\s+)?(?:void|int|Task)\\s+Main\\s*\\(");
     private static final Pattern PY_MAIN = Pattern.compile("^if\\s+__name__\\s*==\\s*['\"]__main__['\"]\\s*:");
 
-    /** Every match of {@link #ENTRY_POINT} holds it ({@code main}, {@code Main}). */
-    private static final Literals ENTRY_POINT_HINT = Literals.of("ain");
-
     /** A line shown of the file (added or context) declares a program's entry point. */
-    private static boolean declaresEntryPoint(FileDiff f, Literals.Line line) {
+    private static boolean declaresEntryPoint(FileDiff f) {
         for (var h : f.hunks()) {
             for (DiffLine l : h.lines()) {
-                if (l.kind() != DiffLine.Kind.REMOVED && ENTRY_POINT_HINT.anyIn(line.load(l.text())) && ENTRY_POINT.matcher(l.text()).find()) {
+                if (l.kind() != DiffLine.Kind.REMOVED && l.text().contains("ain") && ENTRY_POINT.matcher(l.text()).find()) {
                     return true;
                 }
             }
@@ -212,14 +192,14 @@ public final class DebugOutputRule implements Rule {
         return 0;
     }
 
-    private static Checks checksFor(String ext) {
+    private static List<Check> checksFor(String ext) {
         if (JS.contains(ext)) {
-            return JS_ALL;
+            return JS_CHECKS;
         }
         if (JVM.contains(ext)) {
-            return ext.startsWith("kt") ? KOTLIN_ALL : JVM_ALL;
+            return ext.startsWith("kt") ? concat(JVM_CHECKS, KOTLIN_CHECKS) : JVM_CHECKS;
         }
-        return BY_EXTENSION.getOrDefault(ext, Checks.NONE);
+        return BY_EXTENSION.getOrDefault(ext, List.of());
     }
 
     private static List<Check> concat(List<Check> a, List<Check> b) {

@@ -5,10 +5,11 @@ import java.util.List;
 
 /**
  * Which of a fixed set of literals occur in a line, in one pass and without allocating: the literals are indexed by
- * their first character, so each position of the line costs one table look-up, and only positions that start some
- * literal are compared further. The rules use it as their prefilter: a pattern runs only on a line that holds a
- * literal every one of its matches contains. Each literal belongs to groups (bits of a {@code long}); {@link #find}
- * answers the groups some literal of which occurs.
+ * their first two characters, so each position of the line costs one bit test, and only positions that start some
+ * literal are compared further. The secret rule uses it as its prefilter (some 40 literals: a pattern runs only on a
+ * line that holds a literal every one of its matches contains); for one to four literals {@link String#contains} on
+ * the line itself is as cheap (measured: the copy into the buffer costs as much as a scan). Each literal belongs to
+ * groups (bits of a {@code long}); {@link #find} answers the groups some literal of which occurs.
  * <p>
  * A literal written {@code ~word} (lower case) is looked for ignoring ASCII case. That equals looking for it in
  * {@code text.toLowerCase(Locale.ROOT)} only when the line is ASCII (a few other characters lower-case to ASCII
@@ -107,11 +108,6 @@ final class Literals {
         }
     }
 
-    /** A set of the literals {@code literal} in one group (bit 0). */
-    static Literals of(String... literal) {
-        return builder().add(1, literal).build();
-    }
-
     /** One line's characters in a buffer a rule reuses from line to line: read from an array, not through {@code charAt}. */
     static final class Line {
         private char[] chars = new char[256];
@@ -169,39 +165,6 @@ final class Literals {
 
     long find(String text) {
         return find(new Line().load(text));
-    }
-
-    /** Some literal occurs in the line (case-insensitive ones only as ASCII: see the class comment). */
-    boolean anyIn(Line line) {
-        char[] text = line.chars;
-        int n = line.length;
-        long[] pairs = this.pairs;
-        long[] single = hasSingle ? this.single : null;
-        char d = text[0];
-        for (int i = 0; i < n; i++) {
-            char c = d;
-            d = text[i + 1]; // the NUL after the line at the end
-            if (c >= 128) {
-                continue;
-            }
-            if (single != null && single[c] != 0) {
-                return true;
-            }
-            int pair = c << 7 | d;
-            if (d >= 128 || (pairs[pair >>> 6] & 1L << pair) == 0) {
-                continue;
-            }
-            for (int k : byFirst[c]) {
-                if (at(text, n, i, k)) {
-                    return true;
-                }
-            }
-        }
-        return false;
-    }
-
-    boolean anyIn(String text) {
-        return anyIn(new Line().load(text));
     }
 
     /** Literal {@code k} occurs in {@code text[0, n)} at {@code from} (its first character is known to match). */

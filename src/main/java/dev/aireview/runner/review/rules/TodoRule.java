@@ -33,16 +33,9 @@ public final class TodoRule implements Rule {
     /** The end of a comment, cut from the note. */
     private static final Pattern COMMENT_END = Pattern.compile("\\s*(\\*/|-->)\\s*$");
 
-    private static final Literals MARKERS = Literals.of("TODO", "FIXME", "XXX", "HACK");
-
-    /** One of the markers occurs in the line (as any substring, one pass): {@link #MARKER} can only match such a line. */
+    /** One of the markers occurs in the line (as any substring): {@link #MARKER} can only match such a line. */
     static boolean mayHoldMarker(String text) {
-        return MARKERS.anyIn(text);
-    }
-
-    /** {@link #mayHoldMarker} on a line loaded in a reused buffer. */
-    private static boolean mayHoldMarker(Literals.Line line) {
-        return MARKERS.anyIn(line);
+        return text.contains("TODO") || text.contains("FIXME") || text.contains("XXX") || text.contains("HACK");
     }
 
     private static boolean inComment(String text, int markerAt) {
@@ -79,9 +72,8 @@ public final class TodoRule implements Rule {
     private record Note(String marker, String text) {
     }
 
-    /** @param line a buffer for the line's characters, reused from line to line */
-    private static Note note(String text, Literals.Line line) {
-        if (!mayHoldMarker(line.load(text))) {
+    private static Note note(String text) {
+        if (!mayHoldMarker(text)) {
             return null; // a cheap literal test first: most lines hold no marker
         }
         Matcher m = MARKER.matcher(text);
@@ -106,7 +98,6 @@ public final class TodoRule implements Rule {
     public void check(List<FileDiff> files, List<Finding> out) {
         // notes on removed lines of the whole change: an added copy of one is carried over, not new
         Map<Note, Integer> removed = new HashMap<>();
-        Literals.Line line = new Literals.Line();
         for (FileDiff f : files) {
             if (FileKinds.skipLineRules(f)) {
                 continue;
@@ -114,7 +105,7 @@ public final class TodoRule implements Rule {
             for (var h : f.hunks()) {
                 for (DiffLine l : h.lines()) {
                     if (l.kind() == DiffLine.Kind.REMOVED) {
-                        Note n = note(l.text(), line);
+                        Note n = note(l.text());
                         if (n != null) {
                             removed.merge(n, 1, Integer::sum);
                         }
@@ -128,7 +119,7 @@ public final class TodoRule implements Rule {
             }
             Map<Note, List<Integer>> lines = new LinkedHashMap<>();
             for (DiffLine l : f.addedLines()) {
-                Note n = note(l.text(), line);
+                Note n = note(l.text());
                 if (n == null) {
                     continue;
                 }
