@@ -2,6 +2,7 @@ package dev.aireview.runner.review.rules;
 
 import dev.aireview.runner.review.DiffLine;
 import dev.aireview.runner.review.FileDiff;
+import dev.aireview.runner.review.Hunk;
 import dev.aireview.runner.review.PathAttributes;
 import dev.aireview.runner.review.PathAttributes.State;
 
@@ -52,9 +53,11 @@ public final class FileKinds {
         if (!ext.equals("js") && !ext.equals("mjs") && !ext.equals("cjs") && !ext.equals("css")) {
             return false;
         }
-        for (DiffLine l : f.addedLines()) {
-            if (l.text().length() > 2000) {
-                return true;
+        for (Hunk h : f.hunks()) {
+            for (DiffLine l : h.lines()) {
+                if (l.isAdded() && l.text().length() > 2000) {
+                    return true;
+                }
             }
         }
         return false;
@@ -62,11 +65,18 @@ public final class FileKinds {
 
     /** Marked as generated in its first added lines ({@code @generated}, {@code DO NOT EDIT}, …). */
     public static boolean hasGeneratedMarker(FileDiff f) {
-        List<DiffLine> added = f.addedLines();
-        for (int i = 0; i < Math.min(10, added.size()); i++) {
-            DiffLine l = added.get(i);
-            if (l.newLine() <= 10 && GENERATED_MARK.matcher(l.text()).find()) {
-                return true;
+        int seen = 0;
+        for (Hunk h : f.hunks()) {
+            for (DiffLine l : h.lines()) {
+                if (!l.isAdded()) {
+                    continue;
+                }
+                if (seen++ == 10) {
+                    return false;
+                }
+                if (l.newLine() <= 10 && GENERATED_MARK.matcher(l.text()).find()) {
+                    return true;
+                }
             }
         }
         return false;
@@ -116,16 +126,21 @@ public final class FileKinds {
     /** A file git diffs as text that is not text: NUL or other control characters in its added lines. */
     public static boolean looksBinary(FileDiff f) {
         int checked = 0;
-        for (DiffLine l : f.addedLines()) {
-            String t = l.text();
-            for (int i = 0; i < t.length(); i++) {
-                char c = t.charAt(i);
-                if (c == 0 || c < 32 && c != '\t' && c != '\r' && c != '\f' && c != 27) {
-                    return true;
+        for (Hunk h : f.hunks()) {
+            for (DiffLine l : h.lines()) {
+                if (!l.isAdded()) {
+                    continue;
                 }
-            }
-            if (++checked == 50) {
-                break;
+                String t = l.text();
+                for (int i = 0; i < t.length(); i++) {
+                    char c = t.charAt(i);
+                    if (c == 0 || c < 32 && c != '\t' && c != '\r' && c != '\f' && c != 27) {
+                        return true;
+                    }
+                }
+                if (++checked == 50) {
+                    return false;
+                }
             }
         }
         return false;
@@ -195,8 +210,12 @@ public final class FileKinds {
 
     /** The added line is (the start of) a comment in most languages. */
     static boolean isCommentLine(String text) {
-        String t = text.stripLeading();
-        return t.startsWith("//") || t.startsWith("#") || t.startsWith("/*") || t.startsWith("*") || t.startsWith("<!--")
-                || t.startsWith("--") || t.startsWith(";");
+        int i = 0;
+        int n = text.length();
+        while (i < n && Character.isWhitespace(text.charAt(i))) {
+            i++; // as stripLeading, without the copy
+        }
+        return text.startsWith("//", i) || text.startsWith("#", i) || text.startsWith("/*", i) || text.startsWith("*", i)
+                || text.startsWith("<!--", i) || text.startsWith("--", i) || text.startsWith(";", i);
     }
 }

@@ -95,8 +95,12 @@ public final class LargeOrGeneratedFileRule implements Rule {
     }
 
     private static int firstAddedLine(FileDiff f) {
-        for (DiffLine l : f.addedLines()) {
-            return l.newLine();
+        for (var h : f.hunks()) {
+            for (DiffLine l : h.lines()) {
+                if (l.isAdded()) {
+                    return l.newLine();
+                }
+            }
         }
         return 0;
     }

@@ -34,77 +34,16 @@ import java.util.regex.Pattern;
 public final class SecretRule implements Rule {
 
     /**
-     * A token format; {@code hints} are literals one of which any match contains (a {@code ~} hint is looked for in
-     * the lower-cased line), so the pattern runs only on lines that hold one: the rule stays linear and cheap.
+     * A token format; {@code hints} are literals one of which any match contains (a {@code ~} hint: ignoring case), so
+     * the pattern runs only on lines that hold one ({@link #LINE_LITERALS}): the rule stays linear and cheap.
      */
-    private static final class Token {
-        private final Pattern pattern;
-        private final String what;
-        /** The hints without their {@code ~}; {@code lowerCase[i]}: looked for in the lower-cased line. */
-        private final String[] literals;
-        private final boolean[] lowerCase;
-        /** The ASCII characters of each case-sensitive hint ({@link #asciiChars}), computed once. */
-        private final long[] lo;
-        private final long[] hi;
-
-        Token(Pattern pattern, String what, String... hints) {
-            this.pattern = pattern;
-            this.what = what;
-            literals = new String[hints.length];
-            lowerCase = new boolean[hints.length];
-            lo = new long[hints.length];
-            hi = new long[hints.length];
-            for (int i = 0; i < hints.length; i++) {
-                lowerCase[i] = hints[i].charAt(0) == '~';
-                literals[i] = lowerCase[i] ? hints[i].substring(1) : hints[i];
-                long[] m = lowerCase[i] ? new long[2] : asciiChars(literals[i]);
-                lo[i] = m[0];
-                hi[i] = m[1];
-            }
-        }
-
-        Pattern pattern() {
-            return pattern;
-        }
-
-        String what() {
-            return what;
-        }
-
-        /**
-         * @param chars the ASCII characters of {@code text} ({@link #asciiChars}): a case-sensitive hint with a
-         *              character the line lacks is not in it (two mask tests, no scan)
-         */
-        boolean mayMatch(String text, String lower, long[] chars) {
-            for (int i = 0; i < literals.length; i++) {
-                if ((chars[0] & lo[i]) != lo[i] || (chars[1] & hi[i]) != hi[i]) {
-                    continue;
-                }
-                if (lowerCase[i] ? lower.contains(literals[i]) : text.contains(literals[i])) {
-                    return true;
-                }
-            }
-            return false;
-        }
-    }
-
-    /** The set of ASCII characters in {@code text}, as two 64-bit masks. */
-    static long[] asciiChars(String text) {
-        long lo = 0;
-        long hi = 0;
-        for (int i = 0, n = text.length(); i < n; i++) {
-            char c = text.charAt(i);
-            if (c < 64) {
-                lo |= 1L << c;
-            } else if (c < 128) {
-                hi |= 1L << (c - 64);
-            }
-        }
-        return new long[]{lo, hi};
+    private record Token(Pattern pattern, String what, String... hints) {
     }
 
     /** Literals one of which every name-based finding's line holds (lower case): see {@link #SECRET_WORD}. */
     private static final List<String> SECRET_WORD_HINTS = List.of("pass", "pwd", "secret", "token", "key", "credential", "bearer");
+    /** Every match of {@link #PRIVATE_KEY} holds it. */
+    private static final String PRIVATE_KEY_HINT = "PRIVATE KEY";
 
     private static final Pattern PRIVATE_KEY = Pattern.compile("-----BEGIN ((RSA|DSA|EC|OPENSSH|ENCRYPTED|PGP) )?PRIVATE KEY( BLOCK)?-----");
     private static final List<Token> TOKENS = List.of(
@@ -186,6 +125,7 @@ public final class SecretRule implements Rule {
 
     @Override
     public void check(List<FileDiff> files, List<Finding> out) {
+        Literals.Line line = new Literals.Line();
         for (FileDiff f : files) {
             if (f.binary() || FileKinds.isLockFile(f) || f.extension().equals("map")) {
                 continue; // a source map repeats sources (their secrets are found there) and its mappings look random
@@ -195,10 +135,11 @@ public final class SecretRule implements Rule {
             boolean test = TEST_PATH.matcher(f.path()).find();
             boolean namesCount = !test && !TEMPLATE_FILE.matcher(f.path()).find() && !DOCS_PATH.matcher(f.path()).find();
             for (DiffLine l : f.addedLines()) {
-                if (test && PRIVATE_KEY.matcher(l.text()).find()) {
+                long found = LINE_LITERALS.find(line.load(l.text()));
+                if (test && (found & PRIVATE_KEY_GROUP) != 0 && PRIVATE_KEY.matcher(l.text()).find()) {
                     continue; // a test's key pair (TLS and SSH tests carry their own), not a credential
                 }
-                String what = classify(l.text(), config, namesCount);
+                String what = classify(l.text(), found, config, namesCount);
                 if (what != null) {
                     out.add(new Finding(id(), f.path(), l.newLine(), null, Severity.ERROR,
                             "Possible secret committed: " + what + ". Anyone with read access to the repository (and its "
@@ -220,45 +161,52 @@ public final class SecretRule implements Rule {
      * @param namesCount whether literals assigned to secret-like names count (false in tests and template files)
      */
     static String classify(String text, boolean configFile, boolean namesCount) {
-        if (text.contains("PRIVATE KEY") && PRIVATE_KEY.matcher(text).find()) {
+        return classify(text, LINE_LITERALS.find(text), configFile, namesCount);
+    }
+
+    /** @param found what {@link #LINE_LITERALS} found in {@code text} */
+    private static String classify(String text, long found, boolean configFile, boolean namesCount) {
+        found = withCaseDecided(text, found);
+        if ((found & PRIVATE_KEY_GROUP) != 0 && PRIVATE_KEY.matcher(text).find()) {
             return "a private key block";
         }
-        String lower = text.toLowerCase(Locale.ROOT);
-        long[] chars = asciiChars(text);
-        for (Token t : TOKENS) {
-            if (!t.mayMatch(text, lower, chars)) {
+        for (int t = 0; t < TOKENS.size(); t++) {
+            if ((found & tokenGroup(t)) == 0) {
                 continue;
             }
-            Matcher m = t.pattern().matcher(text);
+            Token token = TOKENS.get(t);
+            Matcher m = token.pattern().matcher(text);
             if (m.find() && !m.group().toUpperCase(Locale.ROOT).contains("EXAMPLE") && !SecretValue.placeholderToken(m.group())
                     && (namesCount || !FIXTURE_WORD.matcher(m.group()).find())) {
-                return t.what();
+                return token.what();
             }
         }
         if (!namesCount || text.length() > MAX_NAMED_LINE) {
             return null;
         }
-        boolean url = text.contains("://") && text.indexOf('@') >= 0;
-        if (!url && !containsAny(lower, SECRET_WORD_HINTS)) {
+        boolean url = (found & URL_GROUPS) == URL_GROUPS;
+        if (!url && (found & SECRET_WORD_GROUP) == 0) {
             return null; // no secret-like name and no URL with user info: nothing below can match
         }
-        if (mayLookUpEnv(text) && ENV_LOOKUP.matcher(text).find()) {
+        if (looksUpEnv(text, found)) {
             return null;
         }
-        Matcher u = URL_CREDENTIALS.matcher(text);
-        while (u.find()) {
-            if (!placeholder(u.group(1)) && SecretValue.passwordLike(u.group(1)) && !EXAMPLE_HOST.matcher(u.group(2)).find()) {
-                return "a password written into a URL";
+        if (url) { // every match holds "://" and "@"
+            Matcher u = URL_CREDENTIALS.matcher(text);
+            while (u.find()) {
+                if (!placeholder(u.group(1)) && SecretValue.passwordLike(u.group(1)) && !EXAMPLE_HOST.matcher(u.group(2)).find()) {
+                    return "a password written into a URL";
+                }
             }
         }
-        for (Pattern p : NAME_PATTERNS) {
-            if (!mayNameALiteral(text, lower)) {
-                break;
-            }
-            Matcher m = p.matcher(text);
-            while (m.find()) {
-                if (secretValue(m.group(1), m.group(2)) && !insideStringLiteral(text, m.start(1))) {
-                    return "a literal value assigned to `" + name(m.group(1)) + "`";
+        // lower-cased only here, on lines that hold a secret word (the name patterns match only there)
+        if ((found & SECRET_WORD_GROUP) != 0 && mayNameALiteral(text, text.toLowerCase(Locale.ROOT))) {
+            for (Pattern p : NAME_PATTERNS) {
+                Matcher m = p.matcher(text);
+                while (m.find()) {
+                    if (secretValue(m.group(1), m.group(2)) && !insideStringLiteral(text, m.start(1))) {
+                        return "a literal value assigned to `" + name(m.group(1)) + "`";
+                    }
                 }
             }
         }
@@ -271,18 +219,85 @@ public final class SecretRule implements Rule {
         return null;
     }
 
-    /** Literals one of which every match of {@link #ENV_LOOKUP} contains ("env", "Env", "ENV", "environ" hold "nv"/"NV"). */
-    private static final List<String> ENV_LOOKUP_HINTS = List.of("nv", "NV", "getProperty", "config.get", "getString(", "viper.Get",
-            "secretsManager", "vault.");
+    /**
+     * The alternatives of {@link #ENV_LOOKUP} as literals: the pattern finds one exactly when the line holds one of them,
+     * except {@code env(}, which must start a word ({@link #ENV_WORD}).
+     */
+    private static final List<String> ENV_LOOKUP_LITERALS = List.of("System.getenv", "System.getProperty", "process.env", "import.meta.env",
+            "os.environ", "os.getenv", "os.Getenv", "os.LookupEnv", "getenv(", "ENV[", "ENV.fetch", "Environment.GetEnvironmentVariable",
+            "config.get", "getString(", "viper.Get", "secretsManager", "vault.");
+    /** The one alternative of {@link #ENV_LOOKUP} that is more than a literal: {@code \benv\(}. */
+    private static final String ENV_WORD = "env(";
 
-    /** A cheap literal test: {@link #ENV_LOOKUP} can only match a line that holds one of {@link #ENV_LOOKUP_HINTS}. */
-    static boolean mayLookUpEnv(String text) {
-        for (String h : ENV_LOOKUP_HINTS) {
-            if (text.contains(h)) {
-                return true;
+    /** The groups of {@link #LINE_LITERALS}: bit {@code 1 + i} is the hints of {@code TOKENS.get(i)}. */
+    private static final long PRIVATE_KEY_GROUP = 1;
+    private static final long SECRET_WORD_GROUP = 1L << 40;
+    /** A literal alternative of {@link #ENV_LOOKUP}: it matches. */
+    private static final long ENV_GROUP = 1L << 41;
+    /** {@code env(}: {@link #ENV_LOOKUP} decides (at a word start only). */
+    private static final long ENV_WORD_GROUP = 1L << 44;
+    /** "://" and "@": a URL with user info is possible. */
+    private static final long URL_GROUPS = 1L << 42 | 1L << 43;
+
+    private static long tokenGroup(int token) {
+        return 1L << (1 + token);
+    }
+
+    /**
+     * Every literal the rule's prefilters look for, found in one pass over a line (no lower-cased copy, no scan per
+     * literal): the private key block's, each token format's hints, the secret words (ignoring case), the environment
+     * lookups', and a URL's {@code ://} and {@code @}.
+     */
+    private static final Literals LINE_LITERALS = lineLiterals();
+
+    private static Literals lineLiterals() {
+        Literals.Builder b = Literals.builder().add(PRIVATE_KEY_GROUP, PRIVATE_KEY_HINT);
+        for (int t = 0; t < TOKENS.size(); t++) {
+            b.add(tokenGroup(t), TOKENS.get(t).hints());
+        }
+        for (String w : SECRET_WORD_HINTS) {
+            b.add(SECRET_WORD_GROUP, "~" + w);
+        }
+        return b.add(ENV_GROUP, ENV_LOOKUP_LITERALS.toArray(String[]::new)).add(ENV_WORD_GROUP, ENV_WORD)
+                .add(1L << 42, "://").add(1L << 43, "@").build();
+    }
+
+    /**
+     * What {@link #LINE_LITERALS} found; on a line with characters outside ASCII, the groups of case-insensitive hints
+     * are decided on the lower-cased line itself (a few such characters lower-case to ASCII letters), as they are defined.
+     */
+    private static long withCaseDecided(String text, long found) {
+        return (found & Literals.NON_ASCII) == 0 ? found : caseInsensitiveGroups(found, text.toLowerCase(Locale.ROOT));
+    }
+
+    /** The line holds a secret word's hint ({@code pass}, {@code key}, … in any case): the name patterns can only match there. */
+    static boolean mayHoldSecretWord(String text) {
+        return (withCaseDecided(text, LINE_LITERALS.find(text)) & SECRET_WORD_GROUP) != 0;
+    }
+
+    private static long caseInsensitiveGroups(long found, String lower) {
+        for (int t = 0; t < TOKENS.size(); t++) {
+            for (String h : TOKENS.get(t).hints()) {
+                if (h.startsWith("~") && lower.contains(h.substring(1))) {
+                    found |= tokenGroup(t);
+                }
             }
         }
-        return false;
+        return containsAny(lower, SECRET_WORD_HINTS) ? found | SECRET_WORD_GROUP : found;
+    }
+
+    /** A cheap literal test: {@link #ENV_LOOKUP} can only match a line that holds one of its alternatives' literals. */
+    static boolean mayLookUpEnv(String text) {
+        return (LINE_LITERALS.find(text) & (ENV_GROUP | ENV_WORD_GROUP)) != 0;
+    }
+
+    /** Whether {@link #ENV_LOOKUP} matches the line, from what {@link #LINE_LITERALS} found: the pattern runs only for {@code env(}. */
+    static boolean looksUpEnv(String text) {
+        return looksUpEnv(text, LINE_LITERALS.find(text));
+    }
+
+    private static boolean looksUpEnv(String text, long found) {
+        return (found & ENV_GROUP) != 0 || (found & ENV_WORD_GROUP) != 0 && ENV_LOOKUP.matcher(text).find();
     }
 
     /** How every {@link #SECRET_WORD} ends (lower case); {@code credentials?} and a name's {@code s?} may add two {@code s}. */

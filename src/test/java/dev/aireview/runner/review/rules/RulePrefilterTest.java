@@ -6,6 +6,7 @@ import java.util.Locale;
 import java.util.Random;
 import java.util.regex.Pattern;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -48,7 +49,7 @@ class RulePrefilterTest {
         int skipped = 0;
         for (int i = 0; i < 100_000; i++) {
             String line = lines.apply(r);
-            boolean may = SecretRule.mayNameALiteral(line, line.toLowerCase(Locale.ROOT));
+            boolean may = SecretRule.mayHoldSecretWord(line) && SecretRule.mayNameALiteral(line, line.toLowerCase(Locale.ROOT));
             for (Pattern p : new Pattern[]{SecretRule.QUOTED_ASSIGNMENT, SecretRule.SETTER, SecretRule.KEY_VALUE_CALL}) {
                 if (p.matcher(line).find()) {
                     matched++;
@@ -111,6 +112,23 @@ class RulePrefilterTest {
         }
         assertTrue(matched > 1_000, "the generated lines exercise the pattern: " + matched);
         assertFalse(SecretRule.mayLookUpEnv("    token = compute(user)"));
+    }
+
+    /** The pattern's literal alternatives decide without it: on every generated line both answers agree. */
+    @Test
+    void envLookupByLiteralsAgreesWithThePattern() {
+        Random r = new Random(23);
+        int matched = 0;
+        for (int i = 0; i < 100_000; i++) {
+            String line = randomLine(r) + pick(r, "", "xenv(", " env(", "env(x)", "Env(", "os.Getenvx", "System.getenv");
+            boolean found = SecretRule.ENV_LOOKUP.matcher(line).find();
+            matched += found ? 1 : 0;
+            assertEquals(found, SecretRule.looksUpEnv(line), () -> "the literals and the pattern disagree on: " + line);
+        }
+        assertTrue(matched > 10_000, "the generated lines exercise the pattern: " + matched);
+        assertFalse(SecretRule.looksUpEnv("    token = getenvx(user)"));
+        assertTrue(SecretRule.looksUpEnv("    token = env(\"TOKEN\")"));
+        assertFalse(SecretRule.looksUpEnv("    token = myenv(\"TOKEN\")"));
     }
 
     @Test
