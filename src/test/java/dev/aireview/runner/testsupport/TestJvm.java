@@ -11,11 +11,13 @@ import java.util.List;
  */
 public final class TestJvm {
     /**
-     * The client compiler only ({@code -XX:TieredStopAtLevel=1}, as the executor image's entrypoint runs): a child JVM
-     * of a test lives seconds to minutes and spends most of its CPU on start-up, where the optimizing compiler's
+     * The client compiler only ({@code -XX:TieredStopAtLevel=1}), as the shipped runner runs (Dockerfile.runner's
+     * entrypoint and the systemd unit, docs/operations.md "JVM settings") and the executor image's entrypoint: a child
+     * JVM of a test lives seconds to minutes and spends most of its CPU on start-up, where the optimizing compiler's
      * background work only competes with the test for the machine's cores. Measured on the loaded 2-core test
-     * machine, a {@code run} from start to registered with the dev server: 5.2-5.8 s of CPU without it, 3.0-3.4 s
-     * with it. It changes no behaviour a test asserts (exit codes, output, signals, heap limits).
+     * machine, a {@code run} from start to registered with the dev server: 5.2-5.8 s of CPU (12-18 s wall) without
+     * it, 3.0-3.4 s (5-8 s wall) with it. It changes no behaviour a test asserts (exit codes, output, signals, heap
+     * limits).
      */
     public static final List<String> FLAGS = List.of("-XX:TieredStopAtLevel=1");
 
