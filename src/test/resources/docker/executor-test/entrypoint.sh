@@ -50,8 +50,11 @@ case "$mode" in
   forkbomb)
     # Bounded work: every bomb process starts two more and then waits (exec sleep: no further fork, no CPU), so the
     # count climbs to the pids limit within a few generations and stays there; forks beyond it fail. The watcher
-    # uses shell builtins only (it needs no fork of its own) and stops at the limit or after 45 s of uptime, with
-    # the highest count it saw. Without a pids limit no bomb is started (the test then fails on pids.max).
+    # uses shell builtins only (it needs no fork of its own) and stops at the limit, once the cgroup has refused a
+    # fork (pids.events "max" above 0: the bomb ran into the limit; a bomb process whose fork fails exits, so the
+    # count may never be seen at the limit itself), or after 45 s of uptime, with the highest count it saw (the
+    # cgroup's own pids.peak where the kernel keeps one). Without a pids limit no bomb is started (the test then
+    # fails on pids.max).
     d=/sys/fs/cgroup/pids
     [ -r "$d/pids.max" ] || d=/sys/fs/cgroup
     read max < "$d/pids.max"
@@ -65,9 +68,16 @@ case "$mode" in
         read cur < "$d/pids.current"
         [ "$cur" -gt "$peak" ] && peak=$cur
         [ "$cur" -ge "$max" ] && break
+        refused=0
+        [ -r "$d/pids.events" ] && read _ refused < "$d/pids.events"
+        [ "$refused" -gt 0 ] && break
         read now _ < /proc/uptime
         [ $(( ${now%.*} - start )) -ge 45 ] && break
       done
+      if [ -r "$d/pids.peak" ]; then
+        read kpeak < "$d/pids.peak"
+        [ "$kpeak" -gt "$peak" ] && peak=$kpeak
+      fi
     fi
     echo "fork bomb reached pids.current=$peak of pids.max=$max"
     printf '{"status":"completed","summary":"pids.current=%s pids.max=%s"}' "$peak" "$max" > /workspace/result.json

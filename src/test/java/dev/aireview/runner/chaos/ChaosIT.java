@@ -695,7 +695,7 @@ class ChaosIT {
                 .withPull(false).start().awaitImageId();
     }
 
-    /** Removes whatever a runner left: containers (forced), volumes, workspaces. */
+    /** Removes whatever a runner left: containers (forced), volumes, workspaces, clean-up marks and claims. */
     private static void forceRemove(String runnerName) {
         var docker = DockerTestSupport.docker();
         for (Container c : DockerTestSupport.containersOfRunner(runnerName)) {
@@ -718,6 +718,14 @@ class ChaosIT {
         Workspaces ws = new Workspaces(DockerTestSupport.WORKSPACE_BASE, runnerName);
         for (Path p : ws.existing()) {
             ws.delete(p);
+        }
+        // the marks of a clean-up that did not end and unanswered claims (not workspaces, so not in existing())
+        for (Path marks : List.of(ws.cleaningDir(), ws.claimsDir())) {
+            try {
+                Workspaces.deleteTree(marks);
+            } catch (Exception e) {
+                System.out.println("[chaos] could not remove " + marks + ": " + e);
+            }
         }
     }
 }

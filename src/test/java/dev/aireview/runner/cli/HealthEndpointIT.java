@@ -1,5 +1,6 @@
 package dev.aireview.runner.cli;
 
+import dev.aireview.runner.testsupport.TestJvm;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.aireview.runner.devserver.DevServer;
 import dev.aireview.runner.devserver.DevServerOptions;
@@ -50,7 +51,7 @@ class HealthEndpointIT {
         String jar = System.getProperty("runner.jar");
         assertNotNull(jar, "runner.jar system property (set by failsafe)");
         assertTrue(new File(jar).isFile(), jar);
-        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", jar, "run");
+        ProcessBuilder pb = new ProcessBuilder(TestJvm.command("-jar", jar, "run"));
         pb.environment().keySet().removeIf(k -> k.startsWith("RUNNER_") || (k.startsWith("DOCKER_") && !k.equals("DOCKER_HOST")));
         pb.environment().putAll(env);
         pb.redirectErrorStream(true).redirectOutput(log.toFile());

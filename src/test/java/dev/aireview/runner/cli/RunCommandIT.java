@@ -1,5 +1,6 @@
 package dev.aireview.runner.cli;
 
+import dev.aireview.runner.testsupport.TestJvm;
 import org.junit.jupiter.api.Test;
 
 import java.io.File;
@@ -24,7 +25,7 @@ class RunCommandIT {
         String jar = System.getProperty("runner.jar");
         assertNotNull(jar, "runner.jar system property (set by failsafe)");
         assertTrue(new File(jar).isFile(), jar);
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", jar));
+        List<String> cmd = new ArrayList<>(TestJvm.command("-jar", jar));
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd);
         pb.environment().keySet().removeIf(k -> k.startsWith("RUNNER_") || k.startsWith("DOCKER_"));

@@ -1,5 +1,6 @@
 package dev.aireview.runner.cli;
 
+import dev.aireview.runner.testsupport.TestJvm;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.stubbing.Scenario;
@@ -56,8 +57,8 @@ class SignalIT {
                 .willReturn(okJson("[" + TASK.formatted(taskId) + "]")).willSetStateTo("served"));
         wm.stubFor(get(urlPathEqualTo("/api/runners/tasks/pending")).inScenario("p").whenScenarioStateIs("served")
                 .willReturn(okJson("[]")));
-        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), SignalHarness.class.getName());
+        ProcessBuilder pb = new ProcessBuilder(TestJvm.command(
+                "-cp", System.getProperty("java.class.path"), SignalHarness.class.getName()));
         pb.environment().keySet().removeIf(k -> k.startsWith("RUNNER_") || k.startsWith("DOCKER_"));
         pb.environment().put("RUNNER_SERVER_URL", wm.baseUrl());
         pb.environment().put("RUNNER_TOKEN", TOKEN);

@@ -1,5 +1,6 @@
 package dev.aireview.runner.devserver;
 
+import dev.aireview.runner.testsupport.TestJvm;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -38,8 +39,7 @@ class DevServerCommandIT {
     private void launch(String token, String... args) throws Exception {
         Path jar = Path.of(System.getProperty("runner.jar", "target/ai-review-runner.jar"));
         assertTrue(Files.isRegularFile(jar), "packaged jar missing: " + jar);
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-jar", jar.toString(), "dev-server"));
+        List<String> cmd = new ArrayList<>(TestJvm.command("-jar", jar.toString(), "dev-server"));
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         pb.environment().remove("DEV_SERVER_TOKEN");

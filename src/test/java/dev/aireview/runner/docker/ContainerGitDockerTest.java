@@ -19,6 +19,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -45,6 +46,8 @@ class ContainerGitDockerTest {
     private DockerTaskExecutor executor;
     /** {@code docker inspect} of every helper container seen running while the server held a request. */
     private final List<String> inspected = new CopyOnWriteArrayList<>();
+    /** Ends the stalled server's hold on its first request (at the end of the class). */
+    private final CountDownLatch releaseStalled = new CountDownLatch(1);
 
     @BeforeAll
     void setUp() throws Exception {
@@ -52,9 +55,10 @@ class ContainerGitDockerTest {
         git = GitFixture.start();
         runner = DockerTestSupport.runnerName("gitbox");
         http = GitHttpServer.start(git.root(), TOKEN, true).onFirstRequest(this::inspectHelpers);
+        // holds its first request until the class is done (30 s at most): its close waits for the handler
         stalled = GitHttpServer.start(git.root(), TOKEN, true).onFirstRequest(() -> {
             try {
-                Thread.sleep(30_000);
+                releaseStalled.await(30, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
@@ -70,6 +74,7 @@ class ContainerGitDockerTest {
             executor.close();
         }
         http.close();
+        releaseStalled.countDown();
         stalled.close();
         git.close();
         Path cache = cacheDir();

@@ -1,5 +1,6 @@
 package dev.aireview.runner.e2e;
 
+import dev.aireview.runner.testsupport.TestJvm;
 import com.github.dockerjava.api.model.Container;
 import dev.aireview.runner.config.ConfigLoader;
 import dev.aireview.runner.config.RunnerConfig;
@@ -96,10 +97,9 @@ public final class E2e {
 
     /** {@code java [jvmArgs] -jar runner.jar run} with {@code env} (and no other RUNNER_/DOCKER_ variable). */
     public static RunnerProcess process(Map<String, String> env, String... jvmArgs) throws IOException {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        cmd.addAll(List.of(jvmArgs));
+        List<String> cmd = new ArrayList<>(List.of(jvmArgs));
         cmd.addAll(List.of("-jar", ExecutorImages.runnerJar().toString(), "run"));
+        cmd = TestJvm.command(cmd);
         ProcessBuilder pb = new ProcessBuilder(cmd);
         pb.environment().keySet().removeIf(k -> k.startsWith("RUNNER_") || k.startsWith("DOCKER_"));
         pb.environment().putAll(env);

@@ -1,5 +1,6 @@
 package dev.aireview.runner.e2e;
 
+import dev.aireview.runner.testsupport.TestJvm;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.aireview.runner.devserver.TaskSnapshot;
@@ -36,8 +37,7 @@ class JsonLogIT {
         String token = fixture.server().token();
         env.put("RUNNER_TAGS", "json-logs," + token); // a secret inside a logged value: must come out masked
 
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-jar", ExecutorImages.runnerJar().toString(), "run"));
+        List<String> cmd = new ArrayList<>(TestJvm.command("-jar", ExecutorImages.runnerJar().toString(), "run"));
         ProcessBuilder pb = new ProcessBuilder(cmd);
         pb.environment().keySet().removeIf(k -> k.startsWith("RUNNER_") || k.startsWith("DOCKER_"));
         pb.environment().putAll(env);

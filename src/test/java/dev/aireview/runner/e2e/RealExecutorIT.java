@@ -1,5 +1,6 @@
 package dev.aireview.runner.e2e;
 
+import dev.aireview.runner.testsupport.TestJvm;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.github.dockerjava.api.model.Container;
 import dev.aireview.runner.devserver.NewTask;
@@ -77,8 +78,7 @@ class RealExecutorIT {
     void demoCommandPrintsTheReviewAndExitsZero() throws Exception {
         Path out = Files.createTempFile("e2e-demo", ".out");
         try {
-            List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-jar", ExecutorImages.runnerJar().toString(), "demo", "--port", "0", "--image", image));
+            List<String> cmd = new ArrayList<>(TestJvm.command("-jar", ExecutorImages.runnerJar().toString(), "demo", "--port", "0", "--image", image));
             ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile());
             pb.environment().keySet().removeIf(k -> k.startsWith("RUNNER_") || k.startsWith("DOCKER_EXECUTOR") || k.startsWith("AI_"));
             long startedAt = Instant.now().getEpochSecond() - 1;

@@ -173,7 +173,11 @@ class CallPolicyTest {
 
     @Test
     void shouldServeConcurrentReRegisterRequestsWithOneRegistration() throws Exception {
-        wm.stubFor(post("/api/runners/register").willReturn(okJson("{\"data\":{\"id\":\"srv-1\"}}").withFixedDelay(3000)));
+        // the first registration is held 3 s (the second caller arrives meanwhile); the later one is answered at once
+        wm.stubFor(post("/api/runners/register").inScenario("register").whenScenarioStateIs(com.github.tomakehurst.wiremock.stubbing.Scenario.STARTED)
+                .willReturn(okJson("{\"data\":{\"id\":\"srv-1\"}}").withFixedDelay(3000)).willSetStateTo("held once"));
+        wm.stubFor(post("/api/runners/register").inScenario("register").whenScenarioStateIs("held once")
+                .willReturn(okJson("{\"data\":{\"id\":\"srv-1\"}}")));
         dev.aireview.runner.server.ServerClient client = new dev.aireview.runner.server.HttpServerClient(java.net.URI.create(wm.baseUrl()),
                 SchedulerTest.TOKEN, Duration.ofSeconds(20), Duration.ofSeconds(20), java.time.Clock.systemUTC());
         RunnerRegistrar registrar = new RunnerRegistrar(client, new dev.aireview.runner.server.Registration("srv-1", "srv-1", "v", 1,

@@ -38,6 +38,12 @@ import static org.junit.jupiter.api.Assertions.*;
  * that fail, and the reports of tasks an earlier process left behind.
  */
 class LifecycleTest {
+    /**
+     * The leftover reports' head start is one request timeout (10 s by default): 1 s here, so the tests that hold a
+     * leftover's report see the runner claim meanwhile without waiting the default out.
+     */
+    static final Map<String, String> SHORT_HEAD_START = Map.of("RUNNER_REQUEST_TIMEOUT_MS", "1000");
+
     FakeServer server;
     FakeExecutor executor = new FakeExecutor();
     RecordingMetrics metrics = new RecordingMetrics();
@@ -400,13 +406,13 @@ class LifecycleTest {
         RefusingServer refusing = new RefusingServer(1, "old-refused");
         refusing.holdRefusals = new CountDownLatch(1);
         server = refusing;
-        RunnerConfig c = SchedulerTest.config(1, 30_000);
+        RunnerConfig c = SchedulerTest.config(1, 30_000, SHORT_HEAD_START);
         daemon = new RunnerDaemon(c, executor, server, server, RunnerDaemon.registration(c),
                 SchedulerTest.settings().withBackoff(new Backoff(Duration.ofMillis(5), Duration.ofMillis(20), 2.0, new Random(1))), metrics);
         daemon.start();
 
         // while the server holds (then refuses) the leftover's report, a new task is claimed, run and reported: claiming
-        // starts once the reports are through or, as here, one request timeout (10 s) after the start at the latest
+        // starts once the reports are through or, as here, one request timeout (1 s here) after the start at the latest
         assertTrue(refusing.firstRefusal.await(10, TimeUnit.SECONDS));
         server.enqueue(FakeServer.task("new-1"));
         await().atMost(Duration.ofSeconds(40)).until(() -> server.results.containsKey("new-1"));
@@ -430,7 +436,7 @@ class LifecycleTest {
         RefusingServer refusing = new RefusingServer(1, "again-1");
         refusing.holdRefusals = new CountDownLatch(1);
         server = refusing;
-        RunnerConfig c = SchedulerTest.config(1, 30_000);
+        RunnerConfig c = SchedulerTest.config(1, 30_000, SHORT_HEAD_START);
         daemon = new RunnerDaemon(c, executor, server, server, RunnerDaemon.registration(c),
                 SchedulerTest.settings().withBackoff(new Backoff(Duration.ofMillis(50), Duration.ofMillis(100), 2.0, new Random(1))), metrics);
         daemon.start();

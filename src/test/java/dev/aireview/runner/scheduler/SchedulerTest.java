@@ -40,6 +40,11 @@ class SchedulerTest {
     RunnerDaemon daemon;
 
     static RunnerConfig config(int slots, long shutdownGraceMs) {
+        return config(slots, shutdownGraceMs, Map.of());
+    }
+
+    /** As {@link #config(int, long)}, with more settings (environment variable names) on top. */
+    static RunnerConfig config(int slots, long shutdownGraceMs, Map<String, String> more) {
         Map<String, String> env = new HashMap<>();
         env.put("RUNNER_SERVER_URL", "http://127.0.0.1:9");
         env.put("RUNNER_TOKEN", TOKEN);
@@ -50,6 +55,7 @@ class SchedulerTest {
         env.put("RUNNER_POLL_TIMEOUT_MS", "1000");
         env.put("RUNNER_HEARTBEAT_INTERVAL_MS", "50");
         env.put("RUNNER_SHUTDOWN_GRACE_MS", Long.toString(shutdownGraceMs));
+        env.putAll(more);
         ConfigLoader.Result r = ConfigLoader.load(env, Map.of());
         assertTrue(r.ok(), r.problems().toString());
         return r.config();
