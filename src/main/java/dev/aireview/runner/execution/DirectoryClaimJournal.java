@@ -160,9 +160,26 @@ public final class DirectoryClaimJournal implements ClaimJournal {
                     e.getCause().toString(), found.size());
         }
         synchronized (found) {
+            if (found.isEmpty()) {
+                dropEmptyDirectory();
+            }
             List<String> ids = new ArrayList<>(found);
             Collections.sort(ids);
             return List.copyOf(ids);
+        }
+    }
+
+    /**
+     * A directory left empty (a runner killed between the last entry's delete and the directory's) is removed when it
+     * is next read empty, so a start leaves no empty journal behind; rmdir removes nothing that holds an entry.
+     */
+    private void dropEmptyDirectory() {
+        synchronized (lock) {
+            try {
+                removeDirIfEmpty();
+            } catch (IOException | RuntimeException e) {
+                LOG.debug("the empty claim journal {} stays: {}", dir, e.toString());
+            }
         }
     }
 

@@ -35,6 +35,19 @@ class DirectoryClaimJournalTest {
     }
 
     @Test
+    void shouldRemoveAnEmptyDirectoryAKilledRunnerLeftWhenReadingIt() throws Exception {
+        Path dir = tmp.resolve("runner/cleaning");
+        Files.createDirectories(dir); // killed between the last entry's delete and the directory's
+        assertEquals(List.of(), new DirectoryClaimJournal(dir).list());
+        assertFalse(Files.exists(dir, LinkOption.NOFOLLOW_LINKS), "the empty journal is gone after the next start reads it");
+        Path kept = tmp.resolve("runner/claims");
+        Files.createDirectories(kept);
+        Files.writeString(kept.resolve("junk"), "x");
+        assertEquals(List.of(), new DirectoryClaimJournal(kept).list());
+        assertTrue(Files.exists(kept.resolve("junk")), "a directory holding anything is left alone");
+    }
+
+    @Test
     void shouldSurviveANewInstanceAsAfterARestart() throws Exception {
         Path dir = tmp.resolve("claims");
         DirectoryClaimJournal before = new DirectoryClaimJournal(dir);
