@@ -93,7 +93,11 @@ public final class Bench {
             return;
         }
         if ("pooled".equals(a.get("only"))) {
-            pooledTimeline();
+            timeline("bench-pool", 1);
+            return;
+        }
+        if ("cold".equals(a.get("only"))) {
+            timeline("bench-cold", 0);
             return;
         }
         if ("pickup".equals(a.get("only"))) {
@@ -549,42 +553,60 @@ public final class Bench {
     }
 
     /**
-     * Pooled tasks only (bash bench/run.sh --pooled): for each, claim → result split at the phase changes as the
-     * runner stamped them (ms since the claim). Prints; does not touch BENCHMARKS.md.
+     * Pooled tasks only (bash bench/run.sh --pooled, {@code pool} 1) or cold ones (--cold, {@code pool} 0): for each,
+     * claim → result split at the phase changes as the runner stamped them (ms since the claim); with
+     * BENCH_TIMELINE_LOGS=true also every log line the runner sent, at its runner time stamp. Prints; does not touch
+     * BENCHMARKS.md.
      */
-    private void pooledTimeline() throws Exception {
-        Process runner = startRunner("bench-pool", 1, 1, shippedFlags(), shippedEnv());
-        awaitWarmPool("bench-pool");
+    private void timeline(String name, int pool) throws Exception {
+        Process runner = startRunner(name, 1, pool, shippedFlags(), shippedEnv());
+        boolean logs = Boolean.parseBoolean(System.getenv().getOrDefault("BENCH_TIMELINE_LOGS", "false"));
+        if (pool > 0) {
+            awaitWarmPool(name);
+        }
         task(runner);
-        List<Long> warm = new ArrayList<>();
+        List<Long> total = new ArrayList<>();
+        List<Long> raw = new ArrayList<>();
+        Map<String, List<Long>> at = new java.util.LinkedHashMap<>();
         for (int i = 0; i < rounds; i++) {
-            awaitWarmPool("bench-pool");
+            if (pool > 0) {
+                awaitWarmPool(name);
+            }
             String id = enqueue();
             TaskSnapshot t = server.awaitTerminal(id, Duration.ofMinutes(3));
-            warm.add(Duration.between(t.claimedAt(), t.finishedAt()).toMillis());
-            StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "task %d: claim→result %d ms;", i + 1,
-                    Duration.between(t.claimedAt(), t.finishedAt()).toMillis()));
+            long ms = Duration.between(t.claimedAt(), t.finishedAt()).toMillis();
+            total.add(ms);
+            StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "task %d: claim→result %d ms;", i + 1, ms));
             for (PhaseChange c : t.phases()) {
-                Instant at = c.at() == null ? c.receivedAt() : Instant.parse(c.at());
-                line.append(' ').append(c.phase()).append(" +").append(Duration.between(t.claimedAt(), at).toMillis());
+                Instant stamp = c.at() == null ? c.receivedAt() : Instant.parse(c.at());
+                long since = Duration.between(t.claimedAt(), stamp).toMillis();
+                line.append(' ').append(c.phase()).append(" +").append(since);
+                at.computeIfAbsent(c.phase(), k -> new ArrayList<>()).add(since);
             }
             System.out.println(line);
+            if (logs) {
+                for (dev.aireview.runner.devserver.LogLine l : t.logs()) {
+                    Instant stamp = l.ts() == null ? l.receivedAt() : Instant.parse(l.ts());
+                    System.out.printf(Locale.ROOT, "    +%5d %s %s%n", Duration.between(t.claimedAt(), stamp).toMillis(), l.stream(),
+                            l.text().length() > 140 ? l.text().substring(0, 140) + "…" : l.text());
+                }
+            }
+            raw.add(rawPair());
         }
         // back to back: each task enqueued at the previous one's result, the pool not waited for
         List<Long> back = new ArrayList<>();
-        for (int i = 0; i < rounds; i++) {
+        for (int i = 0; pool > 0 && i < rounds; i++) {
             back.add(task(runner).claimToResultMs);
         }
         stop(runner);
-        List<Long> raw = new ArrayList<>();
-        for (int i = 0; i < 3; i++) {
-            raw.add(rawPair());
+        System.out.println("median ms since the claim: " + at.entrySet().stream()
+                .map(e -> e.getKey() + " +" + Math.round(Stat.of(e.getValue()).median)).toList());
+        System.out.printf(Locale.ROOT, "claim → result %s; raw pair (interleaved) %s; ratio (medians) %s%n",
+                Stat.of(total).fmt("ms"), Stat.of(raw).fmt("ms"), ratio(Stat.of(total).median, Stat.of(raw).median));
+        if (pool > 0) {
+            System.out.printf(Locale.ROOT, "back to back (the pool not waited for): claim → result %s %s; ratio (medians) %s × raw%n",
+                    back, Stat.of(back).fmt("ms"), ratio(Stat.of(back).median, Stat.of(raw).median));
         }
-        System.out.println("pool warm: claim→result median " + Stat.of(warm).median + " ms (" + ratio(Stat.of(warm).median,
-                Stat.of(raw).median) + " × raw)");
-        System.out.println("back to back: claim→result " + back + " ms, median " + Stat.of(back).median + " ms; raw pair "
-                + raw + " ms, median " + Stat.of(raw).median + " ms (" + ratio(Stat.of(back).median, Stat.of(raw).median)
-                + " × raw)");
     }
 
     private List<String> shippedFlags() {

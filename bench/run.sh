@@ -11,8 +11,10 @@
 #                                (machine, runner JVM, dockerd, containerd): the profile behind the throughput figure;
 #                                prints, does not touch BENCHMARKS.md (--rounds N batches, default 3)
 #   bash bench/run.sh --pooled   only pooled tasks, each split at its phase changes (ms since the claim, as the runner
-#                                stamped them), then as many back to back (each enqueued at the previous result, the
-#                                pool not waited for) and 3 raw pairs for the ratios; prints (--rounds N tasks, default 7)
+#                                stamped them), each followed by a raw pair (the ratio), then as many back to back (each
+#                                enqueued at the previous result, the pool not waited for); prints (--rounds N tasks, default 7)
+#   bash bench/run.sh --cold     the same for cold tasks (1 slot, no pool), each followed by a raw pair (the ratio);
+#                                BENCH_TIMELINE_LOGS=true also prints every log line the runner sent, at its time stamp
 #   bash bench/run.sh --pickup   2 slots, fast-failing tasks (a missing repository) arriving every 0.4-0.9 s: enqueue ->
 #                                claim, and a failing task's claim -> result against a raw `docker run` of the same
 #                                failing clone; prints (--rounds N: 4N tasks, default 7)
@@ -56,6 +58,7 @@ while [ $# -gt 0 ]; do
     --classlist) CLASSLIST=true ;;
     --throughput) ONLY=throughput; ROUNDS=${ROUNDS_SET:-3} ;;
     --pooled) ONLY=pooled; ROUNDS=${ROUNDS_SET:-7} ;;
+    --cold) ONLY=cold; ROUNDS=${ROUNDS_SET:-7} ;;
     --real-repo)
       ONLY=real
       if [ $# -gt 1 ] && [ "${2#--}" = "$2" ]; then REAL_REPO=$(cd "$2" && pwd); shift; else REAL_REPO=; fi ;;

@@ -18,26 +18,37 @@ import java.util.concurrent.Callable;
  * {@code execute}: the review engine inside the executor container (docs/executor-contract.md). Waits for the
  * task file, reviews the change, writes the result file; exit 0 when a result was written.
  */
-@Command(name = "execute", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
+@Command(name = ExecuteCommand.NAME, mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
         description = {"Review one task through the executor file contract: wait for the task file, review the change "
                 + "(offline rules, or an OpenAI-compatible model when the task has 'ai'), write the result file.",
                 "Exit codes: 0 result written (also for a failed review); 3 result could not be written; "
                         + "4 no task file within --wait-timeout; 2 bad arguments."})
 public final class ExecuteCommand implements Callable<Integer> {
 
-    @Option(names = "--task", paramLabel = "FILE", defaultValue = "${env:AI_REVIEW_TASK_FILE:-/workspace/task.json}",
+    /** The subcommand's name: the executor image's entrypoint runs {@code ai-review-runner execute}. */
+    static final String NAME = "execute";
+    static final String TASK_ENV = "AI_REVIEW_TASK_FILE";
+    static final String TASK_DEFAULT = "/workspace/task.json";
+    static final String REPO_ENV = "AI_REVIEW_REPO_DIR";
+    static final String REPO_DEFAULT = "/workspace/repo";
+    static final String OUT_ENV = "AI_REVIEW_RESULT_FILE";
+    static final String OUT_DEFAULT = "/workspace/result.json";
+    static final String WARM_UP_ENV = "AI_REVIEW_WARM_UP";
+    static final int POLL_MS_DEFAULT = 20;
+
+    @Option(names = "--task", paramLabel = "FILE", defaultValue = "${env:" + TASK_ENV + ":-" + TASK_DEFAULT + "}",
             description = "Task JSON to wait for and read (env AI_REVIEW_TASK_FILE, default ${DEFAULT-VALUE}).")
     Path task;
 
-    @Option(names = "--repo", paramLabel = "DIR", defaultValue = "${env:AI_REVIEW_REPO_DIR:-/workspace/repo}",
+    @Option(names = "--repo", paramLabel = "DIR", defaultValue = "${env:" + REPO_ENV + ":-" + REPO_DEFAULT + "}",
             description = "Checked-out repository, used when the task has no patches (env AI_REVIEW_REPO_DIR, default ${DEFAULT-VALUE}).")
     Path repo;
 
-    @Option(names = "--out", paramLabel = "FILE", defaultValue = "${env:AI_REVIEW_RESULT_FILE:-/workspace/result.json}",
+    @Option(names = "--out", paramLabel = "FILE", defaultValue = "${env:" + OUT_ENV + ":-" + OUT_DEFAULT + "}",
             description = "Result JSON, written atomically (env AI_REVIEW_RESULT_FILE, default ${DEFAULT-VALUE}).")
     Path out;
 
-    @Option(names = "--poll-ms", paramLabel = "MS", defaultValue = "20",
+    @Option(names = "--poll-ms", paramLabel = "MS", defaultValue = "" + POLL_MS_DEFAULT,
             description = "How often to look for the task file, 1-50 ms (default ${DEFAULT-VALUE}).")
     int pollMs;
 
@@ -48,7 +59,7 @@ public final class ExecuteCommand implements Callable<Integer> {
     @Option(names = "--self-test", description = "Review a built-in sample change offline and check the findings, then exit.")
     boolean selfTest;
 
-    @Option(names = "--warm-up", negatable = true, defaultValue = "${env:AI_REVIEW_WARM_UP:-true}", fallbackValue = "true",
+    @Option(names = "--warm-up", negatable = true, defaultValue = "${env:" + WARM_UP_ENV + ":-true}", fallbackValue = "true",
             description = "While waiting for the task file, review built-in sample changes (patch and git paths) silently, "
                     + "so the review path is loaded and compiled when the task arrives (env AI_REVIEW_WARM_UP, default ${DEFAULT-VALUE}).")
     boolean warmUp;
@@ -59,6 +70,43 @@ public final class ExecuteCommand implements Callable<Integer> {
 
     /** Warm-up rounds while waiting: the first loads the classes, the others let the JIT compile the hot paths. */
     static final int WARM_UP_ROUNDS = 3;
+
+    /**
+     * The command as picocli makes it from no argument at all (the executor image's entrypoint, {@code execute} alone)
+     * in the environment {@code env}, read without picocli; null when {@code env} holds a value only picocli judges (an
+     * empty path, a warm-up flag other than true or false): the caller then parses with picocli, which reports it.
+     * Building picocli's model of the command (annotations, reflection, its type converters) takes about half a second
+     * of a cold review container's start on a busy machine, while its review waits for this JVM.
+     */
+    static ExecuteCommand fromEnvironment(java.util.Map<String, String> env) {
+        String warm = env.getOrDefault(WARM_UP_ENV, "true");
+        if (!warm.equalsIgnoreCase("true") && !warm.equalsIgnoreCase("false")) {
+            return null;
+        }
+        Path taskFile = pathOf(env, TASK_ENV, TASK_DEFAULT);
+        Path repoDir = pathOf(env, REPO_ENV, REPO_DEFAULT);
+        Path outFile = pathOf(env, OUT_ENV, OUT_DEFAULT);
+        if (taskFile == null || repoDir == null || outFile == null) {
+            return null;
+        }
+        ExecuteCommand c = new ExecuteCommand();
+        c.task = taskFile;
+        c.repo = repoDir;
+        c.out = outFile;
+        c.pollMs = POLL_MS_DEFAULT;
+        c.waitTimeoutSeconds = 0;
+        c.warmUp = warm.equalsIgnoreCase("true");
+        return c;
+    }
+
+    private static Path pathOf(java.util.Map<String, String> env, String name, String fallback) {
+        String v = env.getOrDefault(name, fallback);
+        try {
+            return v.isEmpty() ? null : Path.of(v);
+        } catch (java.nio.file.InvalidPathException e) {
+            return null;
+        }
+    }
 
     @Override
     public Integer call() {
