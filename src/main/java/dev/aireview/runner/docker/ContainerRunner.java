@@ -375,17 +375,28 @@ final class ContainerRunner {
 
     /** Force-removes a container with its anonymous volumes; true when it is gone. */
     boolean remove(String containerId) {
+        String failure = forceRemove(docker, containerId);
+        if (failure != null) {
+            LOG.warn("removing container {} failed: {}", shortId(containerId), failure);
+        }
+        return failure == null;
+    }
+
+    /**
+     * Removes a container (killed first, with its anonymous volumes): null when it is gone, already gone, or its removal
+     * is already in progress (a removal a killed runner asked for goes on in the engine); else why not.
+     */
+    static String forceRemove(DockerClient docker, String containerId) {
         try {
             docker.removeContainerCmd(containerId).withForce(true).withRemoveVolumes(true).exec();
-            return true;
+            return null;
         } catch (NotFoundException e) {
-            return true;
+            return null;
         } catch (RuntimeException e) {
             if (e.getMessage() != null && e.getMessage().contains("already in progress")) {
-                return true;
+                return null;
             }
-            LOG.warn("removing container {} failed: {}", shortId(containerId), e.getMessage());
-            return false;
+            return String.valueOf(e.getMessage());
         }
     }
 

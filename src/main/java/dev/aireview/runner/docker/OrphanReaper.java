@@ -71,17 +71,16 @@ final class OrphanReaper {
         List<Container> found = docker.listContainersCmd().withShowAll(true)
                 .withLabelFilter(Labels.runnerFilter(runnerName)).exec();
         for (Container c : found) {
-            try {
-                docker.removeContainerCmd(c.getId()).withForce(true).withRemoveVolumes(true).exec();
+            // a removal the killed run had asked for may still be in progress in the engine: that counts as removed
+            String failure = ContainerRunner.forceRemove(docker, c.getId());
+            if (failure == null) {
                 containers++;
                 taskOf(c.getLabels(), true).ifPresent(tasks::add);
                 LOG.info("reaped container {} ({}, task {}, state {})", ContainerRunner.shortId(c.getId()), c.getImage(),
                         c.getLabels() == null ? "?" : c.getLabels().get(Labels.TASK), c.getState());
-            } catch (NotFoundException e) {
-                // removed meanwhile
-            } catch (RuntimeException e) {
+            } else {
                 failed = true;
-                LOG.warn("could not reap container {}: {}", ContainerRunner.shortId(c.getId()), e.getMessage());
+                LOG.warn("could not reap container {}: {}", ContainerRunner.shortId(c.getId()), failure);
             }
         }
         int volumes = 0;

@@ -55,7 +55,7 @@ public final class DirectoryClaimJournal implements ClaimJournal {
     /** How long {@link #list()} may take. */
     static final Duration READ_DEADLINE = Duration.ofSeconds(10);
     private static final Pattern ENTRY_NAME = Pattern.compile("[0-9a-f]{64}");
-    private static final String TMP_PREFIX = ".tmp-";
+    static final String TMP_PREFIX = ".tmp-";
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final Path dir;
@@ -159,10 +159,8 @@ public final class DirectoryClaimJournal implements ClaimJournal {
             LOG.warn("the claim journal {} could not be read ({}); using the {} entries read so far", dir,
                     e.getCause().toString(), found.size());
         }
+        dropLeftovers();
         synchronized (found) {
-            if (found.isEmpty()) {
-                dropEmptyDirectory();
-            }
             List<String> ids = new ArrayList<>(found);
             Collections.sort(ids);
             return List.copyOf(ids);
@@ -170,15 +168,25 @@ public final class DirectoryClaimJournal implements ClaimJournal {
     }
 
     /**
-     * A directory left empty (a runner killed between the last entry's delete and the directory's) is removed when it
-     * is next read empty, so a start leaves no empty journal behind; rmdir removes nothing that holds an entry.
+     * What a runner killed mid-write leaves is dropped when the journal is read (at a start): a temporary file of a
+     * record that never got its rename (killed between the two), and the directory once it holds nothing (killed
+     * between the last entry's delete and the directory's). Under the lock no record of this journal is half-done;
+     * rmdir removes nothing that holds an entry.
      */
-    private void dropEmptyDirectory() {
+    private void dropLeftovers() {
         synchronized (lock) {
             try {
+                if (!isRealDirectory()) {
+                    return;
+                }
+                try (DirectoryStream<Path> stream = Files.newDirectoryStream(dir, TMP_PREFIX + "*")) {
+                    for (Path p : stream) {
+                        Files.deleteIfExists(p);
+                    }
+                }
                 removeDirIfEmpty();
             } catch (IOException | RuntimeException e) {
-                LOG.debug("the empty claim journal {} stays: {}", dir, e.toString());
+                LOG.debug("the claim journal {} keeps what a killed runner left: {}", dir, e.toString());
             }
         }
     }

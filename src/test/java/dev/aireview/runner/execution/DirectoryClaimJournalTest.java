@@ -40,6 +40,10 @@ class DirectoryClaimJournalTest {
         Files.createDirectories(dir); // killed between the last entry's delete and the directory's
         assertEquals(List.of(), new DirectoryClaimJournal(dir).list());
         assertFalse(Files.exists(dir, LinkOption.NOFOLLOW_LINKS), "the empty journal is gone after the next start reads it");
+        Files.createDirectories(dir);
+        Files.writeString(dir.resolve(DirectoryClaimJournal.TMP_PREFIX + "0123abcd"), "t-9"); // killed before the rename
+        assertEquals(List.of(), new DirectoryClaimJournal(dir).list());
+        assertFalse(Files.exists(dir, LinkOption.NOFOLLOW_LINKS), "a half-written record and then the journal are gone");
         Path kept = tmp.resolve("runner/claims");
         Files.createDirectories(kept);
         Files.writeString(kept.resolve("junk"), "x");
