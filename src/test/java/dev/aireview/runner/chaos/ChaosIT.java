@@ -273,6 +273,16 @@ class ChaosIT {
         checkRunners(problems, server);
         if (!leftovers.isEmpty()) {
             problems.add("left behind: " + leftovers);
+            // what the runner that left it said about its start-up and clean-up, for the report
+            for (Runner r : runners) {
+                if (leftovers.stream().anyMatch(l -> l.contains(r.name))) {
+                    for (E2e.RunnerProcess p : r.processes) {
+                        System.out.println("[chaos] " + r.name + " process " + r.processes.indexOf(p) + ", reaper and clean-up lines:");
+                        p.output().lines().filter(l -> l.contains("reap") || l.contains("clean") || l.contains("claim journal"))
+                                .limit(80).forEach(l -> System.out.println("    " + l));
+                    }
+                }
+            }
         }
         checkSecrets(problems, tasks, secrets);
 
