@@ -3,7 +3,6 @@ package dev.aireview.runner.docker;
 import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.exception.NotFoundException;
 import dev.aireview.runner.config.DockerConfig;
-import dev.aireview.runner.execution.CancelReason;
 import dev.aireview.runner.execution.CancelSignal;
 import dev.aireview.runner.execution.ClaimJournal;
 import dev.aireview.runner.execution.DirectoryClaimJournal;
@@ -29,9 +28,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -53,7 +49,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class DockerTaskExecutor implements TaskExecutor {
     private static final Logger LOG = LoggerFactory.getLogger(DockerTaskExecutor.class);
     private static final Duration CLEANUP_TIMEOUT = Duration.ofSeconds(60);
-    private static final int MESSAGE_TAIL_LINES = 10;
 
     private final DockerConfig config;
     private final String maxApiVersion;
@@ -63,8 +58,8 @@ public final class DockerTaskExecutor implements TaskExecutor {
     private final DiskPressureGuard diskGuard;
     private final Duration diskWatchPeriod;
     private final AtomicBoolean closed = new AtomicBoolean();
-    /** Set once an exec could not run (see {@link ReviewRun#checkoutInside}): checkouts then run in a container of their own. */
-    private volatile boolean execCheckoutUnavailable;
+    /** Set once an exec could not run (see {@link ReviewRun}): checkouts then run in a container of their own. */
+    private final AtomicBoolean execUnavailable = new AtomicBoolean();
     /**
      * Docker calls a task runs beside its critical path (the cold review container's create/start during the clone,
      * removals, the pooled container's CPU weight). Threads are made on demand and end after 30 s idle, so an idle
@@ -261,7 +256,7 @@ public final class DockerTaskExecutor implements TaskExecutor {
 
     /** True once an endpoint that cannot exec with stdin made every later checkout run in a container of its own. */
     boolean checkoutFallbackInUse() {
-        return execCheckoutUnavailable;
+        return execUnavailable.get();
     }
 
     /** Pre-warmed containers ready right now. */
@@ -285,7 +280,7 @@ public final class DockerTaskExecutor implements TaskExecutor {
         Instant deadline = started.plus(ctx.timeout());
         String previousMdc = MDC.get("taskId");
         MDC.put("taskId", task.id());
-        ReviewRun run = new ReviewRun(task, ctx, deadline);
+        ReviewRun run = new ReviewRun(engine(), task, ctx, deadline);
         try {
             // 1. prepare the source (trusted)
             ctx.phase(TaskPhase.PREPARING, "preparing the source");
@@ -301,10 +296,10 @@ public final class DockerTaskExecutor implements TaskExecutor {
             // 2. review (untrusted)
             ReviewRun.Step reviewed = run.review(source.lease());
             // 3. judge
-            TaskResult result = reviewed.failure() != null ? reviewed.failure() : judge(task, run.workspace, reviewed.outcome());
+            TaskResult result = reviewed.failure() != null ? reviewed.failure() : judge(task, run.workspace(), reviewed.outcome());
             // 4. report, before the clean-up (HandOver)
             return finish(ctx, started, result, reviewed.outcome() == null ? null : reviewed.outcome().exitCode());
-        } catch (ImageMissing e) {
+        } catch (ReviewRun.ImageMissing e) {
             return finish(ctx, started, imageMissing(e.missing), null);
         } catch (IOException e) {
             return finish(ctx, started, TaskResult.failure(ErrorKind.EXECUTOR_FAILED,
@@ -328,302 +323,10 @@ public final class DockerTaskExecutor implements TaskExecutor {
         }
     }
 
-    /** The executor image is not on the engine (a create answered 404). */
-    private static final class ImageMissing extends RuntimeException {
-        final transient NotFoundException missing;
-
-        ImageMissing(NotFoundException missing) {
-            super(missing.getMessage(), missing, false, false);
-            this.missing = missing;
-        }
-    }
-
-    /**
-     * Step 2, untrusted: the executor image's containers of one task — its review container (pre-warmed, or created for
-     * the task with the cache entry mounted read-only) and, where the review container cannot make the checkout itself,
-     * a checkout container — read the source step 1 prepared and get no secret. Then its clean-up (step 5).
-     */
-    private final class ReviewRun {
-        /** How step 2 ended: a failure, or the review container's outcome to judge (step 3). */
-        record Step(TaskResult failure, ContainerRunner.Outcome outcome) {
-        }
-
-        private final ReviewTask task;
-        private final HandOver ctx;
-        private final Instant deadline;
-        private final CancelSignal cancel;
-        /** This task's running containers: what a workspace over DOCKER_WORKSPACE_LIMIT gets killed. */
-        private final java.util.Set<String> live = java.util.concurrent.ConcurrentHashMap.newKeySet();
-        private RepoCache.Lease lease;
-        private Optional<ContainerPool.Pooled> pooled = Optional.empty();
-        private Path workspace;
-        private String reviewId;
-        private String checkoutId;
-        private DiskWatch.Watch watch;
-        private CompletableFuture<Boolean> checkoutRemoved;
-        private CompletableFuture<Void> promoted;
-
-        ReviewRun(ReviewTask task, HandOver ctx, Instant deadline) {
-            this.task = task;
-            this.ctx = ctx;
-            this.deadline = deadline;
-            this.cancel = ctx.cancel();
-        }
-
-        Step review(RepoCache.Lease source) throws IOException {
-            lease = source;
-            takeContainer();
-            Step failed = checkOut();
-            return failed != null ? failed : runReview();
-        }
-
-        /**
-         * The task's workspace and review container: a pre-warmed one, or (under a runtime that sees outside writes) a
-         * new one started now with the entry mounted, its entrypoint waiting for task.json. Under a sandboxing runtime
-         * the review container is created only once the checkout is done ({@link #runReview}).
-         */
-        private void takeContainer() throws IOException {
-            pooled = pool.take();
-            if (pooled.isPresent()) {
-                workspace = pooled.get().workspace();
-                reviewId = pooled.get().containerId();
-                watch = pooled.get().watch();
-                live.add(reviewId);
-                ctx.log(LogStream.SYSTEM, "using pre-warmed container " + ContainerRunner.shortId(reviewId));
-                // its CPU weight is raised to a task's while the checkout runs
-                String pooledId = reviewId;
-                promoted = CompletableFuture.runAsync(() -> pool.promote(pooledId), async);
-            } else {
-                workspace = workspaces.create(task.id());
-                watch = diskWatch == null ? null : diskWatch.watch(workspace, () -> { });
-            }
-            if (watch != null) {
-                // over the limit: kill every container of the task (checkout, review); the task then ends disk_limit
-                watch.onExceeded(() -> live.forEach(runner::kill));
-            }
-            if (reviewId == null && specs.reviewSeesOutsideWrites()) {
-                reviewId = startReview(workspace, task.id(), lease);
-                live.add(reviewId);
-            }
-        }
-
-        /**
-         * The checkout into /workspace/repo, token-free and without network: by exec in a review container created for
-         * the task (it has the entry mounted); by exec in a pre-warmed one, whose mounts were fixed at its start, from
-         * the commits the runner streams to it ({@link StreamedCheckout}); else in a checkout container (a sandboxed
-         * review container is created after it; a pre-warmed one gets a self-contained copy). Null when it worked.
-         */
-        private Step checkOut() {
-            ContainerRunner.Outcome out = null;
-            boolean inside = false;
-            // a pre-warmed container gets the commits streamed by exec (StreamedCheckout), else a checkout container
-            StreamedCheckout.Result streamed = pooled.isEmpty() || execCheckoutUnavailable ? null : new StreamedCheckout(docker,
-                    runner, config, () -> execCheckoutUnavailable = true).run(reviewId, task, lease, checkout, new LogPump(ctx::log), deadline, cancel);
-            if (streamed != null && streamed.outcome() == null && streamed.failure() != null) {
-                return new Step(streamed.failure(), null);
-            }
-            out = streamed == null ? null : streamed.outcome();
-            inside = out != null;
-            if (pooled.isEmpty() && reviewId != null && !execCheckoutUnavailable) {
-                out = checkoutInside();
-                inside = out != null;
-            }
-            if (out == null) {
-                out = checkoutContainer();
-            }
-            String over = overLimit(watch);
-            if (over != null) {
-                return new Step(TaskResult.failure(ErrorKind.DISK_LIMIT, over + " while cloning; the container was killed"), out);
-            }
-            if (out.end() != ContainerRunner.End.EXITED) {
-                return new Step(interrupted(out, "while cloning"), out);
-            }
-            if (streamed != null && streamed.failure() != null) {
-                return new Step(streamed.failure(), out);
-            }
-            boolean failed = out.exitCode() == null || out.exitCode() != 0;
-            if (failed && inside && !out.oomKilled()) {
-                // a checkout that failed inside a review container that is no longer running: the image's entrypoint
-                // ended before its task (exec answers "cannot exec in a stopped container"), not a checkout failure
-                ExecutorContract.requireWaiting(docker, config.executorImage(), reviewId);
-            }
-            if (!failed) {
-                return null;
-            }
-            if (!out.oomKilled() && out.exitCode() != null) {
-                lease.broken();
-            }
-            String why = out.oomKilled() ? "the checkout ran out of memory (DOCKER_MEMORY_LIMIT)"
-                    : lastLines(out.tail(), task, MESSAGE_TAIL_LINES);
-            return new Step(TaskResult.failure(ErrorKind.CLONE_FAILED, "clone failed: the checkout from the runner's repository "
-                    + "cache failed (exit " + out.exitCode() + "): " + why), out);
-        }
-
-        /**
-         * The checkout by exec in the running review container. Null when the exec never ran: an endpoint that does not
-         * upgrade an exec (some socket proxies answer 200 instead of 101); from then on checkouts get a container of
-         * their own, which needs no exec.
-         */
-        private ContainerRunner.Outcome checkoutInside() {
-            ContainerRunner.Outcome out;
-            try {
-                out = runner.exec(reviewId, config.user(), CachedCheckout.SCRIPT, CachedCheckout.env(task, lease, checkout),
-                        new LogPump(ctx::log), deadline, cancel);
-            } catch (RuntimeException e) {
-                // the exec refused because the container ended (Docker: 409 "container ... is not running"; Podman 4.3:
-                // 500 "can only create exec sessions on running containers"): the image broke the contract
-                ExecutorContract.requireWaiting(docker, config.executorImage(), reviewId);
-                throw e;
-            }
-            if (out.end() == ContainerRunner.End.EXITED && out.exitCode() == null && ExecutorContract.isRunning(docker, reviewId)) {
-                execCheckoutUnavailable = true;
-                LOG.warn("the Docker endpoint at DOCKER_HOST did not run the checkout inside the running review container {} "
-                        + "(an exec ended without an exit code: the endpoint does not upgrade it, as some socket proxies do not); "
-                        + "this and every later task check out in a container of their own", ContainerRunner.shortId(reviewId));
-                return null;
-            }
-            return out;
-        }
-
-        /** The checkout in a checkout container of its own (executor image, network none, default runtime, no secret). */
-        private ContainerRunner.Outcome checkoutContainer() {
-            List<String> env = pooled.isPresent() ? CachedCheckout.selfContainedEnv(task, lease, checkout, config.cloneDepth())
-                    : CachedCheckout.env(task, lease, checkout);
-            try {
-                checkoutId = verifier.create(specs.checkout(docker, workspace, task.id(), env, CachedCheckout.bind(lease)));
-            } catch (NotFoundException e) {
-                throw new ImageMissing(e);
-            }
-            live.add(checkoutId);
-            ContainerRunner.Outcome out = runner.run(checkoutId, false, new LogPump(ctx::log), deadline, cancel);
-            live.remove(checkoutId);
-            String exited = checkoutId;
-            checkoutId = null;
-            checkoutRemoved = CompletableFuture.supplyAsync(() -> runner.remove(exited), async);
-            return out;
-        }
-
-        /** The review: task.json sets the waiting review container going (or a sandboxed one is created now). */
-        private Step runReview() throws IOException {
-            boolean reviewStarted = reviewId != null;
-            if (reviewStarted) {
-                // checked before task.json is written: afterwards a fast review may legitimately have ended
-                ExecutorContract.requireWaiting(docker, config.executorImage(), reviewId);
-            } else {
-                // under a sandboxing runtime the review starts after the checkout with its task file already there:
-                // created here, started once its output is followed
-                workspaces.writeTask(workspace, task.toContainerJson());
-                reviewId = createReview(workspace, task.id(), lease);
-                live.add(reviewId);
-            }
-            ctx.phase(TaskPhase.REVIEWING, "reviewing in container " + ContainerRunner.shortId(reviewId));
-            Path taskDir = workspace;
-            ContainerRunner.Outcome review;
-            try {
-                // the task file sets the started review going: written once its output is followed, so no line is missed
-                review = runner.run(reviewId, reviewStarted, new LogPump(ctx::log), deadline, cancel, null, !reviewStarted ? null : () -> {
-                    try {
-                        workspaces.writeTask(taskDir, task.toContainerJson());
-                    } catch (IOException e) {
-                        throw new UncheckedIOException(e);
-                    }
-                });
-            } catch (UncheckedIOException e) {
-                throw e.getCause();
-            }
-            String over = overLimit(watch);
-            if (over != null) {
-                return new Step(TaskResult.failure(ErrorKind.DISK_LIMIT, over + " during the review; the container was killed"), review);
-            }
-            if (review.end() != ContainerRunner.End.EXITED) {
-                return new Step(interrupted(review, "during the review"), review);
-            }
-            ctx.phase(TaskPhase.SUBMITTING, "review container exited with code " + review.exitCode());
-            return new Step(null, review);
-        }
-
-        /**
-         * Step 5: the task's containers are removed and its workspace deleted side by side (the containers have exited
-         * or been killed; a bind mount does not hold the files), then the cache entry is released. True when all of it
-         * went.
-         */
-        boolean clean() {
-            if (watch != null) {
-                watch.close();
-            }
-            boolean clean = checkoutId == null || runner.remove(checkoutId);
-            String toRemove = reviewId;
-            CompletableFuture<Boolean> reviewRemoved = toRemove == null ? null
-                    : CompletableFuture.supplyAsync(() -> runner.remove(toRemove), async);
-            if (workspace != null && !deleteWorkspace(workspace)) {
-                clean = false;
-                LOG.warn("workspace {} could not be deleted; the reaper will retry at the next start", workspace);
-            }
-            clean &= removed(reviewRemoved);
-            clean &= removed(checkoutRemoved);
-            if (lease != null) {
-                lease.close();
-            }
-            joinQuietly(promoted);
-            return clean;
-        }
-    }
-
-    /**
-     * Creates and starts the review container of a cold task (its entrypoint waits for task.json); its id. Its task is
-     * only a checkout away, so it is asked not to warm up ({@code AI_REVIEW_WARM_UP=false}, docs/executor-contract.md):
-     * sample reviews would take CPU from the checkout and from the review itself.
-     */
-    private String startReview(Path workspace, String taskId, RepoCache.Lease source) {
-        String id = createReview(workspace, taskId, source);
-        try {
-            docker.startContainerCmd(id).exec();
-            return id;
-        } catch (RuntimeException e) {
-            runner.remove(id);
-            throw EngineHints.explain(e, connection.engineLabel());
-        }
-    }
-
-    /**
-     * Creates (does not start) a review container for one task: its entrypoint waits for task.json. The task's cache
-     * entry is mounted read-only: it reads the objects and can change nothing.
-     */
-    private String createReview(Path workspace, String taskId, RepoCache.Lease source) {
-        List<String> env = new java.util.ArrayList<>(ContainerSpecs.reviewEnv());
-        env.add("AI_REVIEW_WARM_UP=false");
-        var cmd = specs.review(docker, workspace, taskId).withEnv(env);
-        List<com.github.dockerjava.api.model.Bind> binds = new java.util.ArrayList<>(List.of(cmd.getHostConfig().getBinds()));
-        binds.add(CachedCheckout.bind(source));
-        cmd.getHostConfig().withBinds(binds);
-        try {
-            return verifier.create(cmd);
-        } catch (NotFoundException e) {
-            throw new ImageMissing(e);
-        }
-    }
-
-    /** Whether a background container removal succeeded (true when there was none). */
-    private static boolean removed(CompletableFuture<Boolean> removal) {
-        if (removal == null) {
-            return true;
-        }
-        try {
-            return removal.join();
-        } catch (CompletionException | java.util.concurrent.CancellationException e) {
-            LOG.debug("background Docker call failed: {}", e.getMessage());
-            return false;
-        }
-    }
-
-    private static void joinQuietly(CompletableFuture<?> f) {
-        if (f != null) {
-            try {
-                f.join();
-            } catch (CompletionException | java.util.concurrent.CancellationException e) {
-                LOG.debug("background Docker call failed: {}", e.getMessage());
-            }
-        }
+    /** What a task's review step uses of this (started) executor. */
+    private ReviewRun.Engine engine() {
+        return new ReviewRun.Engine(config, docker, runner, specs, workspaces, pool, diskWatch, verifier, checkout, async,
+                connection.engineLabel(), execUnavailable, this::deleteWorkspace);
     }
 
     /**
@@ -641,11 +344,11 @@ public final class DockerTaskExecutor implements TaskExecutor {
         if (exit == EXIT_CHECKOUT_UNSEEN) {
             return TaskResult.failure(ErrorKind.EXECUTOR_FAILED, "infrastructure failure, not a review: the review container"
                     + " did not see the checkout the runner made (runtime " + (config.runtime() == null ? "default" : config.runtime())
-                    + "); the task may be retried: " + lastLines(review.tail(), task, MESSAGE_TAIL_LINES));
+                    + "); the task may be retried: " + ReviewRun.lastLines(review.tail(), task, ReviewRun.MESSAGE_TAIL_LINES));
         }
         if (exit != 0) {
             return TaskResult.failure(ErrorKind.EXECUTOR_FAILED, "the review container exited with code " + exit + ": "
-                    + lastLines(review.tail(), task, MESSAGE_TAIL_LINES));
+                    + ReviewRun.lastLines(review.tail(), task, ReviewRun.MESSAGE_TAIL_LINES));
         }
         Workspaces.ResultFile file = workspaces.readResult(workspace);
         if (file.result() == null) {
@@ -653,24 +356,6 @@ public final class DockerTaskExecutor implements TaskExecutor {
             return TaskResult.failure(ErrorKind.EXECUTOR_FAILED, file.problem());
         }
         return file.result();
-    }
-
-    /** Why the workspace is over DOCKER_WORKSPACE_LIMIT (measured once more now), or null. */
-    private static String overLimit(DiskWatch.Watch watch) {
-        return watch == null ? null : watch.check();
-    }
-
-    private static TaskResult interrupted(ContainerRunner.Outcome outcome, String when) {
-        if (outcome.end() == ContainerRunner.End.LOST) {
-            // an infrastructure failure, not the review's doing: runner_shutdown asks the server to retry the task
-            return TaskResult.failure(ErrorKind.RUNNER_SHUTDOWN, outcome.lost() + " " + when
-                    + "; the container was killed (an infrastructure failure: the task may be retried)");
-        }
-        if (outcome.end() == ContainerRunner.End.TIMED_OUT) {
-            return TaskResult.failure(ErrorKind.TIMEOUT, "the task ran out of its wall time " + when + "; the container was killed");
-        }
-        CancelReason reason = outcome.cancelReason() == null ? CancelReason.RUNNER_SHUTDOWN : outcome.cancelReason();
-        return TaskResult.failure(reason.errorKind(), "cancelled " + when + " (" + reason.name().toLowerCase() + ")");
     }
 
     private TaskResult imageMissing(NotFoundException e) {
@@ -688,12 +373,6 @@ public final class DockerTaskExecutor implements TaskExecutor {
             ctx.report(finished);
         }
         return finished;
-    }
-
-    private static String lastLines(List<String> tail, ReviewTask task, int n) {
-        List<String> last = tail.subList(Math.max(0, tail.size() - n), tail.size());
-        String text = String.join("\n", last).strip();
-        return text.isEmpty() ? "(no output)" : SecretMasker.of(task.secrets()).mask(text);
     }
 
     /**
