@@ -47,6 +47,12 @@ public class OfflineCost {
       long p1 = os.getProcessCpuTime();
       System.out.printf("round %d: %.1f MiB, %d files: parse %d ms CPU, rules %d ms CPU, %d findings; process (all threads) %d ms CPU%n", round,
           diff.length() / 1048576.0, files.size(), (c1 - c0) / 1_000_000, (c2 - c1) / 1_000_000, f.size(), (p1 - p0) / 1_000_000);
+      // the whole offline review as the executor runs it: rules, then the selection of the comments and the summary
+      long r0 = mx.getCurrentThreadCpuTime();
+      var result = new OfflineReviewer().review(new ChangeSet(files, "bench"), List.of(), Progress.none());
+      long r1 = mx.getCurrentThreadCpuTime();
+      System.out.printf("round %d: whole review (rules, selection, summary) %d ms CPU, %d comments, result hash %08x%n", round,
+          (r1 - r0) / 1_000_000, result.comments().size(), (result.summary() + result.comments()).hashCode());
     }
   }
 }

@@ -1,5 +1,7 @@
 import dev.aireview.runner.review.*;
 import dev.aireview.runner.review.rules.*;
+import dev.aireview.runner.review.config.RepoConfig;
+import dev.aireview.runner.model.Severity;
 import java.io.*;
 import java.nio.charset.StandardCharsets;
 import java.util.*;
@@ -9,7 +11,7 @@ import java.util.*;
  * the fragments the rules' patterns and prefilters look for, non-ASCII letters that lower-case to ASCII among them, in
  * files whose paths switch the rules' contexts) and the last commits of local clones (git log -p, read in-process):
  *
- *   java -cp target/classes:DEPS bench/OfflineFindings.java [fuzz=200000] [commits=1500] [repo=/path/to/clone ...] > findings.txt
+ *   java -cp target/classes:DEPS bench/OfflineFindings.java [fuzz=200000] [commits=1500] [reviews] [repo=/path/to/clone ...] > findings.txt
  */
 public class OfflineFindings {
   static final String[] FRAGMENTS = {"password", "PASSWORD", "Passwd", "passphrase", "pwd", "secret", "SECRET", "token", "Token", "apiKey",
@@ -67,6 +69,19 @@ public class OfflineFindings {
     List<Finding> all = new ArrayList<>();
     for (Rule rule : OfflineReviewer.defaultRules()) rule.check(files, all);
     for (Finding f : all) out.println(source + "\t" + f.rule() + "\t" + f.path() + ":" + f.line() + "-" + f.endLine() + "\t" + f.severity() + "\t" + f.message());
+    if (!reviews) return;
+    for (RepoConfig config : CONFIGS) { // the whole review (the selection of the comments, the counts, the summary) as a hash
+      var result = new OfflineReviewer().review(new ChangeSet(files, "commit"), List.of(), config, Progress.none());
+      out.println(source + "\treview cap=" + config.commentCap() + " threshold=" + config.severityThreshold() + "\t" + result.comments().size()
+          + " comments\t" + Integer.toHexString((result.summary() + result.comments()).hashCode()));
+    }
+  }
+
+  static boolean reviews;
+  static final List<RepoConfig> CONFIGS = List.of(RepoConfig.DEFAULTS, config(null, 1), config(null, 200), config(Severity.WARNING, 3));
+
+  static RepoConfig config(Severity threshold, int cap) {
+    return new RepoConfig(List.of(), List.of(), List.of(), List.of(), threshold, cap, null, List.of(), true, Set.of());
   }
 
   public static void main(String[] args) throws Exception {
@@ -77,6 +92,7 @@ public class OfflineFindings {
       if (a.startsWith("fuzz=")) fuzz = Integer.parseInt(a.substring(5));
       else if (a.startsWith("commits=")) commits = Integer.parseInt(a.substring(8));
       else if (a.startsWith("repo=")) repos.add(a.substring(5));
+      else if (a.equals("reviews")) reviews = true; // also each diff's whole review under four settings (cap, threshold)
     }
     Random r = new Random(20);
     for (int chunk = 0; chunk * 5000 < fuzz; chunk++) dump("fuzz" + chunk, fuzzDiff(r, 5000), out);

@@ -58,4 +58,23 @@ class CommentPolicyTest {
                 "2 further comment(s) not posted (limit 2 per review, the most severe kept)."), o.notes());
         assertEquals(RepoConfig.DEFAULT_MAX_COMMENTS, RepoConfig.DEFAULTS.commentCap());
     }
+
+    @Test
+    void theMostSevereAreChosenWithoutSortingAllAsAStableSortAndACutWould() {
+        java.util.Random r = new java.util.Random(5);
+        for (int round = 0; round < 200; round++) {
+            List<ReviewComment> in = new java.util.ArrayList<>();
+            int n = r.nextInt(60);
+            for (int i = 0; i < n; i++) { // few paths, lines and severities: many ties, told apart by the message
+                in.add(new ReviewComment("f" + r.nextInt(3), 1 + r.nextInt(5), null, Severity.values()[r.nextInt(Severity.values().length)],
+                        "comment " + i, null));
+            }
+            List<ReviewComment> sorted = new java.util.ArrayList<>(in);
+            sorted.sort(java.util.Comparator.comparing((ReviewComment c) -> -c.severity().ordinal())
+                    .thenComparing(ReviewComment::path).thenComparing(ReviewComment::line));
+            for (int cap : new int[]{0, 1, 2, 7, 50, 200}) {
+                assertEquals(sorted.subList(0, Math.min(cap, n)), CommentPolicy.mostSevere(in, cap), "cap " + cap + " of " + in);
+            }
+        }
+    }
 }

@@ -118,9 +118,12 @@ public final class DebugOutputRule implements Rule {
             if (checks.isEmpty()) {
                 continue;
             }
+            if (!anyMayMatch(f, checks)) {
+                continue; // no added line holds a literal of any check: none can match (the lines are then tested as they are)
+            }
             boolean outputIsThePoint = FileKinds.isTestExampleOrScript(f) || declaresEntryPoint(f);
             int mainBlockFrom = mainBlockStart(f);
-            Map<Integer, String> code = BLOCK_COMMENTS.contains(f.extension()) && anyMayMatch(f, checks)
+            Map<Integer, String> code = BLOCK_COMMENTS.contains(f.extension())
                     ? BlockComments.codeOfAddedLines(f, !f.extension().equals("rs")) : null;
             for (DiffLine l : f.addedLines()) {
                 if (FileKinds.isCommentLine(l.text())) {

@@ -47,10 +47,12 @@ public final class OfflineReviewer {
         for (Rule r : rules) {
             r.check(files, all);
         }
-        all.sort(Comparator.comparing((Finding f) -> -f.severity().ordinal())
-                .thenComparing(Finding::path).thenComparingInt(Finding::line).thenComparing(Finding::rule));
+        all.sort(ORDER);
         return all;
     }
+
+    private static final Comparator<Finding> ORDER = Comparator.comparing((Finding f) -> -f.severity().ordinal())
+            .thenComparing(Finding::path).thenComparingInt(Finding::line).thenComparing(Finding::rule);
 
     public TaskResult review(ChangeSet change, List<String> taskRules, Progress progress) {
         return review(change, taskRules, RepoConfig.DEFAULTS, progress);
@@ -68,7 +70,12 @@ public final class OfflineReviewer {
 
     private TaskResult run(ChangeSet change, List<String> taskRules, RepoConfig config, Progress progress) {
         progress.line("offline review: checking " + change.files().size() + " file(s) with " + rules.size() + " rules");
-        List<Finding> findings = findings(change.files());
+        // Not sorted as a whole: the rules run in the order of their ids, so the comments come ordered by rule (then as
+        // each rule found them), which is how the policy's stable sort breaks ties, as after a full sort by ORDER.
+        List<Finding> findings = new ArrayList<>();
+        for (Rule r : rules.stream().sorted(Comparator.comparing(Rule::id)).toList()) {
+            r.check(change.files(), findings);
+        }
         List<ReviewComment> comments = new ArrayList<>();
         List<Finding> fileLevel = new ArrayList<>();
         for (Finding f : findings) {
@@ -78,6 +85,7 @@ public final class OfflineReviewer {
                 comments.add(f.toComment());
             }
         }
+        fileLevel.sort(ORDER);
         CommentPolicy.Outcome posted = CommentPolicy.apply(comments, config, false);
         progress.line("offline review: " + findings.size() + " finding(s), " + posted.kept().size() + " line comment(s) posted");
         List<String> allRules = new ArrayList<>(taskRules);
