@@ -6,7 +6,13 @@ while [ ! -f "$T" ]; do sleep 0.05; done
 cid=$(sed -n 's#.*/containers/\([0-9a-f]\{64\}\)/.*#\1#p' /proc/self/mountinfo | head -n 1)
 echo "review running in container $cid"
 mode=$(sed -n 's/.*"prompt":"\([^"]*\)".*/\1/p' "$T")
-result() { printf '%s' "$1" > /workspace/result.json.tmp && mv /workspace/result.json.tmp /workspace/result.json; }
+# a result that cannot be written says why on stdout (exit 4), so a failing test shows it in the task's lines
+result() {
+  if ! err=$({ printf '%s' "$1" > /workspace/result.json.tmp && mv /workspace/result.json.tmp /workspace/result.json; } 2>&1); then
+    echo "cannot write the result: $err"
+    exit 4
+  fi
+}
 review() {
   head=$(git -C /workspace/repo rev-parse HEAD 2>/dev/null || echo none)
   depth=$(git -C /workspace/repo rev-list --count HEAD 2>/dev/null || echo 0)
