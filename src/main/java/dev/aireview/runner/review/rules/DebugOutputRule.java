@@ -64,6 +64,7 @@ public final class DebugOutputRule implements Rule {
     private static final List<Check> KOTLIN_CHECKS = List.of(
             new Check(Pattern.compile("^\\s*println\\s*\\("), Severity.WARNING,
                     "Leftover `println(`: use a logger for diagnostic output.", null, "println"));
+    private static final List<Check> KT_CHECKS = concat(JVM_CHECKS, KOTLIN_CHECKS);
     private static final List<Check> PY_CHECKS = List.of(
             new Check(Pattern.compile("\\bbreakpoint\\s*\\(\\s*\\)|\\bi?pdb\\.set_trace\\s*\\(|^\\s*import\\s+i?pdb\\b"),
                     Severity.ERROR, "Debugger breakpoint left in: the program will stop here and wait for input.",
@@ -118,7 +119,8 @@ public final class DebugOutputRule implements Rule {
             if (checks.isEmpty()) {
                 continue;
             }
-            if (!anyMayMatch(f, checks)) {
+            AnyLiteral hints = HINTS.get(checks);
+            if (!anyMayMatch(f, checks, hints)) {
                 continue; // no added line holds a literal of any check: none can match (the lines are then tested as they are)
             }
             boolean outputIsThePoint = FileKinds.isTestExampleOrScript(f) || declaresEntryPoint(f);
@@ -132,6 +134,9 @@ public final class DebugOutputRule implements Rule {
                 String text = code == null ? l.text() : code.getOrDefault(l.newLine(), l.text());
                 if (text.isBlank()) {
                     continue;
+                }
+                if (hints != null && !hints.in(text)) {
+                    continue; // one pass for every check's literals: most lines hold none
                 }
                 boolean intended = outputIsThePoint || mainBlockFrom > 0 && l.newLine() > mainBlockFrom;
                 for (Check c : checks) {
@@ -152,9 +157,33 @@ public final class DebugOutputRule implements Rule {
         }
     }
 
+    /**
+     * The literals of every check of a list, as one prefilter, for lists of two or more literals whose checks all have
+     * hints (a hint-less check's pattern runs on every line; one literal is one {@code contains} anyway).
+     */
+    private static final Map<List<Check>, AnyLiteral> HINTS = hintsByList();
+
+    private static Map<List<Check>, AnyLiteral> hintsByList() {
+        Map<List<Check>, AnyLiteral> m = new java.util.IdentityHashMap<>();
+        for (List<Check> checks : List.of(JS_CHECKS, JVM_CHECKS, KT_CHECKS, PY_CHECKS, GO_CHECKS, PHP_CHECKS, RUBY_CHECKS,
+                RUST_CHECKS, CS_CHECKS)) {
+            String[] literals = checks.stream().flatMap(c -> java.util.Arrays.stream(c.hints())).distinct().toArray(String[]::new);
+            if (checks.stream().allMatch(c -> c.hints().length > 0) && literals.length > 1) {
+                m.put(checks, new AnyLiteral(literals));
+            }
+        }
+        return m;
+    }
+
     /** Some added line holds a literal of some check: only then is the file's code worth separating from its comments. */
-    private static boolean anyMayMatch(FileDiff f, List<Check> checks) {
+    private static boolean anyMayMatch(FileDiff f, List<Check> checks, AnyLiteral hints) {
         for (DiffLine l : f.addedLines()) {
+            if (hints != null) {
+                if (hints.in(l.text())) {
+                    return true;
+                }
+                continue;
+            }
             for (Check c : checks) {
                 if (c.mayMatch(l.text())) {
                     return true;
@@ -200,7 +229,7 @@ public final class DebugOutputRule implements Rule {
             return JS_CHECKS;
         }
         if (JVM.contains(ext)) {
-            return ext.startsWith("kt") ? concat(JVM_CHECKS, KOTLIN_CHECKS) : JVM_CHECKS;
+            return ext.startsWith("kt") ? KT_CHECKS : JVM_CHECKS;
         }
         return BY_EXTENSION.getOrDefault(ext, List.of());
     }
@@ -208,6 +237,6 @@ public final class DebugOutputRule implements Rule {
     private static List<Check> concat(List<Check> a, List<Check> b) {
         List<Check> all = new java.util.ArrayList<>(a);
         all.addAll(b);
-        return all;
+        return List.copyOf(all);
     }
 }

@@ -33,9 +33,11 @@ public final class TodoRule implements Rule {
     /** The end of a comment, cut from the note. */
     private static final Pattern COMMENT_END = Pattern.compile("\\s*(\\*/|-->)\\s*$");
 
+    private static final AnyLiteral MARKERS = new AnyLiteral("TODO", "FIXME", "XXX", "HACK");
+
     /** One of the markers occurs in the line (as any substring): {@link #MARKER} can only match such a line. */
     static boolean mayHoldMarker(String text) {
-        return text.contains("TODO") || text.contains("FIXME") || text.contains("XXX") || text.contains("HACK");
+        return MARKERS.in(text);
     }
 
     private static boolean inComment(String text, int markerAt) {
