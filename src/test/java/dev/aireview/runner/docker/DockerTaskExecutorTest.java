@@ -38,29 +38,24 @@ class DockerTaskExecutorTest {
     private static final String FLOOD_LINE =
             "0123456789 abcdefghijklmnopqrstuvwxyz ABCDEFGHIJKLMNOPQRSTUVWXYZ 0123456789 abcdefghijklmnopqrstuv";
 
+    private ExecutorFixture fixture;
     private GitFixture git;
     private String runner;
     private DockerTaskExecutor executor;
 
     @BeforeAll
     void setUp() throws Exception {
-        DockerTestSupport.buildImage();
-        git = GitFixture.start();
-        runner = DockerTestSupport.runnerName("exec");
-        executor = new DockerTaskExecutor(DockerTestSupport.config(runner, "host", 0));
-        executor.start();
+        fixture = ExecutorFixture.start("exec", 0, c -> c);
+        git = fixture.git;
+        runner = fixture.runner;
+        executor = fixture.executor;
     }
 
     @AfterAll
     void tearDown() throws Exception {
-        if (executor != null) {
-            executor.close();
+        if (fixture != null) {
+            fixture.close();
         }
-        if (git != null) {
-            git.close();
-        }
-        assertEquals(List.of(), DockerTestSupport.leftovers(), "containers, volumes or workspaces left behind");
-        DockerTestSupport.removeRunnerDirs();
     }
 
     private TaskResult run(DockerTaskExecutor ex, ReviewTask task, RecordingContext ctx) {

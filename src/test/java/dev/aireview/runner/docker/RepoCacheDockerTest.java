@@ -32,6 +32,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class RepoCacheDockerTest {
     private static final String TOKEN = "tok_Cache+Secr3t/77";
 
+    private ExecutorFixture fixture;
     private GitFixture git;
     private GitHttpServer http;
     private String runner;
@@ -39,23 +40,21 @@ class RepoCacheDockerTest {
 
     @BeforeAll
     void setUp() throws Exception {
-        DockerTestSupport.buildImage();
-        git = GitFixture.start();
+        fixture = ExecutorFixture.start("cache", 0, c -> c.withRepoCacheLimit(1L << 30));
+        git = fixture.git;
+        runner = fixture.runner;
+        executor = fixture.executor;
         http = GitHttpServer.start(git.root(), TOKEN, true);
-        runner = DockerTestSupport.runnerName("cache");
-        executor = new DockerTaskExecutor(DockerTestSupport.config(runner, "host", 0).withRepoCacheLimit(1L << 30));
-        executor.start();
     }
 
     @AfterAll
     void tearDown() throws Exception {
-        executor.close();
-        http.close();
-        git.close();
-        Path cache = new Workspaces(DockerTestSupport.WORKSPACE_BASE, runner).runnerDir().resolve(Workspaces.REPO_CACHE_DIR);
-        Workspaces.deleteTree(cache);
-        assertEquals(List.of(), DockerTestSupport.leftovers(), "containers, volumes or workspaces left behind");
-        DockerTestSupport.removeRunnerDirs();
+        if (http != null) {
+            http.close();
+        }
+        if (fixture != null) {
+            fixture.close(); // the repository cache goes with the runner directories
+        }
     }
 
     private TaskResult run(ReviewTask task, RecordingContext ctx) {
@@ -96,7 +95,7 @@ class RepoCacheDockerTest {
         assertTrue(fourth.logged("updating the runner's cached repository"), fourth.lines().toString());
 
         // nothing in the cache carries the token; nothing in it is writable by the container user
-        Path cache = new Workspaces(DockerTestSupport.WORKSPACE_BASE, runner).runnerDir().resolve(Workspaces.REPO_CACHE_DIR);
+        Path cache = fixture.cacheDir();
         try (var files = Files.walk(cache)) {
             for (Path f : files.filter(p -> Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)).toList()) {
                 assertFalse(new String(Files.readAllBytes(f), java.nio.charset.StandardCharsets.ISO_8859_1).contains("Secr3t"), f.toString());

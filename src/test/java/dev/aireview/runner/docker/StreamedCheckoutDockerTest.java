@@ -33,27 +33,24 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class StreamedCheckoutDockerTest {
+    private ExecutorFixture fixture;
     private GitFixture git;
     private String runner;
     private DockerTaskExecutor executor;
 
     @BeforeAll
     void setUp() throws Exception {
-        DockerTestSupport.buildImage();
-        git = GitFixture.start();
-        runner = DockerTestSupport.runnerName("streamed");
-        executor = new DockerTaskExecutor(DockerTestSupport.config(runner, "host", 1));
-        executor.start();
+        fixture = ExecutorFixture.start("streamed", 1, c -> c);
+        git = fixture.git;
+        runner = fixture.runner;
+        executor = fixture.executor;
     }
 
     @AfterAll
     void tearDown() throws Exception {
-        if (executor != null) {
-            executor.close();
+        if (fixture != null) {
+            fixture.close();
         }
-        git.close();
-        assertEquals(List.of(), DockerTestSupport.leftovers(), "containers, volumes or workspaces left behind");
-        DockerTestSupport.removeRunnerDirs();
     }
 
     /** The containers of role {@code role} this runner created between {@code since} and now (the engine's events). */
