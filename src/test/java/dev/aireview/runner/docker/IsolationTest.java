@@ -65,7 +65,7 @@ class IsolationTest {
             ex.start();
             RunscAttempt first = runscReview(ex);
             // once in CI (2026-12-07) the sandboxed test script exited 2 after its last line with no result and no
-            // stderr, never seen again in 9 runs here: the runner reported exactly what the container did, so the
+            // stderr, not reproduced in more than ten runs here: the runner reported exactly what the container did, so the
             // review is tried once more; a second failure fails the test
             boolean again = first.result().status() != ResultStatus.COMPLETED && first.containerFailedAlone();
             if (again) {
