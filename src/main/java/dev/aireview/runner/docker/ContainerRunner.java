@@ -285,25 +285,12 @@ final class ContainerRunner {
     }
 
     /**
-     * Runs {@code sh -c script} as {@code user} inside the running container {@code containerId} (a pre-warmed one)
-     * with {@code env} given to that process only, following its output into {@code pump}. At the deadline the
-     * container is killed, on cancel it is stopped; either ends the exec.
-     */
-    Outcome exec(String containerId, String user, String script, List<String> env, LogPump pump, Instant deadline,
-                 CancelSignal cancel) {
-        return exec(containerId, user, script, env, pump, deadline, cancel, (java.io.InputStream) null);
-    }
-
-    /** As above, with {@code stdin} (when not null) written to the process's standard input and then closed. */
-    Outcome exec(String containerId, String user, String script, List<String> env, LogPump pump, Instant deadline,
-                 CancelSignal cancel, byte[] stdin) {
-        return exec(containerId, user, script, env, pump, deadline, cancel, stdin == null ? null : new ByteArrayInputStream(stdin));
-    }
-
-    /**
-     * As above, with {@code stdin} (when not null) copied to the process's standard input by the Docker client's own
-     * thread while the process runs (the engine sees no end of it: the process must know where its input ends). A
-     * failing read of {@code stdin} ends that copy only; the caller ends the process (kills the container).
+     * Runs {@code sh -c script} as {@code user} inside the running container {@code containerId} with {@code env} given
+     * to that process only, following its output into {@code pump}. At the deadline the container is killed, on cancel
+     * it is stopped; either ends the exec. {@code stdin} (when not null) is copied to the process's standard input by
+     * the Docker client's own thread while the process runs (the engine sees no end of it: the process must know where
+     * its input ends). A failing read of {@code stdin} ends that copy only; the caller ends the process (kills the
+     * container).
      */
     Outcome exec(String containerId, String user, String script, List<String> env, LogPump pump, Instant deadline,
                  CancelSignal cancel, java.io.InputStream stdin) {

@@ -60,6 +60,7 @@ final class ReviewRun {
     private final String engineLabel;
     private final AtomicBoolean execUnavailable;
     private final Predicate<Path> deleteWorkspace;
+    private final CheckoutExec checkoutExec;
 
     /** How step 2 ended: a failure, or the review container's outcome to judge (step 3). */
     record Step(TaskResult failure, ContainerRunner.Outcome outcome) {
@@ -94,6 +95,7 @@ final class ReviewRun {
         this.engineLabel = engine.engineLabel();
         this.execUnavailable = engine.execUnavailable();
         this.deleteWorkspace = engine.deleteWorkspace();
+        this.checkoutExec = new CheckoutExec(docker, runner, config, () -> execUnavailable.set(true));
         this.task = task;
         this.ctx = ctx;
         this.deadline = deadline;
@@ -152,8 +154,8 @@ final class ReviewRun {
         ContainerRunner.Outcome out = null;
         boolean inside = false;
         // a pre-warmed container gets the commits streamed by exec (StreamedCheckout), else a checkout container
-        StreamedCheckout.Result streamed = pooled.isEmpty() || execUnavailable.get() ? null : new StreamedCheckout(docker,
-                runner, config, () -> execUnavailable.set(true)).run(reviewId, task, lease, checkout, new LogPump(ctx::log), deadline, cancel);
+        StreamedCheckout.Result streamed = pooled.isEmpty() || execUnavailable.get() ? null : new StreamedCheckout(checkoutExec,
+                runner, config.cloneDepth()).run(reviewId, task, lease, checkout, new LogPump(ctx::log), deadline, cancel);
         if (streamed != null && streamed.outcome() == null && streamed.failure() != null) {
             return new Step(streamed.failure(), null);
         }
@@ -200,24 +202,8 @@ final class ReviewRun {
      * their own, which needs no exec.
      */
     private ContainerRunner.Outcome checkoutInside() {
-        ContainerRunner.Outcome out;
-        try {
-            out = runner.exec(reviewId, config.user(), CachedCheckout.SCRIPT, CachedCheckout.env(task, lease, checkout),
-                    new LogPump(ctx::log), deadline, cancel);
-        } catch (RuntimeException e) {
-            // the exec refused because the container ended (Docker: 409 "container ... is not running"; Podman 4.3:
-            // 500 "can only create exec sessions on running containers"): the image broke the contract
-            ExecutorContract.requireWaiting(docker, config.executorImage(), reviewId);
-            throw e;
-        }
-        if (out.end() == ContainerRunner.End.EXITED && out.exitCode() == null && ExecutorContract.isRunning(docker, reviewId)) {
-            execUnavailable.set(true);
-            LOG.warn("the Docker endpoint at DOCKER_HOST did not run the checkout inside the running review container {} "
-                    + "(an exec ended without an exit code: the endpoint does not upgrade it, as some socket proxies do not); "
-                    + "this and every later task check out in a container of their own", ContainerRunner.shortId(reviewId));
-            return null;
-        }
-        return out;
+        return checkoutExec.run(reviewId, "review container", CachedCheckout.env(task, lease, checkout), new LogPump(ctx::log),
+                deadline, cancel, null);
     }
 
     /** The checkout in a checkout container of its own (executor image, network none, default runtime, no secret). */

@@ -1,7 +1,5 @@
 package dev.aireview.runner.docker;
 
-import com.github.dockerjava.api.DockerClient;
-import dev.aireview.runner.config.DockerConfig;
 import dev.aireview.runner.execution.CancelSignal;
 import dev.aireview.runner.model.ErrorKind;
 import dev.aireview.runner.model.ReviewTask;
@@ -10,8 +8,6 @@ import dev.aireview.runner.observability.SecretMasker;
 import dev.aireview.runner.source.CachedCheckout;
 import dev.aireview.runner.source.PackStream;
 import dev.aireview.runner.source.RepoCache;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.io.FilterInputStream;
 import java.io.IOException;
@@ -31,8 +27,6 @@ import java.time.Instant;
  * container, so its git does not wait for the rest, and the task fails {@code clone_failed} naming git's error.
  */
 final class StreamedCheckout {
-    private static final Logger LOG = LoggerFactory.getLogger(StreamedCheckout.class);
-
     /**
      * How it went: the exec's outcome (null when it did not run: the endpoint cannot exec, or the runner's side failed),
      * and the task's failure when the runner's side failed (the stream could not be read from the cache: the entry is
@@ -41,20 +35,15 @@ final class StreamedCheckout {
     record Result(ContainerRunner.Outcome outcome, TaskResult failure) {
     }
 
+    private final CheckoutExec exec;
     private final ContainerRunner runner;
-    private final DockerClient docker;
-    private final DockerConfig config;
-    private final Runnable execUnavailable;
+    private final int depth;
 
-    /**
-     * @param execUnavailable called when the endpoint did not run the exec (some socket proxies do not upgrade it): this
-     *                        and every later checkout then need a container of their own
-     */
-    StreamedCheckout(DockerClient docker, ContainerRunner runner, DockerConfig config, Runnable execUnavailable) {
-        this.docker = docker;
+    /** @param depth RUNNER_CLONE_DEPTH: how much history the stream carries (0: all the entry holds) */
+    StreamedCheckout(CheckoutExec exec, ContainerRunner runner, int depth) {
+        this.exec = exec;
         this.runner = runner;
-        this.config = config;
-        this.execUnavailable = execUnavailable;
+        this.depth = depth;
     }
 
     /**
@@ -65,7 +54,7 @@ final class StreamedCheckout {
                Instant deadline, CancelSignal cancel) {
         PackStream pack;
         try {
-            pack = lease.selfContainedPack(task.baseSha(), config.cloneDepth(), deadline, cancel);
+            pack = lease.selfContainedPack(task.baseSha(), depth, deadline, cancel);
         } catch (IOException e) {
             return new Result(null, failed(task, lease, e.getMessage()));
         }
@@ -85,20 +74,9 @@ final class StreamedCheckout {
                     }
                 }
             };
-            ContainerRunner.Outcome out;
-            try {
-                out = runner.exec(containerId, config.user(), CachedCheckout.SCRIPT, CachedCheckout.streamedEnv(task, lease, checkout),
-                        pump, deadline, cancel, input);
-            } catch (RuntimeException e) {
-                // the exec refused because the container ended before its task: the image broke the contract
-                ExecutorContract.requireWaiting(docker, config.executorImage(), containerId);
-                throw e;
-            }
-            if (out.end() == ContainerRunner.End.EXITED && out.exitCode() == null && ExecutorContract.isRunning(docker, containerId)) {
-                LOG.warn("the Docker endpoint at DOCKER_HOST did not run the checkout inside the running pre-warmed container {} "
-                        + "(an exec ended without an exit code: the endpoint does not upgrade it, as some socket proxies do not); "
-                        + "this and every later task check out in a container of their own", ContainerRunner.shortId(containerId));
-                execUnavailable.run();
+            ContainerRunner.Outcome out = exec.run(containerId, "pre-warmed container", CachedCheckout.streamedEnv(task, lease, checkout),
+                    pump, deadline, cancel, input);
+            if (out == null) {
                 return new Result(null, null);
             }
             String failure = out.end() == ContainerRunner.End.EXITED ? pack.failure() : null;
