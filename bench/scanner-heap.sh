@@ -9,15 +9,10 @@ OLD_REV=${OLD_REV:-502e19f}
 JACKSON_REV=${JACKSON_REV:-1ba93bd}
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-jv=$(sed -n 's:.*<jackson.version>\(.*\)</jackson.version>.*:\1:p' pom.xml)
-m2=${M2_REPO:-$HOME/.m2/repository}/com/fasterxml/jackson/core
-cp="target/classes:$m2/jackson-core/$jv/jackson-core-$jv.jar:$m2/jackson-databind/$jv/jackson-databind-$jv.jar"
-cp="$cp:$(ls "$m2"/jackson-annotations/"${jv%.*}"*/jackson-annotations-*.jar | head -1)"
+. bench/scanner-lib.sh
 mkdir -p "$out/src" "$out/classes"
-git show "$OLD_REV:src/main/java/dev/aireview/runner/server/TaskListScanner.java" \
-  | sed 's/\bTaskListScanner\b/OldTaskListScanner/g' > "$out/src/OldTaskListScanner.java"
-git show "$JACKSON_REV:src/main/java/dev/aireview/runner/server/TaskListScanner.java" \
-  | sed 's/\bTaskListScanner\b/FirstJacksonTaskListScanner/g' > "$out/src/FirstJacksonTaskListScanner.java"
+scanner_at "$OLD_REV" OldTaskListScanner "$out/src"
+scanner_at "$JACKSON_REV" FirstJacksonTaskListScanner "$out/src"
 javac -nowarn -d "$out/classes" -cp "$cp" "$out"/src/*.java bench/ScannerHeap.java
 flags=(-XX:+UseSerialGC -Xms8m -Xmx128m -Xmn2m -XX:MinHeapFreeRatio=5 -XX:MaxHeapFreeRatio=20 -Xss256k -XX:TieredStopAtLevel=1)
 for cls in OldTaskListScanner FirstJacksonTaskListScanner TaskListScanner; do
