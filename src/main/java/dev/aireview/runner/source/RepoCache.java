@@ -283,7 +283,7 @@ public final class RepoCache {
                     discard(d);
                     total -= sizes.get(d);
                 } catch (UncheckedIOException failed) {
-                    LOG.warn("{}; it is tried again at the next eviction", failed.getMessage() + ": " + failed.getCause());
+                    LOG.warn("{}: {}; it is tried again at the next eviction", failed.getMessage(), failed.getCause());
                 } finally {
                     e.lock.unlock();
                 }
