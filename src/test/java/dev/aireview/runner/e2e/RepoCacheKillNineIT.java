@@ -35,7 +35,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * A runner process killed with SIGKILL while its trusted git is fetching a repository into the cache (issue 19): the
+ * A runner process killed with SIGKILL while its trusted git is fetching a repository into the cache, into a new entry
+ * or into a complete one it updates (issue 19): the
  * repository is served through a {@link HoldingProxy} that holds the fetch after the first 256 KiB of its pack, so the
  * kill lands with git's half-written pack ({@code objects/pack/tmp_pack_*}) and {@code shallow.lock} in the entry, no
  * {@code ai-review-ready} marker, and git still running: an orphaned host {@code git} blocked on the proxy, or the
@@ -112,17 +113,32 @@ class RepoCacheKillNineIT {
         }
     }
 
+    /**
+     * {@code host} and {@code container}: the kill lands in the fetch that creates the entry; {@code host-update}: in the
+     * fetch that updates a complete entry (an earlier task fetched the first commit), whose ready marker is removed
+     * before git writes into it.
+     */
     @ParameterizedTest(name = "RUNNER_REPO_CACHE_GIT={0}")
-    @ValueSource(strings = {"host", "container"})
-    void aRunnerKilledMidFetchRebuildsTheEntryAtItsNextStart(String gitPlace) throws Exception {
+    @ValueSource(strings = {"host", "container", "host-update"})
+    void aRunnerKilledMidFetchRebuildsTheEntryAtItsNextStart(String variant) throws Exception {
+        boolean update = variant.endsWith("-update");
+        String gitPlace = update ? variant.substring(0, variant.indexOf('-')) : variant;
         boolean inContainer = gitPlace.equals("container");
-        String name = DockerTestSupport.runnerName("cachekill-" + gitPlace);
+        String name = DockerTestSupport.runnerName("cachekill-" + variant);
         Map<String, String> env = E2e.env(fixture.server(), name, DockerTestSupport.IMAGE, 1);
         env.put("RUNNER_REPO_CACHE_GIT", gitPlace);
         env.put("RUNNER_GIT_IMAGE", GIT_IMAGE);
         Path cache = new Workspaces(DockerTestSupport.WORKSPACE_BASE, name).runnerDir().resolve(Workspaces.REPO_CACHE_DIR);
 
         E2e.RunnerProcess first = E2e.startOnline(fixture.server(), env, runners);
+        if (update) {
+            // a complete entry first: the commit before the head, named by SHA only, so the head's files are not in it
+            String earlier = fixture.server().enqueue(task(middle, null).build());
+            TaskSnapshot done = fixture.server().awaitTerminal(earlier, Duration.ofSeconds(120));
+            assertEquals("completed", done.resultStatus(), done.errorKind() + " " + done.errorMessage() + "\n" + E2e.logText(done));
+            assertTrue(Files.exists(single(cache).resolve("ai-review-ready")), "the entry is complete before the update");
+            assertFalse(hasCommit(single(cache), head), "the head is not in the entry yet: the next fetch updates it");
+        }
         proxy.arm(HOLD_AFTER);
         String killed = fixture.server().enqueue(task(head, "feature/x").build());
         assertTrue(proxy.awaitHeld(60), "the runner's fetch reached the proxy");
@@ -214,6 +230,16 @@ class RepoCacheKillNineIT {
             List<Path> entries = s.filter(p -> !p.getFileName().toString().startsWith(".")).toList();
             assertEquals(1, entries.size(), entries.toString());
             return entries.get(0);
+        }
+    }
+
+    /** Whether the cache entry holds the commit. */
+    private static boolean hasCommit(Path entry, String sha) throws InterruptedException {
+        try {
+            git(entry, "cat-file", "-e", sha + "^{commit}");
+            return true;
+        } catch (IOException e) {
+            return false;
         }
     }
 
