@@ -188,7 +188,7 @@ public final class ReviewExecution {
             Path dir = resultFile.toAbsolutePath().getParent();
             Path tmp = Files.createTempFile(dir, "." + resultFile.getFileName() + ".", ".tmp");
             try {
-                Files.write(tmp, Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsBytes(result));
+                Files.write(tmp, Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsBytes(result.toJson()));
                 try {
                     Files.move(tmp, resultFile, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
                 } catch (AtomicMoveNotSupportedException e) {

@@ -191,7 +191,7 @@ public final class HttpServerClient implements ServerClient {
     public void result(String runnerId, String taskId, TaskResult result) throws ServerException, InterruptedException {
         ObjectNode body = Json.mapper().createObjectNode();
         body.put("runnerId", runnerId);
-        body.setAll((ObjectNode) Json.mapper().valueToTree(result));
+        body.setAll(result.toJson());
         if (result.error() == null) {
             body.remove("error");
         }
