@@ -22,7 +22,8 @@ public record PathAttributes(State generated, State vendored, boolean binary) {
         };
     }
 
+    /** Equal to {@link #NONE}; compared field by field (a record's own equals is bootstrapped on first use, ~15 ms in the executor). */
     public boolean saysNothing() {
-        return equals(NONE);
+        return generated == State.UNSPECIFIED && vendored == State.UNSPECIFIED && !binary;
     }
 }
