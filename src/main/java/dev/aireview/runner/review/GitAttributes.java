@@ -58,7 +58,7 @@ public final class GitAttributes {
 
     /** The attributes of {@code paths} at {@code commit}; paths about which nothing is said are left out. */
     static Map<String, PathAttributes> read(GitRepo git, String commit, List<String> paths) throws IOException {
-        Path tmp = Files.createTempDirectory("git-attributes");
+        Path tmp = Scratch.directory("git-attributes-");
         try {
             Map<String, String> env = Map.of("GIT_INDEX_FILE", tmp.resolve("index").toString());
             GitRepo.Output tree = git.run(env, null, "read-tree", commit);

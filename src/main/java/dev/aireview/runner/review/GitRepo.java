@@ -97,7 +97,7 @@ public final class GitRepo implements AutoCloseable {
         pb.environment().put("GIT_OPTIONAL_LOCKS", "0");
         pb.environment().put("LC_ALL", "C");
         pb.environment().putAll(env);
-        Path err = Files.createTempFile("git-stderr", ".txt");
+        Path err = Scratch.file("git-stderr-", ".txt");
         long deadline = System.nanoTime() + callDeadline.toNanos();
         Process p = null;
         try {

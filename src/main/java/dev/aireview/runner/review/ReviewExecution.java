@@ -186,7 +186,7 @@ public final class ReviewExecution {
     private int write(Path resultFile, TaskResult result, long started) {
         try {
             Path dir = resultFile.toAbsolutePath().getParent();
-            Path tmp = Files.createTempFile(dir, "." + resultFile.getFileName() + ".", ".tmp");
+            Path tmp = Scratch.file(dir, "." + resultFile.getFileName() + ".", ".tmp");
             try {
                 Files.write(tmp, Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsBytes(result.toJson()));
                 try {

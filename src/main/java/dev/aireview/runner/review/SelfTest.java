@@ -34,7 +34,7 @@ public final class SelfTest {
 
     public static int run(PrintStream out, PrintStream err) {
         try {
-            Path dir = Files.createTempDirectory("ai-review-self-test");
+            Path dir = Scratch.directory("ai-review-self-test-");
             try {
                 Path taskFile = dir.resolve("task.json");
                 Path resultFile = dir.resolve("result.json");

@@ -53,7 +53,7 @@ public final class WarmUp {
     static boolean reviewGitSample(BooleanSupplier stop) {
         Path dir = null;
         try {
-            dir = Files.createTempDirectory("ai-review-warm-up");
+            dir = Scratch.directory("ai-review-warm-up-");
             GitRepo git = new GitRepo(dir);
             String[] identity = {"-c", "user.name=warm-up", "-c", "user.email=warm-up@example.invalid", "-c", "commit.gpgsign=false"};
             if (!git.run("init", "-q").ok()) {
