@@ -19,6 +19,7 @@ final class Scratch {
     private static final AtomicLong NEXT = new AtomicLong(System.nanoTime() & 0xffffff);
     private static final int ATTEMPTS = 1000;
     private static final boolean POSIX = FileSystems.getDefault().supportedFileAttributeViews().contains("posix");
+    private static final String PID = ProcessHandle.current().pid() + "-";
 
     private Scratch() {
     }
@@ -41,11 +42,10 @@ final class Scratch {
     }
 
     private static Path create(Path dir, String prefix, String suffix, boolean directory) throws IOException {
-        String unique = ProcessHandle.current().pid() + "-";
         FileAttribute<?>[] ownerOnly = !POSIX ? new FileAttribute<?>[0]
                 : new FileAttribute<?>[]{PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(directory ? "rwx------" : "rw-------"))};
         for (int i = 0; ; i++) {
-            Path p = dir.resolve(prefix + unique + Long.toString(NEXT.getAndIncrement(), 36) + suffix);
+            Path p = dir.resolve(prefix + PID + Long.toString(NEXT.getAndIncrement(), 36) + suffix);
             try {
                 return directory ? Files.createDirectory(p, ownerOnly) : Files.createFile(p, ownerOnly);
             } catch (FileAlreadyExistsException e) {

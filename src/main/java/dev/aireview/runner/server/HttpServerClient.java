@@ -192,9 +192,6 @@ public final class HttpServerClient implements ServerClient {
         ObjectNode body = Json.mapper().createObjectNode();
         body.put("runnerId", runnerId);
         body.setAll(result.toJson());
-        if (result.error() == null) {
-            body.remove("error");
-        }
         send(ServerCall.RESULT, request(taskPath(taskId, "result"), requestTimeout, true).POST(jsonBody(body)).build());
     }
 
