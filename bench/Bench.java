@@ -271,7 +271,7 @@ public final class Bench {
         env.put("DOCKER_PULL_POLICY", "never");
         env.put("DOCKER_NETWORK_MODE", "host");
         env.put("DOCKER_WORKSPACE_BASE", wsBase.resolve("runners").toString());
-        env.put("LOG_LEVEL", "WARN");
+        env.put("LOG_LEVEL", System.getenv().getOrDefault("BENCH_LOG_LEVEL", "WARN")); // DEBUG: the runner's own steps, in the log
         Process p = pb.start();
         started.add(p);
         server.awaitRunners(rs -> rs.stream().anyMatch(r -> r.name().equals(name) && r.polls() > 0), Duration.ofSeconds(120));

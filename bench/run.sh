@@ -15,6 +15,7 @@
 #                                enqueued at the previous result, the pool not waited for); prints (--rounds N tasks, default 7)
 #   bash bench/run.sh --cold     the same for cold tasks (1 slot, no pool), each followed by a raw pair (the ratio);
 #                                BENCH_TIMELINE_LOGS=true also prints every log line the runner sent, at its time stamp
+#                                BENCH_LOG_LEVEL=DEBUG runs the runners at that log level and keeps their logs in target/bench-logs/
 #   bash bench/run.sh --pickup   2 slots, fast-failing tasks (a missing repository) arriving every 0.4-0.9 s: enqueue ->
 #                                claim, and a failing task's claim -> result against a raw `docker run` of the same
 #                                failing clone; prints (--rounds N: 4N tasks, default 7)
@@ -81,6 +82,8 @@ cleanup() {
   for r in bench-cold bench-pool bench-busy bench-plain bench-cds bench-pickup bench-flood; do
     docker ps -aq --filter "label=ai-review.runner=$r" | xargs -r docker rm -f >/dev/null 2>&1 || true
   done
+  # BENCH_LOG_LEVEL=DEBUG: the runners' logs are kept in target/bench-logs/
+  if [ -n "${BENCH_LOG_LEVEL:-}" ]; then mkdir -p "$ROOT/target/bench-logs" && cp "$WORK"/ws/*.log "$ROOT/target/bench-logs/" 2>/dev/null || true; fi
   rm -rf "$WORK"
 }
 trap cleanup EXIT
