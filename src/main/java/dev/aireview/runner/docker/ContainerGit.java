@@ -49,8 +49,13 @@ public final class ContainerGit implements GitRunner {
     /** The task label of the helper containers (they serve the cache, not one task). */
     public static final String TASK_LABEL = "repo-cache";
     private static final Pattern KEY = Pattern.compile("[A-Z_][A-Z0-9_]*");
-    /** Reads {@code KEY=value} lines from stdin up to an empty line, exports them, then runs git with the arguments. */
-    static final String SCRIPT = "while IFS= read -r l && [ -n \"$l\" ]; do export \"$l\"; done; exec git \"$@\"";
+    /**
+     * Reads {@code KEY=value} lines from stdin up to an empty line and exports them, then reads git's input lines up to
+     * a second empty line, then runs git with the arguments and that input (its standard input ends there: an attached
+     * stdin is not closed when the runner's side of it ends).
+     */
+    static final String SCRIPT = "while IFS= read -r l && [ -n \"$l\" ]; do export \"$l\"; done; "
+            + "i=; while IFS= read -r l && [ -n \"$l\" ]; do i=\"$i$l\n\"; done; printf '%s' \"$i\" | git \"$@\"";
     private static final String TMPFS = "rw,nosuid,nodev,noexec,size=64m";
 
     private final DockerClient docker;
@@ -99,7 +104,8 @@ public final class ContainerGit implements GitRunner {
     }
 
     @Override
-    public Result run(Path dir, String protocol, List<String> args, Map<String, String> env, Instant deadline, CancelSignal cancel) {
+    public Result run(Path dir, String protocol, List<String> args, Map<String, String> env, byte[] stdin, Instant deadline,
+                      CancelSignal cancel) {
         if (cancel.isCancelled()) {
             return new Result(-1, "", false, true);
         }
@@ -110,6 +116,15 @@ public final class ContainerGit implements GitRunner {
                 return new Result(-1, "cannot pass " + e.getKey() + " to the git container (a line break in it)", false, false);
             }
             input.append(e.getKey()).append('=').append(v).append('\n');
+        }
+        input.append('\n');
+        if (stdin != null) {
+            // git's own input: lines up to an empty line (so none of them may be empty)
+            String lines = new String(stdin, StandardCharsets.UTF_8);
+            if (lines.contains("\n\n") || lines.startsWith("\n") || lines.indexOf('\r') >= 0 || lines.indexOf('\0') >= 0) {
+                return new Result(-1, "cannot pass an empty line, a carriage return or a NUL to git in the git container", false, false);
+            }
+            input.append(lines).append(lines.endsWith("\n") ? "" : "\n");
         }
         input.append('\n');
         String owner;

@@ -30,7 +30,15 @@ public interface GitRunner {
      * @param protocol the only transport allowed (http, https, git), or null for a local-only command
      * @param env      extra environment (credentials for the credential helper, the remote URL); secret
      */
-    Result run(Path dir, String protocol, List<String> args, Map<String, String> env, Instant deadline, CancelSignal cancel);
+    default Result run(Path dir, String protocol, List<String> args, Map<String, String> env, Instant deadline, CancelSignal cancel) {
+        return run(dir, protocol, args, env, null, deadline, cancel);
+    }
+
+    /**
+     * The same, with {@code input} (may be null: none) written to git's standard input, which is then closed. Small
+     * inputs only (a few lines: they are written before the output is read to its end).
+     */
+    Result run(Path dir, String protocol, List<String> args, Map<String, String> env, byte[] input, Instant deadline, CancelSignal cancel);
 
     /**
      * Starts {@code git <hardening> <args>} in {@code dir} (a local command: no transport allowed) with its standard

@@ -54,7 +54,8 @@ final class HostGit implements GitRunner {
      * @param env      extra environment (credentials for the credential helper, the remote URL)
      */
     @Override
-    public Result run(Path dir, String protocol, List<String> args, Map<String, String> env, Instant deadline, CancelSignal cancel) {
+    public Result run(Path dir, String protocol, List<String> args, Map<String, String> env, byte[] input, Instant deadline,
+                      CancelSignal cancel) {
         List<String> cmd = new ArrayList<>(GitRunner.hardening(protocol));
         cmd.addAll(args);
         if (cancel.isCancelled()) {
@@ -67,15 +68,17 @@ final class HostGit implements GitRunner {
         } catch (IOException ex) {
             return new Result(-1, "cannot run git: " + ex.getMessage(), false, false);
         }
-        try {
-            p.getOutputStream().close();
-        } catch (IOException ignored) {
-            // nothing to write
-        }
         StringBuilder out = new StringBuilder();
         Thread reader = new Thread(() -> readTail(p.getInputStream(), out), "host-git-output");
         reader.setDaemon(true);
         reader.start();
+        try (var stdin = p.getOutputStream()) {
+            if (input != null) {
+                stdin.write(input);
+            }
+        } catch (IOException ignored) {
+            // git ended without reading it all: its exit code and output say why
+        }
         cancel.onCancel(() -> kill(p));
         boolean timedOut = false;
         try {

@@ -540,16 +540,12 @@ public final class RepoCache {
         private Prepared fetchAll(Entry entry) {
             String branch = task.branch();
             String head = task.headSha();
-            String branchSha = null;
-            if (branch != null && !branch.isEmpty()) {
+            String base = task.baseSha();
+            boolean hasBranch = branch != null && !branch.isEmpty();
+            if (hasBranch) {
                 Prepared failed = fetch("cannot fetch branch " + branch, "+refs/heads/" + branch + ":refs/heads/" + branch);
                 if (failed != null) {
                     return failed;
-                }
-                branchSha = sha("refs/heads/" + branch);
-                if (branchSha == null) {
-                    entryAtFault = true;
-                    return Prepared.failed(ErrorKind.CLONE_FAILED, "branch " + branch + " was fetched but is not in the cache");
                 }
             } else {
                 // the task names a commit only: its access is proven by asking the server for its refs
@@ -558,7 +554,18 @@ public final class RepoCache {
                     return failure(r, "the repository refused or could not be reached");
                 }
             }
-            if (head != null && !head.isEmpty() && !has(head)) {
+            // what the entry now holds of the branch, head and base: one git command, not one per question
+            Known known = lookUp(hasBranch ? "refs/heads/" + branch : null, commit(head), commit(base));
+            String branchSha = null;
+            if (hasBranch) {
+                String ref = "refs/heads/" + branch;
+                branchSha = known.getOr(ref, () -> sha(ref));
+                if (branchSha == null) {
+                    entryAtFault = true;
+                    return Prepared.failed(ErrorKind.CLONE_FAILED, "branch " + branch + " was fetched but is not in the cache");
+                }
+            }
+            if (head != null && !head.isEmpty() && known.getOr(commit(head), () -> has(head) ? head : null) == null) {
                 log.accept("commit " + head + " is not in the fetched history; fetching it by SHA");
                 if (fetch("cannot fetch commit " + head, head) != null || !has(head)) {
                     log.accept("fetching the commit by SHA failed; fetching the full history");
@@ -575,20 +582,49 @@ public final class RepoCache {
                         return Prepared.failed(ErrorKind.CLONE_FAILED, "commit " + head + " not found in the repository");
                     }
                 }
+                known = Known.NONE; // the entry changed: ask again below
             }
-            String target = head != null && !head.isEmpty() ? sha(head + "^{commit}") : branchSha;
+            String target = head != null && !head.isEmpty() ? known.getOr(commit(head), () -> sha(commit(head))) : branchSha;
             if (target == null) {
                 entryAtFault = true;
                 return Prepared.failed(ErrorKind.CLONE_FAILED, "the commit to review is not in the cache");
             }
-            String base = task.baseSha();
-            if (base != null && !base.isEmpty() && !has(base)) {
+            if (base != null && !base.isEmpty() && known.getOr(commit(base), () -> has(base) ? base : null) == null) {
                 log.accept("fetching base commit " + base);
                 if (fetch("base", base) != null) {
                     log.accept("warning: base commit " + base + " could not be fetched");
                 }
             }
             return new Prepared(new Lease(entry, dir, target, branchSha), null, null);
+        }
+
+        /** {@code rev^{commit}}, or null for none. */
+        private static String commit(String rev) {
+            return rev == null || rev.isEmpty() ? null : rev + "^{commit}";
+        }
+
+        /**
+         * What the entry holds of {@code revs} (nulls skipped), by one {@code git cat-file --batch-check}: each one's
+         * object name, or null when it does not resolve. When git's answer cannot be read as one line per question (or a
+         * question holds a line break), {@link Known#NONE}: the caller then asks git one question at a time, as before.
+         */
+        private Known lookUp(String... revs) {
+            List<String> asked = new ArrayList<>();
+            for (String r : revs) {
+                if (r == null) {
+                    continue;
+                }
+                if (r.indexOf('\n') >= 0 || r.indexOf('\r') >= 0 || r.indexOf('\0') >= 0) {
+                    return Known.NONE;
+                }
+                asked.add(r);
+            }
+            if (asked.isEmpty()) {
+                return Known.NONE;
+            }
+            byte[] input = (String.join("\n", asked) + "\n").getBytes(StandardCharsets.UTF_8);
+            GitRunner.Result r = git.run(dir, null, List.of("cat-file", "--batch-check"), Map.of(), input, deadline, cancel);
+            return r.ok() ? Known.parse(asked, r.output()) : Known.NONE;
         }
 
         /** Fetches {@code refspec}s at the task's depth (without it when the server refuses shallow); null when it worked. */
@@ -646,6 +682,47 @@ public final class RepoCache {
             List<String> all = new ArrayList<>(List.of("-c", "credential.helper=" + GitClone.CREDENTIAL_HELPER));
             all.addAll(List.of(args));
             return git.run(dir, protocol, all, env, deadline, cancel);
+        }
+    }
+
+    /**
+     * The answers of one {@code git cat-file --batch-check} (its default format: {@code <name> <type> <size>}, or
+     * {@code <question> missing} / {@code ambiguous}): each question's object name, or null when it does not resolve.
+     * {@link #NONE} knows nothing: every question is then asked on its own.
+     */
+    static final class Known {
+        static final Known NONE = new Known(null);
+        private static final Pattern ANSWER = Pattern.compile("([0-9a-f]{40}|[0-9a-f]{64}) [a-z]+ [0-9]+");
+
+        private final Map<String, String> names;
+
+        private Known(Map<String, String> names) {
+            this.names = names;
+        }
+
+        /** The answers to {@code asked} in {@code output} (one line each, in order); {@link #NONE} when it is not that. */
+        static Known parse(List<String> asked, String output) {
+            String[] lines = output.strip().split("\n");
+            if (lines.length != asked.size()) {
+                return NONE;
+            }
+            Map<String, String> names = new HashMap<>();
+            for (int i = 0; i < lines.length; i++) {
+                String q = asked.get(i);
+                if (lines[i].equals(q + " missing") || lines[i].equals(q + " ambiguous")) {
+                    names.put(q, null);
+                } else if (ANSWER.matcher(lines[i]).matches()) {
+                    names.put(q, lines[i].substring(0, lines[i].indexOf(' ')));
+                } else {
+                    return NONE;
+                }
+            }
+            return new Known(names);
+        }
+
+        /** The object name {@code rev} resolves to (null: it does not); {@code ask}'s answer when it was not among those answered. */
+        String getOr(String rev, java.util.function.Supplier<String> ask) {
+            return names != null && names.containsKey(rev) ? names.get(rev) : ask.get();
         }
     }
 

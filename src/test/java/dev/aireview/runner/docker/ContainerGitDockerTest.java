@@ -101,6 +101,18 @@ class ContainerGitDockerTest {
                 .filter(c -> c.getLabels() != null && ContainerGit.ROLE.equals(c.getLabels().get(Labels.ROLE))).toList();
     }
 
+    /** How many helper containers of this runner the engine created since {@code since} ({@code docker events}). */
+    private int helpersCreatedSince(java.time.Instant since) throws Exception {
+        java.time.Instant until = java.time.Instant.now().plusSeconds(1);
+        Process p = new ProcessBuilder("docker", "events", "--since", since.getEpochSecond() + "." + String.format("%09d", since.getNano()),
+                "--until", until.getEpochSecond() + "." + String.format("%09d", until.getNano()), "--filter", "type=container",
+                "--filter", "event=create", "--filter", "label=" + Labels.RUNNER + "=" + runner,
+                "--filter", "label=" + Labels.ROLE + "=" + ContainerGit.ROLE, "--format", "{{.ID}}").redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0, out);
+        return (int) out.lines().filter(l -> !l.isBlank()).count();
+    }
+
     /** Runs while the helper container's git waits for the server's first answer. */
     private void inspectHelpers() {
         for (Container c : helpers()) {
@@ -166,11 +178,15 @@ class ContainerGitDockerTest {
         Path entry = cacheDir().resolve(dev.aireview.runner.source.RepoCacheAccess.keyOf(url));
         assertTrue(Files.exists(entry.resolve("ai-review-ready")), "the entry is filled and marked ready");
 
+        java.time.Instant beforeSecond = java.time.Instant.now();
         RecordingContext second = new RecordingContext(Duration.ofSeconds(120));
-        TaskResult r2 = executor.execute(DockerTestSupport.task(null, url, "feature/x", git.head(), null, TOKEN), second);
+        TaskResult r2 = executor.execute(DockerTestSupport.task(null, url, "feature/x", git.head(), git.base(), TOKEN), second);
         assertEquals(ResultStatus.COMPLETED, r2.status(), () -> r2 + "\n" + second.lines());
         assertTrue(second.logged("updating the runner's cached repository"), second.lines().toString());
         assertFalse(second.logged("new entry"), second.lines().toString());
+        // a repeat task's helpers: the fetch, then one lookup of the branch tip, head and base (git's input on the
+        // helper's stdin, ended by the entrypoint), not one container per question
+        assertEquals(2, helpersCreatedSince(beforeSecond), "helper containers of a repeat task");
 
         int before = http.seen.size();
         RecordingContext refused = new RecordingContext(Duration.ofSeconds(120));

@@ -65,6 +65,75 @@ class RepoCacheTest {
     }
 
     @Test
+    void aRepeatTaskAsksWhatTheEntryHoldsInOneGitCommand() throws Exception {
+        // each local git command is a helper container on the runner image's path: the branch tip, the head and the base
+        // are looked up by one cat-file --batch-check after the fetch, not by one command each
+        Path home = Files.createTempDirectory("ai-review-git-home");
+        List<List<String>> calls = new CopyOnWriteArrayList<>();
+        GitRunner host = new HostGit(home);
+        GitRunner counting = new GitRunner() {
+            @Override
+            public Result run(Path dir, String protocol, List<String> args, java.util.Map<String, String> env, byte[] input,
+                              Instant deadline, CancelSignal cancel) {
+                calls.add(List.copyOf(args));
+                return host.run(dir, protocol, args, env, input, deadline, cancel);
+            }
+
+            @Override
+            public String describe() {
+                return host.describe();
+            }
+        };
+        try {
+            RepoCache c = new RepoCache(root, 1L << 30, counting);
+            prepare(c, withBase(task(git.url(), "feature/x", git.head()), git.base())).lease().close();
+            calls.clear();
+            RepoCache.Prepared again = prepare(c, withBase(task(git.url(), "feature/x", git.head()), git.base()));
+            assertNotNull(again.lease(), again::failure);
+            assertEquals(git.head(), again.lease().headSha());
+            assertEquals(git.head(), again.lease().branchSha(), "feature/x's tip is the head");
+            List<List<String>> local = calls.stream().filter(a -> !a.contains("fetch") && !a.contains("ls-remote")).toList();
+            assertEquals(List.of(List.of("cat-file", "--batch-check")), local, calls.toString());
+            again.lease().close();
+
+            // a base the entry does not hold is fetched, as before
+            calls.clear();
+            log.clear();
+            String absent = "0123456789abcdef0123456789abcdef01234567";
+            RepoCache.Prepared third = prepare(c, withBase(task(git.url(), "feature/x", git.head()), absent));
+            assertNotNull(third.lease(), third::failure);
+            assertTrue(log.stream().anyMatch(l -> l.contains("fetching base commit " + absent)), log.toString());
+            third.lease().close();
+            c.close();
+        } finally {
+            Workspaces.deleteTree(home);
+        }
+    }
+
+    @Test
+    void readsOneAnswerPerQuestionOrKnowsNothing() {
+        List<String> asked = List.of("refs/heads/main", "abc^{commit}", "def^{commit}");
+        String sha = "0123456789abcdef0123456789abcdef01234567";
+        RepoCache.Known k = RepoCache.Known.parse(asked, sha + " commit 231\nabc^{commit} missing\ndef^{commit} ambiguous\n");
+        assertEquals(sha, k.getOr("refs/heads/main", () -> "asked"));
+        assertNull(k.getOr("abc^{commit}", () -> "asked"), "missing: does not resolve");
+        assertNull(k.getOr("def^{commit}", () -> "asked"), "ambiguous: does not resolve");
+        assertEquals("asked", k.getOr("other", () -> "asked"), "not among the questions: asked on its own");
+        String sha256 = "0123456789abcdef".repeat(4);
+        assertEquals(sha256, RepoCache.Known.parse(List.of("x"), sha256 + " commit 1").getOr("x", () -> "asked"));
+        // anything else is not read as answers: every question is asked on its own
+        for (String odd : List.of(sha + " commit 231\nabc^{commit} missing", "warning: something\n" + sha + " commit 1\nx missing\ny missing",
+                sha + " commit\nabc^{commit} missing\ndef^{commit} missing", "refs/heads/main missing\nabc^{commit} missing\nxyz missing")) {
+            assertEquals("asked", RepoCache.Known.parse(asked, odd).getOr("refs/heads/main", () -> "asked"), odd);
+        }
+    }
+
+    private static ReviewTask withBase(ReviewTask t, String base) {
+        return new ReviewTask(t.id(), t.reviewId(), t.repository(), t.branch(), base, t.headSha(), t.files(), t.ai(), t.rules(),
+                t.prompt(), t.timeoutSeconds(), t.previousHeadSha());
+    }
+
+    @Test
     void keysAUrlWithoutItsCredentialsCaseOfHostOrDotGit() {
         String key = RepoCache.keyOf("https://github.com/o/r.git");
         assertEquals(key, RepoCache.keyOf("https://user:pw@GitHub.com/o/r"));
