@@ -52,10 +52,15 @@ public final class ContainerGit implements GitRunner {
     /**
      * Reads {@code KEY=value} lines from stdin up to an empty line and exports them, then reads git's input lines up to
      * a second empty line, then runs git with the arguments and that input (its standard input ends there: an attached
-     * stdin is not closed when the runner's side of it ends).
+     * stdin is not closed when the runner's side of it ends). With {@code GIT_THEN_MARK} set ({@link #runThenBatchCheck}),
+     * git runs the arguments without input and, when that succeeded, prints the mark and runs {@code GIT_THEN} (the
+     * hardened {@code cat-file --batch-check}: plain words, no globbing) with the input. One stream (stderr joins
+     * stdout), so the mark splits the two outputs in order.
      */
-    static final String SCRIPT = "while IFS= read -r l && [ -n \"$l\" ]; do export \"$l\"; done; "
-            + "i=; while IFS= read -r l && [ -n \"$l\" ]; do i=\"$i$l\n\"; done; printf '%s' \"$i\" | git \"$@\"";
+    static final String SCRIPT = "exec 2>&1; set -f; while IFS= read -r l && [ -n \"$l\" ]; do export \"$l\"; done; "
+            + "i=; while IFS= read -r l && [ -n \"$l\" ]; do i=\"$i$l\n\"; done; "
+            + "if [ -z \"${GIT_THEN_MARK:-}\" ]; then printf '%s' \"$i\" | git \"$@\"; exit; fi; "
+            + "git \"$@\" </dev/null || exit; echo \"$GIT_THEN_MARK\"; printf '%s' \"$i\" | git $GIT_THEN";
     private static final String TMPFS = "rw,nosuid,nodev,noexec,size=64m";
 
     private final DockerClient docker;
@@ -101,6 +106,28 @@ public final class ContainerGit implements GitRunner {
         }
         String mode = config.cloneNetworkMode();
         return mode == null || mode.isBlank() ? "bridge" : mode.trim();
+    }
+
+    /** The fetch and the lookup in one helper container (see {@link #SCRIPT}): a container run less per task. */
+    @Override
+    public Both runThenBatchCheck(Path dir, String protocol, List<String> args, Map<String, String> env, byte[] input,
+                                  Instant deadline, CancelSignal cancel) {
+        String mark = "ai-review-then-" + java.util.UUID.randomUUID();
+        Map<String, String> withThen = new java.util.LinkedHashMap<>(env);
+        List<String> then = new ArrayList<>(GitRunner.hardening(null));
+        then.remove(0); // "git": the script runs it
+        then.addAll(GitRunner.BATCH_CHECK);
+        withThen.put("GIT_THEN", String.join(" ", then));
+        withThen.put("GIT_THEN_MARK", mark);
+        Result r = run(dir, protocol, args, withThen, input, deadline, cancel);
+        List<String> lines = r.output().lines().toList();
+        int at = lines.indexOf(mark);
+        if (at < 0) {
+            return new Both(r, null); // the first command did not succeed: the mark was never printed
+        }
+        String before = String.join("\n", lines.subList(0, at)).strip();
+        String after = String.join("\n", lines.subList(at + 1, lines.size())).strip();
+        return new Both(new Result(0, before, false, false), new Result(r.exit(), after, r.timedOut(), r.cancelled()));
     }
 
     @Override

@@ -40,6 +40,27 @@ public interface GitRunner {
      */
     Result run(Path dir, String protocol, List<String> args, Map<String, String> env, byte[] input, Instant deadline, CancelSignal cancel);
 
+    /** Two runs, one after the other: the second ({@code then}) is null when the first did not succeed. */
+    record Both(Result first, Result then) {
+    }
+
+    /**
+     * {@link #run} {@code args} (with {@code env}, no input), then, when it succeeded, the local command
+     * {@code git cat-file --batch-check} with {@code input}: a fetch and the lookup of what it brought. The helper
+     * container's git runs both in one container.
+     */
+    default Both runThenBatchCheck(Path dir, String protocol, List<String> args, Map<String, String> env, byte[] input,
+                                   Instant deadline, CancelSignal cancel) {
+        Result first = run(dir, protocol, args, env, null, deadline, cancel);
+        if (!first.ok()) {
+            return new Both(first, null);
+        }
+        return new Both(first, run(dir, null, BATCH_CHECK, Map.of(), input, deadline, cancel));
+    }
+
+    /** The lookup {@link #runThenBatchCheck} runs second. */
+    List<String> BATCH_CHECK = List.of("cat-file", "--batch-check");
+
     /**
      * Starts {@code git <hardening> <args>} in {@code dir} (a local command: no transport allowed) with its standard
      * streams open to the caller, who must end it ({@link Process#destroyForcibly}); null when this git cannot hand

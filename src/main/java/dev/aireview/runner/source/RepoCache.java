@@ -542,10 +542,20 @@ public final class RepoCache {
             String head = task.headSha();
             String base = task.baseSha();
             boolean hasBranch = branch != null && !branch.isEmpty();
+            // what the entry holds of the branch, head and base once fetched: one git command, not one per question
+            List<String> questions = questions(hasBranch ? "refs/heads/" + branch : null, commit(head), commit(base));
+            Known known = Known.NONE;
             if (hasBranch) {
-                Prepared failed = fetch("cannot fetch branch " + branch, "+refs/heads/" + branch + ":refs/heads/" + branch);
-                if (failed != null) {
-                    return failed;
+                String refspec = "+refs/heads/" + branch + ":refs/heads/" + branch;
+                GitRunner.Both both = questions == null ? null
+                        : git.runThenBatchCheck(dir, protocol, remoteArgs(fetchArgs(refspec)), env, input(questions), deadline, cancel);
+                if (both != null && both.first().ok()) {
+                    known = both.then() != null && both.then().ok() ? Known.parse(questions, both.then().output()) : Known.NONE;
+                } else {
+                    Prepared failed = fetch("cannot fetch branch " + branch, both == null ? null : both.first(), refspec);
+                    if (failed != null) {
+                        return failed;
+                    }
                 }
             } else {
                 // the task names a commit only: its access is proven by asking the server for its refs
@@ -554,8 +564,9 @@ public final class RepoCache {
                     return failure(r, "the repository refused or could not be reached");
                 }
             }
-            // what the entry now holds of the branch, head and base: one git command, not one per question
-            Known known = lookUp(hasBranch ? "refs/heads/" + branch : null, commit(head), commit(base));
+            if (known == Known.NONE) {
+                known = lookUp(questions);
+            }
             String branchSha = null;
             if (hasBranch) {
                 String ref = "refs/heads/" + branch;
@@ -603,33 +614,46 @@ public final class RepoCache {
             return rev == null || rev.isEmpty() ? null : rev + "^{commit}";
         }
 
-        /**
-         * What the entry holds of {@code revs} (nulls skipped), by one {@code git cat-file --batch-check}: each one's
-         * object name, or null when it does not resolve. When git's answer cannot be read as one line per question (or a
-         * question holds a line break), {@link Known#NONE}: the caller then asks git one question at a time, as before.
-         */
-        private Known lookUp(String... revs) {
+        /** {@code revs} without the nulls, as questions for {@link #lookUp}; null when there is none or one holds a line break. */
+        private static List<String> questions(String... revs) {
             List<String> asked = new ArrayList<>();
             for (String r : revs) {
                 if (r == null) {
                     continue;
                 }
-                if (r.indexOf('\n') >= 0 || r.indexOf('\r') >= 0 || r.indexOf('\0') >= 0) {
-                    return Known.NONE;
+                if (r.isEmpty() || r.indexOf('\n') >= 0 || r.indexOf('\r') >= 0 || r.indexOf('\0') >= 0) {
+                    return null;
                 }
                 asked.add(r);
             }
-            if (asked.isEmpty()) {
+            return asked.isEmpty() ? null : asked;
+        }
+
+        private static byte[] input(List<String> questions) {
+            return (String.join("\n", questions) + "\n").getBytes(StandardCharsets.UTF_8);
+        }
+
+        /**
+         * What the entry holds of {@code questions} (may be null), by one {@code git cat-file --batch-check}: each one's
+         * object name, or null when it does not resolve. When git's answer cannot be read as one line per question (or
+         * there is no question), {@link Known#NONE}: the caller then asks git one question at a time, as before.
+         */
+        private Known lookUp(List<String> questions) {
+            if (questions == null) {
                 return Known.NONE;
             }
-            byte[] input = (String.join("\n", asked) + "\n").getBytes(StandardCharsets.UTF_8);
-            GitRunner.Result r = git.run(dir, null, List.of("cat-file", "--batch-check"), Map.of(), input, deadline, cancel);
-            return r.ok() ? Known.parse(asked, r.output()) : Known.NONE;
+            GitRunner.Result r = git.run(dir, null, GitRunner.BATCH_CHECK, Map.of(), input(questions), deadline, cancel);
+            return r.ok() ? Known.parse(questions, r.output()) : Known.NONE;
         }
 
         /** Fetches {@code refspec}s at the task's depth (without it when the server refuses shallow); null when it worked. */
         private Prepared fetch(String what, String... refspecs) {
-            GitRunner.Result r = remote(fetchArgs(refspecs));
+            return fetch(what, null, refspecs);
+        }
+
+        /** The same, {@code tried} (may be null) being the first attempt's result. */
+        private Prepared fetch(String what, GitRunner.Result tried, String... refspecs) {
+            GitRunner.Result r = tried != null ? tried : remote(fetchArgs(refspecs));
             if (!r.ok() && !depthArgs.isEmpty() && !r.timedOut() && !r.cancelled() && r.output().toLowerCase(Locale.ROOT).contains("shallow")) {
                 log.accept("the server does not support shallow fetches; fetching without --depth");
                 depthArgs = List.of();
@@ -679,9 +703,14 @@ public final class RepoCache {
         }
 
         private GitRunner.Result remote(String... args) {
+            return git.run(dir, protocol, remoteArgs(args), env, deadline, cancel);
+        }
+
+        /** {@code args} of a command that talks to the remote: with the credential helper that answers with the task's token. */
+        private static List<String> remoteArgs(String... args) {
             List<String> all = new ArrayList<>(List.of("-c", "credential.helper=" + GitClone.CREDENTIAL_HELPER));
             all.addAll(List.of(args));
-            return git.run(dir, protocol, all, env, deadline, cancel);
+            return all;
         }
     }
 

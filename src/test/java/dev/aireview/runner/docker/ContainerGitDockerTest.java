@@ -184,9 +184,9 @@ class ContainerGitDockerTest {
         assertEquals(ResultStatus.COMPLETED, r2.status(), () -> r2 + "\n" + second.lines());
         assertTrue(second.logged("updating the runner's cached repository"), second.lines().toString());
         assertFalse(second.logged("new entry"), second.lines().toString());
-        // a repeat task's helpers: the fetch, then one lookup of the branch tip, head and base (git's input on the
-        // helper's stdin, ended by the entrypoint), not one container per question
-        assertEquals(2, helpersCreatedSince(beforeSecond), "helper containers of a repeat task");
+        // a repeat task's helper: the fetch, then, in the same container, one lookup of the branch tip, head and base
+        // (git's input on the helper's stdin, ended by the entrypoint), not one container per question
+        assertEquals(1, helpersCreatedSince(beforeSecond), "helper containers of a repeat task");
 
         int before = http.seen.size();
         RecordingContext refused = new RecordingContext(Duration.ofSeconds(120));
