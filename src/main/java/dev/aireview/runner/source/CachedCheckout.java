@@ -88,10 +88,12 @@ public final class CachedCheckout {
             "if [ \"${GIT_CHECKOUT:-full}\" = changed ]; then",
             "  if [ -z \"${GIT_BASE_SHA:-}\" ]; then",
             "    echo 'changed-files checkout: the task has no base commit; checking out every file'",
-            "  elif ! git rev-parse -q --verify \"$GIT_BASE_SHA^{commit}\" >/dev/null; then",
+            // merge-base first: it answers for a base that is there (one process); only when it cannot is the base looked for
+            "  elif ! base=$(git merge-base \"$GIT_BASE_SHA\" \"$GIT_HEAD_SHA\" 2>/dev/null) && ! { git rev-parse -q --verify"
+                    + " \"$GIT_BASE_SHA^{commit}\" >/dev/null && base=$GIT_BASE_SHA; }; then",
+            "    base=",
             "    echo \"changed-files checkout: base $GIT_BASE_SHA is not in the cache; checking out every file\"",
             "  else",
-            "    base=$(git merge-base \"$GIT_BASE_SHA\" \"$GIT_HEAD_SHA\" 2>/dev/null) || base=$GIT_BASE_SHA",
             "    git diff --name-only -z --no-renames --diff-filter=d \"$base\" \"$GIT_HEAD_SHA\" -- > .git/ai-review-changed || die 'cannot list the changed files'",
             "    n=$(tr -cd '\\000' < .git/ai-review-changed | wc -c)",
             "    if [ \"$n\" -gt \"${GIT_SPARSE_MAX:-" + SPARSE_MAX_FILES + "}\" ]; then",
@@ -108,12 +110,12 @@ public final class CachedCheckout {
             "  git update-index -z --no-skip-worktree --stdin < .git/ai-review-changed || die 'cannot unmark the changed files'",
             "  git checkout-index -z --stdin < .git/ai-review-changed || die 'cannot check out the changed files'",
             "  rm -f .git/ai-review-all .git/ai-review-changed",
-            "  echo \"checked out $n changed file(s) of $(git rev-parse HEAD) from the runner's repository cache"
+            "  echo \"checked out $n changed file(s) of $GIT_HEAD_SHA from the runner's repository cache"
                     + " (changed files only: the other files of head are in the index, marked skip-worktree)\"",
             "else",
             "  rm -f .git/ai-review-changed",
             "  git -c advice.detachedHead=false checkout -q --detach \"$GIT_HEAD_SHA\" || die \"cannot check out $GIT_HEAD_SHA\"",
-            "  echo \"checked out $(git rev-parse HEAD) from the runner's repository cache\"",
+            "  echo \"checked out $GIT_HEAD_SHA from the runner's repository cache\"",
             "fi",
             "");
 

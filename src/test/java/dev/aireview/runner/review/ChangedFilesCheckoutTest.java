@@ -145,6 +145,20 @@ class ChangedFilesCheckoutTest {
     }
 
     @Test
+    void aBaseWithNoCommonAncestorIsDiffedAsItIs() throws Exception {
+        // merge-base finds nothing (an unrelated root commit, as a shallow history can also make it): the base itself is
+        // the other side of the diff, so every file of head is a changed file
+        String orphan = sh(cache, "git -c user.name=f -c user.email=f@x commit-tree $(git hash-object -t tree -w --stdin < /dev/null) -m orphan").strip();
+        String log = checkout("changed", orphan, CachedCheckout.SPARSE_MAX_FILES);
+        Set<String> all = new TreeSet<>(CHANGED);
+        all.addAll(Set.of(".gitattributes", "README.md", "docs/keep.txt", "lib/m2.js", "lib/m3.js", "lib/m4.js", "lib/m5.js",
+                "lib/m6.js", "lib/m7.js", "lib/m8.js"));
+        assertTrue(log.contains("checked out " + all.size() + " changed file(s) of " + head), log);
+        assertEquals(all, worktree());
+        assertNull(CheckoutCheck.problem(repo));
+    }
+
+    @Test
     void onlyTheLabelValueChangedAsksForAChangedFilesCheckout() {
         assertEquals(CachedCheckout.Checkout.CHANGED, CachedCheckout.checkoutOf(Map.of("ai-review.checkout", "changed")));
         assertEquals(CachedCheckout.Checkout.FULL, CachedCheckout.checkoutOf(Map.of("ai-review.checkout", "full")));
