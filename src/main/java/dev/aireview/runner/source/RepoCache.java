@@ -545,11 +545,13 @@ public final class RepoCache {
             // what the entry holds of the branch, head and base once fetched: one git command, not one per question
             List<String> questions = questions(hasBranch ? "refs/heads/" + branch : null, commit(head), commit(base));
             Known known = Known.NONE;
+            boolean looked = false; // the lookup ran with the fetch (its answer may still be unreadable: then one at a time)
             if (hasBranch) {
                 String refspec = "+refs/heads/" + branch + ":refs/heads/" + branch;
                 GitRunner.Both both = questions == null ? null
                         : git.runThenBatchCheck(dir, protocol, remoteArgs(fetchArgs(refspec)), env, input(questions), deadline, cancel);
                 if (both != null && both.first().ok()) {
+                    looked = true;
                     known = both.then() != null && both.then().ok() ? Known.parse(questions, both.then().output()) : Known.NONE;
                 } else {
                     Prepared failed = fetch("cannot fetch branch " + branch, both == null ? null : both.first(), refspec);
@@ -564,7 +566,7 @@ public final class RepoCache {
                     return failure(r, "the repository refused or could not be reached");
                 }
             }
-            if (known == Known.NONE) {
+            if (!looked) {
                 known = lookUp(questions);
             }
             String branchSha = null;
