@@ -114,10 +114,7 @@ public final class ContainerGit implements GitRunner {
                                   Instant deadline, CancelSignal cancel) {
         String mark = "ai-review-then-" + java.util.UUID.randomUUID();
         Map<String, String> withThen = new java.util.LinkedHashMap<>(env);
-        List<String> then = new ArrayList<>(GitRunner.hardening(null));
-        then.remove(0); // "git": the script runs it
-        then.addAll(GitRunner.BATCH_CHECK);
-        withThen.put("GIT_THEN", String.join(" ", then));
+        withThen.put("GIT_THEN", String.join(" ", afterGit(null, GitRunner.BATCH_CHECK)));
         withThen.put("GIT_THEN_MARK", mark);
         Result r = run(dir, protocol, args, withThen, input, deadline, cancel);
         List<String> lines = r.output().lines().toList();
@@ -128,6 +125,14 @@ public final class ContainerGit implements GitRunner {
         String before = String.join("\n", lines.subList(0, at)).strip();
         String after = String.join("\n", lines.subList(at + 1, lines.size())).strip();
         return new Both(new Result(0, before, false, false), new Result(r.exit(), after, r.timedOut(), r.cancelled()));
+    }
+
+    /** The hardened git command line of {@code args} without its leading {@code git}: the entrypoint runs git. */
+    private static List<String> afterGit(String protocol, List<String> args) {
+        List<String> cmd = new ArrayList<>(GitRunner.hardening(protocol));
+        cmd.remove(0);
+        cmd.addAll(args);
+        return cmd;
     }
 
     @Override
@@ -161,9 +166,7 @@ public final class ContainerGit implements GitRunner {
         } catch (IOException | UnsupportedOperationException e) {
             return new Result(-1, "cannot read the owner of " + dir + ": " + e, false, false);
         }
-        List<String> cmd = new ArrayList<>(GitRunner.hardening(protocol));
-        cmd.remove(0); // "git": the entrypoint runs it
-        cmd.addAll(args);
+        List<String> cmd = afterGit(protocol, args);
         String path = dir.toAbsolutePath().toString();
         List<String> fixedEnv = new ArrayList<>(List.of("PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/tmp", "XDG_CONFIG_HOME=/tmp"));
         GitRunner.baseEnv(protocol).forEach((k, v) -> fixedEnv.add(k + "=" + v));
