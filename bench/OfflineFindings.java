@@ -67,7 +67,7 @@ public class OfflineFindings {
   static void dump(String source, String diff, PrintStream out) {
     List<FileDiff> files = UnifiedDiffParser.parse(diff);
     List<Finding> all = new ArrayList<>();
-    for (Rule rule : OfflineReviewer.defaultRules()) rule.check(files, all);
+    for (Rule rule : OfflineReviewer.defaultRules()) rule.check(files, all::add);
     for (Finding f : all) out.println(source + "\t" + f.rule() + "\t" + f.path() + ":" + f.line() + "-" + f.endLine() + "\t" + f.severity() + "\t" + f.message());
     if (!reviews) return;
     for (RepoConfig config : CONFIGS) { // the whole review (the selection of the comments, the counts, the summary) as a hash

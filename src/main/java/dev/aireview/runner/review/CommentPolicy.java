@@ -59,22 +59,22 @@ public final class CommentPolicy {
 
     /** @param mergeNearDuplicates false for the offline rules' findings */
     public static Outcome apply(List<ReviewComment> comments, RepoConfig config, boolean mergeNearDuplicates) {
+        if (!mergeNearDuplicates) { // the offline rules' findings: every one is distinct, so only the cap decides
+            MostSevere selection = new MostSevere(config);
+            comments.forEach(selection::offer);
+            return selection.outcome();
+        }
         Severity threshold = config.severityThreshold();
         List<ReviewComment> sorted = new ArrayList<>();
         int below = 0;
         for (ReviewComment c : comments) {
-            if (threshold != null && c.severity().ordinal() < threshold.ordinal()) {
+            if (below(c, threshold)) {
                 below++;
             } else {
                 sorted.add(c);
             }
         }
         int cap = config.commentCap();
-        if (!mergeNearDuplicates) { // the offline rules' findings: every one is distinct, so only the cap decides
-            List<ReviewComment> kept = mostSevere(sorted, cap);
-            kept.sort(Comparator.comparing(ReviewComment::path).thenComparing(ReviewComment::line));
-            return new Outcome(kept, below, threshold, 0, sorted.size() - kept.size(), cap);
-        }
         sorted.sort(ORDER);
         List<ReviewComment> distinct = new ArrayList<>();
         int merged = mergeNearDuplicates(sorted, distinct);
@@ -120,34 +120,77 @@ public final class CommentPolicy {
     private static final Comparator<ReviewComment> ORDER = Comparator.comparing((ReviewComment c) -> -c.severity().ordinal())
             .thenComparing(ReviewComment::path).thenComparing(ReviewComment::line);
 
-    /**
-     * The first {@code cap} of {@code comments} in {@link #ORDER} (ties: the earlier first), in that order: what a stable
-     * sort and a cut would keep, without sorting the comments that are not kept (a 40 MiB diff gives 157 000 findings,
-     * of which at most 200 are posted).
-     */
+    private static boolean below(ReviewComment c, Severity threshold) {
+        return threshold != null && c.severity().ordinal() < threshold.ordinal();
+    }
+
+    /** The first {@code cap} of {@code comments} in {@link #ORDER} (ties: the earlier first), in that order. */
     static List<ReviewComment> mostSevere(List<ReviewComment> comments, int cap) {
-        if (cap <= 0) {
-            return new ArrayList<>();
+        MostSevere selection = new MostSevere(null, cap);
+        comments.forEach(selection::offer);
+        return selection.inOrder();
+    }
+
+    /**
+     * The policy for the offline rules' findings, one comment at a time: the threshold, then the cap, keeping the first
+     * {@code cap} in {@link #ORDER} (ties: the one offered first), which is what a stable sort and a cut would keep.
+     * Only the comments kept so far are held: a 40 MiB diff gives 125 000 findings, of which at most 200 are posted,
+     * and holding all of them made the review's garbage collections copy them again and again.
+     */
+    public static final class MostSevere {
+
+        private record Offered(ReviewComment comment, long seq) {
         }
-        // a heap of the indices kept so far, the last in ORDER on top
-        Comparator<Integer> byOrder = (a, b) -> {
-            int c = ORDER.compare(comments.get(a), comments.get(b));
-            return c != 0 ? c : Integer.compare(a, b);
-        };
-        java.util.PriorityQueue<Integer> heap = new java.util.PriorityQueue<>(Math.min(cap, comments.size()) + 1, byOrder.reversed());
-        for (int i = 0; i < comments.size(); i++) {
+
+        private static final Comparator<Offered> BY_ORDER = Comparator.comparing(Offered::comment, ORDER)
+                .thenComparingLong(Offered::seq);
+
+        private final Severity threshold;
+        private final int cap;
+        /** the comments kept so far, the last in order on top */
+        private final java.util.PriorityQueue<Offered> heap;
+        private long offered;
+        private int below;
+
+        public MostSevere(RepoConfig config) {
+            this(config.severityThreshold(), config.commentCap());
+        }
+
+        MostSevere(Severity threshold, int cap) {
+            this.threshold = threshold;
+            this.cap = Math.max(0, cap);
+            this.heap = new java.util.PriorityQueue<>(Math.min(this.cap, 1024) + 1, BY_ORDER.reversed());
+        }
+
+        public void offer(ReviewComment c) {
+            if (below(c, threshold)) {
+                below++;
+                return;
+            }
+            Offered o = new Offered(c, offered++);
             if (heap.size() < cap) {
-                heap.add(i);
-            } else if (byOrder.compare(i, heap.peek()) < 0) {
+                heap.add(o);
+            } else if (cap > 0 && BY_ORDER.compare(o, heap.peek()) < 0) {
                 heap.poll();
-                heap.add(i);
+                heap.add(o);
             }
         }
-        List<Integer> at = new ArrayList<>(heap);
-        at.sort(byOrder);
-        List<ReviewComment> kept = new ArrayList<>(at.size());
-        at.forEach(i -> kept.add(comments.get(i)));
-        return kept;
+
+        /** The comments kept, in {@link #ORDER}. */
+        List<ReviewComment> inOrder() {
+            List<Offered> at = new ArrayList<>(heap);
+            at.sort(BY_ORDER);
+            List<ReviewComment> kept = new ArrayList<>(at.size());
+            at.forEach(o -> kept.add(o.comment()));
+            return kept;
+        }
+
+        /** The comments to post (in file and line order) and how many were not. */
+        public Outcome outcome() {
+            List<ReviewComment> kept = inOrder();
+            kept.sort(Comparator.comparing(ReviewComment::path).thenComparing(ReviewComment::line));
+            return new Outcome(kept, below, threshold, 0, (int) (offered - kept.size()), cap);
+        }
     }
 
     static boolean nearDuplicate(ReviewComment a, Set<String> aw, ReviewComment b, Set<String> bw) {

@@ -5,6 +5,7 @@ import dev.aireview.runner.review.DiffLine;
 import dev.aireview.runner.review.FileDiff;
 
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.regex.Pattern;
 
 /**
@@ -27,7 +28,7 @@ public final class ConflictMarkerRule implements Rule {
     }
 
     @Override
-    public void check(List<FileDiff> files, List<Finding> out) {
+    public void check(List<FileDiff> files, Consumer<Finding> out) {
         for (FileDiff f : files) {
             if (f.binary()) {
                 continue;
@@ -37,16 +38,16 @@ public final class ConflictMarkerRule implements Rule {
                 String t = l.text();
                 if (t.startsWith("<<<<<<<") && OPEN.matcher(t).matches()) {
                     if (open != null) {
-                        out.add(finding(f, open, null));
+                        out.accept(finding(f, open, null));
                     }
                     open = l.newLine();
                 } else if (t.startsWith(">>>>>>>") && CLOSE.matcher(t).matches()) {
-                    out.add(finding(f, open == null ? l.newLine() : open, open == null ? null : l.newLine()));
+                    out.accept(finding(f, open == null ? l.newLine() : open, open == null ? null : l.newLine()));
                     open = null;
                 }
             }
             if (open != null) {
-                out.add(finding(f, open, null));
+                out.accept(finding(f, open, null));
             }
         }
     }

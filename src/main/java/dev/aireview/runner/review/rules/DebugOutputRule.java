@@ -7,6 +7,7 @@ import dev.aireview.runner.review.FileDiff;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 import java.util.regex.Pattern;
 
 /**
@@ -110,7 +111,7 @@ public final class DebugOutputRule implements Rule {
     }
 
     @Override
-    public void check(List<FileDiff> files, List<Finding> out) {
+    public void check(List<FileDiff> files, Consumer<Finding> out) {
         for (FileDiff f : files) {
             if (FileKinds.skipLineRules(f)) {
                 continue;
@@ -149,7 +150,7 @@ public final class DebugOutputRule implements Rule {
                     var m = c.pattern().matcher(text);
                     if (m.find()) {
                         String msg = c.message().contains("%s") ? c.message().replace("%s", m.group(1)) : c.message();
-                        out.add(new Finding(id(), f.path(), l.newLine(), null, c.severity(), msg, c.suggestion()));
+                        out.accept(new Finding(id(), f.path(), l.newLine(), null, c.severity(), msg, c.suggestion()));
                         break;
                     }
                 }

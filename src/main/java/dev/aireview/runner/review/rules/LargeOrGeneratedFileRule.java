@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Consumer;
 import java.util.regex.Matcher;
 
 /**
@@ -38,7 +39,7 @@ public final class LargeOrGeneratedFileRule implements Rule {
     }
 
     @Override
-    public void check(List<FileDiff> files, List<Finding> out) {
+    public void check(List<FileDiff> files, Consumer<Finding> out) {
         Map<String, Integer> outputDirs = new LinkedHashMap<>();
         for (FileDiff f : files) {
             if (f.change() == FileDiff.ChangeType.DELETED || FileKinds.markedGeneratedOrVendored(f)) {
@@ -54,14 +55,14 @@ public final class LargeOrGeneratedFileRule implements Rule {
             int firstLine = firstAddedLine(f);
             if (f.binary()) {
                 if (FileKinds.isCompiledArtifact(f)) {
-                    out.add(new Finding(id(), f.path(), 0, null, Severity.WARNING,
+                    out.accept(new Finding(id(), f.path(), 0, null, Severity.WARNING,
                             "Compiled artefact `" + f.fileName() + "` committed: build it in CI instead of versioning the output.", null));
                 } else if (f.sizeBytes() > LARGE_BINARY_BYTES) {
-                    out.add(new Finding(id(), f.path(), 0, null, Severity.WARNING,
+                    out.accept(new Finding(id(), f.path(), 0, null, Severity.WARNING,
                             "Large binary file (" + mib(f.sizeBytes()) + ") " + (added ? "added" : "changed")
                                     + ": it bloats every clone for good. Use Git LFS or an artefact store.", null));
                 } else if (added && f.sizeBytes() < 0) {
-                    out.add(new Finding(id(), f.path(), 0, null, Severity.INFO,
+                    out.accept(new Finding(id(), f.path(), 0, null, Severity.INFO,
                             "Binary file added (size unknown): check that it belongs in the repository.", null));
                 }
                 continue;
@@ -70,11 +71,11 @@ public final class LargeOrGeneratedFileRule implements Rule {
                 continue;
             }
             if (FileKinds.isMinified(f)) {
-                out.add(new Finding(id(), f.path(), firstLine, null, Severity.WARNING,
+                out.accept(new Finding(id(), f.path(), firstLine, null, Severity.WARNING,
                         "Minified or bundled file committed: it cannot be reviewed and drifts from its sources. Commit the "
                                 + "sources and produce this file in the build.", null));
             } else if (f.attributes().generated() != PathAttributes.State.OFF && FileKinds.hasGeneratedMarker(f)) {
-                out.add(added
+                out.accept(added
                         ? new Finding(id(), f.path(), firstLine, null, Severity.INFO,
                         "Generated file added (it says so in its header): it was not reviewed line by line; review the "
                                 + "generator input, and consider generating it in the build.", null)
@@ -82,13 +83,13 @@ public final class LargeOrGeneratedFileRule implements Rule {
                         "This file is marked as generated: hand edits are lost when it is regenerated. Change the "
                                 + "generator or its input instead.", null));
             } else if (added && FileKinds.isLockFile(f)) {
-                out.add(new Finding(id(), f.path(), firstLine, null, Severity.INFO,
+                out.accept(new Finding(id(), f.path(), firstLine, null, Severity.INFO,
                         "Lock file `" + f.fileName().toLowerCase(Locale.ROOT) + "` added: not reviewed line by line. Make "
                                 + "sure it comes from the project's package manager and matches the manifest.", null));
             }
         }
         for (Map.Entry<String, Integer> e : outputDirs.entrySet()) {
-            out.add(new Finding(id(), e.getKey(), 0, null, Severity.WARNING,
+            out.accept(new Finding(id(), e.getKey(), 0, null, Severity.WARNING,
                     e.getValue() + " file(s) added under `" + e.getKey() + "`, a build-output or dependency directory: "
                             + "remove them and add the directory to .gitignore.", null));
         }

@@ -5,6 +5,7 @@ import dev.aireview.runner.review.DiffLine;
 import dev.aireview.runner.review.FileDiff;
 
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * Very long added lines in source files (over {@value #DEFAULT_LIMIT} characters; prose, data, lock and
@@ -43,7 +44,7 @@ public final class LongLineRule implements Rule {
     }
 
     @Override
-    public void check(List<FileDiff> files, List<Finding> out) {
+    public void check(List<FileDiff> files, Consumer<Finding> out) {
         for (FileDiff f : files) {
             if (FileKinds.skipLineRules(f) || FileKinds.isProseOrData(f)) {
                 continue;
@@ -63,14 +64,14 @@ public final class LongLineRule implements Rule {
                     continue;
                 }
                 if (start > 0 && reported++ < MAX_PER_FILE) {
-                    out.add(finding(f, start, end, longest));
+                    out.accept(finding(f, start, end, longest));
                 }
                 start = l.newLine();
                 end = start;
                 longest = len;
             }
             if (start > 0 && reported < MAX_PER_FILE) {
-                out.add(finding(f, start, end, longest));
+                out.accept(finding(f, start, end, longest));
             }
         }
     }

@@ -6,6 +6,7 @@ import dev.aireview.runner.review.FileDiff;
 import dev.aireview.runner.review.Hunk;
 
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * An added last line without a final newline ({@code \ No newline at end of file} after an added line).
@@ -28,7 +29,7 @@ public final class MissingFinalNewlineRule implements Rule {
     }
 
     @Override
-    public void check(List<FileDiff> files, List<Finding> out) {
+    public void check(List<FileDiff> files, Consumer<Finding> out) {
         for (FileDiff f : files) {
             if (FileKinds.skipLineRules(f) || FileKinds.looksBinary(f) || FileKinds.isTestData(f) || FileKinds.isTemplate(f) || f.change() == FileDiff.ChangeType.DELETED || f.hunks().isEmpty()) {
                 continue;
@@ -39,7 +40,7 @@ public final class MissingFinalNewlineRule implements Rule {
             }
             for (DiffLine l : last.lines()) {
                 if (l.isAdded() && l.noNewlineAtEnd()) {
-                    out.add(new Finding(id(), f.path(), l.newLine(), null, Severity.INFO,
+                    out.accept(new Finding(id(), f.path(), l.newLine(), null, Severity.INFO,
                             "File does not end with a newline: POSIX tools, `cat` and many linters expect one, and the "
                                     + "next change to this line will show up in the diff. Add a final newline.", null));
                 }

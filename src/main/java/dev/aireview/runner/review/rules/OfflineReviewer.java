@@ -1,6 +1,5 @@
 package dev.aireview.runner.review.rules;
 
-import dev.aireview.runner.model.ReviewComment;
 import dev.aireview.runner.model.Severity;
 import dev.aireview.runner.model.TaskResult;
 import dev.aireview.runner.model.TaskStats;
@@ -12,10 +11,10 @@ import dev.aireview.runner.review.Progress;
 
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.EnumMap;
-import java.util.LinkedHashMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * The reviewer used when a task has no {@code ai}: runs every {@link Rule} over the added lines and writes a
@@ -45,7 +44,7 @@ public final class OfflineReviewer {
     public List<Finding> findings(List<FileDiff> files) {
         List<Finding> all = new ArrayList<>();
         for (Rule r : rules) {
-            r.check(files, all);
+            r.check(files, all::add);
         }
         all.sort(ORDER);
         return all;
@@ -71,43 +70,56 @@ public final class OfflineReviewer {
     private TaskResult run(ChangeSet change, List<String> taskRules, RepoConfig config, Progress progress) {
         progress.line("offline review: checking " + change.files().size() + " file(s) with " + rules.size() + " rules");
         // Not sorted as a whole: the rules run in the order of their ids, so the comments come ordered by rule (then as
-        // each rule found them), which is how the policy's stable sort breaks ties, as after a full sort by ORDER.
-        List<Finding> findings = new ArrayList<>();
+        // each rule found them), which is how the policy's stable selection breaks ties, as after a full sort by ORDER.
+        Tally tally = new Tally(rules, config);
         for (Rule r : rules.stream().sorted(Comparator.comparing(Rule::id)).toList()) {
-            r.check(change.files(), findings);
+            r.check(change.files(), tally);
         }
-        List<ReviewComment> comments = new ArrayList<>();
-        List<Finding> fileLevel = new ArrayList<>();
-        for (Finding f : findings) {
-            if (!f.hasLine()) {
-                fileLevel.add(f);
-            } else {
-                comments.add(f.toComment());
-            }
-        }
-        fileLevel.sort(ORDER);
-        CommentPolicy.Outcome posted = CommentPolicy.apply(comments, config, false);
-        progress.line("offline review: " + findings.size() + " finding(s), " + posted.kept().size() + " line comment(s) posted");
+        tally.fileLevel.sort(ORDER);
+        CommentPolicy.Outcome posted = tally.comments.outcome();
+        progress.line("offline review: " + tally.total + " finding(s), " + posted.kept().size() + " line comment(s) posted");
         List<String> allRules = new ArrayList<>(taskRules);
         allRules.addAll(config.rules());
-        String summary = summary(change, findings, fileLevel, posted, allRules, config);
+        String summary = summary(change, tally, posted, allRules, config);
         return TaskResult.completed(summary, posted.kept(), new TaskStats(null, null, null, change.files().size()));
     }
 
-    private String summary(ChangeSet change, List<Finding> findings, List<Finding> fileLevel, CommentPolicy.Outcome posted,
-                           List<String> taskRules, RepoConfig config) {
-        Map<Severity, Integer> bySeverity = new EnumMap<>(Severity.class);
-        Map<String, Integer> byRule = new LinkedHashMap<>();
-        for (Rule r : rules) {
-            byRule.put(r.id(), 0);
+    /**
+     * What the summary and the result need of the findings, taken one at a time as the rules find them: counts, the
+     * file-level findings (at most a few per file) and the line comments the policy keeps. The findings themselves
+     * are not held (a 40 MiB diff gives 125 000 of them).
+     */
+    private static final class Tally implements Consumer<Finding> {
+        final int[] bySeverity = new int[Severity.values().length];
+        /** per rule id, one counter each (no boxed count per finding) */
+        final Map<String, int[]> byRule = new HashMap<>();
+        final List<Finding> fileLevel = new ArrayList<>();
+        final CommentPolicy.MostSevere comments;
+        int total;
+
+        Tally(List<Rule> rules, RepoConfig config) {
+            rules.forEach(r -> byRule.put(r.id(), new int[1]));
+            comments = new CommentPolicy.MostSevere(config);
         }
-        for (Finding f : findings) {
-            bySeverity.merge(f.severity(), 1, Integer::sum);
-            byRule.merge(f.rule(), 1, Integer::sum);
+
+        @Override
+        public void accept(Finding f) {
+            total++;
+            bySeverity[f.severity().ordinal()]++;
+            byRule.computeIfAbsent(f.rule(), k -> new int[1])[0]++;
+            if (f.hasLine()) {
+                comments.offer(f.toComment());
+            } else {
+                fileLevel.add(f);
+            }
         }
-        int errors = bySeverity.getOrDefault(Severity.ERROR, 0);
-        int warnings = bySeverity.getOrDefault(Severity.WARNING, 0);
-        int infos = bySeverity.getOrDefault(Severity.INFO, 0);
+    }
+
+    private String summary(ChangeSet change, Tally tally, CommentPolicy.Outcome posted, List<String> taskRules, RepoConfig config) {
+        List<Finding> fileLevel = tally.fileLevel;
+        int errors = tally.bySeverity[Severity.ERROR.ordinal()];
+        int warnings = tally.bySeverity[Severity.WARNING.ordinal()];
+        int infos = tally.bySeverity[Severity.INFO.ordinal()];
         StringBuilder s = new StringBuilder();
         s.append("## Automated review (offline rules)\n\n");
         s.append("Reviewed **").append(change.files().size()).append(" file(s)** (+").append(change.additions())
@@ -115,7 +127,7 @@ public final class OfflineReviewer {
         if (rules.isEmpty()) {
             s.append("The offline rules are switched off for this repository (`offline_rules: false` in `.ai-review.yml`), "
                     + "so nothing was checked.\n\n");
-        } else if (findings.isEmpty()) {
+        } else if (tally.total == 0) {
             s.append("**No findings**: the built-in checks found no problems in this change.\n\n");
         } else if (errors > 0) {
             s.append("**").append(errors).append(" error(s) must be fixed before merging.**\n\n");
@@ -131,7 +143,7 @@ public final class OfflineReviewer {
         s.append("Checks run: ");
         List<String> parts = new ArrayList<>();
         for (Rule r : rules) {
-            parts.add(r.title() + " (" + byRule.getOrDefault(r.id(), 0) + ")");
+            parts.add(r.title() + " (" + tally.byRule.get(r.id())[0] + ")");
         }
         s.append(String.join("; ", parts)).append(".\n");
         if (!posted.notes().isEmpty()) {

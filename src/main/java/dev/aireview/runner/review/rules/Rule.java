@@ -3,6 +3,7 @@ package dev.aireview.runner.review.rules;
 import dev.aireview.runner.review.FileDiff;
 
 import java.util.List;
+import java.util.function.Consumer;
 
 /** A deterministic check of the offline reviewer. Rules look only at what the change adds. */
 public interface Rule {
@@ -23,5 +24,5 @@ public interface Rule {
     }
 
     /** Adds findings for the given files (the rule decides which files it applies to). */
-    void check(List<FileDiff> files, List<Finding> out);
+    void check(List<FileDiff> files, Consumer<Finding> out);
 }

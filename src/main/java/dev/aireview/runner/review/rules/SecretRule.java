@@ -7,6 +7,7 @@ import dev.aireview.runner.review.FileDiff;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -124,7 +125,7 @@ public final class SecretRule implements Rule {
     }
 
     @Override
-    public void check(List<FileDiff> files, List<Finding> out) {
+    public void check(List<FileDiff> files, Consumer<Finding> out) {
         Literals.Line line = new Literals.Line();
         for (FileDiff f : files) {
             if (f.binary() || FileKinds.isLockFile(f) || f.extension().equals("map")) {
@@ -141,7 +142,7 @@ public final class SecretRule implements Rule {
                 }
                 String what = classify(l.text(), found, config, namesCount);
                 if (what != null) {
-                    out.add(new Finding(id(), f.path(), l.newLine(), null, Severity.ERROR,
+                    out.accept(new Finding(id(), f.path(), l.newLine(), null, Severity.ERROR,
                             "Possible secret committed: " + what + ". Anyone with read access to the repository (and its "
                                     + "history) can use it: remove it, rotate it, and load it from the environment or a secret store.",
                             null));

@@ -9,6 +9,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -109,7 +110,7 @@ public final class TodoRule implements Rule {
     }
 
     @Override
-    public void check(List<FileDiff> files, List<Finding> out) {
+    public void check(List<FileDiff> files, Consumer<Finding> out) {
         // notes on removed lines of the whole change: an added copy of one is carried over, not new
         Map<Note, Integer> removed = new HashMap<>();
         for (FileDiff f : files) {
@@ -146,7 +147,7 @@ public final class TodoRule implements Rule {
                 }
                 lines.computeIfAbsent(n, k -> new ArrayList<>(1)).add(l.newLine());
             }
-            lines.forEach((n, at) -> out.add(finding(f.path(), n, at)));
+            lines.forEach((n, at) -> out.accept(finding(f.path(), n, at)));
         }
     }
 

@@ -82,7 +82,7 @@ class OfflineRulesTest {
         FileDiff video = new FileDiff("assets/intro.mp4", "assets/intro.mp4", FileDiff.ChangeType.ADDED, true, List.of(), 5L * 1024 * 1024);
         FileDiff icon = new FileDiff("assets/icon.png", "assets/icon.png", FileDiff.ChangeType.ADDED, true, List.of(), 2048);
         List<Finding> out = new ArrayList<>();
-        new LargeOrGeneratedFileRule().check(List.of(video, icon), out);
+        new LargeOrGeneratedFileRule().check(List.of(video, icon), out::add);
         assertEquals(1, out.size());
         assertEquals(Severity.WARNING, out.get(0).severity());
         assertTrue(out.get(0).message().contains("5.0 MiB"), out.get(0).message());
@@ -131,11 +131,46 @@ class OfflineRulesTest {
         assertTrue(switchedOn.comments().stream().anyMatch(c -> c.message().contains("characters long")), switchedOn.summary());
     }
 
+    @Test
+    void theReviewTalliesFindingsAsTheyComeAndPostsWhatThePolicyKeepsOfAllOfThem() {
+        // many findings of several rules on the same lines (ties), a threshold and a cap: the review counts and keeps
+        // them one at a time; the same counts and comments must come out of the whole list and the list's policy
+        String[] kinds = {"    console.log(total); // TODO: remove", "    const password = \"hunter2-Sup3r\";",
+                "    // FIXME: " + "x".repeat(150), "    debugger;", "    let a = 1;"};
+        List<FileDiff> files = new ArrayList<>();
+        for (int f = 0; f < 6; f++) {
+            StringBuilder patch = new StringBuilder("@@ -0,0 +1,300 @@\n");
+            for (int i = 0; i < 300; i++) {
+                patch.append('+').append(kinds[(i * 7 + f) % kinds.length]).append('\n');
+            }
+            files.add(UnifiedDiffParser.parsePatch("src/f" + (5 - f) + ".ts", null, FileDiff.ChangeType.ADDED, patch.toString()));
+        }
+        for (String yaml : new String[]{"", "severity_threshold: warning\nmax_comments: 7\n", "max_comments: 1\noffline_rules:\n  long-line: true\n"}) {
+            dev.aireview.runner.review.config.RepoConfig config = dev.aireview.runner.review.config.RepoConfigLoader.parse(yaml, "t").config();
+            List<Finding> inRuleOrder = new ArrayList<>();
+            for (Rule r : OfflineReviewer.defaultRules().stream().sorted(java.util.Comparator.comparing(Rule::id)).toList()) {
+                if (config.runs(r.id(), r.onByDefault())) {
+                    r.check(files, inRuleOrder::add);
+                }
+            }
+            dev.aireview.runner.review.CommentPolicy.Outcome expected = dev.aireview.runner.review.CommentPolicy.apply(
+                    inRuleOrder.stream().filter(Finding::hasLine).map(Finding::toComment).toList(), config, false);
+            TaskResult result = new OfflineReviewer().review(new ChangeSet(files, "test"), List.of(), config, Progress.none());
+            assertTrue(inRuleOrder.size() > 1000, "many findings: " + inRuleOrder.size());
+            assertEquals(expected.kept(), result.comments(), yaml);
+            expected.notes().forEach(n -> assertTrue(result.summary().contains(n), n + " in " + result.summary()));
+            for (Severity sev : Severity.values()) {
+                long n = inRuleOrder.stream().filter(x -> x.severity() == sev).count();
+                assertTrue(result.summary().contains("| " + sev.wire() + " | " + n + " |"), sev + " " + n + " in " + result.summary());
+            }
+        }
+    }
+
     private static List<Finding> run(Rule rule, String fixture) {
         List<FileDiff> files = UnifiedDiffParser.parse(Fixtures.text("rules/" + fixture));
         assertFalse(files.isEmpty(), "fixture " + fixture + " parsed to no files");
         List<Finding> out = new ArrayList<>();
-        rule.check(files, out);
+        rule.check(files, out::add);
         return out;
     }
 
