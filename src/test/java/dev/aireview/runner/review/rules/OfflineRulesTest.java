@@ -3,16 +3,20 @@ package dev.aireview.runner.review.rules;
 import dev.aireview.runner.model.Severity;
 import dev.aireview.runner.model.TaskResult;
 import dev.aireview.runner.review.ChangeSet;
+import dev.aireview.runner.review.CommentPolicy;
 import dev.aireview.runner.review.FileDiff;
 import dev.aireview.runner.review.Fixtures;
 import dev.aireview.runner.review.Progress;
 import dev.aireview.runner.review.UnifiedDiffParser;
+import dev.aireview.runner.review.config.RepoConfig;
+import dev.aireview.runner.review.config.RepoConfigLoader;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
@@ -146,14 +150,14 @@ class OfflineRulesTest {
             files.add(UnifiedDiffParser.parsePatch("src/f" + (5 - f) + ".ts", null, FileDiff.ChangeType.ADDED, patch.toString()));
         }
         for (String yaml : new String[]{"", "severity_threshold: warning\nmax_comments: 7\n", "max_comments: 1\noffline_rules:\n  long-line: true\n"}) {
-            dev.aireview.runner.review.config.RepoConfig config = dev.aireview.runner.review.config.RepoConfigLoader.parse(yaml, "t").config();
+            RepoConfig config = RepoConfigLoader.parse(yaml, "t").config();
             List<Finding> inRuleOrder = new ArrayList<>();
-            for (Rule r : OfflineReviewer.defaultRules().stream().sorted(java.util.Comparator.comparing(Rule::id)).toList()) {
+            for (Rule r : OfflineReviewer.defaultRules().stream().sorted(Comparator.comparing(Rule::id)).toList()) {
                 if (config.runs(r.id(), r.onByDefault())) {
                     r.check(files, inRuleOrder::add);
                 }
             }
-            dev.aireview.runner.review.CommentPolicy.Outcome expected = dev.aireview.runner.review.CommentPolicy.apply(
+            CommentPolicy.Outcome expected = CommentPolicy.apply(
                     inRuleOrder.stream().filter(Finding::hasLine).map(Finding::toComment).toList(), config, false);
             TaskResult result = new OfflineReviewer().review(new ChangeSet(files, "test"), List.of(), config, Progress.none());
             assertTrue(inRuleOrder.size() > 1000, "many findings: " + inRuleOrder.size());
