@@ -124,13 +124,6 @@ public final class CommentPolicy {
         return threshold != null && c.severity().ordinal() < threshold.ordinal();
     }
 
-    /** The first {@code cap} of {@code comments} in {@link #ORDER} (ties: the earlier first), in that order. */
-    static List<ReviewComment> mostSevere(List<ReviewComment> comments, int cap) {
-        MostSevere selection = new MostSevere(null, cap);
-        comments.forEach(selection::offer);
-        return selection.inOrder();
-    }
-
     /**
      * The policy for the offline rules' findings, one comment at a time: the threshold, then the cap, keeping the first
      * {@code cap} in {@link #ORDER} (ties: the one offered first), which is what a stable sort and a cut would keep.
