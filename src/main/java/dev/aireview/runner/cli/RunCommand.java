@@ -8,6 +8,7 @@ import dev.aireview.runner.observability.HealthServer;
 import dev.aireview.runner.observability.PrometheusMetrics;
 import dev.aireview.runner.observability.RunnerMetrics;
 import dev.aireview.runner.observability.Secrets;
+import dev.aireview.runner.observability.UncaughtErrors;
 import dev.aireview.runner.scheduler.RunnerDaemon;
 import dev.aireview.runner.scheduler.StartupException;
 import org.slf4j.Logger;
@@ -213,6 +214,7 @@ public final class RunCommand implements Callable<Integer> {
         }
         Secrets.register(config.token());
         config.logFormat().apply(config.name());
+        UncaughtErrors.install();
         StringBuilder sb = new StringBuilder("effective configuration:");
         ConfigLoader.describe(config).forEach((k, v) -> sb.append("\n  ").append(k).append(" = ").append(v));
         log().info(sb.toString());

@@ -6,7 +6,7 @@ import java.time.Duration;
 /**
  * The Docker connections the runner needs, sized from the work: {@code slots} running tasks, each holding up to
  * {@link #STREAMS_PER_TASK} streaming connections (its container's output, its wait, its standard input or an exec)
- * and a few short calls, plus the pool's refills. docker-java's connection pools get exactly these sizes, and a call
+ * and a few short calls, plus the pool's refills and each pooled container's waiting checkout. docker-java's connection pools get exactly these sizes, and a call
  * that finds no connection free waits at most {@link #LEASE_WAIT} and then fails as an infrastructure error (never as
  * a container's exit). {@link #check} refuses at start-up a configuration the process cannot serve (open files).
  */
@@ -26,7 +26,8 @@ public record ConnectionBudget(int streaming, int ordinary, Duration leaseWait) 
     public static ConnectionBudget of(int slots, int poolSize) {
         int s = Math.max(1, slots);
         int p = Math.max(0, poolSize);
-        return new ConnectionBudget(s * STREAMS_PER_TASK + SPARE, s * CALLS_PER_TASK + p + SPARE, LEASE_WAIT);
+        // a pooled container's waiting checkout holds a streaming connection (StandbyCheckout)
+        return new ConnectionBudget(s * STREAMS_PER_TASK + p + SPARE, s * CALLS_PER_TASK + p + SPARE, LEASE_WAIT);
     }
 
     /** Every connection both pools may open. */

@@ -35,9 +35,10 @@ final class ContainerPool implements AutoCloseable {
 
     /**
      * A started pooled container, its workspace, and the DOCKER_WORKSPACE_LIMIT watch that runs from the container's
-     * start (a hostile image may fill its workspace before its task arrives); {@code watch} is null without a limit.
+     * start (a hostile image may fill its workspace before its task arrives); {@code watch} is null without a limit;
+     * {@code standby}, the checkout process waiting in it for its task ({@link StandbyCheckout}), null when there is none.
      */
-    record Pooled(String containerId, Path workspace, Instant readyAt, DiskWatch.Watch watch) {
+    record Pooled(String containerId, Path workspace, Instant readyAt, DiskWatch.Watch watch, StandbyCheckout standby) {
     }
 
     /** CPU weight of a waiting pooled container: a quarter of Docker's default (1024) a running task has. */
@@ -134,7 +135,9 @@ final class ContainerPool implements AutoCloseable {
             docker.startContainerCmd(id).exec();
             String started = id;
             DiskWatch.Watch watch = diskWatch == null ? null : diskWatch.watch(workspace, () -> runner.kill(started));
-            return new Pooled(id, workspace, Instant.now(), watch);
+            StandbyCheckout standby = standbyUser == null || !standbyWanted.getAsBoolean() ? null
+                    : StandbyCheckout.start(runner, id, standbyUser);
+            return new Pooled(id, workspace, Instant.now(), watch, standby);
         } catch (RuntimeException e) {
             if (id != null) {
                 runner.remove(id);
@@ -169,6 +172,17 @@ final class ContainerPool implements AutoCloseable {
     }
 
     private volatile CpuWeight cpuWeightFallback;
+    private volatile String standbyUser;
+    private volatile java.util.function.BooleanSupplier standbyWanted = () -> true;
+
+    /**
+     * Each container started from now on gets its checkout process started at once, as {@code user}, waiting for its
+     * task ({@link StandbyCheckout}), while {@code wanted} says so (an endpoint that cannot exec: no).
+     */
+    void useStandbyCheckout(String user, java.util.function.BooleanSupplier wanted) {
+        this.standbyWanted = wanted;
+        this.standbyUser = user;
+    }
     private volatile ContainerVerifier verifier;
 
     /** Every pooled container is created through {@code verifier} (read back and compared). */
@@ -232,6 +246,9 @@ final class ContainerPool implements AutoCloseable {
     void destroy(Pooled p) {
         if (p.watch() != null) {
             p.watch().close();
+        }
+        if (p.standby() != null) {
+            p.standby().close();
         }
         runner.remove(p.containerId());
         workspaceDeleter.test(p.workspace());

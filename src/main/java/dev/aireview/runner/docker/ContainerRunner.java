@@ -294,22 +294,40 @@ final class ContainerRunner {
      */
     Outcome exec(String containerId, String user, String script, List<String> env, LogPump pump, Instant deadline,
                  CancelSignal cancel, java.io.InputStream stdin) {
-        CompletableFuture<Object> ended = new CompletableFuture<>();
-        cancel.onCancel(() -> ended.complete(End.CANCELLED));
         if (cancel.isCancelled()) {
             return new Outcome(End.CANCELLED, null, false, cancel.reason(), List.of());
         }
-        // the scheduler's escalation, from its own thread: this one may be stuck in the stop call
-        cancel.onKill(() -> kill(containerId));
+        String execId = startExec(containerId, user, script, env, pump, stdin);
+        return awaitExec(containerId, execId, pump, deadline, cancel);
+    }
+
+    /**
+     * Creates and starts {@code sh -c script} as {@code user} in the running container {@code containerId} (as
+     * {@link #exec}), its output followed into {@code pump}, {@code stdin} (when not null) copied to it by the Docker
+     * client's own thread; does not wait. Its id, for {@link #awaitExec}.
+     */
+    String startExec(String containerId, String user, String script, List<String> env, LogPump pump, java.io.InputStream stdin) {
         String execId = docker.execCreateCmd(containerId).withCmd("sh", "-c", script).withEnv(env).withUser(user)
                 .withWorkingDir(ContainerSpecs.WORKSPACE).withAttachStdin(stdin != null).withAttachStdout(true)
                 .withAttachStderr(true).withTty(false).exec().getId();
-        pump.ended().whenComplete((v, t) -> ended.complete(End.EXITED));
         var start = docker.execStartCmd(execId).withDetach(false).withTty(false);
         if (stdin != null) {
             start.withStdIn(stdin);
         }
         start.exec(pump);
+        return execId;
+    }
+
+    /**
+     * Follows a started exec ({@link #startExec}) to its end: at the deadline the container is killed, on cancel it is
+     * stopped; either ends the exec. Its exit code (and, when it failed, the container's OOM flag).
+     */
+    Outcome awaitExec(String containerId, String execId, LogPump pump, Instant deadline, CancelSignal cancel) {
+        CompletableFuture<Object> ended = new CompletableFuture<>();
+        cancel.onCancel(() -> ended.complete(End.CANCELLED));
+        // the scheduler's escalation, from its own thread: this one may be stuck in the stop call
+        cancel.onKill(() -> kill(containerId));
+        pump.ended().whenComplete((v, t) -> ended.complete(End.EXITED));
         Object how = awaitEnd(ended, deadline);
         End end = how instanceof End e ? e : End.EXITED;
         if (end == End.TIMED_OUT) {
@@ -332,6 +350,16 @@ final class ContainerRunner {
             LOG.debug("exec {} vanished before inspection", shortId(execId));
         }
         return new Outcome(end, exitCode, oom, end == End.CANCELLED ? cancelReasonOf(cancel) : null, pump.tail());
+    }
+
+    /** True while the exec {@code execId} runs; false once it has ended, is gone, or the engine cannot say. */
+    boolean execRunning(String execId) {
+        try {
+            return Boolean.TRUE.equals(docker.inspectExecCmd(execId).exec().isRunning());
+        } catch (RuntimeException e) {
+            LOG.debug("inspecting exec {} failed: {}", shortId(execId), e.toString());
+            return false;
+        }
     }
 
     private static CancelReason cancelReasonOf(CancelSignal cancel) {

@@ -180,6 +180,7 @@ public final class DockerTaskExecutor implements TaskExecutor {
             }
             pool = new ContainerPool(docker, specs, workspaces, runner, this::deleteWorkspace, poolSize, diskWatch);
             pool.useVerifier(verifier);
+            pool.useStandbyCheckout(config.user(), () -> !execUnavailable.get());
             if (connection.isPodman()) {
                 pool.useCpuWeightFallback(this::libpodCpuShares);
             }

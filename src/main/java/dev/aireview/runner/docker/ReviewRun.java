@@ -146,16 +146,17 @@ final class ReviewRun {
 
     /**
      * The checkout into /workspace/repo, token-free and without network: by exec in a review container created for
-     * the task (it has the entry mounted); by exec in a pre-warmed one, whose mounts were fixed at its start, from
-     * the commits the runner streams to it ({@link StreamedCheckout}); else in a checkout container (a sandboxed
-     * review container is created after it; a pre-warmed one gets a self-contained copy). Null when it worked.
+     * the task (it has the entry mounted); in a pre-warmed one, whose mounts were fixed at its start, by its waiting
+     * checkout process from the commits the runner streams to it ({@link StreamedCheckout}); else in a checkout
+     * container (a sandboxed review container is created after it; a pre-warmed one gets a self-contained copy). Null
+     * when it worked.
      */
     private Step checkOut() {
         ContainerRunner.Outcome out = null;
         boolean inside = false;
-        // a pre-warmed container gets the commits streamed by exec (StreamedCheckout), else a checkout container
+        // a pre-warmed container gets the commits streamed to its checkout process (StreamedCheckout), else a checkout container
         StreamedCheckout.Result streamed = pooled.isEmpty() || execUnavailable.get() ? null : new StreamedCheckout(checkoutExec,
-                runner, config.cloneDepth()).run(reviewId, task, lease, checkout, new LogPump(ctx::log), deadline, cancel);
+                runner, config.cloneDepth()).run(reviewId, pooled.get().standby(), task, lease, checkout, ctx::log, deadline, cancel);
         if (streamed != null && streamed.outcome() == null && streamed.failure() != null) {
             return new Step(streamed.failure(), null);
         }
@@ -272,6 +273,7 @@ final class ReviewRun {
         if (watch != null) {
             watch.close();
         }
+        pooled.map(ContainerPool.Pooled::standby).ifPresent(StandbyCheckout::close);
         boolean clean = checkoutId == null || runner.remove(checkoutId);
         String toRemove = reviewId;
         CompletableFuture<Boolean> reviewRemoved = toRemove == null ? null

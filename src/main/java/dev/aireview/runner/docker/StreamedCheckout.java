@@ -1,6 +1,7 @@
 package dev.aireview.runner.docker;
 
 import dev.aireview.runner.execution.CancelSignal;
+import dev.aireview.runner.model.LogStream;
 import dev.aireview.runner.model.ErrorKind;
 import dev.aireview.runner.model.ReviewTask;
 import dev.aireview.runner.model.TaskResult;
@@ -12,12 +13,15 @@ import dev.aireview.runner.source.RepoCache;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.time.Instant;
+import java.util.List;
+import java.util.function.BiConsumer;
 
 /**
  * The checkout of a pre-warmed task without a container of its own. The pooled container was started before its task
  * and must never see the cache, so the runner's git (trusted) reads the task's commits from the cache entry — what a
  * self-contained copy holds: head, the branch tip and the base at RUNNER_CLONE_DEPTH with the shallow boundary
- * ({@link PackStream}) — and the stream goes by {@code docker exec} to the pooled container's standard input, where
+ * ({@link PackStream}) — and the stream goes to the standard input of the checkout process waiting in the pooled
+ * container since its start ({@link StandbyCheckout}; by a {@code docker exec} started now when it no longer runs), where
  * the executor image's git (untrusted: no token, no network, nothing of the cache) indexes it in its own workspace and
  * checks the commit out ({@link CachedCheckout#SCRIPT}, {@code GIT_PACK_STDIN=1}).
  *
@@ -27,6 +31,7 @@ import java.time.Instant;
  * container, so its git does not wait for the rest, and the task fails {@code clone_failed} naming git's error.
  */
 final class StreamedCheckout {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(StreamedCheckout.class);
     /**
      * How it went: the exec's outcome (null when it did not run: the endpoint cannot exec, or the runner's side failed),
      * and the task's failure when the runner's side failed (the stream could not be read from the cache: the entry is
@@ -47,11 +52,13 @@ final class StreamedCheckout {
     }
 
     /**
-     * Checks the lease's commit out into {@code containerId}'s {@code /workspace/repo}. Null when the cache's git
-     * cannot hand out a stream (it runs in a helper container): the caller then uses a checkout container.
+     * Checks the lease's commit out into {@code containerId}'s {@code /workspace/repo}: by the container's waiting
+     * checkout process ({@code standby}, when it still waits and the settings can go as lines), else by an exec started
+     * now. Null when the cache's git cannot hand out a stream (it runs in a helper container): the caller then uses a
+     * checkout container.
      */
-    Result run(String containerId, ReviewTask task, RepoCache.Lease lease, CachedCheckout.Checkout checkout, LogPump pump,
-               Instant deadline, CancelSignal cancel) {
+    Result run(String containerId, StandbyCheckout standby, ReviewTask task, RepoCache.Lease lease,
+               CachedCheckout.Checkout checkout, BiConsumer<LogStream, String> log, Instant deadline, CancelSignal cancel) {
         PackStream pack;
         try {
             pack = lease.selfContainedPack(task.baseSha(), depth, deadline, cancel);
@@ -74,8 +81,12 @@ final class StreamedCheckout {
                     }
                 }
             };
-            ContainerRunner.Outcome out = exec.run(containerId, "pre-warmed container", CachedCheckout.streamedEnv(task, lease, checkout),
-                    pump, deadline, cancel, input);
+            List<String> env = CachedCheckout.streamedEnv(task, lease, checkout);
+            byte[] settings = standby != null && standby.waiting() ? CachedCheckout.settings(env) : null;
+            LOG.debug("checkout in pre-warmed container {} by {}", ContainerRunner.shortId(containerId),
+                    settings != null ? "its waiting checkout" : "an exec");
+            ContainerRunner.Outcome out = settings != null ? standby.run(settings, input, log, deadline, cancel)
+                    : exec.run(containerId, "pre-warmed container", env, new LogPump(log), deadline, cancel, input);
             if (out == null) {
                 return new Result(null, null);
             }

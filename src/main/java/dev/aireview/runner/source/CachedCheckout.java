@@ -58,6 +58,16 @@ public final class CachedCheckout {
      */
     public static final String SCRIPT = String.join("\n",
             "set -u",
+            // a waiting checkout (GIT_ENV_STDIN=1) reads its settings first: NAME=value lines, then an empty line; input
+            // that ends before them is a container no task took (exit 0)
+            "if [ \"${GIT_ENV_STDIN:-0}\" = 1 ]; then",
+            "  got=",
+            "  while :; do",
+            "    if ! IFS= read -r kv; then [ -z \"$got\" ] && exit 0; echo 'clone failed: the settings ended early' >&2; exit 1; fi",
+            "    [ -z \"$kv\" ] && break; got=1",
+            "    case \"$kv\" in GIT_*=*|HOME=*) export \"$kv\" || exit 1;; *) echo 'clone failed: unexpected setting' >&2; exit 1;; esac",
+            "  done",
+            "fi",
             "export GIT_TERMINAL_PROMPT=0 GIT_CONFIG_NOSYSTEM=1 GIT_ASKPASS=/bin/false SSH_ASKPASS=/bin/false",
             "die() { echo \"clone failed: $*\" >&2; exit 1; }",
             "cache=${GIT_CACHE_DIR:-" + MOUNT + "}",
@@ -158,6 +168,30 @@ public final class CachedCheckout {
         List<String> env = env(task, lease.headSha(), lease.branchSha(), checkout, 0);
         env.add("GIT_PACK_STDIN=1");
         return env;
+    }
+
+    /**
+     * The environment of a checkout started before its task ({@code GIT_ENV_STDIN=1}, a pre-warmed container's waiting
+     * checkout): nothing of a task. The task's environment then comes first on its standard input ({@link #settings}),
+     * before the stream of {@link #streamedEnv}.
+     */
+    public static List<String> waitingEnv() {
+        return List.of("HOME=/tmp", "GIT_PACK_STDIN=1", "GIT_ENV_STDIN=1");
+    }
+
+    /**
+     * {@code env} as a waiting checkout reads it from its standard input: a {@code NAME=value} a line, then an empty
+     * line. Null when an entry cannot go as a line (a line break or NUL in it, or no {@code NAME=}).
+     */
+    public static byte[] settings(List<String> env) {
+        StringBuilder b = new StringBuilder();
+        for (String e : env) {
+            if (e.indexOf('=') <= 0 || e.indexOf('\n') >= 0 || e.indexOf('\r') >= 0 || e.indexOf('\0') >= 0) {
+                return null;
+            }
+            b.append(e).append('\n');
+        }
+        return b.append('\n').toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
     }
 
     private static List<String> env(ReviewTask task, String headSha, String branchSha, Checkout checkout, int depth) {

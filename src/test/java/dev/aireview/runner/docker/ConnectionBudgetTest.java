@@ -20,8 +20,9 @@ class ConnectionBudgetTest {
     @Test
     void shouldSizeThePoolsFromTheWork() {
         ConnectionBudget forty = ConnectionBudget.of(40, 4);
-        assertEquals(40 * ConnectionBudget.STREAMS_PER_TASK + ConnectionBudget.SPARE, forty.streaming(),
-                "every one of 40 reviews can hold its streams (the old fixed pool of 64 ran out at the 33rd)");
+        assertEquals(40 * ConnectionBudget.STREAMS_PER_TASK + 4 + ConnectionBudget.SPARE, forty.streaming(),
+                "every one of 40 reviews can hold its streams (the old fixed pool of 64 ran out at the 33rd), and each of 4"
+                        + " pooled containers its waiting checkout");
         assertTrue(forty.streaming() > 64);
         assertEquals(40 * ConnectionBudget.CALLS_PER_TASK + 4 + ConnectionBudget.SPARE, forty.ordinary());
         assertEquals(Duration.ofSeconds(30), forty.leaseWait());

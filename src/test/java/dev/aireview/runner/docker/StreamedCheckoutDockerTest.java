@@ -59,6 +59,24 @@ class StreamedCheckoutDockerTest {
     }
 
     private static List<String> created(String runner, String role, Instant since) throws InterruptedException {
+        return events(runner, "create", java.util.Map.of(Labels.RUNNER, runner, Labels.ROLE, role), since);
+    }
+
+    /** How many execs were created in container {@code containerId} between {@code since} and now. */
+    private long execsCreated(String containerId, Instant since) throws InterruptedException {
+        return events(runner, "exec_create", java.util.Map.of(Labels.RUNNER, runner), since).stream()
+                .filter(containerId::equals).count();
+    }
+
+    /** The running pooled container (once the pool is full). */
+    private String pooledContainer() {
+        pooledWorkspace();
+        return DockerTestSupport.containersOfRunner(runner).stream()
+                .filter(c -> Labels.POOL_TASK.equals(c.getLabels().get(Labels.TASK))).findFirst().orElseThrow().getId();
+    }
+
+    private static List<String> events(String runner, String action, java.util.Map<String, String> labels, Instant since)
+            throws InterruptedException {
         List<String> ids = new ArrayList<>();
         ResultCallback.Adapter<Event> events = new ResultCallback.Adapter<>() {
             @Override
@@ -68,9 +86,9 @@ class StreamedCheckoutDockerTest {
                 }
             }
         };
-        DockerTestSupport.docker().eventsCmd().withSince(String.valueOf(since.getEpochSecond() - 1))
+        DockerTestSupport.docker().eventsCmd().withSince(since.getEpochSecond() + "." + String.format("%09d", since.getNano()))
                 .withUntil(String.valueOf(Instant.now().getEpochSecond() + 1))
-                .withEventFilter("create").withLabelFilter(java.util.Map.of(Labels.RUNNER, runner, Labels.ROLE, role))
+                .withEventFilter(action).withLabelFilter(labels)
                 .exec(events);
         assertTrue(events.awaitCompletion(30, TimeUnit.SECONDS), "the engine's event stream ended");
         synchronized (ids) {
@@ -88,7 +106,7 @@ class StreamedCheckoutDockerTest {
 
     @Test
     void shouldCheckOutAPooledTaskWithoutACheckoutContainer() throws Exception {
-        pooledWorkspace();
+        String pooled = pooledContainer();
         Instant since = Instant.now();
         RecordingContext ctx = new RecordingContext(Duration.ofSeconds(90));
         ReviewTask task = DockerTestSupport.task(null, git);
@@ -101,7 +119,61 @@ class StreamedCheckoutDockerTest {
         assertTrue(result.summary().contains("base=yes"), "the base commit came with the stream: " + result.summary());
         assertTrue(ctx.logged("checked out " + git.head() + " from the runner's repository cache"), ctx.lines().toString());
         assertEquals(List.of(), created("checkout", since), "no checkout container for a pre-warmed task");
+        assertEquals(0, execsCreated(pooled, since), "the checkout process was waiting in the container: no exec on the task's path");
         assertEquals(List.of(), DockerTestSupport.containersOfTask(task.id()));
+    }
+
+    @Test
+    void shouldCheckOutByAnExecOfItsOwnWhenThePooledContainerKilledItsWaitingCheckout() throws Exception {
+        String pooled = pooledContainer();
+        // what the image's own code could do: kill every process of its user that waits with GIT_ENV_STDIN=1
+        String kill = "for p in /proc/[0-9]*; do tr '\\0' '\\n' < $p/environ 2>/dev/null | grep -qx GIT_ENV_STDIN=1 && kill -9 ${p#/proc/}; done; true";
+        var docker = DockerTestSupport.docker();
+        String killer = docker.execCreateCmd(pooled).withCmd("sh", "-c", kill).withUser("10001:10001")
+                .withAttachStdout(true).withAttachStderr(true).exec().getId();
+        docker.execStartCmd(killer).exec(new ResultCallback.Adapter<>()).awaitCompletion(30, TimeUnit.SECONDS);
+        await().atMost(Duration.ofSeconds(30)).until(() -> docker.inspectContainerCmd(pooled).exec().getExecIds() == null
+                || docker.inspectContainerCmd(pooled).exec().getExecIds().stream()
+                .noneMatch(e -> Boolean.TRUE.equals(docker.inspectExecCmd(e).exec().isRunning())));
+        Instant since = Instant.now();
+        RecordingContext ctx = new RecordingContext(Duration.ofSeconds(90));
+        ReviewTask task = DockerTestSupport.task(null, git);
+
+        TaskResult result = executor.execute(task, ctx);
+
+        assertEquals(ResultStatus.COMPLETED, result.status(), () -> result + "\n" + ctx.lines());
+        assertTrue(ctx.logged("using pre-warmed container " + ContainerRunner.shortId(pooled)), ctx.lines().toString());
+        assertTrue(result.summary().contains("head=" + git.head()), result.summary());
+        assertEquals(1, execsCreated(pooled, since), "one exec of its own made the checkout");
+        assertEquals(List.of(), created("checkout", since), "no checkout container");
+    }
+
+    @Test
+    void shouldEndTheWaitingCheckoutsWhenThePoolIsEmptied() throws Exception {
+        pooledWorkspace();
+        java.util.Set<Thread> before = hijackingThreads();
+        java.util.Set<Thread> added = new java.util.HashSet<>();
+        String other = DockerTestSupport.runnerName("streamed-close");
+        try (DockerTaskExecutor ex = new DockerTaskExecutor(DockerTestSupport.config(other, "host", 2))) {
+            ex.start();
+            await().atMost(Duration.ofSeconds(60)).until(() -> ex.readyPoolContainers() == 2);
+            // each pooled container's waiting checkout has its input open: a thread of the Docker client copies it
+            await().atMost(Duration.ofSeconds(30)).until(() -> {
+                added.clear();
+                added.addAll(hijackingThreads());
+                added.removeAll(before);
+                return added.size() == 2;
+            });
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> added.stream().noneMatch(Thread::isAlive));
+        assertEquals(List.of(), DockerTestSupport.containersOfRunner(other));
+    }
+
+    /** The Docker client's threads copying a standard input to an exec or a container (one per open input). */
+    private static java.util.Set<Thread> hijackingThreads() {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.isAlive() && t.getName().startsWith("docker-java-httpclient5-hijacking-stream-"))
+                .collect(java.util.stream.Collectors.toSet());
     }
 
     @Test

@@ -22,6 +22,7 @@ import java.util.concurrent.TimeUnit;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -100,6 +101,68 @@ class PackStreamTest {
         assertEquals(0, p.exitValue(), text);
         p.getOutputStream().close();
         return text;
+    }
+
+    /**
+     * Runs the checkout script as a pre-warmed container's waiting checkout ({@link CachedCheckout#waitingEnv}: nothing of
+     * the task in its environment) with {@code input} on its stdin, closed after it; its exit code and output.
+     */
+    private Map.Entry<Integer, String> waiting(byte[] input) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder("sh", "-c", CachedCheckout.SCRIPT).redirectErrorStream(true);
+        pb.environment().keySet().removeIf(k -> k.startsWith("GIT_"));
+        CachedCheckout.waitingEnv().forEach(e -> pb.environment().put(e.substring(0, e.indexOf('=')), e.substring(e.indexOf('=') + 1)));
+        Process p = pb.start();
+        try (OutputStream in = p.getOutputStream()) {
+            in.write(input);
+        } catch (IOException ignored) {
+            // the script ended before reading it all
+        }
+        String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(30, TimeUnit.SECONDS), text);
+        return Map.entry(p.exitValue(), text);
+    }
+
+    @Test
+    void aWaitingCheckoutReadsItsSettingsFirstThenTheStream() throws Exception {
+        String head = shas.get(5);
+        Path work = dir.resolve("work");
+        byte[] settings = CachedCheckout.settings(List.of("GIT_WORK_DIR=" + work, "GIT_SAFE_URL=https://git.example.com/o/r.git",
+                "GIT_HEAD_SHA=" + head, "GIT_BASE_SHA=", "GIT_BRANCH=", "GIT_BRANCH_SHA=", "GIT_CHECKOUT=full"));
+        java.io.ByteArrayOutputStream input = new java.io.ByteArrayOutputStream();
+        input.writeBytes(settings);
+        try (PackStream stream = open(head, null, 3)) {
+            stream.transferTo(input);
+        }
+
+        Map.Entry<Integer, String> run = waiting(input.toByteArray());
+
+        assertEquals(0, run.getKey(), run.getValue());
+        assertTrue(run.getValue().contains("checked out " + head), run.getValue());
+        assertEquals("3", git(work, "rev-list", "--count", "HEAD"), "depth 3, from the settings' work directory");
+        assertEquals("https://git.example.com/o/r.git", git(work, "remote", "get-url", "origin"));
+    }
+
+    @Test
+    void aWaitingCheckoutThatNoTaskTookEndsQuietlyAndOneWithBrokenSettingsFails() throws Exception {
+        Map.Entry<Integer, String> untaken = waiting(new byte[0]);
+        assertEquals(0, untaken.getKey(), untaken.getValue());
+        assertEquals("", untaken.getValue(), "input that ends before any setting: nothing done, nothing said");
+
+        Map.Entry<Integer, String> cut = waiting("GIT_HEAD_SHA=abc\n".getBytes(StandardCharsets.UTF_8));
+        assertEquals(1, cut.getKey(), cut.getValue());
+        assertTrue(cut.getValue().contains("clone failed: the settings ended early"), cut.getValue());
+
+        Map.Entry<Integer, String> foreign = waiting("PATH=/tmp/evil\n\n".getBytes(StandardCharsets.UTF_8));
+        assertEquals(1, foreign.getKey(), foreign.getValue());
+        assertTrue(foreign.getValue().contains("clone failed: unexpected setting"), foreign.getValue());
+    }
+
+    @Test
+    void settingsThatCannotGoAsLinesAreRefused() {
+        assertEquals("GIT_A=x y\nGIT_B=\n\n", new String(CachedCheckout.settings(List.of("GIT_A=x y", "GIT_B=")), StandardCharsets.UTF_8));
+        assertNull(CachedCheckout.settings(List.of("GIT_BRANCH=main\nGIT_EXEC_PATH=/tmp")), "a line break would make a second setting");
+        assertNull(CachedCheckout.settings(List.of("GIT_BRANCH=a\rb")));
+        assertNull(CachedCheckout.settings(List.of("=x")));
     }
 
     @Test
