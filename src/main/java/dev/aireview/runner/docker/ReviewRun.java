@@ -80,6 +80,13 @@ final class ReviewRun {
     private DiskWatch.Watch watch;
     private CompletableFuture<Boolean> checkoutRemoved;
     private CompletableFuture<Void> promoted;
+    /** The executor image's entrypoint and command (null: unknown), read while the source is prepared. */
+    private final CompletableFuture<List<String>> imageCommand;
+    /** The cold review container checks out by itself as it starts ({@link CachedCheckout#WRAPPER}). */
+    private boolean selfCheckout;
+    /** How a self-checkout ended: its exit code (null while none), and whether the container ended before its task. */
+    private volatile Integer selfCheckoutExit;
+    private volatile boolean endedBeforeTask;
 
     ReviewRun(Engine engine, ReviewTask task, HandOver ctx, Instant deadline) {
         this.config = engine.config();
@@ -100,6 +107,9 @@ final class ReviewRun {
         this.ctx = ctx;
         this.deadline = deadline;
         this.cancel = ctx.cancel();
+        // a task that will likely start cold reads the image's command beside the fetch (a pooled one needs none)
+        this.imageCommand = specs.reviewSeesOutsideWrites() && (pool == null || pool.readyCount() == 0)
+                ? CompletableFuture.supplyAsync(this::readImageCommand, async) : null;
     }
 
     /** The task's workspace (null before the review step took one). */
@@ -116,8 +126,10 @@ final class ReviewRun {
 
     /**
      * The task's workspace and review container: a pre-warmed one, or (under a runtime that sees outside writes) a
-     * new one started now with the entry mounted, its entrypoint waiting for task.json. Under a sandboxing runtime
-     * the review container is created only once the checkout is done ({@link #runReview}).
+     * new one with the entry mounted: created now to check out by itself as it starts ({@link CachedCheckout#WRAPPER},
+     * started in {@link #runReview}), or, when the image's command is unknown or the settings cannot go as lines,
+     * started now, its entrypoint waiting for task.json. Under a sandboxing runtime the review container is created
+     * only once the checkout is done ({@link #runReview}).
      */
     private void takeContainer() throws IOException {
         pooled = pool.take();
@@ -139,9 +151,41 @@ final class ReviewRun {
             watch.onExceeded(() -> live.forEach(runner::kill));
         }
         if (reviewId == null && specs.reviewSeesOutsideWrites()) {
-            reviewId = startReview(workspace, task.id(), lease);
+            byte[] settings = CachedCheckout.settings(CachedCheckout.env(task, lease, checkout));
+            List<String> command = settings == null ? null : imageCommand();
+            if (command != null) {
+                // created, not started: started once its output is followed (runReview), the checkout beside its entrypoint
+                reviewId = createReview(workspace, task.id(), lease, CachedCheckout.wrapped(settings, command));
+                selfCheckout = true;
+            } else {
+                reviewId = startReview(workspace, task.id(), lease);
+            }
             live.add(reviewId);
         }
+    }
+
+    /** The image's entrypoint and command, as read beside the fetch (or now); null when unknown or empty. */
+    private List<String> imageCommand() {
+        try {
+            return imageCommand == null ? readImageCommand() : imageCommand.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof NotFoundException missing) {
+                throw new ImageMissing(missing);
+            }
+            return null;
+        }
+    }
+
+    private List<String> readImageCommand() {
+        var image = docker.inspectImageCmd(config.executorImage()).exec().getConfig();
+        List<String> command = new java.util.ArrayList<>();
+        if (image != null && image.getEntrypoint() != null) {
+            command.addAll(List.of(image.getEntrypoint()));
+        }
+        if (image != null && image.getCmd() != null) {
+            command.addAll(List.of(image.getCmd()));
+        }
+        return command.isEmpty() ? null : command;
     }
 
     /**
@@ -152,6 +196,9 @@ final class ReviewRun {
      * when it worked.
      */
     private Step checkOut() {
+        if (selfCheckout) {
+            return null; // the review container checks out as it starts (runReview)
+        }
         ContainerRunner.Outcome out = null;
         boolean inside = false;
         // a pre-warmed container gets the commits streamed to its checkout process (StreamedCheckout), else a checkout container
@@ -227,6 +274,9 @@ final class ReviewRun {
 
     /** The review: task.json sets the waiting review container going (or a sandboxed one is created now). */
     private Step runReview() throws IOException {
+        if (selfCheckout) {
+            return runSelfCheckedOut();
+        }
         boolean reviewStarted = reviewId != null;
         if (reviewStarted) {
             // checked before task.json is written: afterwards a fast review may legitimately have ended
@@ -235,7 +285,7 @@ final class ReviewRun {
             // under a sandboxing runtime the review starts after the checkout with its task file already there:
             // created here, started once its output is followed
             workspaces.writeTask(workspace, task.toContainerJson());
-            reviewId = createReview(workspace, task.id(), lease);
+            reviewId = createReview(workspace, task.id(), lease, null);
             live.add(reviewId);
         }
         ctx.phase(TaskPhase.REVIEWING, "reviewing in container " + ContainerRunner.shortId(reviewId));
@@ -262,6 +312,89 @@ final class ReviewRun {
         }
         ctx.phase(TaskPhase.SUBMITTING, "review container exited with code " + review.exitCode());
         return new Step(null, review);
+    }
+
+    /**
+     * The review of a cold container that checks out by itself ({@link CachedCheckout#WRAPPER}): started once its output
+     * is followed; its task file is written once its checkout has ended well. A checkout that failed kills it (the task
+     * fails {@code clone_failed} with its last lines); a container that ended before its task broke the contract.
+     */
+    private Step runSelfCheckedOut() throws IOException {
+        Path taskDir = workspace;
+        LogPump pump = new LogPump(ctx::log);
+        ContainerRunner.Outcome review;
+        try {
+            review = runner.run(reviewId, false, pump, deadline, cancel, null, () -> startWhenCheckedOut(taskDir, pump));
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        }
+        String over = overLimit(watch);
+        if (over != null) {
+            return new Step(TaskResult.failure(ErrorKind.DISK_LIMIT, over + (selfCheckoutExit == null ? " while cloning"
+                    : " during the review") + "; the container was killed"), review);
+        }
+        Integer exit = selfCheckoutExit;
+        if (exit != null && exit != 0) {
+            if (!review.oomKilled()) {
+                lease.broken();
+            }
+            String why = review.oomKilled() ? "the checkout ran out of memory (DOCKER_MEMORY_LIMIT)"
+                    : lastLines(review.tail(), task, MESSAGE_TAIL_LINES);
+            return new Step(TaskResult.failure(ErrorKind.CLONE_FAILED, "clone failed: the checkout from the runner's repository "
+                    + "cache failed (exit " + exit + "): " + why), review);
+        }
+        if (review.end() != ContainerRunner.End.EXITED) {
+            return new Step(interrupted(review, exit == null ? "while cloning" : "during the review"), review);
+        }
+        if (endedBeforeTask) {
+            ExecutorContract.requireWaiting(docker, config.executorImage(), reviewId);
+        }
+        ctx.phase(TaskPhase.SUBMITTING, "review container exited with code " + review.exitCode());
+        return new Step(null, review);
+    }
+
+    /**
+     * Waits (until the deadline, a cancel or the container's end) for the checkout's exit code, then writes the task
+     * file (exit 0) or kills the container (any other).
+     */
+    private void startWhenCheckedOut(Path taskDir, LogPump pump) {
+        Integer exit = null;
+        while (exit == null && !cancel.isCancelled() && Instant.now().isBefore(deadline)) {
+            exit = workspaces.checkoutStatus(taskDir);
+            if (exit == null && pump.ended().isDone()) {
+                exit = workspaces.checkoutStatus(taskDir);
+                endedBeforeTask = exit == null || exit == 0;
+                break;
+            }
+            if (exit == null) {
+                try {
+                    pump.ended().get(5, java.util.concurrent.TimeUnit.MILLISECONDS);
+                } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+                    // not ended: look again
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+        selfCheckoutExit = exit;
+        if (exit == null || endedBeforeTask) {
+            return;
+        }
+        if (exit != 0) {
+            runner.kill(reviewId);
+            return;
+        }
+        if (pump.ended().isDone()) {
+            endedBeforeTask = true;
+            return;
+        }
+        ctx.phase(TaskPhase.REVIEWING, "reviewing in container " + ContainerRunner.shortId(reviewId));
+        try {
+            workspaces.writeTask(taskDir, task.toContainerJson());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /**
@@ -307,7 +440,7 @@ final class ReviewRun {
      * sample reviews would take CPU from the checkout and from the review itself.
      */
     private String startReview(Path workspace, String taskId, RepoCache.Lease source) {
-        String id = createReview(workspace, taskId, source);
+        String id = createReview(workspace, taskId, source, null);
         try {
             docker.startContainerCmd(id).exec();
             return id;
@@ -321,10 +454,14 @@ final class ReviewRun {
      * Creates (does not start) a review container for one task: its entrypoint waits for task.json. The task's cache
      * entry is mounted read-only: it reads the objects and can change nothing.
      */
-    private String createReview(Path workspace, String taskId, RepoCache.Lease source) {
+    private String createReview(Path workspace, String taskId, RepoCache.Lease source, List<String> entrypoint) {
         List<String> env = new java.util.ArrayList<>(ContainerSpecs.reviewEnv());
         env.add("AI_REVIEW_WARM_UP=false");
         var cmd = specs.review(docker, workspace, taskId).withEnv(env);
+        if (entrypoint != null) {
+            // the image's own entrypoint and command are in it: none is left to add
+            cmd.withEntrypoint(entrypoint).withCmd(List.of());
+        }
         List<com.github.dockerjava.api.model.Bind> binds = new java.util.ArrayList<>(List.of(cmd.getHostConfig().getBinds()));
         binds.add(CachedCheckout.bind(source));
         cmd.getHostConfig().withBinds(binds);

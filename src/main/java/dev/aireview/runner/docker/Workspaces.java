@@ -7,6 +7,7 @@ import dev.aireview.runner.config.DockerConfig;
 import dev.aireview.runner.execution.NoFollowFiles;
 import dev.aireview.runner.model.Json;
 import dev.aireview.runner.model.TaskResult;
+import dev.aireview.runner.source.CachedCheckout;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -354,6 +355,31 @@ public final class Workspaces {
                     + (at == null ? "" : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")"));
         } catch (IOException | RuntimeException e) {
             return ResultFile.problem("result.json is not valid JSON or not a result object (" + e.getClass().getSimpleName() + ")");
+        }
+    }
+
+    /**
+     * The checkout's exit code the review container wrote to {@link CachedCheckout#STATUS_FILE}: null while there is
+     * none; -1 when it is not a small regular file holding a number (a link, a FIFO, garbage: never followed or waited on).
+     */
+    Integer checkoutStatus(Path workspace) {
+        Path file = workspace.resolve(CachedCheckout.STATUS_FILE);
+        BasicFileAttributes a;
+        try {
+            a = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        } catch (NoSuchFileException e) {
+            return null;
+        } catch (IOException e) {
+            return -1;
+        }
+        if (!a.isRegularFile() || a.size() > 16) {
+            return -1;
+        }
+        try {
+            byte[] bytes = readWithin(file, READ_DEADLINE, 16);
+            return bytes == null ? -1 : Integer.parseInt(new String(bytes, StandardCharsets.US_ASCII).strip());
+        } catch (IOException | NumberFormatException e) {
+            return -1;
         }
     }
 

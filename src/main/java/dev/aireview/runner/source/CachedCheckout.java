@@ -129,6 +129,38 @@ public final class CachedCheckout {
             "fi",
             "");
 
+    /**
+     * The file in the workspace where {@link #WRAPPER} puts the checkout's exit code (written to a temp file and renamed,
+     * so it appears whole).
+     */
+    public static final String STATUS_FILE = ".ai-review-checkout";
+
+    /**
+     * A cold review container's command around the image's own ({@link #wrapped}): the checkout ({@link #SCRIPT}, its
+     * settings on its stdin) starts in the background as the container starts, and the image's entrypoint is
+     * {@code exec}uted at once beside it, so the checkout overlaps the entrypoint's start and needs no
+     * {@code docker exec}; the checkout's exit code goes to {@link #STATUS_FILE}. Arguments: the script, the settings
+     * ({@link #settings}), then the image's entrypoint and command.
+     */
+    public static final String WRAPPER = String.join("\n",
+            "s=$1; v=$2; shift 2",
+            "( printf '%s' \"$v\" | GIT_ENV_STDIN=1 sh -c \"$s\"; c=$?",
+            "  printf '%s\\n' \"$c\" > /workspace/" + STATUS_FILE + ".tmp && mv -f /workspace/" + STATUS_FILE + ".tmp /workspace/"
+                    + STATUS_FILE + " ) </dev/null &",
+            "exec \"$@\"",
+            "");
+
+    /**
+     * The entrypoint of a cold review container that checks out by itself ({@link #WRAPPER}) before running
+     * {@code imageCommand} (the image's entrypoint and command), with {@code settings} ({@link #settings}).
+     */
+    public static List<String> wrapped(byte[] settings, List<String> imageCommand) {
+        List<String> cmd = new ArrayList<>(List.of("sh", "-c", WRAPPER, "sh", SCRIPT,
+                new String(settings, java.nio.charset.StandardCharsets.UTF_8)));
+        cmd.addAll(imageCommand);
+        return cmd;
+    }
+
     private CachedCheckout() {
     }
 

@@ -62,6 +62,29 @@ class WorkspacesTest {
     }
 
     @Test
+    void shouldReadTheCheckoutStatusWithoutFollowingOrWaitingOnWhatTheContainerPlanted() throws Exception {
+        Path ws = workspaces.create("task-s");
+        Path status = ws.resolve(dev.aireview.runner.source.CachedCheckout.STATUS_FILE);
+        assertNull(workspaces.checkoutStatus(ws), "no status yet");
+        Files.writeString(status, "0\n");
+        assertEquals(0, workspaces.checkoutStatus(ws));
+        Files.writeString(status, "128\n");
+        assertEquals(128, workspaces.checkoutStatus(ws));
+        Files.writeString(status, "done");
+        assertEquals(-1, workspaces.checkoutStatus(ws), "garbage");
+        Files.writeString(status, "0".repeat(40));
+        assertEquals(-1, workspaces.checkoutStatus(ws), "too large");
+        Files.delete(status);
+        Files.writeString(outside.resolve("zero"), "0\n");
+        Files.createSymbolicLink(status, outside.resolve("zero"));
+        assertEquals(-1, workspaces.checkoutStatus(ws), "a link is not followed");
+        Files.delete(status);
+        Process mkfifo = new ProcessBuilder("mkfifo", status.toString()).start();
+        assertEquals(0, mkfifo.waitFor());
+        assertEquals(-1, workspaces.checkoutStatus(ws), "a FIFO is not opened");
+    }
+
+    @Test
     void shouldMapIdsThatReadAlikeToDifferentDirectories() throws Exception {
         assertNotEquals(Workspaces.dirName("task/7"), Workspaces.dirName("task_7"));
         assertNotEquals(Workspaces.dirName("a".repeat(60) + "1"), Workspaces.dirName("a".repeat(60) + "2"));
