@@ -49,6 +49,13 @@ final class ExecutorContract {
                 : "exited" + (exit == null ? "" : " with code " + exit));
     }
 
+    /** The image has no {@code git}: the checkout in its container could not run (CachedCheckout.EXIT_NO_GIT). */
+    static Violation noGit(String image) {
+        return new Violation("the executor image DOCKER_EXECUTOR_IMAGE='" + image + "' broke the executor contract: it has"
+                + " no git, which the checkout in its container needs before task.json arrived (" + DOC + ": the image must"
+                + " contain sh and git); set DOCKER_EXECUTOR_IMAGE to an executor image (e.g. one built from Dockerfile.executor)");
+    }
+
     private static Violation violation(String image, String containerId, String what) {
         return new Violation("the executor image DOCKER_EXECUTOR_IMAGE='" + image + "' broke the executor contract: its review "
                 + "container " + ContainerRunner.shortId(containerId) + " " + what + " before task.json arrived. The image's "

@@ -227,6 +227,9 @@ final class ReviewRun {
             return new Step(streamed.failure(), out);
         }
         boolean failed = out.exitCode() == null || out.exitCode() != 0;
+        if (failed && Integer.valueOf(CachedCheckout.EXIT_NO_GIT).equals(out.exitCode())) {
+            throw ExecutorContract.noGit(config.executorImage());
+        }
         if (failed && inside && !out.oomKilled()) {
             // a checkout that failed inside a review container that is no longer running: the image's entrypoint
             // ended before its task (exec answers "cannot exec in a stopped container"), not a checkout failure
@@ -334,6 +337,9 @@ final class ReviewRun {
                     : " during the review") + "; the container was killed"), review);
         }
         Integer exit = selfCheckoutExit;
+        if (exit != null && exit == CachedCheckout.EXIT_NO_GIT) {
+            throw ExecutorContract.noGit(config.executorImage());
+        }
         if (exit != null && exit != 0) {
             if (!review.oomKilled()) {
                 lease.broken();

@@ -360,7 +360,8 @@ public final class Workspaces {
 
     /**
      * The checkout's exit code the review container wrote to {@link CachedCheckout#STATUS_FILE}: null while there is
-     * none; -1 when it is not a small regular file holding a number (a link, a FIFO, garbage: never followed or waited on).
+     * none (or it is still empty); -1 when it is not a small regular file holding a number (a link, a FIFO, garbage:
+     * never followed or waited on).
      */
     Integer checkoutStatus(Path workspace) {
         Path file = workspace.resolve(CachedCheckout.STATUS_FILE);
@@ -374,6 +375,9 @@ public final class Workspaces {
         }
         if (!a.isRegularFile() || a.size() > 16) {
             return -1;
+        }
+        if (a.size() == 0) {
+            return null;
         }
         try {
             byte[] bytes = readWithin(file, READ_DEADLINE, 16);

@@ -19,6 +19,9 @@ public final class CachedCheckout {
     /** Where the cache entry is mounted (read-only) in the review container. */
     public static final String MOUNT = "/cache";
 
+    /** The script's exit code when the image has no {@code git}: the image broke the executor contract, not the repository. */
+    public static final int EXIT_NO_GIT = 3;
+
     /** How many changed files a sparse checkout takes at most; a larger change is checked out in full. */
     public static final int SPARSE_MAX_FILES = 2000;
 
@@ -70,6 +73,7 @@ public final class CachedCheckout {
             "fi",
             "export GIT_TERMINAL_PROMPT=0 GIT_CONFIG_NOSYSTEM=1 GIT_ASKPASS=/bin/false SSH_ASKPASS=/bin/false",
             "die() { echo \"clone failed: $*\" >&2; exit 1; }",
+            "command -v git >/dev/null 2>&1 || { echo 'clone failed: the executor image has no git' >&2; exit " + EXIT_NO_GIT + "; }",
             "cache=${GIT_CACHE_DIR:-" + MOUNT + "}",
             "work=${GIT_WORK_DIR:-/workspace/repo}",
             "if [ \"${GIT_PACK_STDIN:-0}\" != 1 ]; then test -d \"$cache/objects\" || die 'the repository cache is not mounted'; fi",
@@ -130,8 +134,7 @@ public final class CachedCheckout {
             "");
 
     /**
-     * The file in the workspace where {@link #WRAPPER} puts the checkout's exit code (written to a temp file and renamed,
-     * so it appears whole).
+     * The file in the workspace where {@link #WRAPPER} puts the checkout's exit code (one short write: empty until then).
      */
     public static final String STATUS_FILE = ".ai-review-checkout";
 
@@ -144,9 +147,7 @@ public final class CachedCheckout {
      */
     public static final String WRAPPER = String.join("\n",
             "s=$1; v=$2; shift 2",
-            "( printf '%s' \"$v\" | GIT_ENV_STDIN=1 sh -c \"$s\"; c=$?",
-            "  printf '%s\\n' \"$c\" > /workspace/" + STATUS_FILE + ".tmp && mv -f /workspace/" + STATUS_FILE + ".tmp /workspace/"
-                    + STATUS_FILE + " ) </dev/null &",
+            "( printf '%s' \"$v\" | GIT_ENV_STDIN=1 sh -c \"$s\"; printf '%s\\n' \"$?\" > /workspace/" + STATUS_FILE + " ) </dev/null &",
             "exec \"$@\"",
             "");
 

@@ -112,6 +112,27 @@ public final class DockerTestSupport {
         }
     }
 
+    /**
+     * The ids (of the containers) of the engine's events {@code action} (e.g. {@code create}, {@code exec_create}) of
+     * containers labelled {@code labels}, from {@code since} to now.
+     */
+    static List<String> eventIds(String action, java.util.Map<String, String> labels, java.time.Instant since) throws InterruptedException {
+        List<String> ids = java.util.Collections.synchronizedList(new ArrayList<>());
+        com.github.dockerjava.api.async.ResultCallback.Adapter<com.github.dockerjava.api.model.Event> events =
+                new com.github.dockerjava.api.async.ResultCallback.Adapter<>() {
+                    @Override
+                    public void onNext(com.github.dockerjava.api.model.Event e) {
+                        ids.add(e.getId());
+                    }
+                };
+        docker().eventsCmd().withSince(since.getEpochSecond() + "." + String.format("%09d", since.getNano()))
+                .withUntil(String.valueOf(java.time.Instant.now().getEpochSecond() + 1))
+                .withEventFilter(action).withLabelFilter(labels).exec(events);
+        org.junit.jupiter.api.Assertions.assertTrue(events.awaitCompletion(30, java.util.concurrent.TimeUnit.SECONDS),
+                "the engine's event stream ended");
+        return List.copyOf(ids);
+    }
+
     public static List<Container> containersOfRunner(String runnerName) {
         return docker().listContainersCmd().withShowAll(true).withLabelFilter(Labels.runnerFilter(runnerName)).exec();
     }

@@ -242,6 +242,30 @@ class EngineCompatibilityTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("engines")
+    void aColdTaskIsCheckedOutByItsReviewContainerAsItStarts(String var, String host) throws Exception {
+        try (DockerConnection c = open(var, host)) {
+            buildImage(c.client(), host);
+        }
+        DockerTaskExecutor executor = new DockerTaskExecutor(config(host, IMAGE, null, "none"));
+        try (GitFixture git = GitFixture.start()) {
+            executor.start();
+            RecordingContext ctx = new RecordingContext(Duration.ofSeconds(90));
+
+            TaskResult result = executor.execute(DockerTestSupport.task(null, git), ctx);
+
+            assertEquals(dev.aireview.runner.model.ResultStatus.COMPLETED, result.status(), () -> result + "\n" + ctx.lines());
+            assertTrue(result.summary().contains("head=" + git.head()), result.summary());
+            // the wrapper's checkout line, then the image's own entrypoint (its first line once task.json is there)
+            assertTrue(ctx.logged("checked out " + git.head() + " from the runner's repository cache"), ctx.lines().toString());
+            assertTrue(ctx.logged("review running in container"), ctx.lines().toString());
+            assertFalse(executor.checkoutFallbackInUse());
+        } finally {
+            executor.close();
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("engines")
     void aPooledTaskChecksOutThroughTheCheckoutWaitingInItsContainer(String var, String host) throws Exception {
         try (DockerConnection c = open(var, host)) {
             buildImage(c.client(), host);

@@ -1,7 +1,5 @@
 package dev.aireview.runner.docker;
 
-import com.github.dockerjava.api.async.ResultCallback;
-import com.github.dockerjava.api.model.Event;
 import dev.aireview.runner.config.PullPolicy;
 import dev.aireview.runner.model.ErrorKind;
 import dev.aireview.runner.model.ResultStatus;
@@ -16,7 +14,6 @@ import org.junit.jupiter.api.Timeout;
 import java.io.File;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -51,26 +48,6 @@ class SelfCheckoutDockerTest {
         }
     }
 
-    /** The execs created between {@code since} and now in the containers of task {@code taskId}. */
-    private static List<String> execsOfTask(String taskId, Instant since) throws InterruptedException {
-        List<String> ids = new ArrayList<>();
-        ResultCallback.Adapter<Event> events = new ResultCallback.Adapter<>() {
-            @Override
-            public void onNext(Event e) {
-                synchronized (ids) {
-                    ids.add(e.getId());
-                }
-            }
-        };
-        DockerTestSupport.docker().eventsCmd().withSince(since.getEpochSecond() + "." + String.format("%09d", since.getNano()))
-                .withUntil(String.valueOf(Instant.now().getEpochSecond() + 1))
-                .withEventFilter("exec_create").withLabelFilter(Map.of(Labels.TASK, taskId)).exec(events);
-        assertTrue(events.awaitCompletion(30, TimeUnit.SECONDS), "the engine's event stream ended");
-        synchronized (ids) {
-            return List.copyOf(ids);
-        }
-    }
-
     @Test
     void aColdTaskIsCheckedOutByItsReviewContainerAsItStartsWithoutAnExec() throws Exception {
         Instant since = Instant.now();
@@ -82,7 +59,7 @@ class SelfCheckoutDockerTest {
         assertEquals(ResultStatus.COMPLETED, result.status(), () -> result + "\n" + ctx.lines());
         assertTrue(result.summary().contains("head=" + fixture.git.head()), result.summary());
         assertTrue(ctx.logged("checked out " + fixture.git.head() + " from the runner's repository cache"), ctx.lines().toString());
-        assertEquals(List.of(), execsOfTask(task.id(), since), "the checkout ran as the container started: no exec");
+        assertEquals(List.of(), DockerTestSupport.eventIds("exec_create", Map.of(Labels.TASK, task.id()), since), "the checkout ran as the container started: no exec");
         assertEquals(List.of(), DockerTestSupport.containersOfTask(task.id()));
     }
 

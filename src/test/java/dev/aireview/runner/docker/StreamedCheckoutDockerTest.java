@@ -1,7 +1,6 @@
 package dev.aireview.runner.docker;
 
 import com.github.dockerjava.api.async.ResultCallback;
-import com.github.dockerjava.api.model.Event;
 import dev.aireview.runner.model.ErrorKind;
 import dev.aireview.runner.model.ResultStatus;
 import dev.aireview.runner.model.ReviewTask;
@@ -16,7 +15,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -59,12 +57,12 @@ class StreamedCheckoutDockerTest {
     }
 
     private static List<String> created(String runner, String role, Instant since) throws InterruptedException {
-        return events(runner, "create", java.util.Map.of(Labels.RUNNER, runner, Labels.ROLE, role), since);
+        return DockerTestSupport.eventIds("create", java.util.Map.of(Labels.RUNNER, runner, Labels.ROLE, role), since);
     }
 
     /** How many execs were created in container {@code containerId} between {@code since} and now. */
     private long execsCreated(String containerId, Instant since) throws InterruptedException {
-        return events(runner, "exec_create", java.util.Map.of(Labels.RUNNER, runner), since).stream()
+        return DockerTestSupport.eventIds("exec_create", java.util.Map.of(Labels.RUNNER, runner), since).stream()
                 .filter(containerId::equals).count();
     }
 
@@ -73,27 +71,6 @@ class StreamedCheckoutDockerTest {
         pooledWorkspace();
         return DockerTestSupport.containersOfRunner(runner).stream()
                 .filter(c -> Labels.POOL_TASK.equals(c.getLabels().get(Labels.TASK))).findFirst().orElseThrow().getId();
-    }
-
-    private static List<String> events(String runner, String action, java.util.Map<String, String> labels, Instant since)
-            throws InterruptedException {
-        List<String> ids = new ArrayList<>();
-        ResultCallback.Adapter<Event> events = new ResultCallback.Adapter<>() {
-            @Override
-            public void onNext(Event e) {
-                synchronized (ids) {
-                    ids.add(e.getId());
-                }
-            }
-        };
-        DockerTestSupport.docker().eventsCmd().withSince(since.getEpochSecond() + "." + String.format("%09d", since.getNano()))
-                .withUntil(String.valueOf(Instant.now().getEpochSecond() + 1))
-                .withEventFilter(action).withLabelFilter(labels)
-                .exec(events);
-        assertTrue(events.awaitCompletion(30, TimeUnit.SECONDS), "the engine's event stream ended");
-        synchronized (ids) {
-            return List.copyOf(ids);
-        }
     }
 
     private Path pooledWorkspace() {
