@@ -135,6 +135,8 @@ public final class Bench {
             pooled.add(t.claimToResultMs);
             pooledClone.add(t.cloneMs);
             pooledReview.add(t.reviewMs);
+            // the raw pair on the machine the pooled task had: the replacement's warm-up over, not beside it
+            awaitWarmPool("bench-pool");
             raw.add(rawPair());
         }
         // 2b. pooled back to back: each task enqueued as soon as the previous one's result is in, the pool not waited for
@@ -590,6 +592,9 @@ public final class Bench {
                     System.out.printf(Locale.ROOT, "    +%5d %s %s%n", Duration.between(t.claimedAt(), stamp).toMillis(), l.stream(),
                             l.text().length() > 140 ? l.text().substring(0, 140) + "…" : l.text());
                 }
+            }
+            if (pool > 0) {
+                awaitWarmPool(name); // the raw pair on a quiet machine too, not beside the replacement's warm-up
             }
             raw.add(rawPair());
         }
