@@ -180,7 +180,8 @@ public final class DockerTaskExecutor implements TaskExecutor {
             }
             pool = new ContainerPool(docker, specs, workspaces, runner, this::deleteWorkspace, poolSize, diskWatch);
             pool.useVerifier(verifier);
-            pool.useStandbyCheckout(config.user(), () -> !execUnavailable.get());
+            // a waiting checkout only where a checkout can be streamed to it (the cache's git on the host, exec works)
+            pool.useStandbyCheckout(config.user(), () -> !execUnavailable.get() && sources.cache().streams());
             if (connection.isPodman()) {
                 pool.useCpuWeightFallback(this::libpodCpuShares);
             }

@@ -70,6 +70,11 @@ public interface GitRunner {
         return null;
     }
 
+    /** Whether {@link #start} hands out a stream (git on the host), so a checkout can be streamed from the cache. */
+    default boolean streams() {
+        return false;
+    }
+
     /** For the log: where git runs. */
     String describe();
 

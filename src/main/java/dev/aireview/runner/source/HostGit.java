@@ -102,6 +102,11 @@ final class HostGit implements GitRunner {
     }
 
     @Override
+    public boolean streams() {
+        return true;
+    }
+
+    @Override
     public Process start(Path dir, List<String> args, Map<String, String> env) throws IOException {
         List<String> cmd = new ArrayList<>(GitRunner.hardening(null));
         cmd.addAll(args);

@@ -98,6 +98,11 @@ public final class RepoCache {
         this.git = git;
     }
 
+    /** Whether the cache's git can stream a task's commits out of an entry ({@link PackStream}): git on the host. */
+    public boolean streams() {
+        return git.streams();
+    }
+
     /** Where the cache's git runs (RUNNER_REPO_CACHE_GIT). */
     public enum GitPlace {
         /** git on the runner's host when it has one, else the helper container. */

@@ -157,6 +157,7 @@ class StreamedCheckoutDockerTest {
     void shouldKeepTheCheckoutContainerWhenTheCachesGitRunsInAHelperContainer() throws Exception {
         // the helper container's output is a log, not a byte stream: the self-contained copy is made in a checkout container
         String other = DockerTestSupport.runnerName("streamed-gitbox");
+        Instant before = Instant.now();
         try (DockerTaskExecutor ex = new DockerTaskExecutor(DockerTestSupport.config(other, "host", 1)
                 .withRepoCacheGit("container", ContainerGitDockerTest.GIT_IMAGE))) {
             ex.start();
@@ -170,6 +171,8 @@ class StreamedCheckoutDockerTest {
             assertTrue(ctx.logged("using pre-warmed container"), ctx.lines().toString());
             assertTrue(result.summary().contains("head=" + git.head()), result.summary());
             assertEquals(1, created(other, "checkout", since).size(), "one checkout container made the self-contained copy");
+            assertEquals(List.of(), DockerTestSupport.eventIds("exec_create", java.util.Map.of(Labels.RUNNER, other), before),
+                    "no checkout waits in a pooled container when nothing can be streamed to it");
         }
     }
 
