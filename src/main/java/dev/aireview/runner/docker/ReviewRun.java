@@ -227,24 +227,30 @@ final class ReviewRun {
             return new Step(streamed.failure(), out);
         }
         boolean failed = out.exitCode() == null || out.exitCode() != 0;
-        if (failed && Integer.valueOf(CachedCheckout.EXIT_NO_GIT).equals(out.exitCode())) {
-            throw ExecutorContract.noGit(config.executorImage());
-        }
-        if (failed && inside && !out.oomKilled()) {
+        if (failed && inside && !out.oomKilled() && !Integer.valueOf(CachedCheckout.EXIT_NO_GIT).equals(out.exitCode())) {
             // a checkout that failed inside a review container that is no longer running: the image's entrypoint
             // ended before its task (exec answers "cannot exec in a stopped container"), not a checkout failure
             ExecutorContract.requireWaiting(docker, config.executorImage(), reviewId);
         }
-        if (!failed) {
-            return null;
+        return failed ? checkoutFailed(out.exitCode(), out) : null;
+    }
+
+    /**
+     * A checkout that ended with {@code exit} (null: unknown) in the container whose outcome is {@code out}: an image
+     * without git broke the contract (thrown); otherwise {@code clone_failed} with the checkout's last lines, the cache
+     * entry marked for a rebuild unless memory ran out.
+     */
+    private Step checkoutFailed(Integer exit, ContainerRunner.Outcome out) {
+        if (Integer.valueOf(CachedCheckout.EXIT_NO_GIT).equals(exit)) {
+            throw ExecutorContract.noGit(config.executorImage());
         }
-        if (!out.oomKilled() && out.exitCode() != null) {
+        if (!out.oomKilled() && exit != null) {
             lease.broken();
         }
         String why = out.oomKilled() ? "the checkout ran out of memory (DOCKER_MEMORY_LIMIT)"
                 : lastLines(out.tail(), task, MESSAGE_TAIL_LINES);
         return new Step(TaskResult.failure(ErrorKind.CLONE_FAILED, "clone failed: the checkout from the runner's repository "
-                + "cache failed (exit " + out.exitCode() + "): " + why), out);
+                + "cache failed (exit " + exit + "): " + why), out);
     }
 
     /**
@@ -337,17 +343,8 @@ final class ReviewRun {
                     : " during the review") + "; the container was killed"), review);
         }
         Integer exit = selfCheckoutExit;
-        if (exit != null && exit == CachedCheckout.EXIT_NO_GIT) {
-            throw ExecutorContract.noGit(config.executorImage());
-        }
         if (exit != null && exit != 0) {
-            if (!review.oomKilled()) {
-                lease.broken();
-            }
-            String why = review.oomKilled() ? "the checkout ran out of memory (DOCKER_MEMORY_LIMIT)"
-                    : lastLines(review.tail(), task, MESSAGE_TAIL_LINES);
-            return new Step(TaskResult.failure(ErrorKind.CLONE_FAILED, "clone failed: the checkout from the runner's repository "
-                    + "cache failed (exit " + exit + "): " + why), review);
+            return checkoutFailed(exit, review);
         }
         if (review.end() != ContainerRunner.End.EXITED) {
             return new Step(interrupted(review, exit == null ? "while cloning" : "during the review"), review);
@@ -365,35 +362,33 @@ final class ReviewRun {
      */
     private void startWhenCheckedOut(Path taskDir, LogPump pump) {
         Integer exit = null;
-        while (exit == null && !cancel.isCancelled() && Instant.now().isBefore(deadline)) {
+        while (exit == null && !pump.ended().isDone() && !cancel.isCancelled() && Instant.now().isBefore(deadline)) {
             exit = workspaces.checkoutStatus(taskDir);
-            if (exit == null && pump.ended().isDone()) {
-                exit = workspaces.checkoutStatus(taskDir);
-                endedBeforeTask = exit == null || exit == 0;
-                break;
-            }
-            if (exit == null) {
-                try {
+            try {
+                if (exit == null) {
                     pump.ended().get(5, java.util.concurrent.TimeUnit.MILLISECONDS);
-                } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
-                    // not ended: look again
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return;
                 }
+            } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+                // not ended: look again
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
             }
+        }
+        if (exit == null && pump.ended().isDone()) {
+            exit = workspaces.checkoutStatus(taskDir); // written just before the container ended
         }
         selfCheckoutExit = exit;
-        if (exit == null || endedBeforeTask) {
-            return;
-        }
-        if (exit != 0) {
+        if (exit != null && exit != 0) {
             runner.kill(reviewId);
             return;
         }
         if (pump.ended().isDone()) {
             endedBeforeTask = true;
             return;
+        }
+        if (exit == null) {
+            return; // cancelled or out of time: the wait that follows ends the container
         }
         ctx.phase(TaskPhase.REVIEWING, "reviewing in container " + ContainerRunner.shortId(reviewId));
         try {

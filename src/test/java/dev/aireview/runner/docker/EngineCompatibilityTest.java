@@ -240,25 +240,27 @@ class EngineCompatibilityTest {
         }
     }
 
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("engines")
-    void aColdTaskIsCheckedOutByItsReviewContainerAsItStarts(String var, String host) throws Exception {
+    /**
+     * One task on the test image through an executor with a pool of {@code poolSize} (filled first) on the engine at
+     * {@code host}: it completes at the repository's head without the checkout-container fallback; its log lines.
+     */
+    private static RecordingContext completedTask(String var, String host, int poolSize) throws Exception {
         try (DockerConnection c = open(var, host)) {
             buildImage(c.client(), host);
         }
-        DockerTaskExecutor executor = new DockerTaskExecutor(config(host, IMAGE, null, "none"));
+        DockerTaskExecutor executor = new DockerTaskExecutor(config(host, IMAGE, null, "none").withPoolSize(poolSize));
         try (GitFixture git = GitFixture.start()) {
             executor.start();
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(120)).until(() -> executor.readyPoolContainers() == poolSize);
             RecordingContext ctx = new RecordingContext(Duration.ofSeconds(90));
 
             TaskResult result = executor.execute(DockerTestSupport.task(null, git), ctx);
 
             assertEquals(dev.aireview.runner.model.ResultStatus.COMPLETED, result.status(), () -> result + "\n" + ctx.lines());
             assertTrue(result.summary().contains("head=" + git.head()), result.summary());
-            // the wrapper's checkout line, then the image's own entrypoint (its first line once task.json is there)
             assertTrue(ctx.logged("checked out " + git.head() + " from the runner's repository cache"), ctx.lines().toString());
-            assertTrue(ctx.logged("review running in container"), ctx.lines().toString());
             assertFalse(executor.checkoutFallbackInUse());
+            return ctx;
         } finally {
             executor.close();
         }
@@ -266,34 +268,30 @@ class EngineCompatibilityTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("engines")
+    void aColdTaskIsCheckedOutByItsReviewContainerAsItStarts(String var, String host) throws Exception {
+        RecordingContext ctx = completedTask(var, host, 0);
+        // after the wrapper's checkout line, the image's own entrypoint (its first line once task.json is there)
+        assertTrue(ctx.logged("review running in container"), ctx.lines().toString());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("engines")
     void aPooledTaskChecksOutThroughTheCheckoutWaitingInItsContainer(String var, String host) throws Exception {
-        try (DockerConnection c = open(var, host)) {
-            buildImage(c.client(), host);
-        }
         ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(StreamedCheckout.class);
         var appender = new ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent>();
         ch.qos.logback.classic.Level level = logger.getLevel();
         logger.setLevel(ch.qos.logback.classic.Level.DEBUG);
         appender.start();
         logger.addAppender(appender);
-        DockerTaskExecutor executor = new DockerTaskExecutor(config(host, IMAGE, null, "none").withPoolSize(1));
-        try (GitFixture git = GitFixture.start()) {
-            executor.start();
-            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(120)).until(() -> executor.readyPoolContainers() == 1);
-            RecordingContext ctx = new RecordingContext(Duration.ofSeconds(90));
+        try {
+            RecordingContext ctx = completedTask(var, host, 1);
 
-            TaskResult result = executor.execute(DockerTestSupport.task(null, git), ctx);
-
-            assertEquals(dev.aireview.runner.model.ResultStatus.COMPLETED, result.status(), () -> result + "\n" + ctx.lines());
             assertTrue(ctx.logged("using pre-warmed container"), ctx.lines().toString());
-            assertTrue(result.summary().contains("head=" + git.head()), result.summary());
             List<String> how = appender.list.stream().map(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
                     .filter(m -> m.startsWith("checkout in pre-warmed container")).toList();
             assertEquals(1, how.size(), how::toString);
             assertTrue(how.get(0).endsWith("by its waiting checkout"), how.get(0));
-            assertFalse(executor.checkoutFallbackInUse());
         } finally {
-            executor.close();
             logger.detachAppender(appender);
             logger.setLevel(level);
         }
