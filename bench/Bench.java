@@ -574,25 +574,7 @@ public final class Bench {
             if (pool > 0) {
                 awaitWarmPool(name);
             }
-            String id = enqueue();
-            TaskSnapshot t = server.awaitTerminal(id, Duration.ofMinutes(3));
-            long ms = Duration.between(t.claimedAt(), t.finishedAt()).toMillis();
-            total.add(ms);
-            StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "task %d: claim→result %d ms;", i + 1, ms));
-            for (PhaseChange c : t.phases()) {
-                Instant stamp = c.at() == null ? c.receivedAt() : Instant.parse(c.at());
-                long since = Duration.between(t.claimedAt(), stamp).toMillis();
-                line.append(' ').append(c.phase()).append(" +").append(since);
-                at.computeIfAbsent(c.phase(), k -> new ArrayList<>()).add(since);
-            }
-            System.out.println(line);
-            if (logs) {
-                for (dev.aireview.runner.devserver.LogLine l : t.logs()) {
-                    Instant stamp = l.ts() == null ? l.receivedAt() : Instant.parse(l.ts());
-                    System.out.printf(Locale.ROOT, "    +%5d %s %s%n", Duration.between(t.claimedAt(), stamp).toMillis(), l.stream(),
-                            l.text().length() > 140 ? l.text().substring(0, 140) + "…" : l.text());
-                }
-            }
+            total.add(timed("task " + (i + 1), enqueue(), at, logs));
             if (pool > 0) {
                 awaitWarmPool(name); // the raw pair on a quiet machine too, not beside the replacement's warm-up
             }
@@ -601,7 +583,7 @@ public final class Bench {
         // back to back: each task enqueued at the previous one's result, the pool not waited for
         List<Long> back = new ArrayList<>();
         for (int i = 0; pool > 0 && i < rounds; i++) {
-            back.add(task(runner).claimToResultMs);
+            back.add(timed("back to back " + (i + 1), enqueue(), new java.util.LinkedHashMap<>(), logs));
         }
         stop(runner);
         System.out.println("median ms since the claim: " + at.entrySet().stream()
@@ -612,6 +594,31 @@ public final class Bench {
             System.out.printf(Locale.ROOT, "back to back (the pool not waited for): claim → result %s %s; ratio (medians) %s × raw%n",
                     back, Stat.of(back).fmt("ms"), ratio(Stat.of(back).median, Stat.of(raw).median));
         }
+    }
+
+    /** Waits for task {@code id}, prints its phases (and with {@code logs} its log) since the claim; claim → result, ms. */
+    private long timed(String name, String id, Map<String, List<Long>> at, boolean logs) throws Exception {
+        TaskSnapshot t = server.awaitTerminal(id, Duration.ofMinutes(3));
+        long ms = Duration.between(t.claimedAt(), t.finishedAt()).toMillis();
+        StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%s: claim→result %d ms;", name, ms));
+        for (PhaseChange c : t.phases()) {
+            Instant stamp = c.at() == null ? c.receivedAt() : Instant.parse(c.at());
+            long since = Duration.between(t.claimedAt(), stamp).toMillis();
+            line.append(' ').append(c.phase()).append(" +").append(since);
+            at.computeIfAbsent(c.phase(), k -> new ArrayList<>()).add(since);
+        }
+        System.out.println(line);
+        if (logs) {
+            for (dev.aireview.runner.devserver.LogLine l : t.logs()) {
+                Instant stamp = l.ts() == null ? l.receivedAt() : Instant.parse(l.ts());
+                System.out.printf(Locale.ROOT, "    +%5d %s %s%n", Duration.between(t.claimedAt(), stamp).toMillis(), l.stream(),
+                        l.text().length() > 140 ? l.text().substring(0, 140) + "…" : l.text());
+            }
+        }
+        if (!"completed".equals(t.resultStatus())) {
+            throw new IllegalStateException("task " + id + " ended " + t.resultStatus() + ": " + t.result());
+        }
+        return ms;
     }
 
     private List<String> shippedFlags() {

@@ -45,7 +45,8 @@ import java.util.regex.Pattern;
  * <ul>
  *   <li><b>Each task proves its access.</b> {@link #prepare} always asks the repository's server with the task's own
  *       credentials (a fetch of its branch, or a ref listing) before the entry is handed out; a refused task fails and
- *       is never served from the cache.</li>
+ *       is never served from the cache. A repeat task whose commits the entry already holds, its branch where the
+ *       server still has it, lists that branch instead of fetching it (one round trip, no negotiation).</li>
  *   <li><b>One writer per entry.</b> A lock per entry serialises fetches; several tasks of one repository share it.
  *       Objects are only ever added while an entry is in use (no gc), so a review reading it keeps working.</li>
  *   <li><b>Half-written entries are discarded.</b> The marker {@value #READY} is removed before git writes and made
@@ -461,6 +462,11 @@ public final class RepoCache {
     static final class Entry {
         final ReentrantLock lock = new ReentrantLock();
         private int users;
+        /**
+         * What the last task found in the entry (question of {@link Fetch#questions} → object name), under the lock;
+         * null when nothing is known (a new or discarded entry). A hint only: a task checks it against the entry again.
+         */
+        private Map<String, String> held;
 
         synchronized int users(int delta) {
             users += delta;
@@ -517,12 +523,18 @@ public final class RepoCache {
                 }
                 boolean fresh = !Files.exists(dir, LinkOption.NOFOLLOW_LINKS);
                 if (fresh) {
+                    entry.held = null;
                     Files.createDirectories(dir);
                     GitRunner.Result init = local("init", "-q", "--bare", "--shared=0644", ".");
                     if (!init.ok()) {
                         return failure(init, "cannot create the cache entry");
                     }
                 } else {
+                    // a listing writes nothing: the entry stays marked ready whatever becomes of it
+                    Prepared listed = fromHeld(entry);
+                    if (listed != null) {
+                        return listed;
+                    }
                     Files.delete(dir.resolve(READY));
                 }
                 log.accept((fresh ? "fetching into a new entry of the runner's repository cache"
@@ -548,7 +560,7 @@ public final class RepoCache {
             String base = task.baseSha();
             boolean hasBranch = branch != null && !branch.isEmpty();
             // what the entry holds of the branch, head and base once fetched: one git command, not one per question
-            List<String> questions = questions(hasBranch ? "refs/heads/" + branch : null, commit(head), commit(base));
+            List<String> questions = questions();
             Known known = Known.NONE;
             boolean looked = false; // the lookup ran with the fetch (its answer may still be unreadable: then one at a time)
             if (hasBranch) {
@@ -607,13 +619,79 @@ public final class RepoCache {
                 entryAtFault = true;
                 return Prepared.failed(ErrorKind.CLONE_FAILED, "the commit to review is not in the cache");
             }
-            if (base != null && !base.isEmpty() && known.getOr(commit(base), () -> has(base) ? base : null) == null) {
+            String baseSha = base == null || base.isEmpty() ? null : known.getOr(commit(base), () -> has(base) ? base : null);
+            if (base != null && !base.isEmpty() && baseSha == null) {
                 log.accept("fetching base commit " + base);
                 if (fetch("base", base) != null) {
                     log.accept("warning: base commit " + base + " could not be fetched");
+                } else {
+                    baseSha = base; // fetched by its full name
                 }
             }
+            entry.held = held(questions, target, branchSha, baseSha);
             return new Prepared(new Lease(entry, dir, target, branchSha), null, null);
+        }
+
+        /**
+         * The entry as the last task found it, when it already holds everything this task asks (its branch tip, head
+         * and base) and the server lists the branch where the entry has it: one {@code ls-remote} of the branch with
+         * the task's credentials (its access proven, as a fetch would) and one lookup confirming the entry still holds
+         * them, instead of a fetch. Null when that is not so (the caller fetches); a failed listing fails the task, and
+         * leaves the entry as it was (still marked ready: nothing was written).
+         */
+        private Prepared fromHeld(Entry entry) {
+            Map<String, String> held = entry.held;
+            List<String> questions = questions();
+            String branch = task.branch();
+            if (held == null || questions == null || branch == null || branch.isEmpty()
+                    || !questions.stream().allMatch(q -> held.get(q) != null)) {
+                return null;
+            }
+            String ref = "refs/heads/" + branch;
+            GitRunner.Both both = git.runThenBatchCheck(dir, protocol, remoteArgs("ls-remote", "-q", "origin", ref), env,
+                    input(questions), deadline, cancel);
+            if (!both.first().ok()) {
+                Prepared failed = failure(both.first(), "the repository refused or could not be reached");
+                entryAtFault = false; // a listing reads nothing of the entry
+                return failed;
+            }
+            Known now = both.then() != null && both.then().ok() ? Known.parse(questions, both.then().output()) : Known.NONE;
+            boolean same = held.get(ref).equals(advertised(both.first().output(), ref))
+                    && questions.stream().allMatch(q -> held.get(q).equals(now.getOr(q, () -> null)));
+            if (!same) {
+                return null;
+            }
+            String head = task.headSha();
+            String target = head != null && !head.isEmpty() ? held.get(commit(head)) : held.get(ref);
+            log.accept("the runner's cached repository holds " + target + " and branch " + branch
+                    + " is where the server has it: nothing to fetch");
+            return new Prepared(new Lease(entry, dir, target, held.get(ref)), null, null);
+        }
+
+        /**
+         * What the entry now holds of {@code questions} (may be null), for the next task ({@link #fromHeld}): the head
+         * {@code target}, the branch tip and the base; null when any of them is not held.
+         */
+        private Map<String, String> held(List<String> questions, String target, String branchSha, String baseSha) {
+            if (questions == null) {
+                return null;
+            }
+            Map<String, String> held = new HashMap<>();
+            for (String q : questions) {
+                String name = q.equals(commit(task.headSha())) ? target : q.startsWith("refs/heads/") ? branchSha : baseSha;
+                if (name == null) {
+                    return null;
+                }
+                held.put(q, name);
+            }
+            return held;
+        }
+
+        /** What the entry is asked of this task: its branch ref, head and base (see {@link #questions(String...)}). */
+        private List<String> questions() {
+            String branch = task.branch();
+            return questions(branch == null || branch.isEmpty() ? null : "refs/heads/" + branch, commit(task.headSha()),
+                    commit(task.baseSha()));
         }
 
         /** {@code rev^{commit}}, or null for none. */
@@ -760,6 +838,17 @@ public final class RepoCache {
         String getOr(String rev, java.util.function.Supplier<String> ask) {
             return names != null && names.containsKey(rev) ? names.get(rev) : ask.get();
         }
+    }
+
+    /** The object name {@code ls-remote} printed for exactly {@code ref}, or null. */
+    static String advertised(String output, String ref) {
+        for (String line : output.split("\n")) {
+            int tab = line.indexOf('\t');
+            if (tab > 0 && line.substring(tab + 1).strip().equals(ref)) {
+                return line.substring(0, tab);
+            }
+        }
+        return null;
     }
 
     private static String lastLine(String s) {

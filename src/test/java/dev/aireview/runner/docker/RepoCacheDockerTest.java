@@ -88,11 +88,18 @@ class RepoCacheDockerTest {
         assertTrue(http.seen.size() > before, "the refused task asked the server");
         assertFalse(refused.logged("from the runner's repository cache"), "a refused task gets nothing from the cache");
 
-        // the entry survived the refused task: a task with the right token is still served by an update
+        // the entry survived the refused task: a task with the right token is still served, its access proven by one
+        // listing of the branch (the entry holds its commits) with the task's credentials
+        before = http.seen.size();
         RecordingContext fourth = new RecordingContext(Duration.ofSeconds(90));
         TaskResult r4 = run(DockerTestSupport.task(null, url, "feature/x", git.head(), null, TOKEN), fourth);
         assertEquals(ResultStatus.COMPLETED, r4.status(), () -> r4 + "\n" + fourth.lines());
-        assertTrue(fourth.logged("updating the runner's cached repository"), fourth.lines().toString());
+        assertTrue(fourth.logged("nothing to fetch"), fourth.lines().toString());
+        List<GitHttpServer.Seen> listing = http.seen.subList(before, http.seen.size());
+        assertTrue(listing.size() <= 3 && listing.stream().anyMatch(s -> GitHttpServer.basic("x-access-token", TOKEN).equals(s.authorization())),
+                listing.toString());
+        // this server speaks protocol v0: the listing is its ref advertisement (GET); a fetch would POST to git-upload-pack
+        assertEquals(0, listing.stream().filter(s -> s.method().equals("POST")).count(), "no fetch: " + listing);
 
         // nothing in the cache carries the token; nothing in it is writable by the container user
         Path cache = fixture.cacheDir();

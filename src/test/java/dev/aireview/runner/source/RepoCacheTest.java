@@ -111,6 +111,82 @@ class RepoCacheTest {
     }
 
     @Test
+    void aRepeatTaskOfCommitsTheEntryHoldsListsItsBranchInsteadOfFetching() throws Exception {
+        Path home = Files.createTempDirectory("ai-review-git-home");
+        List<List<String>> calls = new CopyOnWriteArrayList<>();
+        GitRunner host = new HostGit(home);
+        GitRunner counting = new GitRunner() {
+            @Override
+            public Result run(Path dir, String protocol, List<String> args, java.util.Map<String, String> env, byte[] input,
+                              Instant deadline, CancelSignal cancel) {
+                calls.add(List.copyOf(args));
+                return host.run(dir, protocol, args, env, input, deadline, cancel);
+            }
+
+            @Override
+            public String describe() {
+                return host.describe();
+            }
+        };
+        try {
+            RepoCache c = new RepoCache(root, 1L << 30, counting);
+            prepare(c, withBase(task(git.url(), "feature/x", git.head()), git.base())).lease().close();
+            // the same commits again: one listing of the branch with the task's credentials, one lookup, no fetch
+            calls.clear();
+            log.clear();
+            RepoCache.Prepared again = prepare(c, withBase(task(git.url(), "feature/x", git.head()), git.base()));
+            assertNotNull(again.lease(), again::failure);
+            assertEquals(git.head(), again.lease().headSha());
+            assertEquals(git.head(), again.lease().branchSha());
+            assertEquals(2, calls.size(), calls.toString());
+            assertTrue(calls.get(0).contains("ls-remote") && calls.get(0).contains("refs/heads/feature/x")
+                    && calls.get(0).stream().anyMatch(a -> a.startsWith("credential.helper=!")), calls.toString());
+            assertEquals(List.of("cat-file", "--batch-check"), calls.get(1));
+            assertTrue(log.stream().anyMatch(l -> l.contains("nothing to fetch")), log.toString());
+            again.lease().close();
+
+            // the branch moved at the server: the entry is updated (a fetch), and the lease names the new tip
+            String moved = dev.aireview.runner.docker.GitFixtureAccess.advance(git, "feature/x", "moved.txt");
+            calls.clear();
+            log.clear();
+            RepoCache.Prepared third = prepare(c, withBase(task(git.url(), "feature/x", git.head()), git.base()));
+            assertNotNull(third.lease(), third::failure);
+            assertEquals(git.head(), third.lease().headSha());
+            assertEquals(moved, third.lease().branchSha(), "the branch tip the server has now");
+            assertTrue(calls.stream().anyMatch(a -> a.contains("fetch")), calls.toString());
+            assertTrue(log.stream().anyMatch(l -> l.contains("updating the runner's cached repository")), log.toString());
+            third.lease().close();
+
+            // a corrupt entry is not served by a listing: the lookup disagrees, the task fetches (and the entry is rebuilt)
+            Path repo = root.resolve(RepoCache.keyOf(git.url()));
+            try (var files = Files.walk(repo.resolve("objects"))) {
+                for (Path f : files.filter(Files::isRegularFile).toList()) {
+                    f.toFile().setWritable(true);
+                    Files.write(f, new byte[]{1, 2, 3});
+                }
+            }
+            log.clear();
+            RepoCache.Prepared fourth = prepare(c, withBase(task(git.url(), "feature/x", git.head()), git.base()));
+            assertNotNull(fourth.lease(), () -> fourth.failure() + " " + log);
+            assertFalse(log.stream().anyMatch(l -> l.contains("nothing to fetch")), log.toString());
+            fourth.lease().close();
+            c.close();
+        } finally {
+            Workspaces.deleteTree(home);
+        }
+    }
+
+    @Test
+    void readsTheListedObjectOfExactlyTheBranch() {
+        String sha = "0123456789abcdef0123456789abcdef01234567";
+        String other = "89abcdef0123456789abcdef0123456789abcdef";
+        String out = other + "\trefs/heads/x/feature\n" + other + "\trefs/remotes/o/refs/heads/feature\n" + sha + "\trefs/heads/feature\n";
+        assertEquals(sha, RepoCache.advertised(out, "refs/heads/feature"));
+        assertNull(RepoCache.advertised(other + "\trefs/heads/feature-2\n", "refs/heads/feature"));
+        assertNull(RepoCache.advertised("", "refs/heads/feature"));
+    }
+
+    @Test
     void readsOneAnswerPerQuestionOrKnowsNothing() {
         List<String> asked = List.of("refs/heads/main", "abc^{commit}", "def^{commit}");
         String sha = "0123456789abcdef0123456789abcdef01234567";
