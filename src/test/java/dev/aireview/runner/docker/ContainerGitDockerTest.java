@@ -198,6 +198,20 @@ class ContainerGitDockerTest {
         assertFalse(refused.logged("from the runner's repository cache"), "a refused task gets nothing from the cache");
         assertHelpersRemoved("helper containers removed");
 
+        // the second task again: the entry holds its commits, so its helper lists the branch with the task's token and
+        // looks them up, in one container, and fetches nothing (this server speaks v0: a fetch would POST)
+        java.time.Instant beforeFourth = java.time.Instant.now();
+        int seenBeforeFourth = http.seen.size();
+        RecordingContext fourth = new RecordingContext(Duration.ofSeconds(120));
+        TaskResult r4 = executor.execute(DockerTestSupport.task(null, url, "feature/x", git.head(), git.base(), TOKEN), fourth);
+        assertEquals(ResultStatus.COMPLETED, r4.status(), () -> r4 + "\n" + fourth.lines());
+        assertTrue(fourth.logged("nothing to fetch"), fourth.lines().toString());
+        assertEquals(1, helpersCreatedSince(beforeFourth), "helper containers of a listed repeat task");
+        List<GitHttpServer.Seen> listing = List.copyOf(http.seen.subList(seenBeforeFourth, http.seen.size()));
+        assertTrue(listing.stream().anyMatch(x -> GitHttpServer.basic("x-access-token", TOKEN).equals(x.authorization())), listing.toString());
+        assertTrue(listing.stream().noneMatch(x -> x.method().equals("POST")), "no fetch: " + listing);
+        assertHelpersRemoved("helper containers removed");
+
         try (var files = Files.walk(cacheDir())) {
             for (Path f : files.filter(p -> Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)).toList()) {
                 assertFalse(new String(Files.readAllBytes(f), StandardCharsets.ISO_8859_1).contains("Secr3t"), f.toString());
