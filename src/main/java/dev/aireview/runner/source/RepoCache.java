@@ -577,11 +577,16 @@ public final class RepoCache {
                     }
                 }
             } else {
-                // the task names a commit only: its access is proven by asking the server for its refs
-                GitRunner.Result r = remote("ls-remote", "-q", "origin", "HEAD");
-                if (!r.ok()) {
-                    return failure(r, "the repository refused or could not be reached");
+                // the task names a commit only: its access is proven by asking the server for its refs (and the
+                // entry asked what it holds in the same run)
+                String[] listing = {"ls-remote", "-q", "origin", "HEAD"};
+                GitRunner.Both both = questions == null ? new GitRunner.Both(remote(listing), null)
+                        : git.runThenBatchCheck(dir, protocol, remoteArgs(listing), env, input(questions), deadline, cancel);
+                if (!both.first().ok()) {
+                    return failure(both.first(), "the repository refused or could not be reached");
                 }
+                looked = true;
+                known = both.then() != null && both.then().ok() ? Known.parse(questions, both.then().output()) : Known.NONE;
             }
             if (!looked) {
                 known = lookUp(questions);

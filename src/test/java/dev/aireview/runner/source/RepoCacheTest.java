@@ -157,6 +157,16 @@ class RepoCacheTest {
             assertTrue(log.stream().anyMatch(l -> l.contains("updating the runner's cached repository")), log.toString());
             third.lease().close();
 
+            // a task naming a commit only: its access proven by listing HEAD, the entry asked in the same run
+            calls.clear();
+            RepoCache.Prepared commitOnly = prepare(c, task(git.url(), null, git.head()));
+            assertNotNull(commitOnly.lease(), commitOnly::failure);
+            assertEquals(git.head(), commitOnly.lease().headSha());
+            assertEquals(2, calls.size(), calls.toString());
+            assertTrue(calls.get(0).contains("ls-remote") && calls.get(0).contains("HEAD"), calls.toString());
+            assertEquals(List.of("cat-file", "--batch-check"), calls.get(1));
+            commitOnly.lease().close();
+
             // a corrupt entry is not served by a listing: the lookup disagrees, the task fetches (and the entry is rebuilt)
             Path repo = root.resolve(RepoCache.keyOf(git.url()));
             try (var files = Files.walk(repo.resolve("objects"))) {
