@@ -462,9 +462,12 @@ public final class RepoCache {
     static final class Entry {
         final ReentrantLock lock = new ReentrantLock();
         private int users;
+        /** At most this many answers are remembered per entry (then they are forgotten and gathered anew). */
+        static final int HELD_LIMIT = 1024;
         /**
-         * What the last task found in the entry (question of {@link Fetch#questions} → object name), under the lock;
-         * null when nothing is known (a new or discarded entry). A hint only: a task checks it against the entry again.
+         * What earlier tasks found in the entry (question of {@link Fetch#questions} → object name: the branch tips as
+         * last fetched, the commits found), under the lock; null when nothing is known (a new or discarded entry). A
+         * hint only: a task checks it against the entry again.
          */
         private Map<String, String> held;
 
@@ -633,12 +636,12 @@ public final class RepoCache {
                     baseSha = base; // fetched by its full name
                 }
             }
-            entry.held = held(questions, target, branchSha, baseSha);
+            remember(entry, questions, target, branchSha, baseSha);
             return new Prepared(new Lease(entry, dir, target, branchSha), null, null);
         }
 
         /**
-         * The entry as the last task found it, when it already holds everything this task asks (its branch tip, head
+         * The entry as earlier tasks found it, when it already holds everything this task asks (its branch tip, head
          * and base) and the server lists the branch where the entry has it: one {@code ls-remote} of the branch with
          * the task's credentials (its access proven, as a fetch would) and one lookup confirming the entry still holds
          * them, instead of a fetch. Null when that is not so (the caller fetches); a failed listing fails the task, and
@@ -674,22 +677,23 @@ public final class RepoCache {
         }
 
         /**
-         * What the entry now holds of {@code questions} (may be null), for the next task ({@link #fromHeld}): the head
-         * {@code target}, the branch tip and the base; null when any of them is not held.
+         * Adds what the entry now holds of {@code questions} (may be null) to what it is known to hold, for the next
+         * tasks ({@link #fromHeld}): the head {@code target} and the base (commits stay: objects are only added to an
+         * entry), and the branch tip (replacing the one known before). A question without an answer is left out.
          */
-        private Map<String, String> held(List<String> questions, String target, String branchSha, String baseSha) {
+        private void remember(Entry entry, List<String> questions, String target, String branchSha, String baseSha) {
             if (questions == null) {
-                return null;
+                return;
             }
-            Map<String, String> held = new HashMap<>();
+            if (entry.held == null || entry.held.size() >= Entry.HELD_LIMIT) {
+                entry.held = new HashMap<>();
+            }
             for (String q : questions) {
                 String name = q.equals(commit(task.headSha())) ? target : q.startsWith("refs/heads/") ? branchSha : baseSha;
-                if (name == null) {
-                    return null;
+                if (name != null) {
+                    entry.held.put(q, name);
                 }
-                held.put(q, name);
             }
-            return held;
         }
 
         /** What the entry is asked of this task: its branch ref, head and base (see {@link #questions(String...)}). */

@@ -157,6 +157,19 @@ class RepoCacheTest {
             assertTrue(log.stream().anyMatch(l -> l.contains("updating the runner's cached repository")), log.toString());
             third.lease().close();
 
+            // an earlier task's commits are remembered too: after another commit's task (fetched), the task before it
+            // again lists
+            calls.clear();
+            RepoCache.Prepared other = prepare(c, task(git.url(), "feature/x", git.middle()));
+            assertNotNull(other.lease(), other::failure);
+            other.lease().close();
+            assertTrue(calls.stream().anyMatch(a -> a.contains("fetch")), calls.toString());
+            calls.clear();
+            RepoCache.Prepared first = prepare(c, withBase(task(git.url(), "feature/x", git.head()), git.base()));
+            assertNotNull(first.lease(), first::failure);
+            assertTrue(calls.stream().noneMatch(a -> a.contains("fetch")), calls.toString());
+            first.lease().close();
+
             // a task naming a commit only: its access proven by listing HEAD, the entry asked in the same run
             calls.clear();
             RepoCache.Prepared commitOnly = prepare(c, task(git.url(), null, git.head()));
