@@ -47,6 +47,9 @@ class RepoCacheTest {
     void tearDown() throws Exception {
         git.close();
         Workspaces.deleteTree(root);
+        if (countingHome != null) {
+            Workspaces.deleteTree(countingHome);
+        }
     }
 
     private RepoCache cache(long limit) {
@@ -64,139 +67,126 @@ class RepoCacheTest {
         return c.prepare(task, 1, Instant.now().plusSeconds(60), new CancelSignal(), log::add);
     }
 
+    /** The git arguments of every run of {@link #countingCache()}'s git. */
+    private final List<List<String>> calls = new CopyOnWriteArrayList<>();
+
+    private Path countingHome;
+
+    /** A cache whose git (on this host) records every run's arguments in {@link #calls}. */
+    private RepoCache countingCache() throws Exception {
+        countingHome = Files.createTempDirectory("ai-review-git-home");
+        GitRunner host = new HostGit(countingHome);
+        GitRunner counting = new GitRunner() {
+            @Override
+            public Result run(Path dir, String protocol, List<String> args, java.util.Map<String, String> env, byte[] input,
+                              Instant deadline, CancelSignal cancel) {
+                calls.add(List.copyOf(args));
+                return host.run(dir, protocol, args, env, input, deadline, cancel);
+            }
+
+            @Override
+            public String describe() {
+                return host.describe();
+            }
+        };
+        return new RepoCache(root, 1L << 30, counting);
+    }
+
     @Test
     void aRepeatTaskAsksWhatTheEntryHoldsInOneGitCommand() throws Exception {
         // each local git command is a helper container on the runner image's path: the branch tip, the head and the base
         // are looked up by one cat-file --batch-check after the fetch, not by one command each
-        Path home = Files.createTempDirectory("ai-review-git-home");
-        List<List<String>> calls = new CopyOnWriteArrayList<>();
-        GitRunner host = new HostGit(home);
-        GitRunner counting = new GitRunner() {
-            @Override
-            public Result run(Path dir, String protocol, List<String> args, java.util.Map<String, String> env, byte[] input,
-                              Instant deadline, CancelSignal cancel) {
-                calls.add(List.copyOf(args));
-                return host.run(dir, protocol, args, env, input, deadline, cancel);
-            }
+        RepoCache c = countingCache();
+        // (without a base first: a repeat task asking for nothing new would list instead of fetching)
+        prepare(c, task(git.url(), "feature/x", git.head())).lease().close();
+        calls.clear();
+        RepoCache.Prepared again = prepare(c, withBase(task(git.url(), "feature/x", git.head()), git.base()));
+        assertNotNull(again.lease(), again::failure);
+        assertEquals(git.head(), again.lease().headSha());
+        assertEquals(git.head(), again.lease().branchSha(), "feature/x's tip is the head");
+        assertTrue(calls.stream().anyMatch(a -> a.contains("fetch")), calls.toString());
+        List<List<String>> local = calls.stream().filter(a -> !a.contains("fetch") && !a.contains("ls-remote")).toList();
+        assertEquals(List.of(List.of("cat-file", "--batch-check")), local, calls.toString());
+        again.lease().close();
 
-            @Override
-            public String describe() {
-                return host.describe();
-            }
-        };
-        try {
-            RepoCache c = new RepoCache(root, 1L << 30, counting);
-            prepare(c, withBase(task(git.url(), "feature/x", git.head()), git.base())).lease().close();
-            calls.clear();
-            RepoCache.Prepared again = prepare(c, withBase(task(git.url(), "feature/x", git.head()), git.base()));
-            assertNotNull(again.lease(), again::failure);
-            assertEquals(git.head(), again.lease().headSha());
-            assertEquals(git.head(), again.lease().branchSha(), "feature/x's tip is the head");
-            List<List<String>> local = calls.stream().filter(a -> !a.contains("fetch") && !a.contains("ls-remote")).toList();
-            assertEquals(List.of(List.of("cat-file", "--batch-check")), local, calls.toString());
-            again.lease().close();
-
-            // a base the entry does not hold is fetched, as before
-            calls.clear();
-            log.clear();
-            String absent = "0123456789abcdef0123456789abcdef01234567";
-            RepoCache.Prepared third = prepare(c, withBase(task(git.url(), "feature/x", git.head()), absent));
-            assertNotNull(third.lease(), third::failure);
-            assertTrue(log.stream().anyMatch(l -> l.contains("fetching base commit " + absent)), log.toString());
-            third.lease().close();
-            c.close();
-        } finally {
-            Workspaces.deleteTree(home);
-        }
+        // a base the entry does not hold is fetched, as before
+        calls.clear();
+        log.clear();
+        String absent = "0123456789abcdef0123456789abcdef01234567";
+        RepoCache.Prepared third = prepare(c, withBase(task(git.url(), "feature/x", git.head()), absent));
+        assertNotNull(third.lease(), third::failure);
+        assertTrue(log.stream().anyMatch(l -> l.contains("fetching base commit " + absent)), log.toString());
+        third.lease().close();
+        c.close();
     }
 
     @Test
     void aRepeatTaskOfCommitsTheEntryHoldsListsItsBranchInsteadOfFetching() throws Exception {
-        Path home = Files.createTempDirectory("ai-review-git-home");
-        List<List<String>> calls = new CopyOnWriteArrayList<>();
-        GitRunner host = new HostGit(home);
-        GitRunner counting = new GitRunner() {
-            @Override
-            public Result run(Path dir, String protocol, List<String> args, java.util.Map<String, String> env, byte[] input,
-                              Instant deadline, CancelSignal cancel) {
-                calls.add(List.copyOf(args));
-                return host.run(dir, protocol, args, env, input, deadline, cancel);
+        RepoCache c = countingCache();
+        prepare(c, withBase(task(git.url(), "feature/x", git.head()), git.base())).lease().close();
+        // the same commits again: one listing of the branch with the task's credentials, one lookup, no fetch
+        calls.clear();
+        log.clear();
+        RepoCache.Prepared again = prepare(c, withBase(task(git.url(), "feature/x", git.head()), git.base()));
+        assertNotNull(again.lease(), again::failure);
+        assertEquals(git.head(), again.lease().headSha());
+        assertEquals(git.head(), again.lease().branchSha());
+        assertEquals(2, calls.size(), calls.toString());
+        assertTrue(calls.get(0).contains("ls-remote") && calls.get(0).contains("refs/heads/feature/x")
+                && calls.get(0).stream().anyMatch(a -> a.startsWith("credential.helper=!")), calls.toString());
+        assertEquals(List.of("cat-file", "--batch-check"), calls.get(1));
+        assertTrue(log.stream().anyMatch(l -> l.contains("nothing to fetch")), log.toString());
+        again.lease().close();
+
+        // the branch moved at the server: the entry is updated (a fetch), and the lease names the new tip
+        String moved = dev.aireview.runner.docker.GitFixtureAccess.advance(git, "feature/x", "moved.txt");
+        calls.clear();
+        log.clear();
+        RepoCache.Prepared third = prepare(c, withBase(task(git.url(), "feature/x", git.head()), git.base()));
+        assertNotNull(third.lease(), third::failure);
+        assertEquals(git.head(), third.lease().headSha());
+        assertEquals(moved, third.lease().branchSha(), "the branch tip the server has now");
+        assertTrue(calls.stream().anyMatch(a -> a.contains("fetch")), calls.toString());
+        assertTrue(log.stream().anyMatch(l -> l.contains("updating the runner's cached repository")), log.toString());
+        third.lease().close();
+
+        // an earlier task's commits are remembered too: after another commit's task (fetched), the task before it
+        // again lists
+        calls.clear();
+        RepoCache.Prepared other = prepare(c, task(git.url(), "feature/x", git.middle()));
+        assertNotNull(other.lease(), other::failure);
+        other.lease().close();
+        assertTrue(calls.stream().anyMatch(a -> a.contains("fetch")), calls.toString());
+        calls.clear();
+        RepoCache.Prepared first = prepare(c, withBase(task(git.url(), "feature/x", git.head()), git.base()));
+        assertNotNull(first.lease(), first::failure);
+        assertTrue(calls.stream().noneMatch(a -> a.contains("fetch")), calls.toString());
+        first.lease().close();
+
+        // a task naming a commit only: its access proven by listing HEAD, the entry asked in the same run
+        calls.clear();
+        RepoCache.Prepared commitOnly = prepare(c, task(git.url(), null, git.head()));
+        assertNotNull(commitOnly.lease(), commitOnly::failure);
+        assertEquals(git.head(), commitOnly.lease().headSha());
+        assertEquals(2, calls.size(), calls.toString());
+        assertTrue(calls.get(0).contains("ls-remote") && calls.get(0).contains("HEAD"), calls.toString());
+        assertEquals(List.of("cat-file", "--batch-check"), calls.get(1));
+        commitOnly.lease().close();
+
+        // a corrupt entry is not served by a listing: the lookup disagrees, the task fetches (and the entry is rebuilt)
+        Path repo = root.resolve(RepoCache.keyOf(git.url()));
+        try (var files = Files.walk(repo.resolve("objects"))) {
+            for (Path f : files.filter(Files::isRegularFile).toList()) {
+                f.toFile().setWritable(true);
+                Files.write(f, new byte[]{1, 2, 3});
             }
-
-            @Override
-            public String describe() {
-                return host.describe();
-            }
-        };
-        try {
-            RepoCache c = new RepoCache(root, 1L << 30, counting);
-            prepare(c, withBase(task(git.url(), "feature/x", git.head()), git.base())).lease().close();
-            // the same commits again: one listing of the branch with the task's credentials, one lookup, no fetch
-            calls.clear();
-            log.clear();
-            RepoCache.Prepared again = prepare(c, withBase(task(git.url(), "feature/x", git.head()), git.base()));
-            assertNotNull(again.lease(), again::failure);
-            assertEquals(git.head(), again.lease().headSha());
-            assertEquals(git.head(), again.lease().branchSha());
-            assertEquals(2, calls.size(), calls.toString());
-            assertTrue(calls.get(0).contains("ls-remote") && calls.get(0).contains("refs/heads/feature/x")
-                    && calls.get(0).stream().anyMatch(a -> a.startsWith("credential.helper=!")), calls.toString());
-            assertEquals(List.of("cat-file", "--batch-check"), calls.get(1));
-            assertTrue(log.stream().anyMatch(l -> l.contains("nothing to fetch")), log.toString());
-            again.lease().close();
-
-            // the branch moved at the server: the entry is updated (a fetch), and the lease names the new tip
-            String moved = dev.aireview.runner.docker.GitFixtureAccess.advance(git, "feature/x", "moved.txt");
-            calls.clear();
-            log.clear();
-            RepoCache.Prepared third = prepare(c, withBase(task(git.url(), "feature/x", git.head()), git.base()));
-            assertNotNull(third.lease(), third::failure);
-            assertEquals(git.head(), third.lease().headSha());
-            assertEquals(moved, third.lease().branchSha(), "the branch tip the server has now");
-            assertTrue(calls.stream().anyMatch(a -> a.contains("fetch")), calls.toString());
-            assertTrue(log.stream().anyMatch(l -> l.contains("updating the runner's cached repository")), log.toString());
-            third.lease().close();
-
-            // an earlier task's commits are remembered too: after another commit's task (fetched), the task before it
-            // again lists
-            calls.clear();
-            RepoCache.Prepared other = prepare(c, task(git.url(), "feature/x", git.middle()));
-            assertNotNull(other.lease(), other::failure);
-            other.lease().close();
-            assertTrue(calls.stream().anyMatch(a -> a.contains("fetch")), calls.toString());
-            calls.clear();
-            RepoCache.Prepared first = prepare(c, withBase(task(git.url(), "feature/x", git.head()), git.base()));
-            assertNotNull(first.lease(), first::failure);
-            assertTrue(calls.stream().noneMatch(a -> a.contains("fetch")), calls.toString());
-            first.lease().close();
-
-            // a task naming a commit only: its access proven by listing HEAD, the entry asked in the same run
-            calls.clear();
-            RepoCache.Prepared commitOnly = prepare(c, task(git.url(), null, git.head()));
-            assertNotNull(commitOnly.lease(), commitOnly::failure);
-            assertEquals(git.head(), commitOnly.lease().headSha());
-            assertEquals(2, calls.size(), calls.toString());
-            assertTrue(calls.get(0).contains("ls-remote") && calls.get(0).contains("HEAD"), calls.toString());
-            assertEquals(List.of("cat-file", "--batch-check"), calls.get(1));
-            commitOnly.lease().close();
-
-            // a corrupt entry is not served by a listing: the lookup disagrees, the task fetches (and the entry is rebuilt)
-            Path repo = root.resolve(RepoCache.keyOf(git.url()));
-            try (var files = Files.walk(repo.resolve("objects"))) {
-                for (Path f : files.filter(Files::isRegularFile).toList()) {
-                    f.toFile().setWritable(true);
-                    Files.write(f, new byte[]{1, 2, 3});
-                }
-            }
-            log.clear();
-            RepoCache.Prepared fourth = prepare(c, withBase(task(git.url(), "feature/x", git.head()), git.base()));
-            assertNotNull(fourth.lease(), () -> fourth.failure() + " " + log);
-            assertFalse(log.stream().anyMatch(l -> l.contains("nothing to fetch")), log.toString());
-            fourth.lease().close();
-            c.close();
-        } finally {
-            Workspaces.deleteTree(home);
         }
+        log.clear();
+        RepoCache.Prepared fourth = prepare(c, withBase(task(git.url(), "feature/x", git.head()), git.base()));
+        assertNotNull(fourth.lease(), () -> fourth.failure() + " " + log);
+        assertFalse(log.stream().anyMatch(l -> l.contains("nothing to fetch")), log.toString());
+        fourth.lease().close();
+        c.close();
     }
 
     @Test
