@@ -287,6 +287,7 @@ public final class RepoCache {
                     LOG.info("repository cache over its cap ({} > {} bytes): evicting entry {} ({} bytes)", total, limitBytes,
                             d.getFileName(), sizes.get(d));
                     discard(d);
+                    e.held = null;
                     total -= sizes.get(d);
                 } catch (UncheckedIOException failed) {
                     LOG.warn("{}: {}; it is tried again at the next eviction", failed.getMessage(), failed.getCause());
@@ -309,6 +310,7 @@ public final class RepoCache {
         try {
             if (entry.users() == 0) {
                 deleteTree(dir);
+                entry.held = null;
             }
         } catch (IOException e) {
             LOG.warn("cannot delete the repository cache entry {}: {}", dir, e.toString());
@@ -462,8 +464,11 @@ public final class RepoCache {
     static final class Entry {
         final ReentrantLock lock = new ReentrantLock();
         private int users;
-        /** At most this many answers are remembered per entry (then they are forgotten and gathered anew). */
-        static final int HELD_LIMIT = 1024;
+        /**
+         * At most this many answers are remembered per entry (then they are forgotten and gathered anew): a few KB per
+         * entry; an evicted or deleted entry remembers nothing.
+         */
+        static final int HELD_LIMIT = 64;
         /**
          * What earlier tasks found in the entry (question of {@link Fetch#questions} → object name: the branch tips as
          * last fetched, the commits found), under the lock; null when nothing is known (a new or discarded entry). A
