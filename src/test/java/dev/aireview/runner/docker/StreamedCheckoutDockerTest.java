@@ -128,6 +128,9 @@ class StreamedCheckoutDockerTest {
     @Test
     void shouldEndTheWaitingCheckoutsWhenThePoolIsEmptied() throws Exception {
         pooledWorkspace();
+        // the class's pooled container's waiting checkout gets its stdin-copy thread asynchronously (docker-java starts
+        // an exec's stream on a thread of its own): counted before, not among the new executor's
+        await().atMost(Duration.ofSeconds(30)).until(() -> hijackingThreads().size() == 1);
         java.util.Set<Thread> before = hijackingThreads();
         java.util.Set<Thread> added = new java.util.HashSet<>();
         String other = DockerTestSupport.runnerName("streamed-close");
