@@ -6,9 +6,10 @@ import java.time.Duration;
 /**
  * The Docker connections the runner needs, sized from the work: {@code slots} running tasks, each holding up to
  * {@link #STREAMS_PER_TASK} streaming connections (its container's output, its wait, its standard input or an exec)
- * and a few short calls, plus the pool's refills and each pooled container's waiting checkout. docker-java's connection pools get exactly these sizes, and a call
- * that finds no connection free waits at most {@link #LEASE_WAIT} and then fails as an infrastructure error (never as
- * a container's exit). {@link #check} refuses at start-up a configuration the process cannot serve (open files).
+ * and a few short calls, plus the pool's refills and each pooled container's waiting checkout. docker-java's
+ * connection pools get exactly these sizes, and a call that finds no connection free waits at most {@link #LEASE_WAIT}
+ * and then fails as an infrastructure error (never as a container's exit). {@link #check} refuses at start-up a
+ * configuration the process cannot serve (open files).
  */
 public record ConnectionBudget(int streaming, int ordinary, Duration leaseWait) {
     /** Streaming connections one task holds at most at once. */

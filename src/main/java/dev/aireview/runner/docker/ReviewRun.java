@@ -302,13 +302,8 @@ final class ReviewRun {
         ContainerRunner.Outcome review;
         try {
             // the task file sets the started review going: written once its output is followed, so no line is missed
-            review = runner.run(reviewId, reviewStarted, new LogPump(ctx::log), deadline, cancel, null, !reviewStarted ? null : () -> {
-                try {
-                    workspaces.writeTask(taskDir, task.toContainerJson());
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            });
+            review = runner.run(reviewId, reviewStarted, new LogPump(ctx::log), deadline, cancel, null,
+                    !reviewStarted ? null : () -> writeTaskFile(taskDir));
         } catch (UncheckedIOException e) {
             throw e.getCause();
         }
@@ -391,6 +386,11 @@ final class ReviewRun {
             return; // cancelled or out of time: the wait that follows ends the container
         }
         ctx.phase(TaskPhase.REVIEWING, "reviewing in container " + ContainerRunner.shortId(reviewId));
+        writeTaskFile(taskDir);
+    }
+
+    /** Writes the task file from a callback of {@link ContainerRunner#run}: its failure goes out as an UncheckedIOException. */
+    private void writeTaskFile(Path taskDir) {
         try {
             workspaces.writeTask(taskDir, task.toContainerJson());
         } catch (IOException e) {
